@@ -1,0 +1,70 @@
+#include "causeway/detail/batch_accumulator.hpp"
+
+#include <algorithm>
+
+namespace causeway::detail {
+
+batch_accumulator::batch_accumulator(std::string batcher, std::size_t batch_size,
+                                     std::chrono::milliseconds batch_timeout)
+  : batcher_(std::move(batcher)), batch_size_(batch_size), batch_timeout_(batch_timeout) {}
+
+std::optional<batch> batch_accumulator::add(message msg, std::size_t partition,
+                                            clock::time_point now) {
+  auto [it, opened] = open_.try_emplace(key{msg.batch_key(), partition});
+  if (opened) {
+    it->second.deadline = now + batch_timeout_;
+    it->second.order = next_order_++;
+    it->second.messages.reserve(std::min<std::size_t>(batch_size_, 1024));
+  }
+  it->second.messages.push_back(std::move(msg));
+  ++size_;
+  if (it->second.messages.size() >= batch_size_)
+    return close(it, batch_trigger::size);
+  return std::nullopt;
+}
+
+std::vector<batch> batch_accumulator::expire(clock::time_point now) {
+  std::vector<std::map<key, open_batch>::iterator> due;
+  for (auto it = open_.begin(); it != open_.end(); ++it)
+    if (it->second.deadline <= now)
+      due.push_back(it);
+  std::sort(due.begin(), due.end(),
+            [](auto a, auto b) { return a->second.order < b->second.order; });
+  std::vector<batch> out;
+  out.reserve(due.size());
+  for (auto it : due)
+    out.push_back(close(it, batch_trigger::timeout));
+  return out;
+}
+
+std::vector<batch> batch_accumulator::flush() {
+  std::vector<std::map<key, open_batch>::iterator> all;
+  for (auto it = open_.begin(); it != open_.end(); ++it)
+    all.push_back(it);
+  std::sort(all.begin(), all.end(),
+            [](auto a, auto b) { return a->second.order < b->second.order; });
+  std::vector<batch> out;
+  out.reserve(all.size());
+  for (auto it : all)
+    out.push_back(close(it, batch_trigger::flush));
+  return out;
+}
+
+std::optional<clock::time_point> batch_accumulator::next_deadline() const {
+  std::optional<clock::time_point> earliest;
+  for (const auto& [k, b] : open_)
+    if (!earliest || b.deadline < *earliest)
+      earliest = b.deadline;
+  return earliest;
+}
+
+batch batch_accumulator::close(std::map<key, open_batch>::iterator it, batch_trigger trigger) {
+  batch out;
+  out.messages = std::move(it->second.messages);
+  out.info = batch_info{batcher_, it->first.first, it->first.second, out.messages.size(), trigger};
+  size_ -= out.messages.size();
+  open_.erase(it);
+  return out;
+}
+
+} // namespace causeway::detail

@@ -1,0 +1,67 @@
+// batch_accumulator.hpp — groups a batcher's messages into batches.
+//
+// Messages are accumulated per (batch key, partition). A batch is emitted when it reaches
+// batch_size, when batch_timeout passed since its first message, or on flush (drain). Pure:
+// no actors, no clock of its own; `now` comes from the caller.
+#pragma once
+
+#include "causeway/batch_info.hpp"
+#include "causeway/message.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace causeway::detail {
+
+using clock = std::chrono::steady_clock;
+
+struct batch {
+  std::vector<message> messages;
+  batch_info info;
+};
+
+class batch_accumulator {
+public:
+  batch_accumulator(std::string batcher, std::size_t batch_size,
+                    std::chrono::milliseconds batch_timeout);
+
+  /// Adds a message to the batch of (its batch key, `partition`); returns that batch when it
+  /// reached batch_size.
+  std::optional<batch> add(message msg, std::size_t partition, clock::time_point now);
+
+  /// Removes and returns the batches whose timeout expired at `now`, oldest first.
+  std::vector<batch> expire(clock::time_point now);
+
+  /// Removes and returns every open batch (trigger flush), oldest first.
+  std::vector<batch> flush();
+
+  /// When the oldest open batch expires; nullopt when none is open.
+  std::optional<clock::time_point> next_deadline() const;
+
+  /// Messages in open batches.
+  std::size_t size() const noexcept { return size_; }
+
+private:
+  struct open_batch {
+    std::vector<message> messages;
+    clock::time_point deadline;
+    std::uint64_t order;  // opening order: expire and flush emit oldest first
+  };
+  using key = std::pair<std::string, std::size_t>;
+
+  batch close(std::map<key, open_batch>::iterator it, batch_trigger trigger);
+
+  std::string batcher_;
+  std::size_t batch_size_;
+  std::chrono::milliseconds batch_timeout_;
+  std::map<key, open_batch> open_;
+  std::size_t size_ = 0;
+  std::uint64_t next_order_ = 0;
+};
+
+} // namespace causeway::detail

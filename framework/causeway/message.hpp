@@ -1,0 +1,89 @@
+// message.hpp — the unit that flows through a pipeline.
+//
+// A message owns its payload bytes and is moved from stage to stage, never copied. It carries
+// the reference its producer needs to acknowledge it, its status (ok, or failed with a reason),
+// and routing hints set by `handle_message`: the batcher it goes to and its batch key.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace causeway {
+
+class acknowledger;
+
+/// Where a message's acknowledgement goes. `tag` and `epoch` mean something only to the
+/// acknowledger (for AMQP: the delivery tag and the channel generation it belongs to).
+struct ack_ref {
+  std::shared_ptr<acknowledger> to;
+  std::uint64_t tag = 0;
+  std::uint32_t epoch = 0;
+};
+
+/// Free-form key/value pairs a producer attaches (for AMQP: routing_key, message_id, ...).
+class metadata {
+public:
+  void set(std::string key, std::string value);
+  /// The value of `key`, or an empty view when it is absent.
+  std::string_view get(std::string_view key) const noexcept;
+  bool contains(std::string_view key) const noexcept;
+  bool empty() const noexcept { return entries_.empty(); }
+  const std::vector<std::pair<std::string, std::string>>& entries() const noexcept {
+    return entries_;
+  }
+
+private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+enum class message_status : std::uint8_t { ok, failed };
+
+/// The batcher a message goes to when handle_message does not choose one: the batcher of
+/// that name, or the only batcher when a pipeline has just one.
+inline constexpr std::string_view default_batcher = "default";
+
+class message {
+public:
+  message() = default;
+  explicit message(std::string data, ack_ref ack = {}) : data(std::move(data)), ack(std::move(ack)) {}
+
+  std::string data;
+  causeway::metadata metadata;
+  causeway::ack_ref ack;
+
+  message_status status() const noexcept { return status_; }
+  bool is_failed() const noexcept { return status_ == message_status::failed; }
+  /// Why the message failed; empty while it is ok.
+  const std::string& failure_reason() const noexcept { return reason_; }
+  /// Marks the message failed: it skips the batchers, goes through handle_failed and reaches
+  /// its acknowledger as failed.
+  void fail(std::string reason) {
+    status_ = message_status::failed;
+    reason_ = std::move(reason);
+  }
+
+  const std::string& batcher() const noexcept { return batcher_; }
+  void put_batcher(std::string name) { batcher_ = std::move(name); }
+
+  const std::string& batch_key() const noexcept { return batch_key_; }
+  /// Messages are batched per (batcher, batch key); the default key is empty.
+  void put_batch_key(std::string key) { batch_key_ = std::move(key); }
+
+  /// Asks the processor to acknowledge this message as soon as handle_message returns,
+  /// instead of after its batch; it is not acknowledged again later.
+  void ack_immediately() noexcept { ack_now_ = true; }
+  bool wants_immediate_ack() const noexcept { return ack_now_; }
+
+private:
+  std::string reason_;
+  std::string batcher_{default_batcher};
+  std::string batch_key_;
+  message_status status_ = message_status::ok;
+  bool ack_now_ = false;
+};
+
+} // namespace causeway

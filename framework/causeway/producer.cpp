@@ -1,0 +1,20 @@
+#include "causeway/producer.hpp"
+
+#include "causeway/topology/messages.hpp"
+
+#include <caf/send.hpp>
+
+namespace causeway {
+
+void producer_sink::deliver(std::vector<message> messages) const {
+  if (messages.empty() || !stage_)
+    return;
+  caf::anon_send(stage_, topology::deliver_atom::value, std::move(messages));
+}
+
+void producer_sink::drained() const {
+  if (stage_)
+    caf::anon_send(stage_, topology::drained_atom::value);
+}
+
+} // namespace causeway

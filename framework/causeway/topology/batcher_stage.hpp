@@ -1,0 +1,64 @@
+// batcher_stage.hpp — collects one named batcher's messages into batches.
+//
+// It grants each processor credit for max_demand messages and gives credit back as messages
+// leave in batches, so it never holds more than processors × max_demand. Batches are cut per
+// (batch key, partition) by size or timeout, and go to the batch processor of their partition
+// (with partition_by) or to whichever batch processor asked. When every processor is done it
+// flushes what it holds, tells its batch processors it is done and exits.
+#pragma once
+
+#include "causeway/detail/batch_accumulator.hpp"
+#include "causeway/topology/plan.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace causeway::topology {
+
+class batcher_stage : public caf::event_based_actor {
+public:
+  batcher_stage(caf::actor_config& cfg, std::shared_ptr<plan> p, std::size_t batcher_index,
+                std::vector<caf::actor> batch_processors, std::shared_ptr<stage_counters> counters);
+
+  caf::behavior make_behavior() override;
+
+private:
+  void on_subscribe(std::vector<caf::actor>& processors);
+  void on_messages(std::uint32_t from, std::vector<message>& messages);
+  void on_demand(std::uint32_t batch_processor, std::uint64_t n);
+  void on_upstream_done(std::uint32_t from);
+  void on_timer(std::uint64_t generation);
+  void make_ready(detail::batch b);
+  void dispatch();
+  void send_batch(std::size_t batch_processor, detail::batch b);
+  void return_credit(std::size_t messages);
+  void arm_timer();
+  void finish_if_done();
+  void update_counters();
+
+  std::shared_ptr<plan> plan_;
+  const batcher_options& options_;
+  std::uint32_t batcher_index_;
+  std::vector<caf::actor> batch_processors_;
+  std::shared_ptr<stage_counters> counters_;
+  detail::batch_accumulator accumulator_;
+  bool partitioned_;
+  std::vector<caf::actor> processors_;
+  std::vector<bool> processor_done_;
+  std::size_t processors_done_ = 0;
+  // Which processor each held message came from, in arrival order (credit goes back FIFO).
+  std::deque<std::pair<std::uint32_t, std::uint64_t>> arrivals_;
+  std::vector<std::uint64_t> demand_;                 // batches, per batch processor
+  std::vector<std::deque<detail::batch>> ready_;      // per batch processor, or one shared
+  std::size_t ready_messages_ = 0;
+  bool timer_armed_ = false;
+  std::uint64_t timer_generation_ = 0;
+  bool finishing_ = false;
+};
+
+} // namespace causeway::topology

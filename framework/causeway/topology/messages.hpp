@@ -1,0 +1,38 @@
+// messages.hpp — the demand protocol between stages (internal).
+//
+//   consumer -> upstream  (ask_atom, uint32 consumer_index, uint64 n)   n more messages
+//                                                                       (batches, from a
+//                                                                       batch processor)
+//   upstream -> consumer  (msgs_atom, uint32 upstream_index, vector<message>)
+//   batcher  -> batch processor (batch_atom, batch)
+//   upstream -> consumer  (done_atom, uint32 upstream_index)            nothing more comes
+//   supervisor -> stage   (subscribe_atom, vector<actor> upstream)      start asking
+//   sink -> producer stage (deliver_atom, vector<message>) / (drained_atom)
+//
+// An upstream never sends more than was asked; consumers ask again as they finish.
+#pragma once
+
+#include "causeway/detail/batch_accumulator.hpp"
+#include "causeway/message.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include <vector>
+
+namespace causeway::topology {
+
+using ask_atom = caf::atom_constant<caf::atom("cw_ask")>;
+using msgs_atom = caf::atom_constant<caf::atom("cw_msgs")>;
+using batch_atom = caf::atom_constant<caf::atom("cw_batch")>;
+using done_atom = caf::atom_constant<caf::atom("cw_done")>;
+using subscribe_atom = caf::atom_constant<caf::atom("cw_sub")>;
+using deliver_atom = caf::atom_constant<caf::atom("cw_deliver")>;
+using drained_atom = caf::atom_constant<caf::atom("cw_drained")>;
+using timer_atom = caf::atom_constant<caf::atom("cw_timer")>;
+
+} // namespace causeway::topology
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<causeway::message>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::detail::batch)

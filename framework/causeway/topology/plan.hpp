@@ -1,0 +1,53 @@
+// plan.hpp — what every stage of one topology generation shares (internal).
+#pragma once
+
+#include "causeway/handler.hpp"
+#include "causeway/options.hpp"
+#include "causeway/telemetry.hpp"
+#include "causeway/detail/shared_rate_limiter.hpp"
+
+#include <caf/actor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace causeway::topology {
+
+/// Counters of one stage instance, written by the stage (relaxed, once per vector) and read
+/// by introspection without asking the stage.
+struct stage_counters {
+  stage_kind kind;
+  std::string name;
+  std::size_t index = 0;
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::uint64_t> in_flight{0};
+  std::atomic<std::uint64_t> outstanding_demand{0};
+  caf::actor actor;  // set by the supervisor right after spawning
+};
+
+struct plan {
+  pipeline_options options;
+  std::shared_ptr<causeway::handler> handler;
+  std::shared_ptr<telemetry_sink> telemetry;
+  std::shared_ptr<detail::shared_rate_limiter> limiter;
+  /// Messages acknowledged by this generation's stages (successful and failed).
+  std::atomic<std::uint64_t> acknowledged{0};
+};
+
+/// Times one call of a stage for the telemetry sink; free when there is no sink.
+class telemetry_span {
+public:
+  telemetry_span(const plan& p, const stage_counters& c, std::size_t messages);
+  void stop(telemetry_phase phase = telemetry_phase::stop);
+
+private:
+  telemetry_sink* sink_;
+  const stage_counters& counters_;
+  std::size_t messages_;
+  std::chrono::steady_clock::time_point start_{};
+};
+
+} // namespace causeway::topology

@@ -1,0 +1,231 @@
+#include "causeway/topology/processor_stage.hpp"
+
+#include "causeway/acknowledger.hpp"
+#include "causeway/topology/messages.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <iterator>
+#include <utility>
+#include <numeric>
+#include <string>
+
+namespace causeway::topology {
+
+namespace {
+
+std::string describe(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+} // namespace
+
+processor_stage::processor_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
+                                 std::size_t index, std::vector<caf::actor> batchers,
+                                 std::shared_ptr<stage_counters> counters)
+  : caf::event_based_actor(cfg),
+    plan_(std::move(p)),
+    index_(index),
+    batchers_(std::move(batchers)),
+    counters_(std::move(counters)),
+    credit_(batchers_.size(), 0),
+    outbound_(batchers_.size()) {
+  ctx_ = causeway::context{plan_->options.processors.name, index_, &plan_->options.context};
+}
+
+caf::behavior processor_stage::make_behavior() {
+  return {
+    [this](subscribe_atom, std::vector<caf::actor>& producers) { on_subscribe(producers); },
+    [this](msgs_atom, std::uint32_t from, std::vector<message>& messages) {
+      on_messages(from, messages);
+    },
+    [this](ask_atom, std::uint32_t batcher, std::uint64_t n) { on_credit(batcher, n); },
+    [this](done_atom, std::uint32_t from) { on_upstream_done(from); },
+  };
+}
+
+void processor_stage::on_subscribe(std::vector<caf::actor>& producers) {
+  producers_ = std::move(producers);
+  outstanding_.assign(producers_.size(), 0);
+  producer_done_.assign(producers_.size(), false);
+  ask_upstream();
+}
+
+void processor_stage::on_messages(std::uint32_t from, std::vector<message>& messages) {
+  if (from >= outstanding_.size())
+    return;
+  auto n = messages.size();
+  outstanding_[from] -= std::min<std::uint64_t>(outstanding_[from], n);
+  counters_->received.fetch_add(n, std::memory_order_relaxed);
+  handle(messages);
+  route(messages);
+  flush_outbound();
+  ask_upstream();
+  update_counters();
+  finish_if_done();
+}
+
+void processor_stage::handle(std::vector<message>& messages) {
+  auto& user = *plan_->handler;
+  telemetry_span span{*plan_, *counters_, messages.size()};
+  bool threw = false;
+  try {
+    user.prepare_messages(messages, ctx_);
+  } catch (...) {
+    threw = true;
+    auto reason = "prepare_messages threw: " + describe(std::current_exception());
+    for (auto& msg : messages)
+      msg.fail(reason);
+  }
+  for (auto& msg : messages) {
+    if (msg.is_failed())
+      continue;
+    try {
+      user.handle_message(msg, ctx_);
+    } catch (...) {
+      threw = true;
+      msg.fail("handle_message threw: " + describe(std::current_exception()));
+    }
+  }
+  span.stop(threw ? telemetry_phase::exception : telemetry_phase::stop);
+}
+
+void processor_stage::route(std::vector<message>& messages) {
+  std::vector<message> now_ok;
+  std::vector<message> now_failed;
+  std::vector<message> stubs_ok;
+  std::vector<message> stubs_failed;
+  for (auto& msg : messages) {
+    if (msg.wants_immediate_ack() && msg.ack.to) {
+      // Acknowledge a stub now; the message itself travels on without an acknowledger.
+      message stub;
+      stub.ack = std::exchange(msg.ack, ack_ref{});
+      if (msg.is_failed())
+        stub.fail(msg.failure_reason());
+      (stub.is_failed() ? stubs_failed : stubs_ok).push_back(std::move(stub));
+    }
+    if (msg.is_failed()) {
+      now_failed.push_back(std::move(msg));
+      continue;
+    }
+    if (batchers_.empty()) {
+      now_ok.push_back(std::move(msg));
+      continue;
+    }
+    auto b = batcher_index(msg.batcher());
+    if (!b) {
+      msg.fail("unknown batcher \"" + msg.batcher() + "\"");
+      now_failed.push_back(std::move(msg));
+      continue;
+    }
+    outbound_[*b].push_back(std::move(msg));
+    ++pending_;
+  }
+  if (!now_failed.empty()) {
+    try {
+      plan_->handler->handle_failed(now_failed, ctx_);
+    } catch (...) {
+      // The messages are failed already; a throwing handle_failed changes nothing.
+    }
+  }
+  std::move(stubs_ok.begin(), stubs_ok.end(), std::back_inserter(now_ok));
+  std::move(stubs_failed.begin(), stubs_failed.end(), std::back_inserter(now_failed));
+  if (!now_ok.empty() || !now_failed.empty()) {
+    auto count = now_ok.size() + now_failed.size();
+    acknowledge(now_ok, now_failed);
+    plan_->acknowledged.fetch_add(count, std::memory_order_relaxed);
+  }
+}
+
+std::optional<std::size_t> processor_stage::batcher_index(const std::string& name) const {
+  const auto& batchers = plan_->options.batchers;
+  for (std::size_t i = 0; i < batchers.size(); ++i)
+    if (batchers[i].name == name)
+      return i;
+  if (name == default_batcher && batchers.size() == 1)
+    return 0;
+  return std::nullopt;
+}
+
+void processor_stage::on_credit(std::uint32_t batcher, std::uint64_t n) {
+  if (batcher >= credit_.size())
+    return;
+  credit_[batcher] += n;
+  flush_outbound();
+  ask_upstream();
+  update_counters();
+  finish_if_done();
+}
+
+void processor_stage::flush_outbound() {
+  for (std::size_t b = 0; b < outbound_.size(); ++b) {
+    auto& out = outbound_[b];
+    auto n = std::min<std::uint64_t>(credit_[b], out.size());
+    if (n == 0)
+      continue;
+    std::vector<message> chunk;
+    if (n == out.size()) {
+      chunk = std::move(out);
+      out = {};
+    } else {
+      chunk.reserve(n);
+      std::move(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(chunk));
+      out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    credit_[b] -= n;
+    pending_ -= n;
+    send(batchers_[b], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
+  }
+}
+
+void processor_stage::ask_upstream() {
+  const auto& o = plan_->options.processors;
+  auto held = std::accumulate(outstanding_.begin(), outstanding_.end(), std::uint64_t{0}) + pending_;
+  auto budget = producers_.size() * o.max_demand;
+  auto available = budget > held ? budget - held : 0;
+  auto threshold = std::max<std::uint64_t>(1, o.max_demand - o.min_demand);
+  for (std::size_t i = 0; i < producers_.size() && available > 0; ++i) {
+    if (producer_done_[i])
+      continue;
+    auto want = o.max_demand - std::min<std::uint64_t>(o.max_demand, outstanding_[i]);
+    auto give = std::min<std::uint64_t>(want, available);
+    // Ask in steps of at least max_demand - min_demand, unless the producer would starve.
+    if (give == 0 || (give < threshold && outstanding_[i] > 0))
+      continue;
+    outstanding_[i] += give;
+    available -= give;
+    send(producers_[i], ask_atom::value, static_cast<std::uint32_t>(index_), give);
+  }
+}
+
+void processor_stage::on_upstream_done(std::uint32_t from) {
+  if (from >= producer_done_.size() || producer_done_[from])
+    return;
+  producer_done_[from] = true;
+  outstanding_[from] = 0;
+  ++producers_done_;
+  finish_if_done();
+}
+
+void processor_stage::finish_if_done() {
+  if (producers_.empty() || producers_done_ < producers_.size() || pending_ > 0)
+    return;
+  for (const auto& batcher : batchers_)
+    send(batcher, done_atom::value, static_cast<std::uint32_t>(index_));
+  quit();
+}
+
+void processor_stage::update_counters() {
+  counters_->in_flight.store(pending_, std::memory_order_relaxed);
+  counters_->outstanding_demand.store(
+    std::accumulate(outstanding_.begin(), outstanding_.end(), std::uint64_t{0}),
+    std::memory_order_relaxed);
+}
+
+} // namespace causeway::topology

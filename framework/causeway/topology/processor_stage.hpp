@@ -1,0 +1,58 @@
+// processor_stage.hpp — runs handle_message on the messages it asks its producers for.
+//
+// It subscribes to every producer with max_demand and asks again as it finishes messages, as
+// long as what it holds (asked for, or handled but waiting for batcher credit) stays within
+// producers × max_demand. Handled messages go to the batcher they name, within the credit
+// each batcher granted; failed ones go through handle_failed to their acknowledger; without
+// batchers successful ones are acknowledged here.
+#pragma once
+
+#include "causeway/topology/plan.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace causeway::topology {
+
+class processor_stage : public caf::event_based_actor {
+public:
+  processor_stage(caf::actor_config& cfg, std::shared_ptr<plan> p, std::size_t index,
+                  std::vector<caf::actor> batchers, std::shared_ptr<stage_counters> counters);
+
+  caf::behavior make_behavior() override;
+
+private:
+  void on_subscribe(std::vector<caf::actor>& producers);
+  void on_messages(std::uint32_t from, std::vector<message>& messages);
+  void on_credit(std::uint32_t batcher, std::uint64_t n);
+  void on_upstream_done(std::uint32_t from);
+  /// Runs the user's callbacks; failures become failed messages, never exceptions.
+  void handle(std::vector<message>& messages);
+  void route(std::vector<message>& messages);
+  /// The batcher a message named, with the default rule of message.hpp.
+  std::optional<std::size_t> batcher_index(const std::string& name) const;
+  void flush_outbound();
+  void ask_upstream();
+  void finish_if_done();
+  void update_counters();
+
+  std::shared_ptr<plan> plan_;
+  std::size_t index_;
+  std::vector<caf::actor> batchers_;
+  std::shared_ptr<stage_counters> counters_;
+  causeway::context ctx_;
+  std::vector<caf::actor> producers_;
+  std::vector<std::uint64_t> outstanding_;  // per producer: asked, not yet received
+  std::vector<bool> producer_done_;
+  std::size_t producers_done_ = 0;
+  std::vector<std::uint64_t> credit_;              // per batcher
+  std::vector<std::vector<message>> outbound_;     // per batcher, waiting for credit
+  std::size_t pending_ = 0;                        // messages in outbound_
+};
+
+} // namespace causeway::topology

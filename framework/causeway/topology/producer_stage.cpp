@@ -1,0 +1,148 @@
+#include "causeway/topology/producer_stage.hpp"
+
+#include "causeway/atoms.hpp"
+#include "causeway/topology/messages.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <string>
+
+namespace causeway::topology {
+
+producer_stage::producer_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
+                               std::size_t index, std::shared_ptr<producer> source,
+                               std::vector<caf::actor> processors,
+                               std::shared_ptr<stage_counters> counters)
+  : caf::event_based_actor(cfg),
+    plan_(std::move(p)),
+    index_(index),
+    source_(std::move(source)),
+    processors_(std::move(processors)),
+    counters_(std::move(counters)),
+    demand_(processors_.size(), 0),
+    partitioned_(static_cast<bool>(plan_->options.processors.partition_by)) {
+  queues_.resize(partitioned_ ? processors_.size() : 1);
+}
+
+caf::behavior producer_stage::make_behavior() {
+  source_->start(producer_sink{caf::actor_cast<caf::actor>(this)});
+  return {
+    [this](ask_atom, std::uint32_t consumer, std::uint64_t n) { on_ask(consumer, n); },
+    [this](deliver_atom, std::vector<message>& messages) { on_deliver(messages); },
+    [this](drain_atom) { on_drain(); },
+    [this](drained_atom) { on_drained(); },
+    [this](timer_atom, std::uint64_t generation) { on_rate_timer(generation); },
+  };
+}
+
+void producer_stage::on_ask(std::uint32_t consumer, std::uint64_t n) {
+  if (consumer >= demand_.size())
+    return;
+  demand_[consumer] += n;
+  dispatch();
+}
+
+void producer_stage::on_deliver(std::vector<message>& messages) {
+  counters_->received.fetch_add(messages.size(), std::memory_order_relaxed);
+  if (!partitioned_) {
+    queues_.front().push(std::move(messages));
+  } else {
+    const auto& partition_by = plan_->options.processors.partition_by;
+    for (auto& msg : messages) {
+      std::size_t partition = 0;
+      try {
+        partition = static_cast<std::size_t>(partition_by(msg) % processors_.size());
+      } catch (const std::exception& e) {
+        msg.fail(std::string{"processors.partition_by threw: "} + e.what());
+      } catch (...) {
+        msg.fail("processors.partition_by threw");
+      }
+      queues_[partition].push(std::move(msg));
+    }
+  }
+  update_counters();
+  dispatch();
+}
+
+std::size_t producer_stage::send_to(std::size_t consumer, detail::chunk_queue& q, std::size_t n) {
+  n = std::min<std::size_t>({n, q.size(), demand_[consumer]});
+  if (n == 0)
+    return 0;
+  if (plan_->limiter) {
+    auto now = std::chrono::steady_clock::now();
+    n = plan_->limiter->take(n, now);
+    if (n == 0) {
+      if (!rate_timer_armed_) {
+        rate_timer_armed_ = true;
+        auto wait = plan_->limiter->next_permit(now) - now;
+        delayed_send(this, std::max<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(1)),
+                     timer_atom::value, ++rate_timer_generation_);
+      }
+      return 0;
+    }
+  }
+  telemetry_span span{*plan_, *counters_, n};
+  auto chunk = q.take(n);
+  demand_[consumer] -= n;
+  send(processors_[consumer], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
+  span.stop();
+  return n;
+}
+
+void producer_stage::dispatch() {
+  if (partitioned_) {
+    for (std::size_t p = 0; p < processors_.size(); ++p)
+      send_to(p, queues_[p], queues_[p].size());
+  } else {
+    auto& q = queues_.front();
+    while (!q.empty()) {
+      // The processor with the most outstanding demand gets the next vector.
+      auto best = std::max_element(demand_.begin(), demand_.end()) - demand_.begin();
+      if (demand_[best] == 0 || send_to(static_cast<std::size_t>(best), q, q.size()) == 0)
+        break;
+    }
+  }
+  update_counters();
+  finish_if_done();
+}
+
+void producer_stage::on_drain() {
+  if (draining_)
+    return;
+  draining_ = true;
+  source_->prepare_for_draining();
+  finish_if_done();
+}
+
+void producer_stage::on_drained() {
+  source_drained_ = true;
+  finish_if_done();
+}
+
+void producer_stage::on_rate_timer(std::uint64_t generation) {
+  if (generation != rate_timer_generation_)
+    return;
+  rate_timer_armed_ = false;
+  dispatch();
+}
+
+void producer_stage::finish_if_done() {
+  if (!draining_ || !source_drained_)
+    return;
+  for (const auto& q : queues_)
+    if (!q.empty())
+      return;
+  for (const auto& processor : processors_)
+    send(processor, done_atom::value, static_cast<std::uint32_t>(index_));
+  quit();
+}
+
+void producer_stage::update_counters() {
+  std::uint64_t held = 0;
+  for (const auto& q : queues_)
+    held += q.size();
+  counters_->in_flight.store(held, std::memory_order_relaxed);
+}
+
+} // namespace causeway::topology

@@ -1,0 +1,166 @@
+#include <doctest/doctest.h>
+
+#include "pipeline_fixture.hpp"
+
+#include <caf/send.hpp>
+
+#include <algorithm>
+
+using namespace causeway;
+using namespace causeway::test;
+
+namespace {
+
+struct event_log {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<pipeline_event> events;
+
+  void record(const pipeline_event& e) {
+    {
+      std::lock_guard guard{mutex};
+      events.push_back(e);
+    }
+    changed.notify_all();
+  }
+
+  bool wait_for(pipeline_event::kind what, std::chrono::milliseconds timeout) {
+    std::unique_lock lock{mutex};
+    return changed.wait_for(lock, timeout, [&] {
+      return std::any_of(events.begin(), events.end(),
+                         [what](const pipeline_event& e) { return e.what == what; });
+    });
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(pipeline_fixture, "a crashed stage restarts the topology and its in-flight messages come back failed") {
+  std::atomic<bool> hold{true};
+  handler->on_batch = [&hold](std::span<message>, const batch_info&, const context&) {
+    while (hold)
+      std::this_thread::sleep_for(1ms);
+  };
+  event_log log;
+  pipeline_options o;
+  o.batchers = {batcher("one", 10, 600s)};
+  auto s = spec(o);
+  s.on_event = [&log](const pipeline_event& e) { log.record(e); };
+  auto started = pipeline::start(system, s);
+  REQUIRE(started.has_value());
+  auto p = std::move(*started);
+
+  feed->push_data(numbered(25));
+  // Wait until the batcher holds the last 5 messages in an open batch.
+  for (int i = 0; i < 500; ++i) {
+    auto stages = p.topology();
+    auto batcher_stage = std::find_if(stages.begin(), stages.end(),
+                                      [](const stage_info& st) { return st.kind == stage_kind::batcher; });
+    if (batcher_stage != stages.end() && batcher_stage->received == 25)
+      break;
+    std::this_thread::sleep_for(2ms);
+  }
+  auto stages = p.topology();
+  auto victim = std::find_if(stages.begin(), stages.end(),
+                             [](const stage_info& st) { return st.kind == stage_kind::batcher; });
+  REQUIRE(victim != stages.end());
+  caf::anon_send_exit(victim->actor, caf::exit_reason::kill);
+  // The batch processor is busy in handle_batch; it dies once that returns.
+  std::this_thread::sleep_for(20ms);
+  hold = false;
+  REQUIRE(log.wait_for(pipeline_event::kind::crashed, 5s));
+  REQUIRE(log.wait_for(pipeline_event::kind::restarted, 5s));
+
+  REQUIRE(acks->wait_for(25, 5s));
+  std::this_thread::sleep_for(50ms);  // a stage being killed must not add acks
+  CHECK(acks->count() == 25);
+  auto times = acks->times_acknowledged(25);
+  CHECK(std::count(times.begin() + 1, times.end(), 1u) == 25);
+  CHECK(acks->failed_count() >= 5);  // at least the open batch
+  for (const auto& r : acks->records())
+    if (!r.ok)
+      CHECK(r.reason.rfind("stage exited: ", 0) == 0);
+
+  // The new generation works.
+  auto tag = feed->push_data({"after the crash"});
+  p.drain();
+  auto after = acks->wait_for_tag(tag, 1s);
+  REQUIRE(after.has_value());
+  CHECK(after->ok);
+  {
+    std::lock_guard guard{log.mutex};
+    auto crashed = std::find_if(log.events.begin(), log.events.end(),
+                                [](const pipeline_event& e) { return e.what == pipeline_event::kind::crashed; });
+    CHECK(crashed->generation == 1);
+    CHECK(log.events.back().generation == 2);
+  }
+}
+
+TEST_CASE_FIXTURE(pipeline_fixture, "telemetry reports each processor call and each batch") {
+  struct recording_sink : telemetry_sink {
+    std::mutex mutex;
+    std::map<stage_kind, std::size_t> messages_stopped;
+    std::size_t batch_stops = 0;
+    void on_event(const telemetry_event& e) override {
+      std::lock_guard guard{mutex};
+      if (e.phase == telemetry_phase::start)
+        return;
+      messages_stopped[e.kind] += e.messages;
+      if (e.kind == stage_kind::batch_processor)
+        ++batch_stops;
+    }
+  };
+  auto sink = std::make_shared<recording_sink>();
+  pipeline_options o;
+  o.batchers = {batcher("one", 10, 600s)};
+  auto s = spec(o);
+  s.telemetry = sink;
+  auto started = pipeline::start(system, s);
+  REQUIRE(started.has_value());
+  auto p = std::move(*started);
+  feed->push_data(numbered(100));
+  p.drain();
+  std::lock_guard guard{sink->mutex};
+  CHECK(sink->messages_stopped[stage_kind::producer] == 100);
+  CHECK(sink->messages_stopped[stage_kind::processor] == 100);
+  CHECK(sink->messages_stopped[stage_kind::batcher] == 100);
+  CHECK(sink->messages_stopped[stage_kind::batch_processor] == 100);
+  CHECK(sink->batch_stops == 10);
+}
+
+TEST_CASE_FIXTURE(pipeline_fixture, "partitioning keeps each key's order through processors and batch processors") {
+  constexpr int keys = 37;
+  constexpr int per_key = 400;
+  auto key_of = [](const message& m) { return static_cast<std::uint64_t>(std::stoi(m.data) % keys); };
+  std::mutex mutex;
+  std::map<int, std::vector<int>> seen;            // key -> sequence numbers in handling order
+  std::map<int, std::set<std::size_t>> handled_by; // key -> batch processors
+  handler->on_message = [](message& m, const context&) {
+    std::this_thread::sleep_for(std::chrono::microseconds(std::stoi(m.data) % 7));
+  };
+  handler->on_batch = [&](std::span<message> batch, const batch_info&, const context& ctx) {
+    std::lock_guard guard{mutex};
+    for (const auto& m : batch) {
+      auto n = std::stoi(m.data);
+      seen[n % keys].push_back(n / keys);
+      handled_by[n % keys].insert(ctx.index);
+    }
+  };
+  pipeline_options o;
+  o.processors.concurrency = 4;
+  o.processors.partition_by = key_of;
+  auto b = batcher("one", 16, 2ms, 3);
+  b.partition_by = key_of;
+  o.batchers = {b};
+  auto p = start(o);
+  for (int chunk = 0; chunk < 20; ++chunk)
+    feed->push_data(numbered(keys * per_key / 20, static_cast<std::size_t>(chunk * keys * per_key / 20)));
+  p.drain();
+  REQUIRE(acks->count() == keys * per_key);
+  REQUIRE(seen.size() == keys);
+  for (const auto& [key, order] : seen) {
+    CHECK(order.size() == per_key);
+    CHECK(std::is_sorted(order.begin(), order.end()));
+    CHECK(handled_by[key].size() == 1);
+  }
+}

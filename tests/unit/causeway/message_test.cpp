@@ -1,0 +1,119 @@
+// Claims about message and metadata: routing hints, failure and key/value pairs.
+#include "causeway/message.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+using causeway::message;
+using causeway::message_status;
+using causeway::metadata;
+
+TEST_CASE("a new message is ok, goes to the default batcher with an empty key") {
+  message m{"payload"};
+  CHECK(m.data == "payload");
+  CHECK(m.status() == message_status::ok);
+  CHECK_FALSE(m.is_failed());
+  CHECK(m.failure_reason() == "");
+  CHECK(m.batcher() == "default");
+  CHECK(m.batcher() == causeway::default_batcher);
+  CHECK(m.batch_key() == "");
+  CHECK_FALSE(m.wants_immediate_ack());
+  CHECK(m.metadata.empty());
+  CHECK(m.ack.to == nullptr);
+  CHECK(m.ack.tag == 0);
+  CHECK(m.ack.epoch == 0);
+}
+
+TEST_CASE("a message carries the ack reference it was made with") {
+  message m{"payload", causeway::ack_ref{nullptr, 42, 7}};
+  CHECK(m.ack.tag == 42);
+  CHECK(m.ack.epoch == 7);
+}
+
+TEST_CASE("fail marks the message failed with its reason") {
+  message m{"payload"};
+  m.fail("bad checksum");
+  CHECK(m.status() == message_status::failed);
+  CHECK(m.is_failed());
+  CHECK(m.failure_reason() == "bad checksum");
+
+  m.fail("second reason");
+  CHECK(m.is_failed());
+  CHECK(m.failure_reason() == "second reason");
+}
+
+TEST_CASE("put_batcher and put_batch_key set the routing hints") {
+  message m{"payload"};
+  m.put_batcher("s3");
+  m.put_batch_key("sensor-7");
+  CHECK(m.batcher() == "s3");
+  CHECK(m.batch_key() == "sensor-7");
+
+  m.put_batch_key("");
+  CHECK(m.batch_key() == "");
+  CHECK(m.batcher() == "s3");
+}
+
+TEST_CASE("ack_immediately asks for an ack right after handle_message") {
+  message m{"payload"};
+  m.ack_immediately();
+  CHECK(m.wants_immediate_ack());
+  CHECK_FALSE(m.is_failed());
+}
+
+TEST_CASE("moving a message keeps its status and hints") {
+  message m{"payload"};
+  m.put_batcher("s3");
+  m.put_batch_key("k");
+  m.ack_immediately();
+  m.fail("why");
+  m.metadata.set("routing_key", "rk");
+  message moved = std::move(m);
+  CHECK(moved.data == "payload");
+  CHECK(moved.batcher() == "s3");
+  CHECK(moved.batch_key() == "k");
+  CHECK(moved.wants_immediate_ack());
+  CHECK(moved.failure_reason() == "why");
+  CHECK(moved.metadata.get("routing_key") == "rk");
+}
+
+TEST_CASE("metadata returns what was set and an empty view for absent keys") {
+  metadata md;
+  md.set("routing_key", "sensors.temp");
+  md.set("message_id", "m-1");
+  CHECK_FALSE(md.empty());
+  CHECK(md.get("routing_key") == "sensors.temp");
+  CHECK(md.get("message_id") == "m-1");
+  CHECK(md.get("absent") == "");
+  CHECK(md.contains("routing_key"));
+  CHECK_FALSE(md.contains("absent"));
+  CHECK_FALSE(md.contains("routing"));  // no prefix match
+}
+
+TEST_CASE("setting a key again overwrites it in place") {
+  metadata md;
+  md.set("a", "1");
+  md.set("b", "2");
+  md.set("a", "3");
+  CHECK(md.get("a") == "3");
+  using entries = std::vector<std::pair<std::string, std::string>>;
+  CHECK(md.entries() == entries{{"a", "3"}, {"b", "2"}});
+}
+
+TEST_CASE("a key set to an empty value is present") {
+  metadata md;
+  md.set("flag", "");
+  CHECK(md.contains("flag"));
+  CHECK(md.get("flag") == "");
+  CHECK(md.entries().size() == 1);
+}
+
+TEST_CASE("new metadata is empty") {
+  metadata md;
+  CHECK(md.empty());
+  CHECK(md.entries().empty());
+  CHECK_FALSE(md.contains(""));
+}
