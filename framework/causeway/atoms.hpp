@@ -5,6 +5,8 @@
 //   (rate_atom, rate_limit_options)   -> (nothing)         change the shared rate limit
 //   (topology_atom)                   -> std::vector<stage_info>
 //   (stop_atom)                       -> drain_report      drain and end the supervisor
+//
+// and the two messages of a producer_sink (deliver_atom, drained_atom).
 #pragma once
 
 #include "causeway/options.hpp"
@@ -24,6 +26,10 @@ using rate_atom = caf::atom_constant<caf::atom("cw_rate")>;
 using topology_atom = caf::atom_constant<caf::atom("cw_topo")>;
 using stop_atom = caf::atom_constant<caf::atom("cw_stop")>;
 
+/// What a producer_sink sends to the actor behind it (see producer.hpp).
+using deliver_atom = caf::atom_constant<caf::atom("cw_deliver")>;
+using drained_atom = caf::atom_constant<caf::atom("cw_drained")>;
+
 /// The reply to restart_atom: the drain it did (if any), or why nothing changed.
 struct restart_result {
   bool ok = false;
@@ -33,6 +39,8 @@ struct restart_result {
 
 } // namespace causeway
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<causeway::message>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::pipeline_options)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::rate_limit_options)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::drain_report)

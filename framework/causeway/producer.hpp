@@ -19,6 +19,8 @@ namespace causeway {
 
 /// The producer's way into its stage. Thread-safe and cheap to copy: a producer may call it
 /// from its own threads (the AMQP producer calls it from its connection thread).
+/// Any actor can be a sink: it receives (deliver_atom, std::vector<message>) and
+/// (drained_atom), the atoms of causeway/atoms.hpp.
 class producer_sink {
 public:
   producer_sink() = default;

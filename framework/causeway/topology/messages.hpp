@@ -12,6 +12,7 @@
 // An upstream never sends more than was asked; consumers ask again as they finish.
 #pragma once
 
+#include "causeway/atoms.hpp"
 #include "causeway/detail/batch_accumulator.hpp"
 #include "causeway/message.hpp"
 
@@ -27,12 +28,10 @@ using msgs_atom = caf::atom_constant<caf::atom("cw_msgs")>;
 using batch_atom = caf::atom_constant<caf::atom("cw_batch")>;
 using done_atom = caf::atom_constant<caf::atom("cw_done")>;
 using subscribe_atom = caf::atom_constant<caf::atom("cw_sub")>;
-using deliver_atom = caf::atom_constant<caf::atom("cw_deliver")>;
-using drained_atom = caf::atom_constant<caf::atom("cw_drained")>;
+using causeway::deliver_atom;
+using causeway::drained_atom;
 using timer_atom = caf::atom_constant<caf::atom("cw_timer")>;
 
 } // namespace causeway::topology
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::message)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<causeway::message>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(causeway::detail::batch)

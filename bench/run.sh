@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench/run.sh NAME — builds what the benchmark needs, runs it and prints, as its last line,
+# one JSON object with at least name, msgs_per_s, peak_rss_mib (and ratio where there is a
+# reference). NAME: inmemory | rabbitmq | daemon. A benchmark reports; it never fails on a
+# slow machine.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+name=${1:-}
+
+usage() {
+  echo "usage: bench/run.sh inmemory|rabbitmq|daemon" >&2
+  exit 2
+}
+
+configure() {
+  if [[ ! -f $build/build.ninja ]]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build "$build" --target "$@" >/dev/null
+}
+
+# Runs a benchmark that prints one JSON line $1 times and prints the run with the median
+# msgs_per_s last.
+median_of() {
+  local runs=$1
+  shift
+  local results=()
+  for ((i = 0; i < runs; i++)); do
+    results+=("$("$@" | tail -n 1)")
+    echo "run $((i + 1)): ${results[-1]}" >&2
+  done
+  printf '%s\n' "${results[@]}" |
+    awk '{ match($0, /"msgs_per_s": [0-9.]+/); print substr($0, RSTART + 14, RLENGTH - 14) "\t" $0 }' |
+    sort -n | awk -v m=$(((runs + 1) / 2)) 'NR == m { sub(/^[^\t]*\t/, ""); print }'
+}
+
+case $name in
+  inmemory)
+    configure bench_inmemory
+    median_of 3 "$build/bin/bench_inmemory" --messages 10000000
+    ;;
+  rabbitmq)
+    [[ -x $root/bench/rabbitmq.sh ]] || { echo "bench/rabbitmq.sh is missing" >&2; exit 1; }
+    configure bench_rabbitmq
+    "$root/bench/rabbitmq.sh" "$build"
+    ;;
+  daemon)
+    [[ -x $root/bench/daemon.sh ]] || { echo "bench/daemon.sh is missing" >&2; exit 1; }
+    configure telluride bench_rabbitmq
+    "$root/bench/daemon.sh" "$build"
+    ;;
+  *) usage ;;
+esac
