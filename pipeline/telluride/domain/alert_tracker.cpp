@@ -1,0 +1,59 @@
+#include "telluride/domain/alert_tracker.hpp"
+
+#include "telluride/domain/json_text.hpp"
+
+namespace telluride {
+
+void append_json(std::string& out, const alert& raised) {
+  out += "{\"event\":\"threshold_exceeded\",";
+  append_json_fields(out, raised.key);
+  out += ",\"reading\":";
+  append_json_number(out, raised.reading);
+  out += ",\"threshold\":";
+  append_json_number(out, raised.threshold);
+  out += ",\"consecutive\":";
+  append_json_unsigned(out, raised.consecutive);
+  out += ",\"timestamp\":";
+  append_json_string(out, raised.timestamp);
+  out += '}';
+}
+
+std::string to_json_text(const alert& raised) {
+  std::string out;
+  out.reserve(256);
+  append_json(out, raised);
+  return out;
+}
+
+alert_tracker::alert_tracker(alert_rules rules) : rules_(std::move(rules)) {}
+
+std::optional<double> alert_tracker::threshold_for(const std::optional<std::string>& type) const {
+  if (type) {
+    if (const auto found = rules_.thresholds.find(*type); found != rules_.thresholds.end())
+      return found->second;
+  }
+  if (const auto found = rules_.thresholds.find(std::string_view{"default"});
+      found != rules_.thresholds.end())
+    return found->second;
+  return std::nullopt;
+}
+
+std::optional<alert> alert_tracker::observe(const reading& r) {
+  const std::optional<double> threshold = threshold_for(r.type);
+  if (!threshold || r.value <= *threshold) {
+    if (!counters_.empty())
+      counters_.erase(r.key);
+    return std::nullopt;
+  }
+  const std::uint64_t count = ++counters_[r.key];
+  if (count != rules_.alert_after)
+    return std::nullopt;
+  return alert{r.key, r.value, *threshold, count, r.timestamp};
+}
+
+std::uint64_t alert_tracker::consecutive(const sensor_key& key) const {
+  const auto found = counters_.find(key);
+  return found == counters_.end() ? 0 : found->second;
+}
+
+} // namespace telluride

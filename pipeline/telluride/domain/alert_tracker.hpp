@@ -1,0 +1,76 @@
+// alert_tracker.hpp — raises an alert when a sensor stays above its threshold.
+//
+// Each sensor has a counter of consecutive warnings. A reading above the threshold of the
+// sensor's `type` (strictly greater) adds one; a reading at or below it resets the counter
+// to 0. When the counter reaches `alert_after`, one alert is produced:
+// `{"event":"threshold_exceeded","line_id":..,"device_id":..,"sensor_id":..,"reading":..,
+//   "threshold":..,"consecutive":3,"timestamp":".."}`
+//
+// Repeats: exactly one alert per excursion. The alert fires when the counter *equals*
+// `alert_after`; while the sensor stays above, the counter keeps rising but nothing more is
+// sent, so a sensor stuck high does not flood the alerts route. Only after a reading at or
+// below the threshold (a reset) can the sensor alert again.
+//
+// Not thread-safe; readings of one sensor must come in broker order (they do: a sensor's
+// readings all go through one batch processor).
+#pragma once
+
+#include "telluride/domain/reading.hpp"
+#include "telluride/domain/sensor_key.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace telluride {
+
+struct alert_rules {
+  /// Sensor `type` → threshold. `"default"` applies to readings without a type or with a type
+  /// not listed; without a `"default"` such readings never warn.
+  std::map<std::string, double, std::less<>> thresholds{{"default", 100.0}};
+  std::uint64_t alert_after = 3;  ///< consecutive warnings that raise the alert; >= 1
+};
+
+struct alert {
+  sensor_key key;
+  double reading = 0;
+  double threshold = 0;
+  std::uint64_t consecutive = 0;  ///< equals `alert_after`
+  std::string timestamp;          ///< of the reading that raised the alert
+};
+
+/// Appends the alert message: fields in the order above, ids with their JSON types.
+void append_json(std::string& out, const alert& raised);
+
+/// The alert message as a string.
+std::string to_json_text(const alert& raised);
+
+class alert_tracker {
+public:
+  explicit alert_tracker(alert_rules rules);
+
+  /// Counts one reading; returns the alert when this reading brings its sensor's counter to
+  /// `alert_after`.
+  std::optional<alert> observe(const reading& r);
+
+  /// The threshold for a reading of this type, or none (no such type and no "default").
+  std::optional<double> threshold_for(const std::optional<std::string>& type) const;
+
+  /// The sensor's current count of consecutive warnings (0 for a sensor never above).
+  std::uint64_t consecutive(const sensor_key& key) const;
+
+  /// Sensors whose counter is above 0; only these take memory.
+  std::size_t sensors_above() const noexcept { return counters_.size(); }
+
+  const alert_rules& rules() const noexcept { return rules_; }
+
+private:
+  alert_rules rules_;
+  std::unordered_map<sensor_key, std::uint64_t, sensor_key_hash> counters_;
+};
+
+} // namespace telluride

@@ -1,0 +1,291 @@
+// Validation of reconfigurations, config files and `config set` arguments against the table
+// in config_schema.cpp. Checks are templates over nlohmann's json types so that text parsed
+// here (ordered_json) is checked in the order the user wrote it.
+#include "telluride/domain/config_schema.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace telluride {
+
+namespace {
+
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+
+// AMQP short strings (exchange, queue and routing key names) hold at most 255 bytes.
+constexpr std::size_t max_name_size = 255;
+constexpr std::size_t max_shown_size = 60;
+
+/// The value as JSON text, shortened, for "got ..." (never throws on bad UTF-8).
+template <class Json>
+std::string shown(const Json& value) {
+  std::string text = value.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+  if (text.size() > max_shown_size)
+    text = text.substr(0, max_shown_size) + "...";
+  return text;
+}
+
+std::string json_quoted(std::string_view text) {
+  return json(std::string(text)).dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
+std::string known_keys(bool reconfigurable_only) {
+  std::string out;
+  for (const option_spec& spec : config_options()) {
+    if (reconfigurable_only && !spec.is_reconfigurable)
+      continue;
+    out += out.empty() ? "" : ", ";
+    out += spec.key;
+  }
+  return out;
+}
+
+std::string known_route_keys() {
+  std::string out;
+  for (const route_spec& route : route_options()) {
+    out += out.empty() ? "routes." : ", routes.";
+    out += route.key;
+  }
+  return out;
+}
+
+error unknown_key(std::string_view key, bool reconfigurable_only) {
+  return error{"unknown key " + json_quoted(key) + "; known keys: " + known_keys(reconfigurable_only)};
+}
+
+error not_reconfigurable(std::string_view key) {
+  return error{std::string(key) + " cannot be changed at runtime; reconfigurable keys: " +
+               known_keys(true)};
+}
+
+error integer_out_of_bounds(const option_spec& spec, std::string_view given) {
+  return error{std::string(spec.key) + " must be an integer in " + std::to_string(spec.min) +
+               ".." + std::to_string(spec.max) + ", got " + std::string(given)};
+}
+
+template <class Json>
+bool is_integer_in_bounds(const option_spec& spec, const Json& value) {
+  if (value.is_number_unsigned())
+    return value.template get<std::uint64_t>() <= static_cast<std::uint64_t>(spec.max) &&
+           value.template get<std::uint64_t>() >= static_cast<std::uint64_t>(spec.min);
+  if (value.is_number_integer())
+    return value.template get<std::int64_t>() >= spec.min &&
+           value.template get<std::int64_t>() <= spec.max;
+  return false;
+}
+
+template <class Json>
+std::optional<error> check_thresholds(const Json& value) {
+  if (!value.is_object())
+    return error{"alert_thresholds must be an object of sensor type → number, got " +
+                 shown(value)};
+  for (const auto& [type, threshold] : value.items())
+    if (!threshold.is_number())
+      return error{"alert_thresholds." + type + " must be a number, got " + shown(threshold)};
+  if (!value.contains("default"))
+    return error{"alert_thresholds must contain \"default\" (for readings without a listed "
+                 "type)"};
+  return std::nullopt;
+}
+
+template <class Json>
+std::optional<error> check_routes(const Json& value) {
+  if (!value.is_object())
+    return error{"routes must be an object of route key → name, got " + shown(value)};
+  for (const auto& [key, name] : value.items()) {
+    const route_spec* route = nullptr;
+    for (const route_spec& candidate : route_options())
+      if (candidate.key == key)
+        route = &candidate;
+    if (route == nullptr)
+      return error{"unknown key " + json_quoted("routes." + key) + "; known keys: " +
+                   known_route_keys()};
+    const std::string path = "routes." + key;
+    if (!name.is_string() || name.template get<std::string>().empty() ||
+        name.template get<std::string>().size() > max_name_size)
+      return error{path + " must be a non-empty string of at most 255 bytes, got " +
+                   shown(name)};
+    if (key.ends_with("_queue") && name.template get<std::string>().starts_with("amq."))
+      return error{path + " must not start with \"amq.\" (reserved by RabbitMQ), got " +
+                   shown(name)};
+  }
+  return std::nullopt;
+}
+
+/// The first problem with `value` as the option `spec`, if any.
+template <class Json>
+std::optional<error> check_value(const option_spec& spec, const Json& value) {
+  const std::string key(spec.key);
+  switch (spec.kind) {
+    case option_kind::integer:
+      if (is_integer_in_bounds(spec, value))
+        return std::nullopt;
+      return integer_out_of_bounds(spec, shown(value));
+    case option_kind::string:
+      if (value.is_string())
+        return std::nullopt;
+      return error{key + " must be a string, got " + shown(value)};
+    case option_kind::amqp_url:
+      if (value.is_string()) {
+        const auto url = value.template get<std::string>();
+        if (url.starts_with("amqp://") || url.starts_with("amqps://"))
+          return std::nullopt;
+        return error{key + " must start with amqp:// or amqps://, got " +
+                     json_quoted(mask_password(url))};
+      }
+      return error{key + " must be a string starting with amqp:// or amqps://, got " +
+                   shown(value)};
+    case option_kind::host_port:
+      if (value.is_string() && parse_host_port(value.template get<std::string>()))
+        return std::nullopt;
+      return error{key + " must be HOST:PORT (e.g. 127.0.0.1:9464), got " + shown(value)};
+    case option_kind::thresholds: return check_thresholds(value);
+    case option_kind::routes: return check_routes(value);
+  }
+  return std::nullopt;
+}
+
+/// Checks every key of `object`; reconfigurations accept only reconfigurable keys.
+template <class Json>
+expected<void> check_object(const Json& object, bool is_reconfiguration) {
+  for (const auto& [key, value] : object.items()) {
+    const option_spec* spec = find_option(key);
+    if (spec == nullptr)
+      return unknown_key(key, is_reconfiguration);
+    if (is_reconfiguration && !spec->is_reconfigurable)
+      return not_reconfigurable(key);
+    if (auto problem = check_value(*spec, value))
+      return std::move(*problem);
+  }
+  return {};
+}
+
+template <class Json>
+expected<void> check_reconfiguration(const Json& change) {
+  if (!change.is_object() || change.empty())
+    return error{"reconfiguration must be a non-empty JSON object"};
+  return check_object(change, true);
+}
+
+/// Stores the keys of an already checked object.
+config store_all(config cfg, const json& object) {
+  for (const auto& [key, value] : object.items())
+    find_option(key)->store(cfg, value);
+  return cfg;
+}
+
+/// The parser's reason without its `[json.exception...] ` prefix, on one line.
+std::string parse_problem(const nlohmann::json::exception& e) {
+  std::string text = e.what();
+  if (const auto end = text.find("] "); text.starts_with("[json.exception") &&
+                                        end != std::string::npos)
+    text.erase(0, end + 2);
+  for (char& c : text)
+    if (c == '\n' || c == '\r')
+      c = ' ';
+  return text;
+}
+
+std::optional<ordered_json> parse_text(std::string_view text, std::string& problem) {
+  try {
+    return ordered_json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    problem = parse_problem(e);
+    return std::nullopt;
+  }
+}
+
+} // namespace
+
+expected<void> validate_reconfiguration(const nlohmann::json& change) {
+  return check_reconfiguration(change);
+}
+
+expected<nlohmann::json> parse_reconfiguration(std::string_view body) {
+  std::string problem;
+  const std::optional<ordered_json> change = parse_text(body, problem);
+  if (!change)
+    return error{"reconfiguration is not valid JSON: " + problem};
+  if (auto checked = check_reconfiguration(*change); !checked)
+    return checked.err();
+  return json(*change);
+}
+
+expected<config> apply_reconfiguration(const config& current, const nlohmann::json& change) {
+  if (auto checked = check_reconfiguration(change); !checked)
+    return checked.err();
+  return store_all(current, change);
+}
+
+expected<config> merge_config(const config& base, const nlohmann::json& overrides) {
+  if (!overrides.is_object())
+    return error{"config must be a JSON object, got " + shown(overrides)};
+  if (auto checked = check_object(overrides, false); !checked)
+    return checked.err();
+  return store_all(base, overrides);
+}
+
+expected<config> load_config_file(const std::filesystem::path& path) {
+  const std::string name = json_quoted(path.string());
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    return error{"cannot read config file " + name + ": Is a directory"};
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return error{"cannot read config file " + name + ": " + std::strerror(errno)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return error{"cannot read config file " + name + ": " + std::strerror(errno)};
+  std::string problem;
+  const std::optional<ordered_json> file = parse_text(text.str(), problem);
+  if (!file)
+    return error{"config file " + name + " is not valid JSON: " + problem};
+  if (!file->is_object())
+    return error{"config file " + name + " must hold one JSON object, got " + shown(*file)};
+  if (auto checked = check_object(*file, false); !checked)
+    return error{"config file " + name + ": " + checked.err().message};
+  return store_all(config{}, json(*file));
+}
+
+expected<std::pair<std::string, nlohmann::json>> parse_key_value(std::string_view argument) {
+  const std::size_t equals = argument.find('=');
+  if (equals == std::string_view::npos || equals == 0)
+    return error{"expected KEY=VALUE, got " + json_quoted(argument)};
+  const std::string_view key = argument.substr(0, equals);
+  const std::string_view text = argument.substr(equals + 1);
+  const option_spec* spec = find_option(key);
+  if (spec == nullptr)
+    return unknown_key(key, true);
+  if (!spec->is_reconfigurable)
+    return not_reconfigurable(key);
+  std::int64_t value = 0;
+  const char* last = text.data() + text.size();
+  const auto [end, status] = std::from_chars(text.data(), last, value);
+  if (text.empty() || status != std::errc{} || end != last || value < spec->min ||
+      value > spec->max)
+    return integer_out_of_bounds(*spec, text.empty() ? "nothing" : text);
+  return std::pair{std::string(key), json(value)};
+}
+
+expected<nlohmann::json> parse_key_values(std::span<const std::string> arguments) {
+  if (arguments.empty())
+    return error{"expected at least one KEY=VALUE; reconfigurable keys: " + known_keys(true)};
+  json change = json::object();
+  for (const std::string& argument : arguments) {
+    auto entry = parse_key_value(argument);
+    if (!entry)
+      return entry.err();
+    if (change.contains(entry->first))
+      return error{entry->first + " is given twice"};
+    change[entry->first] = std::move(entry->second);
+  }
+  return change;
+}
+
+} // namespace telluride

@@ -1,0 +1,30 @@
+// sensor_aggregate.hpp — what Telluride knows about one sensor, and its published form.
+//
+// The aggregate message of CONTRACT §3:
+// `{"line_id":10,"device_id":100,"sensor_id":1000,"total_reads":1234,"min":96.1,"max":102.3,
+//   "mean":99.4,"stddev":1.02,"last_reading":99.0,"last_timestamp":"..."}`
+#pragma once
+
+#include "telluride/domain/running_stats.hpp"
+#include "telluride/domain/sensor_key.hpp"
+
+#include <string>
+
+namespace telluride {
+
+struct sensor_aggregate {
+  sensor_key key;
+  running_stats stats;          ///< over every reading applied since the daemon started
+  double last_reading = 0;      ///< the value of the latest reading, in broker order
+  std::string last_timestamp;   ///< the timestamp of that reading
+  bool is_changed = false;      ///< changed since the last `sensor_table::take_changed()`
+};
+
+/// Appends the aggregate message: the fields above in the contract's order, ids with their
+/// JSON types, doubles in shortest round-trip form.
+void append_json(std::string& out, const sensor_aggregate& aggregate);
+
+/// The aggregate message as a string.
+std::string to_json_text(const sensor_aggregate& aggregate);
+
+} // namespace telluride

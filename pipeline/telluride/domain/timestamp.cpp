@@ -1,0 +1,143 @@
+#include "telluride/domain/timestamp.hpp"
+
+namespace telluride {
+
+namespace {
+
+constexpr std::int64_t min_epoch_ms = -62167219200000;  // 0000-01-01T00:00:00.000Z
+constexpr std::int64_t max_epoch_ms = 253402300799999;  // 9999-12-31T23:59:59.999Z
+constexpr std::int64_t ms_per_day = 86400000;
+
+bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+
+/// Reads `count` digits at `pos` into `out`; false when any is not a digit or text ends.
+bool read_digits(std::string_view text, std::size_t pos, std::size_t count, int& out) noexcept {
+  if (pos + count > text.size())
+    return false;
+  out = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (!is_digit(text[i]))
+      return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+bool is_leap_year(int year) noexcept {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int days_in_month(int year, int month) noexcept {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
+}
+
+/// The zone suffix at `pos`: nothing, `Z`, `±hh`, `±hhmm` or `±hh:mm`.
+bool is_zone(std::string_view text, std::size_t pos) noexcept {
+  if (pos == text.size())
+    return true;
+  if (text[pos] == 'Z' || text[pos] == 'z')
+    return pos + 1 == text.size();
+  if (text[pos] != '+' && text[pos] != '-')
+    return false;
+  int hours = 0;
+  int minutes = 0;
+  if (!read_digits(text, pos + 1, 2, hours) || hours > 23)
+    return false;
+  pos += 3;
+  if (pos == text.size())
+    return true;
+  if (text[pos] == ':')
+    ++pos;
+  return read_digits(text, pos, 2, minutes) && minutes <= 59 && pos + 2 == text.size();
+}
+
+/// Days since 1970-01-01 → civil date (Howard Hinnant's `civil_from_days`).
+void civil_from_days(std::int64_t days, int& year, int& month, int& day) noexcept {
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto day_of_era = static_cast<unsigned>(days - era * 146097);
+  const unsigned year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const unsigned shifted_month = (5 * day_of_year + 2) / 153;
+  day = static_cast<int>(day_of_year - (153 * shifted_month + 2) / 5 + 1);
+  month = static_cast<int>(shifted_month < 10 ? shifted_month + 3 : shifted_month - 9);
+  year = static_cast<int>(year_of_era + era * 400 + (month <= 2 ? 1 : 0));
+}
+
+void put_digits(char* out, int value, int count) noexcept {
+  for (int i = count - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+} // namespace
+
+bool is_iso8601_date_time(std::string_view text) noexcept {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (!read_digits(text, 0, 4, year) || text.size() < 16 || text[4] != '-' ||
+      !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day))
+    return false;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+    return false;
+  if (text[10] != 'T' && text[10] != 't' && text[10] != ' ')
+    return false;
+  if (!read_digits(text, 11, 2, hour) || text[13] != ':' || !read_digits(text, 14, 2, minute))
+    return false;
+  std::size_t pos = 16;
+  bool has_nonzero_time = minute != 0;
+  if (pos < text.size() && text[pos] == ':') {
+    if (!read_digits(text, pos + 1, 2, second) || second > 60)
+      return false;
+    has_nonzero_time = has_nonzero_time || second != 0;
+    pos += 3;
+    if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
+      const std::size_t first_digit = ++pos;
+      while (pos < text.size() && is_digit(text[pos])) {
+        has_nonzero_time = has_nonzero_time || text[pos] != '0';
+        ++pos;
+      }
+      if (pos == first_digit || pos - first_digit > 9)
+        return false;
+    }
+  }
+  if (minute > 59 || hour > 24 || (hour == 24 && has_nonzero_time))
+    return false;
+  return is_zone(text, pos);
+}
+
+std::optional<std::string> iso8601_from_epoch_ms(std::int64_t ms) {
+  if (ms < min_epoch_ms || ms > max_epoch_ms)
+    return std::nullopt;
+  std::int64_t days = ms / ms_per_day;
+  std::int64_t ms_of_day = ms % ms_per_day;
+  if (ms_of_day < 0) {
+    ms_of_day += ms_per_day;
+    --days;
+  }
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  civil_from_days(days, year, month, day);
+  const auto of_day = static_cast<int>(ms_of_day);
+  std::string out = "0000-00-00T00:00:00.000Z";
+  put_digits(out.data(), year, 4);
+  put_digits(out.data() + 5, month, 2);
+  put_digits(out.data() + 8, day, 2);
+  put_digits(out.data() + 11, of_day / 3600000, 2);
+  put_digits(out.data() + 14, of_day / 60000 % 60, 2);
+  put_digits(out.data() + 17, of_day / 1000 % 60, 2);
+  put_digits(out.data() + 20, of_day % 1000, 3);
+  return out;
+}
+
+} // namespace telluride

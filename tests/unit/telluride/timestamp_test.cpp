@@ -1,0 +1,93 @@
+#include "telluride/domain/timestamp.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using telluride::iso8601_from_epoch_ms;
+using telluride::is_iso8601_date_time;
+
+TEST_CASE("ISO 8601 extended date-times are accepted") {
+  for (std::string text : {
+           "2021-02-12T01:18:51.838675Z",
+           "2021-02-12T01:18:51Z",
+           "2021-02-12T01:18Z",
+           "2021-02-12T01:18",
+           "2021-02-12t01:18:51z",
+           "2021-02-12 01:18:51",
+           "2021-02-12T01:18:51,5Z",
+           "2021-02-12T01:18:51.123456789Z",
+           "2021-02-12T01:18:51+05:30",
+           "2021-02-12T01:18:51-0800",
+           "2021-02-12T01:18:51+01",
+           "2024-02-29T00:00:00Z",
+           "2000-02-29T00:00:00Z",
+           "2016-12-31T23:59:60Z",
+           "2021-02-12T24:00:00Z",
+           "0000-01-01T00:00:00Z",
+           "9999-12-31T23:59:59.999Z",
+       }) {
+    CAPTURE(text);
+    CHECK(is_iso8601_date_time(text));
+  }
+}
+
+TEST_CASE("text that is not an ISO 8601 date-time is rejected") {
+  for (std::string text : {
+           "",
+           "yesterday",
+           "2021-02-12",
+           "2021-02-12T",
+           "2021-02-12T01",
+           "20210212T011851Z",
+           "2021-2-12T01:18:51Z",
+           "2021-13-01T00:00:00Z",
+           "2021-00-01T00:00:00Z",
+           "2021-02-29T00:00:00Z",
+           "1900-02-29T00:00:00Z",
+           "2021-04-31T00:00:00Z",
+           "2021-02-00T00:00:00Z",
+           "2021-02-12T25:00:00Z",
+           "2021-02-12T24:00:01Z",
+           "2021-02-12T01:60:00Z",
+           "2021-02-12T01:18:61Z",
+           "2021-02-12T01:18:51.Z",
+           "2021-02-12T01:18:51.1234567890Z",
+           "2021-02-12T01:18:51ZZ",
+           "2021-02-12T01:18:51+5",
+           "2021-02-12T01:18:51+24:00",
+           "2021-02-12T01:18:51+01:60",
+           "2021-02-12T01:18:51 ",
+           " 2021-02-12T01:18:51",
+           "2021-02-12X01:18:51",
+       }) {
+    CAPTURE(text);
+    CHECK_FALSE(is_iso8601_date_time(text));
+  }
+}
+
+TEST_CASE("epoch milliseconds become UTC text with milliseconds") {
+  const std::vector<std::pair<std::int64_t, std::string>> cases = {
+      {0, "1970-01-01T00:00:00.000Z"},
+      {1613092731838, "2021-02-12T01:18:51.838Z"},
+      {-1, "1969-12-31T23:59:59.999Z"},
+      {-86400000, "1969-12-31T00:00:00.000Z"},
+      {951782400000, "2000-02-29T00:00:00.000Z"},
+      {1709251199999, "2024-02-29T23:59:59.999Z"},
+      {253402300799999, "9999-12-31T23:59:59.999Z"},
+      {-62167219200000, "0000-01-01T00:00:00.000Z"},
+  };
+  for (const auto& [ms, text] : cases) {
+    CAPTURE(ms);
+    CHECK(iso8601_from_epoch_ms(ms) == text);
+    CHECK(is_iso8601_date_time(text));
+  }
+}
+
+TEST_CASE("epoch milliseconds outside years 0000..9999 have no ISO text") {
+  CHECK_FALSE(iso8601_from_epoch_ms(253402300800000).has_value());
+  CHECK_FALSE(iso8601_from_epoch_ms(-62167219200001).has_value());
+  CHECK_FALSE(iso8601_from_epoch_ms(INT64_MAX).has_value());
+  CHECK_FALSE(iso8601_from_epoch_ms(INT64_MIN).has_value());
+}
