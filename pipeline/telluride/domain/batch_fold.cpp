@@ -18,11 +18,20 @@ struct key_pointer_equal {
 } // namespace
 
 std::vector<sensor_partial> fold_batch(std::span<const reading> batch) {
+  std::vector<const reading*> pointers;
+  pointers.reserve(batch.size());
+  for (const reading& r : batch)
+    pointers.push_back(&r);
+  return fold_batch(std::span<const reading* const>{pointers});
+}
+
+std::vector<sensor_partial> fold_batch(std::span<const reading* const> batch) {
   std::vector<sensor_partial> partials;
   std::vector<const reading*> last_of;  // per partial: its sensor's last reading so far
   std::unordered_map<const sensor_key*, std::size_t, key_pointer_hash, key_pointer_equal> index;
   index.reserve(batch.size());
-  for (const reading& r : batch) {
+  for (const reading* rp : batch) {
+    const reading& r = *rp;
     auto [slot, is_new] = index.try_emplace(&r.key, partials.size());
     if (is_new) {
       partials.emplace_back();

@@ -26,5 +26,7 @@ struct sensor_partial {
 /// One partial per distinct sensor in `batch`, in order of each sensor's first reading.
 /// `last_reading`/`last_timestamp` come from the sensor's last reading in `batch` order.
 std::vector<sensor_partial> fold_batch(std::span<const reading> batch);
+/// The same over readings that live elsewhere (no copies).
+std::vector<sensor_partial> fold_batch(std::span<const reading* const> batch);
 
 } // namespace telluride

@@ -51,7 +51,7 @@ TEST_CASE("a batch folds into one partial per sensor, in order of first appearan
 }
 
 TEST_CASE("an empty batch folds into nothing") {
-  CHECK(fold_batch({}).empty());
+  CHECK(fold_batch(std::vector<reading>{}).empty());
 }
 
 TEST_CASE("the last reading of a sensor is the last in batch order, not the largest") {
