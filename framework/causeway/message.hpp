@@ -5,6 +5,7 @@
 // and routing hints set by `handle_message`: the batcher it goes to and its batch key.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,6 +55,10 @@ public:
   std::string data;
   causeway::metadata metadata;
   causeway::ack_ref ack;
+  /// What a stage decoded from `data`, for the stages after it (Broadway replaces data; we
+  /// keep both, so a failed message still carries its original bytes). Any copyable type;
+  /// read it back with std::any_cast.
+  std::any decoded;
 
   message_status status() const noexcept { return status_; }
   bool is_failed() const noexcept { return status_ == message_status::failed; }

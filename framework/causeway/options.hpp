@@ -18,8 +18,10 @@
 namespace causeway {
 
 /// Maps a message to a partition key; messages with equal keys go to the same stage instance
-/// and keep their order.
-using partition_fn = std::function<std::uint64_t(const message&)>;
+/// and keep their order. processors.partition_by runs in the producer stage, before any
+/// processor: it may decode the message once and keep the result in `msg.decoded`, or fail
+/// it (`msg.fail(reason)`), so that no processor has to decode it again.
+using partition_fn = std::function<std::uint64_t(message&)>;
 
 struct rate_limit_options {
   std::uint64_t allowed = 0;  ///< messages per interval over all producers; 0 = unlimited
