@@ -1,0 +1,407 @@
+// bench_rabbitmq — drains a preloaded queue through Causeway and through a minimal rabbitmq-c
+// consumer, on the same broker in the same run, and compares them.
+//
+//   bench_rabbitmq --url amqp://guest:guest@127.0.0.1:36672/%2f --broker-pid PID
+//                  [--messages 200000] [--size 100] [--prefetch 1000] [--rounds 3]
+//
+// Causeway: 1 producer (prefetch 1000), 2 processors, 1 batcher of 100, no-op handlers; acks
+// coalesced by the AMQP producer. Baseline: one rabbitmq-c consumer, prefetch 1000, a
+// multiple-ack every 100 messages. Both queues hold the same persistent ~100-byte messages.
+// Broker CPU comes from /proc/PID/stat of the broker's beam.smp. The last line is one JSON
+// object (bench/run.sh contract): name, msgs_per_s, peak_rss_mib, ratio, baseline_msgs_per_s,
+// broker_cpu_s_per_100k, baseline_broker_cpu_s_per_100k, ...
+#include "causeway/amqp/producer.hpp"
+#include "causeway/amqp/publisher.hpp"
+#include "causeway/amqp/topology_declaration.hpp"
+#include "causeway/handler.hpp"
+#include "causeway/pipeline.hpp"
+#include "causeway/runtime.hpp"
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <caf/actor_system.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace amqp = causeway::amqp;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct settings {
+  std::string url = "amqp://guest:guest@127.0.0.1:5672/%2f";
+  long broker_pid = 0;
+  std::size_t messages = 200000;
+  std::size_t size = 100;
+  std::uint16_t prefetch = 1000;
+  int rounds = 3;
+};
+
+struct result {
+  double msgs_per_s = 0;
+  double broker_cpu_s = 0;  // for the whole drain
+  double client_cpu_s = 0;
+  std::uint64_t ack_frames = 0;
+};
+
+[[noreturn]] void die(const std::string& why) {
+  std::fprintf(stderr, "bench_rabbitmq: %s\n", why.c_str());
+  std::printf("{\"name\":\"rabbitmq\",\"error\":\"%s\"}\n", why.c_str());
+  std::exit(1);
+}
+
+settings parse(int argc, char** argv) {
+  settings s;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        die(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--url")
+      s.url = value();
+    else if (arg == "--broker-pid")
+      s.broker_pid = std::stol(value());
+    else if (arg == "--messages")
+      s.messages = std::stoul(value());
+    else if (arg == "--size")
+      s.size = std::stoul(value());
+    else if (arg == "--prefetch")
+      s.prefetch = static_cast<std::uint16_t>(std::stoul(value()));
+    else if (arg == "--rounds")
+      s.rounds = std::max(1, std::stoi(value()));
+    else
+      die("unknown argument " + arg);
+  }
+  if (s.messages == 0 || s.messages % 100 != 0)
+    die("--messages must be a positive multiple of 100");
+  return s;
+}
+
+// utime + stime from a /proc stat file, in seconds; 0 when it cannot be read.
+double stat_cpu_seconds(const std::string& path) {
+  std::ifstream in(path);
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos)
+    return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14)
+      utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double process_cpu_seconds(long pid) {
+  return pid <= 0 ? 0.0 : stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat");
+}
+
+// Waits until the broker has digested what it was given (persisting the preload, queue index
+// and message store work): under 5 % of a core for 2 s, or 60 s at most. A drain that starts while the
+// broker is still busy is slowed by it, which would skew the comparison.
+void wait_until_broker_idle(long pid) {
+  if (pid <= 0) {
+    std::this_thread::sleep_for(2s);
+    return;
+  }
+  auto deadline = clock_type::now() + 60s;
+  int quiet = 0;
+  double last = process_cpu_seconds(pid);
+  while (quiet < 8 && clock_type::now() < deadline) {
+    std::this_thread::sleep_for(250ms);
+    double now = process_cpu_seconds(pid);
+    quiet = now - last < 0.0125 ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+// CPU seconds per thread name of this process (connection threads, CAF workers...).
+std::map<std::string, double> thread_cpu_seconds() {
+  std::map<std::string, double> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    out[name] += stat_cpu_seconds((entry.path() / "stat").string());
+  }
+  return out;
+}
+
+double own_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+amqp::connection_options connection(const settings& s, std::string name) {
+  amqp::connection_options o;
+  o.url = s.url;
+  o.name = std::move(name);
+  return o;
+}
+
+void preload(const settings& s, const std::string& queue) {
+  amqp::publisher_options options;
+  options.connection = connection(s, "bench-preload");
+  options.confirm_window = 2000;
+  auto pub = amqp::publisher::open(options);
+  if (!pub)
+    die(pub.err().message);
+  std::string body(s.size, 'x');
+  for (std::size_t i = 0; i < s.messages; ++i) {
+    auto n = std::to_string(i);
+    std::copy(n.begin(), n.end(), body.begin());
+    (*pub)->publish("", queue, body);
+    if ((*pub)->stats().outstanding > 20000)
+      std::this_thread::sleep_for(1ms);
+  }
+  if (!(*pub)->wait_confirmed(300s))
+    die("preloading " + queue + " timed out");
+}
+
+// --- the reference: a minimal rabbitmq-c consumer -------------------------------------------
+
+result run_baseline(const settings& s, const std::string& queue) {
+  auto address = amqp::parse_url(s.url);
+  if (!address)
+    die(address.err().message);
+  amqp_connection_state_t conn = amqp_new_connection();
+  amqp_socket_t* socket = amqp_tcp_socket_new(conn);
+  if (amqp_socket_open(socket, address->host.c_str(), address->port) != AMQP_STATUS_OK)
+    die("baseline: cannot connect");
+  auto login = amqp_login(conn, address->vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE, 30,
+                          AMQP_SASL_METHOD_PLAIN, address->user.c_str(), address->password.c_str());
+  if (login.reply_type != AMQP_RESPONSE_NORMAL)
+    die("baseline: login failed");
+  amqp_channel_open(conn, 1);
+  amqp_basic_qos(conn, 1, 0, s.prefetch, 0);
+  amqp_bytes_t q{queue.size(), const_cast<char*>(queue.data())};
+
+  double broker_before = process_cpu_seconds(s.broker_pid);
+  double client_before = own_cpu_seconds();
+  auto started = clock_type::now();
+  amqp_basic_consume(conn, 1, q, amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL)
+    die("baseline: basic.consume failed");
+  std::size_t received = 0;
+  std::uint64_t acks = 0;
+  while (received < s.messages) {
+    amqp_envelope_t envelope;
+    amqp_maybe_release_buffers(conn);
+    timeval timeout{30, 0};
+    auto r = amqp_consume_message(conn, &envelope, &timeout, 0);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+      if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+        amqp_frame_t frame;
+        amqp_simple_wait_frame(conn, &frame);
+        continue;
+      }
+      die("baseline: consume failed after " + std::to_string(received) + " messages");
+    }
+    ++received;
+    if (received % 100 == 0) {
+      amqp_basic_ack(conn, 1, envelope.delivery_tag, 1);
+      ++acks;
+    }
+    amqp_destroy_envelope(&envelope);
+  }
+  auto seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+  // The broker's work for the last acks is done once it answers an RPC on the channel.
+  amqp_queue_declare(conn, 1, q, 1, 0, 0, 0, amqp_empty_table);
+  result out;
+  out.msgs_per_s = static_cast<double>(s.messages) / seconds;
+  out.broker_cpu_s = process_cpu_seconds(s.broker_pid) - broker_before;
+  out.client_cpu_s = own_cpu_seconds() - client_before;
+  out.ack_frames = acks;
+  amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
+  amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+  amqp_destroy_connection(conn);
+  return out;
+}
+
+// --- Causeway ---------------------------------------------------------------------------
+
+class noop_handler : public causeway::handler {
+public:
+  void handle_message(causeway::message&, const causeway::context&) override {}
+  void handle_batch(std::span<causeway::message> batch, const causeway::batch_info&,
+                    const causeway::context&) override {
+    handled.fetch_add(batch.size(), std::memory_order_relaxed);
+  }
+  std::atomic<std::uint64_t> handled{0};
+};
+
+result run_causeway(const settings& s, const std::string& queue) {
+  amqp::producer_options options;
+  options.connection = connection(s, "bench-causeway");
+  options.queue = queue;
+  options.prefetch_count = s.prefetch;
+  auto source = amqp::rabbitmq_source::open(options);
+  if (!source)
+    die(source.err().message);
+
+  causeway::pipeline_options shape;
+  shape.name = "bench";
+  shape.producer.concurrency = 1;
+  shape.processors.concurrency = 2;
+  causeway::batcher_options batcher;
+  batcher.name = "default";
+  batcher.batch_size = 100;
+  batcher.batch_timeout = 100ms;
+  shape.batchers.push_back(batcher);
+
+  auto handler = std::make_shared<noop_handler>();
+  causeway::runtime_config cfg{2};
+  caf::actor_system system{cfg};
+  causeway::pipeline_spec spec;
+  spec.options = shape;
+  spec.handler = handler;
+  spec.make_producer = (*source)->factory();
+
+  double broker_before = process_cpu_seconds(s.broker_pid);
+  double client_before = own_cpu_seconds();
+  auto threads_before = thread_cpu_seconds();
+  auto started = clock_type::now();
+  auto p = causeway::pipeline::start(system, std::move(spec));
+  if (!p)
+    die(p.err().message);
+  while (handler->handled.load() < s.messages)
+    std::this_thread::sleep_for(1ms);
+  // Done when every message is also acknowledged.
+  while ((*source)->stats().acked < s.messages)
+    std::this_thread::sleep_for(1ms);
+  auto seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+  auto stats = (*source)->stats();
+  std::string per_thread;
+  for (const auto& [name, cpu] : thread_cpu_seconds()) {
+    double used = cpu - (threads_before.count(name) ? threads_before[name] : 0.0);
+    if (used > 0.005)
+      per_thread += " " + name + "=" + std::to_string(used * 100000.0 / static_cast<double>(s.messages)).substr(0, 5);
+  }
+  std::fprintf(stderr, "  client CPU-s/100k by thread:%s; %.0f messages per hand-off, %.0f per ack\n",
+               per_thread.c_str(), static_cast<double>(stats.delivered) / static_cast<double>(std::max<std::uint64_t>(1, stats.handoffs)),
+               static_cast<double>(stats.acked) / static_cast<double>(std::max<std::uint64_t>(1, stats.ack_frames)));
+  p->drain();
+  p->stop();
+  result out;
+  out.msgs_per_s = static_cast<double>(s.messages) / seconds;
+  out.broker_cpu_s = process_cpu_seconds(s.broker_pid) - broker_before;
+  out.client_cpu_s = own_cpu_seconds() - client_before;
+  out.ack_frames = stats.ack_frames;
+  return out;
+}
+
+double per_100k(double seconds, std::size_t messages) {
+  return seconds * 100000.0 / static_cast<double>(messages);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
+  settings s = parse(argc, argv);
+  auto admin = amqp::connection::open(connection(s, "bench-admin"));
+  if (!admin)
+    die(admin.err().message);
+  auto suffix = std::to_string(::getpid());
+  std::string causeway_queue = "bench_causeway_" + suffix;
+  std::string baseline_queue = "bench_baseline_" + suffix;
+  amqp::topology_spec topology;
+  topology.queues.push_back({causeway_queue, true, false, false, {}});
+  topology.queues.push_back({baseline_queue, true, false, false, {}});
+  if (auto d = amqp::declare(**admin, topology); !d)
+    die(d.err().message);
+
+  std::vector<result> baseline, ours;
+  // Every drain has the same history: its queue is filled, the broker settles, it drains.
+  // Which contender goes first alternates between rounds.
+  for (int round = 0; round < s.rounds; ++round) {
+    auto drain_baseline = [&] {
+      (void)amqp::purge_queue(**admin, baseline_queue);
+      preload(s, baseline_queue);
+      wait_until_broker_idle(s.broker_pid);
+      baseline.push_back(run_baseline(s, baseline_queue));
+      std::fprintf(stderr, "  rabbitmq-c consumer: %.0f msgs/s, broker %.2f CPU-s/100k\n",
+                   baseline.back().msgs_per_s, per_100k(baseline.back().broker_cpu_s, s.messages));
+    };
+    auto drain_causeway = [&] {
+      (void)amqp::purge_queue(**admin, causeway_queue);
+      preload(s, causeway_queue);
+      wait_until_broker_idle(s.broker_pid);
+      ours.push_back(run_causeway(s, causeway_queue));
+      std::fprintf(stderr, "  causeway pipeline:   %.0f msgs/s, broker %.2f CPU-s/100k\n",
+                   ours.back().msgs_per_s, per_100k(ours.back().broker_cpu_s, s.messages));
+    };
+    std::fprintf(stderr, "round %d of %d: %zu persistent %zu-byte messages per drain\n", round + 1,
+                 s.rounds, s.messages, s.size);
+    if (round % 2 == 0) {
+      drain_baseline();
+      drain_causeway();
+    } else {
+      drain_causeway();
+      drain_baseline();
+    }
+  }
+  (void)amqp::delete_queue(**admin, causeway_queue);
+  (void)amqp::delete_queue(**admin, baseline_queue);
+
+  // The best round of each: noise on a shared machine only ever slows a run down, and the
+  // broker has a slow regime (about twice its CPU per message, small delivery bursts) that
+  // either contender can fall into on a busy machine.
+  auto best = [](const std::vector<result>& runs) {
+    return *std::max_element(runs.begin(), runs.end(),
+                             [](const result& a, const result& b) { return a.msgs_per_s < b.msgs_per_s; });
+  };
+  result b = best(baseline), c = best(ours);
+  double ratio = c.msgs_per_s / b.msgs_per_s;
+  std::printf("messages            %zu x %zu bytes, persistent, prefetch %u\n", s.messages, s.size, s.prefetch);
+  std::printf("rabbitmq-c consumer %10.0f msgs/s  broker %.2f CPU-s/100k  client %.2f CPU-s/100k  %llu acks\n",
+              b.msgs_per_s, per_100k(b.broker_cpu_s, s.messages), per_100k(b.client_cpu_s, s.messages),
+              static_cast<unsigned long long>(b.ack_frames));
+  std::printf("causeway pipeline   %10.0f msgs/s  broker %.2f CPU-s/100k  client %.2f CPU-s/100k  %llu acks\n",
+              c.msgs_per_s, per_100k(c.broker_cpu_s, s.messages), per_100k(c.client_cpu_s, s.messages),
+              static_cast<unsigned long long>(c.ack_frames));
+  std::printf("ratio               %.3f (target >= 0.95)\n", ratio);
+  std::printf("{\"name\":\"rabbitmq\",\"msgs_per_s\":%.0f,\"peak_rss_mib\":%.1f,\"ratio\":%.3f,"
+              "\"baseline_msgs_per_s\":%.0f,\"broker_cpu_s_per_100k\":%.3f,"
+              "\"baseline_broker_cpu_s_per_100k\":%.3f,\"client_cpu_s_per_100k\":%.3f,"
+              "\"baseline_client_cpu_s_per_100k\":%.3f,\"ack_frames\":%llu,\"baseline_ack_frames\":%llu,"
+              "\"messages\":%zu,\"message_bytes\":%zu,\"prefetch\":%u,\"rounds\":%d}\n",
+              c.msgs_per_s, peak_rss_mib(), ratio, b.msgs_per_s, per_100k(c.broker_cpu_s, s.messages),
+              per_100k(b.broker_cpu_s, s.messages), per_100k(c.client_cpu_s, s.messages),
+              per_100k(b.client_cpu_s, s.messages), static_cast<unsigned long long>(c.ack_frames),
+              static_cast<unsigned long long>(b.ack_frames), s.messages, s.size, s.prefetch, s.rounds);
+  return 0;
+}

@@ -1,0 +1,460 @@
+#include "causeway/amqp/connection_impl.hpp"
+
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <spdlog/spdlog.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <pthread.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace causeway::amqp {
+
+namespace {
+
+using detail::clock_type;
+using std::chrono::milliseconds;
+
+timeval to_timeval(milliseconds d) {
+  timeval tv{};
+  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(d.count() / 1000);
+  tv.tv_usec = static_cast<decltype(tv.tv_usec)>((d.count() % 1000) * 1000);
+  return tv;
+}
+
+amqp_bytes_t view(const std::string& s) noexcept {
+  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
+}
+
+amqp_bytes_t view(const char* s) noexcept {
+  return amqp_bytes_t{std::strlen(s), const_cast<char*>(s)};
+}
+
+// rabbitmq-c reports every failed connect as "a socket error occurred". One plain connect
+// attempt tells which: refused, unreachable, timed out.
+std::string diagnose_connect(const url& address, milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  auto port = std::to_string(address.port);
+  if (int rc = ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); rc != 0)
+    return std::string("cannot resolve host: ") + ::gai_strerror(rc);
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
+  int last_error = 0;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last_error = errno;
+      continue;
+    }
+    timeval tv = to_timeval(timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    last_error = rc == 0 ? 0 : errno;
+    ::close(fd);
+    if (rc == 0)
+      return {};
+  }
+  if (last_error == EINPROGRESS || last_error == EAGAIN)
+    return "connection timed out";
+  return last_error != 0 ? std::string(std::strerror(last_error)) : std::string{};
+}
+
+std::atomic<std::uint64_t> unclean_closes{0};
+
+} // namespace
+
+void detail::note_unclean_loop_close() noexcept { ++unclean_closes; }
+
+bool mailbox::post(std::function<void()> command) {
+  std::lock_guard lock(mutex_);
+  if (wake_ == nullptr)
+    return false;
+  bool was_empty = queue_.empty();
+  queue_.push_back(std::move(command));
+  // A non-empty queue means a wake-up is already pending: the callback empties the queue.
+  if (was_empty)
+    uv_async_send(wake_);
+  return true;
+}
+
+// --- connection::impl: life cycle ---
+
+void connection::impl::run(std::promise<failure> first) {
+  thread_id = std::this_thread::get_id();
+  std::string thread_name = ("amqp-" + options.name).substr(0, 15);
+  pthread_setname_np(pthread_self(), thread_name.c_str());
+
+  uv_loop_init(&loop);
+  loop.data = this;
+  uv_async_init(&loop, &wake, [](uv_async_t* h) { self(h)->on_wake(); });
+  uv_timer_init(&loop, &heartbeat_timer);
+  uv_timer_init(&loop, &flush_timer);
+  uv_timer_init(&loop, &reconnect_timer);
+  uv_idle_init(&loop, &idle);
+  for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
+                         handle(&reconnect_timer), handle(&idle)})
+    h->data = this;
+  {
+    std::lock_guard lock(box->mutex_);
+    box->wake_ = &wake;
+  }
+
+  failure first_result = connect_now();
+  if (first_result)
+    close_handles();
+  first.set_value(first_result);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if (int rc = uv_loop_close(&loop); rc != 0) {
+    ++unclean_closes;
+    spdlog::error("amqp connection '{}': event loop closed with live handles ({})", options.name,
+                  uv_strerror(rc));
+  }
+}
+
+void connection::impl::close_handles() {
+  std::vector<std::function<void()>> dropped;
+  {
+    std::lock_guard lock(box->mutex_);
+    box->wake_ = nullptr;
+    dropped.swap(box->queue_);
+  }
+  dropped.clear();  // outside the lock: closures may hold promises
+  channels.clear();
+  poll.reset();
+  for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
+                         handle(&reconnect_timer), handle(&idle)})
+    if (!uv_is_closing(h))
+      uv_close(h, nullptr);
+}
+
+failure connection::impl::connect_now() {
+  detail::state_ptr st(amqp_new_connection());
+  if (!st)
+    return failure{failure_scope::connection, 0, "connect: out of memory"};
+  amqp_socket_t* socket = amqp_tcp_socket_new(st.get());
+  if (socket == nullptr)
+    return failure{failure_scope::connection, 0, "connect: cannot create a socket"};
+  timeval connect_tv = to_timeval(options.connect_timeout);
+  errno = 0;
+  int rc = amqp_socket_open_noblock(socket, address.host.c_str(), address.port, &connect_tv);
+  if (rc != AMQP_STATUS_OK) {
+    failure f = describe_status(rc, "connect to " + address.endpoint());
+    if (rc == AMQP_STATUS_SOCKET_ERROR || rc == AMQP_STATUS_TCP_ERROR) {
+      if (auto why = diagnose_connect(address, options.connect_timeout); !why.empty())
+        f.message = "connect to " + address.endpoint() + ": " + why;
+    }
+    return f;
+  }
+  timeval rpc_tv = to_timeval(options.rpc_timeout);
+  amqp_set_rpc_timeout(st.get(), &rpc_tv);
+  amqp_set_handshake_timeout(st.get(), &connect_tv);
+
+  amqp_table_entry_t capabilities[] = {
+    {view("connection.blocked"), {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+    {view("consumer_cancel_notify"), {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+    {view("authentication_failure_close"), {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+    {view("basic.nack"), {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+    {view("publisher_confirms"), {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+  };
+  amqp_table_entry_t properties[2] = {};
+  properties[0].key = view("connection_name");
+  properties[0].value.kind = AMQP_FIELD_KIND_UTF8;
+  properties[0].value.value.bytes = view(options.name);
+  properties[1].key = view("capabilities");
+  properties[1].value.kind = AMQP_FIELD_KIND_TABLE;
+  properties[1].value.value.table = amqp_table_t{5, capabilities};
+  amqp_table_t client_properties{2, properties};
+
+  auto reply = amqp_login_with_properties(
+    st.get(), address.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE,
+    static_cast<int>(options.heartbeat.count()), &client_properties, AMQP_SASL_METHOD_PLAIN,
+    address.user.c_str(), address.password.c_str());
+  if (failure f = describe(reply, "login to " + address.masked()))
+    return f;
+
+  auto new_poll = detail::allocate_handle<uv_poll_t>();
+  if (int prc = uv_poll_init_socket(&loop, new_poll.get(), amqp_get_sockfd(st.get())); prc != 0) {
+    std::unique_ptr<uv_poll_t> never_initialised(new_poll.release());
+    return failure{failure_scope::connection, 0,
+                   std::string("watch the socket: ") + uv_strerror(prc)};
+  }
+  new_poll->data = this;
+  uv_poll_start(new_poll.get(), UV_READABLE, [](uv_poll_t* h, int status, int) {
+    self(h)->on_readable(status);
+  });
+  poll = std::move(new_poll);
+  state = std::move(st);
+  connected = true;
+  broken = false;
+  is_connected = true;
+  is_blocked = false;
+  ++connects;
+  connected_at = last_read = last_pass = clock_type::now();
+  heartbeat = std::chrono::seconds{amqp_get_heartbeat(state.get())};
+  if (heartbeat.count() > 0) {
+    auto interval = std::max<std::int64_t>(250, heartbeat.count() * 1000 / 4);
+    uv_timer_start(&heartbeat_timer, [](uv_timer_t* h) { self(h)->on_heartbeat(); },
+                   static_cast<std::uint64_t>(interval), static_cast<std::uint64_t>(interval));
+  }
+  for (auto& [id, reg] : channels)
+    open_channel(*reg);
+  return {};
+}
+
+void connection::impl::on_reconnect() {
+  failure f = connect_now();
+  if (!f) {
+    spdlog::info("amqp connection '{}' to {}: reconnected after {} attempt(s)", options.name,
+                 address.masked(), reconnect_backoff.attempts());
+    last_logged.clear();
+    apply_pending();
+    kick();
+    return;
+  }
+  auto delay = reconnect_backoff.next(rng);
+  if (f.message != last_logged) {
+    spdlog::warn("amqp connection '{}': reconnect failed: {}; retrying with backoff", options.name,
+                 f.message);
+    last_logged = f.message;
+  } else {
+    spdlog::debug("amqp connection '{}': reconnect failed again: {}; next in {} ms",
+                  options.name, f.message, delay.count());
+  }
+  uv_timer_start(&reconnect_timer, [](uv_timer_t* h) { self(h)->on_reconnect(); },
+                 static_cast<std::uint64_t>(delay.count()), 0);
+}
+
+amqp_channel_t connection::impl::free_channel_id() const {
+  amqp_channel_t id = 1;
+  for (const auto& [used, reg] : channels) {
+    if (used != id)
+      break;
+    ++id;
+  }
+  return id;
+}
+
+void connection::impl::open_channel(registration& reg) {
+  if (!connected || broken)
+    return;
+  if (amqp_channel_open(state.get(), reg.ch.id_) == nullptr) {
+    failure f = describe(amqp_get_rpc_reply(state.get()),
+                         "open channel " + std::to_string(reg.ch.id_));
+    report(reg.ch.id_, f, f.code != 0);
+    return;
+  }
+  last_read = clock_type::now();
+  reg.ch.open_ = true;
+  reg.ch.failing_ = false;
+  ++reg.ch.epoch_;
+  reg.opened_at = clock_type::now();
+  if (failure f = reg.user->on_open(reg.ch))
+    report(reg.ch.id_, f, f.code != 0);
+}
+
+amqp_channel_t connection::impl::attach(std::shared_ptr<channel_user> user) {
+  if (shutting_down)
+    return 0;
+  auto reg = std::make_unique<registration>();
+  reg->home = this;
+  reg->user = std::move(user);
+  reg->ch.owner_ = owner;
+  reg->ch.id_ = free_channel_id();
+  reg->retry_backoff = backoff(options.reconnect);
+  reg->retry_timer = detail::allocate_handle<uv_timer_t>();
+  uv_timer_init(&loop, reg->retry_timer.get());
+  reg->retry_timer->data = reg.get();
+  auto id = reg->ch.id_;
+  auto& ref = *reg;
+  channels.emplace(id, std::move(reg));
+  open_channel(ref);
+  return id;
+}
+
+void connection::impl::detach(amqp_channel_t id) {
+  auto it = channels.find(id);
+  if (it == channels.end())
+    return;
+  auto& reg = *it->second;
+  if (reg.ch.is_usable()) {
+    reg.user->on_closing(reg.ch);
+    if (reg.ch.is_usable()) {
+      auto reply = amqp_channel_close(state.get(), id, AMQP_REPLY_SUCCESS);
+      if (failure f = describe(reply, "close channel " + std::to_string(id));
+          f.scope == failure_scope::connection)
+        report(0, f, false);
+    }
+  }
+  channels.erase(it);
+}
+
+failure connection::impl::with_temporary_channel(const std::function<failure(channel&)>& work) {
+  if (!connected || broken)
+    return failure{failure_scope::connection, 0, "not connected to " + address.endpoint()};
+  channel ch;
+  ch.owner_ = owner;
+  ch.id_ = free_channel_id();
+  if (amqp_channel_open(state.get(), ch.id_) == nullptr) {
+    failure f = describe(amqp_get_rpc_reply(state.get()), "open channel");
+    report(ch.id_, f, f.code != 0);
+    return f;
+  }
+  ch.open_ = true;
+  ch.epoch_ = 1;
+  failure f = work(ch);
+  if (f.scope == failure_scope::none && !ch.failing_) {
+    auto reply = amqp_channel_close(state.get(), ch.id_, AMQP_REPLY_SUCCESS);
+    if (failure c = describe(reply, "close channel"); c.scope == failure_scope::connection)
+      report(0, c, false);
+  } else if (f.scope != failure_scope::none && !ch.failing_) {
+    report(ch.id_, f, f.code != 0);
+  }
+  return f;
+}
+
+void connection::impl::shutdown() {
+  shutting_down = true;
+  uv_timer_stop(&reconnect_timer);
+  std::vector<amqp_channel_t> ids;
+  for (auto& [id, reg] : channels)
+    ids.push_back(id);
+  for (auto id : ids) {
+    detach(id);
+    apply_pending();
+  }
+  if (connected) {
+    amqp_connection_close(state.get(), AMQP_REPLY_SUCCESS);
+    poll.reset();
+    state.reset();
+    connected = false;
+    is_connected = false;
+  }
+  close_handles();
+}
+
+// --- channel ---
+
+amqp_connection_state_t channel::state() const noexcept { return owner_->impl_->state.get(); }
+
+bool channel::is_usable() const noexcept {
+  const auto& i = *owner_->impl_;
+  return i.connected && !i.broken && open_ && !failing_;
+}
+
+bool channel::check(const amqp_rpc_reply_t& reply, std::string_view step) {
+  failure f = describe(reply, step);
+  if (!f)
+    return true;
+  owner_->impl_->report(id_, std::move(f), true);
+  return false;
+}
+
+bool channel::check_status(int status, std::string_view step) {
+  if (status == AMQP_STATUS_OK)
+    return true;
+  owner_->impl_->report(id_, describe_status(status, step), false);
+  return false;
+}
+
+void channel::fail(std::string reason) {
+  owner_->impl_->report(id_, failure{failure_scope::channel, 0, std::move(reason)}, false);
+}
+
+void channel::request_flush() { owner_->impl_->request_flush(*this); }
+
+// --- connection ---
+
+connection::connection(passkey, std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+
+expected<std::shared_ptr<connection>> connection::open(connection_options options) {
+  auto address = parse_url(options.url);
+  if (!address)
+    return address.err();
+  auto conn = std::make_shared<connection>(
+    passkey{}, std::make_unique<impl>(std::move(options), std::move(*address)));
+  auto* i = conn->impl_.get();
+  i->owner = conn.get();
+  std::promise<failure> first;
+  auto first_result = first.get_future();
+  i->thread = std::thread([i, p = std::move(first)]() mutable { i->run(std::move(p)); });
+  failure f = first_result.get();
+  if (f) {
+    i->thread.join();
+    return f.to_error();
+  }
+  spdlog::info("amqp connection '{}' to {}: open", i->options.name, i->address.masked());
+  return conn;
+}
+
+connection::~connection() {
+  if (!impl_ || !impl_->thread.joinable())
+    return;
+  if (in_connection_thread()) {
+    spdlog::critical("amqp connection '{}': destroyed on its own thread; leaking it",
+                     impl_->options.name);
+    impl_->thread.detach();
+    [[maybe_unused]] auto* leaked = impl_.release();
+    return;
+  }
+  auto* i = impl_.get();
+  if (!impl_->box->post([i] { i->shutdown(); })) {
+    impl_->thread.join();
+    return;
+  }
+  impl_->thread.join();
+}
+
+bool connection::post(std::function<void()> command) { return impl_->box->post(std::move(command)); }
+
+const std::shared_ptr<amqp::mailbox>& connection::mailbox() const noexcept { return impl_->box; }
+
+bool connection::run_sync(std::function<void()> command) {
+  if (in_connection_thread()) {  // e.g. a confirm callback dropping the last publisher
+    command();
+    return true;
+  }
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  if (!post([command = std::move(command), done] {
+        command();
+        done->set_value();
+      }))
+    return false;
+  try {
+    finished.get();
+    return true;
+  } catch (const std::future_error&) {
+    return false;  // dropped unrun: the connection shut down
+  }
+}
+
+connection_stats connection::stats() const noexcept {
+  const auto& i = *impl_;
+  return connection_stats{i.connects.load(), i.losses.load(), i.channel_losses.load(),
+                          i.blocked_count.load(), i.is_connected.load(), i.is_blocked.load()};
+}
+
+std::uint64_t connection::unclean_loop_closes() noexcept { return unclean_closes.load(); }
+
+const connection_options& connection::options() const noexcept { return impl_->options; }
+const amqp::url& connection::address() const noexcept { return impl_->address; }
+bool connection::in_connection_thread() const noexcept {
+  return impl_->thread_id.load() == std::this_thread::get_id();
+}
+amqp_channel_t connection::attach(std::shared_ptr<channel_user> user) {
+  return impl_->attach(std::move(user));
+}
+void connection::detach(amqp_channel_t id) { impl_->detach(id); }
+failure connection::with_temporary_channel(const std::function<failure(channel&)>& work) {
+  return impl_->with_temporary_channel(work);
+}
+bool connection::is_connected() const noexcept { return impl_->connected; }
+
+} // namespace causeway::amqp

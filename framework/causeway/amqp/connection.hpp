@@ -1,0 +1,189 @@
+// connection.hpp — one AMQP connection, owned by one thread running a libuv loop.
+//
+// rabbitmq-c is not thread-safe: only the connection thread touches the rabbitmq-c state.
+// Other threads `post` commands (closures) and the thread runs them; posts coalesce, the
+// thread drains the whole queue per wake-up. The thread polls the socket and, after each
+// readable event, reads every buffered frame (bounded per pass, continued from an idle
+// handle), routes each to the channel it belongs to, and tells each channel when a read
+// burst ended. A timer sends heartbeats and notices a silent broker; another flushes what
+// channels asked to flush (coalesced acks).
+//
+// Channels are attached by `channel_user`s (the consumer of a producer stage, the publisher).
+// The connection opens them, reopens them after a channel-level failure and, after a
+// connection-level failure, reconnects with exponential backoff and jitter (never instantly)
+// and reopens every channel; each (re)open calls `channel_user::on_open` with a new channel
+// generation. Consuming and publishing use separate connections: writes block, and the
+// broker stops reading publishing connections under memory or disk alarms.
+#pragma once
+
+#include "causeway/amqp/backoff.hpp"
+#include "causeway/amqp/error.hpp"
+#include "causeway/amqp/url.hpp"
+#include "causeway/expected.hpp"
+
+#include <amqp.h>
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace causeway::amqp {
+
+struct connection_options {
+  std::string url{"amqp://guest:guest@127.0.0.1:5672/%2f"};
+  /// Shown as the connection name in the management UI and in `rabbitmqctl list_connections`.
+  std::string name{"causeway"};
+  std::chrono::seconds heartbeat{30};  ///< 0 disables heartbeats
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds rpc_timeout{10000};
+  backoff_options reconnect;            ///< 100 ms → 30 s by default
+  /// A connection or channel that stayed up this long starts its next backoff from scratch.
+  std::chrono::milliseconds healthy_after{10000};
+  /// The longest a channel waits between asking for a flush and getting it.
+  std::chrono::milliseconds flush_interval{2};
+};
+
+/// Counters readable from any thread.
+struct connection_stats {
+  std::uint64_t connects = 0;        ///< successful opens, the first included
+  std::uint64_t losses = 0;          ///< connection-level failures after an open
+  std::uint64_t channel_losses = 0;  ///< channel-level failures
+  std::uint64_t blocked = 0;         ///< connection.blocked notifications (broker alarms)
+  bool is_connected = false;
+  bool is_blocked = false;
+};
+
+class connection;
+
+/// The connection's command queue. It outlives the connection: posting after the connection
+/// shut down drops the command. Acknowledgers hold it, and they may outlive everything else.
+class mailbox {
+public:
+  /// Any thread. False when the connection is gone.
+  bool post(std::function<void()> command);
+
+private:
+  friend class connection;
+  std::mutex mutex_;
+  std::vector<std::function<void()>> queue_;
+  uv_async_t* wake_ = nullptr;  // null once closed; guarded by mutex_
+};
+
+/// A channel as its user sees it. Loop thread only; valid during the callback it is given to.
+class channel {
+public:
+  amqp_connection_state_t state() const noexcept;
+  amqp_channel_t id() const noexcept { return id_; }
+  /// Increases with every (re)open of this channel: delivery tags mean something only
+  /// within one generation.
+  std::uint32_t epoch() const noexcept { return epoch_; }
+  /// Connected, this channel open, and no failure waiting to be handled.
+  bool is_usable() const noexcept;
+  /// False and reports the failure when `reply` is not normal. The channel (or the whole
+  /// connection) is torn down once the current callback returns; stop using it.
+  bool check(const amqp_rpc_reply_t& reply, std::string_view step);
+  /// Same for a status code returned by a send (amqp_basic_ack, amqp_basic_publish...).
+  bool check_status(int status, std::string_view step);
+  /// Closes this channel on our side (e.g. the broker cancelled our consumer) and reopens it
+  /// after backoff.
+  void fail(std::string reason);
+  /// `channel_user::on_flush` runs within `flush_interval`.
+  void request_flush();
+  connection& owner() const noexcept { return *owner_; }
+
+private:
+  friend class connection;
+  connection* owner_ = nullptr;
+  amqp_channel_t id_ = 0;
+  std::uint32_t epoch_ = 0;
+  bool open_ = false;
+  bool failing_ = false;  // a failure was reported; handled when the callback returns
+};
+
+/// What lives on a channel. Every callback runs on the connection thread.
+class channel_user {
+public:
+  virtual ~channel_user() = default;
+  /// The channel was (re)opened: set it up (qos, declare, consume, confirm.select...) with
+  /// RPCs. A failure closes the channel (or the connection) and retries after backoff.
+  virtual failure on_open(channel& ch) = 0;
+  /// A frame for this channel (deliveries, confirms, cancel-ok...). Its memory is released
+  /// after the call: copy what you keep.
+  virtual void on_frame(channel& ch, const amqp_frame_t& frame) = 0;
+  /// A read burst ended (hand what was read on, in one piece).
+  virtual void on_burst_end(channel&) {}
+  /// Asked for with channel::request_flush.
+  virtual void on_flush(channel&) {}
+  /// The channel is gone (its channel or connection failed). Everything tied to its
+  /// generation is void; on_open follows once it is back.
+  virtual void on_lost(const failure& why) = 0;
+  /// The broker blocked (true) or unblocked (false) publishing on this connection.
+  virtual void on_blocked(bool) {}
+  /// The channel is about to be closed cleanly: last chance to send (flush acks).
+  virtual void on_closing(channel&) {}
+};
+
+class connection {
+public:
+  /// Connects (blocking up to connect_timeout + rpc_timeout) and starts the thread. An
+  /// unreachable host, a refused login or a missing vhost comes back as one-line error;
+  /// after this first success, losses are repaired by reconnecting.
+  static expected<std::shared_ptr<connection>> open(connection_options options);
+
+  /// Closes every channel (on_closing first) and the connection, and joins the thread.
+  /// Must not run on the connection thread.
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Runs `command` on the connection thread. Any thread. Returns false (and drops the
+  /// command) once the connection is shut down.
+  bool post(std::function<void()> command);
+  const std::shared_ptr<amqp::mailbox>& mailbox() const noexcept;
+  /// Posts `command` and waits until it ran; false if it was dropped because the connection
+  /// shut down. On the connection thread itself it runs `command` at once. Each RPC in a
+  /// command is bounded by rpc_timeout.
+  bool run_sync(std::function<void()> command);
+
+  connection_stats stats() const noexcept;
+  /// Connection threads (of any connection, ever) whose libuv loop still had live handles
+  /// when it ended: always 0 unless there is a handle leak. Tests check it.
+  static std::uint64_t unclean_loop_closes() noexcept;
+  const connection_options& options() const noexcept;
+  const amqp::url& address() const noexcept;
+  bool in_connection_thread() const noexcept;
+
+  // --- connection thread only ---
+  /// Gives `user` a channel; opens it now when connected. Returns the channel number.
+  amqp_channel_t attach(std::shared_ptr<channel_user> user);
+  /// Closes the channel cleanly (on_closing, channel.close) and forgets its user.
+  void detach(amqp_channel_t id);
+  /// Runs `work` on a fresh channel that is closed afterwards; for one-off RPCs such as
+  /// declarations. A channel-level failure is returned; a connection-level one is returned
+  /// too and the connection reconnects.
+  failure with_temporary_channel(const std::function<failure(channel&)>& work);
+  bool is_connected() const noexcept;
+
+  class impl;
+
+private:
+  struct passkey {
+    explicit passkey() = default;
+  };
+
+public:
+  connection(passkey, std::unique_ptr<impl> impl);
+
+private:
+  friend class channel;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace causeway::amqp

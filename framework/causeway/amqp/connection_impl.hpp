@@ -1,0 +1,159 @@
+// connection_impl.hpp — the inside of `connection`: its thread, loop, state and channels.
+//
+// Internal to the AMQP module. Everything here runs on the connection thread except the
+// atomics (read by stats()) and the mailbox (posted to by any thread). connection.cpp holds
+// the life cycle (thread, connect, attach/detach, shutdown); connection_io.cpp the work of a
+// running connection (reading and routing frames, failures and recovery, timers, commands).
+#pragma once
+
+#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/uv_handle.hpp"
+
+#include <amqp.h>
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace causeway::amqp {
+
+namespace detail {
+
+using clock_type = std::chrono::steady_clock;
+
+struct state_deleter {
+  void operator()(amqp_connection_state_t state) const noexcept { amqp_destroy_connection(state); }
+};
+using state_ptr = std::unique_ptr<std::remove_pointer_t<amqp_connection_state_t>, state_deleter>;
+
+/// Counts loops that ended with live handles (connection::unclean_loop_closes).
+void note_unclean_loop_close() noexcept;
+
+} // namespace detail
+
+class connection::impl {
+public:
+  struct registration {
+    impl* home = nullptr;
+    std::shared_ptr<channel_user> user;
+    channel ch;
+    backoff retry_backoff;
+    detail::uv_handle_ptr<uv_timer_t> retry_timer;
+    detail::clock_type::time_point opened_at;
+    bool wants_flush = false;
+    bool had_frames = false;
+    std::string last_logged;  // the last failure logged at warn level
+  };
+
+  struct pending_channel_failure {
+    amqp_channel_t id;
+    failure why;
+    bool broker_closed;  // the broker sent channel.close: answer close-ok
+  };
+
+  impl(connection_options opts, amqp::url addr)
+    : options(std::move(opts)), address(std::move(addr)), reconnect_backoff(options.reconnect) {}
+
+  connection_options options;
+  amqp::url address;
+  std::shared_ptr<amqp::mailbox> box = std::make_shared<amqp::mailbox>();
+  connection* owner = nullptr;
+  std::thread thread;
+  std::atomic<std::thread::id> thread_id{};
+
+  uv_loop_t loop{};
+  uv_async_t wake{};
+  uv_timer_t heartbeat_timer{};
+  uv_timer_t flush_timer{};
+  uv_timer_t reconnect_timer{};
+  uv_idle_t idle{};
+  detail::uv_handle_ptr<uv_poll_t> poll;
+
+  detail::state_ptr state;
+  bool connected = false;
+  bool broken = false;  // a connection-level failure waits in connection_failure
+  bool shutting_down = false;
+  std::optional<failure> connection_failure;
+  std::vector<pending_channel_failure> channel_failures;
+  std::map<amqp_channel_t, std::unique_ptr<registration>> channels;
+  backoff reconnect_backoff;
+  std::mt19937_64 rng{std::random_device{}()};
+  detail::clock_type::time_point connected_at;
+  detail::clock_type::time_point last_read;
+  detail::clock_type::time_point last_pass;
+  std::chrono::seconds heartbeat{0};
+  std::string last_logged;
+
+  std::atomic<std::uint64_t> connects{0};
+  std::atomic<std::uint64_t> losses{0};
+  std::atomic<std::uint64_t> channel_losses{0};
+  std::atomic<std::uint64_t> blocked_count{0};
+  std::atomic<bool> is_connected{false};
+  std::atomic<bool> is_blocked{false};
+
+  // --- thread body ---
+
+  void run(std::promise<failure> first);
+
+  static impl* self(void* handle_ptr) {
+    return static_cast<impl*>(static_cast<uv_handle_t*>(handle_ptr)->data);
+  }
+  template <class H>
+  static uv_handle_t* handle(H* h) {
+    return reinterpret_cast<uv_handle_t*>(h);
+  }
+
+  void close_handles();
+
+  // --- connecting ---
+
+  failure connect_now();
+  void on_reconnect();
+
+  // --- failures ---
+
+  void report(amqp_channel_t id, failure why, bool broker_closed);
+  void apply_pending();
+  void reopen(registration& reg);
+  void lose_connection(const failure& why);
+
+  // --- channels ---
+
+  amqp_channel_t free_channel_id() const;
+  void open_channel(registration& reg);
+  amqp_channel_t attach(std::shared_ptr<channel_user> user);
+  void detach(amqp_channel_t id);
+  failure with_temporary_channel(const std::function<failure(channel&)>& work);
+
+  // --- reading ---
+
+  void on_readable(int status);
+
+  // Data that a pass reads outside a poll event (timer, command) is proof of life too.
+  void note_pending_input();
+  void read_pass();
+  void dispatch(const amqp_frame_t& frame);
+  void on_connection_method(const amqp_method_t& method);
+
+  // Frames rabbitmq-c already holds (read during an RPC) do not wake the poll handle.
+  void kick();
+
+  // --- timers and commands ---
+
+  void on_heartbeat();
+  void request_flush(channel& ch);
+  void on_flush();
+  void on_wake();
+  void shutdown();
+};
+
+} // namespace causeway::amqp

@@ -1,0 +1,327 @@
+#include "causeway/amqp/connection_impl.hpp"
+
+#include <amqp_framing.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace causeway::amqp {
+
+namespace {
+
+using detail::clock_type;
+
+// Frames read per pass before the loop gets a turn for commands and timers (~1300 small
+// deliveries); the rest is read from an idle handle in the next iteration.
+constexpr std::size_t frames_per_pass = 4096;
+
+std::int64_t ms_count(clock_type::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+} // namespace
+
+void connection::impl::report(amqp_channel_t id, failure why, bool broker_closed) {
+  if (why.scope == failure_scope::connection) {
+    if (!connection_failure)
+      connection_failure = std::move(why);
+    broken = true;
+    return;
+  }
+  if (why.scope != failure_scope::channel)
+    return;
+  if (auto it = channels.find(id); it != channels.end())
+    it->second->ch.failing_ = true;
+  channel_failures.push_back({id, std::move(why), broker_closed});
+}
+
+void connection::impl::apply_pending() {
+  if (connection_failure) {
+    failure why = std::move(*connection_failure);
+    connection_failure.reset();
+    channel_failures.clear();
+    lose_connection(why);
+    return;
+  }
+  auto list = std::move(channel_failures);
+  channel_failures.clear();
+  for (auto& pending : list) {
+    if (!connected)
+      break;
+    if (pending.broker_closed) {
+      amqp_channel_close_ok_t ok{};
+      int rc = amqp_send_method(state.get(), pending.id, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+      if (rc != AMQP_STATUS_OK)
+        report(0, describe_status(rc, "answer channel.close"), false);
+    } else {
+      auto reply = amqp_channel_close(state.get(), pending.id, AMQP_REPLY_SUCCESS);
+      if (failure f = describe(reply, "close channel"); f.scope == failure_scope::connection)
+        report(0, f, false);
+    }
+    auto it = channels.find(pending.id);
+    if (it == channels.end())
+      continue;
+    auto& reg = *it->second;
+    reg.ch.open_ = false;
+    reg.ch.failing_ = false;
+    ++channel_losses;
+    reg.user->on_lost(pending.why);
+    if (clock_type::now() - reg.opened_at >= options.healthy_after) {
+      reg.retry_backoff.reset();
+      reg.last_logged.clear();
+    }
+    auto delay = reg.retry_backoff.next(rng);
+    // Once per failure: the same failure on every retry (a queue declared with other
+    // arguments...) is logged again only at debug level.
+    if (pending.why.message != reg.last_logged) {
+      spdlog::warn("amqp connection '{}': channel {} closed: {}; reopening with backoff",
+                   options.name, pending.id, pending.why.message);
+      reg.last_logged = pending.why.message;
+    } else {
+      spdlog::debug("amqp connection '{}': channel {} closed again: {}; reopening in {} ms",
+                    options.name, pending.id, pending.why.message, delay.count());
+    }
+    uv_timer_start(reg.retry_timer.get(), [](uv_timer_t* h) {
+      auto* r = static_cast<registration*>(h->data);
+      r->home->reopen(*r);
+    }, static_cast<std::uint64_t>(delay.count()), 0);
+  }
+  if (connection_failure)
+    apply_pending();
+}
+
+void connection::impl::reopen(registration& reg) {
+  if (!connected || broken || reg.ch.open_)
+    return;
+  open_channel(reg);
+  apply_pending();
+  kick();
+}
+
+void connection::impl::lose_connection(const failure& why) {
+  poll.reset();
+  uv_timer_stop(&heartbeat_timer);
+  uv_timer_stop(&flush_timer);
+  uv_idle_stop(&idle);
+  state.reset();
+  connected = false;
+  broken = false;
+  is_connected = false;
+  is_blocked = false;
+  for (auto& [id, reg] : channels) {
+    uv_timer_stop(reg->retry_timer.get());
+    reg->wants_flush = false;
+    if (reg->ch.open_) {
+      reg->ch.open_ = false;
+      reg->ch.failing_ = false;
+      reg->user->on_lost(why);
+    }
+  }
+  if (shutting_down)
+    return;
+  ++losses;
+  if (clock_type::now() - connected_at >= options.healthy_after)
+    reconnect_backoff.reset();
+  auto delay = reconnect_backoff.next(rng);
+  spdlog::warn("amqp connection '{}' to {} lost: {}; reconnecting in {} ms", options.name,
+               address.masked(), why.message, delay.count());
+  last_logged = why.message;
+  uv_timer_start(&reconnect_timer, [](uv_timer_t* h) { self(h)->on_reconnect(); },
+                 static_cast<std::uint64_t>(delay.count()), 0);
+}
+
+void connection::impl::on_readable(int status) {
+  if (!connected)
+    return;
+  if (status < 0) {
+    // libuv reports POLLERR as EBADF. What the broker sent last (often connection.close
+    // with its reason) is still readable; the socket's own error names the rest.
+    read_pass();
+    if (!connection_failure && connected) {
+      int so_error = 0;
+      socklen_t len = sizeof so_error;
+      ::getsockopt(amqp_get_sockfd(state.get()), SOL_SOCKET, SO_ERROR, &so_error, &len);
+      report(0, failure{failure_scope::connection, 0,
+                        "socket error: " + std::string(so_error != 0 ? std::strerror(so_error)
+                                                                     : "connection reset")},
+             false);
+    }
+    apply_pending();
+    return;
+  }
+  last_read = clock_type::now();
+  read_pass();
+  apply_pending();
+}
+
+void connection::impl::note_pending_input() {
+  if (!connected)
+    return;
+  char byte;
+  if (::recv(amqp_get_sockfd(state.get()), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+    last_read = clock_type::now();
+}
+
+void connection::impl::read_pass() {
+  if (!connected || broken)
+    return;
+  last_pass = clock_type::now();
+  bool more = true;
+  for (std::size_t n = 0; n < frames_per_pass; ++n) {
+    amqp_frame_t frame;
+    timeval zero{0, 0};
+    int rc = amqp_simple_wait_frame_noblock(state.get(), &frame, &zero);
+    if (rc == AMQP_STATUS_TIMEOUT) {
+      more = false;
+      break;
+    }
+    if (rc != AMQP_STATUS_OK) {
+      report(0, describe_status(rc, "read from " + address.endpoint()), false);
+      more = false;
+      break;
+    }
+    dispatch(frame);
+    if (!channel_failures.empty() || connection_failure)
+      apply_pending();
+    if (!connected)
+      return;
+    amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
+  }
+  for (auto& [id, reg] : channels) {
+    if (reg->had_frames) {
+      reg->had_frames = false;
+      if (reg->ch.is_usable())
+        reg->user->on_burst_end(reg->ch);
+    }
+  }
+  if (more && connected)
+    uv_idle_start(&idle, [](uv_idle_t* h) {
+      auto* me = self(h);
+      uv_idle_stop(h);
+      me->read_pass();
+      me->apply_pending();
+    });
+}
+
+void connection::impl::dispatch(const amqp_frame_t& frame) {
+  bool is_method = frame.frame_type == AMQP_FRAME_METHOD;
+  if (frame.channel == 0) {
+    if (!is_method)
+      return;
+    on_connection_method(frame.payload.method);
+    return;
+  }
+  if (is_method && frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    report(frame.channel, describe_close(frame.payload.method,
+                                         "channel " + std::to_string(frame.channel)), true);
+    return;
+  }
+  auto it = channels.find(frame.channel);
+  if (it == channels.end() || !it->second->ch.is_usable())
+    return;
+  it->second->had_frames = true;
+  it->second->user->on_frame(it->second->ch, frame);
+}
+
+void connection::impl::on_connection_method(const amqp_method_t& method) {
+  switch (method.id) {
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+      amqp_connection_close_ok_t ok{};
+      amqp_send_method(state.get(), 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+      report(0, describe_close(method, "broker closed the connection"), false);
+      break;
+    }
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+      const auto* m = static_cast<const amqp_connection_blocked_t*>(method.decoded);
+      std::string reason(static_cast<const char*>(m->reason.bytes), m->reason.len);
+      ++blocked_count;
+      is_blocked = true;
+      spdlog::warn("amqp connection '{}': broker blocked publishing ({}); paused", options.name,
+                   reason);
+      for (auto& [id, reg] : channels)
+        reg->user->on_blocked(true);
+      break;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+      is_blocked = false;
+      spdlog::info("amqp connection '{}': broker unblocked publishing; resumed", options.name);
+      for (auto& [id, reg] : channels)
+        reg->user->on_blocked(false);
+      break;
+    default:
+      break;
+  }
+}
+
+void connection::impl::kick() {
+  if (connected && state && (amqp_frames_enqueued(state.get()) || amqp_data_in_buffer(state.get())))
+    uv_idle_start(&idle, [](uv_idle_t* h) {
+      auto* me = self(h);
+      uv_idle_stop(h);
+      me->read_pass();
+      me->apply_pending();
+    });
+}
+
+void connection::impl::on_heartbeat() {
+  if (!connected)
+    return;
+  note_pending_input();
+  auto silent = clock_type::now() - last_read;
+  if (heartbeat.count() > 0 && silent > 2 * heartbeat + std::chrono::seconds{1}) {
+    report(0, failure{failure_scope::connection, 0,
+                      "no heartbeat from the broker for " +
+                        std::to_string(ms_count(silent) / 1000) + " s"}, false);
+    apply_pending();
+    return;
+  }
+  read_pass();  // also sends our heartbeat when due
+  apply_pending();
+}
+
+void connection::impl::request_flush(channel& ch) {
+  auto it = channels.find(ch.id_);
+  if (it == channels.end())
+    return;
+  it->second->wants_flush = true;
+  if (!uv_is_active(handle(&flush_timer)))
+    uv_timer_start(&flush_timer, [](uv_timer_t* h) { self(h)->on_flush(); },
+                   static_cast<std::uint64_t>(options.flush_interval.count()), 0);
+}
+
+void connection::impl::on_flush() {
+  for (auto& [id, reg] : channels) {
+    if (!reg->wants_flush)
+      continue;
+    reg->wants_flush = false;
+    if (reg->ch.is_usable())
+      reg->user->on_flush(reg->ch);
+  }
+  apply_pending();
+  kick();
+}
+
+void connection::impl::on_wake() {
+  // rabbitmq-c 0.11 can hang in a send once the heartbeat deadline passed: read first.
+  if (connected && clock_type::now() - last_pass > std::chrono::seconds{1}) {
+    note_pending_input();
+    read_pass();
+    apply_pending();
+  }
+  std::vector<std::function<void()>> commands;
+  {
+    std::lock_guard lock(box->mutex_);
+    commands.swap(box->queue_);
+  }
+  for (auto& command : commands) {
+    if (shutting_down)
+      break;  // the rest is dropped: its promises break, run_sync returns false
+    command();
+    apply_pending();
+  }
+  kick();
+}
+
+} // namespace causeway::amqp

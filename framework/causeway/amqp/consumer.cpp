@@ -1,0 +1,371 @@
+#include "causeway/amqp/consumer.hpp"
+
+#include "causeway/amqp/topology_declaration.hpp"
+
+#include <amqp_framing.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace causeway::amqp::detail {
+
+namespace {
+
+amqp_bytes_t view(const std::string& s) noexcept {
+  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
+}
+
+std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
+
+// Bytes past the end of every body, for parsers that read padding (simdjson: 64).
+constexpr std::size_t body_padding = 64;
+
+// How long the lowest unsettled tag may block settled ones before they are acked singly.
+constexpr std::chrono::milliseconds scatter_after{50};
+
+} // namespace
+
+settlement failure_outcome(failure_policy policy, bool redelivered) noexcept {
+  switch (policy) {
+    case failure_policy::reject: return settlement::reject;
+    case failure_policy::ack: return settlement::ack;
+    case failure_policy::reject_and_requeue: return settlement::requeue;
+    case failure_policy::reject_and_requeue_once:
+      return redelivered ? settlement::reject : settlement::requeue;
+  }
+  return settlement::requeue;
+}
+
+// --- acker ---
+
+consumer_acker::consumer_acker(std::weak_ptr<consumer> target, std::shared_ptr<amqp::mailbox> box,
+                               failure_policy policy, std::shared_ptr<consumer_counters> counters)
+  : target_(std::move(target)), box_(std::move(box)), policy_(policy), counters_(std::move(counters)) {}
+
+void consumer_acker::ack(std::span<message> successful, std::span<message> failed) {
+  std::vector<settle_item> items;
+  items.reserve(successful.size() + failed.size());
+  for (const auto& m : successful)
+    items.push_back({m.ack.tag, m.ack.epoch, settlement::ack});
+  for (const auto& m : failed)
+    items.push_back({m.ack.tag, m.ack.epoch,
+                     failure_outcome(policy_, m.metadata.get("redelivered") == "true")});
+  auto count = items.size();
+  auto target = target_.lock();
+  bool posted = target && box_->post([target, items = std::move(items)] { target->settle(items); });
+  // The channel is gone (producer stopped, connection shut down): the broker requeued them.
+  if (!posted)
+    counters_->dropped_acks += count;
+}
+
+// --- consumer ---
+
+consumer::consumer(const producer_options& options, std::string log_name, producer_sink sink,
+                   std::shared_ptr<consumer_counters> counters)
+  : queue_(options.queue),
+    log_name_(std::move(log_name)),
+    options_(options),
+    flush_threshold_(options.ack_batch != 0 ? options.ack_batch
+                                            : std::max<std::size_t>(1, options.prefetch_count / 4)),
+    sink_(std::move(sink)),
+    counters_(std::move(counters)) {}
+
+void consumer::init(std::shared_ptr<amqp::mailbox> box) {
+  acker_ = std::make_shared<consumer_acker>(weak_from_this(), std::move(box), options_.on_failure,
+                                            counters_);
+}
+
+void consumer::attach_to(connection& conn) {
+  if (attached_)
+    return;
+  channel_id_ = conn.attach(shared_from_this());
+  attached_ = channel_id_ != 0;
+}
+
+failure consumer::on_open(channel& ch) {
+  channel_ = &ch;
+  open_ = true;
+  consuming_ = false;
+  epoch_ = ch.epoch();
+  last_progress_ = std::chrono::steady_clock::now();
+  window_.reset();
+  redelivered_.clear();
+  assembling_ = false;
+
+  amqp_basic_qos(ch.state(), ch.id(), 0, options_.prefetch_count, 0);
+  if (failure f = describe(amqp_get_rpc_reply(ch.state()),
+                           "set prefetch_count " + std::to_string(options_.prefetch_count)))
+    return f;
+  if (options_.declare) {
+    const auto& d = *options_.declare;
+    if (failure f = declare_queue(ch, queue_spec{queue_, d.durable, d.exclusive, d.auto_delete, d.args}))
+      return f;
+  }
+  for (const auto& b : options_.bindings)
+    if (failure f = declare_binding(ch, binding_spec{queue_, b.exchange, b.routing_key, b.args}))
+      return f;
+  if (draining_) {
+    finish_drain();
+    return {};
+  }
+  field_table args(options_.consume_arguments);
+  auto* ok = amqp_basic_consume(ch.state(), ch.id(), view(queue_),
+                                options_.consumer_tag.empty() ? amqp_empty_bytes : view(options_.consumer_tag),
+                                0, 0, 0, args.get());
+  if (failure f = describe(amqp_get_rpc_reply(ch.state()), "consume from queue \"" + queue_ + "\""))
+    return f;
+  active_tag_ = ok ? text(ok->consumer_tag) : options_.consumer_tag;
+  consuming_ = true;
+  if (epoch_ > 1)
+    spdlog::info("{}: consuming again from queue \"{}\" (channel {}, epoch {})", log_name_, queue_,
+                 ch.id(), epoch_);
+  return {};
+}
+
+void consumer::on_frame(channel&, const amqp_frame_t& frame) {
+  switch (frame.frame_type) {
+    case AMQP_FRAME_METHOD:
+      switch (frame.payload.method.id) {
+        case AMQP_BASIC_DELIVER_METHOD:
+          begin_delivery(*static_cast<const amqp_basic_deliver_t*>(frame.payload.method.decoded));
+          break;
+        case AMQP_BASIC_CANCEL_OK_METHOD:
+          consuming_ = false;
+          if (draining_)
+            finish_drain();
+          break;
+        case AMQP_BASIC_CANCEL_METHOD:  // the broker cancelled us (queue deleted...)
+          consuming_ = false;
+          if (draining_)
+            finish_drain();
+          else if (channel_ != nullptr)
+            channel_->fail("the broker cancelled the consumer of queue \"" + queue_ + "\"");
+          break;
+        default:
+          break;
+      }
+      break;
+    case AMQP_FRAME_HEADER:
+      read_header(frame);
+      break;
+    case AMQP_FRAME_BODY:
+      if (!assembling_ || !have_header_)
+        break;
+      current_.data.append(static_cast<const char*>(frame.payload.body_fragment.bytes),
+                           frame.payload.body_fragment.len);
+      if (current_.data.size() >= body_size_)
+        complete_delivery();
+      break;
+    default:
+      break;
+  }
+}
+
+void consumer::begin_delivery(const amqp_basic_deliver_t& deliver) {
+  assembling_ = true;
+  have_header_ = false;
+  body_size_ = 0;
+  current_redelivered_ = deliver.redelivered != 0;
+  current_ = message{};
+  current_.ack = ack_ref{acker_, deliver.delivery_tag, epoch_};
+  auto& md = current_.metadata;
+  md.set("delivery_tag", std::to_string(deliver.delivery_tag));
+  md.set("redelivered", current_redelivered_ ? "true" : "false");
+  md.set("exchange", text(deliver.exchange));
+  md.set("routing_key", text(deliver.routing_key));
+}
+
+void consumer::read_header(const amqp_frame_t& frame) {
+  if (!assembling_)
+    return;
+  have_header_ = true;
+  body_size_ = frame.payload.properties.body_size;
+  current_.data.reserve(body_size_ + body_padding);
+  const auto* p = static_cast<const amqp_basic_properties_t*>(frame.payload.properties.decoded);
+  if (p != nullptr) {
+    auto& md = current_.metadata;
+    if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+      md.set("message_id", text(p->message_id));
+    if (p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
+      md.set("correlation_id", text(p->correlation_id));
+    if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG)
+      md.set("timestamp", std::to_string(p->timestamp));
+    if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+      md.set("content_type", text(p->content_type));
+    if ((p->_flags & AMQP_BASIC_HEADERS_FLAG) && p->headers.num_entries > 0)
+      md.set("headers", to_json(p->headers));
+  }
+  if (body_size_ == 0)
+    complete_delivery();
+}
+
+void consumer::complete_delivery() {
+  assembling_ = false;
+  have_header_ = false;
+  auto tag = current_.ack.tag;
+  window_.deliver(tag);
+  if (current_redelivered_) {
+    redelivered_.insert(tag);
+    ++counters_->redelivered;
+  }
+  ++counters_->delivered;
+  batch_.push_back(std::move(current_));
+  current_ = message{};
+}
+
+void consumer::on_burst_end(channel&) {
+  if (batch_.empty())
+    return;
+  ++counters_->handoffs;
+  sink_.deliver(std::move(batch_));
+  batch_ = {};
+}
+
+void consumer::settle(const std::vector<settle_item>& items) {
+  std::uint64_t dropped = 0, acked = 0, rejected = 0, requeued = 0;
+  for (const auto& item : items) {
+    if (!open_ || item.epoch != epoch_) {
+      ++dropped;
+      continue;
+    }
+    if (!window_.settle(item.tag, item.outcome))
+      continue;  // settled twice: the first one counts
+    if (!redelivered_.empty())
+      redelivered_.erase(item.tag);
+    switch (item.outcome) {
+      case settlement::ack: ++acked; break;
+      case settlement::reject: ++rejected; break;
+      default: ++requeued; break;
+    }
+  }
+  if (dropped)
+    counters_->dropped_acks += dropped;
+  counters_->acked += acked;
+  counters_->rejected += rejected;
+  counters_->requeued += requeued;
+  if (!open_ || channel_ == nullptr || window_.settled() == 0)
+    return;
+  if (window_.settled() >= flush_threshold_)
+    flush(false);
+  else
+    channel_->request_flush();
+}
+
+void consumer::on_flush(channel&) { flush(false); }
+
+void consumer::on_closing(channel&) { flush(true); }
+
+void consumer::flush(bool everything) {
+  if (!open_ || channel_ == nullptr || !channel_->is_usable())
+    return;
+  auto runs = window_.take_contiguous();
+  auto now = std::chrono::steady_clock::now();
+  if (!runs.empty())
+    last_progress_ = now;
+  for (const auto& run : runs)
+    if (!send_run(run.first, run.last, run.kind))
+      return;
+  // Finished messages stuck behind a slow one hold prefetch slots. Once half the window is
+  // held that way and the lowest tag has not moved for a while (a slow message, not just
+  // messages finishing out of order), settle them singly so the broker keeps delivering.
+  bool stuck = window_.settled() * 2 >= options_.prefetch_count;
+  if (everything || (stuck && now - last_progress_ >= scatter_after)) {
+    for (const auto& [tag, kind] : window_.take_scattered())
+      if (!send_run(tag, tag, kind))
+        return;
+  } else if (stuck) {
+    channel_->request_flush();  // look again shortly
+  }
+}
+
+bool consumer::send_run(std::uint64_t first, std::uint64_t last, settlement kind) {
+  auto* state = channel_->state();
+  auto id = channel_->id();
+  bool multiple = first != last;
+  int rc = AMQP_STATUS_OK;
+  switch (kind) {
+    case settlement::ack:
+      rc = amqp_basic_ack(state, id, last, multiple ? 1 : 0);
+      break;
+    case settlement::reject:
+    case settlement::requeue: {
+      amqp_boolean_t requeue = kind == settlement::requeue ? 1 : 0;
+      rc = multiple ? amqp_basic_nack(state, id, last, 1, requeue)
+                    : amqp_basic_reject(state, id, last, requeue);
+      break;
+    }
+    default:
+      return true;
+  }
+  ++counters_->ack_frames;
+  return channel_->check_status(rc, "acknowledge delivery " + std::to_string(last));
+}
+
+void consumer::start_draining() {
+  if (draining_)
+    return;
+  draining_ = true;
+  if (open_ && consuming_ && channel_ != nullptr && channel_->is_usable()) {
+    amqp_basic_cancel_t cancel{};
+    cancel.consumer_tag = view(active_tag_);
+    cancel.nowait = 0;
+    int rc = amqp_send_method(channel_->state(), channel_->id(), AMQP_BASIC_CANCEL_METHOD, &cancel);
+    if (channel_->check_status(rc, "cancel consumer of queue \"" + queue_ + "\""))
+      return;  // finish_drain on cancel-ok
+  }
+  finish_drain();
+}
+
+void consumer::finish_drain() {
+  if (drained_)
+    return;
+  drained_ = true;
+  if (!batch_.empty()) {
+    sink_.deliver(std::move(batch_));
+    batch_ = {};
+  }
+  sink_.drained();
+}
+
+void consumer::fail_pending(const std::string& reason) {
+  if (!open_)
+    return;
+  auto tags = window_.pending_tags();
+  if (tags.empty())
+    return;
+  spdlog::warn("{}: failing {} in-flight message(s) back to the broker: {}", log_name_, tags.size(),
+               reason);
+  std::vector<settle_item> items;
+  items.reserve(tags.size());
+  for (auto tag : tags)
+    items.push_back({tag, epoch_, failure_outcome(options_.on_failure, redelivered_.contains(tag))});
+  settle(items);
+  flush(true);
+}
+
+void consumer::close(connection& conn) {
+  if (!attached_)
+    return;
+  attached_ = false;
+  conn.detach(channel_id_);
+  open_ = false;
+  channel_ = nullptr;
+  if (draining_ && !drained_)
+    finish_drain();
+}
+
+void consumer::on_lost(const failure&) {
+  // Settled but unsent tags die with the channel: the broker redelivers those messages.
+  counters_->dropped_acks += window_.settled();
+  window_.reset();
+  redelivered_.clear();
+  batch_.clear();  // read but never handed on: redelivered too
+  assembling_ = false;
+  open_ = false;
+  consuming_ = false;
+  channel_ = nullptr;
+  if (draining_ && !drained_)
+    finish_drain();
+}
+
+} // namespace causeway::amqp::detail

@@ -1,0 +1,128 @@
+// consumer.hpp — one consuming channel: deliveries in, coalesced acknowledgements out.
+//
+// A `consumer` is the channel_user behind one AMQP producer stage. On the connection thread
+// it assembles deliveries from frames (method, header, body...), hands each read burst to the
+// stage in one vector, settles acknowledgements into its ack_window and flushes them as
+// multiple-acks. Its `consumer_acker` is what messages carry: stages call it on their own
+// threads and it only posts the settlements to the connection thread.
+//
+// Epochs: each (re)open of the channel has a new epoch. A settlement whose epoch is not the
+// live channel's is dropped and counted: its tag belongs to a dead channel.
+#pragma once
+
+#include "causeway/acknowledger.hpp"
+#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/producer.hpp"
+#include "causeway/detail/ack_window.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace causeway::amqp::detail {
+
+using causeway::detail::settlement;
+
+struct consumer_counters {
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> handoffs{0};
+  std::atomic<std::uint64_t> redelivered{0};
+  std::atomic<std::uint64_t> acked{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> requeued{0};
+  std::atomic<std::uint64_t> ack_frames{0};
+  std::atomic<std::uint64_t> dropped_acks{0};
+};
+
+struct settle_item {
+  std::uint64_t tag;
+  std::uint32_t epoch;
+  settlement outcome;
+};
+
+/// The outcome of a failed message under `policy` (requeue_once looks at its redelivered flag).
+settlement failure_outcome(failure_policy policy, bool redelivered) noexcept;
+
+class consumer;
+
+class consumer_acker final : public acknowledger {
+public:
+  consumer_acker(std::weak_ptr<consumer> target, std::shared_ptr<amqp::mailbox> box,
+                 failure_policy policy, std::shared_ptr<consumer_counters> counters);
+  /// Any thread: posts the settlements to the connection thread.
+  void ack(std::span<message> successful, std::span<message> failed) override;
+
+private:
+  std::weak_ptr<consumer> target_;
+  std::shared_ptr<amqp::mailbox> box_;
+  failure_policy policy_;
+  std::shared_ptr<consumer_counters> counters_;
+};
+
+class consumer final : public channel_user, public std::enable_shared_from_this<consumer> {
+public:
+  consumer(const producer_options& options, std::string log_name, producer_sink sink,
+           std::shared_ptr<consumer_counters> counters);
+
+  /// Creates the acker; call once, right after make_shared.
+  void init(std::shared_ptr<amqp::mailbox> box);
+
+  // --- connection thread ---
+  void attach_to(connection& conn);
+  void settle(const std::vector<settle_item>& items);
+  /// basic.cancel; sink.drained() once cancel-ok arrived and everything read was delivered.
+  void start_draining();
+  /// Settles every pending tag of the live channel as failed (per policy) and flushes.
+  void fail_pending(const std::string& reason);
+  /// Flushes every settled tag and closes the channel.
+  void close(connection& conn);
+
+  failure on_open(channel& ch) override;
+  void on_frame(channel& ch, const amqp_frame_t& frame) override;
+  void on_burst_end(channel& ch) override;
+  void on_flush(channel& ch) override;
+  void on_lost(const failure& why) override;
+  void on_closing(channel& ch) override;
+
+private:
+  void begin_delivery(const amqp_basic_deliver_t& deliver);
+  void read_header(const amqp_frame_t& frame);
+  void complete_delivery();
+  void flush(bool everything);
+  bool send_run(std::uint64_t first, std::uint64_t last, settlement kind);
+  void finish_drain();
+
+  std::string queue_;
+  std::string log_name_;
+  producer_options options_;
+  std::size_t flush_threshold_;
+  producer_sink sink_;
+  std::shared_ptr<consumer_counters> counters_;
+  std::shared_ptr<consumer_acker> acker_;
+
+  // Connection thread only from here on.
+  channel* channel_ = nullptr;  // valid while open_
+  amqp_channel_t channel_id_ = 0;
+  bool attached_ = false;
+  bool open_ = false;
+  bool consuming_ = false;
+  bool draining_ = false;
+  bool drained_ = false;
+  std::uint32_t epoch_ = 0;
+  std::string active_tag_;
+  causeway::detail::ack_window window_;
+  std::chrono::steady_clock::time_point last_progress_;  // the lowest unsettled tag last moved
+  std::unordered_set<std::uint64_t> redelivered_;  // pending tags flagged redelivered
+
+  bool assembling_ = false;
+  bool have_header_ = false;
+  std::uint64_t body_size_ = 0;
+  bool current_redelivered_ = false;
+  message current_;
+  std::vector<message> batch_;
+};
+
+} // namespace causeway::amqp::detail

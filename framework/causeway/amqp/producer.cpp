@@ -1,0 +1,134 @@
+#include "causeway/amqp/producer.hpp"
+
+#include "causeway/amqp/consumer.hpp"
+#include "causeway/amqp/topology_declaration.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace causeway::amqp {
+
+namespace {
+
+// One producer stage: one channel on the source's connection.
+class amqp_producer final : public causeway::producer {
+public:
+  amqp_producer(std::shared_ptr<amqp::connection> conn, const producer_options& options,
+                std::shared_ptr<detail::consumer_counters> counters, std::size_t index)
+    : connection_(std::move(conn)), options_(options), counters_(std::move(counters)), index_(index) {}
+
+  ~amqp_producer() override {
+    if (consumer_ && !stopped_)
+      stop();
+  }
+
+  void start(producer_sink sink) override {
+    auto name = connection_->options().name + "/" + options_.queue + "#" + std::to_string(index_);
+    sink_ = sink;
+    consumer_ = std::make_shared<detail::consumer>(options_, std::move(name), std::move(sink), counters_);
+    consumer_->init(connection_->mailbox());
+    auto* conn = connection_.get();
+    if (!connection_->post([c = consumer_, conn] { c->attach_to(*conn); }))
+      spdlog::error("amqp producer {}: its connection is shut down", index_);
+  }
+
+  void prepare_for_draining() override {
+    if (!consumer_ || !connection_->post([c = consumer_] { c->start_draining(); }))
+      sink_.drained();  // nothing can arrive any more
+  }
+
+  void fail_in_flight(std::string_view reason) override {
+    if (consumer_)
+      connection_->post([c = consumer_, why = std::string(reason)] { c->fail_pending(why); });
+  }
+
+  void stop() override {
+    if (stopped_ || !consumer_)
+      return;
+    stopped_ = true;
+    auto* conn = connection_.get();
+    connection_->run_sync([c = consumer_, conn] { c->close(*conn); });
+  }
+
+private:
+  std::shared_ptr<amqp::connection> connection_;
+  producer_options options_;
+  std::shared_ptr<detail::consumer_counters> counters_;
+  std::size_t index_;
+  producer_sink sink_;
+  std::shared_ptr<detail::consumer> consumer_;
+  bool stopped_ = false;
+};
+
+} // namespace
+
+expected<void> validate(const producer_options& options) {
+  if (options.queue.empty())
+    return error{"queue must be a queue name, got an empty string"};
+  if (options.queue.size() > 255)
+    return error{"queue must be at most 255 bytes long, got " + std::to_string(options.queue.size())};
+  if (options.prefetch_count == 0)
+    return error{"prefetch_count must be in 1..65535, got 0"};
+  if (options.connection.heartbeat.count() < 0 || options.connection.heartbeat.count() > 65535)
+    return error{"heartbeat must be in 0..65535 s, got " + std::to_string(options.connection.heartbeat.count())};
+  if (options.connection.flush_interval.count() < 1)
+    return error{"flush_interval must be at least 1 ms, got " +
+                 std::to_string(options.connection.flush_interval.count())};
+  for (const auto& b : options.bindings)
+    if (b.exchange.empty())
+      return error{"bindings: exchange must be an exchange name (the default exchange cannot be bound)"};
+  return {};
+}
+
+rabbitmq_source::rabbitmq_source(producer_options options, std::shared_ptr<amqp::connection> connection)
+  : options_(std::move(options)),
+    connection_(std::move(connection)),
+    counters_(std::make_shared<detail::consumer_counters>()) {}
+
+expected<std::shared_ptr<rabbitmq_source>>
+rabbitmq_source::open(producer_options options, std::shared_ptr<amqp::connection> shared) {
+  if (auto valid = validate(options); !valid)
+    return valid.err();
+  if (!shared) {
+    auto opened = connection::open(options.connection);
+    if (!opened)
+      return opened.err();
+    shared = std::move(*opened);
+  }
+  topology_spec topology;
+  if (options.declare) {
+    const auto& d = *options.declare;
+    topology.queues.push_back({options.queue, d.durable, d.exclusive, d.auto_delete, d.args});
+  }
+  for (const auto& b : options.bindings)
+    topology.bindings.push_back({options.queue, b.exchange, b.routing_key, b.args});
+  if (auto declared = declare(*shared, topology); !declared)
+    return declared.err();
+  if (!options.declare) {
+    if (auto exists = inspect_queue(*shared, options.queue); !exists)
+      return exists.err();
+  }
+  return std::make_shared<rabbitmq_source>(std::move(options), std::move(shared));
+}
+
+producer_factory rabbitmq_source::factory() {
+  // The factory keeps what producers need alive, not the source object itself.
+  return [conn = connection_, options = options_, counters = counters_](std::size_t index)
+           -> std::unique_ptr<causeway::producer> {
+    return std::make_unique<amqp_producer>(conn, options, counters, index);
+  };
+}
+
+consumer_stats rabbitmq_source::stats() const noexcept {
+  const auto& c = *counters_;
+  return consumer_stats{c.delivered.load(), c.handoffs.load(), c.redelivered.load(), c.acked.load(), c.rejected.load(),
+                        c.requeued.load(), c.ack_frames.load(), c.dropped_acks.load()};
+}
+
+expected<producer_factory> make_producer_factory(producer_options options) {
+  auto source = rabbitmq_source::open(std::move(options));
+  if (!source)
+    return source.err();
+  return (*source)->factory();
+}
+
+} // namespace causeway::amqp

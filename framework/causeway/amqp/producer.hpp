@@ -1,0 +1,125 @@
+// producer.hpp — consume a RabbitMQ queue as a Causeway producer (as broadway_rabbitmq does).
+//
+// A `rabbitmq_source` owns (or shares) one consuming connection; each producer stage it
+// creates gets its own channel on it (`producer.concurrency` = channels), with qos prefetch,
+// the queue declared and bound as configured, and a basic.consume. Deliveries are handed to
+// the stage once per read burst. Each message carries an ack reference (delivery tag + the
+// channel's epoch) and metadata:
+//
+//   delivery_tag, redelivered ("true"/"false"), exchange, routing_key, and when the publisher
+//   set them: message_id, correlation_id, timestamp (seconds), content_type, headers (JSON).
+//
+// AMQP bodies carry 64 bytes of spare capacity: `message.data.capacity() >= size() + 64`, so
+// a simdjson parser can read its padding without a second copy.
+//
+// Acknowledgements are coalesced per channel: settled tags are tracked and, whenever the
+// lowest unsettled tag advances, one basic.ack(multiple) covers the contiguous run (failures:
+// basic.reject / basic.nack(multiple) per `on_failure`). Flushes happen within
+// `connection.flush_interval` (2 ms) or at once when `ack_batch` messages are settled. After a
+// channel or connection is replaced, acks of the old epoch are dropped (never sent on the new
+// channel, where their tags mean other messages) and counted: the broker redelivers those
+// messages, flagged redelivered.
+#pragma once
+
+#include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/connection.hpp"
+#include "causeway/expected.hpp"
+#include "causeway/producer.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace causeway::amqp {
+
+namespace detail {
+struct consumer_counters;
+}
+
+/// What happens to a failed message (broadway_rabbitmq's on_failure).
+enum class failure_policy : std::uint8_t {
+  reject,                   ///< basic.reject requeue=false: dropped, or dead-lettered by the queue's DLX
+  reject_and_requeue,       ///< requeue=true: delivered again (flagged redelivered)
+  reject_and_requeue_once,  ///< requeue unless the message was already redelivered, then reject
+  ack,                      ///< acknowledge it anyway: the handler dealt with it (e.g. dead-lettered it itself)
+};
+
+/// How the queue is declared when `producer_options::declare` is set.
+struct queue_declaration {
+  bool durable = true;
+  bool exclusive = false;
+  bool auto_delete = false;
+  arguments args;  ///< x-dead-letter-exchange, x-dead-letter-routing-key, x-max-priority...
+};
+
+struct queue_binding {
+  std::string exchange;
+  std::string routing_key;
+  arguments args;
+};
+
+struct producer_options {
+  connection_options connection = default_connection();
+  std::string queue;
+  /// Declare the queue (idempotently) before consuming; without it the queue must exist.
+  std::optional<queue_declaration> declare;
+  std::vector<queue_binding> bindings;
+  std::uint16_t prefetch_count = 50;  ///< basic.qos per channel: bounds messages in flight
+  failure_policy on_failure = failure_policy::reject_and_requeue;
+  std::string consumer_tag;     ///< empty: the broker generates one
+  arguments consume_arguments;  ///< e.g. {"x-priority", 10}
+  /// Settled messages that trigger an immediate ack flush; 0 = prefetch_count / 4.
+  std::size_t ack_batch = 0;
+
+  static connection_options default_connection() {
+    connection_options o;
+    o.name = "causeway-consumer";
+    return o;
+  }
+};
+
+/// Checks the options; the error names the key (`prefetch_count must be in 1..65535, got 0`).
+expected<void> validate(const producer_options& options);
+
+/// Counters over every channel of a source, readable from any thread.
+struct consumer_stats {
+  std::uint64_t delivered = 0;    ///< messages handed to producer stages
+  std::uint64_t handoffs = 0;     ///< sink.deliver calls (one per read burst)
+  std::uint64_t redelivered = 0;  ///< of which the broker flagged redelivered
+  std::uint64_t acked = 0;        ///< settled successfully (on a live channel)
+  std::uint64_t rejected = 0;     ///< settled failed, not requeued
+  std::uint64_t requeued = 0;     ///< settled failed, requeued
+  std::uint64_t ack_frames = 0;   ///< basic.ack / nack / reject frames sent
+  std::uint64_t dropped_acks = 0; ///< settlements of a replaced channel: expected redeliveries
+};
+
+class rabbitmq_source {
+public:
+  /// Validates, connects (unless `shared` is given) and declares the queue and bindings once,
+  /// so a bad URL, refused login or PRECONDITION_FAILED surfaces here as one line.
+  static expected<std::shared_ptr<rabbitmq_source>>
+  open(producer_options options, std::shared_ptr<amqp::connection> shared = nullptr);
+
+  /// For pipeline_spec::make_producer: producer i gets its own channel. The factory keeps
+  /// the source alive.
+  producer_factory factory();
+
+  consumer_stats stats() const noexcept;
+  const std::shared_ptr<amqp::connection>& connection() const noexcept { return connection_; }
+  const producer_options& options() const noexcept { return options_; }
+
+  rabbitmq_source(producer_options options, std::shared_ptr<amqp::connection> connection);
+
+private:
+  producer_options options_;
+  std::shared_ptr<amqp::connection> connection_;
+  std::shared_ptr<detail::consumer_counters> counters_;
+};
+
+/// rabbitmq_source::open(options) and its factory, for when the source is not needed.
+expected<producer_factory> make_producer_factory(producer_options options);
+
+} // namespace causeway::amqp

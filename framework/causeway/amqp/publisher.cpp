@@ -1,0 +1,438 @@
+#include "causeway/amqp/publisher.hpp"
+
+#include <amqp_framing.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <unordered_set>
+
+namespace causeway::amqp {
+
+namespace {
+
+amqp_bytes_t view(const std::string& s) noexcept {
+  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
+}
+
+struct entry {
+  outgoing_message msg;
+  confirm_callback on_confirm;
+};
+
+} // namespace
+
+/// What publishing threads and the connection thread share.
+struct publisher::shared_state {
+  std::mutex mutex;
+  std::condition_variable settled;
+  std::vector<entry> incoming;     // published, not yet taken by the connection thread
+  std::uint64_t outstanding = 0;   // published, not yet confirmed/nacked/abandoned
+  std::atomic<std::uint64_t> published{0};
+  std::atomic<std::uint64_t> confirmed{0};
+  std::atomic<std::uint64_t> nacked{0};
+  std::atomic<std::uint64_t> republished{0};
+
+  void finished(std::uint64_t n) {
+    if (n == 0)
+      return;
+    std::lock_guard lock(mutex);
+    outstanding -= std::min(outstanding, n);
+    if (outstanding == 0)
+      settled.notify_all();
+  }
+};
+
+namespace detail {
+
+// The confirm-mode channel. Connection thread only, except construction.
+class publisher_channel final : public channel_user {
+public:
+  publisher_channel(std::shared_ptr<publisher::shared_state> state, std::size_t window, bool mandatory)
+    : state_(std::move(state)), window_(std::max<std::size_t>(1, window)), mandatory_(mandatory) {}
+
+  void take_incoming() {
+    std::vector<entry> taken;
+    {
+      std::lock_guard lock(state_->mutex);
+      taken.swap(state_->incoming);
+    }
+    for (auto& e : taken)
+      waiting_.push_back(std::move(e));
+    pump();
+  }
+
+  void abandon_all() {
+    take_incoming_without_pump();
+    std::uint64_t n = 0;
+    for (auto& f : in_flight_)
+      if (!f.done) {
+        notify(f.e, publish_outcome::abandoned);
+        ++n;
+      }
+    for (auto& e : waiting_) {
+      notify(e, publish_outcome::abandoned);
+      ++n;
+    }
+    in_flight_.clear();
+    waiting_.clear();
+    state_->finished(n);
+  }
+
+  bool is_open() const noexcept { return open_; }
+  void set_id(amqp_channel_t id) noexcept { id_ = id; }
+  amqp_channel_t id() const noexcept { return id_; }
+  const std::string& last_failure() const noexcept { return last_failure_; }
+
+  failure on_open(channel& ch) override {
+    channel_ = &ch;
+    amqp_confirm_select(ch.state(), ch.id());
+    if (failure f = describe(amqp_get_rpc_reply(ch.state()), "enable publisher confirms")) {
+      last_failure_ = f.message;
+      return f;
+    }
+    open_ = true;
+    next_seq_ = 1;
+    known_exchanges_.clear();
+    // Unconfirmed messages of the lost channel go out again, first and in order.
+    std::uint64_t again = 0;
+    for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it)
+      if (!it->done) {
+        waiting_.push_front(std::move(it->e));
+        ++again;
+      }
+    in_flight_.clear();
+    unconfirmed_ = 0;
+    if (again > 0) {
+      state_->republished += again;
+      spdlog::info("amqp publisher: republishing {} unconfirmed message(s) after reconnect", again);
+    }
+    pump();
+    return {};
+  }
+
+  void on_frame(channel&, const amqp_frame_t& frame) override {
+    if (frame.frame_type != AMQP_FRAME_METHOD)
+      return;  // header/body frames of a basic.return
+    switch (frame.payload.method.id) {
+      case AMQP_BASIC_ACK_METHOD: {
+        const auto* m = static_cast<const amqp_basic_ack_t*>(frame.payload.method.decoded);
+        settle(m->delivery_tag, m->multiple != 0, publish_outcome::confirmed);
+        break;
+      }
+      case AMQP_BASIC_NACK_METHOD: {
+        const auto* m = static_cast<const amqp_basic_nack_t*>(frame.payload.method.decoded);
+        settle(m->delivery_tag, m->multiple != 0, publish_outcome::nacked);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  void on_lost(const failure&) override {
+    open_ = false;
+    channel_ = nullptr;
+  }
+
+  void on_blocked(bool blocked) override {
+    blocked_ = blocked;
+    if (!blocked)
+      pump();
+  }
+
+private:
+  struct sent {
+    std::uint64_t seq;
+    entry e;
+    bool done = false;
+  };
+
+  void take_incoming_without_pump() {
+    std::vector<entry> taken;
+    {
+      std::lock_guard lock(state_->mutex);
+      taken.swap(state_->incoming);
+    }
+    for (auto& e : taken)
+      waiting_.push_back(std::move(e));
+  }
+
+  // A publish to a missing exchange closes the channel with NOT_FOUND and the message would be
+  // republished forever: check each exchange once per channel (passive declare) first, and
+  // fail the messages for one that does not exist.
+  bool exchange_exists(const std::string& exchange) {
+    if (exchange.empty() || known_exchanges_.contains(exchange))
+      return true;
+    amqp_exchange_declare(channel_->state(), channel_->id(), view(exchange), amqp_empty_bytes, 1, 0,
+                          0, 0, amqp_empty_table);
+    auto reply = amqp_get_rpc_reply(channel_->state());
+    std::string step = "publish to exchange \"" + exchange + "\"";
+    failure f = describe(reply, step);
+    if (!f) {
+      known_exchanges_.insert(exchange);
+      return true;
+    }
+    if (f.code == 404) {
+      std::uint64_t n = 0;
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if (it->msg.exchange == exchange) {
+          notify(*it, publish_outcome::nacked);
+          it = waiting_.erase(it);
+          ++n;
+        } else {
+          ++it;
+        }
+      }
+      state_->nacked += n;
+      state_->finished(n);
+      spdlog::error("amqp publisher: {}; {} message(s) failed", f.message, n);
+    }
+    channel_->check(reply, step);
+    return false;
+  }
+
+  void pump() {
+    while (open_ && !blocked_ && channel_ != nullptr && channel_->is_usable() && !waiting_.empty() &&
+           unconfirmed_ < window_) {
+      entry& e = waiting_.front();
+      if (!exchange_exists(e.msg.exchange))
+        return;
+      if (!send(e))
+        return;
+      in_flight_.push_back(sent{next_seq_++, std::move(e)});
+      ++unconfirmed_;
+      waiting_.pop_front();
+    }
+  }
+
+  bool send(const entry& e) {
+    const auto& p = e.msg.properties;
+    amqp_basic_properties_t props{};
+    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+    props.delivery_mode = p.persistent ? 2 : 1;
+    if (!p.content_type.empty()) {
+      props._flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
+      props.content_type = view(p.content_type);
+    }
+    if (!p.message_id.empty()) {
+      props._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+      props.message_id = view(p.message_id);
+    }
+    if (!p.correlation_id.empty()) {
+      props._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
+      props.correlation_id = view(p.correlation_id);
+    }
+    if (p.timestamp) {
+      props._flags |= AMQP_BASIC_TIMESTAMP_FLAG;
+      props.timestamp = *p.timestamp;
+    }
+    if (!p.type.empty()) {
+      props._flags |= AMQP_BASIC_TYPE_FLAG;
+      props.type = view(p.type);
+    }
+    if (!p.expiration.empty()) {
+      props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+      props.expiration = view(p.expiration);
+    }
+    if (p.priority) {
+      props._flags |= AMQP_BASIC_PRIORITY_FLAG;
+      props.priority = *p.priority;
+    }
+    field_table headers(p.headers);
+    if (!p.headers.empty()) {
+      props._flags |= AMQP_BASIC_HEADERS_FLAG;
+      props.headers = headers.get();
+    }
+    int rc = amqp_basic_publish(channel_->state(), channel_->id(), view(e.msg.exchange),
+                                view(e.msg.routing_key), mandatory_ ? 1 : 0, 0, &props,
+                                view(e.msg.body));
+    return channel_->check_status(rc, "publish to exchange \"" + e.msg.exchange + "\"");
+  }
+
+  void settle(std::uint64_t tag, bool multiple, publish_outcome outcome) {
+    std::uint64_t n = 0;
+    if (multiple) {
+      for (auto& f : in_flight_) {
+        if (f.seq > tag)
+          break;
+        if (!f.done) {
+          f.done = true;
+          notify(f.e, outcome);
+          ++n;
+        }
+      }
+    } else {
+      auto it = std::lower_bound(in_flight_.begin(), in_flight_.end(), tag,
+                                 [](const sent& f, std::uint64_t t) { return f.seq < t; });
+      if (it != in_flight_.end() && it->seq == tag && !it->done) {
+        it->done = true;
+        notify(it->e, outcome);
+        ++n;
+      }
+    }
+    while (!in_flight_.empty() && in_flight_.front().done)
+      in_flight_.pop_front();
+    unconfirmed_ -= std::min(unconfirmed_, n);
+    (outcome == publish_outcome::confirmed ? state_->confirmed : state_->nacked) += n;
+    state_->finished(n);
+    pump();
+  }
+
+  static void notify(entry& e, publish_outcome outcome) {
+    if (e.on_confirm)
+      e.on_confirm(outcome);
+  }
+
+  std::shared_ptr<publisher::shared_state> state_;
+  std::size_t window_;
+  bool mandatory_;
+  channel* channel_ = nullptr;
+  bool open_ = false;
+  bool blocked_ = false;
+  std::uint64_t next_seq_ = 1;
+  std::size_t unconfirmed_ = 0;
+  std::deque<entry> waiting_;
+  std::deque<sent> in_flight_;
+  std::string last_failure_;
+  amqp_channel_t id_ = 0;
+  std::unordered_set<std::string> known_exchanges_;
+};
+
+} // namespace detail
+
+publisher::publisher(std::shared_ptr<amqp::connection> connection, std::shared_ptr<shared_state> state,
+                     std::shared_ptr<detail::publisher_channel> channel)
+  : connection_(std::move(connection)), state_(std::move(state)), channel_(std::move(channel)) {}
+
+expected<std::shared_ptr<publisher>> publisher::open(publisher_options options,
+                                                     std::shared_ptr<amqp::connection> shared) {
+  if (!shared) {
+    auto opened = connection::open(options.connection);
+    if (!opened)
+      return opened.err();
+    shared = std::move(*opened);
+  }
+  auto state = std::make_shared<shared_state>();
+  auto ch = std::make_shared<detail::publisher_channel>(state, options.confirm_window, options.mandatory);
+  std::string failed;
+  auto* conn = shared.get();
+  bool ran = shared->run_sync([&] {
+    auto id = conn->attach(ch);
+    ch->set_id(id);
+    if (!ch->is_open()) {
+      failed = ch->last_failure().empty() ? "cannot open a publishing channel" : ch->last_failure();
+      conn->detach(id);
+    }
+  });
+  if (!ran)
+    return error{"connection to " + shared->address().endpoint() + " is shut down"};
+  if (!failed.empty())
+    return error{failed};
+  return std::make_shared<publisher>(std::move(shared), std::move(state), std::move(ch));
+}
+
+publisher::~publisher() {
+  auto* conn = connection_.get();
+  // detach first (no more confirms), then report what never got one
+  if (!connection_->run_sync([conn, ch = channel_] {
+        conn->detach(ch->id());
+        ch->abandon_all();
+      }))
+    channel_->abandon_all();
+}
+
+void publisher::publish(outgoing_message msg, confirm_callback on_confirm) {
+  bool was_empty;
+  {
+    std::lock_guard lock(state_->mutex);
+    ++state_->outstanding;
+    was_empty = state_->incoming.empty();
+    state_->incoming.push_back(entry{std::move(msg), std::move(on_confirm)});
+  }
+  ++state_->published;
+  if (was_empty && !connection_->post([ch = channel_] { ch->take_incoming(); })) {
+    // The connection is gone: nothing will ever confirm these.
+    std::vector<entry> dropped;
+    {
+      std::lock_guard lock(state_->mutex);
+      dropped.swap(state_->incoming);
+    }
+    for (auto& e : dropped)
+      if (e.on_confirm)
+        e.on_confirm(publish_outcome::abandoned);
+    state_->finished(dropped.size());
+  }
+}
+
+void publisher::publish(std::string exchange, std::string routing_key, std::string body,
+                        message_properties properties, confirm_callback on_confirm) {
+  publish(outgoing_message{std::move(exchange), std::move(routing_key), std::move(body), std::move(properties)},
+          std::move(on_confirm));
+}
+
+std::future<publish_outcome> publisher::publish_async(outgoing_message msg) {
+  auto promise = std::make_shared<std::promise<publish_outcome>>();
+  auto result = promise->get_future();
+  publish(std::move(msg), [promise](publish_outcome outcome) { promise->set_value(outcome); });
+  return result;
+}
+
+void publisher::publish_batch(std::vector<outgoing_message> batch, confirm_callback on_batch) {
+  if (batch.empty()) {
+    if (on_batch)
+      on_batch(publish_outcome::confirmed);
+    return;
+  }
+  struct tally {
+    std::size_t remaining;
+    publish_outcome result = publish_outcome::confirmed;
+    confirm_callback done;
+  };
+  // Callbacks all run on the connection thread (or, for abandoned ones, the caller's): the
+  // tally needs no lock beyond that, but abandoned-on-publish may race, so guard it anyway.
+  auto t = std::make_shared<std::pair<std::mutex, tally>>();
+  t->second.remaining = batch.size();
+  t->second.done = std::move(on_batch);
+  for (auto& msg : batch) {
+    publish(std::move(msg), [t](publish_outcome outcome) {
+      confirm_callback done;
+      publish_outcome result;
+      {
+        std::lock_guard lock(t->first);
+        if (outcome != publish_outcome::confirmed && t->second.result == publish_outcome::confirmed)
+          t->second.result = outcome;
+        if (--t->second.remaining != 0)
+          return;
+        done = std::move(t->second.done);
+        result = t->second.result;
+      }
+      if (done)
+        done(result);
+    });
+  }
+}
+
+bool publisher::wait_confirmed(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state_->mutex);
+  return state_->settled.wait_for(lock, timeout, [&] { return state_->outstanding == 0; });
+}
+
+publisher_stats publisher::stats() const {
+  publisher_stats s;
+  s.published = state_->published.load();
+  s.confirmed = state_->confirmed.load();
+  s.nacked = state_->nacked.load();
+  s.republished = state_->republished.load();
+  {
+    std::lock_guard lock(state_->mutex);
+    s.outstanding = state_->outstanding;
+  }
+  auto c = connection_->stats();
+  s.blocked = c.blocked;
+  s.is_blocked = c.is_blocked;
+  return s;
+}
+
+} // namespace causeway::amqp

@@ -1,0 +1,125 @@
+// publisher.hpp — publish with publisher confirms, at least once, from any thread.
+//
+// A publisher has one confirm-mode channel on its own connection (publishing connections
+// are the ones the broker stops reading under memory or disk alarms; consumers must not
+// share that fate). `publish` never blocks: it queues the message for the connection thread,
+// which keeps at most `confirm_window` messages unconfirmed on the wire and settles them as
+// the broker's basic.ack / basic.nack (often `multiple`) arrive. Each message's callback
+// learns its outcome; `publish_batch` gives one callback per batch; `wait_confirmed` waits for
+// everything so far. After a reconnect, unconfirmed messages are published again (the broker
+// may then hold duplicates: at-least-once). While the broker blocks the connection
+// (connection.blocked), publishing pauses. Messages are persistent unless asked otherwise.
+#pragma once
+
+#include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/connection.hpp"
+#include "causeway/expected.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace causeway::amqp {
+
+struct message_properties {
+  std::string content_type;  ///< "application/json"...
+  std::string message_id;
+  std::string correlation_id;
+  std::optional<std::uint64_t> timestamp;  ///< seconds since the epoch
+  std::string type;
+  std::string expiration;  ///< per-message TTL in ms, as text
+  std::optional<std::uint8_t> priority;
+  arguments headers;
+  bool persistent = true;  ///< delivery mode 2
+};
+
+struct outgoing_message {
+  std::string exchange;
+  std::string routing_key;
+  std::string body;
+  message_properties properties;
+};
+
+enum class publish_outcome : std::uint8_t {
+  confirmed,  ///< the broker took responsibility (basic.ack)
+  nacked,     ///< the broker refused it (basic.nack): not republished
+  abandoned,  ///< the publisher closed before the broker answered
+};
+
+/// Runs on the connection thread: keep it short, never wait on the publisher in it.
+using confirm_callback = std::function<void(publish_outcome)>;
+
+struct publisher_options {
+  connection_options connection = default_connection();
+  /// Unconfirmed messages on the wire at most; more wait in the publisher.
+  std::size_t confirm_window = 1000;
+  bool mandatory = false;  ///< unroutable messages are returned (and still confirmed)
+
+  static connection_options default_connection() {
+    connection_options o;
+    o.name = "causeway-publisher";
+    return o;
+  }
+};
+
+struct publisher_stats {
+  std::uint64_t published = 0;    ///< publish calls
+  std::uint64_t confirmed = 0;
+  std::uint64_t nacked = 0;
+  std::uint64_t republished = 0;  ///< sent again after a channel or connection loss
+  std::uint64_t outstanding = 0;  ///< published, not yet confirmed or nacked
+  std::uint64_t blocked = 0;      ///< connection.blocked notifications
+  bool is_blocked = false;
+};
+
+namespace detail {
+class publisher_channel;
+}
+
+class publisher {
+public:
+  /// Connects (unless `shared` is a connection to publish on) and opens the confirm channel.
+  static expected<std::shared_ptr<publisher>> open(publisher_options options,
+                                                   std::shared_ptr<amqp::connection> shared = nullptr);
+
+  /// Closes the channel; messages still unconfirmed are reported abandoned. Call
+  /// wait_confirmed first to publish everything.
+  ~publisher();
+  publisher(const publisher&) = delete;
+  publisher& operator=(const publisher&) = delete;
+
+  /// Any thread; never blocks.
+  void publish(outgoing_message msg, confirm_callback on_confirm = {});
+  void publish(std::string exchange, std::string routing_key, std::string body,
+               message_properties properties = {}, confirm_callback on_confirm = {});
+  /// The outcome as a future.
+  std::future<publish_outcome> publish_async(outgoing_message msg);
+  /// One callback for the batch: confirmed if every message was, otherwise the first other
+  /// outcome.
+  void publish_batch(std::vector<outgoing_message> batch, confirm_callback on_batch);
+
+  /// Waits until every message published so far is confirmed or nacked; false on timeout.
+  /// Not from a confirm callback.
+  bool wait_confirmed(std::chrono::milliseconds timeout);
+
+  publisher_stats stats() const;
+  const std::shared_ptr<amqp::connection>& connection() const noexcept { return connection_; }
+
+  struct shared_state;
+  publisher(std::shared_ptr<amqp::connection> connection, std::shared_ptr<shared_state> state,
+            std::shared_ptr<detail::publisher_channel> channel);
+
+private:
+  std::shared_ptr<amqp::connection> connection_;
+  std::shared_ptr<shared_state> state_;
+  std::shared_ptr<detail::publisher_channel> channel_;
+};
+
+} // namespace causeway::amqp

@@ -1,0 +1,170 @@
+#include "causeway/amqp/url.hpp"
+
+#include <charconv>
+#include <optional>
+
+namespace causeway::amqp {
+
+namespace {
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.' || c == '~';
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
+error bad_url(std::string_view why) {
+  return error{"bad AMQP URL: " + std::string(why) + " (expected amqp://user:pass@host:port/vhost)"};
+}
+
+} // namespace
+
+expected<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size())
+      return error{"truncated percent escape"};
+    int hi = hex_value(text[i + 1]);
+    int lo = hex_value(text[i + 2]);
+    if (hi < 0 || lo < 0)
+      return error{"bad percent escape \"" + std::string(text.substr(i, 3)) + "\""};
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+expected<url> parse_url(std::string_view text) {
+  constexpr std::string_view scheme = "amqp://";
+  if (text.starts_with("amqps://"))
+    return bad_url("amqps:// (TLS) is not supported");
+  if (!text.starts_with(scheme))
+    return bad_url("it must start with amqp://");
+  std::string_view rest = text.substr(scheme.size());
+  if (auto q = rest.find_first_of("?#"); q != std::string_view::npos)
+    rest = rest.substr(0, q);  // query options (heartbeat=...) are not read from the URL
+
+  url result;
+  std::string_view authority = rest;
+  std::optional<std::string_view> path;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    authority = rest.substr(0, slash);
+    path = rest.substr(slash + 1);
+  }
+
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    std::string_view user = userinfo;
+    std::optional<std::string_view> password;
+    if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+      user = userinfo.substr(0, colon);
+      password = userinfo.substr(colon + 1);
+    }
+    auto decoded_user = percent_decode(user);
+    if (!decoded_user)
+      return bad_url("user: " + decoded_user.err().message);
+    result.user = std::move(*decoded_user);
+    if (password) {
+      auto decoded_password = percent_decode(*password);
+      if (!decoded_password)
+        return bad_url("password has a bad percent escape");
+      result.password = std::move(*decoded_password);
+    } else {
+      result.password.clear();
+    }
+  }
+
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return bad_url("unterminated [IPv6] host");
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        return bad_url("unexpected text after ]");
+      port = after.substr(1);
+      if (port.empty())
+        return bad_url("empty port");
+    }
+  } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty())
+      return bad_url("empty port");
+  }
+  if (!host.empty()) {
+    auto decoded_host = percent_decode(host);
+    if (!decoded_host)
+      return bad_url("host: " + decoded_host.err().message);
+    result.host = std::move(*decoded_host);
+  }
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
+      return bad_url("port must be a number in 1..65535, got \"" + std::string(port) + "\"");
+    result.port = static_cast<std::uint16_t>(value);
+  }
+  if (path) {
+    if (path->find('/') != std::string_view::npos)
+      return bad_url("the vhost must be one path segment (write / as %2f)");
+    auto decoded_vhost = percent_decode(*path);
+    if (!decoded_vhost)
+      return bad_url("vhost: " + decoded_vhost.err().message);
+    result.vhost = std::move(*decoded_vhost);
+  }
+  return result;
+}
+
+std::string url::masked() const {
+  std::string out{"amqp://"};
+  out += percent_encode(user);
+  out += ":****@";
+  out += endpoint();
+  out += '/';
+  out += percent_encode(vhost);
+  return out;
+}
+
+std::string url::endpoint() const {
+  std::string out;
+  if (host.find(':') != std::string::npos)
+    out = "[" + host + "]";
+  else
+    out = host;
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+} // namespace causeway::amqp

@@ -1,0 +1,184 @@
+// broker_helpers.hpp — what the integration tests need from the private test broker.
+//
+// The ctest fixture "broker" starts it and sets TELLURIDE_TEST_AMQP_URL and
+// TELLURIDE_BROKER_SCRIPT (deploy/rabbitmq-local.sh with the fixture's TELLURIDE_BROKER_*).
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace amqp_test {
+
+inline std::string env_or_fail(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0')
+    FAIL("environment variable " << name << " is not set: run the test through ctest (fixture \"broker\")");
+  return value;
+}
+
+inline std::string broker_url() { return env_or_fail("TELLURIDE_TEST_AMQP_URL"); }
+
+inline std::string shell_quote(const std::string& s) {
+  std::string out{"'"};
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+/// Runs `deploy/rabbitmq-local.sh ctl -q ARGS...` and returns its output (stdout + stderr).
+inline std::string ctl(const std::string& args, int* exit_code = nullptr) {
+  std::string command = shell_quote(env_or_fail("TELLURIDE_BROKER_SCRIPT")) + " ctl -q " + args + " 2>&1";
+  std::string output;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+      output.append(buffer, n);
+    int status = ::pclose(pipe);
+    if (exit_code)
+      *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  return output;
+}
+
+struct queue_counts {
+  long ready = -1;    ///< -1: the queue does not exist
+  long unacked = -1;
+};
+
+inline queue_counts list_queue(const std::string& name) {
+  std::istringstream lines(ctl("list_queues --no-table-headers name messages_ready messages_unacknowledged"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string queue;
+    queue_counts counts;
+    if (std::getline(fields, queue, '\t') && queue == name && (fields >> counts.ready >> counts.unacked))
+      return counts;
+  }
+  return {};
+}
+
+/// Waits until `name` holds exactly `ready` ready and `unacked` unacknowledged messages (the
+/// broker's counters lag a little behind acks).
+inline queue_counts wait_for_queue(const std::string& name, long ready, long unacked,
+                                   std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  queue_counts counts = list_queue(name);
+  while ((counts.ready != ready || counts.unacked != unacked) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    counts = list_queue(name);
+  }
+  return counts;
+}
+
+/// True when `line` (a list_connections row with client_properties) is the connection named
+/// `connection_name` (AMQP client property connection_name, the management UI's name).
+inline bool names_connection(const std::string& line, const std::string& connection_name) {
+  return line.find("{\"connection_name\",\"" + connection_name + "\"}") != std::string::npos;
+}
+
+/// How many open connections are named `connection_name`.
+inline int connections_named(const std::string& connection_name) {
+  std::istringstream lines(ctl("list_connections --no-table-headers client_properties"));
+  std::string line;
+  int found = 0;
+  while (std::getline(lines, line))
+    found += names_connection(line, connection_name) ? 1 : 0;
+  return found;
+}
+
+/// Closes, from the broker's side, every connection named `connection_name`; returns how many.
+inline int close_connections_named(const std::string& connection_name) {
+  std::istringstream lines(ctl("list_connections --no-table-headers pid client_properties"));
+  std::string line;
+  int closed = 0;
+  while (std::getline(lines, line)) {
+    auto tab = line.find('\t');
+    if (tab == std::string::npos || !names_connection(line, connection_name))
+      continue;
+    ctl("close_connection " + shell_quote(line.substr(0, tab)) + " 'integration test'");
+    ++closed;
+  }
+  return closed;
+}
+
+/// A second broker of its own (own data folder, node name and ports), for tests that stop
+/// and start the broker: the shared test broker must stay up for tests running in parallel.
+class private_broker {
+public:
+  /// `slot` tells apart the private brokers of tests that may run in parallel (ctest -j):
+  /// each slot has its own port (shared broker's + 50 + 10 * slot) and data folder.
+  explicit private_broker(int slot) {
+    auto base_port = std::stoi(env_or_fail("TELLURIDE_BROKER_PORT"));
+    port_ = base_port + 50 + 10 * slot;
+    const char* dir = std::getenv("TELLURIDE_BROKER_DIR");
+    dir_ = std::string(dir ? dir : "/tmp/causeway-test-broker") + "-private-" + std::to_string(slot);
+    env_ = "TELLURIDE_BROKER_DIR=" + shell_quote(dir_) + " TELLURIDE_BROKER_NODE=causeway-private-" +
+           std::to_string(port_) + "@localhost TELLURIDE_BROKER_PORT=" + std::to_string(port_) +
+           " TELLURIDE_BROKER_MGMT_PORT=0 ";
+    int rc = run("start");
+    if (rc != 0)
+      FAIL("could not start a private broker on port " << port_ << ": " << output_);
+  }
+  ~private_broker() { run("stop"); }
+  private_broker(const private_broker&) = delete;
+  private_broker& operator=(const private_broker&) = delete;
+
+  std::string url() const { return "amqp://guest:guest@127.0.0.1:" + std::to_string(port_) + "/%2f"; }
+  /// rabbitmqctl against this broker.
+  int ctl(const std::string& args) { return run("ctl -q " + args); }
+  const std::string& last_output() const { return output_; }
+
+private:
+  int run(const std::string& args) {
+    std::string command = "env " + env_ + shell_quote(env_or_fail("TELLURIDE_BROKER_SCRIPT")) + " " + args + " 2>&1";
+    output_.clear();
+    int status = -1;
+    if (FILE* pipe = ::popen(command.c_str(), "r")) {
+      char buffer[4096];
+      std::size_t n;
+      while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+        output_.append(buffer, n);
+      status = ::pclose(pipe);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  int port_ = 0;
+  std::string dir_;
+  std::string env_;
+  std::string output_;
+};
+
+/// A name no other test run uses: queues and connections of concurrent runs never meet.
+inline std::string unique_name(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+inline bool wait_until(const auto& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+} // namespace amqp_test

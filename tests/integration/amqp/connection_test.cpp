@@ -1,0 +1,109 @@
+#include "broker_helpers.hpp"
+
+#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/topology_declaration.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace causeway::amqp;
+
+namespace {
+
+connection_options options_for(std::string url, std::string name = "causeway-test") {
+  connection_options o;
+  o.url = std::move(url);
+  o.name = std::move(name);
+  o.connect_timeout = std::chrono::milliseconds(3000);
+  return o;
+}
+
+bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; }
+
+std::string with_credentials(const std::string& url, const std::string& user_pass) {
+  auto at = url.find('@');
+  return "amqp://" + user_pass + url.substr(at);
+}
+
+std::string with_vhost(const std::string& url, const std::string& vhost) {
+  return url.substr(0, url.rfind('/') + 1) + vhost;
+}
+
+} // namespace
+
+TEST_CASE("a connection opens, shows its name to the broker and closes cleanly") {
+  auto name = amqp_test::unique_name("causeway-conn");
+  auto conn = connection::open(options_for(amqp_test::broker_url(), name));
+  REQUIRE_MESSAGE(conn, (conn ? "" : conn.err().message));
+  CHECK((*conn)->stats().is_connected);
+  CHECK((*conn)->stats().connects == 1);
+  CHECK(amqp_test::wait_until([&] { return amqp_test::connections_named(name) == 1; },
+                              std::chrono::seconds(10)));
+  conn->reset();  // joins the thread
+  CHECK(connection::unclean_loop_closes() == 0);
+  CHECK(amqp_test::wait_until([&] { return amqp_test::connections_named(name) == 0; },
+                              std::chrono::seconds(10)));
+}
+
+TEST_CASE("a bad URL is a one-line error") {
+  auto conn = connection::open(options_for("amqp://guest:guest@127.0.0.1:notaport/%2f"));
+  REQUIRE_FALSE(conn);
+  CHECK(one_line(conn.err().message));
+  CHECK(conn.err().message.find("port must be a number") != std::string::npos);
+}
+
+TEST_CASE("an unreachable broker is a one-line error naming host and port") {
+  auto conn = connection::open(options_for("amqp://guest:guest@127.0.0.1:1/%2f"));
+  REQUIRE_FALSE(conn);
+  MESSAGE(conn.err().message);
+  CHECK(one_line(conn.err().message));
+  CHECK(conn.err().message.find("127.0.0.1:1") != std::string::npos);
+}
+
+TEST_CASE("a refused login is a one-line error without the password") {
+  auto url = with_credentials(amqp_test::broker_url(), "guest:wrong-secret-pw");
+  auto conn = connection::open(options_for(url));
+  REQUIRE_FALSE(conn);
+  MESSAGE(conn.err().message);
+  CHECK(one_line(conn.err().message));
+  CHECK(conn.err().message.find("ACCESS_REFUSED") != std::string::npos);
+  CHECK(conn.err().message.find("wrong-secret-pw") == std::string::npos);
+}
+
+TEST_CASE("a missing vhost is a one-line error naming it") {
+  auto conn = connection::open(options_for(with_vhost(amqp_test::broker_url(), "no-such-vhost")));
+  REQUIRE_FALSE(conn);
+  MESSAGE(conn.err().message);
+  CHECK(one_line(conn.err().message));
+  CHECK(conn.err().message.find("no-such-vhost") != std::string::npos);
+}
+
+TEST_CASE("re-declaring a queue with other arguments names the queue and the argument") {
+  auto conn = connection::open(options_for(amqp_test::broker_url()));
+  REQUIRE(conn);
+  auto queue = amqp_test::unique_name("causeway-precondition");
+  topology_spec first;
+  first.queues.push_back({queue, true, false, false, {{"x-max-length", std::int64_t{10}}}});
+  REQUIRE(declare(**conn, first));
+  CHECK(declare(**conn, first));  // idempotent
+  topology_spec other = first;
+  other.queues[0].args = {{"x-max-length", std::int64_t{20}}};
+  auto result = declare(**conn, other);
+  REQUIRE_FALSE(result);
+  const auto& msg = result.err().message;
+  MESSAGE(msg);
+  CHECK(one_line(msg));
+  CHECK(msg.find("PRECONDITION_FAILED") != std::string::npos);
+  CHECK(msg.find(queue) != std::string::npos);
+  CHECK(msg.find("x-max-length") != std::string::npos);
+  // The connection survived the channel-level failure.
+  auto state = inspect_queue(**conn, queue);
+  REQUIRE(state);
+  CHECK(state->messages_ready == 0);
+  CHECK((*conn)->stats().losses == 0);
+  CHECK(delete_queue(**conn, queue));
+  auto gone = inspect_queue(**conn, queue);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.err().message.find("NOT_FOUND") != std::string::npos);
+}

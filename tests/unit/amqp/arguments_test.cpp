@@ -1,0 +1,97 @@
+#include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/consumer.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+
+using namespace causeway::amqp;
+using causeway::detail::settlement;
+
+namespace {
+
+amqp_bytes_t bytes(const char* s) { return amqp_bytes_t{std::strlen(s), const_cast<char*>(s)}; }
+
+} // namespace
+
+TEST_CASE("a field_table lays out strings, integers and booleans without copying") {
+  arguments args{{"x-dead-letter-exchange", std::string("sensor_events")},
+                 {"x-max-priority", std::int64_t{10}},
+                 {"x-single-active-consumer", true}};
+  field_table table(args);
+  amqp_table_t t = table.get();
+  REQUIRE(t.num_entries == 3);
+  CHECK(t.entries[0].value.kind == AMQP_FIELD_KIND_UTF8);
+  CHECK(t.entries[0].value.value.bytes.bytes ==
+        static_cast<const void*>(std::get<std::string>(args[0].value).data()));
+  CHECK(t.entries[1].value.kind == AMQP_FIELD_KIND_I64);
+  CHECK(t.entries[1].value.value.i64 == 10);
+  CHECK(t.entries[2].value.kind == AMQP_FIELD_KIND_BOOLEAN);
+  CHECK(t.entries[2].value.value.boolean == 1);
+  CHECK(find_string(t, "x-dead-letter-exchange") == "sensor_events");
+  CHECK(find_string(t, "x-max-priority").empty());
+  CHECK(find_string(t, "absent").empty());
+  field_table empty(arguments{});
+  CHECK(empty.get().num_entries == 0);
+}
+
+TEST_CASE("headers render as one JSON object, nested tables and arrays included") {
+  amqp_table_entry_t death_entries[2] = {};
+  death_entries[0].key = bytes("reason");
+  death_entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
+  death_entries[0].value.value.bytes = bytes("rejected");
+  death_entries[1].key = bytes("count");
+  death_entries[1].value.kind = AMQP_FIELD_KIND_I64;
+  death_entries[1].value.value.i64 = 1;
+  amqp_field_value_t death{};
+  death.kind = AMQP_FIELD_KIND_TABLE;
+  death.value.table = amqp_table_t{2, death_entries};
+
+  amqp_table_entry_t entries[3] = {};
+  entries[0].key = bytes("x-death");
+  entries[0].value.kind = AMQP_FIELD_KIND_ARRAY;
+  entries[0].value.value.array = amqp_array_t{1, &death};
+  entries[1].key = bytes("quote\"d");
+  entries[1].value.kind = AMQP_FIELD_KIND_UTF8;
+  entries[1].value.value.bytes = bytes("line\nbreak");
+  entries[2].key = bytes("ok");
+  entries[2].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  entries[2].value.value.boolean = 0;
+  CHECK(to_json(amqp_table_t{3, entries}) ==
+        R"({"x-death":[{"reason":"rejected","count":1}],"quote\"d":"line\nbreak","ok":false})");
+  CHECK(to_json(amqp_table_t{0, nullptr}) == "{}");
+}
+
+TEST_CASE("each on_failure policy maps a failed message to its settlement") {
+  struct row {
+    failure_policy policy;
+    bool redelivered;
+    settlement expected;
+  };
+  const row rows[] = {
+    {failure_policy::reject, false, settlement::reject},
+    {failure_policy::reject, true, settlement::reject},
+    {failure_policy::reject_and_requeue, false, settlement::requeue},
+    {failure_policy::reject_and_requeue, true, settlement::requeue},
+    {failure_policy::reject_and_requeue_once, false, settlement::requeue},
+    {failure_policy::reject_and_requeue_once, true, settlement::reject},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(static_cast<int>(r.policy));
+    CAPTURE(r.redelivered);
+    CHECK(detail::failure_outcome(r.policy, r.redelivered) == r.expected);
+  }
+}
+
+TEST_CASE("producer options are validated with the key named") {
+  producer_options o;
+  CHECK(validate(o).err().message.find("queue") != std::string::npos);
+  o.queue = std::string(8, 'q');
+  CHECK(validate(o));
+  o.prefetch_count = 0;
+  CHECK(validate(o).err().message == "prefetch_count must be in 1..65535, got 0");
+  o.prefetch_count = 10;
+  o.bindings.push_back({"", "k", {}});
+  CHECK(validate(o).err().message.find("bindings") == 0);
+}

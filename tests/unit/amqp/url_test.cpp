@@ -1,0 +1,87 @@
+#include "causeway/amqp/url.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using causeway::amqp::parse_url;
+
+TEST_CASE("a full URL is split into user, password, host, port and vhost") {
+  auto u = parse_url("amqp://alice:s3cret@broker.example:5673/prod");
+  REQUIRE(u);
+  CHECK(u->user == "alice");
+  CHECK(u->password == "s3cret");
+  CHECK(u->host == "broker.example");
+  CHECK(u->port == 5673);
+  CHECK(u->vhost == "prod");
+}
+
+TEST_CASE("user, password and vhost are percent-decoded") {
+  auto u = parse_url("amqp://us%40er:p%3Aa%2Fss%25@127.0.0.1:35672/%2f");
+  REQUIRE(u);
+  CHECK(u->user == "us@er");
+  CHECK(u->password == "p:a/ss%");
+  CHECK(u->vhost == "/");
+  auto v = parse_url("amqp://h/my%20vhost");
+  REQUIRE(v);
+  CHECK(v->vhost == "my vhost");
+}
+
+TEST_CASE("absent parts take the RabbitMQ defaults") {
+  auto u = parse_url("amqp://localhost");
+  REQUIRE(u);
+  CHECK(u->user == "guest");
+  CHECK(u->password == "guest");
+  CHECK(u->port == 5672);
+  CHECK(u->vhost == "/");
+  auto bare = parse_url("amqp://");
+  REQUIRE(bare);
+  CHECK(bare->host == "localhost");
+  auto empty_vhost = parse_url("amqp://h/");
+  REQUIRE(empty_vhost);
+  CHECK(empty_vhost->vhost.empty());
+}
+
+TEST_CASE("an IPv6 host is written in brackets") {
+  auto u = parse_url("amqp://[::1]:5672/%2f");
+  REQUIRE(u);
+  CHECK(u->host == "::1");
+  CHECK(u->endpoint() == "[::1]:5672");
+}
+
+TEST_CASE("bad URLs are one-line errors that never contain the password") {
+  struct row {
+    const char* text;
+    const char* expected_part;
+  };
+  const row rows[] = {
+    {"http://h/", "must start with amqp://"},
+    {"amqps://h/", "TLS"},
+    {"amqp://h:0/", "port must be a number in 1..65535"},
+    {"amqp://h:70000/", "port must be a number in 1..65535"},
+    {"amqp://h:abc/", "port must be a number"},
+    {"amqp://h:/", "empty port"},
+    {"amqp://u:topsecret@h/a/b", "one path segment"},
+    {"amqp://h/%zz", "bad percent escape"},
+    {"amqp://h/%2", "truncated percent escape"},
+    {"amqp://u:top%zzsecret@h/", "password has a bad percent escape"},
+    {"amqp://[::1/", "unterminated"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.text);
+    auto u = parse_url(r.text);
+    REQUIRE_FALSE(u);
+    const auto& msg = u.err().message;
+    CHECK(msg.find(r.expected_part) != std::string::npos);
+    CHECK(msg.find("topsecret") == std::string::npos);
+    CHECK(msg.find("top%zzsecret") == std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("masked() hides the password and re-encodes the vhost") {
+  auto u = parse_url("amqp://bob:hunter2@10.0.0.1:5672/%2f");
+  REQUIRE(u);
+  CHECK(u->masked() == "amqp://bob:****@10.0.0.1:5672/%2F");
+  CHECK(u->masked().find("hunter2") == std::string::npos);
+}
