@@ -70,7 +70,7 @@ expected<void> validate(const pipeline_options& o) {
 }
 
 std::size_t effective_max_demand(const batcher_options& options) noexcept {
-  return options.max_demand != 0 ? options.max_demand : options.batch_size;
+  return options.max_demand != 0 ? options.max_demand : 2 * options.batch_size * options.concurrency;
 }
 
 std::size_t in_flight_bound(const pipeline_options& o) noexcept {

@@ -46,7 +46,9 @@ struct batcher_options {
   std::size_t concurrency = 1;  ///< batch processors
   std::size_t batch_size = 100;
   std::chrono::milliseconds batch_timeout{1000};
-  std::size_t max_demand = 0;   ///< messages asked of each processor; 0 = batch_size
+  /// Messages asked of each processor; 0 = 2 × batch_size × concurrency, so that every
+  /// partition can fill a batch while another is being handled.
+  std::size_t max_demand = 0;
   partition_fn partition_by;    ///< empty: batches go to whichever batch processor is free
 };
 
@@ -65,7 +67,8 @@ inline constexpr std::size_t batch_processor_demand = 2;
 /// Checks every field; the error names the first bad key.
 expected<void> validate(const pipeline_options& options);
 
-/// The batcher's effective demand per processor (max_demand, or batch_size when 0).
+/// The batcher's effective demand per processor (max_demand, or 2 × batch_size × concurrency
+/// when 0).
 std::size_t effective_max_demand(const batcher_options& options) noexcept;
 
 /// The most messages that can be between the producer stages and the acknowledgers at once

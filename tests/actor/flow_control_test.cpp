@@ -20,7 +20,7 @@ TEST_CASE_FIXTURE(pipeline_fixture, "stages past the producer hold no more than 
   o.processors.min_demand = 10;
   o.batchers = {batcher("one", 10, 5ms, 2)};
   auto bound = in_flight_bound(o);
-  CHECK(bound == 2 * 1 * 20 + 2 * 10 + 2 * 2 * 10);
+  CHECK(bound == 2 * 1 * 20 + 2 * (2 * 10 * 2) + 2 * 2 * 10);
   auto p = start(o);
   constexpr std::size_t total = 5'000;
   feed->push_data(numbered(total));

@@ -46,6 +46,14 @@ caf::behavior supervisor::make_behavior() {
   };
 }
 
+void supervisor::on_exit() {
+  producers_.clear();
+  stages_.clear();
+  plan_.reset();
+  spec_ = pipeline_spec{};
+  limiter_.reset();
+}
+
 void supervisor::start_topology() {
   ++generation_;
   auto p = std::make_shared<plan>();

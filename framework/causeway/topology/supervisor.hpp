@@ -40,6 +40,9 @@ public:
   supervisor(caf::actor_config& cfg, pipeline_spec spec);
 
   caf::behavior make_behavior() override;
+  /// Releases the handler, the producer factory and the producers (and so their
+  /// connections) as soon as the supervisor ends, not when the actor system does.
+  void on_exit() override;
 
 private:
   enum class phase { idle, running, draining, tearing_down };

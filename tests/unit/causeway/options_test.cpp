@@ -124,18 +124,21 @@ TEST_CASE("with several bad keys the first one in declaration order is named") {
   CHECK(result.err().message == "processors.concurrency must be in 1..1024, got 0");
 }
 
-TEST_CASE("effective_max_demand is max_demand, or batch_size when it is 0") {
+TEST_CASE("effective_max_demand is max_demand, or two batches per batch processor when it is 0") {
   struct case_ {
     std::size_t batch_size;
+    std::size_t concurrency;
     std::size_t max_demand;
     std::size_t effective;
   };
-  const std::vector<case_> cases{{100, 0, 100}, {100, 30, 30}, {10, 250, 250}, {1, 0, 1}};
+  const std::vector<case_> cases{{100, 1, 0, 200}, {100, 1, 30, 30}, {10, 4, 250, 250}, {1, 1, 0, 2}, {7, 2, 0, 28}};
   for (const auto& c : cases) {
     CAPTURE(c.batch_size);
+    CAPTURE(c.concurrency);
     CAPTURE(c.max_demand);
     auto b = batcher("one");
     b.batch_size = c.batch_size;
+    b.concurrency = c.concurrency;
     b.max_demand = c.max_demand;
     CHECK(causeway::effective_max_demand(b) == c.effective);
   }
@@ -159,8 +162,8 @@ TEST_CASE("in_flight_bound adds each batcher's credit and its batch processors' 
   two.max_demand = 50;
   o.batchers.push_back(two);
   // processors: 2*1*500 = 1000
-  // one: 2 processors * 100 credit + 1 batch processor * 2 batches * 100 = 400
+  // one: 2 processors * 200 credit + 1 batch processor * 2 batches * 100 = 600
   // two: 2 processors * 50 credit + 3 batch processors * 2 batches * 20 = 220
-  CHECK(causeway::in_flight_bound(o) == 1620);
+  CHECK(causeway::in_flight_bound(o) == 1820);
   CHECK(causeway::batch_processor_demand == 2);
 }
