@@ -1,0 +1,160 @@
+#include "telluride/daemon/config_actor.hpp"
+
+#include "telluride/daemon/pipeline_shape.hpp"
+#include "telluride/domain/config_schema.hpp"
+
+#include <causeway/acknowledger.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace telluride {
+
+void acknowledge_one(causeway::message msg) {
+  std::vector<causeway::message> ok;
+  std::vector<causeway::message> failed;
+  ok.push_back(std::move(msg));
+  causeway::acknowledge(ok, failed);
+}
+
+config_actor::config_actor(caf::actor_config& cfg, std::shared_ptr<daemon_state> state)
+  : caf::event_based_actor(cfg), state_(std::move(state)) {}
+
+caf::behavior config_actor::make_behavior() {
+  if (state_->control) {
+    control_ = state_->control->factory()(0);
+    control_->start(causeway::producer_sink{caf::actor_cast<caf::actor>(this)});
+  } else {
+    control_drained_ = true;
+  }
+  return {
+    [this](causeway::deliver_atom, std::vector<causeway::message>& messages) { on_deliver(messages); },
+    [this](causeway::drained_atom) {
+      control_drained_ = true;
+      finish_shutdown_if_done();
+    },
+    [this](apply_atom, std::string& body) {
+      pending_.push_back(pending_change{std::move(body), std::nullopt, make_response_promise()});
+      process_next();
+    },
+    [this](shutdown_atom) {
+      shutdown_waiters_.push_back(make_response_promise());
+      if (!shutting_down_) {
+        shutting_down_ = true;
+        if (control_)
+          control_->prepare_for_draining();
+      }
+      finish_shutdown_if_done();
+    },
+  };
+}
+
+void config_actor::on_deliver(std::vector<causeway::message>& messages) {
+  for (auto& msg : messages) {
+    auto body = msg.data;
+    pending_.push_back(pending_change{std::move(body), std::move(msg), {}});
+  }
+  process_next();
+}
+
+void config_actor::process_next() {
+  if (busy_ || pending_.empty()) {
+    finish_shutdown_if_done();
+    return;
+  }
+  auto req = std::move(pending_.front());
+  pending_.pop_front();
+  auto [current, version] = state_->current();
+  auto change = parse_reconfiguration(req.body);
+  if (!change) {
+    reject(std::move(req), change.err().message);
+    return process_next();
+  }
+  auto next = apply_reconfiguration(current, *change);
+  if (!next) {
+    reject(std::move(req), next.err().message);
+    return process_next();
+  }
+  // prefetch_count and producer channels are per source: open one with the new prefetch on
+  // the same connection; the restarted producers take it.
+  if (next->prefetch_count != current.prefetch_count) {
+    auto options = state_->readings->current()->options();
+    options.prefetch_count = next->prefetch_count;
+    auto source = causeway::amqp::rabbitmq_source::open(options, state_->readings->current()->connection());
+    if (!source) {
+      reject(std::move(req), "cannot apply prefetch_count: " + source.err().message);
+      return process_next();
+    }
+    state_->readings->replace(*source);
+  }
+  busy_ = true;
+  state_->consuming = false;
+  auto cfg = *next;
+  request(state_->supervisor, caf::infinite, causeway::restart_atom::value, make_pipeline_options(cfg))
+    .then(
+      [this, req = std::move(req), cfg](causeway::restart_result& result) mutable {
+        on_restarted(std::move(req), std::move(cfg), result);
+      },
+      [this](caf::error& e) {
+        spdlog::error("readings pipeline supervisor is gone: {}", to_string(e));
+        busy_ = false;
+      });
+}
+
+void config_actor::on_restarted(pending_change req, telluride::config next, const causeway::restart_result& result) {
+  busy_ = false;
+  state_->consuming = true;
+  if (!result.ok) {
+    reject(std::move(req), result.error);
+    return process_next();
+  }
+  auto version = state_->current().second + 1;
+  state_->set_current(next, version);
+  nlohmann::json event{{"event", "config_applied"},
+                       {"version", version},
+                       {"config", reconfiguration_to_json(next)},
+                       {"drain_ms", result.drained.duration.count()}};
+  if (req.control)
+    if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
+      event["correlation_id"] = std::string{id};
+  state_->out->event(event);
+  spdlog::info("configuration version {} applied (drain {} ms): {}", version,
+               result.drained.duration.count(), reconfiguration_to_json(next).dump());
+  if (req.control)
+    acknowledge_one(std::move(*req.control));
+  if (req.reply.pending())
+    req.reply.deliver(config_outcome{true, event});
+  process_next();
+}
+
+void config_actor::reject(pending_change req, const std::string& reason) {
+  nlohmann::json event{{"event", "config_rejected"}, {"reason", reason}};
+  if (req.control)
+    if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
+      event["correlation_id"] = std::string{id};
+  state_->out->event(event);
+  spdlog::warn("reconfiguration rejected: {}", reason);
+  if (req.control) {
+    // The dead-lettered copy must be with the broker before the original is acknowledged.
+    auto msg = std::make_shared<causeway::message>(std::move(*req.control));
+    state_->out->dead_letter(*msg, reason, [msg](causeway::amqp::publish_outcome) {
+      acknowledge_one(std::move(*msg));
+    });
+  }
+  if (req.reply.pending())
+    req.reply.deliver(config_outcome{false, event});
+}
+
+void config_actor::finish_shutdown_if_done() {
+  if (!shutting_down_ || !control_drained_ || busy_ || !pending_.empty())
+    return;
+  if (control_) {
+    control_->stop();
+    control_.reset();
+  }
+  for (auto& w : shutdown_waiters_)
+    w.deliver(true);
+  shutdown_waiters_.clear();
+  quit();
+}
+
+} // namespace telluride

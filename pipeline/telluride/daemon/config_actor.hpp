@@ -1,0 +1,74 @@
+// config_actor.hpp — applies reconfigurations, from the control queue and from HTTP.
+//
+// It is the sink of the control queue's producer, so control messages arrive as deliveries,
+// in order. Each is validated whole before anything changes (CONTRACT §3 bounds):
+//   valid   → drain the readings pipeline, restart it with the merged config, bump the
+//             version, publish {"event":"config_applied","version","config","drain_ms"},
+//             then acknowledge the control message;
+//   invalid → publish {"event":"config_rejected","reason"}, dead-letter the message with its
+//             reason, then acknowledge it; nothing changes.
+// Messages that arrive during a drain wait and are applied in order afterwards. POST
+// /api/config enters through (apply_atom, body) and gets the event as its reply.
+#pragma once
+
+#include "telluride/daemon/daemon_state.hpp"
+
+#include <causeway/atoms.hpp>
+#include <causeway/producer.hpp>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace telluride {
+
+using apply_atom = caf::atom_constant<caf::atom("tl_apply")>;
+using shutdown_atom = caf::atom_constant<caf::atom("tl_shutdn")>;
+
+/// The reply to (apply_atom, body): the event that was published.
+struct config_outcome {
+  bool applied = false;
+  nlohmann::json event;
+};
+
+class config_actor : public caf::event_based_actor {
+public:
+  config_actor(caf::actor_config& cfg, std::shared_ptr<daemon_state> state);
+
+  caf::behavior make_behavior() override;
+
+private:
+  struct pending_change {
+    std::string body;
+    std::optional<causeway::message> control;  ///< from the control queue: ack when done
+    caf::response_promise reply;               ///< from HTTP
+  };
+
+  void on_deliver(std::vector<causeway::message>& messages);
+  void process_next();
+  void reject(pending_change req, const std::string& reason);
+  void on_restarted(pending_change req, telluride::config next, const causeway::restart_result& result);
+  void finish_shutdown_if_done();
+
+  std::shared_ptr<daemon_state> state_;
+  std::unique_ptr<causeway::producer> control_;
+  std::deque<pending_change> pending_;
+  bool busy_ = false;
+  bool shutting_down_ = false;
+  bool control_drained_ = false;
+  std::vector<caf::response_promise> shutdown_waiters_;
+};
+
+/// Acknowledges one message (successfully) through its acknowledger.
+void acknowledge_one(causeway::message msg);
+
+} // namespace telluride
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telluride::config_outcome)

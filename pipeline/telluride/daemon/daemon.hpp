@@ -1,0 +1,28 @@
+// daemon.hpp — `telluride pipeline`: the daemon's life cycle.
+//
+// Start: read the config file (flags override it), declare the broker topology of CONTRACT §2
+// (retrying an unreachable broker with backoff up to connect_timeout), open the publishing
+// and consuming connections, start the readings pipeline, the config actor, the reporter and
+// the HTTP server. Run until SIGTERM or SIGINT. Stop: stop taking reconfigurations, drain the
+// readings pipeline (everything taken is processed and acknowledged), publish the last
+// aggregates and metrics, wait for their confirms, close, exit 0. A second signal exits at
+// once with a non-zero code.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace telluride {
+
+struct daemon_options {
+  std::optional<std::string> config_path;  ///< --config; default config/telluride.json if present
+  std::string amqp_url;                    ///< --amqp; empty: TELLURIDE_AMQP_URL, then the file
+  std::string http_listen;                 ///< --http; empty: the file's http_listen
+  std::chrono::milliseconds connect_timeout{10'000};
+};
+
+/// Runs the daemon; returns the process exit code.
+int run_daemon(const daemon_options& options);
+
+} // namespace telluride

@@ -1,0 +1,32 @@
+// The `pipeline` subcommand: flags → daemon_options → run_daemon.
+#include "telluride/cli/commands.hpp"
+#include "telluride/daemon/daemon.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+namespace telluride::cli {
+
+void add_pipeline_command(CLI::App& app, command_runner& run) {
+  auto* cmd = app.add_subcommand("pipeline", "Run the daemon: consume readings, publish aggregates, "
+                                             "metrics, throughput and events; serve HTTP");
+  auto options = std::make_shared<daemon_options>();
+  auto config_path = std::make_shared<std::string>();
+  auto timeout_s = std::make_shared<double>(10.0);
+  cmd->add_option("--config", *config_path, "Config file (JSON); default config/telluride.json when present")
+    ->check(CLI::ExistingFile);
+  cmd->add_option("--amqp", options->amqp_url,
+                  "Broker URL amqp://user:pass@host:port/vhost (default: TELLURIDE_AMQP_URL, then the config file)");
+  cmd->add_option("--http", options->http_listen, "HTTP listen address HOST:PORT (default 127.0.0.1:9464)");
+  cmd->add_option("--connect-timeout", *timeout_s, "Seconds to keep retrying an unreachable broker at start")
+    ->check(CLI::Range(0.0, 3600.0));
+  cmd->callback([&run, options, config_path, timeout_s] {
+    if (!config_path->empty())
+      options->config_path = *config_path;
+    options->connect_timeout = std::chrono::milliseconds(static_cast<long long>(*timeout_s * 1000));
+    run = [options] { return run_daemon(*options); };
+  });
+}
+
+} // namespace telluride::cli

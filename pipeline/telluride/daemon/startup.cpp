@@ -1,0 +1,150 @@
+#include "telluride/daemon/startup.hpp"
+
+#include "telluride/cli/commands.hpp"
+#include "telluride/domain/config_schema.hpp"
+
+#include <causeway/amqp/url.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+namespace telluride {
+
+namespace {
+
+constexpr const char* default_config_file = "config/telluride.json";
+
+bool is_unreachable(const std::string& message) {
+  return message.find("connect to ") != std::string::npos;
+}
+
+} // namespace
+
+expected<config> load_daemon_config(const daemon_options& options) {
+  config cfg;
+  if (options.config_path) {
+    auto loaded = load_config_file(*options.config_path);
+    if (!loaded)
+      return loaded.err();
+    cfg = std::move(*loaded);
+  } else if (std::filesystem::exists(default_config_file)) {
+    auto loaded = load_config_file(default_config_file);
+    if (!loaded)
+      return loaded.err();
+    cfg = std::move(*loaded);
+  }
+  nlohmann::json overrides = nlohmann::json::object();
+  overrides["amqp_url"] = cli::amqp_url(options.amqp_url, cfg.amqp_url);
+  if (!options.http_listen.empty())
+    overrides["http_listen"] = options.http_listen;
+  auto merged = merge_config(cfg, overrides);
+  if (!merged)
+    return merged.err();
+  if (auto url = causeway::amqp::parse_url(merged->amqp_url); !url)
+    return error{"invalid AMQP URL " + mask_password(merged->amqp_url) + ": " + url.err().message};
+  return merged;
+}
+
+causeway::amqp::topology_spec broker_topology(const route_names& r) {
+  using namespace causeway::amqp;
+  topology_spec spec;
+  spec.exchanges = {{r.exchange, "direct", true, false, {}}, {r.events_exchange, "direct", true, false, {}}};
+  arguments dead_letter{{"x-dead-letter-exchange", r.exchange}, {"x-dead-letter-routing-key", r.dead_letter_routing_key}};
+  auto queue = [](const std::string& name, arguments args = {}) {
+    return queue_spec{name, true, false, false, std::move(args)};
+  };
+  spec.queues = {queue(r.readings_queue, dead_letter), queue(r.control_queue, dead_letter),
+                 queue(r.aggregates_queue), queue(r.metrics_queue), queue(r.alerts_queue),
+                 queue(r.throughput_queue), queue(r.events_queue), queue(r.dead_letter_queue)};
+  spec.bindings = {
+    {r.readings_queue, r.exchange, r.readings_routing_key, {}},
+    {r.control_queue, r.exchange, r.control_routing_key, {}},
+    {r.aggregates_queue, r.exchange, r.aggregates_routing_key, {}},
+    {r.metrics_queue, r.exchange, r.metrics_routing_key, {}},
+    {r.alerts_queue, r.exchange, r.alerts_routing_key, {}},
+    {r.throughput_queue, r.events_exchange, r.throughput_routing_key, {}},
+    {r.events_queue, r.events_exchange, r.events_routing_key, {}},
+    {r.dead_letter_queue, r.exchange, r.dead_letter_routing_key, {}},
+  };
+  return spec;
+}
+
+std::size_t message_id_capacity(const config& cfg) {
+  // A broker failure redelivers at most producers × prefetch readings; remember several such
+  // windows at the largest the bounds allow today, and never fewer than 64 Ki ids (~3.5 MiB).
+  return std::max<std::size_t>(65536, 8 * cfg.producer_concurrency * cfg.prefetch_count);
+}
+
+expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout) {
+  using namespace causeway::amqp;
+  connection_options base;
+  base.url = cfg.amqp_url;
+  base.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(5000));
+  auto topology = broker_topology(cfg.routes);
+
+  // Declare first: it proves the broker is reachable, the login works and nothing conflicts.
+  // Only an unreachable broker is retried, silently, so a failure stays one line.
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + timeout;
+  std::chrono::milliseconds backoff{100};
+  std::mt19937 rng{std::random_device{}()};
+  for (;;) {
+    auto declared = declare(base, topology);
+    if (declared)
+      break;
+    const auto& why = declared.err().message;
+    auto now = std::chrono::steady_clock::now();
+    if (!is_unreachable(why) || now >= deadline) {
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+      auto retried = is_unreachable(why) && waited.count() >= 1000
+                       ? " (retried for " + std::to_string(waited.count() / 1000) + " s)"
+                       : std::string{};
+      return error{"cannot start on the broker at " + mask_password(cfg.amqp_url) + ": " + why + retried};
+    }
+    std::uniform_int_distribution<long> jitter{0, backoff.count() / 2};
+    auto pause = backoff + std::chrono::milliseconds(jitter(rng));
+    std::this_thread::sleep_until(std::min(now + pause, deadline));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+
+  broker_connections out;
+  publisher_options pub;
+  pub.connection = base;
+  pub.connection.name = "telluride-publisher";
+  auto publisher = publisher::open(pub);
+  if (!publisher)
+    return error{"cannot open the publishing connection: " + publisher.err().message};
+  out.publisher = *publisher;
+
+  auto queue_options = [&](const std::string& queue, std::uint16_t prefetch) {
+    producer_options o;
+    o.connection = base;
+    o.connection.name = "telluride-consumer";
+    o.queue = queue;
+    queue_declaration d;
+    d.durable = true;
+    d.args = {{"x-dead-letter-exchange", cfg.routes.exchange},
+              {"x-dead-letter-routing-key", cfg.routes.dead_letter_routing_key}};
+    o.declare = d;
+    o.prefetch_count = prefetch;
+    // Failed messages are dead-lettered by the daemon itself, with their reason; the original
+    // is then acknowledged.
+    o.on_failure = failure_policy::ack;
+    return o;
+  };
+  auto readings = rabbitmq_source::open(queue_options(cfg.routes.readings_queue, cfg.prefetch_count));
+  if (!readings)
+    return error{"cannot consume " + cfg.routes.readings_queue + ": " + readings.err().message};
+  out.readings = *readings;
+  auto control = rabbitmq_source::open(queue_options(cfg.routes.control_queue, 16), out.readings->connection());
+  if (!control)
+    return error{"cannot consume " + cfg.routes.control_queue + ": " + control.err().message};
+  out.control = *control;
+  return out;
+}
+
+} // namespace telluride

@@ -1,0 +1,37 @@
+// startup.hpp — the daemon's start-up steps that can fail with a one-line error.
+#pragma once
+
+#include "telluride/daemon/daemon.hpp"
+#include "telluride/domain/config.hpp"
+#include "telluride/domain/expected.hpp"
+
+#include <causeway/amqp/producer.hpp>
+#include <causeway/amqp/publisher.hpp>
+#include <causeway/amqp/topology_declaration.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace telluride {
+
+/// The config file (or the defaults when the default file is absent) with the flags and
+/// TELLURIDE_AMQP_URL applied; errors name the key or the file.
+expected<config> load_daemon_config(const daemon_options& options);
+
+/// CONTRACT §2: exchanges, queues (input queues dead-letter to the dlx route) and bindings.
+causeway::amqp::topology_spec broker_topology(const route_names& routes);
+
+/// Message ids remembered for "counted once": several prefetch windows of every producer.
+std::size_t message_id_capacity(const config& cfg);
+
+struct broker_connections {
+  std::shared_ptr<causeway::amqp::publisher> publisher;
+  std::shared_ptr<causeway::amqp::rabbitmq_source> readings;
+  std::shared_ptr<causeway::amqp::rabbitmq_source> control;
+};
+
+/// Declares the topology and opens the connections, retrying an unreachable broker with
+/// backoff until `timeout`; a refused login or a conflicting declaration fails at once.
+expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout);
+
+} // namespace telluride

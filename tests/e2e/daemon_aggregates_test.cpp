@@ -1,0 +1,75 @@
+#include "daemon_checks.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace telluride::test;
+
+TEST_CASE("20,000 readings over 300 sensors give exact aggregates and bad ones are dead-lettered") {
+  daemon_process d{"agg" + std::to_string(::getpid())};
+  d.start();
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{300, 20'000, 7, "agg"};
+  const std::vector<std::string> poison{
+    "not json", "[1, 2, 3]", "{\"line_id\": 1, \"device_id\": 2, \"reading\": 3.0, \"timestamp\": \"2026-11-22T10:00:00Z\"}",
+    "{\"line_id\": 1, \"device_id\": 2, \"sensor_id\": 3, \"reading\": \"abc\", \"timestamp\": \"2026-11-22T10:00:00Z\"}",
+    "{\"line_id\": 1, \"device_id\": 2, \"sensor_id\": 3, \"reading\": 1.0, \"timestamp\": \"yesterday\"}", ""};
+  publish_readings(s, d, set, 0, 10'000);
+  for (std::size_t i = 0; i < poison.size(); ++i)
+    s.publish(d.route("exchange"), d.route("readings_routing_key"), poison[i], "poison-" + std::to_string(i));
+  publish_readings(s, d, set, 10'000, 20'000);
+
+  aggregate_view aggregates;
+  auto want = set.expected(20'000);
+  CHECK(eventually([&] { aggregates.update(s, d); return aggregates.matches(want); }, 60s));
+  aggregates.check(want);
+
+  // Ids echo their JSON types.
+  const auto& first = set.ids()[0];   // string ids
+  const auto& second = set.ids()[1];  // integer ids
+  CHECK(aggregates.latest().at(first.key())["sensor_id"].is_string());
+  CHECK(aggregates.latest().at(second.key())["sensor_id"].is_number_integer());
+
+  throughput_view totals;
+  CHECK(eventually([&] { totals.update(s, d); return totals.total() == 20'000 + poison.size(); }, 30s));
+  CHECK(totals.successful() == 20'000);
+  CHECK(totals.failed() == poison.size());
+
+  auto dead = s.drain(d.route("dead_letter_queue"));
+  REQUIRE(dead.size() == poison.size());
+  std::set<std::string> bodies;
+  for (const auto& m : dead) {
+    bodies.insert(m.body);
+    CHECK(m.headers.count("x-telluride-reason") == 1);
+    CHECK_FALSE(m.headers.at("x-telluride-reason").empty());
+  }
+  CHECK(bodies == std::set<std::string>(poison.begin(), poison.end()));
+
+  auto http = http_request(d.port(), "GET", "/api/sensors/" + second.line.dump() + "/" + second.device.dump() + "/" + second.sensor.dump());
+  CHECK(http.status == 200);
+  CHECK(nlohmann::json::parse(http.body)["total_reads"] == want.at(second.key()).count);
+
+  CHECK(d.stop() == std::optional<int>{0});
+  CHECK(s.ready(d.route("readings_queue")) == 0);
+  delete_queues(s, d);
+}
+
+TEST_CASE("SIGTERM mid-stream drains: every reading taken is counted, the rest stay queued") {
+  daemon_process d{"term" + std::to_string(::getpid()), {{"rate_limit_allowed", 2000}, {"rate_limit_interval", 250}}};
+  d.start();
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{50, 20'000, 11, "term"};
+  publish_readings(s, d, set, 0, 20'000);
+  throughput_view totals;
+  CHECK(eventually([&] { totals.update(s, d); return totals.total() >= 3000; }, 30s));
+  auto code = d.stop(SIGTERM);
+  REQUIRE(code == std::optional<int>{0});
+  CHECK(d.log().find("drained") != std::string::npos);
+  totals.update(s, d);  // the last totals are published during the drain
+  auto left = s.ready(d.route("readings_queue"));
+  INFO("counted " << totals.total() << ", left in the queue " << left);
+  CHECK(totals.total() > 0);
+  CHECK(left > 0);
+  CHECK(totals.total() + left == 20'000);
+  CHECK(totals.failed() == 0);
+  delete_queues(s, d);
+}

@@ -1,0 +1,146 @@
+#include "daemon_checks.hpp"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+using namespace telluride::test;
+
+namespace {
+
+/// Pipeline events seen so far on the events queue.
+class event_view {
+public:
+  void update(amqp_session& s, const daemon_process& d) {
+    for (auto& m : s.drain(d.route("events_queue")))
+      events_.push_back(nlohmann::json::parse(m.body));
+  }
+  std::vector<nlohmann::json> named(const std::string& name) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& e : events_)
+      if (e.value("event", "") == name)
+        out.push_back(e);
+    return out;
+  }
+
+private:
+  std::vector<nlohmann::json> events_;
+};
+
+void send_control(amqp_session& s, const daemon_process& d, const std::string& body, const std::string& id) {
+  s.publish(d.route("exchange"), d.route("control_routing_key"), body, id, id);
+  s.wait_confirms();
+}
+
+} // namespace
+
+TEST_CASE("each invalid reconfiguration is rejected with its reason and changes nothing") {
+  daemon_process d{"rej" + std::to_string(::getpid())};
+  d.start();
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  auto before = http_request(d.port(), "GET", "/api/config");
+  REQUIRE(before.status == 200);
+  struct bad_case {
+    std::string body;
+    std::string reason_mentions;
+  };
+  const std::vector<bad_case> cases{
+    {"not json", "JSON"},
+    {"[1, 2]", "object"},
+    {"{}", "non-empty"},
+    {"{\"batch_sizy\": 3}", "batch_sizy"},
+    {"{\"processor_concurrency\": 0}", "processor_concurrency"},
+    {"{\"processor_concurrency\": \"2\"}", "processor_concurrency"},
+    {"{\"processor_concurrency\": 1.5}", "processor_concurrency"},
+    {"{\"prefetch_count\": 70000}", "prefetch_count"},
+    {"{\"processor_concurrency\": 4, \"rate_limit_interval\": 0}", "rate_limit_interval"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    send_control(s, d, cases[i].body, "bad-" + std::to_string(i));
+
+  event_view events;
+  CHECK(eventually([&] { events.update(s, d); return events.named("config_rejected").size() == cases.size(); }, 30s));
+  auto rejected = events.named("config_rejected");
+  REQUIRE(rejected.size() == cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO("case " << cases[i].body << " → " << rejected[i].dump());
+    CHECK(rejected[i]["correlation_id"] == "bad-" + std::to_string(i));
+    CHECK(rejected[i]["reason"].get<std::string>().find(cases[i].reason_mentions) != std::string::npos);
+  }
+  CHECK(events.named("config_applied").empty());
+  auto after = http_request(d.port(), "GET", "/api/config");
+  CHECK(after.body == before.body);
+  CHECK(nlohmann::json::parse(after.body)["version"] == 0);
+
+  std::vector<received> dead;
+  CHECK(eventually([&] {
+    auto more = s.drain(d.route("dead_letter_queue"));
+    dead.insert(dead.end(), more.begin(), more.end());
+    return dead.size() == cases.size();
+  }, 10s));
+  for (const auto& m : dead)
+    CHECK(m.headers.count("x-telluride-reason") == 1);
+  CHECK(s.ready(d.route("control_queue")) == 0);
+  CHECK(d.stop() == std::optional<int>{0});
+  delete_queues(s, d);
+}
+
+TEST_CASE("five reconfigurations while 30,000 readings flow keep totals and aggregates exact") {
+  daemon_process d{"reconf" + std::to_string(::getpid())};
+  d.start();
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session control{env("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{200, 30'000, 23, "reconf"};
+  const std::vector<std::string> changes{
+    R"({"processor_concurrency": 4})",
+    R"({"sensor_batcher_one_batch_size": 7, "sensor_batcher_two_concurrency": 3})",
+    R"({"prefetch_count": 200, "batch_timeout_ms": 20})",
+    R"({"producer_concurrency": 2, "processor_concurrency": 1})",
+    R"({"sensor_batcher_two_batch_size": 1000, "prefetch_count": 1000})",
+  };
+  std::thread reconfigure{[&] {
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      std::this_thread::sleep_for(150ms);
+      send_control(control, d, changes[i], "change-" + std::to_string(i));
+    }
+  }};
+  for (std::size_t from = 0; from < 30'000; from += 1000) {
+    publish_readings(s, d, set, from, from + 1000);
+    std::this_thread::sleep_for(30ms);
+  }
+  reconfigure.join();
+
+  event_view events;
+  CHECK(eventually([&] { events.update(s, d); return events.named("config_applied").size() == changes.size(); }, 60s));
+  auto applied = events.named("config_applied");
+  REQUIRE(applied.size() == changes.size());
+  for (std::size_t i = 0; i < applied.size(); ++i) {
+    CHECK(applied[i]["version"] == i + 1);
+    CHECK(applied[i]["correlation_id"] == "change-" + std::to_string(i));
+    CHECK(applied[i]["drain_ms"].is_number_integer());
+  }
+  auto final_config = applied.back()["config"];
+  CHECK(final_config["processor_concurrency"] == 1);
+  CHECK(final_config["producer_concurrency"] == 2);
+  CHECK(final_config["sensor_batcher_one_batch_size"] == 7);
+  CHECK(final_config["sensor_batcher_two_batch_size"] == 1000);
+  CHECK(final_config["prefetch_count"] == 1000);
+
+  aggregate_view aggregates;
+  auto want = set.expected(30'000);
+  CHECK(eventually([&] { aggregates.update(s, d); return aggregates.matches(want); }, 60s));
+  aggregates.check(want);
+  throughput_view totals;
+  CHECK(eventually([&] { totals.update(s, d); return totals.total() >= 30'000; }, 30s));
+  std::this_thread::sleep_for(500ms);
+  totals.update(s, d);
+  CHECK(totals.successful() == 30'000);
+  CHECK(totals.failed() == 0);
+  auto topology = nlohmann::json::parse(http_request(d.port(), "GET", "/api/topology").body);
+  std::size_t producers = 0;
+  for (const auto& stage : topology["stages"])
+    producers += stage["node_type"] == "producer";
+  CHECK(producers == 2);
+  CHECK(d.stop() == std::optional<int>{0});
+  delete_queues(s, d);
+}

@@ -1,0 +1,167 @@
+#include "daemon_checks.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+using namespace telluride::test;
+
+TEST_CASE("the HTTP API answers health, metrics, config, topology and sensors") {
+  daemon_process d{"http" + std::to_string(::getpid()), {{"http_token", "s3cret"}}};
+  d.start();
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{5, 50, 3, "http"};
+  publish_readings(s, d, set, 0, 50);
+
+  CHECK(http_request(d.port(), "GET", "/healthz").status == 200);
+  CHECK(http_request(d.port(), "GET", "/readyz").status == 200);
+  CHECK(http_request(d.port(), "GET", "/nope").status == 404);
+  CHECK(http_request(d.port(), "DELETE", "/api/config").status == 405);
+  CHECK(eventually([&] {
+    auto metrics = http_request(d.port(), "GET", "/metrics");
+    return metrics.body.find("telluride_readings_total{outcome=\"successful\"} 50\n") != std::string::npos;
+  }, 20s));
+  auto dashboard = http_request(d.port(), "GET", "/");
+  CHECK(dashboard.status == 200);
+  CHECK(dashboard.body.find("<title>Telluride</title>") != std::string::npos);
+
+  auto config = nlohmann::json::parse(http_request(d.port(), "GET", "/api/config").body);
+  CHECK(config["version"] == 0);
+  CHECK(config["config"]["processor_concurrency"] == 2);
+  CHECK(config["config"].dump().find("guest:guest") == std::string::npos);  // the password is masked
+
+  CHECK(http_request(d.port(), "POST", "/api/config", R"({"processor_concurrency": 3})").status == 401);
+  CHECK(http_request(d.port(), "POST", "/api/config", R"({"processor_concurrency": 3})",
+                     "Authorization: Bearer wrong\r\n").status == 401);
+  auto bad = http_request(d.port(), "POST", "/api/config", R"({"processor_concurrency": 0})",
+                          "Authorization: Bearer s3cret\r\n");
+  CHECK(bad.status == 400);
+  CHECK(nlohmann::json::parse(bad.body)["event"] == "config_rejected");
+  auto good = http_request(d.port(), "POST", "/api/config", R"({"processor_concurrency": 3})",
+                           "Authorization: Bearer s3cret\r\n");
+  CHECK(good.status == 200);
+  auto applied = nlohmann::json::parse(good.body);
+  CHECK(applied["event"] == "config_applied");
+  CHECK(applied["version"] == 1);
+  CHECK(applied["config"]["processor_concurrency"] == 3);
+
+  auto topology = nlohmann::json::parse(http_request(d.port(), "GET", "/api/topology").body);
+  std::size_t processors = 0;
+  for (const auto& stage : topology["stages"])
+    processors += stage["node_type"] == "processor";
+  CHECK(processors == 3);
+  CHECK(http_request(d.port(), "GET", "/api/sensors/9/9/9").status == 404);
+  CHECK(d.stop() == std::optional<int>{0});
+  delete_queues(s, d);
+}
+
+TEST_CASE("without a configured token POST /api/config is refused") {
+  daemon_process d{"notoken" + std::to_string(::getpid())};
+  d.start();
+  CHECK(http_request(d.port(), "POST", "/api/config", R"({"processor_concurrency": 3})",
+                     "Authorization: Bearer anything\r\n").status == 403);
+  CHECK(d.stop() == std::optional<int>{0});
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  delete_queues(s, d);
+}
+
+TEST_CASE("bad start-up input ends the daemon with one line and exit 1") {
+  SUBCASE("an unknown key in the config file") {
+    daemon_process d{"badcfg" + std::to_string(::getpid()), {{"batch_sizy", 3}}};
+    d.launch({"pipeline", "--config", d.config_path()});
+    CHECK(d.wait(10s) == std::optional<int>{1});
+    auto log = d.log();
+    CHECK(log.find("batch_sizy") != std::string::npos);
+    CHECK(std::count(log.begin(), log.end(), '\n') == 1);
+  }
+  SUBCASE("an unreachable broker, after the connect timeout") {
+    daemon_process d{"unreach" + std::to_string(::getpid()),
+                     {{"amqp_url", "amqp://guest:guest@127.0.0.1:" + std::to_string(free_port()) + "/%2f"}}};
+    auto started = std::chrono::steady_clock::now();
+    d.launch({"pipeline", "--config", d.config_path(), "--connect-timeout", "1"});
+    CHECK(d.wait(15s) == std::optional<int>{1});
+    CHECK(std::chrono::steady_clock::now() - started >= 1s);
+    auto log = d.log();
+    CHECK(log.find("connect to 127.0.0.1:") != std::string::npos);
+    CHECK(log.find("guest:guest") == std::string::npos);
+    CHECK(log.rfind("telluride pipeline: cannot start on the broker", 0) == 0);
+    CHECK(std::count(log.begin(), log.end(), '\n') == 1);
+  }
+  SUBCASE("a bad URL") {
+    daemon_process d{"badurl" + std::to_string(::getpid())};
+    d.launch({"pipeline", "--config", d.config_path(), "--amqp", "http://nowhere"});
+    CHECK(d.wait(10s) == std::optional<int>{1});
+    auto log = d.log();
+    CHECK(log.find("amqp_url must start with amqp://") != std::string::npos);
+    CHECK(std::count(log.begin(), log.end(), '\n') == 1);
+  }
+  SUBCASE("an HTTP port in use") {
+    daemon_process first{"port1" + std::to_string(::getpid())};
+    first.start();
+    daemon_process second{"port2" + std::to_string(::getpid()),
+                          {{"http_listen", "127.0.0.1:" + std::to_string(first.port())}}};
+    second.launch({"pipeline", "--config", second.config_path()});
+    CHECK(second.wait(20s) == std::optional<int>{1});
+    CHECK(second.log().find("address already in use") != std::string::npos);
+    CHECK(first.stop() == std::optional<int>{0});
+    amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+    delete_queues(s, first);
+    delete_queues(s, second);
+  }
+}
+
+TEST_CASE("a forced close of the consuming connection keeps aggregates exact") {
+  daemon_process d{"close" + std::to_string(::getpid()), {{"rate_limit_allowed", 1000}, {"rate_limit_interval", 100}}};
+  d.start();
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{100, 20'000, 31, "close"};
+  publish_readings(s, d, set, 0, 20'000);
+  throughput_view totals;
+  CHECK(eventually([&] { totals.update(s, d); return totals.total() >= 4000; }, 30s));
+  // Close the daemon's consuming connection from the broker side, twice, mid-stream.
+  for (int round = 0; round < 2; ++round) {
+    int closed = amqp_test::close_connections_named("telluride-consumer");
+    CHECK(closed >= 1);
+    std::this_thread::sleep_for(700ms);
+  }
+  aggregate_view aggregates;
+  auto want = set.expected(20'000);
+  CHECK(eventually([&] { aggregates.update(s, d); return aggregates.matches(want); }, 90s));
+  aggregates.check(want);
+  CHECK(eventually([&] { totals.update(s, d); return totals.total() >= 20'000; }, 30s));
+  std::this_thread::sleep_for(500ms);
+  totals.update(s, d);
+  CHECK(totals.successful() == 20'000);
+  CHECK(s.ready(d.route("readings_queue")) == 0);
+  CHECK(d.stop() == std::optional<int>{0});
+  delete_queues(s, d);
+}
+
+TEST_CASE("the daemon keeps running through a broker restart and counts every reading once") {
+  amqp_test::private_broker broker{5};
+  daemon_process d{"restart" + std::to_string(::getpid()),
+                   {{"amqp_url", broker.url()}, {"rate_limit_allowed", 1000}, {"rate_limit_interval", 100}}};
+  d.start();
+  reading_set set{100, 15'000, 41, "restart"};
+  {
+    amqp_session s{broker.url()};
+    publish_readings(s, d, set, 0, 15'000);
+    throughput_view totals;
+    CHECK(eventually([&] { totals.update(s, d); return totals.total() >= 3000; }, 30s));
+  }
+  REQUIRE(broker.ctl("stop_app") == 0);
+  std::this_thread::sleep_for(2s);
+  CHECK_FALSE(d.exited());
+  CHECK(http_request(d.port(), "GET", "/readyz").status == 503);
+  REQUIRE(broker.ctl("start_app") == 0);
+
+  amqp_session s{broker.url()};
+  aggregate_view aggregates;
+  auto want = set.expected(15'000);
+  CHECK(eventually([&] { aggregates.update(s, d); return aggregates.matches(want); }, 90s));
+  aggregates.check(want);
+  CHECK(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 30s));
+  CHECK(s.ready(d.route("readings_queue")) == 0);
+  CHECK(d.stop() == std::optional<int>{0});
+  delete_queues(s, d);
+}

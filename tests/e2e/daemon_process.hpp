@@ -1,0 +1,204 @@
+// daemon_process.hpp — runs `telluride pipeline` as users do, with a config file of its own
+// (unique queue names, a free HTTP port), for end-to-end tests.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace telluride::test {
+
+using namespace std::chrono_literals;
+
+inline std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0')
+    throw std::runtime_error(std::string{"environment variable "} + name + " is not set (run through ctest)");
+  return value;
+}
+
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+struct http_reply {
+  int status = 0;
+  std::string body;
+};
+
+/// One HTTP/1.0 request to 127.0.0.1:port; status 0 when nothing answered.
+inline http_reply http_request(int port, const std::string& method, const std::string& path,
+                               const std::string& body = {}, const std::string& extra_headers = {}) {
+  http_reply reply;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return reply;
+  }
+  std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + extra_headers +
+                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buffer[65536];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0)
+    response.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (response.rfind("HTTP/1.", 0) == 0 && response.size() > 12)
+    reply.status = std::stoi(response.substr(9, 3));
+  if (auto split = response.find("\r\n\r\n"); split != std::string::npos)
+    reply.body = response.substr(split + 4);
+  return reply;
+}
+
+/// The routes of one test: every queue name carries `prefix`, so tests never share queues.
+inline nlohmann::json test_routes(const std::string& prefix) {
+  nlohmann::json r;
+  r["exchange"] = prefix + ".sensor_events";
+  r["events_exchange"] = prefix + ".broadway_events";
+  for (const char* route : {"readings", "control", "aggregates", "metrics", "alerts", "throughput", "events", "dead_letter"}) {
+    r[std::string{route} + "_queue"] = prefix + "." + route;
+    r[std::string{route} + "_routing_key"] = std::string{route} + ".key";
+  }
+  return r;
+}
+
+class daemon_process {
+public:
+  /// Writes the config (test routes, free HTTP port, the test broker) merged with `overrides`.
+  daemon_process(const std::string& prefix, nlohmann::json overrides = nlohmann::json::object())
+    : prefix_(prefix), port_(free_port()) {
+    config_ = {{"amqp_url", env("TELLURIDE_TEST_AMQP_URL")},
+               {"http_listen", "127.0.0.1:" + std::to_string(port_)},
+               {"aggregate_interval_ms", 200},
+               {"metrics_interval_ms", 200},
+               {"routes", test_routes(prefix)}};
+    config_.update(overrides);
+    dir_ = std::string{std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp"} + "/telluride-e2e-" + prefix;
+    std::string mk = "mkdir -p '" + dir_ + "'";
+    if (std::system(mk.c_str()) != 0)
+      throw std::runtime_error("cannot create " + dir_);
+    std::ofstream{config_path()} << config_.dump(2);
+  }
+
+  ~daemon_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  std::string config_path() const { return dir_ + "/telluride.json"; }
+  std::string log_path() const { return dir_ + "/daemon.log"; }
+  const nlohmann::json& config() const { return config_; }
+  const std::string& route(const std::string& key) const { return config_["routes"][key].get_ref<const std::string&>(); }
+  int port() const { return port_; }
+
+  /// Starts the daemon and waits until /readyz answers 200.
+  void start(std::chrono::milliseconds timeout = 20s) {
+    launch({"pipeline", "--config", config_path()});
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (http_request(port_, "GET", "/readyz").status == 200)
+        return;
+      if (exited())
+        throw std::runtime_error("the daemon exited at start: " + log());
+      std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("the daemon did not become ready: " + log());
+  }
+
+  void launch(const std::vector<std::string>& args) {
+    std::vector<std::string> all{env("TELLURIDE_BIN")};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0)
+      throw std::runtime_error("cannot start " + all[0]);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+
+  /// Sends `signal` and waits for the exit code (nullopt if it did not exit in time).
+  std::optional<int> stop(int signal = SIGTERM, std::chrono::milliseconds timeout = 30s) {
+    ::kill(pid_, signal);
+    return wait(timeout);
+  }
+
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
+  }
+
+  bool exited() {
+    int status = 0;
+    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return pid_ <= 0;
+  }
+
+  std::string log() const {
+    std::ifstream in{log_path()};
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+private:
+  std::string prefix_;
+  int port_;
+  nlohmann::json config_;
+  std::string dir_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+} // namespace telluride::test
