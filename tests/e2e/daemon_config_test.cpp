@@ -144,3 +144,27 @@ TEST_CASE("five reconfigurations while 30,000 readings flow keep totals and aggr
   CHECK(d.stop() == std::optional<int>{0});
   delete_queues(s, d);
 }
+
+TEST_CASE("config set --wait against the daemon exits 0 when applied and 1 when rejected") {
+  daemon_process d{"cfgset" + std::to_string(::getpid())};
+  d.start();
+  auto run_config_set = [&](const std::string& change) {
+    daemon_process tool{"cfgset-tool" + std::to_string(::getpid())};
+    tool.launch({"config", "set", change, "--wait", "20", "--config", d.config_path()});
+    auto code = tool.wait(30s);
+    return std::make_pair(code, tool.log());
+  };
+  auto [applied, applied_out] = run_config_set("processor_concurrency=3");
+  CHECK(applied == std::optional<int>{0});
+  auto event = nlohmann::json::parse(applied_out.substr(0, applied_out.find('\n')));
+  CHECK(event["event"] == "config_applied");
+  CHECK(event["version"] == 1);
+  CHECK(event["config"]["processor_concurrency"] == 3);
+  auto [rejected, rejected_out] = run_config_set("processor_concurrency=0");
+  CHECK(rejected == std::optional<int>{1});
+  CHECK(rejected_out == "telluride config set: processor_concurrency must be an integer in 1..1024, got 0\n");
+  CHECK(nlohmann::json::parse(http_request(d.port(), "GET", "/api/config").body)["version"] == 1);
+  CHECK(d.stop() == std::optional<int>{0});
+  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  delete_queues(s, d);
+}

@@ -90,14 +90,16 @@ int wait_for_answer(queue_tap& events, const nlohmann::json& change, const std::
 int run_config_set(const config_set_flags& flags) {
   install_stop_signals();
   init_tool_logging(tool);
+  // A change the validator refuses is rejected here exactly as the daemon would reject it:
+  // exit 1, as for a config_rejected answer; nothing is sent.
   auto change = parse_key_values(flags.assignments);
   if (!change) {
     report_error(tool, change.err().message);
-    return exit_code::usage;
+    return exit_code::failure;
   }
   if (auto valid = validate_reconfiguration(*change); !valid) {
     report_error(tool, valid.err().message);
-    return exit_code::usage;
+    return exit_code::failure;
   }
   auto target = resolve_broker_target(tool, flags.broker);
   if (!target)
@@ -181,8 +183,8 @@ void add_config_command(CLI::App& app, command_runner& run) {
   auto* set = config->add_subcommand(
     "set",
     "Validate KEY=VALUE changes locally (the daemon's validator) and publish them as one reconfiguration "
-    "message to the control route. Exit codes: 0 sent (or applied with --wait), 1 rejected by the daemon or "
-    "broker failure, 2 invalid change or flag, 3 no answer within --wait.");
+    "message to the control route. Exit codes: 0 sent (or applied with --wait), 1 rejected (by the local "
+    "validator, before anything is sent, or by the daemon) or broker failure, 2 bad flag, 3 no answer within --wait.");
   set->add_option("assignments", set_flags->assignments,
                   "KEY=VALUE... with KEY one of: " + tools::reconfiguration_keys())
     ->required()
