@@ -7,7 +7,7 @@ using namespace telluride::test;
 TEST_CASE("20,000 readings over 300 sensors give exact aggregates and bad ones are dead-lettered") {
   daemon_process d{"agg" + std::to_string(::getpid())};
   d.start();
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{300, 20'000, 7, "agg"};
   const std::vector<std::string> poison{
     "not json", "[1, 2, 3]", "{\"line_id\": 1, \"device_id\": 2, \"reading\": 3.0, \"timestamp\": \"2026-11-22T10:00:00Z\"}",
@@ -50,13 +50,12 @@ TEST_CASE("20,000 readings over 300 sensors give exact aggregates and bad ones a
 
   CHECK(d.stop() == std::optional<int>{0});
   CHECK(s.ready(d.route("readings_queue")) == 0);
-  delete_queues(s, d);
 }
 
 TEST_CASE("SIGTERM mid-stream drains: every reading taken is counted, the rest stay queued") {
   daemon_process d{"term" + std::to_string(::getpid()), {{"rate_limit_allowed", 2000}, {"rate_limit_interval", 250}}};
   d.start();
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{50, 20'000, 11, "term"};
   publish_readings(s, d, set, 0, 20'000);
   throughput_view totals;
@@ -71,5 +70,4 @@ TEST_CASE("SIGTERM mid-stream drains: every reading taken is counted, the rest s
   CHECK(left > 0);
   CHECK(totals.total() + left == 20'000);
   CHECK(totals.failed() == 0);
-  delete_queues(s, d);
 }

@@ -109,11 +109,4 @@ private:
   nlohmann::json latest_;
 };
 
-/// Deletes every queue of the daemon's routes.
-inline void delete_queues(amqp_session& s, const daemon_process& d) {
-  for (const char* q : {"readings_queue", "control_queue", "aggregates_queue", "metrics_queue", "alerts_queue",
-                        "throughput_queue", "events_queue", "dead_letter_queue"})
-    s.delete_queue(d.route(q));
-}
-
 } // namespace telluride::test

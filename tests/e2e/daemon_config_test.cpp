@@ -37,7 +37,7 @@ void send_control(amqp_session& s, const daemon_process& d, const std::string& b
 TEST_CASE("each invalid reconfiguration is rejected with its reason and changes nothing") {
   daemon_process d{"rej" + std::to_string(::getpid())};
   d.start();
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   auto before = http_request(d.port(), "GET", "/api/config");
   REQUIRE(before.status == 200);
   struct bad_case {
@@ -82,14 +82,13 @@ TEST_CASE("each invalid reconfiguration is rejected with its reason and changes 
     CHECK(m.headers.count("x-telluride-reason") == 1);
   CHECK(s.ready(d.route("control_queue")) == 0);
   CHECK(d.stop() == std::optional<int>{0});
-  delete_queues(s, d);
 }
 
 TEST_CASE("five reconfigurations while 30,000 readings flow keep totals and aggregates exact") {
   daemon_process d{"reconf" + std::to_string(::getpid())};
   d.start();
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
-  amqp_session control{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session control{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{200, 30'000, 23, "reconf"};
   const std::vector<std::string> changes{
     R"({"processor_concurrency": 4})",
@@ -142,7 +141,6 @@ TEST_CASE("five reconfigurations while 30,000 readings flow keep totals and aggr
     producers += stage["node_type"] == "producer";
   CHECK(producers == 2);
   CHECK(d.stop() == std::optional<int>{0});
-  delete_queues(s, d);
 }
 
 TEST_CASE("config set --wait against the daemon exits 0 when applied and 1 when rejected") {
@@ -165,6 +163,4 @@ TEST_CASE("config set --wait against the daemon exits 0 when applied and 1 when 
   CHECK(rejected_out == "telluride config set: processor_concurrency must be an integer in 1..1024, got 0\n");
   CHECK(nlohmann::json::parse(http_request(d.port(), "GET", "/api/config").body)["version"] == 1);
   CHECK(d.stop() == std::optional<int>{0});
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
-  delete_queues(s, d);
 }

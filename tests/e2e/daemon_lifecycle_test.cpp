@@ -9,7 +9,7 @@ using namespace telluride::test;
 TEST_CASE("the HTTP API answers health, metrics, config, topology and sensors") {
   daemon_process d{"http" + std::to_string(::getpid()), {{"http_token", "s3cret"}}};
   d.start();
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{5, 50, 3, "http"};
   publish_readings(s, d, set, 0, 50);
 
@@ -52,7 +52,6 @@ TEST_CASE("the HTTP API answers health, metrics, config, topology and sensors") 
   CHECK(processors == 3);
   CHECK(http_request(d.port(), "GET", "/api/sensors/9/9/9").status == 404);
   CHECK(d.stop() == std::optional<int>{0});
-  delete_queues(s, d);
 }
 
 TEST_CASE("without a configured token POST /api/config is refused") {
@@ -61,8 +60,6 @@ TEST_CASE("without a configured token POST /api/config is refused") {
   CHECK(http_request(d.port(), "POST", "/api/config", R"({"processor_concurrency": 3})",
                      "Authorization: Bearer anything\r\n").status == 403);
   CHECK(d.stop() == std::optional<int>{0});
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
-  delete_queues(s, d);
 }
 
 TEST_CASE("bad start-up input ends the daemon with one line and exit 1") {
@@ -76,7 +73,7 @@ TEST_CASE("bad start-up input ends the daemon with one line and exit 1") {
   }
   SUBCASE("an unreachable broker, after the connect timeout") {
     daemon_process d{"unreach" + std::to_string(::getpid()),
-                     {{"amqp_url", "amqp://guest:guest@127.0.0.1:" + std::to_string(free_port()) + "/%2f"}}};
+                     {{"amqp_url", "amqp://guest:guest@127.0.0.1:" + std::to_string(e2e::unused_local_port()) + "/%2f"}}};
     auto started = std::chrono::steady_clock::now();
     d.launch({"pipeline", "--config", d.config_path(), "--connect-timeout", "1"});
     CHECK(d.wait(15s) == std::optional<int>{1});
@@ -104,16 +101,13 @@ TEST_CASE("bad start-up input ends the daemon with one line and exit 1") {
     CHECK(second.wait(20s) == std::optional<int>{1});
     CHECK(second.log().find("address already in use") != std::string::npos);
     CHECK(first.stop() == std::optional<int>{0});
-    amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
-    delete_queues(s, first);
-    delete_queues(s, second);
   }
 }
 
 TEST_CASE("a forced close of the consuming connection keeps aggregates exact") {
   daemon_process d{"close" + std::to_string(::getpid()), {{"rate_limit_allowed", 1000}, {"rate_limit_interval", 100}}};
   d.start();
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{100, 20'000, 31, "close"};
   publish_readings(s, d, set, 0, 20'000);
   throughput_view totals;
@@ -134,7 +128,6 @@ TEST_CASE("a forced close of the consuming connection keeps aggregates exact") {
   CHECK(totals.successful() == 20'000);
   CHECK(s.ready(d.route("readings_queue")) == 0);
   CHECK(d.stop() == std::optional<int>{0});
-  delete_queues(s, d);
 }
 
 TEST_CASE("the daemon keeps running through a broker restart and counts every reading once") {
@@ -163,5 +156,4 @@ TEST_CASE("the daemon keeps running through a broker restart and counts every re
   CHECK(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 30s));
   CHECK(s.ready(d.route("readings_queue")) == 0);
   CHECK(d.stop() == std::optional<int>{0});
-  delete_queues(s, d);
 }

@@ -20,7 +20,7 @@ TEST_CASE("alerts, node metrics and throughput are published on their routes") {
   daemon_process d{"out" + std::to_string(::getpid()),
                    {{"alert_after", 3}, {"alert_thresholds", {{"default", 100.0}, {"temperature", 50.0}}}}};
   d.start();
-  amqp_session s{env("TELLURIDE_TEST_AMQP_URL")};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   // Sensor 1 (temperature, threshold 50): three above → alert at 53; 54 adds none; 10 resets;
   // three above again → alert at 62. Sensor 2 (no type: default 100): alert at 103.
   const std::vector<std::pair<int, double>> sensor1{{1, 49}, {1, 51}, {1, 52}, {1, 53}, {1, 54}, {1, 10}, {1, 60}, {1, 61}, {1, 62}};
@@ -85,5 +85,4 @@ TEST_CASE("alerts, node metrics and throughput are published on their routes") {
   CHECK(t["total_successful_count"] == 14);
   CHECK(t["earliest_raw_time"].get<std::int64_t>() <= t["last_raw_time"].get<std::int64_t>());
   CHECK(d.stop() == std::optional<int>{0});
-  delete_queues(s, d);
 }

@@ -2,6 +2,8 @@
 // (unique queue names, a free HTTP port), for end-to-end tests.
 #pragma once
 
+#include "e2e_support.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
@@ -29,24 +31,7 @@ namespace telluride::test {
 
 using namespace std::chrono_literals;
 
-inline std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0')
-    throw std::runtime_error(std::string{"environment variable "} + name + " is not set (run through ctest)");
-  return value;
-}
-
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using e2e::env_or_fail;
 
 struct http_reply {
   int status = 0;
@@ -84,35 +69,13 @@ inline http_reply http_request(int port, const std::string& method, const std::s
   return reply;
 }
 
-/// The routes of one test: every queue name carries `prefix`, so tests never share queues.
-inline nlohmann::json test_routes(const std::string& prefix) {
-  nlohmann::json r;
-  r["exchange"] = prefix + ".sensor_events";
-  r["events_exchange"] = prefix + ".broadway_events";
-  for (const char* route : {"readings", "control", "aggregates", "metrics", "alerts", "throughput", "events", "dead_letter"}) {
-    r[std::string{route} + "_queue"] = prefix + "." + route;
-    r[std::string{route} + "_routing_key"] = std::string{route} + ".key";
-  }
-  return r;
-}
-
 class daemon_process {
 public:
-  /// Writes the config (test routes, free HTTP port, the test broker) merged with `overrides`.
-  daemon_process(const std::string& prefix, nlohmann::json overrides = nlohmann::json::object())
-    : prefix_(prefix), port_(free_port()) {
-    config_ = {{"amqp_url", env("TELLURIDE_TEST_AMQP_URL")},
-               {"http_listen", "127.0.0.1:" + std::to_string(port_)},
-               {"aggregate_interval_ms", 200},
-               {"metrics_interval_ms", 200},
-               {"routes", test_routes(prefix)}};
-    config_.update(overrides);
-    dir_ = std::string{std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp"} + "/telluride-e2e-" + prefix;
-    std::string mk = "mkdir -p '" + dir_ + "'";
-    if (std::system(mk.c_str()) != 0)
-      throw std::runtime_error("cannot create " + dir_);
-    std::ofstream{config_path()} << config_.dump(2);
-  }
+  /// Writes a config file with routes of this test alone (deleted with it), a free HTTP port and
+  /// the test broker, merged with `overrides`.
+  daemon_process(const std::string& label, nlohmann::json overrides = nlohmann::json::object())
+    : port_(e2e::unused_local_port()), routes_(label, merged_config(port_, overrides)),
+      log_path_(routes_.path() + ".log") {}
 
   ~daemon_process() {
     if (pid_ > 0) {
@@ -121,10 +84,9 @@ public:
     }
   }
 
-  std::string config_path() const { return dir_ + "/telluride.json"; }
-  std::string log_path() const { return dir_ + "/daemon.log"; }
-  const nlohmann::json& config() const { return config_; }
-  const std::string& route(const std::string& key) const { return config_["routes"][key].get_ref<const std::string&>(); }
+  std::string config_path() const { return routes_.path(); }
+  const std::string& log_path() const { return log_path_; }
+  std::string route(const std::string& key) const { return routes_.name(key); }
   int port() const { return port_; }
 
   /// Starts the daemon and waits until /readyz answers 200.
@@ -142,7 +104,7 @@ public:
   }
 
   void launch(const std::vector<std::string>& args) {
-    std::vector<std::string> all{env("TELLURIDE_BIN")};
+    std::vector<std::string> all{env_or_fail("TELLURIDE_BIN")};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all)
@@ -193,10 +155,18 @@ public:
   }
 
 private:
-  std::string prefix_;
+  static nlohmann::json merged_config(int port, const nlohmann::json& overrides) {
+    nlohmann::json config{{"amqp_url", env_or_fail("TELLURIDE_TEST_AMQP_URL")},
+                          {"http_listen", "127.0.0.1:" + std::to_string(port)},
+                          {"aggregate_interval_ms", 200},
+                          {"metrics_interval_ms", 200}};
+    config.update(overrides);
+    return config;
+  }
+
   int port_;
-  nlohmann::json config_;
-  std::string dir_;
+  e2e::test_routes routes_;
+  std::string log_path_;
   pid_t pid_ = -1;
   int exit_code_ = -1;
 };

@@ -15,6 +15,7 @@
 // TELLURIDE_BROKER_SCRIPT and TELLURIDE_SOURCE_DIR. Only 127.0.0.1 is ever contacted.
 #pragma once
 
+#include "broker_helpers.hpp"
 #include "telluride/tools/queue_tap.hpp"
 
 #include <causeway/amqp/publisher.hpp>
@@ -94,22 +95,13 @@ REGISTER_LISTENER("e2e-time-budget", 1, budget_listener);
 
 // ---------------------------------------------------------------- environment
 
-inline std::string env_or_fail(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0')
-    FAIL("environment variable " << name << " is not set: run the test through ctest (fixture \"broker\")");
-  return value;
-}
+using amqp_test::env_or_fail;
+using amqp_test::shell_quote;
+using amqp_test::unique_name;
 
 inline std::string broker_url() { return env_or_fail("TELLURIDE_TEST_AMQP_URL"); }
 inline std::string telluride_bin() { return env_or_fail("TELLURIDE_BIN"); }
 inline std::string source_dir() { return env_or_fail("TELLURIDE_SOURCE_DIR"); }
-
-/// A name no other test (or concurrent test run) uses.
-inline std::string unique_name(const std::string& prefix) {
-  static std::atomic<int> counter{0};
-  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-}
 
 /// A TCP port on 127.0.0.1 nobody listens on (bound, read, released): connecting is refused.
 inline int unused_local_port() {
@@ -133,17 +125,6 @@ inline std::vector<std::string> split_lines(const std::string& text) {
   while (std::getline(in, line))
     lines.push_back(line);
   return lines;
-}
-
-inline std::string shell_quote(const std::string& s) {
-  std::string out{"'"};
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
 }
 
 inline bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
