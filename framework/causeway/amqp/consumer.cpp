@@ -335,10 +335,12 @@ void consumer::fail_pending(const std::string& reason) {
     return;
   spdlog::warn("{}: failing {} in-flight message(s) back to the broker: {}", log_name_, tags.size(),
                reason);
+  // These messages were never handled (their stage died or the drain timed out): whatever
+  // on_failure says about messages the handler failed, they go back to the queue.
   std::vector<settle_item> items;
   items.reserve(tags.size());
   for (auto tag : tags)
-    items.push_back({tag, epoch_, failure_outcome(options_.on_failure, redelivered_.contains(tag))});
+    items.push_back({tag, epoch_, settlement::requeue});
   settle(items);
   flush(true);
 }

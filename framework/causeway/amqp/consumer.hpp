@@ -75,7 +75,7 @@ public:
   void settle(const std::vector<settle_item>& items);
   /// basic.cancel; sink.drained() once cancel-ok arrived and everything read was delivered.
   void start_draining();
-  /// Settles every pending tag of the live channel as failed (per policy) and flushes.
+  /// Requeues every pending tag of the live channel (they were never handled) and flushes.
   void fail_pending(const std::string& reason);
   /// Flushes every settled tag and closes the channel.
   void close(connection& conn);

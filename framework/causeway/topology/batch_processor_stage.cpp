@@ -69,4 +69,8 @@ void batch_processor_stage::on_batch(detail::batch& b) {
   send(batcher_, ask_atom::value, static_cast<std::uint32_t>(index_), std::uint64_t{1});
 }
 
+void batch_processor_stage::on_exit() {
+  batcher_ = nullptr;
+}
+
 } // namespace causeway::topology

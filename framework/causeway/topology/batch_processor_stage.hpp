@@ -20,6 +20,7 @@ public:
                         std::size_t index, std::shared_ptr<stage_counters> counters);
 
   caf::behavior make_behavior() override;
+  void on_exit() override;
 
 private:
   void on_subscribe(caf::actor& batcher);

@@ -185,4 +185,10 @@ void batcher_stage::update_counters() {
   counters_->in_flight.store(accumulator_.size() + ready_messages_, std::memory_order_relaxed);
 }
 
+void batcher_stage::on_exit() {
+  processors_.clear();
+  batch_processors_.clear();
+  ready_.clear();
+}
+
 } // namespace causeway::topology

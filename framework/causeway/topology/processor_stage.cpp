@@ -228,4 +228,11 @@ void processor_stage::update_counters() {
     std::memory_order_relaxed);
 }
 
+void processor_stage::on_exit() {
+  // Stages hold handles to each other both ways: break the cycles when this one ends.
+  producers_.clear();
+  batchers_.clear();
+  outbound_.clear();
+}
+
 } // namespace causeway::topology

@@ -25,6 +25,7 @@ public:
                   std::vector<caf::actor> batchers, std::shared_ptr<stage_counters> counters);
 
   caf::behavior make_behavior() override;
+  void on_exit() override;
 
 private:
   void on_subscribe(std::vector<caf::actor>& producers);

@@ -145,4 +145,12 @@ void producer_stage::update_counters() {
   counters_->in_flight.store(held, std::memory_order_relaxed);
 }
 
+void producer_stage::on_exit() {
+  // The producer holds a sink (a handle to this stage): break that cycle, and the handles to
+  // the processors, so that nothing of this generation outlives it.
+  source_.reset();
+  processors_.clear();
+  queues_.clear();
+}
+
 } // namespace causeway::topology

@@ -25,6 +25,7 @@ public:
                  std::shared_ptr<stage_counters> counters);
 
   caf::behavior make_behavior() override;
+  void on_exit() override;
 
 private:
   void on_ask(std::uint32_t consumer, std::uint64_t n);
