@@ -71,3 +71,26 @@ TEST_CASE("SIGTERM mid-stream drains: every reading taken is counted, the rest s
   CHECK(totals.total() + left == 20'000);
   CHECK(totals.failed() == 0);
 }
+
+TEST_CASE("a second signal during a slow drain exits at once, non-zero, and loses nothing") {
+  daemon_process d{"twice" + std::to_string(::getpid()), {{"rate_limit_allowed", 20}, {"rate_limit_interval", 1000}}};
+  d.start();
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{10, 2000, 13, "twice"};
+  publish_readings(s, d, set, 0, 2000);
+  throughput_view totals;
+  CHECK(eventually([&] { totals.update(s, d); return totals.total() > 0; }, 20s));
+  ::kill(d.pid(), SIGTERM);  // the drain now waits for the rate limit: ~1000 buffered at 20/s
+  std::this_thread::sleep_for(1s);
+  CHECK_FALSE(d.exited());
+  auto started = std::chrono::steady_clock::now();
+  auto code = d.stop(SIGTERM, 5s);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  REQUIRE(code.has_value());
+  CHECK(*code != 0);
+  CHECK(d.log().find("second signal") != std::string::npos);
+  // Unacknowledged readings went back to the queue when the connection closed.
+  std::this_thread::sleep_for(500ms);
+  totals.update(s, d);
+  CHECK(s.ready(d.route("readings_queue")) + totals.total() >= 2000);
+}

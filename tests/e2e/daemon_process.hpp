@@ -88,6 +88,7 @@ public:
   const std::string& log_path() const { return log_path_; }
   std::string route(const std::string& key) const { return routes_.name(key); }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
 
   /// Starts the daemon and waits until /readyz answers 200.
   void start(std::chrono::milliseconds timeout = 20s) {
