@@ -28,7 +28,11 @@ struct ack_ref {
 /// Free-form key/value pairs a producer attaches (for AMQP: routing_key, message_id, ...).
 class metadata {
 public:
+  /// Sets `key`, replacing an existing value.
   void set(std::string key, std::string value);
+  /// Appends without looking for `key`: for producers that add each key once.
+  void add(std::string key, std::string value) { entries_.emplace_back(std::move(key), std::move(value)); }
+  void reserve(std::size_t n) { entries_.reserve(n); }
   /// The value of `key`, or an empty view when it is absent.
   std::string_view get(std::string_view key) const noexcept;
   bool contains(std::string_view key) const noexcept;

@@ -168,11 +168,13 @@ void consumer::begin_delivery(const amqp_basic_deliver_t& deliver) {
   current_redelivered_ = deliver.redelivered != 0;
   current_ = message{};
   current_.ack = ack_ref{acker_, deliver.delivery_tag, epoch_};
+  // Each key is added once, into room for all of them: one allocation per message.
   auto& md = current_.metadata;
-  md.set("delivery_tag", std::to_string(deliver.delivery_tag));
-  md.set("redelivered", current_redelivered_ ? "true" : "false");
-  md.set("exchange", text(deliver.exchange));
-  md.set("routing_key", text(deliver.routing_key));
+  md.reserve(9);
+  md.add("delivery_tag", std::to_string(deliver.delivery_tag));
+  md.add("redelivered", current_redelivered_ ? "true" : "false");
+  md.add("exchange", text(deliver.exchange));
+  md.add("routing_key", text(deliver.routing_key));
 }
 
 void consumer::read_header(const amqp_frame_t& frame) {
@@ -185,15 +187,15 @@ void consumer::read_header(const amqp_frame_t& frame) {
   if (p != nullptr) {
     auto& md = current_.metadata;
     if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-      md.set("message_id", text(p->message_id));
+      md.add("message_id", text(p->message_id));
     if (p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
-      md.set("correlation_id", text(p->correlation_id));
+      md.add("correlation_id", text(p->correlation_id));
     if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG)
-      md.set("timestamp", std::to_string(p->timestamp));
+      md.add("timestamp", std::to_string(p->timestamp));
     if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
-      md.set("content_type", text(p->content_type));
+      md.add("content_type", text(p->content_type));
     if ((p->_flags & AMQP_BASIC_HEADERS_FLAG) && p->headers.num_entries > 0)
-      md.set("headers", to_json(p->headers));
+      md.add("headers", to_json(p->headers));
   }
   if (body_size_ == 0)
     complete_delivery();

@@ -117,3 +117,16 @@ TEST_CASE("new metadata is empty") {
   CHECK(md.entries().empty());
   CHECK_FALSE(md.contains(""));
 }
+
+TEST_CASE("metadata add appends without searching and get finds what was added") {
+  causeway::metadata md;
+  md.reserve(3);
+  md.add("message_id", "m-1");
+  md.add("routing_key", "sensor.reading");
+  CHECK(md.get("message_id") == "m-1");
+  CHECK(md.get("routing_key") == "sensor.reading");
+  CHECK(md.entries().size() == 2);
+  md.set("message_id", "m-2");  // set still replaces
+  CHECK(md.get("message_id") == "m-2");
+  CHECK(md.entries().size() == 2);
+}
