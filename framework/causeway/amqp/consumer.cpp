@@ -215,12 +215,29 @@ void consumer::complete_delivery() {
   current_ = message{};
 }
 
-void consumer::on_burst_end(channel&) {
+// A read burst often holds only a few deliveries; handing each burst on would cost a stage
+// call (and a thread wake-up) per handful of messages. Bursts are gathered until a vector is
+// worth a call, or until the next flush tick (flush_interval, 2 ms), whichever comes first.
+void consumer::on_burst_end(channel& ch) {
+  if (batch_.empty())
+    return;
+  if (batch_.size() >= handoff_size())
+    hand_off();
+  else
+    ch.request_flush();
+}
+
+void consumer::hand_off() {
   if (batch_.empty())
     return;
   ++counters_->handoffs;
   sink_.deliver(std::move(batch_));
   batch_ = {};
+  batch_.reserve(handoff_size());
+}
+
+std::size_t consumer::handoff_size() const noexcept {
+  return std::clamp<std::size_t>(options_.prefetch_count / 4, 1, 256);
 }
 
 void consumer::settle(const std::vector<settle_item>& items) {
@@ -253,7 +270,10 @@ void consumer::settle(const std::vector<settle_item>& items) {
     channel_->request_flush();
 }
 
-void consumer::on_flush(channel&) { flush(false); }
+void consumer::on_flush(channel&) {
+  hand_off();
+  flush(false);
+}
 
 void consumer::on_closing(channel&) { flush(true); }
 

@@ -92,6 +92,10 @@ private:
   void read_header(const amqp_frame_t& frame);
   void complete_delivery();
   void flush(bool everything);
+  /// Hands the gathered deliveries to the producer stage.
+  void hand_off();
+  /// Deliveries worth one hand-off: a quarter of the prefetch window, at most 256.
+  std::size_t handoff_size() const noexcept;
   bool send_run(std::uint64_t first, std::uint64_t last, settlement kind);
   void finish_drain();
 
