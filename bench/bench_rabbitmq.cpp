@@ -16,14 +16,11 @@
 #include "causeway/handler.hpp"
 #include "causeway/pipeline.hpp"
 #include "causeway/runtime.hpp"
+#include "support/bench_support.hpp"
 
-#include <amqp.h>
-#include <amqp_framing.h>
-#include <amqp_tcp_socket.h>
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,17 +28,18 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace amqp = causeway::amqp;
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
+using bench::clock_type;
+using bench::own_cpu_seconds;
+using bench::peak_rss_mib;
+using bench::process_cpu_seconds;
+using bench::thread_cpu_seconds;
+using bench::wait_until_broker_idle;
 
 namespace {
 
@@ -54,12 +52,7 @@ struct settings {
   int rounds = 3;
 };
 
-struct result {
-  double msgs_per_s = 0;
-  double broker_cpu_s = 0;  // for the whole drain
-  double client_cpu_s = 0;
-  std::uint64_t ack_frames = 0;
-};
+using result = bench::drain_result;
 
 [[noreturn]] void die(const std::string& why) {
   std::fprintf(stderr, "bench_rabbitmq: %s\n", why.c_str());
@@ -96,75 +89,6 @@ settings parse(int argc, char** argv) {
   return s;
 }
 
-// utime + stime from a /proc stat file, in seconds; 0 when it cannot be read.
-double stat_cpu_seconds(const std::string& path) {
-  std::ifstream in(path);
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(')');
-  if (close == std::string::npos)
-    return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; fields >> field; ++i) {
-    if (i == 14)
-      utime = std::stod(field);
-    if (i == 15) {
-      stime = std::stod(field);
-      break;
-    }
-  }
-  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double process_cpu_seconds(long pid) {
-  return pid <= 0 ? 0.0 : stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat");
-}
-
-// Waits until the broker has digested what it was given (persisting the preload, queue index
-// and message store work): under 5 % of a core for 2 s, or 60 s at most. A drain that starts while the
-// broker is still busy is slowed by it, which would skew the comparison.
-void wait_until_broker_idle(long pid) {
-  if (pid <= 0) {
-    std::this_thread::sleep_for(2s);
-    return;
-  }
-  auto deadline = clock_type::now() + 60s;
-  int quiet = 0;
-  double last = process_cpu_seconds(pid);
-  while (quiet < 8 && clock_type::now() < deadline) {
-    std::this_thread::sleep_for(250ms);
-    double now = process_cpu_seconds(pid);
-    quiet = now - last < 0.0125 ? quiet + 1 : 0;
-    last = now;
-  }
-}
-
-// CPU seconds per thread name of this process (connection threads, CAF workers...).
-std::map<std::string, double> thread_cpu_seconds() {
-  std::map<std::string, double> out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(entry.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    out[name] += stat_cpu_seconds((entry.path() / "stat").string());
-  }
-  return out;
-}
-
-double own_cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double peak_rss_mib() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
-
 amqp::connection_options connection(const settings& s, std::string name) {
   amqp::connection_options o;
   o.url = s.url;
@@ -173,82 +97,32 @@ amqp::connection_options connection(const settings& s, std::string name) {
 }
 
 void preload(const settings& s, const std::string& queue) {
-  amqp::publisher_options options;
-  options.connection = connection(s, "bench-preload");
-  options.confirm_window = 2000;
-  auto pub = amqp::publisher::open(options);
-  if (!pub)
-    die(pub.err().message);
-  std::string body(s.size, 'x');
-  for (std::size_t i = 0; i < s.messages; ++i) {
+  bench::preload_options options;
+  options.url = s.url;
+  options.connection_name = "bench-preload";
+  options.routing_key = queue;
+  options.messages = s.messages;
+  auto loaded = bench::preload(options, [&s](std::size_t i, amqp::outgoing_message& msg) {
+    // The message's number, then filler: every body is s.size bytes.
+    msg.body.assign(s.size, 'x');
     auto n = std::to_string(i);
-    std::copy(n.begin(), n.end(), body.begin());
-    (*pub)->publish("", queue, body);
-    if ((*pub)->stats().outstanding > 20000)
-      std::this_thread::sleep_for(1ms);
-  }
-  if (!(*pub)->wait_confirmed(300s))
-    die("preloading " + queue + " timed out");
+    std::copy(n.begin(), n.end(), msg.body.begin());
+  });
+  if (!loaded)
+    die(loaded.err().message);
 }
 
-// --- the reference: a minimal rabbitmq-c consumer -------------------------------------------
-
 result run_baseline(const settings& s, const std::string& queue) {
-  auto address = amqp::parse_url(s.url);
-  if (!address)
-    die(address.err().message);
-  amqp_connection_state_t conn = amqp_new_connection();
-  amqp_socket_t* socket = amqp_tcp_socket_new(conn);
-  if (amqp_socket_open(socket, address->host.c_str(), address->port) != AMQP_STATUS_OK)
-    die("baseline: cannot connect");
-  auto login = amqp_login(conn, address->vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE, 30,
-                          AMQP_SASL_METHOD_PLAIN, address->user.c_str(), address->password.c_str());
-  if (login.reply_type != AMQP_RESPONSE_NORMAL)
-    die("baseline: login failed");
-  amqp_channel_open(conn, 1);
-  amqp_basic_qos(conn, 1, 0, s.prefetch, 0);
-  amqp_bytes_t q{queue.size(), const_cast<char*>(queue.data())};
-
-  double broker_before = process_cpu_seconds(s.broker_pid);
-  double client_before = own_cpu_seconds();
-  auto started = clock_type::now();
-  amqp_basic_consume(conn, 1, q, amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-  if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL)
-    die("baseline: basic.consume failed");
-  std::size_t received = 0;
-  std::uint64_t acks = 0;
-  while (received < s.messages) {
-    amqp_envelope_t envelope;
-    amqp_maybe_release_buffers(conn);
-    timeval timeout{30, 0};
-    auto r = amqp_consume_message(conn, &envelope, &timeout, 0);
-    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-      if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-        amqp_frame_t frame;
-        amqp_simple_wait_frame(conn, &frame);
-        continue;
-      }
-      die("baseline: consume failed after " + std::to_string(received) + " messages");
-    }
-    ++received;
-    if (received % 100 == 0) {
-      amqp_basic_ack(conn, 1, envelope.delivery_tag, 1);
-      ++acks;
-    }
-    amqp_destroy_envelope(&envelope);
-  }
-  auto seconds = std::chrono::duration<double>(clock_type::now() - started).count();
-  // The broker's work for the last acks is done once it answers an RPC on the channel.
-  amqp_queue_declare(conn, 1, q, 1, 0, 0, 0, amqp_empty_table);
-  result out;
-  out.msgs_per_s = static_cast<double>(s.messages) / seconds;
-  out.broker_cpu_s = process_cpu_seconds(s.broker_pid) - broker_before;
-  out.client_cpu_s = own_cpu_seconds() - client_before;
-  out.ack_frames = acks;
-  amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
-  amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
-  amqp_destroy_connection(conn);
-  return out;
+  bench::baseline_options options;
+  options.url = s.url;
+  options.broker_pid = s.broker_pid;
+  options.messages = s.messages;
+  options.prefetch = s.prefetch;
+  options.ack_every = 100;
+  auto drained = bench::run_baseline(options, queue);
+  if (!drained)
+    die(drained.err().message);
+  return *drained;
 }
 
 // --- Causeway ---------------------------------------------------------------------------

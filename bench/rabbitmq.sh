@@ -25,7 +25,7 @@ export TELLURIDE_BROKER_PORT=${BENCH_BROKER_PORT:-36672}
 export TELLURIDE_BROKER_MGMT_PORT=0
 broker=$root/deploy/rabbitmq-local.sh
 
-stop_broker() { "$broker" stop >&2 || true; }
+stop_broker() { "$broker" stop >/dev/null 2>&1 || true; }  # quiet: the JSON line stays last
 trap stop_broker EXIT
 
 if ! "$broker" start >&2; then

@@ -48,7 +48,7 @@ case $name in
     ;;
   daemon)
     [[ -x $root/bench/daemon.sh ]] || { echo "bench/daemon.sh is missing" >&2; exit 1; }
-    configure telluride bench_rabbitmq
+    configure telluride bench_daemon
     "$root/bench/daemon.sh" "$build"
     ;;
   *) usage ;;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench/daemon.sh BUILD_DIR [bench_daemon args...] — the `daemon` benchmark.
+#
+# Starts a private broker (own data folder under BUILD_DIR, own node name and ports), drains
+# 200,000 preloaded readings of 1,000 sensors through the daemon (`telluride pipeline`,
+# default config) and, on an equal queue of the same broker, through a minimal rabbitmq-c
+# consumer; then 200,000 readings of 10,000 sensors through the daemon. Prints the daemon's
+# rate, the ratio, its CPU seconds per million readings, peak RSS, per-thread CPU and the
+# idle reconfiguration time; stops the broker. The last line of stdout is one JSON object.
+# Everything else (build, broker start/stop, progress, the daemons' logs) goes to stderr or
+# to BUILD_DIR/bench-daemon/.
+#
+# Environment: BENCH_DAEMON_BROKER_PORT (AMQP port of the private broker, default 36682).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:?usage: bench/daemon.sh BUILD_DIR [args...]}
+shift
+build=$(cd "$build" && pwd)
+
+# Both programs, up to date (a no-op when they are).
+if ! cmake --build "$build" --target telluride bench_daemon >&2; then
+  echo '{"name":"daemon","error":"building telluride and bench_daemon failed"}'
+  exit 1
+fi
+
+export TELLURIDE_BROKER_DIR=$build/bench-daemon-broker
+export TELLURIDE_BROKER_NODE=telluride-bench-daemon@localhost
+export TELLURIDE_BROKER_PORT=${BENCH_DAEMON_BROKER_PORT:-36682}
+export TELLURIDE_BROKER_MGMT_PORT=0
+broker=$root/deploy/rabbitmq-local.sh
+
+stop_broker() { "$broker" stop >/dev/null 2>&1 || true; }  # quiet: the JSON line stays last
+trap stop_broker EXIT
+
+if ! "$broker" start >&2; then
+  echo '{"name":"daemon","error":"the private broker did not start"}'
+  exit 1
+fi
+pid_file=$TELLURIDE_BROKER_DIR/rabbitmq.pid
+broker_pid=$(tr -dc '0-9' <"$pid_file" 2>/dev/null || true)
+if [[ -z $broker_pid ]]; then
+  echo "daemon.sh: no broker pid in $pid_file; broker CPU will read 0 and idle waits are fixed 2 s" >&2
+  broker_pid=0
+fi
+
+work=$build/bench-daemon
+mkdir -p "$work"
+echo "daemon.sh: daemon configs and logs in $work" >&2
+
+# Log lines of the library ("[2026-...] [info] ...") go to stderr with the progress.
+"$build/bin/bench_daemon" --url "amqp://guest:guest@127.0.0.1:$TELLURIDE_BROKER_PORT/%2f" \
+  --broker-pid "$broker_pid" --telluride "$build/bin/telluride" --work-dir "$work" \
+  --messages 200000 --sensors 1000 --sensors-large 10000 "$@" |
+  while IFS= read -r line; do
+    if [[ $line == "["[0-9]* ]]; then echo "$line" >&2; else echo "$line"; fi
+  done
