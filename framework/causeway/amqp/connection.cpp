@@ -309,6 +309,10 @@ failure connection::impl::with_temporary_channel(const std::function<failure(cha
   ch.open_ = true;
   ch.epoch_ = 1;
   failure f = work(ch);
+  // The RPCs read their replies inside rabbitmq-c, not through on_readable: an answer is proof
+  // of life all the same, so a connection used only for RPCs is not taken for a dead peer.
+  if (f.scope != failure_scope::connection)
+    last_read = clock_type::now();
   if (f.scope == failure_scope::none && !ch.failing_) {
     auto reply = amqp_channel_close(state.get(), ch.id_, AMQP_REPLY_SUCCESS);
     if (failure c = describe(reply, "close channel"); c.scope == failure_scope::connection)
