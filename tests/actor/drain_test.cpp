@@ -41,7 +41,7 @@ TEST_CASE_FIXTURE(pipeline_fixture, "a drained pipeline restarts with new option
   o.batchers = {batcher("one", 10, 5ms)};
   auto p = start(o);
   feed->push_data(numbered(500));
-  auto first = p.drain();
+  p.drain();
   CHECK(acks->count() == 500);
 
   // Pushed while drained: held by the feed until the next topology runs.
@@ -59,7 +59,6 @@ TEST_CASE_FIXTURE(pipeline_fixture, "a drained pipeline restarts with new option
   REQUIRE(acks->wait_for(800, 5s));
   auto times = acks->times_acknowledged(800);
   CHECK(std::count(times.begin() + 1, times.end(), 1u) == 800);
-  CHECK(first.messages == 500);
 }
 
 TEST_CASE_FIXTURE(pipeline_fixture, "restart while running drains first and reports the drain") {
