@@ -2,7 +2,7 @@
 // it (`telluride pipeline`, default config), compared in the same run with the minimal
 // rabbitmq-c consumer on an equal queue of the same broker.
 //
-//   bench_daemon --url amqp://guest:guest@127.0.0.1:36682/%2f --broker-pid PID
+//   bench_daemon --url amqp://guest:guest@127.0.0.1:12700/%2f --broker-pid PID
 //                --telluride build/bin/telluride --work-dir DIR
 //                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 3]
 //                [--set KEY=JSON]...   (experiments: a daemon config key other than the default)

@@ -1,7 +1,7 @@
 // bench_rabbitmq — drains a preloaded queue through Causeway and through a minimal rabbitmq-c
 // consumer, on the same broker in the same run, and compares them.
 //
-//   bench_rabbitmq --url amqp://guest:guest@127.0.0.1:36672/%2f --broker-pid PID
+//   bench_rabbitmq --url amqp://guest:guest@127.0.0.1:12672/%2f --broker-pid PID
 //                  [--messages 200000] [--size 100] [--prefetch 1000] [--rounds 3]
 //
 // Causeway: 1 producer (prefetch 1000), 2 processors, 1 batcher of 100, no-op handlers; acks

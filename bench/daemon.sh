@@ -10,7 +10,7 @@
 # Everything else (build, broker start/stop, progress, the daemons' logs) goes to stderr or
 # to BUILD_DIR/bench-daemon/.
 #
-# Environment: BENCH_DAEMON_BROKER_PORT (AMQP port of the private broker, default 36682).
+# Environment: BENCH_DAEMON_BROKER_PORT (AMQP port of the private broker, default 12700).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +26,7 @@ fi
 
 export TELLURIDE_BROKER_DIR=$build/bench-daemon-broker
 export TELLURIDE_BROKER_NODE=telluride-bench-daemon@localhost
-export TELLURIDE_BROKER_PORT=${BENCH_DAEMON_BROKER_PORT:-36682}
+export TELLURIDE_BROKER_PORT=${BENCH_DAEMON_BROKER_PORT:-12700}
 export TELLURIDE_BROKER_MGMT_PORT=0
 broker=$root/deploy/rabbitmq-local.sh
 

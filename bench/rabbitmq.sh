@@ -7,7 +7,7 @@
 # and the broker's CPU seconds per 100k messages; stops the broker. The last line of stdout is
 # one JSON object. Everything else (broker start/stop, progress) goes to stderr.
 #
-# Environment: BENCH_BROKER_PORT (AMQP port of the private broker, default 36672).
+# Environment: BENCH_BROKER_PORT (AMQP port of the private broker, default 12672).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +21,7 @@ fi
 
 export TELLURIDE_BROKER_DIR=$build/bench-broker
 export TELLURIDE_BROKER_NODE=telluride-bench@localhost
-export TELLURIDE_BROKER_PORT=${BENCH_BROKER_PORT:-36672}
+export TELLURIDE_BROKER_PORT=${BENCH_BROKER_PORT:-12672}
 export TELLURIDE_BROKER_MGMT_PORT=0
 broker=$root/deploy/rabbitmq-local.sh
 

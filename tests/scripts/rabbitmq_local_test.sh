@@ -7,7 +7,7 @@ script=${1:?usage: rabbitmq_local_test.sh path/to/rabbitmq-local.sh WORK_DIR}
 work=${2:?usage: rabbitmq_local_test.sh path/to/rabbitmq-local.sh WORK_DIR}
 export TELLURIDE_BROKER_DIR=$work/idempotence-broker
 export TELLURIDE_BROKER_NODE=telluride-idempotence@localhost
-export TELLURIDE_BROKER_PORT=35900  # clear of the fixture (35672) and private test brokers (35722 + 10 k)
+export TELLURIDE_BROKER_PORT=11900  # clear of the fixture (11672) and private test brokers (11722 + 10 k); below the ephemeral range
 export TELLURIDE_BROKER_MGMT_PORT=0
 trap '"$script" stop >/dev/null 2>&1 || true' EXIT
 
