@@ -141,10 +141,8 @@ public:
 
   bool exited() {
     int status = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_)
       pid_ = -1;
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
     return pid_ <= 0;
   }
 
@@ -169,7 +167,6 @@ private:
   e2e::test_routes routes_;
   std::string log_path_;
   pid_t pid_ = -1;
-  int exit_code_ = -1;
 };
 
 } // namespace telluride::test

@@ -174,11 +174,4 @@ std::string prometheus_metrics(const daemon_state& state) {
   return out.str();
 }
 
-bool daemon_state::is_ready() const {
-  if (!consuming.load())
-    return false;
-  auto source = readings->current();
-  return source && source->connection()->is_connected();
-}
-
 } // namespace telluride
