@@ -96,10 +96,11 @@ void connection::impl::run(std::promise<failure> first) {
   uv_async_init(&loop, &wake, [](uv_async_t* h) { self(h)->on_wake(); });
   uv_timer_init(&loop, &heartbeat_timer);
   uv_timer_init(&loop, &flush_timer);
+  uv_timer_init(&loop, &read_timer);
   uv_timer_init(&loop, &reconnect_timer);
   uv_idle_init(&loop, &idle);
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
-                         handle(&reconnect_timer), handle(&idle)})
+                         handle(&read_timer), handle(&reconnect_timer), handle(&idle)})
     h->data = this;
   {
     std::lock_guard lock(box->mutex_);
@@ -129,7 +130,7 @@ void connection::impl::close_handles() {
   channels.clear();
   poll.reset();
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
-                         handle(&reconnect_timer), handle(&idle)})
+                         handle(&read_timer), handle(&reconnect_timer), handle(&idle)})
     if (!uv_is_closing(h))
       uv_close(h, nullptr);
 }
@@ -186,10 +187,8 @@ failure connection::impl::connect_now() {
                    std::string("watch the socket: ") + uv_strerror(prc)};
   }
   new_poll->data = this;
-  uv_poll_start(new_poll.get(), UV_READABLE, [](uv_poll_t* h, int status, int) {
-    self(h)->on_readable(status);
-  });
   poll = std::move(new_poll);
+  start_polling();
   state = std::move(st);
   connected = true;
   broken = false;

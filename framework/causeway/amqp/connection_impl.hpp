@@ -74,6 +74,7 @@ public:
   uv_async_t wake{};
   uv_timer_t heartbeat_timer{};
   uv_timer_t flush_timer{};
+  uv_timer_t read_timer{};
   uv_timer_t reconnect_timer{};
   uv_idle_t idle{};
   detail::uv_handle_ptr<uv_poll_t> poll;
@@ -137,10 +138,15 @@ public:
   // --- reading ---
 
   void on_readable(int status);
+  // Busy: stop polling, read again after read_interval. Quiet: poll again.
+  void pace_reads(std::size_t frames_read);
+  void on_read_timer();
+  void start_polling();
 
   // Data that a pass reads outside a poll event (timer, command) is proof of life too.
   void note_pending_input();
-  void read_pass();
+  /// Frames read.
+  std::size_t read_pass();
   void dispatch(const amqp_frame_t& frame);
   void on_connection_method(const amqp_method_t& method);
 

@@ -104,6 +104,7 @@ void connection::impl::lose_connection(const failure& why) {
   poll.reset();
   uv_timer_stop(&heartbeat_timer);
   uv_timer_stop(&flush_timer);
+  uv_timer_stop(&read_timer);
   uv_idle_stop(&idle);
   state.reset();
   connected = false;
@@ -152,8 +153,39 @@ void connection::impl::on_readable(int status) {
     return;
   }
   last_read = clock_type::now();
-  read_pass();
+  auto frames = read_pass();
   apply_pending();
+  pace_reads(frames);
+}
+
+void connection::impl::pace_reads(std::size_t frames_read) {
+  if (!connected || !poll)
+    return;
+  if (frames_read == 0 || options.read_interval.count() == 0) {
+    start_polling();
+    return;
+  }
+  uv_poll_stop(poll.get());
+  uv_timer_start(&read_timer, [](uv_timer_t* h) { self(h)->on_read_timer(); },
+                 static_cast<std::uint64_t>(options.read_interval.count()), 0);
+}
+
+void connection::impl::on_read_timer() {
+  if (!connected)
+    return;
+  auto frames = read_pass();
+  if (frames > 0)
+    last_read = clock_type::now();
+  apply_pending();
+  pace_reads(frames);
+}
+
+void connection::impl::start_polling() {
+  if (uv_is_active(handle(poll.get())))
+    return;
+  uv_poll_start(poll.get(), UV_READABLE, [](uv_poll_t* h, int status, int) {
+    self(h)->on_readable(status);
+  });
 }
 
 void connection::impl::note_pending_input() {
@@ -164,12 +196,20 @@ void connection::impl::note_pending_input() {
     last_read = clock_type::now();
 }
 
-void connection::impl::read_pass() {
+std::size_t connection::impl::read_pass() {
   if (!connected || broken)
-    return;
+    return 0;
   last_pass = clock_type::now();
   bool more = true;
-  for (std::size_t n = 0; n < frames_per_pass; ++n) {
+  std::size_t n = 0;
+  for (; n < frames_per_pass; ++n) {
+    // Once what one recv brought is used up, stop: asking again would cost a recv that finds
+    // nothing and a poll(0) inside rabbitmq-c. Whatever arrived since wakes the poll handle
+    // or waits for the read timer.
+    if (n > 0 && !amqp_data_in_buffer(state.get()) && !amqp_frames_enqueued(state.get())) {
+      more = false;
+      break;
+    }
     amqp_frame_t frame;
     timeval zero{0, 0};
     int rc = amqp_simple_wait_frame_noblock(state.get(), &frame, &zero);
@@ -186,7 +226,7 @@ void connection::impl::read_pass() {
     if (!channel_failures.empty() || connection_failure)
       apply_pending();
     if (!connected)
-      return;
+      return n + 1;
     amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
   }
   for (auto& [id, reg] : channels) {
@@ -203,6 +243,7 @@ void connection::impl::read_pass() {
       me->read_pass();
       me->apply_pending();
     });
+  return n;
 }
 
 void connection::impl::dispatch(const amqp_frame_t& frame) {

@@ -5,13 +5,27 @@
 using namespace amqp_test;
 
 TEST_CASE("draining 100,000 messages handles each exactly once and leaves the queue empty") {
-  constexpr std::size_t total = 100000;
+  // The default paces reads (1 ms); 0 reads on every readable event; a long interval lets
+  // the whole prefetch window pile up between reads.
+  std::size_t total = 100000;
+  std::chrono::milliseconds read_interval{1};
+  SUBCASE("read_interval 1 ms (default)") {}
+  SUBCASE("read_interval 0: a read per readable event") {
+    total = 20000;
+    read_interval = std::chrono::milliseconds{0};
+  }
+  SUBCASE("read_interval 25 ms") {
+    total = 20000;
+    read_interval = std::chrono::milliseconds{25};
+  }
+  CAPTURE(read_interval.count());
   scoped_queue queue("causeway-drain");
   preload(queue.name, total);
   CHECK(list_queue(queue.name).ready == static_cast<long>(total));
 
   amqp::producer_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
+  options.connection.read_interval = read_interval;
   options.queue = queue.name;
   options.prefetch_count = 1000;
   auto source = amqp::rabbitmq_source::open(options);
