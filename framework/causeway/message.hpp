@@ -26,23 +26,45 @@ struct ack_ref {
 };
 
 /// Free-form key/value pairs a producer attaches (for AMQP: routing_key, message_id, ...).
+/// Kept in one buffer, so a message's metadata costs one allocation however many keys it has.
 class metadata {
 public:
-  /// Sets `key`, replacing an existing value.
-  void set(std::string key, std::string value);
+  /// Sets `key`, replacing the value of an existing key in place (its position is kept).
+  void set(std::string_view key, std::string_view value);
   /// Appends without looking for `key`: for producers that add each key once.
-  void add(std::string key, std::string value) { entries_.emplace_back(std::move(key), std::move(value)); }
-  void reserve(std::size_t n) { entries_.reserve(n); }
-  /// The value of `key`, or an empty view when it is absent.
+  void add(std::string_view key, std::string_view value);
+  /// Room for keys and values of `bytes` in total, in `entries` entries.
+  void reserve(std::size_t bytes, std::size_t entries = 0) {
+    buffer_.reserve(bytes + entries * entry_header);
+  }
+  /// The value of `key`, or an empty view when it is absent. Valid until the metadata changes.
   std::string_view get(std::string_view key) const noexcept;
   bool contains(std::string_view key) const noexcept;
-  bool empty() const noexcept { return entries_.empty(); }
-  const std::vector<std::pair<std::string, std::string>>& entries() const noexcept {
-    return entries_;
+  bool empty() const noexcept { return buffer_.empty(); }
+  /// Calls `visit(key, value)` for every entry, in the order they were added.
+  template <class Visit>
+  void for_each(Visit&& visit) const {
+    for (std::size_t at = 0; at < buffer_.size();) {
+      auto e = entry_at(at);
+      visit(e.key, e.value);
+      at = e.next;
+    }
   }
+  /// Copies of every entry, in the order they were added.
+  std::vector<std::pair<std::string, std::string>> entries() const;
 
 private:
-  std::vector<std::pair<std::string, std::string>> entries_;
+  // Each entry: key size and value size (4 bytes each, native order), the key, the value.
+  static constexpr std::size_t entry_header = 8;
+  struct entry {
+    std::string_view key;
+    std::string_view value;
+    std::size_t value_at;  // offset of the value in buffer_
+    std::size_t next;      // offset of the next entry
+  };
+  entry entry_at(std::size_t at) const noexcept;
+
+  std::string buffer_;
 };
 
 enum class message_status : std::uint8_t { ok, failed };

@@ -78,6 +78,8 @@ TEST_CASE_FIXTURE(pipeline_fixture, "introspection lists every stage with its co
   for (const auto& s : stages) {
     if (s.kind == stage_kind::batcher && s.name == "two")
       CHECK(s.received == 0);
+    CAPTURE(s.name);
+    CAPTURE(static_cast<int>(s.kind));
     CHECK(s.in_flight == 0);
   }
 }

@@ -17,6 +17,10 @@ amqp_bytes_t view(const std::string& s) noexcept {
 
 std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
+std::string_view text_view(amqp_bytes_t b) noexcept {
+  return std::string_view(static_cast<const char*>(b.bytes), b.len);
+}
+
 // Bytes past the end of every body, for parsers that read padding (simdjson: 64).
 constexpr std::size_t body_padding = 64;
 
@@ -168,13 +172,14 @@ void consumer::begin_delivery(const amqp_basic_deliver_t& deliver) {
   current_redelivered_ = deliver.redelivered != 0;
   current_ = message{};
   current_.ack = ack_ref{acker_, deliver.delivery_tag, epoch_};
-  // Each key is added once, into room for all of them: one allocation per message.
+  // Each key is added once, into room for all of them (the properties' values guessed at 96
+  // bytes): one allocation per message.
   auto& md = current_.metadata;
-  md.reserve(9);
+  md.reserve(deliver.exchange.len + deliver.routing_key.len + 96 + 140, 9);
   md.add("delivery_tag", std::to_string(deliver.delivery_tag));
   md.add("redelivered", current_redelivered_ ? "true" : "false");
-  md.add("exchange", text(deliver.exchange));
-  md.add("routing_key", text(deliver.routing_key));
+  md.add("exchange", text_view(deliver.exchange));
+  md.add("routing_key", text_view(deliver.routing_key));
 }
 
 void consumer::read_header(const amqp_frame_t& frame) {
@@ -187,13 +192,13 @@ void consumer::read_header(const amqp_frame_t& frame) {
   if (p != nullptr) {
     auto& md = current_.metadata;
     if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-      md.add("message_id", text(p->message_id));
+      md.add("message_id", text_view(p->message_id));
     if (p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
-      md.add("correlation_id", text(p->correlation_id));
+      md.add("correlation_id", text_view(p->correlation_id));
     if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG)
       md.add("timestamp", std::to_string(p->timestamp));
     if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
-      md.add("content_type", text(p->content_type));
+      md.add("content_type", text_view(p->content_type));
     if ((p->_flags & AMQP_BASIC_HEADERS_FLAG) && p->headers.num_entries > 0)
       md.add("headers", to_json(p->headers));
   }

@@ -63,9 +63,10 @@ void batch_processor_stage::on_batch(detail::batch& b) {
     }
   }
   auto count = messages.size() + failed.size();
+  // Out of this stage once handed to the acknowledger: whoever sees the acks sees 0 here.
+  counters_->in_flight.store(0, std::memory_order_relaxed);
   acknowledge(messages, failed);
   plan_->acknowledged.fetch_add(count, std::memory_order_relaxed);
-  counters_->in_flight.store(0, std::memory_order_relaxed);
   send(batcher_, ask_atom::value, static_cast<std::uint32_t>(index_), std::uint64_t{1});
 }
 

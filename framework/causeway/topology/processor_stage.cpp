@@ -101,7 +101,27 @@ void processor_stage::route(std::vector<message>& messages) {
   std::vector<message> now_failed;
   std::vector<message> stubs_ok;
   std::vector<message> stubs_failed;
-  for (auto& msg : messages) {
+  // Where each ok message goes, counted first so each batcher's vector grows once.
+  destination_.resize(messages.size());
+  if (!batchers_.empty()) {
+    incoming_per_batcher_.assign(outbound_.size(), 0);
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      auto& msg = messages[i];
+      if (msg.is_failed())
+        continue;
+      auto b = batcher_index(msg.batcher());
+      if (!b) {
+        msg.fail("unknown batcher \"" + msg.batcher() + "\"");
+        continue;
+      }
+      destination_[i] = static_cast<std::uint32_t>(*b);
+      ++incoming_per_batcher_[*b];
+    }
+    for (std::size_t b = 0; b < outbound_.size(); ++b)
+      outbound_[b].reserve(outbound_[b].size() + incoming_per_batcher_[b]);
+  }
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    auto& msg = messages[i];
     if (msg.wants_immediate_ack() && msg.ack.to) {
       // Acknowledge a stub now; the message itself travels on without an acknowledger.
       message stub;
@@ -118,13 +138,7 @@ void processor_stage::route(std::vector<message>& messages) {
       now_ok.push_back(std::move(msg));
       continue;
     }
-    auto b = batcher_index(msg.batcher());
-    if (!b) {
-      msg.fail("unknown batcher \"" + msg.batcher() + "\"");
-      now_failed.push_back(std::move(msg));
-      continue;
-    }
-    outbound_[*b].push_back(std::move(msg));
+    outbound_[destination_[i]].push_back(std::move(msg));
     ++pending_;
   }
   if (!now_failed.empty()) {

@@ -54,6 +54,8 @@ private:
   std::vector<std::uint64_t> credit_;              // per batcher
   std::vector<std::vector<message>> outbound_;     // per batcher, waiting for credit
   std::size_t pending_ = 0;                        // messages in outbound_
+  std::vector<std::uint32_t> destination_;         // scratch of route(): each message's batcher
+  std::vector<std::size_t> incoming_per_batcher_;  // scratch of route()
 };
 
 } // namespace causeway::topology

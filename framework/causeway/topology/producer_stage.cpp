@@ -48,8 +48,12 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
   if (!partitioned_) {
     queues_.front().push(std::move(messages));
   } else {
+    // Sized first, then filled: one vector per partition per delivery, no regrowth.
     const auto& partition_by = plan_->options.processors.partition_by;
-    for (auto& msg : messages) {
+    partition_of_.resize(messages.size());
+    std::vector<std::size_t> counts(processors_.size(), 0);
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      auto& msg = messages[i];
       std::size_t partition = 0;
       try {
         partition = static_cast<std::size_t>(partition_by(msg) % processors_.size());
@@ -58,8 +62,16 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
       } catch (...) {
         msg.fail("processors.partition_by threw");
       }
-      queues_[partition].push(std::move(msg));
+      partition_of_[i] = static_cast<std::uint32_t>(partition);
+      ++counts[partition];
     }
+    std::vector<std::vector<message>> parts(processors_.size());
+    for (std::size_t p = 0; p < parts.size(); ++p)
+      parts[p].reserve(counts[p]);
+    for (std::size_t i = 0; i < messages.size(); ++i)
+      parts[partition_of_[i]].push_back(std::move(messages[i]));
+    for (std::size_t p = 0; p < parts.size(); ++p)
+      queues_[p].push(std::move(parts[p]));
   }
   update_counters();
   dispatch();

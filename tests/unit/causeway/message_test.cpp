@@ -130,3 +130,24 @@ TEST_CASE("metadata add appends without searching and get finds what was added")
   CHECK(md.get("message_id") == "m-2");
   CHECK(md.entries().size() == 2);
 }
+
+TEST_CASE("setting a value of another length keeps every entry and the order") {
+  causeway::metadata md;
+  md.add("exchange", "");
+  md.add("routing_key", "sensor.reading");
+  md.add("message_id", "m-1");
+  md.set("routing_key", "a.much.longer.routing.key.than.before");
+  md.set("exchange", "sensor_events");
+  md.set("message_id", "");
+  md.set("nul", std::string_view{"a\0b", 3});
+  std::vector<std::pair<std::string, std::string>> seen;
+  md.for_each([&](std::string_view k, std::string_view v) { seen.emplace_back(k, v); });
+  using entries = std::vector<std::pair<std::string, std::string>>;
+  CHECK(seen == entries{{"exchange", "sensor_events"},
+                        {"routing_key", "a.much.longer.routing.key.than.before"},
+                        {"message_id", ""},
+                        {"nul", std::string{"a\0b", 3}}});
+  CHECK(md.entries() == seen);
+  CHECK(md.get("nul").size() == 3);
+  CHECK(md.contains("message_id"));
+}
