@@ -16,7 +16,6 @@ std::uint64_t decode_reading(causeway::message& msg) {
   decoded_reading out;
   out.hash = hash_value(parsed->key);
   out.reading = std::move(*parsed);
-  out.message_id = std::string{msg.metadata.get("message_id")};
   auto hash = out.hash;
   msg.decoded = std::move(out);
   return hash;

@@ -18,7 +18,6 @@ namespace telluride {
 struct decoded_reading {
   telluride::reading reading;
   std::uint64_t hash = 0;   ///< hash_value(reading.key)
-  std::string message_id;   ///< the AMQP message_id, empty when absent
 };
 
 /// Decodes `msg` in place; returns the sensor hash, 0 for a failed message.

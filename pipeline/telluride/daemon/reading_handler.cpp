@@ -41,11 +41,11 @@ void reading_handler::handle_message(causeway::message& msg, const causeway::con
 
 void reading_handler::handle_batch(std::span<causeway::message> batch, const causeway::batch_info&,
                                    const causeway::context&) {
-  std::vector<const decoded_reading*> readings;
-  readings.reserve(batch.size());
+  thread_local std::vector<sensor_tracker::input> readings;  // kept warm per thread
+  readings.clear();
   for (auto& msg : batch)
     if (const auto* r = decoded(msg))
-      readings.push_back(r);
+      readings.push_back({r, msg.metadata.get("message_id")});
   auto outcome = tracker_->apply(readings);
   totals_->record(outcome.applied, 0, now_ms());
   if (outcome.duplicates > 0)

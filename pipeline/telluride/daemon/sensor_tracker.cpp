@@ -14,31 +14,47 @@ sensor_tracker::sensor_tracker(std::size_t shards, alert_rules rules, std::size_
     shards_.push_back(std::make_unique<shard>(rules, per_shard));
 }
 
-sensor_tracker::outcome sensor_tracker::apply(std::span<const decoded_reading* const> readings) {
+sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {
   outcome out;
-  // Group by shard, keeping each shard's readings in batch order.
-  std::vector<std::vector<const decoded_reading*>> by_shard(shards_.size());
-  for (const auto* r : readings)
-    by_shard[r->hash % shards_.size()].push_back(r);
-  std::vector<const reading*> fresh;
-  for (std::size_t i = 0; i < by_shard.size(); ++i) {
-    if (by_shard[i].empty())
+  // Scratch kept per thread (batch processors run on the actor system's few threads), so a
+  // warm batch allocates nothing here.
+  thread_local std::vector<std::uint32_t> order;      // batch positions, grouped by shard
+  thread_local std::vector<std::uint32_t> starts;     // first position of each shard in order
+  thread_local std::vector<const reading*> fresh;
+  thread_local batch_folder folder;
+  const std::size_t n_shards = shards_.size();
+  starts.assign(n_shards + 1, 0);
+  for (const auto& r : readings)
+    ++starts[r.decoded->hash % n_shards + 1];
+  for (std::size_t i = 0; i < n_shards; ++i)
+    starts[i + 1] += starts[i];
+  order.resize(readings.size());
+  {
+    // Counting sort, stable: each shard keeps its readings in batch order.
+    thread_local std::vector<std::uint32_t> next;
+    next.assign(starts.begin(), starts.end() - 1);
+    for (std::uint32_t i = 0; i < readings.size(); ++i)
+      order[next[readings[i].decoded->hash % n_shards]++] = i;
+  }
+  for (std::size_t i = 0; i < n_shards; ++i) {
+    if (starts[i] == starts[i + 1])
       continue;
     auto& s = *shards_[i];
     fresh.clear();
     std::lock_guard guard{s.mutex};
-    for (const auto* r : by_shard[i]) {
-      if (!r->message_id.empty() && !s.ids.first_time(r->message_id)) {
+    for (auto pos = starts[i]; pos < starts[i + 1]; ++pos) {
+      const input& r = readings[order[pos]];
+      if (!r.message_id.empty() && !s.ids.first_time(r.message_id)) {
         ++out.duplicates;
         continue;
       }
-      if (auto raised = s.alerts.observe(r->reading)) {
+      if (auto raised = s.alerts.observe(r.decoded->reading)) {
         out.alerts.push_back(std::move(*raised));
         ++s.alerts_raised;
       }
-      fresh.push_back(&r->reading);
+      fresh.push_back(&r.decoded->reading);
     }
-    s.table.apply(fold_batch(std::span<const reading* const>{fresh}));
+    s.table.apply(folder.fold(std::span<const reading* const>{fresh}));
     out.applied += fresh.size();
   }
   return out;

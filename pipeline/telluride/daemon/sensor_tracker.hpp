@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace telluride {
@@ -34,8 +35,14 @@ public:
     std::vector<alert> alerts;     ///< raised by this batch, in order
   };
 
+  /// One reading of a batch: what was decoded, and its AMQP message_id (empty when absent).
+  struct input {
+    const decoded_reading* decoded = nullptr;
+    std::string_view message_id;
+  };
+
   /// Applies readings in the order given (one batch processor's batch).
-  outcome apply(std::span<const decoded_reading* const> readings);
+  outcome apply(std::span<const input> readings);
 
   /// Aggregates changed since the last call, clearing their flags.
   std::vector<sensor_aggregate> take_changed();

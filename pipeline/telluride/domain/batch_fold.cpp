@@ -1,51 +1,39 @@
 #include "telluride/domain/batch_fold.hpp"
 
-#include <unordered_map>
+#include <algorithm>
+#include <bit>
 
 namespace telluride {
 
-namespace {
-
-// Looks readings' keys up in place: the map holds pointers into the batch, not copies.
-struct key_pointer_hash {
-  std::size_t operator()(const sensor_key* key) const noexcept { return sensor_key_hash{}(*key); }
-};
-
-struct key_pointer_equal {
-  bool operator()(const sensor_key* a, const sensor_key* b) const noexcept { return *a == *b; }
-};
-
-} // namespace
-
-std::vector<sensor_partial> fold_batch(std::span<const reading> batch) {
-  std::vector<const reading*> pointers;
-  pointers.reserve(batch.size());
+std::span<const sensor_partial> batch_folder::fold(std::span<const reading> batch) {
+  pointers_.clear();
+  pointers_.reserve(batch.size());
   for (const reading& r : batch)
-    pointers.push_back(&r);
-  return fold_batch(std::span<const reading* const>{pointers});
+    pointers_.push_back(&r);
+  return fold(std::span<const reading* const>{pointers_});
 }
 
-std::vector<sensor_partial> fold_batch(std::span<const reading* const> batch) {
-  std::vector<sensor_partial> partials;
-  std::vector<const reading*> last_of;  // per partial: its sensor's last reading so far
-  std::unordered_map<const sensor_key*, std::size_t, key_pointer_hash, key_pointer_equal> index;
-  index.reserve(batch.size());
-  for (const reading* rp : batch) {
-    const reading& r = *rp;
-    auto [slot, is_new] = index.try_emplace(&r.key, partials.size());
-    if (is_new) {
-      partials.emplace_back();
-      last_of.push_back(&r);
+std::span<const sensor_partial> batch_folder::fold(std::span<const reading* const> batch) {
+  partials_.clear();
+  if (batch.empty())
+    return {};
+  // At most half full: short probe sequences.
+  const std::size_t capacity = std::bit_ceil(std::max<std::size_t>(batch.size() * 2, 16));
+  slots_.assign(capacity, 0);
+  const std::size_t mask = capacity - 1;
+  for (const reading* r : batch) {
+    std::size_t slot = static_cast<std::size_t>(hash_value(r->key)) & mask;
+    while (slots_[slot] != 0 && *partials_[slots_[slot] - 1].key != r->key)
+      slot = (slot + 1) & mask;
+    if (slots_[slot] == 0) {
+      partials_.push_back(sensor_partial{&r->key, {}, r});
+      slots_[slot] = static_cast<std::uint32_t>(partials_.size());
     }
-    partials[slot->second].stats.add(r.value);
-    last_of[slot->second] = &r;
+    sensor_partial& partial = partials_[slots_[slot] - 1];
+    partial.stats.add(r->value);
+    partial.last = r;
   }
-  for (std::size_t i = 0; i < partials.size(); ++i) {
-    partials[i].key = last_of[i]->key;
-    partials[i].last_reading = last_of[i]->value;
-    partials[i].last_timestamp = last_of[i]->timestamp;
-  }
-  return partials;
+  return partials_;
 }
 
 } // namespace telluride

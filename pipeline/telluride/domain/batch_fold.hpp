@@ -2,31 +2,43 @@
 //
 // A batch processor folds its batch on its own (no shared state), then hands the partials to
 // the `sensor_table`, which merges them: one merge per sensor per batch instead of one
-// update per reading.
+// update per reading. Folding copies nothing: a partial points at the readings it came from,
+// and a `batch_folder` keeps its buffers from batch to batch, so a warm fold allocates nothing.
 #pragma once
 
 #include "telluride/domain/reading.hpp"
 #include "telluride/domain/running_stats.hpp"
 #include "telluride/domain/sensor_key.hpp"
 
+#include <cstdint>
 #include <span>
-#include <string>
 #include <vector>
 
 namespace telluride {
 
-/// The readings of one sensor within one batch.
+/// The readings of one sensor within one batch. Points into the batch: use it while the
+/// batch's readings live.
 struct sensor_partial {
-  sensor_key key;
+  const sensor_key* key = nullptr;
   running_stats stats;
-  double last_reading = 0;     ///< the sensor's last reading in batch order
-  std::string last_timestamp;  ///< and its timestamp
+  const reading* last = nullptr;  ///< the sensor's last reading in batch order
+
+  double last_reading() const noexcept { return last->value; }
+  const std::string& last_timestamp() const noexcept { return last->timestamp; }
 };
 
-/// One partial per distinct sensor in `batch`, in order of each sensor's first reading.
-/// `last_reading`/`last_timestamp` come from the sensor's last reading in `batch` order.
-std::vector<sensor_partial> fold_batch(std::span<const reading> batch);
-/// The same over readings that live elsewhere (no copies).
-std::vector<sensor_partial> fold_batch(std::span<const reading* const> batch);
+/// Folds batches, reusing its buffers. Not thread-safe: one per thread (or per owner).
+class batch_folder {
+public:
+  /// One partial per distinct sensor in `batch`, in order of each sensor's first reading;
+  /// valid until the next call and while the readings live.
+  std::span<const sensor_partial> fold(std::span<const reading* const> batch);
+  std::span<const sensor_partial> fold(std::span<const reading> batch);
+
+private:
+  std::vector<sensor_partial> partials_;
+  std::vector<std::uint32_t> slots_;  // open addressing: partial index + 1, 0 = empty
+  std::vector<const reading*> pointers_;
+};
 
 } // namespace telluride

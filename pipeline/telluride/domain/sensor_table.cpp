@@ -8,13 +8,13 @@ void sensor_table::apply(std::span<const sensor_partial> partials) {
 }
 
 void sensor_table::apply(const sensor_partial& partial) {
-  auto [slot, is_new] = aggregates_.try_emplace(partial.key);
+  auto [slot, is_new] = aggregates_.try_emplace(*partial.key);
   sensor_aggregate& aggregate = slot->second;
   if (is_new)
-    aggregate.key = partial.key;
+    aggregate.key = *partial.key;
   aggregate.stats.merge(partial.stats);
-  aggregate.last_reading = partial.last_reading;
-  aggregate.last_timestamp = partial.last_timestamp;
+  aggregate.last_reading = partial.last_reading();
+  aggregate.last_timestamp = partial.last_timestamp();  // reuses the string's capacity
   if (!aggregate.is_changed) {
     aggregate.is_changed = true;
     changed_.push_back(&aggregate);

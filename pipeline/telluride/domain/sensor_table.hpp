@@ -1,6 +1,6 @@
 // sensor_table.hpp — every sensor's aggregate since the daemon started.
 //
-// Batch processors fold their batches (`fold_batch`) and the table merges the partials; every
+// Batch processors fold their batches (`batch_folder`) and the table merges the partials; every
 // `aggregate_interval` the publisher takes the aggregates that changed since its last turn.
 // Not thread-safe: one owner (an actor) calls everything.
 #pragma once

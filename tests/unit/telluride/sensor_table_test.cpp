@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-using telluride::fold_batch;
+using telluride::batch_folder;
 using telluride::json_id;
 using telluride::reading;
 using telluride::sensor_aggregate;
@@ -27,6 +27,12 @@ reading reading_of(std::int64_t sensor, double value, std::string timestamp = "t
   return reading{key_of(sensor), value, std::move(timestamp), std::nullopt};
 }
 
+// Folds one batch into the table, as a batch processor does.
+void fold_into(sensor_table& table, const std::vector<reading>& batch) {
+  batch_folder folder;
+  table.apply(folder.fold(batch));
+}
+
 } // namespace
 
 TEST_CASE("a batch folds into one partial per sensor, in order of first appearance") {
@@ -34,38 +40,74 @@ TEST_CASE("a batch folds into one partial per sensor, in order of first appearan
       reading_of(2, 5.0, "t1"), reading_of(1, 1.0, "t2"), reading_of(2, 7.0, "t3"),
       reading_of(1, 3.0, "t4"), reading_of(2, 6.0, "t5"),
   };
-  const auto partials = fold_batch(batch);
+  batch_folder folder;
+  const auto partials = folder.fold(batch);
   REQUIRE(partials.size() == 2);
-  CHECK(partials[0].key == key_of(2));
+  CHECK(*partials[0].key == key_of(2));
   CHECK(partials[0].stats.count() == 3);
   CHECK(partials[0].stats.min() == 5.0);
   CHECK(partials[0].stats.max() == 7.0);
   CHECK(partials[0].stats.mean() == 6.0);
-  CHECK(partials[0].last_reading == 6.0);
-  CHECK(partials[0].last_timestamp == "t5");
-  CHECK(partials[1].key == key_of(1));
+  CHECK(partials[0].last_reading() == 6.0);
+  CHECK(partials[0].last_timestamp() == "t5");
+  CHECK(*partials[1].key == key_of(1));
   CHECK(partials[1].stats.count() == 2);
   CHECK(partials[1].stats.mean() == 2.0);
-  CHECK(partials[1].last_reading == 3.0);
-  CHECK(partials[1].last_timestamp == "t4");
+  CHECK(partials[1].last_reading() == 3.0);
+  CHECK(partials[1].last_timestamp() == "t4");
 }
 
 TEST_CASE("an empty batch folds into nothing") {
-  CHECK(fold_batch(std::vector<reading>{}).empty());
+  batch_folder folder;
+  CHECK(folder.fold(std::vector<reading>{}).empty());
 }
 
 TEST_CASE("the last reading of a sensor is the last in batch order, not the largest") {
   const std::vector<reading> batch = {reading_of(1, 9.0, "a"), reading_of(1, 2.0, "b")};
-  const auto partials = fold_batch(batch);
+  batch_folder folder;
+  const auto partials = folder.fold(batch);
   REQUIRE(partials.size() == 1);
-  CHECK(partials[0].last_reading == 2.0);
-  CHECK(partials[0].last_timestamp == "b");
+  CHECK(partials[0].last_reading() == 2.0);
+  CHECK(partials[0].last_timestamp() == "b");
+}
+
+TEST_CASE("a folder reused for the next batch keeps nothing of the previous one") {
+  batch_folder folder;
+  const std::vector<reading> first = {reading_of(1, 1.0), reading_of(2, 2.0), reading_of(1, 3.0)};
+  REQUIRE(folder.fold(first).size() == 2);
+  const std::vector<reading> second = {reading_of(3, 4.0)};
+  const auto partials = folder.fold(second);
+  REQUIRE(partials.size() == 1);
+  CHECK(*partials[0].key == key_of(3));
+  CHECK(partials[0].stats.count() == 1);
+  CHECK(partials[0].stats.mean() == 4.0);
+}
+
+TEST_CASE("1,000 sensors in one batch, twice each, fold into 1,000 partials of 2") {
+  std::vector<reading> batch;
+  for (int round = 0; round < 2; ++round)
+    for (int sensor = 0; sensor < 1000; ++sensor)
+      batch.push_back(reading_of(sensor, sensor + round * 0.5));
+  // The same number as a string is another sensor.
+  batch.push_back(reading{sensor_key{json_id{10}, json_id{100}, json_id{std::string("7")}}, 1.0,
+                          "t", std::nullopt});
+  batch_folder folder;
+  const auto partials = folder.fold(batch);
+  REQUIRE(partials.size() == 1001);
+  for (int sensor = 0; sensor < 1000; ++sensor) {
+    CHECK(*partials[sensor].key == key_of(sensor));
+    CHECK(partials[sensor].stats.count() == 2);
+    CHECK(partials[sensor].stats.min() == sensor);
+    CHECK(partials[sensor].last_reading() == sensor + 0.5);
+  }
+  CHECK(partials[1000].key->sensor_id.text() == "7");
+  CHECK(partials[1000].stats.count() == 1);
 }
 
 TEST_CASE("take_changed returns the sensors changed since the last call, once") {
   sensor_table table;
-  table.apply(fold_batch(std::vector{reading_of(1, 1.0), reading_of(2, 2.0)}));
-  table.apply(fold_batch(std::vector{reading_of(3, 3.0), reading_of(1, 4.0)}));
+  fold_into(table, std::vector{reading_of(1, 1.0), reading_of(2, 2.0)});
+  fold_into(table, std::vector{reading_of(3, 3.0), reading_of(1, 4.0)});
   const auto first = table.take_changed();
   REQUIRE(first.size() == 3);
   CHECK(first[0].key == key_of(1));
@@ -74,7 +116,7 @@ TEST_CASE("take_changed returns the sensors changed since the last call, once") 
   CHECK(first[2].key == key_of(3));
   CHECK(table.take_changed().empty());
 
-  table.apply(fold_batch(std::vector{reading_of(2, 5.0)}));
+  fold_into(table, std::vector{reading_of(2, 5.0)});
   const auto second = table.take_changed();
   REQUIRE(second.size() == 1);
   CHECK(second[0].key == key_of(2));
@@ -86,10 +128,10 @@ TEST_CASE("take_changed returns the sensors changed since the last call, once") 
 TEST_CASE("find gives a sensor's aggregate over all batches, or nothing") {
   sensor_table table;
   CHECK(table.find(key_of(1)) == nullptr);
-  table.apply(fold_batch(std::vector{reading_of(1, 2.0, "a"), reading_of(1, 4.0, "b")}));
-  table.apply(fold_batch(std::vector{reading_of(1, 4.0, "c"), reading_of(1, 4.0, "d")}));
-  table.apply(fold_batch(std::vector{reading_of(1, 5.0, "e"), reading_of(1, 5.0, "f")}));
-  table.apply(fold_batch(std::vector{reading_of(1, 7.0, "g"), reading_of(1, 9.0, "h")}));
+  fold_into(table, std::vector{reading_of(1, 2.0, "a"), reading_of(1, 4.0, "b")});
+  fold_into(table, std::vector{reading_of(1, 4.0, "c"), reading_of(1, 4.0, "d")});
+  fold_into(table, std::vector{reading_of(1, 5.0, "e"), reading_of(1, 5.0, "f")});
+  fold_into(table, std::vector{reading_of(1, 7.0, "g"), reading_of(1, 9.0, "h")});
   const sensor_aggregate* aggregate = table.find(key_of(1));
   REQUIRE(aggregate != nullptr);
   CHECK(aggregate->stats.count() == 8);
@@ -105,7 +147,7 @@ TEST_CASE("find gives a sensor's aggregate over all batches, or nothing") {
 
 TEST_CASE("for_each visits every sensor once") {
   sensor_table table;
-  table.apply(fold_batch(std::vector{reading_of(1, 1), reading_of(2, 1), reading_of(3, 1)}));
+  fold_into(table, std::vector{reading_of(1, 1), reading_of(2, 1), reading_of(3, 1)});
   std::int64_t sum = 0;
   table.for_each([&](const sensor_aggregate& a) { sum += a.key.sensor_id.integer(); });
   CHECK(sum == 6);
@@ -113,9 +155,9 @@ TEST_CASE("for_each visits every sensor once") {
 
 TEST_CASE("the aggregate message has the contract's fields, order and id types") {
   sensor_table table;
-  table.apply(fold_batch(std::vector{reading_of(1000, 1.0, "2021-02-12T01:18:51.838675Z"),
+  fold_into(table, std::vector{reading_of(1000, 1.0, "2021-02-12T01:18:51.838675Z"),
                                      reading_of(1000, 2.0, "2021-02-12T01:18:52.838675Z"),
-                                     reading_of(1000, 3.0, "2021-02-12T01:18:53.838675Z")}));
+                                     reading_of(1000, 3.0, "2021-02-12T01:18:53.838675Z")});
   const auto changed = table.take_changed();
   REQUIRE(changed.size() == 1);
   CHECK(to_json_text(changed[0]) ==
@@ -192,12 +234,13 @@ TEST_CASE("aggregate serialisation and batch folding speed is reported (not asse
     batch.push_back(reading_of(i % 10, 99.0 + i, "2021-02-12T01:18:51.838675Z"));
   sensor_table table;
   start = std::chrono::steady_clock::now();
+  batch_folder folder;
   for (int i = 0; i < rounds / 100; ++i)
-    table.apply(fold_batch(batch));
+    table.apply(folder.fold(batch));
   const double fold_ns =
       std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
       rounds;
-  std::printf("aggregate JSON: %.0f ns by hand, %.0f ns with nlohmann; fold_batch + apply: "
+  std::printf("aggregate JSON: %.0f ns by hand, %.0f ns with nlohmann; batch_folder::fold + apply: "
               "%.0f ns/reading (batches of 100 over 10 sensors)\n",
               by_hand_ns, nlohmann_ns, fold_ns);
   CHECK(bytes > 0);
