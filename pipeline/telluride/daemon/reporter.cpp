@@ -90,8 +90,8 @@ caf::behavior reporter::make_behavior() {
 }
 
 void reporter::publish_aggregates() {
-  for (const auto& aggregate : state_->tracker->take_changed())
-    state_->out->aggregate(to_json_text(aggregate));
+  for (auto& json : state_->tracker->take_changed_json())
+    state_->out->aggregate(std::move(json));
 }
 
 void reporter::publish_metrics() {

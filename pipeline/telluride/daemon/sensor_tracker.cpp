@@ -60,12 +60,11 @@ sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {
   return out;
 }
 
-std::vector<sensor_aggregate> sensor_tracker::take_changed() {
-  std::vector<sensor_aggregate> out;
+std::vector<std::string> sensor_tracker::take_changed_json() {
+  std::vector<std::string> out;
   for (auto& s : shards_) {
     std::lock_guard guard{s->mutex};
-    auto changed = s->table.take_changed();
-    std::move(changed.begin(), changed.end(), std::back_inserter(out));
+    s->table.take_changed([&](const sensor_aggregate& a) { out.push_back(to_json_text(a)); });
   }
   return out;
 }

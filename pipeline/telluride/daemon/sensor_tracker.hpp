@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,8 +45,9 @@ public:
   /// Applies readings in the order given (one batch processor's batch).
   outcome apply(std::span<const input> readings);
 
-  /// Aggregates changed since the last call, clearing their flags.
-  std::vector<sensor_aggregate> take_changed();
+  /// The aggregate messages (CONTRACT §3) of the aggregates changed since the last call,
+  /// clearing their flags; made under each shard's lock, with no copy of the aggregates.
+  std::vector<std::string> take_changed_json();
   std::optional<sensor_aggregate> find(const sensor_key& key) const;
   std::size_t size() const;
   std::uint64_t alerts_raised() const;

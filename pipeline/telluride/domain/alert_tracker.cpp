@@ -48,7 +48,7 @@ std::optional<alert> alert_tracker::observe(const reading& r) {
   const std::uint64_t count = ++counters_[r.key];
   if (count != rules_.alert_after)
     return std::nullopt;
-  return alert{r.key, r.value, *threshold, count, r.timestamp};
+  return alert{r.key, r.value, *threshold, count, r.timestamp.str()};
 }
 
 std::uint64_t alert_tracker::consecutive(const sensor_key& key) const {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace telluride {
@@ -24,7 +25,7 @@ struct sensor_partial {
   const reading* last = nullptr;  ///< the sensor's last reading in batch order
 
   double last_reading() const noexcept { return last->value; }
-  const std::string& last_timestamp() const noexcept { return last->timestamp; }
+  std::string_view last_timestamp() const noexcept { return last->timestamp.view(); }
 };
 
 /// Folds batches, reusing its buffers. Not thread-safe: one per thread (or per owner).

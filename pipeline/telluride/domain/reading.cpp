@@ -117,16 +117,16 @@ bool parse_decimal(std::string_view text, double& out) noexcept {
                describe(type, value.raw_json_token())};
 }
 
-problem store_epoch_ms(std::int64_t ms, std::string& out) {
+problem store_epoch_ms(std::int64_t ms, timestamp_text& out) {
   auto text = iso8601_from_epoch_ms(ms);
   if (!text)
     return error{"\"timestamp\" is out of range (years 0000..9999): " + std::to_string(ms)};
-  out = std::move(*text);
+  out.assign(*text);
   return std::nullopt;
 }
 
 [[gnu::always_inline]] inline problem read_timestamp(ondemand::value& value,
-                                                     ondemand::json_type type, std::string& out) {
+                                                     ondemand::json_type type, timestamp_text& out) {
   if (type == ondemand::json_type::string) {
     std::string_view text;
     if (auto code = value.get_string().get(text))

@@ -8,6 +8,7 @@
 
 #include "telluride/domain/expected.hpp"
 #include "telluride/domain/sensor_key.hpp"
+#include "telluride/domain/timestamp.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -20,7 +21,7 @@ namespace telluride {
 struct reading {
   sensor_key key;
   double value = 0;                 ///< finite
-  std::string timestamp;            ///< ISO 8601: the text given, or made from epoch ms
+  timestamp_text timestamp;         ///< ISO 8601: the text given, or made from epoch ms
   std::optional<std::string> type;  ///< the optional `"type"` string (selects alert thresholds)
 
   bool operator==(const reading&) const = default;

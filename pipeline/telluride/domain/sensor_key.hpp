@@ -30,9 +30,11 @@ inline std::uint64_t hash_value(const sensor_key& key) noexcept {
                       hash_value(key.sensor_id));
 }
 
-/// Hash functor for unordered containers.
+/// Hash functor for unordered containers. Deliberately not noexcept: libstdc++ then keeps
+/// each node's hash, so a lookup compares stored hashes instead of rehashing (three ids, and
+/// a cache miss) every node it passes in the bucket chain.
 struct sensor_key_hash {
-  std::size_t operator()(const sensor_key& key) const noexcept {
+  std::size_t operator()(const sensor_key& key) const {
     return static_cast<std::size_t>(hash_value(key));
   }
 };

@@ -24,12 +24,16 @@ void sensor_table::apply(const sensor_partial& partial) {
 std::vector<sensor_aggregate> sensor_table::take_changed() {
   std::vector<sensor_aggregate> out;
   out.reserve(changed_.size());
+  take_changed([&](const sensor_aggregate& aggregate) { out.push_back(aggregate); });
+  return out;
+}
+
+void sensor_table::take_changed(const std::function<void(const sensor_aggregate&)>& visit) {
   for (sensor_aggregate* aggregate : changed_) {
     aggregate->is_changed = false;
-    out.push_back(*aggregate);
+    visit(*aggregate);
   }
   changed_.clear();
-  return out;
 }
 
 const sensor_aggregate* sensor_table::find(const sensor_key& key) const {

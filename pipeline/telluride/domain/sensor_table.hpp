@@ -28,6 +28,8 @@ public:
   /// Copies of the aggregates changed since the previous call, in the order they first
   /// changed, and clears their changed flags. Empty when nothing changed.
   std::vector<sensor_aggregate> take_changed();
+  /// The same without copies: visits each changed aggregate, then clears its flag.
+  void take_changed(const std::function<void(const sensor_aggregate&)>& visit);
 
   /// The sensor's aggregate, or nullptr for a sensor never seen. Sensors are never removed,
   /// so the pointer stays valid as long as the table (its contents change with `apply`).

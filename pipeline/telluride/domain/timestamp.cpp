@@ -1,5 +1,8 @@
 #include "telluride/domain/timestamp.hpp"
 
+#include <cstring>
+#include <stdexcept>
+
 namespace telluride {
 
 namespace {
@@ -113,6 +116,13 @@ bool is_iso8601_date_time(std::string_view text) noexcept {
   if (minute > 59 || hour > 24 || (hour == 24 && has_nonzero_time))
     return false;
   return is_zone(text, pos);
+}
+
+void timestamp_text::assign(std::string_view text) {
+  if (text.size() > capacity)
+    throw std::length_error("timestamp longer than " + std::to_string(capacity) + " characters");
+  std::memcpy(chars_, text.data(), text.size());
+  size_ = static_cast<std::uint8_t>(text.size());
 }
 
 std::optional<std::string> iso8601_from_epoch_ms(std::int64_t ms) {

@@ -91,3 +91,19 @@ TEST_CASE("epoch milliseconds outside years 0000..9999 have no ISO text") {
   CHECK_FALSE(iso8601_from_epoch_ms(INT64_MAX).has_value());
   CHECK_FALSE(iso8601_from_epoch_ms(INT64_MIN).has_value());
 }
+
+TEST_CASE("the longest accepted date-time fits a timestamp_text; longer text is refused") {
+  const std::string longest = "2021-02-12T01:18:51.123456789+05:30";
+  REQUIRE(telluride::is_iso8601_date_time(longest));
+  CHECK_FALSE(telluride::is_iso8601_date_time(longest + "0"));
+  CHECK_FALSE(telluride::is_iso8601_date_time("2021-02-12T01:18:51.1234567890+05:30"));
+  telluride::timestamp_text t{longest};
+  CHECK(t == longest);
+  CHECK(t.size() == 35);
+  CHECK(t.str() == longest);
+  CHECK(telluride::timestamp_text{} == "");
+  CHECK(telluride::timestamp_text{std::string(39, '9')}.size() == 39);
+  CHECK_THROWS_AS(telluride::timestamp_text{std::string(40, '9')}, std::length_error);
+  t.assign("1970-01-01T00:00:00.000Z");
+  CHECK(t == telluride::timestamp_text{"1970-01-01T00:00:00.000Z"});
+}
