@@ -228,11 +228,17 @@ private:
           return;
       }
       if (int rc = encode(e); rc != AMQP_STATUS_OK) {
-        // As when amqp_basic_publish fails before sending: what precedes goes out, then the
-        // failure is reported and the message stays first in waiting_.
-        if (write_encoded(encoded))
-          channel_->check_status(rc, "publish to exchange \"" + e.msg.exchange + "\"");
-        return;
+        // The message itself cannot be sent (a name over 255 bytes, properties larger than a
+        // frame): nothing of it went out, so the channel is fine. Sending it again would fail
+        // again, so it is nacked, once, and the rest goes on.
+        spdlog::error("amqp publisher: cannot publish to exchange \"{}\" with routing key of {} "
+                      "bytes: {}; message nacked", e.msg.exchange, e.msg.routing_key.size(),
+                      amqp_error_string2(rc));
+        notify(e, publish_outcome::nacked);
+        waiting_.pop_front();
+        ++state_->nacked;
+        state_->finished(1);
+        continue;
       }
       in_flight_.push_back(sent{next_seq_++, std::move(e)});
       ++unconfirmed_;

@@ -64,6 +64,36 @@ TEST_CASE("a batch gets one callback, and a future tells a single message's outc
   CHECK((*pub)->wait_confirmed(10s));
 }
 
+TEST_CASE("a message that cannot be encoded is nacked alone; the channel and the others go on") {
+  scoped_queue queue("causeway-publish-unencodable");
+  amqp::publisher_options options;
+  options.connection = test_connection(unique_name("causeway-publisher"));
+  auto pub = amqp::publisher::open(options);
+  REQUIRE(pub);
+  auto before = (*pub)->publish_async({"", queue.name, "before", {}});
+  auto too_long = (*pub)->publish_async({"", std::string(256, 'k'), "x", {}});
+  amqp::outgoing_message huge_headers{"", queue.name, "y", {}};
+  huge_headers.properties.headers.push_back({"big", std::string(200000, 'h')});
+  auto too_big = (*pub)->publish_async(std::move(huge_headers));
+  auto after = (*pub)->publish_async({"", queue.name, "after", {}});
+  for (auto* f : {&before, &too_long, &too_big, &after})
+    REQUIRE(f->wait_for(10s) == std::future_status::ready);
+  CHECK(before.get() == amqp::publish_outcome::confirmed);
+  CHECK(too_long.get() == amqp::publish_outcome::nacked);
+  CHECK(too_big.get() == amqp::publish_outcome::nacked);
+  CHECK(after.get() == amqp::publish_outcome::confirmed);
+  CHECK((*pub)->wait_confirmed(10s));
+  auto stats = (*pub)->stats();
+  CHECK(stats.published == 4);
+  CHECK(stats.confirmed == 2);
+  CHECK(stats.nacked == 2);
+  CHECK(stats.outstanding == 0);
+  auto conn = (*pub)->connection()->stats();
+  CHECK(conn.losses == 0);
+  CHECK(conn.channel_losses == 0);
+  CHECK(wait_for_queue(queue.name, 2, 0).ready == 2);
+}
+
 TEST_CASE("unconfirmed messages are republished after the publishing connection is lost") {
   scoped_queue queue("causeway-republish");
   amqp::publisher_options options;
