@@ -22,6 +22,7 @@
 // (bench/run.sh contract) with name "daemon", msgs_per_s, peak_rss_mib, ratio, ...
 #include "support/bench_support.hpp"
 #include "support/child_process.hpp"
+#include "support/command_line.hpp"
 #include "support/http_client.hpp"
 #include "support/reading_fleet.hpp"
 
@@ -102,44 +103,27 @@ std::vector<std::function<void()>*> cleanups;
 
 settings parse(int argc, char** argv) {
   settings s;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        die(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--url")
-      s.url = value();
-    else if (arg == "--broker-pid")
-      s.broker_pid = std::stol(value());
-    else if (arg == "--telluride")
-      s.telluride = value();
-    else if (arg == "--work-dir")
-      s.work_dir = value();
-    else if (arg == "--messages")
-      s.messages = std::stoul(value());
-    else if (arg == "--sensors")
-      s.sensors = std::stoul(value());
-    else if (arg == "--sensors-large")
-      s.sensors_large = std::stoul(value());
-    else if (arg == "--rounds")
-      s.rounds = std::max(1, std::stoi(value()));
-    else if (arg == "--set") {
-      auto kv = value();
-      auto eq = kv.find('=');
-      auto parsed = eq == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(kv.substr(eq + 1), nullptr, false);
-      if (eq == std::string::npos || parsed.is_discarded())
-        die("--set needs KEY=JSON, got " + kv);
-      s.daemon_overrides[kv.substr(0, eq)] = parsed;
-    }
-    else
-      die("unknown argument " + arg);
+  std::vector<std::string> overrides;
+  CLI::App app{"Drains preloaded readings through `telluride pipeline` and through a minimal rabbitmq-c "
+               "consumer on the same broker.",
+               "bench_daemon"};
+  app.add_option("--url", s.url, "broker URL");
+  app.add_option("--broker-pid", s.broker_pid, "the broker's pid, for its CPU time")->check(CLI::NonNegativeNumber);
+  app.add_option("--telluride", s.telluride, "the telluride program")->check(CLI::ExistingFile);
+  app.add_option("--work-dir", s.work_dir, "where the daemons' configs and logs go");
+  app.add_option("--messages", s.messages, "readings per drain")->check(bench::multiple_of_100);
+  app.add_option("--sensors", s.sensors, "sensors of the rounds")->check(CLI::Range(1, 10'000'000));
+  app.add_option("--sensors-large", s.sensors_large, "sensors of the last run")->check(CLI::Range(1, 10'000'000));
+  app.add_option("--rounds", s.rounds, "rounds; the best of each side counts")->check(CLI::Range(1, 100));
+  app.add_option("--set", overrides, "KEY=JSON: a daemon config key other than the default (experiments)");
+  bench::parse_command_line(app, argc, argv, "daemon");
+  for (const auto& kv : overrides) {
+    auto eq = kv.find('=');
+    auto parsed = eq == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(kv.substr(eq + 1), nullptr, false);
+    if (eq == std::string::npos || parsed.is_discarded())
+      die("--set needs KEY=JSON, got " + kv);
+    s.daemon_overrides[kv.substr(0, eq)] = parsed;
   }
-  if (s.messages == 0 || s.messages % 100 != 0)
-    die("--messages must be a positive multiple of 100");
-  if (s.sensors == 0 || s.sensors_large == 0)
-    die("--sensors and --sensors-large must be positive");
   if (::access(s.telluride.c_str(), X_OK) != 0)
     die("no telluride program at " + s.telluride);
   std::error_code ec;

@@ -8,6 +8,7 @@
 #include "causeway/pipeline.hpp"
 #include "causeway/runtime.hpp"
 #include "causeway/testing.hpp"
+#include "support/command_line.hpp"
 
 #include <caf/actor_system.hpp>
 
@@ -16,7 +17,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <thread>
 
@@ -42,19 +42,18 @@ double cpu_seconds() {
   return secs(usage.ru_utime) + secs(usage.ru_stime);
 }
 
-std::uint64_t flag(int argc, char** argv, const char* name, std::uint64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0)
-      return std::strtoull(argv[i + 1], nullptr, 10);
-  return fallback;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-  const auto total = flag(argc, argv, "--messages", 10'000'000);
-  const auto window = flag(argc, argv, "--window", 20'000);
-  const auto workers = flag(argc, argv, "--workers", 2);
+  std::uint64_t total = 10'000'000;
+  std::uint64_t window = 20'000;
+  std::uint64_t workers = 2;
+  CLI::App app{"Causeway's own overhead: messages through an in-memory pipeline with no-op handlers.",
+               "bench_inmemory"};
+  app.add_option("--messages", total, "messages to run through")->check(CLI::Range(1ull, 1'000'000'000ull));
+  app.add_option("--window", window, "messages outstanding at most")->check(CLI::Range(1ull, 100'000'000ull));
+  app.add_option("--workers", workers, "actor system worker threads")->check(CLI::Range(1ull, 256ull));
+  bench::parse_command_line(app, argc, argv, "inmemory");
   constexpr std::size_t chunk = 1000;
 
   causeway::runtime_config cfg{workers};

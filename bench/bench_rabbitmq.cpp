@@ -17,6 +17,7 @@
 #include "causeway/pipeline.hpp"
 #include "causeway/runtime.hpp"
 #include "support/bench_support.hpp"
+#include "support/command_line.hpp"
 
 #include <caf/actor_system.hpp>
 #include <spdlog/spdlog.h>
@@ -62,30 +63,15 @@ using result = bench::drain_result;
 
 settings parse(int argc, char** argv) {
   settings s;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        die(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--url")
-      s.url = value();
-    else if (arg == "--broker-pid")
-      s.broker_pid = std::stol(value());
-    else if (arg == "--messages")
-      s.messages = std::stoul(value());
-    else if (arg == "--size")
-      s.size = std::stoul(value());
-    else if (arg == "--prefetch")
-      s.prefetch = static_cast<std::uint16_t>(std::stoul(value()));
-    else if (arg == "--rounds")
-      s.rounds = std::max(1, std::stoi(value()));
-    else
-      die("unknown argument " + arg);
-  }
-  if (s.messages == 0 || s.messages % 100 != 0)
-    die("--messages must be a positive multiple of 100");
+  CLI::App app{"Drains a preloaded queue through Causeway and through a minimal rabbitmq-c consumer.",
+               "bench_rabbitmq"};
+  app.add_option("--url", s.url, "broker URL");
+  app.add_option("--broker-pid", s.broker_pid, "the broker's pid, for its CPU time")->check(CLI::NonNegativeNumber);
+  app.add_option("--messages", s.messages, "messages per drain")->check(bench::multiple_of_100);
+  app.add_option("--size", s.size, "body bytes")->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20));
+  app.add_option("--prefetch", s.prefetch, "prefetch_count of both consumers")->check(CLI::Range(1, 65535));
+  app.add_option("--rounds", s.rounds, "rounds; the best of each side counts")->check(CLI::Range(1, 100));
+  bench::parse_command_line(app, argc, argv, "rabbitmq");
   return s;
 }
 
