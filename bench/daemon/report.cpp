@@ -1,0 +1,186 @@
+#include "daemon/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+namespace daemon_bench {
+
+namespace {
+
+// Targets of the issue.
+constexpr double target_ratio = 0.9;
+constexpr double target_cpu_s_per_million = 3.5;
+constexpr double target_rss_mib_large = 64;
+constexpr double target_reconfigure_ms = 100;
+
+// --- the report ------------------------------------------------------------------------------------
+
+/// Thread labels, in creation order. The names the daemon's threads have are ambiguous, so
+/// known ones are translated: CAF 0.17 names its scheduler workers "caf.multiplexer" (their
+/// stacks show worker<work_stealing>::run), "caf.actor" is a detached actor's thread, the
+/// HTTP server's thread keeps the program's name, and both AMQP connection threads are
+/// "amqp-telluride-" (the name is cut at 15 characters): connect_broker opens the
+/// publisher's connection before the consumer's. Unknown names are shown as they are.
+std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r) {
+  std::map<std::string, int> count, seen;
+  for (const auto& t : r.threads)
+    if (t.tid != r.pid)
+      ++count[t.name];
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& t : r.threads) {
+    std::string label;
+    int k = t.tid == r.pid ? 0 : seen[t.name]++;
+    if (t.tid == r.pid)
+      label = "main";
+    else if (t.name == "amqp-telluride-" && count[t.name] == 2)
+      label = k == 0 ? "amqp_publisher" : "amqp_consumer";
+    else if (t.name == "caf.multiplexer")
+      label = "caf_worker#" + std::to_string(k);
+    else if (t.name == "caf.clock" && count[t.name] == 1)
+      label = "caf_clock";
+    else if (t.name == "caf.actor" && count[t.name] == 1)
+      label = "caf_detached";
+    else if (t.name == "telluride" && count[t.name] == 1)
+      label = "http";
+    else
+      label = count[t.name] > 1 ? t.name + "#" + std::to_string(k) : t.name;
+    out.emplace_back(label, t.cpu_s);
+  }
+  return out;
+}
+
+void print_threads(const settings& s, const daemon_result& r) {
+  double listed = 0;
+  std::printf("daemon threads at %zu sensors, in creation order: CPU-s per million readings (user/system share), "
+              "blocking waits and preemptions per 1000 readings\n",
+              r.sensors);
+  auto labels = labelled_threads(r);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto& t = r.threads[i];
+    listed += t.cpu_s;
+    double ticks = t.user_s + t.system_s;
+    std::printf("  %-18s %6.3f  (%3.0f%% / %3.0f%%)  waits %7.1f  preempted %6.1f\n", labels[i].first.c_str(),
+                cpu_per_million(t.cpu_s, s.messages), ticks > 0 ? 100 * t.user_s / ticks : 0.0,
+                ticks > 0 ? 100 * t.system_s / ticks : 0.0, per_1000(t.voluntary_switches, s.messages),
+                per_1000(t.involuntary_switches, s.messages));
+  }
+  std::printf("  %-18s %6.3f\n", "(ended threads)", cpu_per_million(std::max(0.0, r.cpu_s - listed), s.messages));
+  std::printf("  %.0f readings per ack frame; readings per call: %s; in flight while draining: mean %.0f, median %.0f\n",
+              r.readings_per_ack_frame, r.stage_batches.c_str(), r.mean_in_flight, r.median_in_flight);
+}
+
+nlohmann::json threads_json(const settings& s, const daemon_result& r) {
+  auto out = nlohmann::json::object();
+  for (const auto& [label, cpu] : labelled_threads(r))
+    out[label] = std::round(cpu_per_million(cpu, s.messages) * 1000) / 1000;
+  return out;
+}
+
+// Rounded to `decimals` places, so that the JSON shows 1.15 rather than 1.1500000000000001.
+double round_to(double value, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
+
+} // namespace
+
+nlohmann::json report(const settings& s, const std::vector<bench::drain_result>& baselines,
+                      const std::vector<daemon_result>& daemons, const daemon_result& large) {
+  const auto best_daemon = *std::max_element(daemons.begin(), daemons.end(), [](const auto& a, const auto& b) {
+    return a.msgs_per_s < b.msgs_per_s;
+  });
+  const auto best_baseline = *std::max_element(baselines.begin(), baselines.end(), [](const auto& a, const auto& b) {
+    return a.msgs_per_s < b.msgs_per_s;
+  });
+  const double ratio = best_daemon.msgs_per_s / best_baseline.msgs_per_s;
+  const double cpu_m = cpu_per_million(best_daemon.cpu_s, s.messages);
+  const double cpu_m_large = cpu_per_million(large.cpu_s, s.messages);
+  const double reconfigure_ms = std::max(best_daemon.reconfigure_ms, large.reconfigure_ms);
+  auto per_100k = [&](double cpu) { return cpu * 1e5 / static_cast<double>(s.messages); };
+
+  std::printf("readings            %zu per drain, persistent, %zu and %zu sensors; best of %d rounds at %zu\n",
+              s.messages, s.sensors, s.sensors_large, s.rounds, s.sensors);
+  if (!s.daemon_overrides.empty())
+    std::printf("daemon config       default, except %s\n", s.daemon_overrides.dump().c_str());
+  std::printf("rabbitmq-c consumer %8.0f msgs/s  client %.2f CPU-s/M  broker %.2f CPU-s/100k\n",
+              best_baseline.msgs_per_s, cpu_per_million(best_baseline.client_cpu_s, s.messages),
+              per_100k(best_baseline.broker_cpu_s));
+  for (const auto* r : {&best_daemon, &large})
+    std::printf("daemon %6zu sensors %8.0f msgs/s  (%.0f by wall time)  %.2f CPU-s/M  peak RSS %.1f MiB  broker %.2f "
+                "CPU-s/100k  reconfigure %.1f ms (drain %.0f ms)\n",
+                r->sensors, r->msgs_per_s, static_cast<double>(s.messages) / r->wall_s,
+                cpu_per_million(r->cpu_s, s.messages), r->peak_rss_mib, per_100k(r->broker_cpu_s), r->reconfigure_ms,
+                r->drain_ms);
+  // Broker and consumer share two cores with everything else on the machine: when they are
+  // saturated, the rates are in the inverse ratio of broker + consumer CPU per reading.
+  const double baseline_us = (best_baseline.broker_cpu_s + best_baseline.client_cpu_s) * 1e6 / static_cast<double>(s.messages);
+  const double daemon_us = (best_daemon.broker_cpu_s + best_daemon.cpu_s) * 1e6 / static_cast<double>(s.messages);
+  const double cpu_bound_ratio = baseline_us / daemon_us;
+  std::printf("CPU per reading     rabbitmq-c: broker %.1f + client %.1f = %.1f us; daemon: broker %.1f + daemon %.1f = "
+              "%.1f us; on saturated cores that predicts ratio %.3f\n",
+              best_baseline.broker_cpu_s * 1e6 / static_cast<double>(s.messages),
+              best_baseline.client_cpu_s * 1e6 / static_cast<double>(s.messages), baseline_us,
+              best_daemon.broker_cpu_s * 1e6 / static_cast<double>(s.messages), cpu_m, daemon_us, cpu_bound_ratio);
+  std::printf("ratio               %.3f (target >= %.2f)\n", ratio, target_ratio);
+  // The issue's CPU target is for the default run (1,000 sensors); the 10,000-sensor run is
+  // held to the same figure for information only (it publishes ten times the aggregates).
+  std::printf("targets             ratio %s, CPU-s/M %s (<= %.1f; at %zu sensors %s), RSS at %zu sensors %s "
+              "(<= %.0f MiB), reconfigure %s (<= %.0f ms)\n",
+              ratio >= target_ratio ? "met" : "MISSED",
+              cpu_m <= target_cpu_s_per_million ? "met" : "MISSED", target_cpu_s_per_million, s.sensors_large,
+              cpu_m_large <= target_cpu_s_per_million ? "within it too" : "above it",
+              s.sensors_large, large.peak_rss_mib <= target_rss_mib_large ? "met" : "MISSED", target_rss_mib_large,
+              reconfigure_ms <= target_reconfigure_ms ? "met" : "MISSED", target_reconfigure_ms);
+  print_threads(s, best_daemon);
+  print_threads(s, large);
+
+  nlohmann::json report{
+    {"name", "daemon"},
+    {"msgs_per_s", round_to(best_daemon.msgs_per_s, 0)},
+    {"peak_rss_mib", round_to(best_daemon.peak_rss_mib, 1)},
+    {"ratio", round_to(ratio, 3)},
+    {"baseline_msgs_per_s", round_to(best_baseline.msgs_per_s, 0)},
+    {"cpu_s_per_million", round_to(cpu_m, 3)},
+    {"msgs_per_s_10k", round_to(large.msgs_per_s, 0)},
+    {"cpu_s_per_million_10k", round_to(cpu_m_large, 3)},
+    {"peak_rss_mib_10k", round_to(large.peak_rss_mib, 1)},
+    {"reconfigure_ms", round_to(best_daemon.reconfigure_ms, 1)},
+    {"drain_ms", best_daemon.drain_ms},
+    {"reconfigure_ms_10k", round_to(large.reconfigure_ms, 1)},
+    {"drain_ms_10k", large.drain_ms},
+    {"wall_s", round_to(best_daemon.wall_s, 3)},
+    {"wall_s_10k", round_to(large.wall_s, 3)},
+    {"wall_msgs_per_s", round_to(static_cast<double>(s.messages) / best_daemon.wall_s, 0)},
+    {"wall_msgs_per_s_10k", round_to(static_cast<double>(s.messages) / large.wall_s, 0)},
+    {"startup_cpu_s", round_to(best_daemon.startup_cpu_s, 3)},
+    {"shutdown_ms", round_to(best_daemon.shutdown_ms, 0)},
+    {"broker_cpu_s_per_100k", round_to(per_100k(best_daemon.broker_cpu_s), 3)},
+    {"broker_cpu_s_per_100k_10k", round_to(per_100k(large.broker_cpu_s), 3)},
+    {"baseline_broker_cpu_s_per_100k", round_to(per_100k(best_baseline.broker_cpu_s), 3)},
+    {"baseline_client_cpu_s_per_million", round_to(cpu_per_million(best_baseline.client_cpu_s, s.messages), 3)},
+    {"cpu_bound_ratio", round_to(cpu_bound_ratio, 3)},
+    {"readings_per_ack_frame", round_to(best_daemon.readings_per_ack_frame, 1)},
+    {"mean_in_flight", round_to(best_daemon.mean_in_flight, 0)},
+    {"mean_in_flight_10k", round_to(large.mean_in_flight, 0)},
+    {"threads_cpu_s_per_million", threads_json(s, best_daemon)},
+    {"threads_cpu_s_per_million_10k", threads_json(s, large)},
+    {"targets_met",
+     {{"ratio", ratio >= target_ratio},
+      {"cpu_s_per_million", cpu_m <= target_cpu_s_per_million},
+      {"cpu_s_per_million_10k", cpu_m_large <= target_cpu_s_per_million},
+      {"peak_rss_mib_10k", large.peak_rss_mib <= target_rss_mib_large},
+      {"reconfigure_ms", reconfigure_ms <= target_reconfigure_ms}}},
+    {"messages", s.messages},
+    {"sensors", s.sensors},
+    {"sensors_10k", s.sensors_large},
+    {"rounds", s.rounds},
+  };
+  if (!s.daemon_overrides.empty())
+    report["daemon_overrides"] = s.daemon_overrides;
+  return report;
+}
+
+} // namespace daemon_bench

@@ -1,0 +1,376 @@
+#include "daemon/run.hpp"
+
+#include "support/child_process.hpp"
+#include "support/http_client.hpp"
+
+#include "telluride/daemon/startup.hpp"
+#include "telluride/domain/config_schema.hpp"
+
+#include <causeway/amqp/topology_declaration.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+namespace amqp = causeway::amqp;
+using namespace std::chrono_literals;
+using bench::clock_type;
+
+namespace daemon_bench {
+
+namespace {
+
+// No progress for this long is a failure; slowness never is.
+constexpr auto stall_timeout = 120s;
+
+// The daemon of the run in progress: killed by die().
+bench::child_process* running_daemon = nullptr;
+
+// Deletes what a run declared; die() runs the ones still registered, so a failed run leaves
+// no 200,000-message queue in the broker's data folder.
+std::vector<std::function<void()>*> cleanups;
+
+
+double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
+
+} // namespace
+
+[[noreturn]] void die(const std::string& why) {
+  if (running_daemon != nullptr) {
+    std::fprintf(stderr, "bench_daemon: the daemon's log ends with:\n%s", running_daemon->log_tail().c_str());
+    running_daemon->signal(SIGKILL);
+    (void)running_daemon->wait(10s);
+  }
+  for (auto* cleanup : std::vector(cleanups))
+    (*cleanup)();
+  std::fprintf(stderr, "bench_daemon: %s\n", why.c_str());
+  std::printf("%s\n", nlohmann::json{{"name", "daemon"}, {"error", why}}.dump().c_str());
+  std::exit(1);
+}
+
+namespace {
+
+// --- the broker side ----------------------------------------------------------------------------
+
+/// Every name of CONTRACT §2 with `prefix` in front: runs never share a queue or exchange.
+telluride::route_names prefixed_routes(const std::string& prefix) {
+  telluride::route_names r;
+  for (const auto& route : telluride::route_options())
+    r.*route.field = prefix + std::string{route.default_name};
+  return r;
+}
+
+/// The daemon's topology under `prefix`, declared as the daemon declares it; deleted again by
+/// the destructor.
+class scoped_topology {
+public:
+  scoped_topology(amqp::connection& admin, const std::string& prefix)
+    : admin_(admin), routes_(prefixed_routes(prefix)), spec_(telluride::broker_topology(routes_)) {
+    cleanups.push_back(&remove_);
+    if (auto declared = amqp::declare(admin_, spec_); !declared)
+      die("declaring the daemon's topology: " + declared.err().message);
+  }
+  ~scoped_topology() { remove_(); }
+  scoped_topology(const scoped_topology&) = delete;
+  scoped_topology& operator=(const scoped_topology&) = delete;
+  const telluride::route_names& routes() const noexcept { return routes_; }
+
+private:
+  amqp::connection& admin_;
+  telluride::route_names routes_;
+  amqp::topology_spec spec_;
+  std::function<void()> remove_ = [this] {
+    std::erase(cleanups, &remove_);
+    for (const auto& q : spec_.queues)
+      (void)amqp::delete_queue(admin_, q.name);
+    for (const auto& e : spec_.exchanges)
+      (void)amqp::delete_exchange(admin_, e.name);
+  };
+};
+
+void preload_readings(const settings& s, const bench::reading_fleet& fleet, const std::string& queue,
+                      const std::string& id_prefix) {
+  bench::preload_options options;
+  options.url = s.url;
+  options.connection_name = "bench-preload";
+  options.routing_key = queue;  // the default exchange routes to the queue of that name
+  options.messages = s.messages;
+  auto started = clock_type::now();
+  auto loaded = bench::preload(options, [&](std::size_t i, amqp::outgoing_message& msg) { fleet.fill(i, id_prefix, msg); });
+  if (!loaded)
+    die(loaded.err().message);
+  std::fprintf(stderr, "  preloaded %zu readings into %s in %.1f s\n", s.messages, queue.c_str(), seconds_since(started));
+}
+
+// --- the baseline ---------------------------------------------------------------------------------
+
+} // namespace
+
+bench::drain_result drain_baseline(const settings& s, amqp::connection& admin, const bench::reading_fleet& fleet,
+                                   const std::string& tag) {
+  scoped_topology topology{admin, "bench_daemon_" + std::to_string(::getpid()) + "_" + tag + "_"};
+  const auto& queue = topology.routes().readings_queue;
+  preload_readings(s, fleet, queue, tag + "-");
+  bench::wait_until_broker_idle(s.broker_pid);
+  bench::baseline_options options;
+  options.url = s.url;
+  options.broker_pid = s.broker_pid;
+  options.messages = s.messages;
+  options.prefetch = s.prefetch;
+  options.ack_every = 100;
+  auto segments_before = bench::tcp_out_segments();
+  auto broker_switches_before = bench::process_context_switches(s.broker_pid);
+  auto drained = bench::run_baseline(options, queue);
+  auto broker_switches = bench::process_context_switches(s.broker_pid);
+  if (!drained)
+    die(drained.err().message);
+  // Machine-wide TCP segments per 1000 messages: a hint at how finely the broker cut its deliveries.
+  double segments_per_1000 = static_cast<double>(bench::tcp_out_segments() - segments_before) * 1000.0 /
+                               static_cast<double>(s.messages);
+  std::fprintf(stderr,
+               "  rabbitmq-c consumer: %.0f msgs/s, client %.2f CPU-s/M, broker %.2f CPU-s/100k, %.0f TCP segments "
+               "per 1000, broker waits %.0f and preemptions %.1f per 1000\n",
+               drained->msgs_per_s, drained->client_cpu_s * 1e6 / static_cast<double>(s.messages),
+               drained->broker_cpu_s * 1e5 / static_cast<double>(s.messages), segments_per_1000,
+               per_1000(broker_switches.voluntary - broker_switches_before.voluntary, s.messages),
+               per_1000(broker_switches.involuntary - broker_switches_before.involuntary, s.messages));
+  return *drained;
+}
+
+namespace {
+
+// --- the daemon ---------------------------------------------------------------------------------
+
+
+
+
+std::string write_daemon_config(const settings& s, const telluride::route_names& routes, std::uint16_t port,
+                                const std::string& token, const std::string& tag) {
+  auto cfg = telluride::to_json(telluride::config{}, telluride::secrets::shown);  // every default
+  cfg["amqp_url"] = s.url;
+  cfg["http_listen"] = "127.0.0.1:" + std::to_string(port);
+  cfg["http_token"] = token;
+  auto names = nlohmann::json::object();
+  for (const auto& route : telluride::route_options())
+    names[std::string{route.key}] = routes.*route.field;
+  cfg["routes"] = names;
+  for (const auto& [key, value] : s.daemon_overrides.items())
+    cfg[key] = value;
+  auto path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".json")).string();
+  std::ofstream{path} << cfg.dump(2) << '\n';
+  if (auto loaded = telluride::load_config_file(path); !loaded)
+    die("the benchmark wrote a bad daemon config: " + loaded.err().message);
+  return path;
+}
+
+std::string metrics_text(std::uint16_t port) {
+  bench::http_call call;
+  call.path = "/metrics";
+  call.timeout = 5s;
+  auto reply = bench::http_request(port, call);
+  return reply && reply->status == 200 ? reply->body : std::string{};
+}
+
+/// Polls /metrics until `metric` reaches `target`; dies when the daemon ends or nothing
+/// moves for stall_timeout. Polls slowly at first (each poll costs the daemon CPU), then fast
+/// near the end, so the moment of completion is seen within ~10 ms.
+/// `on_sample` sees every /metrics text read (for gauges sampled along the way).
+void wait_for_metric(bench::child_process& daemon, std::uint16_t port, const std::string& metric, double target,
+                     const std::function<void(const std::string&)>& on_sample = {}) {
+  double seen = -1;
+  auto last_progress = clock_type::now();
+  for (;;) {
+    if (auto ended = daemon.wait(0ms))
+      die("the daemon ended early (" + bench::describe_status(*ended) + ") waiting for " + metric);
+    auto text = metrics_text(port);
+    if (!text.empty()) {
+      if (auto failed = bench::prometheus_value(text, "telluride_readings_total{outcome=\"failed\"}"); failed > 0)
+        die(std::to_string(static_cast<long long>(failed)) + " readings failed in the daemon: the benchmark's readings are wrong");
+      double value = bench::prometheus_value(text, metric);
+      if (value >= target)
+        return;
+      if (on_sample && value > 0)
+        on_sample(text);
+      if (value > seen) {
+        seen = value;
+        last_progress = clock_type::now();
+      }
+    }
+    if (clock_type::now() - last_progress > stall_timeout)
+      die("no progress for " + std::to_string(stall_timeout.count()) + " s waiting for " + metric + " (at " +
+          std::to_string(static_cast<long long>(seen)) + " of " + std::to_string(static_cast<long long>(target)) + ")");
+    std::this_thread::sleep_for(seen >= 0.9 * target ? 10ms : 100ms);
+  }
+}
+
+/// Ack coalescing and the stages' messages per call, from a /metrics text; the text is kept
+/// in the work dir (metrics-TAG.txt) for a closer look.
+void describe_metrics(daemon_result& out, const std::string& text, const std::string& work_dir, const std::string& tag) {
+  std::ofstream{std::filesystem::path{work_dir} / ("metrics-" + tag + ".txt")} << text;
+  auto frames = bench::prometheus_value(text, "telluride_amqp_ack_frames_total");
+  auto acked = bench::prometheus_value(text, "telluride_amqp_acked_total");
+  out.readings_per_ack_frame = frames > 0 ? acked / frames : 0;
+  // telluride_stage_calls_total{node_type="processor",name="default",partition="0"} 123
+  std::map<std::string, std::pair<double, double>> kinds;  // node_type → (calls, messages)
+  std::istringstream lines(text);
+  std::string line;
+  const std::string node_type = "{node_type=\"";
+  while (std::getline(lines, line)) {
+    bool calls = line.starts_with("telluride_stage_calls_total{");
+    bool messages = line.starts_with("telluride_stage_messages_total{");
+    auto at = line.find(node_type);
+    if ((!calls && !messages) || at == std::string::npos)
+      continue;
+    auto kind = line.substr(at + node_type.size(), line.find('"', at + node_type.size()) - at - node_type.size());
+    double value = std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+    (calls ? kinds[kind].first : kinds[kind].second) += value;
+  }
+  out.stage_batches.clear();
+  for (const auto& [kind, counts] : kinds) {
+    char text_value[64];
+    std::snprintf(text_value, sizeof text_value, "%s%s %.1f", out.stage_batches.empty() ? "" : ", ", kind.c_str(),
+                  counts.first > 0 ? counts.second / counts.first : 0.0);
+    out.stage_batches += text_value;
+  }
+}
+
+void reconfigure(daemon_result& out, std::uint16_t port, const std::string& token) {
+  bench::http_call call;
+  call.method = "POST";
+  call.path = "/api/config";
+  call.body = R"({"processor_concurrency": 3})";
+  call.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+  call.timeout = 130s;
+  auto started = clock_type::now();
+  auto reply = bench::http_request(port, call);
+  out.reconfigure_ms = seconds_since(started) * 1000.0;
+  if (!reply)
+    die("reconfiguration: " + reply.err().message);
+  auto event = nlohmann::json::parse(reply->body, nullptr, false);
+  if (reply->status != 200 || !event.is_object() || event.value("event", "") != "config_applied")
+    die("reconfiguration answered " + std::to_string(reply->status) + ": " + reply->body);
+  out.drain_ms = event.value("drain_ms", -1.0);
+}
+
+/// The last throughput message that counts every reading; its time span gives the rate.
+void read_throughput(const settings& s, daemon_result& out, const std::string& queue) {
+  auto bodies = bench::take_all(s.url, queue);
+  if (!bodies)
+    die(bodies.err().message);
+  out.throughput_messages = bodies->size();
+  std::optional<nlohmann::json> final;
+  for (const auto& body : *bodies) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_object() && j.value("total_successful_count", std::uint64_t{0}) >= s.messages)
+      final = std::move(j);
+  }
+  if (!final)
+    die("no throughput message on " + queue + " counts all " + std::to_string(s.messages) + " readings (" +
+        std::to_string(bodies->size()) + " messages there)");
+  auto span_ms = final->value("last_raw_time", std::int64_t{0}) - final->value("earliest_raw_time", std::int64_t{0});
+  // Below 1 ms the span says nothing: fall back to the wall time.
+  out.msgs_per_s = span_ms > 0 ? static_cast<double>(s.messages) * 1000.0 / static_cast<double>(span_ms)
+                               : static_cast<double>(s.messages) / out.wall_s;
+}
+
+} // namespace
+
+daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t sensors, const std::string& tag) {
+  daemon_result out;
+  out.sensors = sensors;
+  scoped_topology topology{admin, "bench_daemon_" + std::to_string(::getpid()) + "_" + tag + "_"};
+  const auto& routes = topology.routes();
+  preload_readings(s, bench::reading_fleet{sensors}, routes.readings_queue, tag + "-");
+  bench::wait_until_broker_idle(s.broker_pid);
+
+  auto port = bench::free_local_port();
+  if (port == 0)
+    die("no free local TCP port for the daemon's HTTP");
+  const std::string token = "bench-" + std::to_string(::getpid()) + "-" + tag;
+  auto config_path = write_daemon_config(s, routes, port, token, tag);
+  auto log_path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".log")).string();
+  std::filesystem::remove(log_path);
+
+  double broker_before = bench::process_cpu_seconds(s.broker_pid);
+  auto segments_before = bench::tcp_out_segments();
+  auto broker_switches_before = bench::process_context_switches(s.broker_pid);
+  auto started = clock_type::now();
+  auto spawned = bench::child_process::spawn({s.telluride, "pipeline", "--config", config_path, "--amqp", s.url}, log_path);
+  if (!spawned)
+    die(spawned.err().message);
+  bench::child_process daemon = std::move(*spawned);
+  running_daemon = &daemon;
+  const long pid = daemon.pid();
+  out.pid = pid;
+
+  // In flight while draining: near prefetch_count, the broker waits for the daemon's acks.
+  std::vector<double> in_flight;
+  wait_for_metric(daemon, port, "telluride_readings_total{outcome=\"successful\"}", static_cast<double>(s.messages),
+                  [&](const std::string& text) {
+                    if (auto n = bench::prometheus_value(text, "telluride_in_flight"); n >= 0)
+                      in_flight.push_back(n);
+                  });
+  out.wall_s = seconds_since(started);
+  out.cpu_s = bench::process_cpu_seconds(pid);
+  out.peak_rss_mib = bench::process_peak_rss_mib(pid);
+  out.threads = bench::process_threads(pid);
+  out.broker_cpu_s = bench::process_cpu_seconds(s.broker_pid) - broker_before;
+  out.tcp_segments_per_1000 =
+    static_cast<double>(bench::tcp_out_segments() - segments_before) * 1000.0 / static_cast<double>(s.messages);
+  auto broker_switches = bench::process_context_switches(s.broker_pid);
+  out.broker_waits_per_1000 = per_1000(broker_switches.voluntary - broker_switches_before.voluntary, s.messages);
+  out.broker_preemptions_per_1000 =
+    per_1000(broker_switches.involuntary - broker_switches_before.involuntary, s.messages);
+  for (const auto& t : out.threads)
+    if (t.tid == pid)
+      out.startup_cpu_s = t.cpu_s;
+  describe_metrics(out, metrics_text(port), s.work_dir, tag);
+  if (!in_flight.empty()) {
+    double sum = 0;
+    for (double n : in_flight)
+      sum += n;
+    out.mean_in_flight = sum / static_cast<double>(in_flight.size());
+    std::sort(in_flight.begin(), in_flight.end());
+    out.median_in_flight = in_flight[in_flight.size() / 2];
+  }
+
+  // Idle: everything processed and acknowledged.
+  wait_for_metric(daemon, port, "telluride_amqp_acked_total", static_cast<double>(s.messages));
+  reconfigure(out, port, token);
+
+  auto stopping = clock_type::now();
+  daemon.signal(SIGTERM);
+  auto status = daemon.wait(120s);
+  out.shutdown_ms = seconds_since(stopping) * 1000.0;
+  if (!status)
+    die("the daemon did not exit within 120 s of SIGTERM");
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+    die("the daemon ended with " + bench::describe_status(*status) + " after SIGTERM");
+  running_daemon = nullptr;
+
+  read_throughput(s, out, routes.throughput_queue);
+  std::fprintf(stderr,
+               "  daemon, %zu sensors: %.0f msgs/s (%.0f by wall time, %.2f s), %.2f CPU-s/M (start-up %.3f s), "
+               "peak RSS %.1f MiB, broker %.2f CPU-s/100k, %.0f TCP segments per 1000, broker waits %.0f and preemptions %.1f "
+               "per 1000, reconfigure %.1f ms (drain %.0f ms), shutdown %.0f ms\n",
+               sensors, out.msgs_per_s, static_cast<double>(s.messages) / out.wall_s, out.wall_s,
+               cpu_per_million(out.cpu_s, s.messages), out.startup_cpu_s, out.peak_rss_mib,
+               out.broker_cpu_s * 1e5 / static_cast<double>(s.messages), out.tcp_segments_per_1000,
+               out.broker_waits_per_1000, out.broker_preemptions_per_1000, out.reconfigure_ms, out.drain_ms,
+               out.shutdown_ms);
+  return out;
+}
+
+} // namespace daemon_bench

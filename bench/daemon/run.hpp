@@ -1,0 +1,76 @@
+// run.hpp — the two drains of the daemon benchmark: a bare rabbitmq-c consumer (the baseline)
+// and `telluride pipeline` as users run it, each on a queue of its own with its own topology.
+#pragma once
+
+#include "support/bench_support.hpp"
+#include "support/reading_fleet.hpp"
+
+#include <causeway/amqp/connection.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace daemon_bench {
+
+struct settings {
+  std::string url = "amqp://guest:guest@127.0.0.1:5672/%2f";
+  long broker_pid = 0;
+  std::string telluride = "build/bin/telluride";
+  std::string work_dir = ".";
+  std::size_t messages = 200000;
+  std::size_t sensors = 1000;
+  std::size_t sensors_large = 10000;
+  int rounds = 3;
+  std::uint16_t prefetch = 1000;  // the baseline's; the daemon runs its default config
+  nlohmann::json daemon_overrides = nlohmann::json::object();  // --set KEY=JSON, for experiments
+};
+
+/// Ends the benchmark: kills the daemon of the run in progress, deletes what the runs declared,
+/// prints the error (stderr, and the JSON error line on stdout) and exits 1.
+[[noreturn]] void die(const std::string& why);
+
+/// Preloads `s.messages` readings into a queue of their own and drains them with the bare
+/// rabbitmq-c consumer.
+bench::drain_result drain_baseline(const settings& s, causeway::amqp::connection& admin,
+                                   const bench::reading_fleet& fleet, const std::string& tag);
+
+struct daemon_result {
+  std::size_t sensors = 0;
+  long pid = 0;
+  double msgs_per_s = 0;       // total / (last_raw_time - earliest_raw_time)
+  double wall_s = 0;           // spawn → every reading successful
+  double cpu_s = 0;            // the daemon's utime + stime at that moment, start-up included
+  double startup_cpu_s = 0;    // its main thread's share: start-up, then it waits for a signal
+  double peak_rss_mib = 0;     // VmHWM at that moment
+  double broker_cpu_s = 0;     // spawn → done
+  double reconfigure_ms = 0;   // POST /api/config round trip, idle
+  double drain_ms = 0;         // the reply's drain_ms
+  double shutdown_ms = 0;      // SIGTERM → exit
+  std::vector<bench::thread_cpu> threads;  // at done
+  std::uint64_t throughput_messages = 0;   // messages found on the throughput route
+  double readings_per_ack_frame = 0;       // from /metrics at done
+  std::string stage_batches;               // messages per call of each stage kind, at done
+  double tcp_segments_per_1000 = 0;        // machine-wide TCP segments sent, spawn → done
+  double broker_waits_per_1000 = 0;        // the broker's threads, spawn → done
+  double broker_preemptions_per_1000 = 0;
+  double mean_in_flight = 0;               // telluride_in_flight sampled while draining
+  double median_in_flight = 0;
+};
+
+/// Preloads readings of `sensors` sensors and drains them with the daemon; see bench_daemon.cpp.
+daemon_result run_daemon(const settings& s, causeway::amqp::connection& admin, std::size_t sensors,
+                         const std::string& tag);
+
+inline double per_1000(std::uint64_t n, std::size_t messages) {
+  return static_cast<double>(n) * 1000.0 / static_cast<double>(messages);
+}
+
+inline double cpu_per_million(double cpu_s, std::size_t messages) {
+  return cpu_s * 1e6 / static_cast<double>(messages);
+}
+
+} // namespace daemon_bench
