@@ -130,7 +130,8 @@ public:
     dir_ = std::string(dir ? dir : "/tmp/causeway-test-broker") + "-private-" + std::to_string(slot);
     env_ = "TELLURIDE_BROKER_DIR=" + shell_quote(dir_) + " TELLURIDE_BROKER_NODE=causeway-private-" +
            std::to_string(port_) + "@localhost TELLURIDE_BROKER_PORT=" + std::to_string(port_) +
-           " TELLURIDE_BROKER_MGMT_PORT=0 ";
+           " TELLURIDE_BROKER_MGMT_PORT=0 TELLURIDE_BROKER_DIST_PORT=" + std::to_string(port_ + 20000) +
+           " TELLURIDE_BROKER_EPMD_PORT=" + std::to_string(port_ + 20011) + " ";  // never the fixture's
     int rc = run("start");
     if (rc != 0)
       FAIL("could not start a private broker on port " << port_ << ": " << output_);
