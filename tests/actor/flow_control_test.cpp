@@ -57,6 +57,23 @@ TEST_CASE_FIXTURE(pipeline_fixture, "the rate limit holds over one second") {
   REQUIRE(acks->wait_for(5000, 5s));
 }
 
+TEST_CASE_FIXTURE(pipeline_fixture, "a rate-limited stream is delivered to its last message without new input") {
+  // Permits run out with messages and demand left, and nothing else arrives: the stage must
+  // send the rest when the window turns, by itself.
+  bool partitioned = false;
+  SUBCASE("one queue for every processor") {}
+  SUBCASE("a queue per processor (partition_by)") { partitioned = true; }
+  pipeline_options o;
+  o.producer.rate_limit = {150, 20ms};
+  o.processors.concurrency = 2;
+  if (partitioned)
+    o.processors.partition_by = [](const message& m) { return static_cast<std::uint64_t>(std::stoi(m.data)); };
+  o.batchers = {batcher("default", 40, 5ms, 2)};
+  auto p = start(o);
+  feed->push_data(numbered(1000));
+  CHECK(acks->wait_for(1000, 5s));
+}
+
 TEST_CASE_FIXTURE(pipeline_fixture, "introspection lists every stage with its counters") {
   pipeline_options o;
   o.producer.concurrency = 2;

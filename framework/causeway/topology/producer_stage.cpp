@@ -83,16 +83,18 @@ std::size_t producer_stage::send_to(std::size_t consumer, detail::chunk_queue& q
     return 0;
   if (plan_->limiter) {
     auto now = std::chrono::steady_clock::now();
+    auto wanted = n;
     n = plan_->limiter->take(n, now);
-    if (n == 0) {
-      if (!rate_timer_armed_) {
-        rate_timer_armed_ = true;
-        auto wait = plan_->limiter->next_permit(now) - now;
-        delayed_send(this, std::max<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(1)),
-                     timer_atom::value, ++rate_timer_generation_);
-      }
-      return 0;
+    // Fewer permits than messages and demand: the rest goes when the window turns, even if
+    // nothing else (a delivery, a processor's ask) wakes this stage before then.
+    if (n < wanted && !rate_timer_armed_) {
+      rate_timer_armed_ = true;
+      auto wait = plan_->limiter->next_permit(now) - now;
+      delayed_send(this, std::max<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(1)),
+                   timer_atom::value, ++rate_timer_generation_);
     }
+    if (n == 0)
+      return 0;
   }
   telemetry_span span{*plan_, *counters_, n};
   auto chunk = q.take(n);
