@@ -1,8 +1,13 @@
 #include "daemon_checks.hpp"
 
+#include "telluride/daemon/reporter.hpp"
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 using namespace telluride::test;
 
@@ -155,5 +160,54 @@ TEST_CASE("the daemon keeps running through a broker restart and counts every re
   aggregates.check(want);
   CHECK(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 30s));
   CHECK(s.ready(d.route("readings_queue")) == 0);
+  CHECK(d.stop() == std::optional<int>{0});
+}
+
+namespace {
+
+/// A metric without labels from GET /metrics, or -1 when absent.
+double metric_of(int port, const std::string& name) {
+  auto body = http_request(port, "GET", "/metrics").body;
+  auto at = body.find("\n" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(body.substr(at + name.size() + 2));
+}
+
+} // namespace
+
+TEST_CASE("a broker alarm holds the outputs in the daemon, bounded, and the latest aggregates follow once it clears") {
+  amqp_test::private_broker broker{6};  // an alarm blocks every publisher of its broker
+  // 300 sensors at 2,000 readings/s with an aggregate tick every 20 ms: about 2,000 aggregates
+  // a second, which would pile up in the publisher for as long as the alarm lasts.
+  daemon_process d{"alarm" + std::to_string(::getpid()),
+                   {{"amqp_url", broker.url()}, {"aggregate_interval_ms", 20},
+                    {"rate_limit_allowed", 200}, {"rate_limit_interval", 100}}};
+  d.start();
+  reading_set set{300, 20'000, 43, "alarm"};
+  amqp_session s{broker.url()};
+  publish_readings(s, d, set, 0, 20'000);  // first: the alarm would block the test's publishes too
+  REQUIRE_MESSAGE(broker.ctl("set_vm_memory_high_watermark absolute 1") == 0, broker.last_output());
+  const double consumed_before = metric_of(d.port(), "telluride_amqp_consumed_total");
+  double most = 0;
+  for (auto until = std::chrono::steady_clock::now() + 4s; std::chrono::steady_clock::now() < until;) {
+    most = std::max(most, metric_of(d.port(), "telluride_published_unconfirmed"));
+    std::this_thread::sleep_for(50ms);
+  }
+  const double consumed_during = metric_of(d.port(), "telluride_amqp_consumed_total") - consumed_before;
+  REQUIRE_MESSAGE(broker.ctl("set_vm_memory_high_watermark 0.4") == 0, broker.last_output());
+  MESSAGE("during the alarm: " << consumed_during << " readings consumed, at most " << most
+                               << " outputs unconfirmed");
+  CHECK(consumed_during >= 2000);  // the pipeline kept going
+  CHECK(most > telluride::reporter::min_output_backlog);  // the publisher was blocked
+  // Held from there: one more tick of aggregates (at most one per sensor) and of metrics.
+  CHECK(most <= telluride::reporter::min_output_backlog + 300 + 100);
+  CHECK(d.log().find("aggregates and metrics are held") != std::string::npos);
+
+  aggregate_view aggregates;
+  auto want = set.expected(20'000);
+  CHECK(eventually([&] { aggregates.update(s, d); return aggregates.matches(want); }, 60s));
+  aggregates.check(want);
+  CHECK(eventually([&] { return metric_of(d.port(), "telluride_published_unconfirmed") == 0; }, 20s));
   CHECK(d.stop() == std::optional<int>{0});
 }

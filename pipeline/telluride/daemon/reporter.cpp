@@ -4,6 +4,8 @@
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/domain/config_schema.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,8 +82,9 @@ caf::behavior reporter::make_behavior() {
       delayed_send(this, stats_interval, stats_tick::value);
     },
     [this](shutdown_atom) {
-      publish_aggregates();
-      publish_metrics();
+      // The last round goes out even when backed up: it is bounded by the sensors and stages.
+      publish_aggregates(true);
+      publish_metrics(true);
       write_stats();
       quit();
       return true;
@@ -89,16 +92,35 @@ caf::behavior reporter::make_behavior() {
   };
 }
 
-void reporter::publish_aggregates() {
+bool reporter::backed_up() {
+  const std::uint64_t outstanding = state_->out->publisher().stats().outstanding;
+  const std::uint64_t limit = std::max<std::uint64_t>(min_output_backlog, 2 * state_->tracker->size());
+  // Held above the limit, sent again at half of it: no flapping while a slow broker catches up.
+  const bool backed_up = holding_ ? outstanding > limit / 2 : outstanding > limit;
+  if (backed_up && !holding_)
+    spdlog::warn("outputs: {} messages wait for the broker (alarm or slow broker); aggregates and "
+                 "metrics are held, and their latest state is sent once it drains",
+                 outstanding);
+  else if (!backed_up && holding_)
+    spdlog::info("outputs: the broker takes messages again; sending the held aggregates and metrics");
+  holding_ = backed_up;
+  return backed_up;
+}
+
+void reporter::publish_aggregates(bool force) {
+  if (!force && backed_up())
+    return;  // the sensors stay marked changed
   for (auto& json : state_->tracker->take_changed_json())
     state_->out->aggregate(std::move(json));
 }
 
-void reporter::publish_metrics() {
-  for (const auto& metric : state_->nodes->take_changed())
-    state_->out->metric(to_json(metric).dump());
+void reporter::publish_metrics(bool force) {
   auto sample = state_->totals->sample(now_ms());
   last_rate_ = sample.messages_per_second;
+  if (!force && backed_up())
+    return;  // the stages stay marked changed; the totals are cumulative
+  for (const auto& metric : state_->nodes->take_changed())
+    state_->out->metric(to_json(metric).dump());
   state_->out->throughput(to_json(sample).dump());
 }
 
