@@ -64,7 +64,7 @@ TEST_CASE("a batch gets one callback, and a future tells a single message's outc
   CHECK((*pub)->wait_confirmed(10s));
 }
 
-TEST_CASE("a message that cannot be encoded is nacked alone; the channel and the others go on") {
+TEST_CASE("a message that cannot be encoded is nacked alone, and the channel and the others go on") {
   scoped_queue queue("causeway-publish-unencodable");
   amqp::publisher_options options;
   options.connection = test_connection(unique_name("causeway-publisher"));

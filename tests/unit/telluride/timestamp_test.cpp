@@ -92,7 +92,7 @@ TEST_CASE("epoch milliseconds outside years 0000..9999 have no ISO text") {
   CHECK_FALSE(iso8601_from_epoch_ms(INT64_MIN).has_value());
 }
 
-TEST_CASE("the longest accepted date-time fits a timestamp_text; longer text is refused") {
+TEST_CASE("the longest accepted date-time fits a timestamp_text, and longer text is refused") {
   const std::string longest = "2021-02-12T01:18:51.123456789+05:30";
   REQUIRE(telluride::is_iso8601_date_time(longest));
   CHECK_FALSE(telluride::is_iso8601_date_time(longest + "0"));
