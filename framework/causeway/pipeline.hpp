@@ -34,9 +34,13 @@ struct drain_report {
 
 /// Something the supervisor wants the owner to know.
 struct pipeline_event {
+  /// started: the first generation runs; restarted: a later one runs (after a crash, or a
+  /// restart with new options); crashed: a generation failed (or could not be created) and is
+  /// replaced, at once the first time and with growing delays (100 ms .. 10 s) while each
+  /// replacement fails within 10 s; drained: a drain finished.
   enum class kind : std::uint8_t { started, drained, crashed, restarted } what;
-  std::uint64_t generation = 0;  ///< increases with every topology start
-  std::string reason;            ///< for crashed: which stage and why
+  std::uint64_t generation = 0;  ///< increases with every topology start (or attempt)
+  std::string reason;            ///< for crashed: which stage and why, and when it retries
 };
 
 /// One stage instance and its counters, read without asking the stage.

@@ -164,3 +164,58 @@ TEST_CASE_FIXTURE(pipeline_fixture, "partitioning keeps each key's order through
     CHECK(handled_by[key].size() == 1);
   }
 }
+
+TEST_CASE_FIXTURE(pipeline_fixture, "a producer that cannot be created is retried with growing delays until it can") {
+  event_log log;
+  std::atomic<int> attempts{0};
+  auto working = feed->factory();
+  auto s = spec(pipeline_options{});
+  s.make_producer = [&](std::size_t index) -> std::unique_ptr<producer> {
+    if (++attempts <= 4)
+      throw std::runtime_error("no source yet");
+    return working(index);
+  };
+  s.on_event = [&log](const pipeline_event& e) { log.record(e); };
+  auto started = pipeline::start(system, s);
+  REQUIRE(started.has_value());
+  auto p = std::move(*started);
+  // Attempts at 0, 0, 100, 200 and 400 ms: the fifth works. No tight loop before that: at most
+  // the immediate retry happened within the first 50 ms.
+  std::this_thread::sleep_for(50ms);
+  CHECK(attempts.load() <= 2);
+  REQUIRE(log.wait_for(pipeline_event::kind::started, 5s));
+  CHECK(attempts.load() == 5);
+  {
+    std::lock_guard guard{log.mutex};
+    std::vector<std::string> reasons;
+    for (const auto& e : log.events)
+      if (e.what == pipeline_event::kind::crashed)
+        reasons.push_back(e.reason);
+    REQUIRE(reasons.size() == 4);
+    CHECK(reasons[0] == "cannot create producer: no source yet; retrying in 0 ms");
+    CHECK(reasons[1] == "cannot create producer: no source yet; retrying in 100 ms");
+    CHECK(reasons[2] == "cannot create producer: no source yet; retrying in 200 ms");
+    CHECK(reasons[3] == "cannot create producer: no source yet; retrying in 400 ms");
+  }
+  feed->push_data(numbered(10));
+  REQUIRE(acks->wait_for(10, 5s));
+  p.stop();
+}
+
+TEST_CASE_FIXTURE(pipeline_fixture, "a drain while a failed generation waits for its restart keeps it down") {
+  std::atomic<int> attempts{0};
+  auto s = spec(pipeline_options{});
+  s.make_producer = [&](std::size_t) -> std::unique_ptr<producer> {
+    ++attempts;
+    throw std::runtime_error("never");
+  };
+  auto started = pipeline::start(system, s);
+  REQUIRE(started.has_value());
+  auto p = std::move(*started);
+  std::this_thread::sleep_for(150ms);  // attempts at 0, 0 and 100 ms; the next at 300 ms
+  p.drain();
+  auto after_drain = attempts.load();
+  std::this_thread::sleep_for(600ms);
+  CHECK(attempts.load() == after_drain);
+  p.stop();
+}

@@ -9,6 +9,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <exception>
 
 namespace causeway::topology {
@@ -16,6 +17,15 @@ namespace causeway::topology {
 namespace {
 
 using drain_timeout_atom = caf::atom_constant<caf::atom("cw_drainto")>;
+using restart_timer_atom = caf::atom_constant<caf::atom("cw_restart")>;
+
+// A generation that crashes (or cannot create its producers) is replaced at once the first
+// time; when the next one fails too before it ran `healthy_after`, the restarts back off
+// exponentially, so a fault that is there on every start costs a restart every few seconds,
+// not a tight loop.
+constexpr std::chrono::milliseconds first_backoff{100};
+constexpr std::chrono::milliseconds max_backoff{10'000};
+constexpr std::chrono::milliseconds healthy_after{10'000};
 
 bool is_normal(const caf::error& reason) {
   return !reason || reason == caf::exit_reason::normal;
@@ -43,6 +53,10 @@ caf::behavior supervisor::make_behavior() {
     [this](topology_atom) { return snapshot(); },
     [this](stop_atom) { on_stop(make_response_promise()); },
     [this](drain_timeout_atom, std::uint64_t generation) { on_drain_timeout(generation); },
+    [this](restart_timer_atom, std::uint64_t generation) {
+      if (generation == generation_ && phase_ == phase::idle && restart_pending_)
+        start_topology();
+    },
   };
 }
 
@@ -56,6 +70,8 @@ void supervisor::on_exit() {
 
 void supervisor::start_topology() {
   ++generation_;
+  restart_pending_ = false;
+  generation_started_ = std::chrono::steady_clock::now();
   auto p = std::make_shared<plan>();
   p->options = spec_.options;
   p->handler = spec_.handler;
@@ -71,7 +87,10 @@ void supervisor::start_topology() {
   } catch (const std::exception& e) {
     producers_.clear();
     phase_ = phase::idle;
-    emit(pipeline_event::kind::crashed, std::string{"cannot create producer: "} + e.what());
+    auto delay = next_restart_delay();
+    emit(pipeline_event::kind::crashed, std::string{"cannot create producer: "} + e.what() +
+                                          "; retrying in " + std::to_string(delay.count()) + " ms");
+    schedule_restart(delay);
     return;
   }
   auto counters = [this](stage_kind kind, const std::string& name, std::size_t index) {
@@ -117,11 +136,13 @@ void supervisor::start_topology() {
   for (auto& processor : processors)
     send(processor, subscribe_atom::value, producer_stages);
   phase_ = phase::running;
-  emit(generation_ == 1 ? pipeline_event::kind::started : pipeline_event::kind::restarted);
+  emit(has_run_ ? pipeline_event::kind::restarted : pipeline_event::kind::started);
+  has_run_ = true;
 }
 
 void supervisor::on_drain(caf::response_promise promise) {
   if (phase_ == phase::idle) {
+    restart_pending_ = false;  // drained: a crashed generation waiting for its restart stays down
     promise.deliver(drain_report{});
     return;
   }
@@ -202,13 +223,37 @@ void supervisor::finish_teardown() {
     source->stop();
   }
   producers_.clear();
-  emit(pipeline_event::kind::crashed, teardown_reason_);
   if (teardown_while_draining_ || !drain_waiters_.empty() || stop_after_drain_ || restart_with_) {
+    emit(pipeline_event::kind::crashed, teardown_reason_);
     teardown_while_draining_ = false;
     finish_drain(last_drain_.timed_out);
     return;
   }
-  start_topology();
+  auto delay = next_restart_delay();
+  if (delay.count() == 0) {
+    emit(pipeline_event::kind::crashed, teardown_reason_);
+    start_topology();
+    return;
+  }
+  emit(pipeline_event::kind::crashed,
+       teardown_reason_ + "; restarting in " + std::to_string(delay.count()) + " ms");
+  phase_ = phase::idle;
+  stages_.clear();
+  schedule_restart(delay);
+}
+
+std::chrono::milliseconds supervisor::next_restart_delay() {
+  bool quick = std::chrono::steady_clock::now() - generation_started_ < healthy_after;
+  failures_in_a_row_ = quick ? failures_in_a_row_ + 1 : 1;
+  if (failures_in_a_row_ <= 1)
+    return std::chrono::milliseconds{0};
+  auto delay = first_backoff * (std::int64_t{1} << std::min(failures_in_a_row_ - 2, 16u));
+  return std::min(delay, max_backoff);
+}
+
+void supervisor::schedule_restart(std::chrono::milliseconds delay) {
+  restart_pending_ = true;
+  delayed_send(this, delay, restart_timer_atom::value, generation_);
 }
 
 void supervisor::finish_drain(bool timed_out) {

@@ -15,7 +15,8 @@
 //      {messages acknowledged since 1., duration}.
 // If the timeout fires first, or a stage dies abnormally, every stage is killed, each producer
 // fails its unacknowledged messages back to their acknowledger, and (unless draining) a new
-// generation starts with the same options.
+// generation starts with the same options: at once after the first failure, then, while each
+// generation fails within 10 s of its start, after 100 ms, 200 ms, ... up to 10 s.
 #pragma once
 
 #include "causeway/pipeline.hpp"
@@ -56,6 +57,8 @@ private:
   void tear_down(std::string reason);
   void finish_teardown();
   void finish_drain(bool timed_out);
+  std::chrono::milliseconds next_restart_delay();
+  void schedule_restart(std::chrono::milliseconds delay);
   std::vector<stage_info> snapshot() const;
   void emit(pipeline_event::kind what, std::string reason = {});
 
@@ -78,6 +81,11 @@ private:
   bool stop_after_drain_ = false;
   std::vector<caf::response_promise> stop_waiters_;
   drain_report last_drain_;
+  // Restart backoff.
+  std::chrono::steady_clock::time_point generation_started_{};
+  unsigned failures_in_a_row_ = 0;
+  bool restart_pending_ = false;  // idle, waiting for the restart timer
+  bool has_run_ = false;          // a generation ran: the next one is a restart
 };
 
 } // namespace causeway::topology
