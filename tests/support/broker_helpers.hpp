@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -144,6 +145,13 @@ public:
   /// rabbitmqctl against this broker.
   int ctl(const std::string& args) { return run("ctl -q " + args); }
   const std::string& last_output() const { return output_; }
+  /// The broker's (beam.smp) pid, from its pid file; 0 when unknown.
+  pid_t pid() const {
+    std::ifstream in{dir_ + "/rabbitmq.pid"};
+    long pid = 0;
+    in >> pid;
+    return static_cast<pid_t>(pid);
+  }
 
 private:
   int run(const std::string& args) {

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <thread>
 
 using namespace amqp_test;
@@ -103,5 +105,44 @@ TEST_CASE("stopping and starting the broker mid-stream is survived and every mes
     broker.ctl("list_queues --no-table-headers name messages_ready messages_unacknowledged");
     listing = broker.last_output();
     return listing.find(queue.name + "\t0\t0") != std::string::npos;
+  }, 20s));
+}
+
+TEST_CASE("a broker that stops answering is noticed by missed heartbeats, and every message is handled after it wakes") {
+  private_broker broker(2);
+  scoped_queue queue("causeway-frozen", {}, broker.url());
+  preload(queue.name, total, 0, broker.url());
+  auto options = consume(queue.name, unique_name("causeway-consumer"), broker.url());
+  options.connection.heartbeat = 1s;
+  auto source = amqp::rabbitmq_source::open(options);
+  REQUIRE(source);
+  pipeline_env env;
+  auto handler = pausing_handler();
+  auto& conn = *(*source)->connection();
+  {
+    auto p = start_pipeline(env.system, **source, handler);
+    REQUIRE(wait_until([&] { return handler->paused.load(); }, 60s));
+    const pid_t pid = broker.pid();
+    REQUIRE(pid > 0);
+    // A frozen broker keeps its sockets open and says nothing: only heartbeats tell.
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+    const bool noticed = wait_until([&] { return conn.stats().losses >= 1; }, 15s);
+    ::kill(pid, SIGCONT);
+    REQUIRE(noticed);
+    handler->paused = false;
+    REQUIRE(wait_until([&] { return handler->distinct() == total; }, 120s));
+    p.drain();
+  }
+  auto [missing, duplicates] = handler->missing_and_duplicates();
+  CHECK(missing == 0);
+  MESSAGE("handled twice after the freeze: " << duplicates);
+  CHECK(conn.stats().is_connected);
+  REQUIRE(wait_until([&] {
+    auto s = amqp::inspect_queue(*queue.admin, queue.name);
+    return s && s->messages_ready == 0;
+  }, 30s));
+  CHECK(wait_until([&] {
+    broker.ctl("list_queues --no-table-headers name messages_ready messages_unacknowledged");
+    return broker.last_output().find(queue.name + "\t0\t0") != std::string::npos;
   }, 20s));
 }
