@@ -117,8 +117,11 @@ void processor_stage::route(std::vector<message>& messages) {
       destination_[i] = static_cast<std::uint32_t>(*b);
       ++incoming_per_batcher_[*b];
     }
+    // Only an empty vector is sized: one still waiting for credit grows geometrically, as
+    // sizing it exactly on every call would move its messages every time.
     for (std::size_t b = 0; b < outbound_.size(); ++b)
-      outbound_[b].reserve(outbound_[b].size() + incoming_per_batcher_[b]);
+      if (outbound_[b].empty())
+        outbound_[b].reserve(incoming_per_batcher_[b]);
   }
   for (std::size_t i = 0; i < messages.size(); ++i) {
     auto& msg = messages[i];
