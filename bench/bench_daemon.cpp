@@ -44,6 +44,7 @@ settings parse(int argc, char** argv) {
   CLI::App app{"Drains preloaded readings through `telluride pipeline` and through a minimal rabbitmq-c "
                "consumer on the same broker.",
                "bench_daemon"};
+  bench::last_one_wins(app);
   app.add_option("--url", s.url, "broker URL");
   app.add_option("--broker-pid", s.broker_pid, "the broker's pid, for its CPU time")->check(CLI::NonNegativeNumber);
   app.add_option("--telluride", s.telluride, "the telluride program")->check(CLI::ExistingFile);
@@ -52,7 +53,8 @@ settings parse(int argc, char** argv) {
   app.add_option("--sensors", s.sensors, "sensors of the rounds")->check(CLI::Range(1, 10'000'000));
   app.add_option("--sensors-large", s.sensors_large, "sensors of the last run")->check(CLI::Range(1, 10'000'000));
   app.add_option("--rounds", s.rounds, "rounds; the best of each side counts")->check(CLI::Range(1, 100));
-  app.add_option("--set", overrides, "KEY=JSON: a daemon config key other than the default (experiments)");
+  app.add_option("--set", overrides, "KEY=JSON: a daemon config key other than the default (experiments)")
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   bench::parse_command_line(app, argc, argv, "daemon");
   for (const auto& kv : overrides) {
     auto eq = kv.find('=');

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   std::uint64_t workers = 2;
   CLI::App app{"Causeway's own overhead: messages through an in-memory pipeline with no-op handlers.",
                "bench_inmemory"};
+  bench::last_one_wins(app);
   app.add_option("--messages", total, "messages to run through")->check(CLI::Range(1ull, 1'000'000'000ull));
   app.add_option("--window", window, "messages outstanding at most")->check(CLI::Range(1ull, 100'000'000ull));
   app.add_option("--workers", workers, "actor system worker threads")->check(CLI::Range(1ull, 256ull));

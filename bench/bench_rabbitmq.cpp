@@ -65,6 +65,7 @@ settings parse(int argc, char** argv) {
   settings s;
   CLI::App app{"Drains a preloaded queue through Causeway and through a minimal rabbitmq-c consumer.",
                "bench_rabbitmq"};
+  bench::last_one_wins(app);
   app.add_option("--url", s.url, "broker URL");
   app.add_option("--broker-pid", s.broker_pid, "the broker's pid, for its CPU time")->check(CLI::NonNegativeNumber);
   app.add_option("--messages", s.messages, "messages per drain")->check(bench::multiple_of_100);

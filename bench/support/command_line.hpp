@@ -26,6 +26,12 @@ inline void parse_command_line(CLI::App& app, int argc, char** argv, const std::
   }
 }
 
+/// The scripts pass their defaults first and the caller's flags after them: a flag given twice
+/// takes its last value. Call before adding options.
+inline void last_one_wins(CLI::App& app) {
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
 /// CLI11 validator: a positive multiple of 100 (readings are preloaded in hundreds).
 inline const CLI::Validator multiple_of_100{
   [](std::string& text) -> std::string {

@@ -5,6 +5,8 @@
 // and routing hints set by `handle_message`: the batcher it goes to and its batch key.
 #pragma once
 
+#include "causeway/detail/declared_names.hpp"
+
 #include <any>
 #include <cstdint>
 #include <memory>
@@ -97,8 +99,15 @@ public:
     reason_ = std::move(reason);
   }
 
-  const std::string& batcher() const noexcept { return batcher_; }
-  void put_batcher(std::string name) { batcher_ = std::move(name); }
+  const std::string& batcher() const noexcept { return batcher_ ? *batcher_ : other_batcher_; }
+  /// A batcher a started pipeline declared costs no allocation: the message points at the
+  /// pipeline's copy of the name (see detail/declared_names.hpp).
+  void put_batcher(std::string_view name) {
+    if ((batcher_ = detail::declared_name(name)) != nullptr)
+      other_batcher_.clear();
+    else
+      other_batcher_.assign(name);
+  }
 
   const std::string& batch_key() const noexcept { return batch_key_; }
   /// Messages are batched per (batcher, batch key); the default key is empty.
@@ -111,7 +120,8 @@ public:
 
 private:
   std::string reason_;
-  std::string batcher_{default_batcher};
+  const std::string* batcher_ = &detail::default_batcher_name();  // null: other_batcher_
+  std::string other_batcher_;  // a name no pipeline declared (the processor fails the message)
   std::string batch_key_;
   message_status status_ = message_status::ok;
   bool ack_now_ = false;

@@ -1,5 +1,7 @@
 #include "causeway/topology/supervisor.hpp"
 
+#include "causeway/detail/declared_names.hpp"
+
 #include "causeway/topology/batch_processor_stage.hpp"
 #include "causeway/topology/batcher_stage.hpp"
 #include "causeway/topology/messages.hpp"
@@ -81,6 +83,8 @@ void supervisor::start_topology() {
   stages_.clear();
   producers_.clear();
   const auto& o = p->options;
+  for (const auto& b : o.batchers)
+    detail::declare_name(b.name);  // messages routed there point at one copy of the name
   try {
     for (std::size_t i = 0; i < o.producer.concurrency; ++i)
       producers_.push_back(spec_.make_producer(i));

@@ -36,7 +36,7 @@ void reading_handler::handle_message(causeway::message& msg, const causeway::con
     if (r == nullptr)
       return;
   }
-  msg.put_batcher(std::string{batcher_for(r->hash)});
+  msg.put_batcher(batcher_for(r->hash));
 }
 
 void reading_handler::handle_batch(std::span<causeway::message> batch, const causeway::batch_info&,

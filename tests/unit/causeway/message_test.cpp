@@ -151,3 +151,30 @@ TEST_CASE("setting a value of another length keeps every entry and the order") {
   CHECK(md.get("nul").size() == 3);
   CHECK(md.contains("message_id"));
 }
+
+TEST_CASE("a declared batcher name is shared by the messages routed to it, an undeclared one is kept") {
+  causeway::message fresh;
+  CHECK(fresh.batcher() == "default");
+  CHECK(&fresh.batcher() == &causeway::detail::default_batcher_name());
+
+  const std::string declared = "sensor_batcher_declared_in_a_test";
+  causeway::detail::declare_name(declared);
+  causeway::detail::declare_name(declared);  // idempotent
+  causeway::message a;
+  causeway::message b;
+  a.put_batcher(declared);
+  b.put_batcher(std::string_view{declared});
+  CHECK(a.batcher() == declared);
+  CHECK(&a.batcher() == &b.batcher());  // one copy, no allocation per message
+  CHECK(&a.batcher() == causeway::detail::declared_name(declared));
+
+  a.put_batcher("never_declared_by_any_pipeline");
+  CHECK(a.batcher() == "never_declared_by_any_pipeline");
+  CHECK(causeway::detail::declared_name("never_declared_by_any_pipeline") == nullptr);
+  causeway::message moved = std::move(a);
+  CHECK(moved.batcher() == "never_declared_by_any_pipeline");
+  causeway::message copied = b;
+  CHECK(&copied.batcher() == &b.batcher());
+  copied.put_batcher("default");
+  CHECK(&copied.batcher() == &causeway::detail::default_batcher_name());
+}
