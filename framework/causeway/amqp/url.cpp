@@ -1,21 +1,13 @@
 #include "causeway/amqp/url.hpp"
 
+#include "causeway/percent_encoding.hpp"
+
 #include <charconv>
 #include <optional>
 
 namespace causeway::amqp {
 
 namespace {
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 std::string percent_encode(std::string_view text) {
   static constexpr char digits[] = "0123456789ABCDEF";
@@ -39,26 +31,6 @@ error bad_url(std::string_view why) {
 }
 
 } // namespace
-
-expected<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size())
-      return error{"truncated percent escape"};
-    int hi = hex_value(text[i + 1]);
-    int lo = hex_value(text[i + 2]);
-    if (hi < 0 || lo < 0)
-      return error{"bad percent escape \"" + std::string(text.substr(i, 3)) + "\""};
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
 
 expected<url> parse_url(std::string_view text) {
   constexpr std::string_view scheme = "amqp://";

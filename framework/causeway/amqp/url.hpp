@@ -30,7 +30,4 @@ struct url {
 /// Parses `text`; the error names what is wrong, never the password.
 expected<url> parse_url(std::string_view text);
 
-/// Decodes `%XX` escapes; fails on a truncated or non-hex escape.
-expected<std::string> percent_decode(std::string_view text);
-
 } // namespace causeway::amqp

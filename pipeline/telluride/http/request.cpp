@@ -1,21 +1,15 @@
 #include "telluride/http/request.hpp"
 
+#include <causeway/percent_encoding.hpp>
+
+#include <utility>
+
 namespace telluride::http {
 
 namespace {
 
 char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 } // namespace
@@ -30,26 +24,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size())
-        return std::nullopt;
-      int hi = hex_digit(text[i + 1]);
-      int lo = hex_digit(text[i + 2]);
-      if (hi < 0 || lo < 0)
-        return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  auto decoded = causeway::percent_decode(text, plus_is_space);
+  if (!decoded)
+    return std::nullopt;
+  return std::move(*decoded);
 }
 
 std::optional<std::string_view> request::header(std::string_view name) const {
