@@ -24,34 +24,15 @@ if ! cmake --build "$build" --target telluride bench_daemon >&2; then
   exit 1
 fi
 
-export TELLURIDE_BROKER_DIR=$build/bench-daemon-broker
-export TELLURIDE_BROKER_NODE=telluride-bench-daemon@localhost
-export TELLURIDE_BROKER_PORT=${BENCH_DAEMON_BROKER_PORT:-12700}
-export TELLURIDE_BROKER_MGMT_PORT=0
-broker=$root/deploy/rabbitmq-local.sh
-
-stop_broker() { "$broker" stop >/dev/null 2>&1 || true; }  # quiet: the JSON line stays last
-trap stop_broker EXIT
-
-if ! "$broker" start >&2; then
-  echo '{"name":"daemon","error":"the private broker did not start"}'
-  exit 1
-fi
-pid_file=$TELLURIDE_BROKER_DIR/rabbitmq.pid
-broker_pid=$(tr -dc '0-9' <"$pid_file" 2>/dev/null || true)
-if [[ -z $broker_pid ]]; then
-  echo "daemon.sh: no broker pid in $pid_file; broker CPU will read 0 and idle waits are fixed 2 s" >&2
-  broker_pid=0
-fi
+# shellcheck source=private_broker.sh
+source "$root/bench/private_broker.sh"
+start_private_broker daemon "$build/bench-daemon-broker" telluride-bench-daemon@localhost \
+  "${BENCH_DAEMON_BROKER_PORT:-12700}"
 
 work=$build/bench-daemon
 mkdir -p "$work"
 echo "daemon.sh: daemon configs and logs in $work" >&2
 
-# Log lines of the library ("[2026-...] [info] ...") go to stderr with the progress.
 "$build/bin/bench_daemon" --url "amqp://guest:guest@127.0.0.1:$TELLURIDE_BROKER_PORT/%2f" \
   --broker-pid "$broker_pid" --telluride "$build/bin/telluride" --work-dir "$work" \
-  --messages 200000 --sensors 1000 --sensors-large 10000 "$@" |
-  while IFS= read -r line; do
-    if [[ $line == "["[0-9]* ]]; then echo "$line" >&2; else echo "$line"; fi
-  done
+  --messages 200000 --sensors 1000 --sensors-large 10000 "$@" | log_lines_to_stderr

@@ -19,29 +19,9 @@ if [[ ! -x $bench ]]; then
   cmake --build "$build" --target bench_rabbitmq >&2
 fi
 
-export TELLURIDE_BROKER_DIR=$build/bench-broker
-export TELLURIDE_BROKER_NODE=telluride-bench@localhost
-export TELLURIDE_BROKER_PORT=${BENCH_BROKER_PORT:-12672}
-export TELLURIDE_BROKER_MGMT_PORT=0
-broker=$root/deploy/rabbitmq-local.sh
+# shellcheck source=private_broker.sh
+source "$root/bench/private_broker.sh"
+start_private_broker rabbitmq "$build/bench-broker" telluride-bench@localhost "${BENCH_BROKER_PORT:-12672}"
 
-stop_broker() { "$broker" stop >/dev/null 2>&1 || true; }  # quiet: the JSON line stays last
-trap stop_broker EXIT
-
-if ! "$broker" start >&2; then
-  echo '{"name":"rabbitmq","error":"the private broker did not start"}'
-  exit 1
-fi
-pid_file=$TELLURIDE_BROKER_DIR/rabbitmq.pid
-broker_pid=$(tr -dc '0-9' <"$pid_file" 2>/dev/null || true)
-if [[ -z $broker_pid ]]; then
-  echo "rabbitmq.sh: no broker pid in $pid_file; broker CPU will read 0" >&2
-  broker_pid=0
-fi
-
-# Log lines of the library ("[2026-...] [info] ...") go to stderr with the progress.
 "$bench" --url "amqp://guest:guest@127.0.0.1:$TELLURIDE_BROKER_PORT/%2f" --broker-pid "$broker_pid" \
-  --messages 200000 --size 100 --prefetch 1000 "$@" |
-  while IFS= read -r line; do
-    if [[ $line == "["[0-9]* ]]; then echo "$line" >&2; else echo "$line"; fi
-  done
+  --messages 200000 --size 100 --prefetch 1000 "$@" | log_lines_to_stderr

@@ -1,0 +1,36 @@
+# bench/private_broker.sh — sourced by the benchmark scripts (bash, set -euo pipefail).
+#
+#   start_private_broker NAME DIR NODE PORT
+#       Starts deploy/rabbitmq-local.sh with its own data folder DIR, node name NODE and AMQP
+#       port PORT (management off), stops it when the script exits, and sets broker_pid (0 when
+#       unknown). On failure prints the benchmark NAME's JSON error line and exits 1.
+#   log_lines_to_stderr
+#       A filter: the library's log lines ("[2026-...] [info] ...") go to stderr, the rest to
+#       stdout, so the benchmark's JSON line stays last on stdout.
+
+start_private_broker() {
+  local name=$1
+  export TELLURIDE_BROKER_DIR=$2
+  export TELLURIDE_BROKER_NODE=$3
+  export TELLURIDE_BROKER_PORT=$4
+  export TELLURIDE_BROKER_MGMT_PORT=0
+  private_broker_script=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/deploy/rabbitmq-local.sh
+  # Quiet: the JSON line stays last.
+  trap '"$private_broker_script" stop >/dev/null 2>&1 || true' EXIT
+  if ! "$private_broker_script" start >&2; then
+    echo "{\"name\":\"$name\",\"error\":\"the private broker did not start\"}"
+    exit 1
+  fi
+  local pid_file=$TELLURIDE_BROKER_DIR/rabbitmq.pid
+  broker_pid=$(tr -dc '0-9' <"$pid_file" 2>/dev/null || true)
+  if [[ -z $broker_pid ]]; then
+    echo "$name: no broker pid in $pid_file; broker CPU will read 0 and idle waits are fixed 2 s" >&2
+    broker_pid=0
+  fi
+}
+
+log_lines_to_stderr() {
+  while IFS= read -r line; do
+    if [[ $line == "["[0-9]* ]]; then echo "$line" >&2; else echo "$line"; fi
+  done
+}
