@@ -5,14 +5,6 @@
 
 namespace telluride {
 
-std::span<const sensor_partial> batch_folder::fold(std::span<const reading> batch) {
-  pointers_.clear();
-  pointers_.reserve(batch.size());
-  for (const reading& r : batch)
-    pointers_.push_back(&r);
-  return fold(std::span<const reading* const>{pointers_});
-}
-
 std::span<const sensor_partial> batch_folder::fold(std::span<const reading* const> batch) {
   partials_.clear();
   if (batch.empty())

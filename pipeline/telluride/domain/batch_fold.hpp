@@ -34,12 +34,10 @@ public:
   /// One partial per distinct sensor in `batch`, in order of each sensor's first reading;
   /// valid until the next call and while the readings live.
   std::span<const sensor_partial> fold(std::span<const reading* const> batch);
-  std::span<const sensor_partial> fold(std::span<const reading> batch);
 
 private:
   std::vector<sensor_partial> partials_;
   std::vector<std::uint32_t> slots_;  // open addressing: partial index + 1, 0 = empty
-  std::vector<const reading*> pointers_;
 };
 
 } // namespace telluride

@@ -21,13 +21,6 @@ void sensor_table::apply(const sensor_partial& partial) {
   }
 }
 
-std::vector<sensor_aggregate> sensor_table::take_changed() {
-  std::vector<sensor_aggregate> out;
-  out.reserve(changed_.size());
-  take_changed([&](const sensor_aggregate& aggregate) { out.push_back(aggregate); });
-  return out;
-}
-
 void sensor_table::take_changed(const std::function<void(const sensor_aggregate&)>& visit) {
   for (sensor_aggregate* aggregate : changed_) {
     aggregate->is_changed = false;

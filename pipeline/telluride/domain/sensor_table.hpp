@@ -25,10 +25,8 @@ public:
   void apply(std::span<const sensor_partial> partials);
   void apply(const sensor_partial& partial);
 
-  /// Copies of the aggregates changed since the previous call, in the order they first
-  /// changed, and clears their changed flags. Empty when nothing changed.
-  std::vector<sensor_aggregate> take_changed();
-  /// The same without copies: visits each changed aggregate, then clears its flag.
+  /// Visits the aggregates changed since the previous call, in the order they first changed,
+  /// and clears their changed flags; visits nothing when nothing changed.
   void take_changed(const std::function<void(const sensor_aggregate&)>& visit);
 
   /// The sensor's aggregate, or nullptr for a sensor never seen. Sensors are never removed,
