@@ -51,7 +51,7 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
     // Sized first, then filled: one vector per partition per delivery, no regrowth.
     const auto& partition_by = plan_->options.processors.partition_by;
     partition_of_.resize(messages.size());
-    std::vector<std::size_t> counts(processors_.size(), 0);
+    partition_sizes_.assign(processors_.size(), 0);
     for (std::size_t i = 0; i < messages.size(); ++i) {
       auto& msg = messages[i];
       std::size_t partition = 0;
@@ -63,11 +63,11 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
         msg.fail("processors.partition_by threw");
       }
       partition_of_[i] = static_cast<std::uint32_t>(partition);
-      ++counts[partition];
+      ++partition_sizes_[partition];
     }
     std::vector<std::vector<message>> parts(processors_.size());
     for (std::size_t p = 0; p < parts.size(); ++p)
-      parts[p].reserve(counts[p]);
+      parts[p].reserve(partition_sizes_[p]);
     for (std::size_t i = 0; i < messages.size(); ++i)
       parts[partition_of_[i]].push_back(std::move(messages[i]));
     for (std::size_t p = 0; p < parts.size(); ++p)
