@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <thread>
 
 using namespace amqp_test;
@@ -29,26 +30,37 @@ amqp::producer_options consume(const std::string& queue, std::string connection_
   return options;
 }
 
+// Consumes a preloaded queue with `options` through a pipeline whose processors pause a fifth of
+// the way through, with a full prefetch window in flight. There `fault` runs (it resumes the
+// processors, handler.paused = false, when it sees fit); then every message must be handled,
+// and the pipeline drains. Returns the source, for its stats and its connection's.
+std::shared_ptr<amqp::rabbitmq_source> drain_through_fault(
+  const amqp::producer_options& options, const std::shared_ptr<counting_handler>& handler,
+  const std::function<void(amqp::connection&)>& fault) {
+  auto source = amqp::rabbitmq_source::open(options);
+  REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
+  pipeline_env env;
+  auto p = start_pipeline(env.system, **source, handler);
+  REQUIRE(wait_until([&] { return handler->paused.load(); }, 60s));
+  fault(*(*source)->connection());
+  REQUIRE(wait_until([&] { return handler->distinct() == total; }, 120s));
+  p.drain();
+  return *source;
+}
+
 } // namespace
 
 TEST_CASE("a connection closed by the broker mid-stream is resumed and every message is handled") {
   scoped_queue queue("causeway-close-conn");
   preload(queue.name, total);
   auto name = unique_name("causeway-consumer");
-  auto source = amqp::rabbitmq_source::open(consume(queue.name, name));
-  REQUIRE(source);
-  pipeline_env env;
   auto handler = pausing_handler();
-  auto& conn = *(*source)->connection();
-  {
-    auto p = start_pipeline(env.system, **source, handler);
-    REQUIRE(wait_until([&] { return handler->paused.load(); }, 60s));
+  auto source = drain_through_fault(consume(queue.name, name), handler, [&](amqp::connection& conn) {
     CHECK(close_connections_named(name) == 1);
     REQUIRE(wait_until([&] { return conn.stats().losses == 1 && conn.stats().is_connected; }, 30s));
     handler->paused = false;
-    REQUIRE(wait_until([&] { return handler->distinct() == total; }, 120s));
-    p.drain();
-  }
+  });
+  auto& conn = *source->connection();
   auto [missing, duplicates] = handler->missing_and_duplicates();
   CHECK(missing == 0);
   MESSAGE("handled twice after the reconnect: " << duplicates);
@@ -57,7 +69,7 @@ TEST_CASE("a connection closed by the broker mid-stream is resumed and every mes
   CHECK(counts.unacked == 0);
   CHECK(conn.stats().losses == 1);
   CHECK(conn.stats().connects == 2);
-  auto stats = (*source)->stats();
+  auto stats = source->stats();
   MESSAGE("redelivered " << stats.redelivered << ", dropped acks " << stats.dropped_acks);
   // The window in flight at the failure: its acks were dropped, never sent on the new
   // channel, and the broker delivered those messages again.
@@ -70,28 +82,21 @@ TEST_CASE("stopping and starting the broker mid-stream is survived and every mes
   private_broker broker(0);
   scoped_queue queue("causeway-restart", {}, broker.url());
   preload(queue.name, total, 0, broker.url());
-  auto name = unique_name("causeway-consumer");
-  auto source = amqp::rabbitmq_source::open(consume(queue.name, name, broker.url()));
-  REQUIRE(source);
-  pipeline_env env;
   auto handler = pausing_handler();
-  auto& conn = *(*source)->connection();
-  {
-    auto p = start_pipeline(env.system, **source, handler);
-    REQUIRE(wait_until([&] { return handler->paused.load(); }, 60s));
+  auto options = consume(queue.name, unique_name("causeway-consumer"), broker.url());
+  auto source = drain_through_fault(options, handler, [&](amqp::connection& conn) {
     REQUIRE_MESSAGE(broker.ctl("stop_app") == 0, broker.last_output());
     REQUIRE(wait_until([&] { return conn.stats().losses >= 1; }, 30s));
     handler->paused = false;  // in-flight messages finish while the broker is away
     REQUIRE_MESSAGE(broker.ctl("start_app") == 0, broker.last_output());
-    REQUIRE(wait_until([&] { return handler->distinct() == total; }, 120s));
-    p.drain();
-  }
+  });
+  auto& conn = *source->connection();
   auto [missing, duplicates] = handler->missing_and_duplicates();
   CHECK(missing == 0);
   MESSAGE("handled twice after the restart: " << duplicates);
   CHECK(conn.stats().losses >= 1);
   CHECK(conn.stats().is_connected);
-  auto stats = (*source)->stats();
+  auto stats = source->stats();
   MESSAGE("redelivered " << stats.redelivered << ", dropped acks " << stats.dropped_acks);
   CHECK(stats.dropped_acks > 0);
   CHECK(stats.redelivered > 0);
@@ -114,14 +119,8 @@ TEST_CASE("a broker that stops answering is noticed by missed heartbeats, and ev
   preload(queue.name, total, 0, broker.url());
   auto options = consume(queue.name, unique_name("causeway-consumer"), broker.url());
   options.connection.heartbeat = 1s;
-  auto source = amqp::rabbitmq_source::open(options);
-  REQUIRE(source);
-  pipeline_env env;
   auto handler = pausing_handler();
-  auto& conn = *(*source)->connection();
-  {
-    auto p = start_pipeline(env.system, **source, handler);
-    REQUIRE(wait_until([&] { return handler->paused.load(); }, 60s));
+  auto source = drain_through_fault(options, handler, [&](amqp::connection& conn) {
     const pid_t pid = broker.pid();
     REQUIRE(pid > 0);
     // A frozen broker keeps its sockets open and says nothing: only heartbeats tell.
@@ -130,9 +129,8 @@ TEST_CASE("a broker that stops answering is noticed by missed heartbeats, and ev
     ::kill(pid, SIGCONT);
     REQUIRE(noticed);
     handler->paused = false;
-    REQUIRE(wait_until([&] { return handler->distinct() == total; }, 120s));
-    p.drain();
-  }
+  });
+  auto& conn = *source->connection();
   auto [missing, duplicates] = handler->missing_and_duplicates();
   CHECK(missing == 0);
   MESSAGE("handled twice after the freeze: " << duplicates);
