@@ -14,6 +14,8 @@
 #   TELLURIDE_BROKER_EPMD_PORT  private epmd port                      [PORT+20011]
 #   TELLURIDE_BROKER_MGMT_PORT  management UI port, 0 = plugin off     [15672]
 #   TELLURIDE_BROKER_START_TIMEOUT  seconds `start` waits              [90]
+#   TELLURIDE_BROKER_EXTRA_CONF a file of rabbitmq.conf lines appended to the generated config
+#                               (e.g. TLS listeners, consumer_timeout)   [none]
 # The rabbitmqctl processes of `ctl` use distribution ports DIST_PORT+1..DIST_PORT+10, so two
 # brokers whose AMQP ports are at least 12 apart share no port at all (not even epmd's).
 #
@@ -44,6 +46,7 @@ node=${TELLURIDE_BROKER_NODE:-telluride@localhost}
 port=${TELLURIDE_BROKER_PORT:-5672}
 mgmt_port=${TELLURIDE_BROKER_MGMT_PORT:-15672}
 start_timeout=${TELLURIDE_BROKER_START_TIMEOUT:-90}
+extra_conf=${TELLURIDE_BROKER_EXTRA_CONF:-}
 
 die() {
   echo "rabbitmq-local: $*" >&2
@@ -70,6 +73,10 @@ if [[ $mgmt_port != 0 ]]; then
 fi
 is_uint "$start_timeout" || die "TELLURIDE_BROKER_START_TIMEOUT=$start_timeout is not a number of seconds"
 [[ $node == *@* ]] || node="$node@localhost"
+if [[ -n $extra_conf ]]; then
+  [[ -r $extra_conf ]] || die "TELLURIDE_BROKER_EXTRA_CONF=$extra_conf is not a readable file"
+  extra_conf=$(cd "$(dirname "$extra_conf")" && pwd)/$(basename "$extra_conf")
+fi
 
 # Absolute, so the broker (which runs with its own cwd) and later calls agree on it.
 mkdir -p "$dir"
@@ -233,6 +240,10 @@ write_config() {
     if [[ $mgmt_port != 0 ]]; then
       echo "management.tcp.ip = 127.0.0.1"
       echo "management.tcp.port = $mgmt_port"
+    fi
+    if [[ -n $extra_conf ]]; then
+      echo "# From TELLURIDE_BROKER_EXTRA_CONF=$extra_conf"
+      cat "$extra_conf"
     fi
   } >"$dir/rabbitmq.conf"
   if [[ $mgmt_port != 0 ]]; then
