@@ -21,14 +21,6 @@ namespace {
 using drain_timeout_atom = caf::atom_constant<caf::atom("cw_drainto")>;
 using restart_timer_atom = caf::atom_constant<caf::atom("cw_restart")>;
 
-// A generation that crashes (or cannot create its producers) is replaced at once the first
-// time; when the next one fails too before it ran `healthy_after`, the restarts back off
-// exponentially, so a fault that is there on every start costs a restart every few seconds,
-// not a tight loop.
-constexpr std::chrono::milliseconds first_backoff{100};
-constexpr std::chrono::milliseconds max_backoff{10'000};
-constexpr std::chrono::milliseconds healthy_after{10'000};
-
 bool is_normal(const caf::error& reason) {
   return !reason || reason == caf::exit_reason::normal;
 }
@@ -73,7 +65,7 @@ void supervisor::on_exit() {
 void supervisor::start_topology() {
   ++generation_;
   restart_pending_ = false;
-  generation_started_ = std::chrono::steady_clock::now();
+  backoff_.started(std::chrono::steady_clock::now());
   auto p = std::make_shared<plan>();
   p->options = spec_.options;
   p->handler = spec_.handler;
@@ -247,12 +239,7 @@ void supervisor::finish_teardown() {
 }
 
 std::chrono::milliseconds supervisor::next_restart_delay() {
-  bool quick = std::chrono::steady_clock::now() - generation_started_ < healthy_after;
-  failures_in_a_row_ = quick ? failures_in_a_row_ + 1 : 1;
-  if (failures_in_a_row_ <= 1)
-    return std::chrono::milliseconds{0};
-  auto delay = first_backoff * (std::int64_t{1} << std::min(failures_in_a_row_ - 2, 16u));
-  return std::min(delay, max_backoff);
+  return backoff_.failed(std::chrono::steady_clock::now());
 }
 
 void supervisor::schedule_restart(std::chrono::milliseconds delay) {

@@ -21,6 +21,7 @@
 
 #include "causeway/pipeline.hpp"
 #include "causeway/atoms.hpp"
+#include "causeway/restart_backoff.hpp"
 #include "causeway/topology/plan.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -81,9 +82,9 @@ private:
   bool stop_after_drain_ = false;
   std::vector<caf::response_promise> stop_waiters_;
   drain_report last_drain_;
-  // Restart backoff.
-  std::chrono::steady_clock::time_point generation_started_{};
-  unsigned failures_in_a_row_ = 0;
+  // A generation that crashes (or cannot create its producers) is replaced at once the first
+  // time, then with growing delays while generations keep failing soon after their start.
+  restart_backoff backoff_;
   bool restart_pending_ = false;  // idle, waiting for the restart timer
   bool has_run_ = false;          // a generation ran: the next one is a restart
 };
