@@ -3,12 +3,14 @@
 // here (ordered_json) is checked in the order the user wrote it.
 #include "telluride/domain/config_schema.hpp"
 
+#include "telluride/domain/bounded_json.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <optional>
-#include <sstream>
+#include <istream>
 
 namespace telluride {
 
@@ -20,6 +22,11 @@ using ordered_json = nlohmann::ordered_json;
 // AMQP short strings (exchange, queue and routing key names) hold at most 255 bytes.
 constexpr std::size_t max_name_size = 255;
 constexpr std::size_t max_shown_size = 60;
+
+// CONTRACT §3: a reconfiguration larger than 64 KiB or nested deeper than 64 levels is
+// rejected. A config file is given more room (its routes and thresholds), within the same depth.
+constexpr json_limits reconfiguration_limits{64 * 1024, 64};
+constexpr json_limits config_file_limits{1024 * 1024, 64};
 
 /// The value as JSON text, shortened, for "got ..." (never throws on bad UTF-8).
 template <class Json>
@@ -179,25 +186,13 @@ config store_all(config cfg, const json& object) {
   return cfg;
 }
 
-/// The parser's reason without its `[json.exception...] ` prefix, on one line.
-std::string parse_problem(const nlohmann::json::exception& e) {
-  std::string text = e.what();
-  if (const auto end = text.find("] "); text.starts_with("[json.exception") &&
-                                        end != std::string::npos)
-    text.erase(0, end + 2);
-  for (char& c : text)
-    if (c == '\n' || c == '\r')
-      c = ' ';
+/// At most `limit` + 1 bytes of `in`: enough to tell that a file is over the limit without
+/// reading all of it (a config path may name /dev/zero or a fifo).
+std::string read_at_most(std::istream& in, std::size_t limit) {
+  std::string text(limit + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
   return text;
-}
-
-std::optional<ordered_json> parse_text(std::string_view text, std::string& problem) {
-  try {
-    return ordered_json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    problem = parse_problem(e);
-    return std::nullopt;
-  }
 }
 
 } // namespace
@@ -207,10 +202,9 @@ expected<void> validate_reconfiguration(const nlohmann::json& change) {
 }
 
 expected<nlohmann::json> parse_reconfiguration(std::string_view body) {
-  std::string problem;
-  const std::optional<ordered_json> change = parse_text(body, problem);
+  auto change = parse_bounded_json(body, reconfiguration_limits);
   if (!change)
-    return error{"reconfiguration is not valid JSON: " + problem};
+    return error{"reconfiguration " + change.err().message};
   if (auto checked = check_reconfiguration(*change); !checked)
     return checked.err();
   return json(*change);
@@ -238,14 +232,12 @@ expected<config> load_config_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return error{"cannot read config file " + name + ": " + std::strerror(errno)};
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = read_at_most(in, config_file_limits.max_bytes);
   if (in.bad())
     return error{"cannot read config file " + name + ": " + std::strerror(errno)};
-  std::string problem;
-  const std::optional<ordered_json> file = parse_text(text.str(), problem);
+  auto file = parse_bounded_json(text, config_file_limits);
   if (!file)
-    return error{"config file " + name + " is not valid JSON: " + problem};
+    return error{"config file " + name + " " + file.err().message};
   if (!file->is_object())
     return error{"config file " + name + " must hold one JSON object, got " + shown(*file)};
   if (auto checked = check_object(*file, false); !checked)

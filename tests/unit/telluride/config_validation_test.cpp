@@ -122,7 +122,7 @@ TEST_CASE("a control message's problems are reported in the order it was written
 }
 
 TEST_CASE("a control message that is not JSON is rejected on one line") {
-  for (std::string body : {"", "not json", "{\"a\":", "{\n\"a\" 1}", "\xff"}) {
+  for (std::string body : {"", "not json", "{\"a\":", "{\n\"a\" 1}"}) {
     CAPTURE(body);
     const auto parsed = telluride::parse_reconfiguration(body);
     REQUIRE_FALSE(parsed.has_value());
@@ -130,6 +130,34 @@ TEST_CASE("a control message that is not JSON is rejected on one line") {
     CHECK(parsed.err().message.find('\n') == std::string::npos);
     CHECK(parsed.err().message.find("[json.exception") == std::string::npos);
   }
+}
+
+TEST_CASE("a control message over the limits of CONTRACT 3 is rejected with the first problem") {
+  auto problem = [](const std::string& body) {
+    const auto parsed = telluride::parse_reconfiguration(body);
+    return parsed ? std::string("(valid)") : parsed.err().message;
+  };
+  CHECK(problem("{\"processor_concurrency\": 2, \"note\": \"\xff\"}") ==
+        "reconfiguration is not valid UTF-8 (byte 0xff at offset 38)");
+  CHECK(problem(R"({"processor_concurrency":0,"processor_concurrency":4})") ==
+        R"(reconfiguration gives the key "processor_concurrency" twice)");
+  CHECK(problem(R"({"processor_concurrency":4,"processor_concurrency":4})") ==
+        R"(reconfiguration gives the key "processor_concurrency" twice)");
+  // 64 levels parse (and are then refused as a value); 65 levels are refused as nesting.
+  CHECK(problem("{\"processor_concurrency\": " + std::string(63, '[') + std::string(63, ']') + "}") ==
+        "processor_concurrency must be an integer in 1..1024, got " + std::string(60, '[') + "...");
+  CHECK(problem("{\"processor_concurrency\": " + std::string(64, '[') + std::string(64, ']') + "}") ==
+        "reconfiguration is nested deeper than 64 levels");
+  CHECK(problem(std::string(10'000, '[') + std::string(10'000, ']')) ==
+        "reconfiguration is nested deeper than 64 levels");
+  // The crash found from outside: 100,000 nested arrays, ~200 KB. Too large, and never parsed.
+  CHECK(problem(std::string(100'000, '[') + std::string(100'000, ']')) ==
+        "reconfiguration is larger than 65536 bytes (got 200000)");
+  const std::string padded_prefix = "{\"processor_concurrency\": 3";
+  const std::string at_limit = padded_prefix + std::string(65536 - padded_prefix.size() - 1, ' ') + "}";
+  REQUIRE(at_limit.size() == 65536);
+  CHECK(problem(at_limit) == "(valid)");
+  CHECK(problem(at_limit + " ") == "reconfiguration is larger than 65536 bytes (got 65537)");
 }
 
 TEST_CASE("applying a reconfiguration changes only the keys it names") {
@@ -234,6 +262,20 @@ TEST_CASE("a bad config file gives one line naming the path and the problem") {
   CHECK(not_json.starts_with("FILE is not valid JSON: parse error at line 3, column 1"));
   CHECK(not_json.find('\n') == std::string::npos);
   CHECK(file_problem("") .starts_with("FILE is not valid JSON: "));
+}
+
+TEST_CASE("a config file is bounded like a reconfiguration, with room for 1 MiB") {
+  CHECK(file_problem(R"({"processor_concurrency": 2, "processor_concurrency": 3})") ==
+        R"(FILE gives the key "processor_concurrency" twice)");
+  CHECK(file_problem(R"({"routes": {"readings_queue": "a", "readings_queue": "b"}})") ==
+        R"(FILE gives the key "readings_queue" twice)");
+  CHECK(file_problem("{\"http_token\": \"\xc3\x28\"}") == "FILE is not valid UTF-8 (byte 0xc3 at offset 16)");
+  CHECK(file_problem(std::string(100, '[') + std::string(100, ']')) == "FILE is nested deeper than 64 levels");
+  CHECK(file_problem("{}" + std::string(1024 * 1024, ' ')) == "FILE is larger than 1048576 bytes (got 1048577)");
+  // A path that never ends (a device, a fifo) is read only up to the limit.
+  const auto endless = telluride::load_config_file("/dev/zero");
+  REQUIRE_FALSE(endless.has_value());
+  CHECK(endless.err().message == "config file \"/dev/zero\" is larger than 1048576 bytes (got 1048577)");
 }
 
 TEST_CASE("a config file that cannot be read is named with the reason") {
