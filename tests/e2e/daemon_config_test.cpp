@@ -54,6 +54,11 @@ TEST_CASE("each invalid reconfiguration is rejected with its reason and changes 
     {"{\"processor_concurrency\": 1.5}", "processor_concurrency"},
     {"{\"prefetch_count\": 70000}", "prefetch_count"},
     {"{\"processor_concurrency\": 4, \"rate_limit_interval\": 0}", "rate_limit_interval"},
+    // Found from outside: these crashed the daemon, stopped its config handler, or were applied.
+    {"{\"processor_concurrency\": 4, \"note\": \"\xff\"}", "not valid UTF-8 (byte 0xff at offset 38)"},
+    {R"({"processor_concurrency":0,"processor_concurrency":4})", "gives the key \"processor_concurrency\" twice"},
+    {std::string(10'000, '[') + std::string(10'000, ']'), "nested deeper than 64 levels"},
+    {std::string(100'000, '[') + std::string(100'000, ']'), "larger than 65536 bytes (got 200000)"},
   };
   for (std::size_t i = 0; i < cases.size(); ++i)
     send_control(s, d, cases[i].body, "bad-" + std::to_string(i));
@@ -81,6 +86,42 @@ TEST_CASE("each invalid reconfiguration is rejected with its reason and changes 
   for (const auto& m : dead)
     CHECK(m.headers.count("x-telluride-reason") == 1);
   CHECK(s.ready(d.route("control_queue")) == 0);
+  CHECK(d.stop() == std::optional<int>{0});
+}
+
+TEST_CASE("POST /api/config answers every bad body with its reason and the daemon stays ready") {
+  daemon_process d{"postbad" + std::to_string(::getpid()), {{"http_token", "s3cret"}}};
+  d.start();
+  const std::string auth = "Authorization: Bearer s3cret\r\n";
+  struct bad_case {
+    std::string body;
+    std::string reason;
+  };
+  const std::vector<bad_case> cases{
+    {std::string(100'000, '[') + std::string(100'000, ']'), "reconfiguration is larger than 65536 bytes (got 200000)"},
+    {std::string(30'000, '[') + std::string(30'000, ']'), "reconfiguration is nested deeper than 64 levels"},
+    {"{\"processor_concurrency\": \"\xff\"}", "reconfiguration is not valid UTF-8 (byte 0xff at offset 27)"},
+    {R"({"processor_concurrency":0,"processor_concurrency":4})",
+     "reconfiguration gives the key \"processor_concurrency\" twice"},
+  };
+  for (const auto& c : cases) {
+    auto reply = http_request(d.port(), "POST", "/api/config", c.body, auth);
+    INFO(reply.body);
+    REQUIRE(reply.status == 400);
+    auto event = nlohmann::json::parse(reply.body);
+    CHECK(event["event"] == "config_rejected");
+    CHECK(event["reason"] == c.reason);
+  }
+  auto ready = http_request(d.port(), "GET", "/readyz");
+  CHECK(ready.status == 200);
+  CHECK(nlohmann::json::parse(ready.body) == nlohmann::json{{"status", "ready"}});
+  auto applied = http_request(d.port(), "POST", "/api/config", R"({"processor_concurrency": 3})", auth);
+  CHECK(applied.status == 200);
+  CHECK(nlohmann::json::parse(applied.body)["version"] == 1);
+  auto metrics = http_request(d.port(), "GET", "/metrics").body;
+  CHECK(metrics.find("telluride_config_changes_total{outcome=\"rejected\"} 4\n") != std::string::npos);
+  CHECK(metrics.find("telluride_config_changes_total{outcome=\"applied\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("telluride_handler_errors_total 0\n") != std::string::npos);
   CHECK(d.stop() == std::optional<int>{0});
 }
 

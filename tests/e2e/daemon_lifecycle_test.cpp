@@ -150,7 +150,9 @@ TEST_CASE("the daemon keeps running through a broker restart and counts every re
   REQUIRE(broker.ctl("stop_app") == 0);
   std::this_thread::sleep_for(2s);
   CHECK_FALSE(d.exited());
-  CHECK(http_request(d.port(), "GET", "/readyz").status == 503);
+  auto not_ready = http_request(d.port(), "GET", "/readyz");
+  CHECK(not_ready.status == 503);
+  CHECK(not_ready.body == "{\"reason\":\"the broker connection is down\",\"status\":\"not ready\"}\n");
   REQUIRE(broker.ctl("start_app") == 0);
 
   amqp_session s{broker.url()};

@@ -4,6 +4,7 @@
 #include "telluride/domain/config_schema.hpp"
 
 #include <causeway/acknowledger.hpp>
+#include <causeway/utf8.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -33,7 +34,7 @@ caf::behavior config_actor::make_behavior() {
       finish_shutdown_if_done();
     },
     [this](apply_atom, std::string& body) {
-      pending_.push_back(pending_change{std::move(body), std::nullopt, make_response_promise()});
+      pending_.push_back(pending_change{std::move(body), std::nullopt, make_response_promise(), std::nullopt});
       process_next();
     },
     [this](shutdown_atom) {
@@ -50,49 +51,71 @@ caf::behavior config_actor::make_behavior() {
 
 void config_actor::on_deliver(std::vector<causeway::message>& messages) {
   for (auto& msg : messages) {
-    auto body = msg.data;
-    pending_.push_back(pending_change{std::move(body), std::move(msg), {}});
+    // A delivery the connector already refused (e.g. a body over its size limit) arrives
+    // failed: it is rejected with that reason like any invalid reconfiguration.
+    std::optional<std::string> refused;
+    if (msg.is_failed())
+      refused = "reconfiguration refused: " + msg.failure_reason();
+    auto body = refused ? std::string{} : msg.data;
+    pending_.push_back(pending_change{std::move(body), std::move(msg), {}, std::move(refused)});
   }
   process_next();
 }
 
 void config_actor::process_next() {
-  if (busy_ || pending_.empty()) {
-    finish_shutdown_if_done();
-    return;
+  while (!busy_ && !pending_.empty()) {
+    auto req = std::move(pending_.front());
+    pending_.pop_front();
+    // Nothing a message holds may stop the handler: whatever escapes the checks (a bug, an
+    // allocation failure) rejects this message like any invalid one, and the next goes on.
+    std::string problem;
+    try {
+      auto next = req.refused ? expected<telluride::config>{error{*req.refused}} : check_change(req.body);
+      if (next) {
+        start_restart(std::move(req), std::move(*next));
+        continue;
+      }
+      problem = next.err().message;
+    } catch (const std::exception& e) {
+      problem = std::string{"reconfiguration could not be applied: "} + e.what();
+      ++state_->counters.handler_errors;
+    } catch (...) {
+      problem = "reconfiguration could not be applied: unknown error";
+      ++state_->counters.handler_errors;
+    }
+    reject(std::move(req), problem);
   }
-  auto req = std::move(pending_.front());
-  pending_.pop_front();
-  auto [current, version] = state_->current();
-  auto change = parse_reconfiguration(req.body);
-  if (!change) {
-    reject(std::move(req), change.err().message);
-    return process_next();
-  }
+  finish_shutdown_if_done();
+}
+
+expected<telluride::config> config_actor::check_change(const std::string& body) {
+  auto current = state_->current().first;
+  auto change = parse_reconfiguration(body);
+  if (!change)
+    return change.err();
   auto next = apply_reconfiguration(current, *change);
-  if (!next) {
-    reject(std::move(req), next.err().message);
-    return process_next();
-  }
+  if (!next)
+    return next.err();
   // prefetch_count and producer channels are per source: open one with the new prefetch on
   // the same connection; the restarted producers take it.
   if (next->prefetch_count != current.prefetch_count) {
     auto options = state_->readings->current()->options();
     options.prefetch_count = next->prefetch_count;
     auto source = causeway::amqp::rabbitmq_source::open(options, state_->readings->current()->connection());
-    if (!source) {
-      reject(std::move(req), "cannot apply prefetch_count: " + source.err().message);
-      return process_next();
-    }
+    if (!source)
+      return error{"cannot apply prefetch_count: " + source.err().message};
     state_->readings->replace(*source);
   }
+  return next;
+}
+
+void config_actor::start_restart(pending_change req, telluride::config next) {
   busy_ = true;
   state_->consuming = false;
-  auto cfg = *next;
-  request(state_->supervisor, caf::infinite, causeway::restart_atom::value, make_pipeline_options(cfg))
+  request(state_->supervisor, caf::infinite, causeway::restart_atom::value, make_pipeline_options(next))
     .then(
-      [this, req = std::move(req), cfg](causeway::restart_result& result) mutable {
-        on_restarted(std::move(req), std::move(cfg), result);
+      [this, req = std::move(req), next](causeway::restart_result& result) mutable {
+        on_restarted(std::move(req), std::move(next), result);
       },
       [this](caf::error& e) {
         spdlog::error("readings pipeline supervisor is gone: {}", to_string(e));
@@ -107,6 +130,7 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
     reject(std::move(req), result.error);
     return process_next();
   }
+  ++state_->counters.config_applied;
   auto version = state_->current().second + 1;
   state_->set_current(next, version);
   nlohmann::json event{{"event", "config_applied"},
@@ -115,7 +139,7 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
                        {"drain_ms", result.drained.duration.count()}};
   if (req.control)
     if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
-      event["correlation_id"] = std::string{id};
+      event["correlation_id"] = causeway::one_line_utf8(id, 255);
   state_->out->event(event);
   spdlog::info("configuration version {} applied (drain {} ms): {}", version,
                result.drained.duration.count(), reconfiguration_to_json(next).dump());
@@ -126,11 +150,14 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
   process_next();
 }
 
-void config_actor::reject(pending_change req, const std::string& reason) {
+void config_actor::reject(pending_change req, const std::string& why) {
+  ++state_->counters.config_rejected;
+  // The reason may quote the message (a parse error's last token): one line of valid UTF-8.
+  const std::string reason = causeway::one_line_utf8(why);
   nlohmann::json event{{"event", "config_rejected"}, {"reason", reason}};
   if (req.control)
     if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
-      event["correlation_id"] = std::string{id};
+      event["correlation_id"] = causeway::one_line_utf8(id, 255);
   state_->out->event(event);
   spdlog::warn("reconfiguration rejected: {}", reason);
   if (req.control) {

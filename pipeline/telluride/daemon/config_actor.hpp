@@ -49,11 +49,16 @@ private:
     std::string body;
     std::optional<causeway::message> control;  ///< from the control queue: ack when done
     caf::response_promise reply;               ///< from HTTP
+    std::optional<std::string> refused;        ///< refused before parsing, with this reason
   };
 
   void on_deliver(std::vector<causeway::message>& messages);
+  /// Takes waiting changes in order until one restarts the pipeline (or none are left).
   void process_next();
-  void reject(pending_change req, const std::string& reason);
+  /// The merged config `body` asks for, or why it is refused (nothing changed then).
+  expected<telluride::config> check_change(const std::string& body);
+  void start_restart(pending_change req, telluride::config next);
+  void reject(pending_change req, const std::string& why);
   void on_restarted(pending_change req, telluride::config next, const causeway::restart_result& result);
   void finish_shutdown_if_done();
 

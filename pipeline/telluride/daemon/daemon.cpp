@@ -4,6 +4,7 @@
 #include "telluride/daemon/config_actor.hpp"
 #include "telluride/daemon/daemon_state.hpp"
 #include "telluride/daemon/http_api.hpp"
+#include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/pipeline_shape.hpp"
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/daemon/reporter.hpp"
@@ -104,16 +105,24 @@ int run_daemon(const daemon_options& options) {
   state->supervisor = readings_pipeline.supervisor();
   state->consuming = true;
 
-  auto config = system.spawn<config_actor>(state);
+  // The config handler and the reporter run under part supervisors: restarted if they stop,
+  // and /readyz names them meanwhile.
+  auto health = std::shared_ptr<part_health>(state, &state->parts);
+  auto config_handler = std::make_shared<actor_slot>();
+  auto config = system.spawn<part_supervisor>(part_spec{
+    "config handler", [state](caf::actor_system& sys) { return sys.spawn<config_actor>(state); }, health,
+    config_handler});
   std::string stats_error;
-  auto stats = shared_stats_writer::create(stats_error);
+  std::shared_ptr<shared_stats_writer> stats = shared_stats_writer::create(stats_error);
   if (!stats)
     spdlog::warn("telluride stats will not see this daemon: {}", stats_error);
-  auto report = system.spawn<reporter>(state, std::move(stats));
+  auto report = system.spawn<part_supervisor>(part_spec{
+    "reporter", [state, stats](caf::actor_system& sys) { return sys.spawn<reporter>(state, stats); }, health,
+    nullptr});
 
   http::server_options http_options;
   http_options.listen = to_string(cfg->http_listen);
-  http::http_server server{http_options, make_http_api(system, state, config)};
+  http::http_server server{http_options, make_http_api(system, state, config_handler)};
   if (auto err = server.start()) {
     caf::scoped_actor self{system};
     self->request(config, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});

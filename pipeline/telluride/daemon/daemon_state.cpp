@@ -2,11 +2,13 @@
 
 namespace telluride {
 
-bool daemon_state::is_ready() const {
+std::optional<std::string> daemon_state::not_ready_reason() const {
   if (!consuming.load())
-    return false;
+    return "the readings pipeline is restarting";
   auto source = readings->current();
-  return source && source->connection()->is_connected();
+  if (!source || !source->connection()->is_connected())
+    return "the broker connection is down";
+  return parts.first_problem();
 }
 
 } // namespace telluride

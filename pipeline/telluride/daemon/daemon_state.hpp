@@ -5,6 +5,7 @@
 #pragma once
 
 #include "telluride/daemon/outputs.hpp"
+#include "telluride/daemon/part_health.hpp"
 #include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/daemon/source_switch.hpp"
 #include "telluride/domain/config.hpp"
@@ -17,9 +18,19 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <utility>
 
 namespace telluride {
+
+/// Counted outcomes of the control path, for /metrics.
+struct control_counters {
+  std::atomic<std::uint64_t> config_applied{0};
+  std::atomic<std::uint64_t> config_rejected{0};
+  /// Exceptions caught in a handler of the daemon's own actors (each settled its message).
+  std::atomic<std::uint64_t> handler_errors{0};
+};
 
 struct daemon_state {
   std::shared_ptr<outputs> out;
@@ -32,6 +43,9 @@ struct daemon_state {
   std::int64_t started_ms = 0;
   /// True while the readings pipeline runs (false during a drain and restart).
   std::atomic<bool> consuming{false};
+  /// The config handler and the reporter: down while their supervisor restarts them.
+  part_health parts;
+  control_counters counters;
 
   /// The current config and its version (0 until the first applied reconfiguration).
   std::pair<config, std::uint64_t> current() const {
@@ -44,8 +58,10 @@ struct daemon_state {
     version_ = version;
   }
 
-  /// Ready to consume: the pipeline runs and its connection is up.
-  bool is_ready() const;
+  /// Why the daemon does not handle input now (readings or control), or nothing when it
+  /// does: the pipeline restarts, the broker connection is down, or a part is down.
+  std::optional<std::string> not_ready_reason() const;
+  bool is_ready() const { return !not_ready_reason(); }
 
 private:
   mutable std::mutex mutex_;

@@ -43,7 +43,7 @@ nlohmann::json topology_json(caf::actor_system& system, const daemon_state& stat
   return {{"config_version", state.current().second}, {"consuming", state.consuming.load()}, {"stages", list}};
 }
 
-response post_config(caf::actor_system& system, const daemon_state& state, const caf::actor& config,
+response post_config(caf::actor_system& system, const daemon_state& state, const actor_slot& handler,
                      const request& req) {
   auto token = state.current().first.http_token;
   if (token.empty())
@@ -53,6 +53,9 @@ response post_config(caf::actor_system& system, const daemon_state& state, const
     r.headers.push_back({"WWW-Authenticate", "Bearer"});
     return r;
   }
+  auto config = handler.get();
+  if (!config)
+    return error_response(503, "the config handler is restarting; try again");
   config_outcome outcome;
   bool answered = false;
   caf::scoped_actor self{system};
@@ -71,13 +74,15 @@ response post_config(caf::actor_system& system, const daemon_state& state, const
 } // namespace
 
 http::router make_http_api(caf::actor_system& system, std::shared_ptr<daemon_state> state,
-                           caf::actor config_actor) {
+                           std::shared_ptr<actor_slot> config_handler) {
   http::router routes;
   routes.add("GET", "/healthz", [](const request&, const route_params&) {
     return json(200, {{"status", "ok"}});
   });
   routes.add("GET", "/readyz", [state](const request&, const route_params&) {
-    return state->is_ready() ? json(200, {{"status", "ready"}}) : json(503, {{"status", "not ready"}});
+    if (auto reason = state->not_ready_reason())
+      return json(503, {{"status", "not ready"}, {"reason", *reason}});
+    return json(200, {{"status", "ready"}});
   });
   routes.add("GET", "/metrics", [state](const request&, const route_params&) {
     response r = response::text(200, prometheus_metrics(*state));
@@ -88,8 +93,8 @@ http::router make_http_api(caf::actor_system& system, std::shared_ptr<daemon_sta
     auto [cfg, version] = state->current();
     return json(200, {{"version", version}, {"config", to_json(cfg, secrets::masked)}});
   });
-  routes.add("POST", "/api/config", [&system, state, config_actor](const request& req, const route_params&) {
-    return post_config(system, *state, config_actor, req);
+  routes.add("POST", "/api/config", [&system, state, config_handler](const request& req, const route_params&) {
+    return post_config(system, *state, *config_handler, req);
   });
   routes.add("GET", "/api/topology", [&system, state](const request&, const route_params&) {
     return json(200, topology_json(system, *state));
@@ -154,7 +159,12 @@ std::string prometheus_metrics(const daemon_state& state) {
   out << "telluride_alerts_total " << state.tracker->alerts_raised() << '\n';
   metric("telluride_config_version", "gauge", "Applied reconfigurations since start.");
   out << "telluride_config_version " << state.current().second << '\n';
-  metric("telluride_ready", "gauge", "1 while the pipeline consumes.");
+  metric("telluride_config_changes_total", "counter", "Reconfigurations handled since start, by outcome.");
+  out << "telluride_config_changes_total{outcome=\"applied\"} " << state.counters.config_applied << '\n';
+  out << "telluride_config_changes_total{outcome=\"rejected\"} " << state.counters.config_rejected << '\n';
+  metric("telluride_handler_errors_total", "counter", "Exceptions caught in the daemon's own handlers (each settled its message).");
+  out << "telluride_handler_errors_total " << state.counters.handler_errors << '\n';
+  metric("telluride_ready", "gauge", "1 while readings and control are handled (see /readyz).");
   out << "telluride_ready " << (state.is_ready() ? 1 : 0) << '\n';
 
   auto nodes = state.nodes->snapshot();

@@ -1,6 +1,7 @@
 // http_api.hpp — the daemon's HTTP routes (CONTRACT §5).
 //
-//   GET  /healthz, /readyz (200 only while consuming), /metrics (Prometheus text),
+//   GET  /healthz, /readyz (200 only while readings and control are handled; 503 with the
+//        reason otherwise), /metrics (Prometheus text),
 //        /api/config, /api/topology, /api/sensors/{line}/{device}/{sensor}, / (dashboard)
 //   POST /api/config   the reconfiguration JSON; needs `Authorization: Bearer <http_token>`,
 //                      refused (403) when no token is configured
@@ -9,6 +10,7 @@
 #pragma once
 
 #include "telluride/daemon/daemon_state.hpp"
+#include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/http/router.hpp"
 
 #include <caf/actor.hpp>
@@ -19,8 +21,9 @@
 
 namespace telluride {
 
+/// `config_handler` holds the current config actor (its supervisor may replace it).
 http::router make_http_api(caf::actor_system& system, std::shared_ptr<daemon_state> state,
-                           caf::actor config_actor);
+                           std::shared_ptr<actor_slot> config_handler);
 
 /// The Prometheus exposition of the daemon's counters.
 std::string prometheus_metrics(const daemon_state& state);

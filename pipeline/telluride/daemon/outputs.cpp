@@ -1,5 +1,7 @@
 #include "telluride/daemon/outputs.hpp"
 
+#include <causeway/utf8.hpp>
+
 namespace telluride {
 
 namespace {
@@ -37,7 +39,9 @@ void outputs::throughput(std::string json) {
 }
 
 void outputs::event(const nlohmann::json& event) {
-  publish(routes_.events_exchange, routes_.events_routing_key, event.dump());
+  // Events may quote input: never throw on invalid UTF-8 (it is replaced by U+FFFD).
+  publish(routes_.events_exchange, routes_.events_routing_key,
+          event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void outputs::dead_letter(const causeway::message& msg, std::string_view reason,
@@ -50,7 +54,7 @@ void outputs::dead_letter(const causeway::message& msg, std::string_view reason,
   out.properties.content_type = std::string{msg.metadata.get("content_type")};
   out.properties.message_id = std::string{msg.metadata.get("message_id")};
   out.properties.correlation_id = std::string{msg.metadata.get("correlation_id")};
-  out.properties.headers.push_back({std::string{reason_header}, std::string{reason}});
+  out.properties.headers.push_back({std::string{reason_header}, causeway::one_line_utf8(reason)});
   if (auto key = msg.metadata.get("routing_key"); !key.empty())
     out.properties.headers.push_back({"x-telluride-routing-key", std::string{key}});
   publisher_->publish(std::move(out), std::move(done));

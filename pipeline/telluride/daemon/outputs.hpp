@@ -32,7 +32,8 @@ public:
   void throughput(std::string json);
   void event(const nlohmann::json& event);
 
-  /// Publishes `msg`'s bytes to the dead-letter route with `reason` in x-telluride-reason
+  /// Publishes `msg`'s bytes to the dead-letter route with `reason` (as one line of valid
+  /// UTF-8) in x-telluride-reason
   /// (and the original routing key and message id); `done` runs on the connection thread once
   /// the broker has taken it (or refused it).
   void dead_letter(const causeway::message& msg, std::string_view reason,

@@ -57,7 +57,7 @@ shared_stats_record make_stats_record(const daemon_state& state, double messages
 }
 
 reporter::reporter(caf::actor_config& cfg, std::shared_ptr<daemon_state> state,
-                   std::unique_ptr<shared_stats_writer> stats)
+                   std::shared_ptr<shared_stats_writer> stats)
   : caf::event_based_actor(cfg), state_(std::move(state)), stats_(std::move(stats)) {
   auto [current, version] = state_->current();
   aggregate_interval_ = current.aggregate_interval;

@@ -27,7 +27,7 @@ namespace telluride {
 class reporter : public caf::event_based_actor {
 public:
   reporter(caf::actor_config& cfg, std::shared_ptr<daemon_state> state,
-           std::unique_ptr<shared_stats_writer> stats);
+           std::shared_ptr<shared_stats_writer> stats);
 
   caf::behavior make_behavior() override;
 
@@ -41,7 +41,7 @@ private:
   void write_stats();
 
   std::shared_ptr<daemon_state> state_;
-  std::unique_ptr<shared_stats_writer> stats_;
+  std::shared_ptr<shared_stats_writer> stats_;  // outlives a restart of the reporter
   std::chrono::milliseconds aggregate_interval_;
   std::chrono::milliseconds metrics_interval_;
   double last_rate_ = 0;
