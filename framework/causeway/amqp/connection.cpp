@@ -70,8 +70,6 @@ std::atomic<std::uint64_t> unclean_closes{0};
 
 } // namespace
 
-void detail::note_unclean_loop_close() noexcept { ++unclean_closes; }
-
 bool mailbox::post(std::function<void()> command) {
   std::lock_guard lock(mutex_);
   if (wake_ == nullptr)

@@ -35,9 +35,6 @@ struct state_deleter {
 };
 using state_ptr = std::unique_ptr<std::remove_pointer_t<amqp_connection_state_t>, state_deleter>;
 
-/// Counts loops that ended with live handles (connection::unclean_loop_closes).
-void note_unclean_loop_close() noexcept;
-
 } // namespace detail
 
 class connection::impl {
