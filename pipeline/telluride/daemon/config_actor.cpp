@@ -63,6 +63,11 @@ void config_actor::process_next() {
   }
   auto req = std::move(pending_.front());
   pending_.pop_front();
+  if (req.control && req.control->is_failed()) {  // its body was never read (over max_body_size)
+    auto reason = req.control->failure_reason();
+    reject(std::move(req), reason);
+    return process_next();
+  }
   auto [current, version] = state_->current();
   auto change = parse_reconfiguration(req.body);
   if (!change) {

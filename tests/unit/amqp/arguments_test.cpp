@@ -113,6 +113,13 @@ TEST_CASE("producer options are validated with the key named") {
   o.prefetch_count = 0;
   CHECK(validate(o).err().message == "prefetch_count must be in 1..65535, got 0");
   o.prefetch_count = 10;
+  CHECK(o.max_body_size == 1048576);
+  o.max_body_size = 0;
+  CHECK(validate(o).err().message == "max_body_size must be in 1..536870912 bytes, got 0");
+  o.max_body_size = 536870913;
+  CHECK(validate(o).err().message == "max_body_size must be in 1..536870912 bytes, got 536870913");
+  o.max_body_size = 536870912;
+  CHECK(validate(o));
   o.bindings.push_back({"", "k", {}});
   CHECK(validate(o).err().message.find("bindings") == 0);
 }
