@@ -37,21 +37,29 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void append_json(std::string& out, const amqp_field_value_t& v);
+// Headers come from whoever published the message: tables and arrays nested deeper than this
+// are rendered as null rather than recursed into.
+constexpr int max_json_depth = 64;
 
-void append_json_table(std::string& out, const amqp_table_t& t) {
+void append_json(std::string& out, const amqp_field_value_t& v, int depth);
+
+void append_json_table(std::string& out, const amqp_table_t& t, int depth) {
   out += '{';
   for (int i = 0; i < t.num_entries; ++i) {
     if (i > 0)
       out += ',';
     append_json_string(out, text(t.entries[i].key));
     out += ':';
-    append_json(out, t.entries[i].value);
+    append_json(out, t.entries[i].value, depth + 1);
   }
   out += '}';
 }
 
-void append_json(std::string& out, const amqp_field_value_t& v) {
+void append_json(std::string& out, const amqp_field_value_t& v, int depth) {
+  if ((v.kind == AMQP_FIELD_KIND_ARRAY || v.kind == AMQP_FIELD_KIND_TABLE) && depth >= max_json_depth) {
+    out += "null";
+    return;
+  }
   switch (v.kind) {
     case AMQP_FIELD_KIND_BOOLEAN: out += v.value.boolean ? "true" : "false"; break;
     case AMQP_FIELD_KIND_I8: out += std::to_string(v.value.i8); break;
@@ -79,11 +87,11 @@ void append_json(std::string& out, const amqp_field_value_t& v) {
       for (int i = 0; i < v.value.array.num_entries; ++i) {
         if (i > 0)
           out += ',';
-        append_json(out, v.value.array.entries[i]);
+        append_json(out, v.value.array.entries[i], depth + 1);
       }
       out += ']';
       break;
-    case AMQP_FIELD_KIND_TABLE: append_json_table(out, v.value.table); break;
+    case AMQP_FIELD_KIND_TABLE: append_json_table(out, v.value.table, depth); break;
     default: out += "null"; break;
   }
 }
@@ -111,7 +119,7 @@ field_table::field_table(const arguments& args) {
 
 std::string to_json(const amqp_table_t& table) {
   std::string out;
-  append_json_table(out, table);
+  append_json_table(out, table, 0);
   return out;
 }
 

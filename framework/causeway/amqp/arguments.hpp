@@ -41,7 +41,8 @@ private:
 };
 
 /// Renders a field table as one JSON object (`{"x-death":[{"count":1,...}],"k":"v"}`):
-/// how message headers reach `metadata["headers"]`.
+/// how message headers reach `metadata["headers"]`. Tables and arrays nested more than 64
+/// levels deep are rendered as null.
 std::string to_json(const amqp_table_t& table);
 
 /// The string value of `key` in `table`, or "" when absent or not a string.

@@ -70,8 +70,6 @@ std::atomic<std::uint64_t> unclean_closes{0};
 
 } // namespace
 
-void detail::note_unclean_loop_close() noexcept { ++unclean_closes; }
-
 bool mailbox::post(std::function<void()> command) {
   std::lock_guard lock(mutex_);
   if (wake_ == nullptr)
@@ -195,7 +193,7 @@ failure connection::impl::connect_now() {
   is_connected = true;
   is_blocked = false;
   ++connects;
-  connected_at = last_read = last_pass = clock_type::now();
+  last_read = last_pass = clock_type::now();
   heartbeat = std::chrono::seconds{amqp_get_heartbeat(state.get())};
   if (heartbeat.count() > 0) {
     auto interval = std::max<std::int64_t>(250, heartbeat.count() * 1000 / 4);
@@ -204,6 +202,7 @@ failure connection::impl::connect_now() {
   }
   for (auto& [id, reg] : channels)
     open_channel(*reg);
+  note_health();
   return {};
 }
 
@@ -217,7 +216,7 @@ void connection::impl::on_reconnect() {
     kick();
     return;
   }
-  auto delay = reconnect_backoff.next(rng);
+  auto delay = next_retry_delay();
   if (f.message != last_logged) {
     spdlog::warn("amqp connection '{}': reconnect failed: {}; retrying with backoff", options.name,
                  f.message);
@@ -256,6 +255,7 @@ void connection::impl::open_channel(registration& reg) {
   reg.opened_at = clock_type::now();
   if (failure f = reg.user->on_open(reg.ch))
     report(reg.ch.id_, f, f.code != 0);
+  note_health();
 }
 
 amqp_channel_t connection::impl::attach(std::shared_ptr<channel_user> user) {
@@ -292,6 +292,7 @@ void connection::impl::detach(amqp_channel_t id) {
     }
   }
   channels.erase(it);
+  note_health();
 }
 
 failure connection::impl::with_temporary_channel(const std::function<failure(channel&)>& work) {
@@ -410,8 +411,10 @@ bool connection::run_sync(std::function<void()> command) {
 
 connection_stats connection::stats() const noexcept {
   const auto& i = *impl_;
-  return connection_stats{i.connects.load(), i.losses.load(), i.channel_losses.load(),
-                          i.blocked_count.load(), i.is_connected.load(), i.is_blocked.load()};
+  return connection_stats{i.connects.load(),           i.losses.load(),
+                          i.channel_losses.load(),     i.blocked_count.load(),
+                          i.is_connected.load(),       i.is_blocked.load(),
+                          i.first_retry_attempt.load(), i.retry_attempts.load()};
 }
 
 std::uint64_t connection::unclean_loop_closes() noexcept { return unclean_closes.load(); }

@@ -45,8 +45,11 @@ struct connection_options {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds rpc_timeout{10000};
   backoff_options reconnect;            ///< 100 ms → 30 s by default
-  /// A connection or channel that stayed up this long starts its next backoff from scratch.
-  std::chrono::milliseconds healthy_after{10000};
+  /// A connection that stayed open this long with every channel open (see health_streak.hpp),
+  /// or a channel that stayed open this long, starts its next backoff at the first attempt's
+  /// delay. Shorter-lived ones go on backing off, so a broker that accepts and drops at once
+  /// is not hammered.
+  std::chrono::milliseconds healthy_after{2000};
   /// The longest a channel waits between asking for a flush and getting it.
   std::chrono::milliseconds flush_interval{2};
   /// While data keeps arriving, the socket is read once per `read_interval` instead of on
@@ -64,6 +67,11 @@ struct connection_stats {
   std::uint64_t blocked = 0;         ///< connection.blocked notifications (broker alarms)
   bool is_connected = false;
   bool is_blocked = false;
+  /// The backoff attempt index of the first reconnect delay after the latest loss: 0 when
+  /// the retries started over (the connection had proved healthy), n when they went on.
+  std::uint32_t first_retry_attempt = 0;
+  /// Reconnect delays taken since the retries last started over.
+  std::uint32_t retry_attempts = 0;
 };
 
 class connection;

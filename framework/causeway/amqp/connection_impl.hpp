@@ -7,6 +7,7 @@
 #pragma once
 
 #include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/health_streak.hpp"
 #include "causeway/amqp/uv_handle.hpp"
 
 #include <amqp.h>
@@ -35,9 +36,6 @@ struct state_deleter {
 };
 using state_ptr = std::unique_ptr<std::remove_pointer_t<amqp_connection_state_t>, state_deleter>;
 
-/// Counts loops that ended with live handles (connection::unclean_loop_closes).
-void note_unclean_loop_close() noexcept;
-
 } // namespace detail
 
 class connection::impl {
@@ -61,7 +59,10 @@ public:
   };
 
   impl(connection_options opts, amqp::url addr)
-    : options(std::move(opts)), address(std::move(addr)), reconnect_backoff(options.reconnect) {}
+    : options(std::move(opts)),
+      address(std::move(addr)),
+      reconnect_backoff(options.reconnect),
+      health(options.healthy_after) {}
 
   connection_options options;
   amqp::url address;
@@ -87,8 +88,8 @@ public:
   std::vector<pending_channel_failure> channel_failures;
   std::map<amqp_channel_t, std::unique_ptr<registration>> channels;
   backoff reconnect_backoff;
+  health_streak health;  // whether the next loss starts reconnect_backoff over
   std::mt19937_64 rng{std::random_device{}()};
-  detail::clock_type::time_point connected_at;
   detail::clock_type::time_point last_read;
   detail::clock_type::time_point last_pass;
   std::chrono::seconds heartbeat{0};
@@ -100,6 +101,8 @@ public:
   std::atomic<std::uint64_t> blocked_count{0};
   std::atomic<bool> is_connected{false};
   std::atomic<bool> is_blocked{false};
+  std::atomic<std::uint32_t> first_retry_attempt{0};
+  std::atomic<std::uint32_t> retry_attempts{0};
 
   // --- thread body ---
 
@@ -126,6 +129,11 @@ public:
   void apply_pending();
   void reopen(registration& reg);
   void lose_connection(const failure& why);
+  // Tells `health` whether the connection and every channel are open now; after every
+  // change of either.
+  void note_health();
+  // The delay before the next reconnect attempt (counted in retry_attempts).
+  std::chrono::milliseconds next_retry_delay();
 
   // --- channels ---
 

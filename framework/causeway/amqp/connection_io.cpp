@@ -88,6 +88,8 @@ void connection::impl::apply_pending() {
       r->home->reopen(*r);
     }, static_cast<std::uint64_t>(delay.count()), 0);
   }
+  if (!list.empty())
+    note_health();
   if (connection_failure)
     apply_pending();
 }
@@ -123,14 +125,28 @@ void connection::impl::lose_connection(const failure& why) {
   if (shutting_down)
     return;
   ++losses;
-  if (clock_type::now() - connected_at >= options.healthy_after)
+  if (health.on_loss(clock_type::now()))
     reconnect_backoff.reset();
-  auto delay = reconnect_backoff.next(rng);
+  first_retry_attempt = reconnect_backoff.attempts();
+  auto delay = next_retry_delay();
   spdlog::warn("amqp connection '{}' to {} lost: {}; reconnecting in {} ms", options.name,
                address.masked(), why.message, delay.count());
   last_logged = why.message;
   uv_timer_start(&reconnect_timer, [](uv_timer_t* h) { self(h)->on_reconnect(); },
                  static_cast<std::uint64_t>(delay.count()), 0);
+}
+
+void connection::impl::note_health() {
+  bool everything_open = connected && !broken;
+  for (const auto& [id, reg] : channels)
+    everything_open = everything_open && reg->ch.is_usable();
+  health.update(everything_open, clock_type::now());
+}
+
+std::chrono::milliseconds connection::impl::next_retry_delay() {
+  auto delay = reconnect_backoff.next(rng);
+  retry_attempts = reconnect_backoff.attempts();
+  return delay;
 }
 
 void connection::impl::on_readable(int status) {

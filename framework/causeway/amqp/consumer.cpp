@@ -17,13 +17,6 @@ amqp_bytes_t view(const std::string& s) noexcept {
 
 std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
-std::string_view text_view(amqp_bytes_t b) noexcept {
-  return std::string_view(static_cast<const char*>(b.bytes), b.len);
-}
-
-// Bytes past the end of every body, for parsers that read padding (simdjson: 64).
-constexpr std::size_t body_padding = 64;
-
 // How long the lowest unsettled tag may block settled ones before they are acked singly.
 constexpr std::chrono::milliseconds scatter_after{50};
 
@@ -72,7 +65,8 @@ consumer::consumer(const producer_options& options, std::string log_name, produc
     flush_threshold_(options.ack_batch != 0 ? options.ack_batch
                                             : std::max<std::size_t>(1, options.prefetch_count / 4)),
     sink_(std::move(sink)),
-    counters_(std::move(counters)) {}
+    counters_(std::move(counters)),
+    assembler_(assembly_limits{options.max_body_size}) {}
 
 void consumer::init(std::shared_ptr<amqp::mailbox> box) {
   acker_ = std::make_shared<consumer_acker>(weak_from_this(), std::move(box), options_.on_failure,
@@ -93,8 +87,10 @@ failure consumer::on_open(channel& ch) {
   epoch_ = ch.epoch();
   last_progress_ = std::chrono::steady_clock::now();
   window_.reset();
-  redelivered_.clear();
-  assembling_ = false;
+  last_tag_ = 0;
+  oversized_.clear();
+  logged_malformed_ = false;
+  assembler_.reset();
 
   amqp_basic_qos(ch.state(), ch.id(), 0, options_.prefetch_count, 0);
   if (failure f = describe(amqp_get_rpc_reply(ch.state()),
@@ -126,98 +122,89 @@ failure consumer::on_open(channel& ch) {
   return {};
 }
 
-void consumer::on_frame(channel&, const amqp_frame_t& frame) {
-  switch (frame.frame_type) {
-    case AMQP_FRAME_METHOD:
-      switch (frame.payload.method.id) {
-        case AMQP_BASIC_DELIVER_METHOD:
-          begin_delivery(*static_cast<const amqp_basic_deliver_t*>(frame.payload.method.decoded));
-          break;
-        case AMQP_BASIC_CANCEL_OK_METHOD:
-          consuming_ = false;
-          if (draining_)
-            finish_drain();
-          break;
-        case AMQP_BASIC_CANCEL_METHOD:  // the broker cancelled us (queue deleted...)
-          consuming_ = false;
-          if (draining_)
-            finish_drain();
-          else if (channel_ != nullptr)
-            channel_->fail("the broker cancelled the consumer of queue \"" + queue_ + "\"");
-          break;
-        default:
-          break;
+void consumer::on_frame(channel& ch, const amqp_frame_t& frame) {
+  if (frame.frame_type == AMQP_FRAME_METHOD) {
+    const auto& method = frame.payload.method;
+    if (method.id != AMQP_BASIC_DELIVER_METHOD) {
+      on_method(ch, method);
+      return;
+    }
+    // Tags count 1, 2, 3... per channel; a gap would make the ack window remember every tag
+    // skipped, and a tag out of sequence cannot be settled. Neither comes from a sane broker.
+    if (const auto* deliver = static_cast<const amqp_basic_deliver_t*>(method.decoded)) {
+      if (deliver->delivery_tag != last_tag_ + 1) {
+        ++counters_->malformed;
+        ch.fail("delivery tag " + std::to_string(deliver->delivery_tag) +
+                " out of sequence (expected " + std::to_string(last_tag_ + 1) + ")");
+        return;
       }
+      last_tag_ = deliver->delivery_tag;
+    }
+  }
+  take(assembler_.feed(frame));
+}
+
+void consumer::on_method(channel& ch, const amqp_method_t& method) {
+  switch (method.id) {
+    case AMQP_BASIC_CANCEL_OK_METHOD:
+      consuming_ = false;
+      if (draining_)
+        finish_drain();
       break;
-    case AMQP_FRAME_HEADER:
-      read_header(frame);
-      break;
-    case AMQP_FRAME_BODY:
-      if (!assembling_ || !have_header_)
-        break;
-      current_.data.append(static_cast<const char*>(frame.payload.body_fragment.bytes),
-                           frame.payload.body_fragment.len);
-      if (current_.data.size() >= body_size_)
-        complete_delivery();
+    case AMQP_BASIC_CANCEL_METHOD:  // the broker cancelled us (queue deleted...)
+      consuming_ = false;
+      if (draining_)
+        finish_drain();
+      else
+        ch.fail("the broker cancelled the consumer of queue \"" + queue_ + "\"");
       break;
     default:
       break;
   }
 }
 
-void consumer::begin_delivery(const amqp_basic_deliver_t& deliver) {
-  assembling_ = true;
-  have_header_ = false;
-  body_size_ = 0;
-  current_redelivered_ = deliver.redelivered != 0;
-  current_ = message{};
-  current_.ack = ack_ref{acker_, deliver.delivery_tag, epoch_};
-  // Each key is added once, into room for all of them (the properties' values guessed at 96
-  // bytes): one allocation per message.
-  auto& md = current_.metadata;
-  md.reserve(deliver.exchange.len + deliver.routing_key.len + 96 + 140, 9);
-  md.add("delivery_tag", std::to_string(deliver.delivery_tag));
-  md.add("redelivered", current_redelivered_ ? "true" : "false");
-  md.add("exchange", text_view(deliver.exchange));
-  md.add("routing_key", text_view(deliver.routing_key));
-}
-
-void consumer::read_header(const amqp_frame_t& frame) {
-  if (!assembling_)
-    return;
-  have_header_ = true;
-  body_size_ = frame.payload.properties.body_size;
-  current_.data.reserve(body_size_ + body_padding);
-  const auto* p = static_cast<const amqp_basic_properties_t*>(frame.payload.properties.decoded);
-  if (p != nullptr) {
-    auto& md = current_.metadata;
-    if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-      md.add("message_id", text_view(p->message_id));
-    if (p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
-      md.add("correlation_id", text_view(p->correlation_id));
-    if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG)
-      md.add("timestamp", std::to_string(p->timestamp));
-    if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
-      md.add("content_type", text_view(p->content_type));
-    if ((p->_flags & AMQP_BASIC_HEADERS_FLAG) && p->headers.num_entries > 0)
-      md.add("headers", to_json(p->headers));
+void consumer::take(feed_result result) {
+  switch (result.outcome) {
+    case frame_outcome::not_content:
+    case frame_outcome::taken:
+      return;
+    case frame_outcome::ignored:
+      note_malformed(result.problem);
+      return;
+    case frame_outcome::broken:
+      note_malformed(result.delivery->msg.failure_reason());
+      break;
+    case frame_outcome::oversized:
+      ++counters_->oversized;
+      oversized_.insert(result.delivery->delivery_tag);
+      // The handler sees it failed and reports it (the daemon logs and dead-letters it).
+      spdlog::debug("{}: delivery {} failed: {}", log_name_, result.delivery->delivery_tag,
+                    result.delivery->msg.failure_reason());
+      break;
+    case frame_outcome::completed:
+      break;
   }
-  if (body_size_ == 0)
-    complete_delivery();
+  accept(std::move(*result.delivery));
 }
 
-void consumer::complete_delivery() {
-  assembling_ = false;
-  have_header_ = false;
-  auto tag = current_.ack.tag;
-  window_.deliver(tag);
-  if (current_redelivered_) {
-    redelivered_.insert(tag);
+void consumer::accept(assembled_delivery d) {
+  d.msg.ack = ack_ref{acker_, d.delivery_tag, epoch_};
+  window_.deliver(d.delivery_tag);
+  if (d.redelivered)
     ++counters_->redelivered;
-  }
   ++counters_->delivered;
-  batch_.push_back(std::move(current_));
-  current_ = message{};
+  batch_.push_back(std::move(d.msg));
+}
+
+void consumer::note_malformed(const std::string& problem) {
+  ++counters_->malformed;
+  if (logged_malformed_) {
+    spdlog::debug("{}: frames out of order: {}", log_name_, problem);
+    return;
+  }
+  logged_malformed_ = true;
+  spdlog::warn("{}: frames out of order from the broker: {} (further ones are counted, not logged)",
+               log_name_, problem);
 }
 
 // A read burst often holds only a few deliveries; handing each burst on would cost a stage
@@ -246,17 +233,31 @@ std::size_t consumer::handoff_size() const noexcept {
 }
 
 void consumer::settle(const std::vector<settle_item>& items) {
+  record(items, true);
+  if (!open_ || channel_ == nullptr || window_.settled() == 0)
+    return;
+  if (window_.settled() >= flush_threshold_)
+    flush(false);
+  else
+    channel_->request_flush();
+}
+
+void consumer::record(const std::vector<settle_item>& items, bool handled) {
   std::uint64_t dropped = 0, acked = 0, rejected = 0, requeued = 0;
   for (const auto& item : items) {
     if (!open_ || item.epoch != epoch_) {
       ++dropped;
       continue;
     }
-    if (!window_.settle(item.tag, item.outcome))
+    auto outcome = item.outcome;
+    // Requeued, an oversized delivery would fail the same way forever.
+    if (handled && outcome == settlement::requeue && oversized_.count(item.tag) != 0)
+      outcome = settlement::reject;
+    if (!window_.settle(item.tag, outcome))
       continue;  // settled twice: the first one counts
-    if (!redelivered_.empty())
-      redelivered_.erase(item.tag);
-    switch (item.outcome) {
+    if (!oversized_.empty())
+      oversized_.erase(item.tag);
+    switch (outcome) {
       case settlement::ack: ++acked; break;
       case settlement::reject: ++rejected; break;
       default: ++requeued; break;
@@ -267,12 +268,6 @@ void consumer::settle(const std::vector<settle_item>& items) {
   counters_->acked += acked;
   counters_->rejected += rejected;
   counters_->requeued += requeued;
-  if (!open_ || channel_ == nullptr || window_.settled() == 0)
-    return;
-  if (window_.settled() >= flush_threshold_)
-    flush(false);
-  else
-    channel_->request_flush();
 }
 
 void consumer::on_flush(channel&) {
@@ -368,7 +363,7 @@ void consumer::fail_pending(const std::string& reason) {
   items.reserve(tags.size());
   for (auto tag : tags)
     items.push_back({tag, epoch_, settlement::requeue});
-  settle(items);
+  record(items, false);
   flush(true);
 }
 
@@ -387,9 +382,9 @@ void consumer::on_lost(const failure&) {
   // Settled but unsent tags die with the channel: the broker redelivers those messages.
   counters_->dropped_acks += window_.settled();
   window_.reset();
-  redelivered_.clear();
+  oversized_.clear();
   batch_.clear();  // read but never handed on: redelivered too
-  assembling_ = false;
+  assembler_.reset();
   open_ = false;
   consuming_ = false;
   channel_ = nullptr;

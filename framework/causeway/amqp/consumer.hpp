@@ -1,10 +1,13 @@
 // consumer.hpp — one consuming channel: deliveries in, coalesced acknowledgements out.
 //
 // A `consumer` is the channel_user behind one AMQP producer stage. On the connection thread
-// it assembles deliveries from frames (method, header, body...), hands each read burst to the
-// stage in one vector, settles acknowledgements into its ack_window and flushes them as
-// multiple-acks. Its `consumer_acker` is what messages carry: stages call it on their own
-// threads and it only posts the settlements to the connection thread.
+// it has its delivery_assembler put deliveries together from frames (method, header, body...),
+// hands each read burst to the stage in one vector, settles acknowledgements into its
+// ack_window and flushes them as multiple-acks. Deliveries the assembler failed (a body over
+// max_body_size, frames out of order) travel on as failed messages, so the handler sees and
+// counts them and they are settled like any other failure; an oversized one is never
+// requeued. Its `consumer_acker` is what messages carry: stages call it on their own threads
+// and it only posts the settlements to the connection thread.
 //
 // Epochs: each (re)open of the channel has a new epoch. A settlement whose epoch is not the
 // live channel's is dropped and counted: its tag belongs to a dead channel.
@@ -12,6 +15,7 @@
 
 #include "causeway/acknowledger.hpp"
 #include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/delivery_assembler.hpp"
 #include "causeway/amqp/producer.hpp"
 #include "causeway/detail/ack_window.hpp"
 
@@ -35,6 +39,8 @@ struct consumer_counters {
   std::atomic<std::uint64_t> requeued{0};
   std::atomic<std::uint64_t> ack_frames{0};
   std::atomic<std::uint64_t> dropped_acks{0};
+  std::atomic<std::uint64_t> oversized{0};
+  std::atomic<std::uint64_t> malformed{0};
 };
 
 struct settle_item {
@@ -72,6 +78,8 @@ public:
 
   // --- connection thread ---
   void attach_to(connection& conn);
+  /// Settlements of handled messages; a failed oversized delivery is rejected, never requeued
+  /// (its body would be too big again).
   void settle(const std::vector<settle_item>& items);
   /// basic.cancel; sink.drained() once cancel-ok arrived and everything read was delivered.
   void start_draining();
@@ -88,9 +96,14 @@ public:
   void on_closing(channel& ch) override;
 
 private:
-  void begin_delivery(const amqp_basic_deliver_t& deliver);
-  void read_header(const amqp_frame_t& frame);
-  void complete_delivery();
+  void on_method(channel& ch, const amqp_method_t& method);
+  /// What the assembler made of a frame: a delivery to hand on, or a problem to report.
+  void take(feed_result result);
+  void accept(assembled_delivery d);
+  /// Frames out of order: logged once per channel generation, counted every time.
+  void note_malformed(const std::string& problem);
+  /// Records settlements (`handled`: by the pipeline, not given back by fail_pending).
+  void record(const std::vector<settle_item>& items, bool handled);
   void flush(bool everything);
   /// Hands the gathered deliveries to the producer stage.
   void hand_off();
@@ -119,13 +132,10 @@ private:
   std::string active_tag_;
   causeway::detail::ack_window window_;
   std::chrono::steady_clock::time_point last_progress_;  // the lowest unsettled tag last moved
-  std::unordered_set<std::uint64_t> redelivered_;  // pending tags flagged redelivered
-
-  bool assembling_ = false;
-  bool have_header_ = false;
-  std::uint64_t body_size_ = 0;
-  bool current_redelivered_ = false;
-  message current_;
+  std::uint64_t last_tag_ = 0;                      // of the last basic.deliver this generation
+  std::unordered_set<std::uint64_t> oversized_;     // pending tags of oversized deliveries
+  bool logged_malformed_ = false;                   // this generation
+  delivery_assembler assembler_;
   std::vector<message> batch_;
 };
 

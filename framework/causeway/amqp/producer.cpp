@@ -9,6 +9,9 @@ namespace causeway::amqp {
 
 namespace {
 
+// RabbitMQ refuses messages over 512 MiB whatever its max_message_size says.
+constexpr std::size_t max_body_size_limit = 512 * 1024 * 1024;
+
 // One producer stage: one channel on the source's connection.
 class amqp_producer final : public causeway::producer {
 public:
@@ -68,6 +71,9 @@ expected<void> validate(const producer_options& options) {
     return error{"queue must be at most 255 bytes long, got " + std::to_string(options.queue.size())};
   if (options.prefetch_count == 0)
     return error{"prefetch_count must be in 1..65535, got 0"};
+  if (options.max_body_size < 1 || options.max_body_size > max_body_size_limit)
+    return error{"max_body_size must be in 1.." + std::to_string(max_body_size_limit) + " bytes, got " +
+                 std::to_string(options.max_body_size)};
   if (options.connection.heartbeat.count() < 0 || options.connection.heartbeat.count() > 65535)
     return error{"heartbeat must be in 0..65535 s, got " + std::to_string(options.connection.heartbeat.count())};
   if (options.connection.flush_interval.count() < 1)
@@ -120,8 +126,10 @@ producer_factory rabbitmq_source::factory() {
 
 consumer_stats rabbitmq_source::stats() const noexcept {
   const auto& c = *counters_;
-  return consumer_stats{c.delivered.load(), c.handoffs.load(), c.redelivered.load(), c.acked.load(), c.rejected.load(),
-                        c.requeued.load(), c.ack_frames.load(), c.dropped_acks.load()};
+  return consumer_stats{c.delivered.load(), c.handoffs.load(),     c.redelivered.load(),
+                        c.acked.load(),     c.rejected.load(),     c.requeued.load(),
+                        c.ack_frames.load(), c.dropped_acks.load(), c.oversized.load(),
+                        c.malformed.load()};
 }
 
 expected<producer_factory> make_producer_factory(producer_options options) {

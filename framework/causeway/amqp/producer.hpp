@@ -10,7 +10,11 @@
 //   set them: message_id, correlation_id, timestamp (seconds), content_type, headers (JSON).
 //
 // AMQP bodies carry 64 bytes of spare capacity: `message.data.capacity() >= size() + 64`, so
-// a simdjson parser can read its padding without a second copy.
+// a simdjson parser can read its padding without a second copy. A body announced larger than
+// `max_body_size` is never read into memory: its message arrives failed ("body of N bytes
+// exceeds max_body_size M", empty data), goes through handle_failed and is settled by
+// `on_failure`, except that it is never requeued (it would fail again forever): rejected
+// instead, so a queue with a dead-letter exchange dead-letters it.
 //
 // Acknowledgements are coalesced per channel: settled tags are tracked and, whenever the
 // lowest unsettled tag advances, one basic.ack(multiple) covers the contiguous run (failures:
@@ -73,6 +77,9 @@ struct producer_options {
   arguments consume_arguments;  ///< e.g. {"x-priority", 10}
   /// Settled messages that trigger an immediate ack flush; 0 = prefetch_count / 4.
   std::size_t ack_batch = 0;
+  /// The largest body read into memory, in bytes (1..512 MiB, RabbitMQ's own ceiling). A
+  /// larger one is skipped as it arrives and its message fails (see above).
+  std::size_t max_body_size = 1024 * 1024;
 
   static connection_options default_connection() {
     connection_options o;
@@ -94,6 +101,9 @@ struct consumer_stats {
   std::uint64_t requeued = 0;     ///< settled failed, requeued
   std::uint64_t ack_frames = 0;   ///< basic.ack / nack / reject frames sent
   std::uint64_t dropped_acks = 0; ///< settlements of a replaced channel: expected redeliveries
+  std::uint64_t oversized = 0;    ///< failed on arrival: body over max_body_size (in `delivered`)
+  std::uint64_t malformed = 0;    ///< frames out of order from the broker (broken-off deliveries
+                                  ///< are failed and in `delivered`; stray frames are dropped)
 };
 
 class rabbitmq_source {

@@ -87,7 +87,16 @@ public:
   }
 
   void handle_failed(std::span<causeway::message> failed, const causeway::context&) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& m : failed)
+      reasons_.push_back(m.failure_reason());
     failures += failed.size();
+  }
+
+  /// Why each failed message failed, in the order handle_failed saw them.
+  std::vector<std::string> failure_reasons() const {
+    std::lock_guard lock(mutex_);
+    return reasons_;
   }
 
   /// Messages never handled / handled more than once.
@@ -122,6 +131,7 @@ private:
   std::atomic<std::uint64_t> entered_{0};
   mutable std::mutex mutex_;
   std::vector<std::uint32_t> seen_;
+  std::vector<std::string> reasons_;
 };
 
 /// An actor system shaped like the daemon's (2 workers, no idle spinning).

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 using namespace causeway::amqp;
 using causeway::detail::settlement;
@@ -63,6 +64,26 @@ TEST_CASE("headers render as one JSON object, nested tables and arrays included"
   CHECK(to_json(amqp_table_t{0, nullptr}) == "{}");
 }
 
+TEST_CASE("headers nested deeper than 64 levels render as null instead of recursing further") {
+  // {"a":{"a":...{"a":"end"}...}}: 100 tables, each inside the one before.
+  std::vector<amqp_table_entry_t> chain(100);
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    chain[i].key = bytes("a");
+    if (i + 1 < chain.size()) {
+      chain[i].value.kind = AMQP_FIELD_KIND_TABLE;
+      chain[i].value.value.table = amqp_table_t{1, &chain[i + 1]};
+    } else {
+      chain[i].value.kind = AMQP_FIELD_KIND_UTF8;
+      chain[i].value.value.bytes = bytes("end");
+    }
+  }
+  std::string expected;
+  for (int i = 0; i < 64; ++i)
+    expected += R"({"a":)";
+  expected += "null" + std::string(64, '}');
+  CHECK(to_json(amqp_table_t{1, chain.data()}) == expected);
+}
+
 TEST_CASE("each on_failure policy maps a failed message to its settlement") {
   struct row {
     failure_policy policy;
@@ -92,6 +113,13 @@ TEST_CASE("producer options are validated with the key named") {
   o.prefetch_count = 0;
   CHECK(validate(o).err().message == "prefetch_count must be in 1..65535, got 0");
   o.prefetch_count = 10;
+  CHECK(o.max_body_size == 1048576);
+  o.max_body_size = 0;
+  CHECK(validate(o).err().message == "max_body_size must be in 1..536870912 bytes, got 0");
+  o.max_body_size = 536870913;
+  CHECK(validate(o).err().message == "max_body_size must be in 1..536870912 bytes, got 536870913");
+  o.max_body_size = 536870912;
+  CHECK(validate(o));
   o.bindings.push_back({"", "k", {}});
   CHECK(validate(o).err().message.find("bindings") == 0);
 }
