@@ -18,6 +18,15 @@ namespace telluride::http {
 /// server carries on.
 using request_handler = std::function<response(const request&)>;
 
+/// Where a request's handler runs.
+enum class handler_thread {
+  loop,    ///< on the server's loop thread: answers at once
+  worker,  ///< on a worker thread: may wait (on actors); bounded by max_worker_handlers
+};
+
+/// Says where the handler for a request runs; called on the loop thread. Empty: the loop.
+using handler_placement = std::function<handler_thread(const request&)>;
+
 /// Calls `handler` for `req`. An exception becomes a 500 (logged once with method and path,
 /// never the body or headers); an empty handler answers 404.
 response answer(const request_handler& handler, const request& req);
