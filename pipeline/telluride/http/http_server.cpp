@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -35,10 +36,12 @@ std::uint16_t bound_port(const uv_tcp_t& tcp) {
 
 // Thread rule: `loop`, the handles, `connections` and `context` belong to the loop thread once
 // it runs; the owner's thread only touches `state` (under `state_mutex`), `async` through
-// uv_async_send while the state is `running`, and `thread` (under `join_mutex`).
+// uv_async_send while the state is `running`, and `thread` (under `join_mutex`). Worker threads
+// only call `handler` (const) on their job's own request.
 struct http_server::impl {
   server_options options;
   request_handler handler;
+  handler_placement placement;
   uv_loop_t loop{};
   uv_tcp_t listener{};
   uv_async_t async{};
@@ -53,9 +56,10 @@ struct http_server::impl {
   std::thread thread;
   std::thread::id loop_thread_id;  // set under state_mutex before the state becomes running
 
-  impl(server_options opts, request_handler h)
-    : options(std::move(opts)), handler(std::move(h)) {
+  impl(server_options opts, request_handler h, handler_placement where)
+    : options(std::move(opts)), handler(std::move(h)), placement(std::move(where)) {
     context.handler = &handler;
+    context.placement = &placement;
     context.options = &options;
     context.on_closed = [this](connection& c) { forget(c); };
   }
@@ -63,6 +67,7 @@ struct http_server::impl {
   std::optional<error> open();
   void run();
   void forget(connection& c);
+  void make_room_for(const connection& arrived);
   void on_stop();
   static void on_connection(uv_stream_t* server, int status);
   static void on_async(uv_async_t* handle);
@@ -75,6 +80,8 @@ std::optional<error> http_server::impl::open() {
   auto parsed = parse_listen_address(options.listen);
   if (auto* err = std::get_if<error>(&parsed))
     return fail(err->message);
+  if (options.max_connections == 0)
+    return fail("max_connections must be at least 1");
   const auto& address = std::get<listen_address>(parsed);
 
   if (int rc = uv_loop_init(&loop); rc != 0)
@@ -129,12 +136,33 @@ void http_server::impl::on_connection(uv_stream_t* server, int status) {
   auto& c = *owned;
   self.connections.emplace(&c, std::move(owned));
   self.connection_count.store(self.connections.size(), std::memory_order_relaxed);
-  if (uv_accept(server, c.stream()) != 0 || self.context.is_stopping
-      || self.connections.size() > self.options.max_connections) {
-    c.close_now();  // over the limit: the client sees the connection close at once
+  if (uv_accept(server, c.stream()) != 0 || self.context.is_stopping) {
+    c.close_now();
     return;
   }
+  if (self.context.open_connections > self.options.max_connections)
+    self.make_room_for(c);
   c.start();
+}
+
+// At the cap the newcomer stays and the most expendable other connection goes: a client that
+// connects (a health check) is always served, however many idle or slow connections are held.
+void http_server::impl::make_room_for(const connection& arrived) {
+  connection* victim = nullptr;
+  std::optional<eviction_rank> lowest;
+  for (auto& [ptr, owned] : connections) {
+    auto rank = ptr->rank();
+    if (ptr == &arrived || !rank)
+      continue;
+    if (!lowest || *rank < *lowest) {
+      lowest = rank;
+      victim = ptr;
+    }
+  }
+  if (!victim)
+    return;
+  spdlog::debug("http: {} connections open: closing the most expendable one", options.max_connections);
+  victim->close_now();
 }
 
 void http_server::impl::on_async(uv_async_t* handle) {
@@ -149,8 +177,15 @@ void http_server::impl::on_stop() {
     owned->close_now();
 }
 
-http_server::http_server(server_options options, request_handler handler)
-  : impl_(std::make_unique<impl>(std::move(options), std::move(handler))) {}
+http_server::http_server(server_options options, request_handler handler, handler_placement where)
+  : impl_(std::make_unique<impl>(std::move(options), std::move(handler), std::move(where))) {}
+
+http_server::http_server(server_options options, router routes) : impl_(nullptr) {
+  auto shared = std::make_shared<const router>(std::move(routes));
+  impl_ = std::make_unique<impl>(
+    std::move(options), [shared](const request& req) { return shared->handle(req); },
+    [shared](const request& req) { return shared->where(req); });
+}
 
 http_server::~http_server() {
   stop();
