@@ -30,13 +30,15 @@ struct connection::write_request {
 };
 
 /// One request whose handler runs on a worker. The worker touches `handler`, `next.req` and
-/// `result` only; the connection stays alive until the job is back on the loop.
-struct connection::worker_job {
-  uv_work_t work{};
+/// `result` only; the connection stays alive until the job has completed on the loop.
+struct connection::worker_job final : worker_task {
   connection* owner = nullptr;
   const request_handler* handler = nullptr;
   parsed_request next;
-  response result;
+  response result = response::text(500, "internal server error\n");
+
+  void run() override { result = answer(*handler, next.req); }
+  void complete(bool ran) override { owner->on_worker_done(*this, ran); }  // may destroy owner
 };
 
 connection::connection(uv_loop_t* loop, connection_context& context)
@@ -76,8 +78,6 @@ void connection::close_now() {
     return;
   timeline_.close();
   --context_.open_connections;
-  if (job_)
-    uv_cancel(reinterpret_cast<uv_req_t*>(&job_->work));  // fails harmlessly once it runs
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
 }
@@ -147,12 +147,11 @@ bool connection::start_worker(parsed_request& next) {
   job->owner = this;
   job->handler = context_.handler;
   job->next = std::move(next);
-  job->work.data = job.get();
-  if (uv_queue_work(loop_, &job->work, run_worker_job, on_worker_job_done) != 0) {
-    next = std::move(job->next);  // the caller answers it
+  std::unique_ptr<worker_task> task = std::move(job);
+  if (!context_.workers->submit(task)) {
+    next = std::move(static_cast<worker_job&>(*task).next);  // closing: the caller answers it
     return false;
   }
-  job_ = job.release();  // on_worker_job_done takes it back
   ++open_callbacks_;
   ++context_.worker_handlers;
   timeline_.start_handler(now());
@@ -160,28 +159,20 @@ bool connection::start_worker(parsed_request& next) {
   return true;
 }
 
-void connection::run_worker_job(uv_work_t* work) {
-  auto& job = *static_cast<worker_job*>(work->data);
-  job.result = answer(*job.handler, job.next.req);
-}
-
-void connection::on_worker_job_done(uv_work_t* work, int) {
-  std::unique_ptr<worker_job> job{static_cast<worker_job*>(work->data)};
-  auto& self = *job->owner;
-  self.job_ = nullptr;
-  --self.context_.worker_handlers;
-  if (self.timeline_.is<phase::closing>()) {
-    self.release_callback();  // may destroy `self`
+// The job is back on the loop. A closed connection only lets go of it (the last callback
+// destroys the connection); an open one answers and serves what waited behind it.
+void connection::on_worker_done(worker_job& job, bool ran) {
+  --context_.worker_handlers;
+  if (timeline_.is<phase::closing>()) {
+    release_callback();  // may destroy `this`
     return;
   }
-  --self.open_callbacks_;  // the handles are open: this never reaches 0 here
-  enter(self, [&] { self.on_worker_done(*job); });
-}
-
-void connection::on_worker_done(worker_job& job) {
-  timeline_.end_handler(now(), parser_.is_mid_request());
-  respond(job.result, job.next);
-  serve();
+  --open_callbacks_;  // the handles are open: this never reaches 0 here
+  enter(*this, [&] {
+    timeline_.end_handler(now(), parser_.is_mid_request());
+    respond(ran ? job.result : busy_response(), job.next);
+    serve();
+  });
 }
 
 void connection::respond(const response& res, const parsed_request& to) {

@@ -1,7 +1,7 @@
 // connection.hpp — one accepted client socket of the HTTP server (internal).
 //
 // Reads bytes, parses requests, answers them in request order (a loop handler at once, a worker
-// handler on libuv's thread pool with reading paused meanwhile), and closes the socket when the
+// handler on the server's worker_pool with reading paused meanwhile), and closes the socket when the
 // client, the protocol, a limit, a deadline (connection_timeline.hpp) or the server says so.
 // Owned by the server's registry; it frees nothing itself: once its libuv handles have closed
 // and its worker job (if any) has come back, it calls `connection_context::on_closed`, which
@@ -15,6 +15,7 @@
 #include "telluride/http/request_handler.hpp"
 #include "telluride/http/request_parser.hpp"
 #include "telluride/http/server_options.hpp"
+#include "telluride/http/worker_pool.hpp"
 
 #include <uv.h>
 
@@ -36,6 +37,7 @@ struct connection_context {
   const request_handler* handler = nullptr;
   const handler_placement* placement = nullptr;
   const server_options* options = nullptr;
+  worker_pool* workers = nullptr;
   /// Called once, when the last handle has closed and no worker job is out; may destroy the
   /// connection.
   std::function<void(connection&)> on_closed;
@@ -45,7 +47,7 @@ struct connection_context {
   bool is_stopping = false;
   /// Connections constructed and not yet closing (what `max_connections` caps).
   std::size_t open_connections = 0;
-  /// Handlers running (or queued) on workers now (what `max_worker_handlers` caps).
+  /// Handlers on workers and not yet answered (what `max_worker_handlers` caps).
   std::size_t worker_handlers = 0;
   /// The serial of the next connection: ties in eviction go to the older one.
   std::uint64_t next_serial = 0;
@@ -64,8 +66,8 @@ public:
   /// Starts reading and arms the deadlines. Call once, after a successful uv_accept.
   void start();
 
-  /// Closes both handles now; pending writes are cancelled, a queued worker job is cancelled
-  /// (a running one is left to finish and its response dropped). Idempotent.
+  /// Closes both handles now; pending writes are cancelled; a worker job is left to finish and
+  /// its response dropped. Idempotent.
   void close_now();
 
   /// How expendable the connection is when the server is full; nullopt once closing.
@@ -81,8 +83,6 @@ private:
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_timer(uv_timer_t* timer);
   static void on_close(uv_handle_t* handle);
-  static void run_worker_job(uv_work_t* work);
-  static void on_worker_job_done(uv_work_t* work, int status);
   template <class Event>
   static void enter(connection& self, Event&& event);
 
@@ -90,7 +90,7 @@ private:
   void on_read_end(ssize_t status);
   void on_written(int status);
   void on_deadline();
-  void on_worker_done(worker_job& job);
+  void on_worker_done(worker_job& job, bool ran);
   void serve();
   bool start_worker(parsed_request& next);
   void respond(const response& res, const parsed_request& to);
@@ -110,7 +110,6 @@ private:
   request_parser parser_;
   connection_timeline timeline_;
   std::deque<parsed_request> backlog_;  // parsed, not yet answered (waiting behind a worker job)
-  worker_job* job_ = nullptr;           // while one of its handlers runs on a worker
   int open_callbacks_ = 2;              // handles not yet closed + worker jobs not yet back
   std::size_t pending_writes_ = 0;
   bool is_reading_ = false;

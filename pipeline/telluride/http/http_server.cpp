@@ -2,6 +2,7 @@
 
 #include "telluride/http/connection.hpp"
 #include "telluride/http/listen_address.hpp"
+#include "telluride/http/worker_pool.hpp"
 
 #include <spdlog/spdlog.h>
 #include <uv.h>
@@ -36,8 +37,8 @@ std::uint16_t bound_port(const uv_tcp_t& tcp) {
 
 // Thread rule: `loop`, the handles, `connections` and `context` belong to the loop thread once
 // it runs; the owner's thread only touches `state` (under `state_mutex`), `async` through
-// uv_async_send while the state is `running`, and `thread` (under `join_mutex`). Worker threads
-// only call `handler` (const) on their job's own request.
+// uv_async_send while the state is `running`, and `thread` and `workers` (under `join_mutex`,
+// once the loop has ended). Worker threads only call `handler` (const) on their job's request.
 struct http_server::impl {
   server_options options;
   request_handler handler;
@@ -46,6 +47,7 @@ struct http_server::impl {
   uv_tcp_t listener{};
   uv_async_t async{};
   connection_context context;
+  std::optional<worker_pool> workers;  // created by start(), with the loop
   std::unordered_map<connection*, std::unique_ptr<connection>> connections;
   std::atomic<std::size_t> connection_count{0};
   std::uint16_t port = 0;
@@ -175,6 +177,7 @@ void http_server::impl::on_stop() {
   uv_close(reinterpret_cast<uv_handle_t*>(&async), nullptr);
   for (auto& [ptr, owned] : connections)
     owned->close_now();
+  workers->close();  // running handlers finish; the loop ends once they are back
 }
 
 http_server::http_server(server_options options, request_handler handler, handler_placement where)
@@ -199,6 +202,8 @@ std::optional<error> http_server::start() {
     impl_->state = run_state::done;
     return err;
   }
+  impl_->workers.emplace(&impl_->loop, impl_->options.max_worker_handlers);
+  impl_->context.workers = &*impl_->workers;
   impl_->thread = std::thread{[this] { impl_->run(); }};
   impl_->loop_thread_id = impl_->thread.get_id();
   impl_->state = run_state::running;
@@ -218,6 +223,8 @@ bool http_server::stop() {
   std::lock_guard lock{impl_->join_mutex};
   if (impl_->thread.joinable())
     impl_->thread.join();
+  if (impl_->workers)
+    impl_->workers->join();  // so no handler's thread outlives the server
   return impl_->loop_close_status == 0;
 }
 

@@ -58,9 +58,9 @@ public:
   /// Call at most once.
   [[nodiscard]] std::optional<error> start();
 
-  /// Closes the listener and every connection (responses not yet written are dropped, queued
-  /// worker handlers cancelled), waits for running worker handlers to return, joins the loop
-  /// thread and closes the loop. Returns true when the loop closed cleanly (uv_loop_close
+  /// Closes the listener and every connection (responses not yet written are dropped), waits
+  /// for running worker handlers to return, joins the loop and worker threads and closes the
+  /// loop. Returns true when the loop closed cleanly (uv_loop_close
   /// returned 0), or when the server never ran. Idempotent and blocking.
   bool stop();
 

@@ -4,7 +4,9 @@
 // Thread rule: a handler placed on `handler_thread::loop` runs on the server's loop thread, one
 // request at a time; while it runs no other request is served, so it must answer at once (copy
 // a snapshot, never wait on a broker or an actor). A handler placed on `handler_thread::worker`
-// runs on a libuv worker thread while the loop goes on serving everyone else; it may wait
+// runs on one of the server's worker threads while the loop goes on serving everyone else (the
+// threads are joined by `http_server::stop()`, so thread-bound state such as a CAF scoped_actor
+// is gone before the owner tears its actor system down); it may wait
 // (bounded), and may run concurrently with other handlers. Either may read state shared with
 // other threads only under that state's own lock, and must not call `http_server::stop()`.
 // Requests of one connection are answered in arrival order wherever their handlers run.

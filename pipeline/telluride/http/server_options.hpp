@@ -26,9 +26,8 @@ struct server_options {
   /// the one that has waited longest on its client; see connection_timeline.hpp): the server
   /// never stops accepting, so a health check always gets through.
   std::size_t max_connections = 256;
-  /// Handlers declared `handler_thread::worker` that may run at once, server-wide; a request
-  /// beyond this gets 503 at once. They run on libuv's thread pool, shared by the process
-  /// (UV_THREADPOOL_SIZE, 4 by default).
+  /// Handlers declared `handler_thread::worker` that may run at once, server-wide, on as many
+  /// threads of the server's own (joined by stop()); a request beyond this gets 503 at once.
   std::size_t max_worker_handlers = 4;
   /// Request line (414), header block (431) and body (413) limits.
   parse_limits limits{};
