@@ -59,6 +59,8 @@ TEST_CASE("each invalid reconfiguration is rejected with its reason and changes 
     {R"({"processor_concurrency":0,"processor_concurrency":4})", "gives the key \"processor_concurrency\" twice"},
     {std::string(10'000, '[') + std::string(10'000, ']'), "nested deeper than 64 levels"},
     {std::string(100'000, '[') + std::string(100'000, ']'), "larger than 65536 bytes (got 200000)"},
+    // Over the connector's max_body_size: never buffered, refused with the connector's reason.
+    {std::string(2 * 1024 * 1024, ' '), "refused: body of 2097152 bytes exceeds max_body_size 1048576"},
   };
   for (std::size_t i = 0; i < cases.size(); ++i)
     send_control(s, d, cases[i].body, "bad-" + std::to_string(i));

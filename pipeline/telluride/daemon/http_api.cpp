@@ -93,12 +93,18 @@ http::router make_http_api(caf::actor_system& system, std::shared_ptr<daemon_sta
     auto [cfg, version] = state->current();
     return json(200, {{"version", version}, {"config", to_json(cfg, secrets::masked)}});
   });
-  routes.add("POST", "/api/config", [&system, state, config_handler](const request& req, const route_params&) {
-    return post_config(system, *state, *config_handler, req);
-  });
-  routes.add("GET", "/api/topology", [&system, state](const request&, const route_params&) {
-    return json(200, topology_json(system, *state));
-  });
+  // These two wait on actors (the reconfiguration drains the pipeline, up to actor_timeout):
+  // they run on workers so the loop keeps answering /healthz and /readyz meanwhile.
+  routes.add(
+    "POST", "/api/config",
+    [&system, state, config_handler](const request& req, const route_params&) {
+      return post_config(system, *state, *config_handler, req);
+    },
+    http::handler_thread::worker);
+  routes.add(
+    "GET", "/api/topology",
+    [&system, state](const request&, const route_params&) { return json(200, topology_json(system, *state)); },
+    http::handler_thread::worker);
   routes.add("GET", "/api/sensors/{line}/{device}/{sensor}", [state](const request&, const route_params& p) {
     sensor_key key{json_id_from_text(p["line"]), json_id_from_text(p["device"]), json_id_from_text(p["sensor"])};
     auto found = state->tracker->find(key);

@@ -5,8 +5,10 @@
 //        /api/config, /api/topology, /api/sensors/{line}/{device}/{sensor}, / (dashboard)
 //   POST /api/config   the reconfiguration JSON; needs `Authorization: Bearer <http_token>`,
 //                      refused (403) when no token is configured
-// Handlers run on the HTTP server's thread and read snapshots; the ones that need an actor
-// (topology, reconfiguration) ask it with a bounded wait.
+// Most handlers run on the HTTP server's loop thread and read snapshots. The ones that need an
+// actor (POST /api/config, GET /api/topology) are declared `handler_thread::worker`: they ask
+// it with a bounded wait on a worker thread, so however long they wait the loop keeps answering
+// /healthz and /readyz (CONTRACT §5).
 #pragma once
 
 #include "telluride/daemon/daemon_state.hpp"

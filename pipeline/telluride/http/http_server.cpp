@@ -2,6 +2,7 @@
 
 #include "telluride/http/connection.hpp"
 #include "telluride/http/listen_address.hpp"
+#include "telluride/http/worker_pool.hpp"
 
 #include <spdlog/spdlog.h>
 #include <uv.h>
@@ -11,6 +12,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -35,14 +37,17 @@ std::uint16_t bound_port(const uv_tcp_t& tcp) {
 
 // Thread rule: `loop`, the handles, `connections` and `context` belong to the loop thread once
 // it runs; the owner's thread only touches `state` (under `state_mutex`), `async` through
-// uv_async_send while the state is `running`, and `thread` (under `join_mutex`).
+// uv_async_send while the state is `running`, and `thread` and `workers` (under `join_mutex`,
+// once the loop has ended). Worker threads only call `handler` (const) on their job's request.
 struct http_server::impl {
   server_options options;
   request_handler handler;
+  handler_placement placement;
   uv_loop_t loop{};
   uv_tcp_t listener{};
   uv_async_t async{};
   connection_context context;
+  std::optional<worker_pool> workers;  // created by start(), with the loop
   std::unordered_map<connection*, std::unique_ptr<connection>> connections;
   std::atomic<std::size_t> connection_count{0};
   std::uint16_t port = 0;
@@ -53,9 +58,10 @@ struct http_server::impl {
   std::thread thread;
   std::thread::id loop_thread_id;  // set under state_mutex before the state becomes running
 
-  impl(server_options opts, request_handler h)
-    : options(std::move(opts)), handler(std::move(h)) {
+  impl(server_options opts, request_handler h, handler_placement where)
+    : options(std::move(opts)), handler(std::move(h)), placement(std::move(where)) {
     context.handler = &handler;
+    context.placement = &placement;
     context.options = &options;
     context.on_closed = [this](connection& c) { forget(c); };
   }
@@ -63,6 +69,7 @@ struct http_server::impl {
   std::optional<error> open();
   void run();
   void forget(connection& c);
+  void make_room_for(const connection& arrived);
   void on_stop();
   static void on_connection(uv_stream_t* server, int status);
   static void on_async(uv_async_t* handle);
@@ -75,6 +82,8 @@ std::optional<error> http_server::impl::open() {
   auto parsed = parse_listen_address(options.listen);
   if (auto* err = std::get_if<error>(&parsed))
     return fail(err->message);
+  if (options.max_connections == 0)
+    return fail("max_connections must be at least 1");
   const auto& address = std::get<listen_address>(parsed);
 
   if (int rc = uv_loop_init(&loop); rc != 0)
@@ -129,12 +138,33 @@ void http_server::impl::on_connection(uv_stream_t* server, int status) {
   auto& c = *owned;
   self.connections.emplace(&c, std::move(owned));
   self.connection_count.store(self.connections.size(), std::memory_order_relaxed);
-  if (uv_accept(server, c.stream()) != 0 || self.context.is_stopping
-      || self.connections.size() > self.options.max_connections) {
-    c.close_now();  // over the limit: the client sees the connection close at once
+  if (uv_accept(server, c.stream()) != 0 || self.context.is_stopping) {
+    c.close_now();
     return;
   }
+  if (self.context.open_connections > self.options.max_connections)
+    self.make_room_for(c);
   c.start();
+}
+
+// At the cap the newcomer stays and the most expendable other connection goes: a client that
+// connects (a health check) is always served, however many idle or slow connections are held.
+void http_server::impl::make_room_for(const connection& arrived) {
+  connection* victim = nullptr;
+  std::optional<eviction_rank> lowest;
+  for (auto& [ptr, owned] : connections) {
+    auto rank = ptr->rank();
+    if (ptr == &arrived || !rank)
+      continue;
+    if (!lowest || *rank < *lowest) {
+      lowest = rank;
+      victim = ptr;
+    }
+  }
+  if (!victim)
+    return;
+  spdlog::debug("http: {} connections open: closing the most expendable one", options.max_connections);
+  victim->close_now();
 }
 
 void http_server::impl::on_async(uv_async_t* handle) {
@@ -147,10 +177,18 @@ void http_server::impl::on_stop() {
   uv_close(reinterpret_cast<uv_handle_t*>(&async), nullptr);
   for (auto& [ptr, owned] : connections)
     owned->close_now();
+  workers->close();  // running handlers finish; the loop ends once they are back
 }
 
-http_server::http_server(server_options options, request_handler handler)
-  : impl_(std::make_unique<impl>(std::move(options), std::move(handler))) {}
+http_server::http_server(server_options options, request_handler handler, handler_placement where)
+  : impl_(std::make_unique<impl>(std::move(options), std::move(handler), std::move(where))) {}
+
+http_server::http_server(server_options options, router routes) : impl_(nullptr) {
+  auto shared = std::make_shared<const router>(std::move(routes));
+  impl_ = std::make_unique<impl>(
+    std::move(options), [shared](const request& req) { return shared->handle(req); },
+    [shared](const request& req) { return shared->where(req); });
+}
 
 http_server::~http_server() {
   stop();
@@ -164,6 +202,8 @@ std::optional<error> http_server::start() {
     impl_->state = run_state::done;
     return err;
   }
+  impl_->workers.emplace(&impl_->loop, impl_->options.max_worker_handlers);
+  impl_->context.workers = &*impl_->workers;
   impl_->thread = std::thread{[this] { impl_->run(); }};
   impl_->loop_thread_id = impl_->thread.get_id();
   impl_->state = run_state::running;
@@ -183,6 +223,8 @@ bool http_server::stop() {
   std::lock_guard lock{impl_->join_mutex};
   if (impl_->thread.joinable())
     impl_->thread.join();
+  if (impl_->workers)
+    impl_->workers->join();  // so no handler's thread outlives the server
   return impl_->loop_close_status == 0;
 }
 

@@ -2,7 +2,8 @@
 //
 // Wraps http-parser 2.9 and applies this server's limits. Pure: no sockets, no clocks, so the
 // framing rules (pipelining, split bodies, chunked bodies, limits) are tested with plain
-// strings. Once the input is bad the parser stops for good and says which status to answer.
+// strings. Once the input is bad the parser stops for good and says which status to answer. A
+// request target that is not valid UTF-8 is bad input (400), so no handler sees one.
 #pragma once
 
 #include "telluride/http/request.hpp"
@@ -17,9 +18,19 @@
 
 namespace telluride::http {
 
+/// CONTRACT §5's limits. Sizes are measured on the parts http-parser reports, as a request
+/// written in the usual form spells them, so the limits are exact for such requests:
+/// - the request line is `METHOD SP target SP HTTP/x.y`, CRLF not counted (414 past it);
+/// - the header block is the header lines after it, each `name: value CRLF` (name + value + 4
+///   bytes), the empty line that ends the block not counted (431 past it);
+/// - the body is the decoded body (chunked framing not counted; 413 past it, refused as soon as
+///   Content-Length announces more).
+/// Extra whitespace between the parts is not counted; http-parser's own 80 KiB bound on the raw
+/// head (431) covers it.
 struct parse_limits {
-  std::size_t max_header_bytes = 16 * 1024;   ///< request line + header names and values
-  std::size_t max_body_bytes = 1024 * 1024;   ///< decoded body
+  std::size_t max_request_line_bytes = 16 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
 };
 
 /// A complete request and whether the connection may carry another one after it.
@@ -28,7 +39,8 @@ struct parsed_request {
   bool keep_alive = true;  ///< HTTP/1.1 unless `Connection: close`; 1.0 only with keep-alive
 };
 
-/// Why the input was refused: the status to answer (400, 413 or 431) and a short reason.
+/// Why the input was refused: the status to answer (400, 413, 414 or 431) and a short reason
+/// (one line, ASCII, no client bytes in it).
 struct parse_failure {
   int status = 400;
   std::string reason;
@@ -71,6 +83,7 @@ private:
   http_parser parser_{};
   request current_;
   std::string url_;
+  std::size_t method_bytes_ = 0;
   std::size_t header_bytes_ = 0;
   bool last_was_value_ = false;
   bool in_message_ = false;

@@ -40,7 +40,18 @@ TEST_CASE("placeholders capture one decoded segment each") {
   CHECK(r.handle(make_request("GET", "/api/sensors/L1/d%2F2/temp")).body == "L1/d/2/temp/3");
   CHECK(r.handle(make_request("GET", "/api/sensors/L1//temp")).status == 404);
   CHECK(r.handle(make_request("GET", "/api/sensors/L1/d/temp/extra")).status == 404);
-  CHECK(r.handle(make_request("GET", "/api/sensors/L1/d%zz/temp")).status == 404);
+}
+
+TEST_CASE("a parameter with a bad escape or that decodes to invalid UTF-8 answers 400") {
+  auto r = sample_router();
+  for (const char* path : {"/api/sensors/L1/d%zz/temp", "/api/sensors/L1/d%ff/temp", "/api/sensors/%c3/d/temp",
+                           "/api/sensors/L1/d/%ed%a0%80"}) {
+    CAPTURE(path);
+    auto res = r.handle(make_request("GET", path));
+    CHECK(res.status == 400);
+    CHECK(res.body == "bad path: a segment has a bad percent escape or is not UTF-8\n");
+  }
+  CHECK(r.handle(make_request("GET", "/api/sensors/L1/caf%C3%A9/temp")).body == "L1/caf\xc3\xa9/temp/3");
 }
 
 TEST_CASE("unknown paths answer 404, trailing slash included") {
@@ -73,4 +84,17 @@ TEST_CASE("the first route added for a method and pattern wins") {
   r.add("GET", "/{any}", [](const request&, const route_params&) { return response::text(200, "second"); });
   CHECK(r.handle(make_request("GET", "/x")).body == "first");
   CHECK(r.handle(make_request("GET", "/y")).body == "second");
+}
+
+TEST_CASE("each route says where its handler runs and refusals run on the loop") {
+  router r;
+  r.add("GET", "/fast", [](const request&, const route_params&) { return response::text(200, "fast"); });
+  r.add("POST", "/slow/{id}", [](const request&, const route_params&) { return response::text(200, "slow"); },
+        handler_thread::worker);
+  CHECK(r.where(make_request("GET", "/fast")) == handler_thread::loop);
+  CHECK(r.where(make_request("POST", "/slow/7")) == handler_thread::worker);
+  CHECK(r.where(make_request("GET", "/slow/7")) == handler_thread::loop);    // 405
+  CHECK(r.where(make_request("POST", "/slow/%zz")) == handler_thread::loop); // 400
+  CHECK(r.where(make_request("GET", "/nope")) == handler_thread::loop);      // 404
+  CHECK(r.handle(make_request("POST", "/slow/7")).body == "slow");
 }

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -129,6 +130,14 @@ public:
     char c;
     auto n = ::recv(fd_, &c, 1, 0);
     return n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE));
+  }
+
+  /// True when a byte (or EOF) can be read within `limit`; consumes nothing.
+  bool wait_readable(std::chrono::milliseconds limit) {
+    if (!buffer_.empty())
+      return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(limit.count())) > 0;
   }
 
   /// Sends a FIN (no more requests) but keeps reading.

@@ -7,18 +7,58 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
 namespace telluride::http::testing {
 
-/// GET /hello, GET /api/sensors/{line}/{device}/{sensor}, GET /query, GET /throw,
-/// GET /big (64 KiB of 'b'), POST /echo (body back), POST /api/config (bearer "s3cret").
-inline router test_routes() {
+/// Holds worker handlers until the test opens it (or 5 s pass, so a failing test cannot hang),
+/// and counts who waits: a test proves the loop answered while a handler was still running.
+class gate {
+public:
+  /// Waits until `open()`; false when 5 s passed first.
+  bool wait() {
+    std::unique_lock lock{mutex_};
+    ++waiting_;
+    changed_.notify_all();
+    bool opened = changed_.wait_for(lock, std::chrono::seconds{5}, [this] { return is_open_; });
+    --waiting_;
+    return opened;
+  }
+  void open() {
+    std::lock_guard lock{mutex_};
+    is_open_ = true;
+    changed_.notify_all();
+  }
+  /// Waits up to 5 s until `n` handlers wait; true when they do.
+  bool await_waiting(int n) {
+    std::unique_lock lock{mutex_};
+    return changed_.wait_for(lock, std::chrono::seconds{5}, [&] { return waiting_ >= n; });
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool is_open_ = false;
+};
+
+/// GET /hello, GET /healthz, GET /api/sensors/{line}/{device}/{sensor}, GET /query,
+/// GET /throw, GET /big (64 KiB of 'b'), POST /echo (body back), POST /api/config (bearer
+/// "s3cret"); on workers: GET /gated (waits for `held`, then 200 "released"), GET /gated-throw
+/// (waits, then throws).
+inline router test_routes(std::shared_ptr<gate> held = std::make_shared<gate>()) {
   router routes;
   routes.add("GET", "/hello", [](const request&, const route_params&) {
     return response::text(200, "hello world\n");
+  });
+  routes.add("GET", "/healthz", [](const request&, const route_params&) {
+    return response::json(200, "{\"status\":\"ok\"}\n");
   });
   routes.add("GET", "/api/sensors/{line}/{device}/{sensor}", [](const request&, const route_params& p) {
     return response::text(200, std::string{p["line"]} + "|" + std::string{p["device"]} + "|"
@@ -41,12 +81,27 @@ inline router test_routes() {
       return response::text(401, "missing or wrong bearer token\n");
     return response::text(200, "applied\n");
   });
+  routes.add(
+    "GET", "/gated",
+    [held](const request&, const route_params&) {
+      return held->wait() ? response::text(200, "released\n") : response::text(504, "gate never opened\n");
+    },
+    handler_thread::worker);
+  routes.add(
+    "GET", "/gated-throw",
+    [held](const request&, const route_params&) -> response {
+      held->wait();
+      throw std::runtime_error{"worker handler failed on purpose"};
+    },
+    handler_thread::worker);
   return routes;
 }
 
-/// `options` with port 0 and the test routes; started (REQUIREd).
+/// `options` with port 0 and the test routes; started (REQUIREd). `held` is the gate of the
+/// worker routes.
 struct test_server {
-  explicit test_server(server_options options = {}) : server(with_port_zero(std::move(options)), test_routes()) {
+  explicit test_server(server_options options = {})
+    : held(std::make_shared<gate>()), server(with_port_zero(std::move(options)), test_routes(held)) {
     auto err = server.start();
     REQUIRE_MESSAGE(!err, (err ? err->message : ""));
     REQUIRE(server.port() != 0);
@@ -59,6 +114,7 @@ struct test_server {
 
   std::uint16_t port() const { return server.port(); }
 
+  std::shared_ptr<gate> held;
   http_server server;
 };
 
