@@ -150,6 +150,17 @@ live_pids() {
 
 is_running() { [[ -n $(live_pids) ]]; }
 
+# The launcher this call just forked carries TELLURIDE_BROKER_INSTANCE in /proc/PID/environ only
+# once it has exec'd rabbitmq-server: on a busy host is_running can look before that. Until then
+# it is ours by its pid alone (our child; a zombie has exited).
+launcher_is_starting() {
+  local pid state
+  pid=$(read_pid "$launcher_pid_file")
+  [[ -n $pid && -r /proc/$pid/stat ]] || return 1
+  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  [[ -n $state && $state != Z ]]
+}
+
 # The settings a running broker was started with win over the environment: the ports decide
 # which epmd, node and CLI ports stop/status/ctl use. `stop` adopts them even when the broker
 # is gone (its epmd may be left), so TELLURIDE_BROKER_DIR alone is enough to stop any broker.
@@ -315,7 +326,7 @@ cmd_start() {
   local deadline=$((SECONDS + start_timeout))
   local fail=""
   while :; do
-    if ! is_running; then
+    if ! is_running && ! { ((started_here)) && launcher_is_starting; }; then
       fail="rabbitmq-server exited during start-up"
       break
     fi
