@@ -149,6 +149,8 @@ public:
   int port() const { return port_; }
   /// The AMQP port of `slot`'s broker.
   static int port_of(int slot) { return std::stoi(env_or_fail("TELLURIDE_BROKER_PORT")) + 50 + 10 * slot; }
+  /// `VAR=value ...` that point deploy/ scripts at this broker, for `env`.
+  const std::string& script_env() const { return env_; }
   /// rabbitmqctl against this broker.
   int ctl(const std::string& args) { return run("ctl -q " + args); }
   const std::string& last_output() const { return output_; }
