@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace e2e;
 using telluride::test::daemon_process;
 using telluride::test::http_request;
@@ -20,7 +22,7 @@ double metric_of(int port, const std::string& name) {
 
 } // namespace
 
-TEST_CASE("over amqps the daemon takes what telluride sensors publishes, config set and tail work, and a wrong CA is one line") {
+TEST_CASE("over amqps the daemon takes what telluride sensors publishes, config set and tail work, and a wrong CA or name is one line") {
   amqp_test::tls_broker tls{5};
   const std::string url = tls.url(tls.trusted_query());
   daemon_process d{"tls" + std::to_string(::getpid()), {{"amqp_url", url}}};
@@ -63,6 +65,17 @@ TEST_CASE("over amqps the daemon takes what telluride sensors publishes, config 
   CHECK(split_lines(refused.err).size() == 1);
   CHECK(refused.err.find("the broker's certificate does not verify") != std::string::npos);
   CHECK(refused.err.find("guest:guest") == std::string::npos);
+
+  daemon_process refused_daemon{"tls-refused" + std::to_string(::getpid())};
+  refused_daemon.launch({"pipeline", "--config", refused_daemon.config_path(), "--amqp",
+                         tls.url("server_name_indication=broker.example&" + tls.trusted_query())});
+  CHECK(refused_daemon.wait(within_budget(15s)) == std::optional<int>{1});
+  auto log = refused_daemon.log();
+  INFO(log);
+  CHECK(log.rfind("telluride pipeline: cannot start on the broker", 0) == 0);
+  CHECK(log.find("the broker's certificate is not for broker.example (hostname mismatch)") != std::string::npos);
+  CHECK(log.find("guest:guest") == std::string::npos);
+  CHECK(std::count(log.begin(), log.end(), '\n') == 1);
 
   CHECK(d.stop() == std::optional<int>{0});
 }

@@ -168,9 +168,9 @@ failure make_tls_socket(amqp_connection_state_t state, const tls_options& tls) {
   } else if (tls.verify_peer && SSL_CTX_set_default_verify_paths(ctx) != 1) {
     return tls_failure("cannot load the system's CA certificates: " + take_tls_error());
   }
-  if (tls.certfile.empty())
+  if (tls.certfile.empty()) {
     SSL_CTX_set_client_cert_cb(ctx, on_certificate_request);
-  if (!tls.certfile.empty()) {
+  } else {
     const std::string& keyfile = tls.keyfile.empty() ? tls.certfile : tls.keyfile;
     if (failure f = check_readable("certfile", tls.certfile))
       return f;
