@@ -11,8 +11,8 @@ build_dir=${TELLURIDE_BUILD_DIR:-build}
 packages=(
   build-essential cmake ninja-build pkg-config
   libcaf-dev libuv1-dev nlohmann-json3-dev doctest-dev librabbitmq-dev libcli11-dev
-  libspdlog-dev libhttp-parser-dev libsimdjson-dev
-  rabbitmq-server
+  libspdlog-dev libhttp-parser-dev libsimdjson-dev libssl-dev
+  rabbitmq-server openssl
 )
 
 say() { echo "setup: $*"; }

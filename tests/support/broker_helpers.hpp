@@ -124,15 +124,18 @@ class private_broker {
 public:
   /// `slot` tells apart the private brokers of tests that may run in parallel (ctest -j):
   /// each slot has its own port (shared broker's + 50 + 10 * slot) and data folder.
-  explicit private_broker(int slot) {
-    auto base_port = std::stoi(env_or_fail("TELLURIDE_BROKER_PORT"));
-    port_ = base_port + 50 + 10 * slot;
+  /// `extra_conf`: a file of rabbitmq.conf lines for TELLURIDE_BROKER_EXTRA_CONF (TLS...).
+  /// Slots in use: 0-2 integration/amqp, 3-4 its TLS tests, 5 e2e TLS, 6 e2e alarm, 7 e2e users.
+  explicit private_broker(int slot, const std::string& extra_conf = {}) {
+    port_ = port_of(slot);
     const char* dir = std::getenv("TELLURIDE_BROKER_DIR");
     dir_ = std::string(dir ? dir : "/tmp/causeway-test-broker") + "-private-" + std::to_string(slot);
     env_ = "TELLURIDE_BROKER_DIR=" + shell_quote(dir_) + " TELLURIDE_BROKER_NODE=causeway-private-" +
            std::to_string(port_) + "@localhost TELLURIDE_BROKER_PORT=" + std::to_string(port_) +
            " TELLURIDE_BROKER_MGMT_PORT=0 TELLURIDE_BROKER_DIST_PORT=" + std::to_string(port_ + 20000) +
            " TELLURIDE_BROKER_EPMD_PORT=" + std::to_string(port_ + 20011) + " ";  // never the fixture's
+    if (!extra_conf.empty())
+      env_ += "TELLURIDE_BROKER_EXTRA_CONF=" + shell_quote(extra_conf) + " ";
     int rc = run("start");
     if (rc != 0)
       FAIL("could not start a private broker on port " << port_ << ": " << output_);
@@ -142,6 +145,12 @@ public:
   private_broker& operator=(const private_broker&) = delete;
 
   std::string url() const { return "amqp://guest:guest@127.0.0.1:" + std::to_string(port_) + "/%2f"; }
+  /// The AMQP port; port() + 1 .. port() + 9 are free for extra listeners (TLS).
+  int port() const { return port_; }
+  /// The AMQP port of `slot`'s broker.
+  static int port_of(int slot) { return std::stoi(env_or_fail("TELLURIDE_BROKER_PORT")) + 50 + 10 * slot; }
+  /// `VAR=value ...` that point deploy/ scripts at this broker, for `env`.
+  const std::string& script_env() const { return env_; }
   /// rabbitmqctl against this broker.
   int ctl(const std::string& args) { return run("ctl -q " + args); }
   const std::string& last_output() const { return output_; }

@@ -1,16 +1,12 @@
 #include "causeway/amqp/connection_impl.hpp"
 
-#include <amqp_framing.h>
-#include <amqp_tcp_socket.h>
-#include <spdlog/spdlog.h>
+#include "causeway/amqp/transport.hpp"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <amqp_framing.h>
+#include <spdlog/spdlog.h>
 
 #include <pthread.h>
 
-#include <cerrno>
 #include <cstring>
 
 namespace causeway::amqp {
@@ -33,37 +29,6 @@ amqp_bytes_t view(const std::string& s) noexcept {
 
 amqp_bytes_t view(const char* s) noexcept {
   return amqp_bytes_t{std::strlen(s), const_cast<char*>(s)};
-}
-
-// rabbitmq-c reports every failed connect as "a socket error occurred". One plain connect
-// attempt tells which: refused, unreachable, timed out.
-std::string diagnose_connect(const url& address, milliseconds timeout) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  auto port = std::to_string(address.port);
-  if (int rc = ::getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); rc != 0)
-    return std::string("cannot resolve host: ") + ::gai_strerror(rc);
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
-  int last_error = 0;
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      last_error = errno;
-      continue;
-    }
-    timeval tv = to_timeval(timeout);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
-    last_error = rc == 0 ? 0 : errno;
-    ::close(fd);
-    if (rc == 0)
-      return {};
-  }
-  if (last_error == EINPROGRESS || last_error == EAGAIN)
-    return "connection timed out";
-  return last_error != 0 ? std::string(std::strerror(last_error)) : std::string{};
 }
 
 std::atomic<std::uint64_t> unclean_closes{0};
@@ -137,20 +102,9 @@ failure connection::impl::connect_now() {
   detail::state_ptr st(amqp_new_connection());
   if (!st)
     return failure{failure_scope::connection, 0, "connect: out of memory"};
-  amqp_socket_t* socket = amqp_tcp_socket_new(st.get());
-  if (socket == nullptr)
-    return failure{failure_scope::connection, 0, "connect: cannot create a socket"};
   timeval connect_tv = to_timeval(options.connect_timeout);
-  errno = 0;
-  int rc = amqp_socket_open_noblock(socket, address.host.c_str(), address.port, &connect_tv);
-  if (rc != AMQP_STATUS_OK) {
-    failure f = describe_status(rc, "connect to " + address.endpoint());
-    if (rc == AMQP_STATUS_SOCKET_ERROR || rc == AMQP_STATUS_TCP_ERROR) {
-      if (auto why = diagnose_connect(address, options.connect_timeout); !why.empty())
-        f.message = "connect to " + address.endpoint() + ": " + why;
-    }
+  if (failure f = detail::open_transport(st.get(), address, connect_tv))
     return f;
-  }
   timeval rpc_tv = to_timeval(options.rpc_timeout);
   amqp_set_rpc_timeout(st.get(), &rpc_tv);
   amqp_set_handshake_timeout(st.get(), &connect_tv);
@@ -176,7 +130,7 @@ failure connection::impl::connect_now() {
     static_cast<int>(options.heartbeat.count()), &client_properties, AMQP_SASL_METHOD_PLAIN,
     address.user.c_str(), address.password.c_str());
   if (failure f = describe(reply, "login to " + address.masked()))
-    return f;
+    return detail::explain_login_failure(st.get(), address, std::move(f));
 
   auto new_poll = detail::allocate_handle<uv_poll_t>();
   if (int prc = uv_poll_init_socket(&loop, new_poll.get(), amqp_get_sockfd(st.get())); prc != 0) {

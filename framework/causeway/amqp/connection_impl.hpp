@@ -153,6 +153,9 @@ public:
 
   // Data that a pass reads outside a poll event (timer, command) is proof of life too.
   void note_pending_input();
+  /// Input already taken from the socket and not yet read as frames: in rabbitmq-c's buffer
+  /// or frame queue, or (TLS) inside OpenSSL. The socket's readiness does not announce it.
+  bool has_unread_input() const noexcept;
   /// Frames read.
   std::size_t read_pass();
   void dispatch(const amqp_frame_t& frame);

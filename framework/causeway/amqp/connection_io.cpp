@@ -1,5 +1,7 @@
 #include "causeway/amqp/connection_impl.hpp"
 
+#include "causeway/amqp/transport.hpp"
+
 #include <amqp_framing.h>
 #include <spdlog/spdlog.h>
 
@@ -208,8 +210,14 @@ void connection::impl::note_pending_input() {
   if (!connected)
     return;
   char byte;
-  if (::recv(amqp_get_sockfd(state.get()), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+  if (detail::has_buffered_input(state.get(), address) ||
+      ::recv(amqp_get_sockfd(state.get()), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
     last_read = clock_type::now();
+}
+
+bool connection::impl::has_unread_input() const noexcept {
+  return amqp_data_in_buffer(state.get()) || amqp_frames_enqueued(state.get()) ||
+         detail::has_buffered_input(state.get(), address);
 }
 
 std::size_t connection::impl::read_pass() {
@@ -221,8 +229,9 @@ std::size_t connection::impl::read_pass() {
   for (; n < frames_per_pass; ++n) {
     // Once what one recv brought is used up, stop: asking again would cost a recv that finds
     // nothing and a poll(0) inside rabbitmq-c. Whatever arrived since wakes the poll handle
-    // or waits for the read timer.
-    if (n > 0 && !amqp_data_in_buffer(state.get()) && !amqp_frames_enqueued(state.get())) {
+    // or waits for the read timer. With TLS, one recv into OpenSSL holds many records while
+    // rabbitmq-c takes one at a time: those never wake the poll handle, so read them now.
+    if (n > 0 && !has_unread_input()) {
       more = false;
       break;
     }
@@ -313,7 +322,7 @@ void connection::impl::on_connection_method(const amqp_method_t& method) {
 }
 
 void connection::impl::kick() {
-  if (connected && state && (amqp_frames_enqueued(state.get()) || amqp_data_in_buffer(state.get())))
+  if (connected && state && has_unread_input())
     uv_idle_start(&idle, [](uv_idle_t* h) {
       auto* me = self(h);
       uv_idle_stop(h);

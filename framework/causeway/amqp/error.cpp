@@ -1,5 +1,7 @@
 #include "causeway/amqp/error.hpp"
 
+#include "causeway/amqp/transport.hpp"
+
 #include <amqp_framing.h>
 
 
@@ -59,7 +61,11 @@ failure describe(const amqp_rpc_reply_t& reply, std::string_view step) {
     case AMQP_RESPONSE_LIBRARY_EXCEPTION: {
       out.scope = failure_scope::connection;
       int status = reply.library_error;
-      out.message = prefix + amqp_error_string2(status);
+      // rabbitmq-c says only "a SSL error occurred"; OpenSSL knows which (an alert from the
+      // broker, a bad record...).
+      bool is_tls = status <= AMQP_STATUS_SSL_ERROR && status > _AMQP_STATUS_SSL_NEXT_VALUE;
+      std::string reason = is_tls ? detail::take_tls_error() : std::string{};
+      out.message = prefix + (reason.empty() ? std::string(amqp_error_string2(status)) : "TLS error: " + reason);
       return out;
     }
     case AMQP_RESPONSE_SERVER_EXCEPTION:

@@ -117,6 +117,20 @@ void frame_buffer::clear() noexcept {
     bytes_.clear();
 }
 
+int wait_socket(int fd, short events, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int ready = ::poll(&p, 1, remaining_ms(deadline));
+    if (ready > 0)
+      return AMQP_STATUS_OK;  // ready, or an error the next call reports
+    if (ready == 0)
+      return AMQP_STATUS_TIMEOUT;
+    if (errno != EINTR)
+      return AMQP_STATUS_SOCKET_ERROR;
+  }
+}
+
 int write_all(int fd, std::string_view bytes, std::chrono::milliseconds stall_timeout) {
   while (!bytes.empty()) {
     ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -133,17 +147,8 @@ int write_all(int fd, std::string_view bytes, std::chrono::milliseconds stall_ti
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       return AMQP_STATUS_SOCKET_ERROR;
     // Full: wait for room, as rabbitmq-c's own sends do (it polls too).
-    auto deadline = std::chrono::steady_clock::now() + stall_timeout;
-    for (;;) {
-      pollfd p{fd, POLLOUT, 0};
-      int ready = ::poll(&p, 1, remaining_ms(deadline));
-      if (ready > 0)
-        break;  // room, or an error the next send() reports
-      if (ready == 0)
-        return AMQP_STATUS_TIMEOUT;
-      if (errno != EINTR)
-        return AMQP_STATUS_SOCKET_ERROR;
-    }
+    if (int rc = wait_socket(fd, POLLOUT, stall_timeout); rc != AMQP_STATUS_OK)
+      return rc;
   }
   return AMQP_STATUS_OK;
 }

@@ -52,6 +52,10 @@ private:
   std::vector<char> payload_;  // scratch: one method or header frame payload
 };
 
+/// Waits until the socket `fd` is ready for `events` (POLLIN, POLLOUT) or has an error:
+/// AMQP_STATUS_OK; AMQP_STATUS_TIMEOUT after `timeout`; AMQP_STATUS_SOCKET_ERROR (errno).
+int wait_socket(int fd, short events, std::chrono::milliseconds timeout);
+
 /// Writes all of `bytes` to the non-blocking socket `fd` (MSG_NOSIGNAL), waiting with poll()
 /// whenever the socket is full. Returns AMQP_STATUS_OK; AMQP_STATUS_TIMEOUT when the socket
 /// took nothing for `stall_timeout`; AMQP_STATUS_SOCKET_ERROR with errno telling why. After a

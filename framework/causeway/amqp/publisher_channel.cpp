@@ -1,5 +1,7 @@
 #include "causeway/amqp/publisher_channel.hpp"
 
+#include "causeway/amqp/transport.hpp"
+
 #include <amqp_framing.h>
 #include <spdlog/spdlog.h>
 
@@ -204,8 +206,9 @@ void publisher_channel::pump() {
   write_encoded(encoded);
 }
 
-// Writes the frames pump() encoded (`count` messages) to the socket, waiting up to
-// rpc_timeout whenever it takes nothing. Only the connection thread touches the socket, and
+// Writes the frames pump() encoded (`count` messages) to the socket (through TLS on an amqps
+// connection), waiting up to rpc_timeout whenever it takes nothing. Only the connection
+// thread touches the socket, and
 // rabbitmq-c never leaves half a frame behind (its sends finish before they return), so
 // ours go between its frames. rabbitmq-c's heartbeat bookkeeping does not see these writes:
 // it may send a heartbeat it did not need to, which is harmless. (amqp_basic_publish also
@@ -213,7 +216,7 @@ void publisher_channel::pump() {
 bool publisher_channel::write_encoded(std::size_t count) {
   if (out_.empty())
     return true;
-  int rc = write_all(amqp_get_sockfd(channel_->state()), out_.bytes(),
+  int rc = write_raw(channel_->state(), channel_->owner().address(), out_.bytes(),
                      channel_->owner().options().rpc_timeout);
   int why = errno;
   out_.clear();

@@ -89,6 +89,14 @@ expected<queue_state> inspect_queue(connection& conn, const std::string& queue) 
   return state;
 }
 
+expected<void> inspect_exchange(connection& conn, const std::string& exchange) {
+  return on_temporary_channel(conn, [&](channel& ch) {
+    amqp_exchange_declare(ch.state(), ch.id(), view(exchange), amqp_cstring_bytes("direct"), 1, 0, 0, 0,
+                          amqp_empty_table);
+    return describe(amqp_get_rpc_reply(ch.state()), "inspect exchange " + quoted(exchange));
+  });
+}
+
 expected<std::uint32_t> purge_queue(connection& conn, const std::string& queue) {
   std::uint32_t purged = 0;
   auto done = on_temporary_channel(conn, [&](channel& ch) {

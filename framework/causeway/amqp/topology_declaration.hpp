@@ -69,6 +69,9 @@ expected<void> declare(connection& conn, const topology_spec& spec);
 expected<void> declare(const connection_options& options, const topology_spec& spec);
 /// A passive declare: fails with NOT_FOUND when the queue does not exist.
 expected<queue_state> inspect_queue(connection& conn, const std::string& queue);
+/// A passive declare: fails with NOT_FOUND when the exchange does not exist. Needs no
+/// permission on it, unlike declaring it.
+expected<void> inspect_exchange(connection& conn, const std::string& exchange);
 /// Removes the ready messages of `queue`; returns how many.
 expected<std::uint32_t> purge_queue(connection& conn, const std::string& queue);
 expected<void> delete_queue(connection& conn, const std::string& queue);

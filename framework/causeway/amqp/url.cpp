@@ -2,8 +2,10 @@
 
 #include "causeway/percent_encoding.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
+#include <vector>
 
 namespace causeway::amqp {
 
@@ -27,22 +29,108 @@ std::string percent_encode(std::string_view text) {
 }
 
 error bad_url(std::string_view why) {
-  return error{"bad AMQP URL: " + std::string(why) + " (expected amqp://user:pass@host:port/vhost)"};
+  return error{"bad AMQP URL: " + std::string(why) +
+               " (expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)"};
+}
+
+// A parameter name or value as an error may show it: quoted, bytes that are not printable
+// ASCII replaced, cut at 64 characters.
+std::string shown(std::string_view text) {
+  std::string out{"\""};
+  for (char c : text.substr(0, 64))
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (text.size() > 64)
+    out += "...";
+  return out + "\"";
+}
+
+constexpr std::string_view tls_keys[] = {"cacertfile", "certfile", "keyfile", "verify",
+                                         "server_name_indication"};
+// In the RabbitMQ URI spec, set here through connection_options instead.
+constexpr std::string_view ignored_keys[] = {"heartbeat", "connection_timeout", "channel_max"};
+
+bool is_one_of(std::string_view key, const auto& keys) {
+  for (std::string_view k : keys)
+    if (k == key)
+      return true;
+  return false;
+}
+
+// Reads the query `a=1&b=2` into `out.tls` (present when the scheme is amqps).
+expected<void> read_query(std::string_view query, url& out) {
+  std::vector<std::string> seen;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty())
+      continue;
+    auto eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq));
+    if (!key)
+      return bad_url("query parameter name: " + key.err().message);
+    if (is_one_of(*key, ignored_keys))
+      continue;
+    if (!is_one_of(*key, tls_keys))
+      return bad_url("unknown query parameter " + shown(*key) +
+                     "; known: cacertfile, certfile, keyfile, verify, server_name_indication");
+    if (!out.tls)
+      return bad_url(*key + " needs an amqps:// URL (TLS)");
+    if (std::find(seen.begin(), seen.end(), *key) != seen.end())
+      return bad_url("query parameter " + *key + " is given twice");
+    seen.push_back(*key);
+    if (eq == std::string_view::npos)
+      return bad_url("query parameter " + *key + " has no value");
+    auto value = percent_decode(pair.substr(eq + 1));
+    if (!value)
+      return bad_url(*key + ": " + value.err().message);
+    if (value->empty())
+      return bad_url("query parameter " + *key + " is empty");
+    // Values end up in one-line errors (file names) and in OpenSSL calls (C strings).
+    if (std::any_of(value->begin(), value->end(), [](char c) { return c >= 0 && c < 0x20; }))
+      return bad_url("query parameter " + *key + " holds a control character");
+    tls_options& tls = *out.tls;
+    if (*key == "cacertfile") {
+      tls.cacertfile = std::move(*value);
+    } else if (*key == "certfile") {
+      tls.certfile = std::move(*value);
+    } else if (*key == "keyfile") {
+      tls.keyfile = std::move(*value);
+    } else if (*key == "verify") {
+      if (*value != "verify_peer" && *value != "verify_none")
+        return bad_url("verify must be verify_peer or verify_none, got " + shown(*value));
+      tls.verify_peer = *value == "verify_peer";
+    } else if (*key == "server_name_indication") {
+      tls.server_name = *value == "disable" ? std::string{} : std::move(*value);
+    }
+  }
+  if (out.tls && !out.tls->keyfile.empty() && out.tls->certfile.empty())
+    return bad_url("keyfile needs a certfile (the client certificate it belongs to)");
+  return {};
 }
 
 } // namespace
 
 expected<url> parse_url(std::string_view text) {
-  constexpr std::string_view scheme = "amqp://";
-  if (text.starts_with("amqps://"))
-    return bad_url("amqps:// (TLS) is not supported");
-  if (!text.starts_with(scheme))
-    return bad_url("it must start with amqp://");
-  std::string_view rest = text.substr(scheme.size());
-  if (auto q = rest.find_first_of("?#"); q != std::string_view::npos)
-    rest = rest.substr(0, q);  // query options (heartbeat=...) are not read from the URL
-
   url result;
+  std::string_view rest;
+  if (text.starts_with("amqps://")) {
+    result.tls.emplace();
+    result.port = 5671;
+    rest = text.substr(8);
+  } else if (text.starts_with("amqp://")) {
+    rest = text.substr(7);
+  } else {
+    return bad_url("it must start with amqp:// or amqps://");
+  }
+  std::string_view query;
+  if (auto hash = rest.find('#'); hash != std::string_view::npos)
+    rest = rest.substr(0, hash);
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+
   std::string_view authority = rest;
   std::optional<std::string_view> path;
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
@@ -115,11 +203,15 @@ expected<url> parse_url(std::string_view text) {
       return bad_url("vhost: " + decoded_vhost.err().message);
     result.vhost = std::move(*decoded_vhost);
   }
+  if (result.tls)
+    result.tls->server_name = result.host;
+  if (auto read = read_query(query, result); !read)
+    return read.err();
   return result;
 }
 
 std::string url::masked() const {
-  std::string out{"amqp://"};
+  std::string out{is_tls() ? "amqps://" : "amqp://"};
   out += percent_encode(user);
   out += ":****@";
   out += endpoint();

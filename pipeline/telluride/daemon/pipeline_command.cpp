@@ -17,7 +17,7 @@ void add_pipeline_command(CLI::App& app, command_runner& run) {
   cmd->add_option("--config", *config_path, "Config file (JSON); default config/telluride.json when present")
     ->check(CLI::ExistingFile);
   cmd->add_option("--amqp", options->amqp_url,
-                  "Broker URL amqp://user:pass@host:port/vhost (default: TELLURIDE_AMQP_URL, then the config file)");
+                  "Broker URL amqp://user:pass@host:port/vhost, or amqps://...?cacertfile=FILE for TLS (default: TELLURIDE_AMQP_URL, then the config file)");
   cmd->add_option("--http", options->http_listen, "HTTP listen address HOST:PORT (default 127.0.0.1:9464)");
   cmd->add_option("--connect-timeout", *timeout_s, "Seconds to keep retrying an unreachable broker at start")
     ->check(CLI::Range(0.0, 3600.0));

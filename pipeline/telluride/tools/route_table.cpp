@@ -46,6 +46,10 @@ std::string tail_route_list() {
 }
 
 causeway::expected<void> ensure_exchange(causeway::amqp::connection& conn, const std::string& exchange) {
+  // Passive first: a user who may not declare the exchange (deploy/rabbitmq-users.sh's
+  // dashboard and sensors users) can still use it once the daemon declared it.
+  if (causeway::amqp::inspect_exchange(conn, exchange))
+    return {};
   causeway::amqp::topology_spec spec;
   spec.exchanges.push_back({exchange, "direct", true, false, {}});
   return causeway::amqp::declare(conn, spec);

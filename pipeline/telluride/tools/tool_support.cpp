@@ -29,7 +29,7 @@ void add_config_flag(CLI::App& command, std::string& config_path) {
 void add_broker_flags(CLI::App& command, broker_flags& flags) {
   add_config_flag(command, flags.config_path);
   command.add_option("--amqp", flags.amqp_url,
-                     "Broker URL amqp://user:pass@host:port/vhost. Default: $TELLURIDE_AMQP_URL, "
+                     "Broker URL amqp://user:pass@host:port/vhost, or amqps://...?cacertfile=FILE for TLS. Default: $TELLURIDE_AMQP_URL, "
                      "else the config file's amqp_url (amqp://guest:guest@127.0.0.1:5672/%2f)")
     ->type_name("URL");
 }

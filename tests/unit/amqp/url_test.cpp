@@ -55,8 +55,18 @@ TEST_CASE("bad URLs are one-line errors that never contain the password") {
     const char* expected_part;
   };
   const row rows[] = {
-    {"http://h/", "must start with amqp://"},
-    {"amqps://h/", "TLS"},
+    {"http://h/", "must start with amqp:// or amqps://"},
+    {"amqp://u:topsecret@h/?cacertfile=/ca.pem", "cacertfile needs an amqps:// URL (TLS)"},
+    {"amqp://h/?verify=verify_none", "verify needs an amqps:// URL"},
+    {"amqps://u:topsecret@h/?cacertfle=/ca.pem", "unknown query parameter \"cacertfle\"; known: cacertfile,"},
+    {"amqps://h/?verify=verify_host", "verify must be verify_peer or verify_none, got \"verify_host\""},
+    {"amqps://h/?cacertfile=/a&cacertfile=/b", "query parameter cacertfile is given twice"},
+    {"amqps://h/?cacertfile", "query parameter cacertfile has no value"},
+    {"amqps://h/?cacertfile=", "query parameter cacertfile is empty"},
+    {"amqps://h/?cacertfile=%zz", "cacertfile: bad percent escape"},
+    {"amqps://h/?certfile=/a%0Ab", "query parameter certfile holds a control character"},
+    {"amqps://h/?keyfile=/k.pem", "keyfile needs a certfile"},
+    {"amqps://h/?%01%02=x", "unknown query parameter \"??\""},
     {"amqp://h:0/", "port must be a number in 1..65535"},
     {"amqp://h:70000/", "port must be a number in 1..65535"},
     {"amqp://h:abc/", "port must be a number"},
@@ -84,4 +94,58 @@ TEST_CASE("masked() hides the password and re-encodes the vhost") {
   REQUIRE(u);
   CHECK(u->masked() == "amqp://bob:****@10.0.0.1:5672/%2F");
   CHECK(u->masked().find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("amqps:// is TLS on port 5671 that checks the broker's certificate against the host") {
+  auto u = parse_url("amqps://alice:s3cret@broker.example/prod");
+  REQUIRE(u);
+  REQUIRE(u->is_tls());
+  CHECK(u->port == 5671);
+  CHECK(u->tls->verify_peer);
+  CHECK(u->tls->server_name == "broker.example");
+  CHECK(u->tls->cacertfile.empty());
+  CHECK(u->tls->certfile.empty());
+  CHECK(u->tls->keyfile.empty());
+  CHECK(u->masked() == "amqps://alice:****@broker.example:5671/prod");
+  auto plain = parse_url("amqp://h/");
+  REQUIRE(plain);
+  CHECK_FALSE(plain->is_tls());
+}
+
+TEST_CASE("TLS settings come from the query with RabbitMQ's parameter names, percent-decoded") {
+  auto u = parse_url("amqps://u:p@127.0.0.1:5999/%2f?cacertfile=/etc/ca%20dir/ca.pem"
+                     "&certfile=/c/client.pem&keyfile=/c/client.key&verify=verify_none"
+                     "&server_name_indication=broker.internal#fragment");
+  REQUIRE(u);
+  REQUIRE(u->is_tls());
+  CHECK(u->host == "127.0.0.1");
+  CHECK(u->port == 5999);
+  CHECK(u->vhost == "/");
+  CHECK(u->tls->cacertfile == "/etc/ca dir/ca.pem");
+  CHECK(u->tls->certfile == "/c/client.pem");
+  CHECK(u->tls->keyfile == "/c/client.key");
+  CHECK_FALSE(u->tls->verify_peer);
+  CHECK(u->tls->server_name == "broker.internal");
+  CHECK(u->masked() == "amqps://u:****@127.0.0.1:5999/%2F");
+}
+
+TEST_CASE("server_name_indication=disable sends and checks no name, and a certfile may hold the key") {
+  auto u = parse_url("amqps://h?server_name_indication=disable&certfile=/c/both.pem&verify=verify_peer");
+  REQUIRE(u);
+  CHECK(u->tls->server_name.empty());
+  CHECK(u->tls->verify_peer);
+  CHECK(u->tls->certfile == "/c/both.pem");
+  CHECK(u->tls->keyfile.empty());
+  CHECK(u->vhost == "/");
+  CHECK(u->host == "h");
+}
+
+TEST_CASE("the spec's connection parameters are accepted and left to connection_options") {
+  auto u = parse_url("amqp://h/v?heartbeat=10&connection_timeout=5000&channel_max=8");
+  REQUIRE(u);
+  CHECK(u->vhost == "v");
+  CHECK_FALSE(u->is_tls());
+  auto t = parse_url("amqps://h/v?heartbeat=10&&cacertfile=/ca.pem");
+  REQUIRE(t);
+  CHECK(t->tls->cacertfile == "/ca.pem");
 }
