@@ -20,7 +20,7 @@ using telluride::route_options;
 namespace {
 
 std::filesystem::path source_root() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  return CAUSEWAY_SOURCE_DIR;  // not __FILE__: a build through ccache may make it relative
 }
 
 } // namespace
