@@ -19,8 +19,9 @@ using telluride::route_options;
 
 namespace {
 
+// Not from __FILE__: with CCACHE_BASEDIR set, ccache makes it relative to the build folder.
 std::filesystem::path source_root() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  return CAUSEWAY_SOURCE_DIR;
 }
 
 } // namespace

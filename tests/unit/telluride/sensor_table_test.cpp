@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cfloat>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <span>
 #include <string>
@@ -260,4 +262,34 @@ TEST_CASE("aggregate serialisation and batch folding speed is reported (not asse
               by_hand_ns, nlohmann_ns, fold_ns);
   CHECK(bytes > 0);
   CHECK(table.find(key_of(0))->stats.count() == 10 * (rounds / 100));
+}
+
+TEST_CASE("aggregates of extreme readings print finite numbers that read back exactly") {
+  const std::vector<std::vector<double>> streams = {
+      {1e308, -1e308}, {DBL_MAX, DBL_MAX}, {-DBL_MAX, DBL_MAX}, {1e300, 1e-300},
+      {std::numeric_limits<double>::denorm_min(), -DBL_MAX}};
+  for (const auto& values : streams) {
+    sensor_table table;
+    std::vector<reading> batch;
+    for (double x : values)
+      batch.push_back(reading_of(1, x, "2021-02-12T01:18:51Z"));
+    fold_into(table, batch);
+    const sensor_aggregate* aggregate = table.find(key_of(1));
+    REQUIRE(aggregate != nullptr);
+    const std::string text = to_json_text(*aggregate);
+    INFO(text);
+    CHECK(text.find("null") == std::string::npos);
+    CHECK(text.find("inf") == std::string::npos);
+    CHECK(text.find("nan") == std::string::npos);
+    const auto json = nlohmann::json::parse(text);
+    for (const char* field : {"min", "max", "mean", "stddev", "last_reading"})
+      CHECK(json[field].is_number());
+    CHECK(json["mean"].get<double>() == aggregate->stats.mean());
+    CHECK(json["stddev"].get<double>() == aggregate->stats.stddev());
+  }
+  sensor_table table;
+  fold_into(table, std::vector{reading_of(1, 1e308), reading_of(1, -1e308)});
+  const auto json = nlohmann::json::parse(to_json_text(*table.find(key_of(1))));
+  CHECK(json["mean"].get<double>() == 0);
+  CHECK(json["stddev"].get<double>() == 1e308);
 }
