@@ -100,7 +100,7 @@ memory_result measure(const settings& s, const telluride::alert_rules& rules) {
   bench::reading_fleet fleet{warm_up_sensors + s.sensors};
   auto warm = decode(fleet, 0, warm_up_sensors, s.readings_per_sensor);
   auto measured = decode(fleet, warm_up_sensors, s.sensors, s.readings_per_sensor);
-  telluride::sensor_tracker tracker{tracker_shards, rules, 65536};
+  telluride::sensor_tracker tracker{tracker_shards, rules, 65536, warm_up_sensors + s.sensors};
   apply(tracker, warm, s.batch);
   const std::size_t before = bytes_in_use();
   apply(tracker, measured, s.batch);

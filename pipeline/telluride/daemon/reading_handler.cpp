@@ -42,16 +42,32 @@ void reading_handler::handle_message(causeway::message& msg, const causeway::con
 void reading_handler::handle_batch(std::span<causeway::message> batch, const causeway::batch_info&,
                                    const causeway::context&) {
   thread_local std::vector<sensor_tracker::input> readings;  // kept warm per thread
+  thread_local std::vector<std::size_t> messages;            // batch position of each reading
   readings.clear();
-  for (auto& msg : batch)
-    if (const auto* r = decoded(msg))
-      readings.push_back({r, msg.metadata.get("message_id")});
+  messages.clear();
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (const auto* r = decoded(batch[i])) {
+      readings.push_back({r, batch[i].metadata.get("message_id")});
+      messages.push_back(i);
+    }
   auto outcome = tracker_->apply(readings);
+  if (outcome.is_first_refusal)
+    spdlog::warn("max_sensors reached: {} sensors are tracked; readings of any other sensor are dead-lettered "
+                 "from now on (raise max_sensors and restart to track more)",
+                 tracker_->max_sensors());
+  for (std::size_t refused : outcome.refused)
+    refuse(batch[messages[refused]], readings[refused].decoded->reading.key);
   totals_->record(outcome.applied, 0, now_ms());
   if (outcome.duplicates > 0)
     totals_->record_duplicates(outcome.duplicates);
   for (const auto& raised : outcome.alerts)
     out_->alert(to_json_text(raised));
+}
+
+void reading_handler::refuse(causeway::message& msg, const sensor_key& key) {
+  // The framework then hands it to handle_failed, which dead-letters and counts it.
+  msg.fail("sensor " + to_string(key) + " is not tracked: max_sensors (" +
+           std::to_string(tracker_->max_sensors()) + ") sensors are tracked already");
 }
 
 void reading_handler::handle_failed(std::span<causeway::message> failed, const causeway::context&) {
