@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace telluride {
@@ -14,6 +16,13 @@ namespace {
 constexpr std::uint32_t log_lines_per_window = 20;
 constexpr std::int64_t log_window_ms = 10'000;
 constexpr auto dead_letter_timeout = std::chrono::seconds(30);
+// How the reason of a refused reading ends (see refuse): such readings are not logged one by
+// one; the bound being reached is logged once.
+constexpr std::string_view refusal_ending = " sensors are tracked already";
+
+bool is_refusal(const causeway::message& msg) {
+  return msg.failure_reason().ends_with(refusal_ending);
+}
 
 } // namespace
 
@@ -67,7 +76,7 @@ void reading_handler::handle_batch(std::span<causeway::message> batch, const cau
 void reading_handler::refuse(causeway::message& msg, const sensor_key& key) {
   // The framework then hands it to handle_failed, which dead-letters and counts it.
   msg.fail("sensor " + to_string(key) + " is not tracked: max_sensors (" +
-           std::to_string(tracker_->max_sensors()) + ") sensors are tracked already");
+           std::to_string(tracker_->max_sensors()) + ")" + std::string{refusal_ending});
 }
 
 void reading_handler::handle_failed(std::span<causeway::message> failed, const causeway::context&) {
@@ -75,7 +84,8 @@ void reading_handler::handle_failed(std::span<causeway::message> failed, const c
   std::vector<std::future<causeway::amqp::publish_outcome>> confirmations;
   confirmations.reserve(failed.size());
   for (const auto& msg : failed) {
-    log_failure(msg);
+    if (!is_refusal(msg))
+      log_failure(msg);
     auto promise = std::make_shared<std::promise<causeway::amqp::publish_outcome>>();
     confirmations.push_back(promise->get_future());
     out_->dead_letter(msg, msg.failure_reason(),

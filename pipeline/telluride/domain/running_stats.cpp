@@ -7,12 +7,14 @@ namespace telluride {
 
 namespace {
 
-/// The frame for a value of magnitude |x|: its binary exponent, kept where 2^e and 2^-e are
-/// both normal doubles (a subnormal x scales up exactly into the normal range).
+/// The frame for a value of magnitude |x|: its binary exponent rounded down to a multiple of
+/// 64, so that the partials of one sensor nearly always share their frame (1.01 and 0.99 do),
+/// kept where 2^e and 2^-e are both normal doubles (a subnormal x scales up exactly into the
+/// normal range). A value is then below 2^64 in its own frame.
 int frame_for(double x) noexcept {
   if (x == 0)
     return -1022;
-  return std::clamp(std::ilogb(x), -1022, 1022);
+  return std::clamp(std::ilogb(x) & ~63, -1022, 1022);
 }
 
 } // namespace
@@ -61,13 +63,11 @@ void running_stats::merge(const running_stats& other) noexcept {
   double other_m2 = other.m2_;
   double other_sum = other.sum_;
   double other_sum_error = other.sum_error_;
-  const int mine = frame();
-  const int theirs = other.frame();
-  if (theirs > mine) {
-    scale_down(theirs - mine);
+  if (other.inverse_unit_ < inverse_unit_) {
+    scale_down(other.frame() - frame());
     inverse_unit_ = other.inverse_unit_;
-  } else if (theirs < mine) {
-    const int shift = mine - theirs;
+  } else if (other.inverse_unit_ > inverse_unit_) {
+    const int shift = frame() - other.frame();
     other_origin = std::ldexp(other_origin, -shift);
     other_mean = std::ldexp(other_mean, -shift);
     other_m2 = std::ldexp(other_m2, -2 * shift);

@@ -10,12 +10,14 @@
 // not take it with them: 1e308, -1e308, 1 has mean 1/3.
 //
 // Any finite doubles, ±DBL_MAX and subnormals included: the state is kept in a frame, a power
-// of two 2^e that follows the largest magnitude seen (values are stored as x / 2^e). Scaling
-// by a power of two is exact, so ordinary readings compute exactly as without a frame, while
-// differences of huge values (DBL_MAX - -DBL_MAX) and their squares cannot overflow and
-// squares of tiny ones (1e-300²) cannot underflow. The frame moves up only when a value
-// exceeds it by 2^256, so a stream changes frame a handful of times at most; what a move
-// rounds away is below 2^-1000 of the largest value.
+// of two 2^e (e a multiple of 64, set by the first value) that follows the largest magnitude
+// seen: values are stored as x / 2^e. Scaling by a power of two is exact, so ordinary
+// readings compute exactly as without a frame, while differences of huge values
+// (DBL_MAX - -DBL_MAX) and their squares cannot overflow and squares of tiny ones (1e-300²)
+// cannot underflow. The frame moves up only when a value exceeds it by 2^256, so a stream
+// changes frame a handful of times at most; what a move rounds away is below 2^-1000 of the
+// largest value. Partials of one sensor nearly always share a frame, so merging them costs
+// no rescaling.
 //
 // Accuracy: count, min and max are exact. The mean is within a few ulps of itself plus
 // ~n·2^-104 of the mean magnitude of the values (two-sum errors are exact, their sum is

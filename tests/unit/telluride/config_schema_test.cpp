@@ -19,9 +19,8 @@ using telluride::route_options;
 
 namespace {
 
-// Not from __FILE__: with CCACHE_BASEDIR set, ccache makes it relative to the build folder.
 std::filesystem::path source_root() {
-  return CAUSEWAY_SOURCE_DIR;
+  return CAUSEWAY_SOURCE_DIR;  // not __FILE__: a build through ccache may make it relative
 }
 
 } // namespace
