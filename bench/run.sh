@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh NAME — builds what the benchmark needs, runs it and prints, as its last line,
 # one JSON object with at least name, msgs_per_s, peak_rss_mib (and ratio where there is a
-# reference). NAME: inmemory | rabbitmq | daemon. A benchmark reports; it never fails on a
-# slow machine.
+# reference). NAME: inmemory | rabbitmq | daemon | sensors. A benchmark reports; it never fails
+# on a slow machine.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,7 +10,7 @@ build=${BUILD_DIR:-$root/build}
 name=${1:-}
 
 usage() {
-  echo "usage: bench/run.sh inmemory|rabbitmq|daemon" >&2
+  echo "usage: bench/run.sh inmemory|rabbitmq|daemon|sensors" >&2
   exit 2
 }
 
@@ -50,6 +50,10 @@ case $name in
     [[ -x $root/bench/daemon.sh ]] || { echo "bench/daemon.sh is missing" >&2; exit 1; }
     configure telluride bench_daemon
     "$root/bench/daemon.sh" "$build"
+    ;;
+  sensors)
+    configure bench_sensors
+    "$build/bin/bench_sensors" "${@:2}"
     ;;
   *) usage ;;
 esac

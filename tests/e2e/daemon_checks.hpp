@@ -79,6 +79,15 @@ private:
   bool content_types_ok_ = true;
 };
 
+/// A metric from GET /metrics (`name` as written there, labels included), or -1 when absent.
+inline double metric_of(int port, const std::string& name) {
+  auto body = http_request(port, "GET", "/metrics").body;
+  auto at = body.find("\n" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(body.substr(at + name.size() + 2));
+}
+
 /// Polls until `done()` or `timeout`.
 inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

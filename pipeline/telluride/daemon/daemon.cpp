@@ -88,7 +88,13 @@ int run_daemon(const daemon_options& options) {
   alert_rules rules;
   rules.thresholds = cfg->alert_thresholds;
   rules.alert_after = cfg->alert_after;
-  state->tracker = std::make_shared<sensor_tracker>(tracker_shards, rules, message_id_capacity(*cfg));
+  const std::uint64_t max_sensors = max_sensors_bound(*cfg);
+  if (cfg->max_sensors == 0)
+    spdlog::info("tracking at most {} sensors (max_sensors 0: a quarter of physical memory at {} bytes per sensor)",
+                 max_sensors, budget_bytes_per_sensor);
+  else
+    spdlog::info("tracking at most {} sensors (max_sensors)", max_sensors);
+  state->tracker = std::make_shared<sensor_tracker>(tracker_shards, rules, message_id_capacity(*cfg), max_sensors);
 
   causeway::runtime_config runtime{2};
   caf::actor_system system{runtime};

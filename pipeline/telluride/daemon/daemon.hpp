@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,7 @@ struct daemon_options {
   std::optional<std::string> config_path;  ///< --config; default config/telluride.json if present
   std::string amqp_url;                    ///< --amqp; empty: TELLURIDE_AMQP_URL, then the file
   std::string http_listen;                 ///< --http; empty: the file's http_listen
+  std::optional<std::int64_t> max_sensors; ///< --max-sensors; none: the file's max_sensors
   std::chrono::milliseconds connect_timeout{10'000};
 };
 

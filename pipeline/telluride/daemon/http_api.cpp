@@ -161,6 +161,13 @@ std::string prometheus_metrics(const daemon_state& state) {
 
   metric("telluride_sensors", "gauge", "Sensors with an aggregate.");
   out << "telluride_sensors " << state.tracker->size() << '\n';
+  metric("telluride_sensors_tracked", "gauge", "Sensors tracked: places taken under telluride_sensors_max.");
+  out << "telluride_sensors_tracked " << state.tracker->tracked() << '\n';
+  metric("telluride_sensors_max", "gauge", "Sensors tracked at most (max_sensors, or sized from memory).");
+  out << "telluride_sensors_max " << state.tracker->max_sensors() << '\n';
+  metric("telluride_sensor_readings_refused_total", "counter",
+         "Readings dead-lettered because their sensor was new and telluride_sensors_max sensors were tracked.");
+  out << "telluride_sensor_readings_refused_total " << state.tracker->refused() << '\n';
   metric("telluride_alerts_total", "counter", "threshold_exceeded alerts raised.");
   out << "telluride_alerts_total " << state.tracker->alerts_raised() << '\n';
   metric("telluride_config_version", "gauge", "Applied reconfigurations since start.");

@@ -19,6 +19,9 @@ void add_pipeline_command(CLI::App& app, command_runner& run) {
   cmd->add_option("--amqp", options->amqp_url,
                   "Broker URL amqp://user:pass@host:port/vhost, or amqps://...?cacertfile=FILE for TLS (default: TELLURIDE_AMQP_URL, then the config file)");
   cmd->add_option("--http", options->http_listen, "HTTP listen address HOST:PORT (default 127.0.0.1:9464)");
+  cmd->add_option("--max-sensors", options->max_sensors,
+                  "Sensors tracked at most; readings of new sensors beyond it are dead-lettered "
+                  "(default: the config file's max_sensors; 0 sizes it from memory)");
   cmd->add_option("--connect-timeout", *timeout_s, "Seconds to keep retrying an unreachable broker at start")
     ->check(CLI::Range(0.0, 3600.0));
   cmd->callback([&run, options, config_path, timeout_s] {

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace telluride {
@@ -14,6 +16,13 @@ namespace {
 constexpr std::uint32_t log_lines_per_window = 20;
 constexpr std::int64_t log_window_ms = 10'000;
 constexpr auto dead_letter_timeout = std::chrono::seconds(30);
+// How the reason of a refused reading ends (see refuse): such readings are not logged one by
+// one; the bound being reached is logged once.
+constexpr std::string_view refusal_ending = " sensors are tracked already";
+
+bool is_refusal(const causeway::message& msg) {
+  return msg.failure_reason().ends_with(refusal_ending);
+}
 
 } // namespace
 
@@ -42,11 +51,21 @@ void reading_handler::handle_message(causeway::message& msg, const causeway::con
 void reading_handler::handle_batch(std::span<causeway::message> batch, const causeway::batch_info&,
                                    const causeway::context&) {
   thread_local std::vector<sensor_tracker::input> readings;  // kept warm per thread
+  thread_local std::vector<std::size_t> messages;            // batch position of each reading
   readings.clear();
-  for (auto& msg : batch)
-    if (const auto* r = decoded(msg))
-      readings.push_back({r, msg.metadata.get("message_id")});
+  messages.clear();
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (const auto* r = decoded(batch[i])) {
+      readings.push_back({r, batch[i].metadata.get("message_id")});
+      messages.push_back(i);
+    }
   auto outcome = tracker_->apply(readings);
+  if (outcome.is_first_refusal)
+    spdlog::warn("max_sensors reached: {} sensors are tracked; readings of any other sensor are dead-lettered "
+                 "from now on (raise max_sensors and restart to track more)",
+                 tracker_->max_sensors());
+  for (std::size_t refused : outcome.refused)
+    refuse(batch[messages[refused]], readings[refused].decoded->reading.key);
   totals_->record(outcome.applied, 0, now_ms());
   if (outcome.duplicates > 0)
     totals_->record_duplicates(outcome.duplicates);
@@ -54,12 +73,19 @@ void reading_handler::handle_batch(std::span<causeway::message> batch, const cau
     out_->alert(to_json_text(raised));
 }
 
+void reading_handler::refuse(causeway::message& msg, const sensor_key& key) {
+  // The framework then hands it to handle_failed, which dead-letters and counts it.
+  msg.fail("sensor " + to_string(key) + " is not tracked: max_sensors (" +
+           std::to_string(tracker_->max_sensors()) + ")" + std::string{refusal_ending});
+}
+
 void reading_handler::handle_failed(std::span<causeway::message> failed, const causeway::context&) {
   // The broker must hold the dead-lettered copy before the original is acknowledged.
   std::vector<std::future<causeway::amqp::publish_outcome>> confirmations;
   confirmations.reserve(failed.size());
   for (const auto& msg : failed) {
-    log_failure(msg);
+    if (!is_refusal(msg))
+      log_failure(msg);
     auto promise = std::make_shared<std::promise<causeway::amqp::publish_outcome>>();
     confirmations.push_back(promise->get_future());
     out_->dead_letter(msg, msg.failure_reason(),

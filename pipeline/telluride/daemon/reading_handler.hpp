@@ -1,8 +1,9 @@
 // reading_handler.hpp — Telluride's callbacks on the readings pipeline.
 //
 // handle_message routes a decoded reading to its sensor's batcher; handle_batch applies the
-// batch to the sensor tracker (the batch is acknowledged only after that returns) and
-// publishes the alerts it raised; handle_failed dead-letters bad readings with their reason
+// batch to the sensor tracker (the batch is acknowledged only after that returns), publishes
+// the alerts it raised and fails the readings the tracker refused (new sensors beyond
+// max_sensors); handle_failed dead-letters bad and refused readings with their reason
 // (x-telluride-reason), waits until the broker has them, logs and counts them.
 #pragma once
 
@@ -30,6 +31,8 @@ public:
 
 private:
   void log_failure(const causeway::message& msg);
+  /// Fails a reading of a sensor the tracker refused, naming max_sensors.
+  void refuse(causeway::message& msg, const sensor_key& key);
 
   std::shared_ptr<sensor_tracker> tracker_;
   std::shared_ptr<throughput> totals_;

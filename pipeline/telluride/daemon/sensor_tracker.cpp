@@ -6,7 +6,9 @@
 
 namespace telluride {
 
-sensor_tracker::sensor_tracker(std::size_t shards, alert_rules rules, std::size_t id_capacity) {
+sensor_tracker::sensor_tracker(std::size_t shards, alert_rules rules, std::size_t id_capacity,
+                               std::uint64_t max_sensors)
+  : quota_(max_sensors) {
   shards = std::max<std::size_t>(shards, 1);
   auto per_shard = std::max<std::size_t>(id_capacity / shards, 1024);
   shards_.reserve(shards);
@@ -20,8 +22,6 @@ sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {
   // warm batch allocates nothing here.
   thread_local std::vector<std::uint32_t> order;      // batch positions, grouped by shard
   thread_local std::vector<std::uint32_t> starts;     // first position of each shard in order
-  thread_local std::vector<const reading*> fresh;
-  thread_local batch_folder folder;
   const std::size_t n_shards = shards_.size();
   starts.assign(n_shards + 1, 0);
   for (const auto& r : readings)
@@ -36,28 +36,65 @@ sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {
     for (std::uint32_t i = 0; i < readings.size(); ++i)
       order[next[readings[i].decoded->hash % n_shards]++] = i;
   }
-  for (std::size_t i = 0; i < n_shards; ++i) {
-    if (starts[i] == starts[i + 1])
-      continue;
-    auto& s = *shards_[i];
-    fresh.clear();
-    std::lock_guard guard{s.mutex};
-    for (auto pos = starts[i]; pos < starts[i + 1]; ++pos) {
-      const input& r = readings[order[pos]];
-      if (!r.message_id.empty() && !s.ids.first_time(r.message_id)) {
-        ++out.duplicates;
-        continue;
-      }
-      if (auto raised = s.alerts.observe(r.decoded->reading)) {
-        out.alerts.push_back(std::move(*raised));
-        ++s.alerts_raised;
-      }
-      fresh.push_back(&r.decoded->reading);
-    }
-    s.table.apply(folder.fold(std::span<const reading* const>{fresh}));
-    out.applied += fresh.size();
+  for (std::size_t i = 0; i < n_shards; ++i)
+    if (starts[i] != starts[i + 1])
+      apply_to_shard(*shards_[i], readings, std::span{order}.subspan(starts[i], starts[i + 1] - starts[i]), out);
+  if (!out.refused.empty()) {
+    std::sort(out.refused.begin(), out.refused.end());
+    out.is_first_refusal = refused_.fetch_add(out.refused.size(), std::memory_order_relaxed) == 0;
   }
   return out;
+}
+
+void sensor_tracker::apply_to_shard(shard& s, std::span<const input> readings,
+                                    std::span<const std::uint32_t> positions, outcome& out) {
+  thread_local std::vector<const reading*> all;
+  thread_local std::vector<const reading*> fresh;
+  thread_local std::vector<std::optional<std::uint32_t>> places;  // per partial; none: refused
+  thread_local batch_folder folder;
+  all.clear();
+  for (std::uint32_t pos : positions)
+    all.push_back(&readings[pos].decoded->reading);
+  std::lock_guard guard{s.mutex};
+  // Which sensors may be counted: the known ones, and new ones while the quota lasts.
+  const auto partials = folder.fold(all);
+  places.clear();
+  for (const sensor_partial& partial : partials)
+    places.push_back(s.table.admit(*partial.key, &quota_));
+  // Then each reading in batch order: refused, a duplicate, or counted. A refused reading's
+  // message_id is not recorded: a copy of it sent again (say, moved back from dlx_queue) is
+  // refused and dead-lettered again, never dropped as a duplicate. (A new sensor whose only
+  // readings here repeat other sensors' message ids keeps its place with no reads.)
+  fresh.clear();
+  bool has_duplicates = false;
+  for (std::size_t k = 0; k < positions.size(); ++k) {
+    const input& r = readings[positions[k]];
+    if (!places[folder.partial_of(k)]) {
+      out.refused.push_back(positions[k]);
+      continue;
+    }
+    if (!r.message_id.empty() && !s.ids.first_time(r.message_id)) {
+      ++out.duplicates;
+      has_duplicates = true;
+      continue;
+    }
+    if (auto raised = s.alerts.observe(r.decoded->reading)) {
+      out.alerts.push_back(std::move(*raised));
+      ++s.alerts_raised;
+    }
+    fresh.push_back(all[k]);
+  }
+  if (!has_duplicates) {
+    for (std::size_t p = 0; p < partials.size(); ++p)
+      if (places[p])
+        s.table.merge(*places[p], partials[p]);
+  } else {
+    // Rare (redeliveries after a broker failure): fold again without the duplicates. Every
+    // sensor left is known now.
+    for (const sensor_partial& partial : folder.fold(fresh))
+      s.table.merge(*s.table.admit(*partial.key), partial);
+  }
+  out.applied += fresh.size();
 }
 
 std::vector<std::string> sensor_tracker::take_changed_json() {

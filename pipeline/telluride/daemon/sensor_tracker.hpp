@@ -3,16 +3,24 @@
 // Lives outside the restarted pipeline, so a reconfiguration never loses state. Sharded by
 // sensor hash into a fixed number of shards, independent of pipeline concurrency; each shard
 // has its own lock, aggregates, alert counters and message-id window. A batch is applied
-// shard by shard: readings whose message_id was applied before are skipped (counted once,
-// CONTRACT §4), the rest are checked against alert thresholds in order, folded into
-// per-sensor partials and merged into the aggregates. Thread-safe.
+// shard by shard: readings of a sensor the tracker does not know are refused once
+// `max_sensors` sensors are tracked; readings whose message_id was applied before are skipped
+// (counted once, CONTRACT §4); the rest are checked against alert thresholds in order, folded
+// into per-sensor partials and merged into the aggregates. Thread-safe.
+//
+// The bound holds over all shards through one atomic count (sensor_quota), touched only when
+// a shard meets a sensor it does not know. A sensor lives in exactly one shard and is never
+// forgotten, so once admitted every later reading of it is counted, and once refused (the
+// bound is never lowered) every later reading of it is refused.
 #pragma once
 
 #include "telluride/daemon/reading_decoder.hpp"
 #include "telluride/domain/alert_tracker.hpp"
 #include "telluride/domain/message_id_window.hpp"
+#include "telluride/domain/sensor_quota.hpp"
 #include "telluride/domain/sensor_table.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,13 +35,16 @@ namespace telluride {
 
 class sensor_tracker {
 public:
-  /// `id_capacity`: message ids remembered over all shards.
-  sensor_tracker(std::size_t shards, alert_rules rules, std::size_t id_capacity);
+  /// `id_capacity`: message ids remembered over all shards; `max_sensors`: sensors tracked at
+  /// most, over all shards.
+  sensor_tracker(std::size_t shards, alert_rules rules, std::size_t id_capacity, std::uint64_t max_sensors);
 
   struct outcome {
-    std::uint64_t applied = 0;     ///< readings counted
-    std::uint64_t duplicates = 0;  ///< readings whose message_id was already applied
-    std::vector<alert> alerts;     ///< raised by this batch, in order
+    std::uint64_t applied = 0;       ///< readings counted
+    std::uint64_t duplicates = 0;    ///< readings whose message_id was already applied
+    std::vector<std::size_t> refused;  ///< positions of readings refused: new sensors beyond max_sensors
+    bool is_first_refusal = false;   ///< this call refused a reading for the first time since start
+    std::vector<alert> alerts;       ///< raised by this batch, in order
   };
 
   /// One reading of a batch: what was decoded, and its AMQP message_id (empty when absent).
@@ -52,6 +63,12 @@ public:
   std::size_t size() const;
   std::uint64_t alerts_raised() const;
 
+  /// Sensors tracked (lock-free; equals size()).
+  std::uint64_t tracked() const noexcept { return quota_.taken(); }
+  std::uint64_t max_sensors() const noexcept { return quota_.max(); }
+  /// Readings refused since start because their sensor was new and the bound reached.
+  std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
+
 private:
   struct shard {
     mutable std::mutex mutex;
@@ -62,8 +79,13 @@ private:
     shard(const alert_rules& rules, std::size_t capacity) : alerts(rules), ids(capacity) {}
   };
   shard& shard_of(std::uint64_t hash) const { return *shards_[hash % shards_.size()]; }
+  /// Applies the readings at `positions` (all of shard `s`, in batch order) under its lock.
+  void apply_to_shard(shard& s, std::span<const input> readings, std::span<const std::uint32_t> positions,
+                      outcome& out);
 
   std::vector<std::unique_ptr<shard>> shards_;
+  sensor_quota quota_;
+  std::atomic<std::uint64_t> refused_{0};
 };
 
 } // namespace telluride

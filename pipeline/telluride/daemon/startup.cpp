@@ -2,6 +2,7 @@
 
 #include "telluride/cli/commands.hpp"
 #include "telluride/domain/config_schema.hpp"
+#include "telluride/domain/sensor_quota.hpp"
 
 #include <causeway/amqp/url.hpp>
 
@@ -11,6 +12,8 @@
 #include <filesystem>
 #include <random>
 #include <thread>
+
+#include <unistd.h>
 
 namespace telluride {
 
@@ -41,6 +44,8 @@ expected<config> load_daemon_config(const daemon_options& options) {
   overrides["amqp_url"] = cli::amqp_url(options.amqp_url, cfg.amqp_url);
   if (!options.http_listen.empty())
     overrides["http_listen"] = options.http_listen;
+  if (options.max_sensors)
+    overrides["max_sensors"] = *options.max_sensors;
   auto merged = merge_config(cfg, overrides);
   if (!merged)
     return merged.err();
@@ -77,6 +82,17 @@ std::size_t message_id_capacity(const config& cfg) {
   // A broker failure redelivers at most producers × prefetch readings; remember several such
   // windows at the largest the bounds allow today, and never fewer than 64 Ki ids (~3.5 MiB).
   return std::max<std::size_t>(65536, 8 * cfg.producer_concurrency * cfg.prefetch_count);
+}
+
+std::uint64_t max_sensors_bound(const config& cfg) {
+  if (cfg.max_sensors != 0)
+    return cfg.max_sensors;
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  const std::uint64_t physical = pages > 0 && page_size > 0
+                                   ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size)
+                                   : std::uint64_t{1} << 30;  // unknown: as if 1 GiB
+  return std::max<std::uint64_t>(1, max_sensors_for_memory(physical));
 }
 
 expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout) {

@@ -24,6 +24,10 @@ causeway::amqp::topology_spec broker_topology(const route_names& routes);
 /// Message ids remembered for "counted once": several prefetch windows of every producer.
 std::size_t message_id_capacity(const config& cfg);
 
+/// Sensors tracked at most: max_sensors, or when it is 0, max_sensors_for_memory of this
+/// machine's physical memory (sensor_quota.hpp).
+std::uint64_t max_sensors_bound(const config& cfg);
+
 struct broker_connections {
   std::shared_ptr<causeway::amqp::publisher> publisher;
   std::shared_ptr<causeway::amqp::rabbitmq_source> readings;

@@ -42,10 +42,14 @@ std::optional<alert> alert_tracker::observe(const reading& r) {
   const std::optional<double> threshold = threshold_for(r.type);
   if (!threshold || r.value <= *threshold) {
     if (!counters_.empty())
-      counters_.erase(r.key);
+      if (const auto found = counters_.find(r.key); found != counters_.end())
+        counters_.erase(found);
     return std::nullopt;
   }
-  const std::uint64_t count = ++counters_[r.key];
+  auto found = counters_.find(r.key);
+  if (found == counters_.end())
+    found = counters_.emplace(r.key, 0).first;
+  const std::uint64_t count = ++found->second;
   if (count != rules_.alert_after)
     return std::nullopt;
   return alert{r.key, r.value, *threshold, count, r.timestamp.str()};

@@ -15,6 +15,7 @@
 // readings all go through one batch processor).
 #pragma once
 
+#include "telluride/domain/compact_sensor_key.hpp"
 #include "telluride/domain/reading.hpp"
 #include "telluride/domain/sensor_key.hpp"
 
@@ -63,14 +64,16 @@ public:
   /// The sensor's current count of consecutive warnings (0 for a sensor never above).
   std::uint64_t consecutive(const sensor_key& key) const;
 
-  /// Sensors whose counter is above 0; only these take memory.
+  /// Sensors whose counter is above 0; only these take memory (a 64-byte node and a bucket
+  /// each, with no other allocation unless an id is a string).
   std::size_t sensors_above() const noexcept { return counters_.size(); }
 
   const alert_rules& rules() const noexcept { return rules_; }
 
 private:
   alert_rules rules_;
-  std::unordered_map<sensor_key, std::uint64_t, sensor_key_hash> counters_;
+  std::unordered_map<compact_sensor_key, std::uint64_t, compact_sensor_key_hash, compact_sensor_key_equal>
+    counters_;
 };
 
 } // namespace telluride

@@ -7,6 +7,7 @@ namespace telluride {
 
 std::span<const sensor_partial> batch_folder::fold(std::span<const reading* const> batch) {
   partials_.clear();
+  partial_of_.clear();
   if (batch.empty())
     return {};
   // At most half full: short probe sequences.
@@ -21,6 +22,7 @@ std::span<const sensor_partial> batch_folder::fold(std::span<const reading* cons
       partials_.push_back(sensor_partial{&r->key, {}, r});
       slots_[slot] = static_cast<std::uint32_t>(partials_.size());
     }
+    partial_of_.push_back(slots_[slot] - 1);
     sensor_partial& partial = partials_[slots_[slot] - 1];
     partial.stats.add(r->value);
     partial.last = r;

@@ -35,8 +35,12 @@ public:
   /// valid until the next call and while the readings live.
   std::span<const sensor_partial> fold(std::span<const reading* const> batch);
 
+  /// The position in the last fold's partials of the partial that holds `batch[position]`.
+  std::uint32_t partial_of(std::size_t position) const noexcept { return partial_of_[position]; }
+
 private:
   std::vector<sensor_partial> partials_;
+  std::vector<std::uint32_t> partial_of_;  // by position in the batch
   std::vector<std::uint32_t> slots_;  // open addressing: partial index + 1, 0 = empty
 };
 

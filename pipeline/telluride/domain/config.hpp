@@ -64,6 +64,7 @@ struct config {
   std::chrono::milliseconds metrics_interval{0};
   std::uint64_t alert_after = 0;
   std::map<std::string, double, std::less<>> alert_thresholds;  ///< has "default"
+  std::uint64_t max_sensors = 0;  ///< sensors tracked at most; 0 = sized from memory at start-up
   route_names routes;
 
   bool operator==(const config&) const = default;

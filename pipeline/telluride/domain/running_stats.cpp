@@ -5,20 +5,49 @@
 
 namespace telluride {
 
-void running_stats::add(double x) noexcept {
-  if (count_ == 0) {
-    count_ = 1;
-    shift_ = x;
-    min_ = max_ = x;
-    return;
-  }
-  ++count_;
-  min_ = std::min(min_, x);
-  max_ = std::max(max_, x);
-  const double y = x - shift_;
-  const double delta = y - mean_;
-  mean_ += delta / static_cast<double>(count_);
-  m2_ += delta * (y - mean_);
+namespace {
+
+/// The frame for a value of magnitude |x|: its binary exponent rounded down to a multiple of
+/// 64, so that the partials of one sensor nearly always share their frame (1.01 and 0.99 do),
+/// kept where 2^e and 2^-e are both normal doubles (a subnormal x scales up exactly into the
+/// normal range). A value is then below 2^64 in its own frame.
+int frame_for(double x) noexcept {
+  if (x == 0)
+    return -1022;
+  return std::clamp(std::ilogb(x) & ~63, -1022, 1022);
+}
+
+} // namespace
+
+void running_stats::start(double x) noexcept {
+  count_ = 1;
+  min_ = max_ = x;
+  inverse_unit_ = std::ldexp(1.0, -frame_for(x));
+  origin_ = x * inverse_unit_;
+  mean_ = 0;
+  m2_ = 0;
+  sum_ = origin_;
+  sum_error_ = 0;
+}
+
+int running_stats::frame() const noexcept {
+  return -std::ilogb(inverse_unit_);
+}
+
+void running_stats::scale_down(int shift) noexcept {
+  origin_ = std::ldexp(origin_, -shift);
+  mean_ = std::ldexp(mean_, -shift);
+  m2_ = std::ldexp(m2_, -2 * shift);
+  sum_ = std::ldexp(sum_, -shift);
+  sum_error_ = std::ldexp(sum_error_, -shift);
+}
+
+double running_stats::enlarge_frame(double x) noexcept {
+  // Only a value beyond 2^256 in the frame gets here, so the new frame is higher.
+  const int to = frame_for(x);
+  scale_down(to - frame());
+  inverse_unit_ = std::ldexp(1.0, -to);
+  return x * inverse_unit_;
 }
 
 void running_stats::merge(const running_stats& other) noexcept {
@@ -28,26 +57,65 @@ void running_stats::merge(const running_stats& other) noexcept {
     *this = other;
     return;
   }
+  // Both in the higher of the two frames.
+  double other_origin = other.origin_;
+  double other_mean = other.mean_;
+  double other_m2 = other.m2_;
+  double other_sum = other.sum_;
+  double other_sum_error = other.sum_error_;
+  if (other.inverse_unit_ < inverse_unit_) {
+    scale_down(other.frame() - frame());
+    inverse_unit_ = other.inverse_unit_;
+  } else if (other.inverse_unit_ > inverse_unit_) {
+    const int shift = frame() - other.frame();
+    other_origin = std::ldexp(other_origin, -shift);
+    other_mean = std::ldexp(other_mean, -shift);
+    other_m2 = std::ldexp(other_m2, -2 * shift);
+    other_sum = std::ldexp(other_sum, -shift);
+    other_sum_error = std::ldexp(other_sum_error, -shift);
+  }
   const auto n_a = static_cast<double>(count_);
   const auto n_b = static_cast<double>(other.count_);
   const double n = n_a + n_b;
-  // other's mean in this frame: the shifts are usually close, so their difference is exact.
-  const double delta = (other.shift_ - shift_) + other.mean_ - mean_;
+  // other's mean relative to this origin: the origins are usually close, so their
+  // difference is exact.
+  const double delta = (other_origin - origin_) + other_mean - mean_;
   mean_ += delta * (n_b / n);
-  m2_ += other.m2_ + delta * delta * (n_a * n_b / n);
+  m2_ += other_m2 + delta * delta * (n_a * n_b / n);
+  const double sum = sum_ + other_sum;  // two-sum, as in add()
+  const double back = sum - sum_;
+  sum_error_ += other_sum_error + ((sum_ - (sum - back)) + (other_sum - back));
+  sum_ = sum;
   count_ += other.count_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
 }
 
+double running_stats::mean() const noexcept {
+  if (count_ == 0)
+    return 0;
+  // The true mean lies within [min, max]: clamping only removes rounding (and the overflow
+  // that rounding could cause next to ±DBL_MAX).
+  // Divide in the frame when the quotient could overflow out of it, else leave the frame
+  // first: a small quotient in a high frame would be subnormal and lose bits.
+  const double total = sum_ + sum_error_;
+  const auto n = static_cast<double>(count_);
+  const double mean = std::fabs(total) >= 1 ? std::ldexp(total / n, frame()) : std::ldexp(total, frame()) / n;
+  return std::clamp(mean, min_, max_);
+}
+
 double running_stats::variance() const noexcept {
   if (count_ < 2)
     return 0;
-  return std::max(0.0, m2_ / static_cast<double>(count_));
+  return std::ldexp(std::max(0.0, m2_ / static_cast<double>(count_)), 2 * frame());
 }
 
 double running_stats::stddev() const noexcept {
-  return std::sqrt(variance());
+  if (count_ < 2)
+    return 0;
+  const double scaled = std::sqrt(std::max(0.0, m2_ / static_cast<double>(count_)));
+  // A population's standard deviation is at most half its range; halves cannot overflow.
+  return std::min(std::ldexp(scaled, frame()), max_ / 2 - min_ / 2);
 }
 
 } // namespace telluride

@@ -21,7 +21,7 @@ void append_json(std::string& out, const sensor_aggregate& aggregate) {
   out += ",\"last_reading\":";
   append_json_number(out, aggregate.last_reading);
   out += ",\"last_timestamp\":";
-  append_json_string(out, aggregate.last_timestamp);
+  append_json_string(out, aggregate.last_timestamp.view());
   out += '}';
 }
 

@@ -3,25 +3,28 @@
 // The aggregate message of CONTRACT §3:
 // `{"line_id":10,"device_id":100,"sensor_id":1000,"total_reads":1234,"min":96.1,"max":102.3,
 //   "mean":99.4,"stddev":1.02,"last_reading":99.0,"last_timestamp":"..."}`
+// The sensor table keeps one per sensor, so it is kept small: 152 bytes, with no heap
+// allocation unless an id is a string (see sensor_table.hpp for the whole cost per sensor).
 #pragma once
 
+#include "telluride/domain/compact_sensor_key.hpp"
 #include "telluride/domain/running_stats.hpp"
-#include "telluride/domain/sensor_key.hpp"
+#include "telluride/domain/timestamp.hpp"
 
 #include <string>
 
 namespace telluride {
 
 struct sensor_aggregate {
-  sensor_key key;
-  running_stats stats;          ///< over every reading applied since the daemon started
-  double last_reading = 0;      ///< the value of the latest reading, in broker order
-  std::string last_timestamp;   ///< the timestamp of that reading
-  bool is_changed = false;      ///< changed since the last `sensor_table::take_changed()`
+  compact_sensor_key key;
+  running_stats stats;             ///< over every reading applied since the daemon started
+  double last_reading = 0;         ///< the value of the latest reading, in broker order
+  timestamp_text last_timestamp;   ///< the timestamp of that reading, inline
 };
 
 /// Appends the aggregate message: the fields above in the contract's order, ids with their
-/// JSON types, doubles in shortest round-trip form.
+/// JSON types, doubles in shortest round-trip form. Every number is finite (running_stats
+/// guarantees it for finite readings), so the message never holds null.
 void append_json(std::string& out, const sensor_aggregate& aggregate);
 
 /// The aggregate message as a string.

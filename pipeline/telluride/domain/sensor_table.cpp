@@ -1,5 +1,7 @@
 #include "telluride/domain/sensor_table.hpp"
 
+#include <algorithm>
+
 namespace telluride {
 
 void sensor_table::apply(std::span<const sensor_partial> partials) {
@@ -8,35 +10,75 @@ void sensor_table::apply(std::span<const sensor_partial> partials) {
 }
 
 void sensor_table::apply(const sensor_partial& partial) {
-  auto [slot, is_new] = aggregates_.try_emplace(*partial.key);
-  sensor_aggregate& aggregate = slot->second;
-  if (is_new)
-    aggregate.key = *partial.key;
+  merge(*admit(*partial.key), partial);
+}
+
+std::optional<std::uint32_t> sensor_table::admit(const sensor_key& key, sensor_quota* quota) {
+  const std::uint64_t hash = hash_value(key);
+  std::size_t slot = slots_.empty() ? 0 : probe(key, hash);
+  if (!slots_.empty() && slots_[slot] != empty_slot)
+    return slots_[slot] - 1;
+  if (quota != nullptr && !quota->try_take())
+    return std::nullopt;
+  // At most half full: short probe sequences.
+  if (2 * (aggregates_.size() + 1) > slots_.size()) {
+    grow();
+    slot = probe(key, hash);
+  }
+  aggregates_.emplace_back().key = key;
+  is_changed_.push_back(false);
+  slots_[slot] = static_cast<std::uint32_t>(aggregates_.size());
+  return static_cast<std::uint32_t>(aggregates_.size() - 1);
+}
+
+void sensor_table::merge(std::uint32_t position, const sensor_partial& partial) {
+  sensor_aggregate& aggregate = aggregates_[position];
   aggregate.stats.merge(partial.stats);
   aggregate.last_reading = partial.last_reading();
-  aggregate.last_timestamp = partial.last_timestamp();  // reuses the string's capacity
-  if (!aggregate.is_changed) {
-    aggregate.is_changed = true;
-    changed_.push_back(&aggregate);
+  aggregate.last_timestamp.assign(partial.last_timestamp());
+  if (!is_changed_[position]) {
+    is_changed_[position] = true;
+    changed_.push_back(position);
   }
 }
 
 void sensor_table::take_changed(const std::function<void(const sensor_aggregate&)>& visit) {
-  for (sensor_aggregate* aggregate : changed_) {
-    aggregate->is_changed = false;
-    visit(*aggregate);
+  for (std::uint32_t position : changed_) {
+    is_changed_[position] = false;
+    visit(aggregates_[position]);
   }
   changed_.clear();
 }
 
 const sensor_aggregate* sensor_table::find(const sensor_key& key) const {
-  const auto found = aggregates_.find(key);
-  return found == aggregates_.end() ? nullptr : &found->second;
+  if (slots_.empty())
+    return nullptr;
+  const std::uint32_t found = slots_[probe(key, hash_value(key))];
+  return found == empty_slot ? nullptr : &aggregates_[found - 1];
 }
 
 void sensor_table::for_each(const std::function<void(const sensor_aggregate&)>& visit) const {
-  for (const auto& [key, aggregate] : aggregates_)
+  for (const sensor_aggregate& aggregate : aggregates_)
     visit(aggregate);
+}
+
+std::size_t sensor_table::probe(const sensor_key& key, std::uint64_t hash) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t slot = static_cast<std::size_t>(hash) & mask;
+  while (slots_[slot] != empty_slot && !(aggregates_[slots_[slot] - 1].key == key))
+    slot = (slot + 1) & mask;
+  return slot;
+}
+
+void sensor_table::grow() {
+  slots_.assign(std::max<std::size_t>(16, slots_.size() * 2), empty_slot);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t position = 0; position < aggregates_.size(); ++position) {
+    std::size_t slot = static_cast<std::size_t>(aggregates_[position].key.hash()) & mask;
+    while (slots_[slot] != empty_slot)
+      slot = (slot + 1) & mask;
+    slots_[slot] = static_cast<std::uint32_t>(position + 1);
+  }
 }
 
 } // namespace telluride

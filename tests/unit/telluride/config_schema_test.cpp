@@ -65,6 +65,7 @@ TEST_CASE("the file-only keys are the contract's, with their bounds and defaults
       {"metrics_interval_ms", 1, 3600000, "1000"},
       {"alert_after", 1, 1000000, "3"},
       {"alert_thresholds", 0, 0, R"({"default": 100.0, "humidity": 90.0, "temperature": 80.0})"},
+      {"max_sensors", 0, 1000000000, "0"},
       {"routes", 0, 0, "{}"},
   };
   CHECK(config_options().size() == 10 + file_only.size());
@@ -99,6 +100,7 @@ TEST_CASE("a default config holds the table's defaults as typed values") {
   CHECK(cfg.aggregate_interval == 1000ms);
   CHECK(cfg.metrics_interval == 1000ms);
   CHECK(cfg.alert_after == 3);
+  CHECK(cfg.max_sensors == 0);
   CHECK(cfg.alert_thresholds ==
         std::map<std::string, double, std::less<>>{
             {"default", 100.0}, {"humidity", 90.0}, {"temperature", 80.0}});
@@ -210,4 +212,20 @@ TEST_CASE("mask_password hides only the password of a URL") {
     CAPTURE(url);
     CHECK(telluride::mask_password(url) == masked);
   }
+}
+
+TEST_CASE("max_sensors comes from the config file or a flag, never from a reconfiguration") {
+  const auto merged = telluride::merge_config(config{}, json{{"max_sensors", 250000}});
+  REQUIRE(merged.has_value());
+  CHECK(merged->max_sensors == 250000);
+  CHECK(to_json(*merged)["max_sensors"] == 250000);
+  const auto negative = telluride::merge_config(config{}, json{{"max_sensors", -1}});
+  REQUIRE_FALSE(negative.has_value());
+  CHECK(negative.err().message == "max_sensors must be an integer in 0..1000000000, got -1");
+  const auto too_many = telluride::merge_config(config{}, json{{"max_sensors", 1000000001}});
+  REQUIRE_FALSE(too_many.has_value());
+  CHECK(too_many.err().message == "max_sensors must be an integer in 0..1000000000, got 1000000001");
+  const auto at_runtime = telluride::validate_reconfiguration(json{{"max_sensors", 10}});
+  REQUIRE_FALSE(at_runtime.has_value());
+  CHECK(at_runtime.err().message.starts_with("max_sensors cannot be changed at runtime"));
 }

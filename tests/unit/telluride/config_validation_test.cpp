@@ -21,7 +21,7 @@ const std::string reconfiguration_keys =
 
 const std::string all_keys = reconfiguration_keys +
                              ", amqp_url, http_listen, http_token, aggregate_interval_ms, "
-                             "metrics_interval_ms, alert_after, alert_thresholds, routes";
+                             "metrics_interval_ms, alert_after, alert_thresholds, max_sensors, routes";
 
 std::string reconfiguration_problem(std::string_view text) {
   const auto checked = telluride::validate_reconfiguration(json::parse(text));

@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cfloat>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <span>
 #include <string>
@@ -164,7 +166,7 @@ TEST_CASE("for_each visits every sensor once") {
   sensor_table table;
   fold_into(table, std::vector{reading_of(1, 1), reading_of(2, 1), reading_of(3, 1)});
   std::int64_t sum = 0;
-  table.for_each([&](const sensor_aggregate& a) { sum += a.key.sensor_id.integer(); });
+  table.for_each([&](const sensor_aggregate& a) { sum += a.key.key().sensor_id.integer(); });
   CHECK(sum == 6);
 }
 
@@ -211,7 +213,7 @@ TEST_CASE("aggregate messages read back with nlohmann to exactly the aggregate's
     CHECK(json["mean"].get<double>() == aggregate.stats.mean());
     CHECK(json["stddev"].get<double>() == aggregate.stats.stddev());
     CHECK(json["last_reading"].get<double>() == aggregate.last_reading);
-    CHECK(json["last_timestamp"] == aggregate.last_timestamp);
+    CHECK(json["last_timestamp"] == aggregate.last_timestamp.str());
   }
 }
 
@@ -230,14 +232,15 @@ TEST_CASE("aggregate serialisation and batch folding speed is reported (not asse
   const double by_hand_ns =
       std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
       rounds;
+  const sensor_key key = aggregate.key.key();
   start = std::chrono::steady_clock::now();
   for (int i = 0; i < rounds; ++i) {
     const nlohmann::json json = {
-        {"line_id", aggregate.key.line_id},  {"device_id", aggregate.key.device_id},
-        {"sensor_id", aggregate.key.sensor_id}, {"total_reads", aggregate.stats.count()},
+        {"line_id", key.line_id},            {"device_id", key.device_id},
+        {"sensor_id", key.sensor_id},        {"total_reads", aggregate.stats.count()},
         {"min", aggregate.stats.min()},      {"max", aggregate.stats.max()},
         {"mean", aggregate.stats.mean()},    {"stddev", aggregate.stats.stddev()},
-        {"last_reading", aggregate.last_reading}, {"last_timestamp", aggregate.last_timestamp}};
+        {"last_reading", aggregate.last_reading}, {"last_timestamp", aggregate.last_timestamp.str()}};
     bytes += json.dump().size();
   }
   const double nlohmann_ns =
@@ -260,4 +263,99 @@ TEST_CASE("aggregate serialisation and batch folding speed is reported (not asse
               by_hand_ns, nlohmann_ns, fold_ns);
   CHECK(bytes > 0);
   CHECK(table.find(key_of(0))->stats.count() == 10 * (rounds / 100));
+}
+
+TEST_CASE("aggregates of extreme readings print finite numbers that read back exactly") {
+  const std::vector<std::vector<double>> streams = {
+      {1e308, -1e308}, {DBL_MAX, DBL_MAX}, {-DBL_MAX, DBL_MAX}, {1e300, 1e-300},
+      {std::numeric_limits<double>::denorm_min(), -DBL_MAX}};
+  for (const auto& values : streams) {
+    sensor_table table;
+    std::vector<reading> batch;
+    for (double x : values)
+      batch.push_back(reading_of(1, x, "2021-02-12T01:18:51Z"));
+    fold_into(table, batch);
+    const sensor_aggregate* aggregate = table.find(key_of(1));
+    REQUIRE(aggregate != nullptr);
+    const std::string text = to_json_text(*aggregate);
+    INFO(text);
+    CHECK(text.find("null") == std::string::npos);
+    CHECK(text.find("inf") == std::string::npos);
+    CHECK(text.find("nan") == std::string::npos);
+    const auto json = nlohmann::json::parse(text);
+    for (const char* field : {"min", "max", "mean", "stddev", "last_reading"})
+      CHECK(json[field].is_number());
+    CHECK(json["mean"].get<double>() == aggregate->stats.mean());
+    CHECK(json["stddev"].get<double>() == aggregate->stats.stddev());
+  }
+  sensor_table table;
+  fold_into(table, std::vector{reading_of(1, 1e308), reading_of(1, -1e308)});
+  const auto json = nlohmann::json::parse(to_json_text(*table.find(key_of(1))));
+  CHECK(json["mean"].get<double>() == 0);
+  CHECK(json["stddev"].get<double>() == 1e308);
+}
+
+TEST_CASE("with a quota the table creates only the sensors it grants, and keeps counting them") {
+  telluride::sensor_quota quota{2};
+  sensor_table table;
+  CHECK(table.admit(key_of(1), &quota) == 0u);
+  CHECK(table.admit(key_of(2), &quota) == 1u);
+  CHECK(table.admit(key_of(3), &quota) == std::nullopt);
+  CHECK(table.admit(key_of(1), &quota) == 0u);  // known: no place needed
+  CHECK(quota.taken() == 2);
+  CHECK(table.size() == 2);
+  CHECK(table.find(key_of(3)) == nullptr);
+
+  const std::vector<reading> batch = {reading_of(1, 4.0, "a"), reading_of(2, 6.0, "b"), reading_of(1, 8.0, "c")};
+  batch_folder folder;
+  const auto partials = fold(folder, batch);
+  REQUIRE(partials.size() == 2);
+  CHECK(folder.partial_of(0) == 0);
+  CHECK(folder.partial_of(1) == 1);
+  CHECK(folder.partial_of(2) == 0);
+  for (const auto& partial : partials)
+    table.merge(*table.admit(*partial.key, &quota), partial);
+  CHECK(table.find(key_of(1))->stats.count() == 2);
+  CHECK(table.find(key_of(1))->stats.mean() == 6.0);
+  CHECK(table.find(key_of(1))->last_timestamp == "c");
+  CHECK(table.find(key_of(2))->stats.count() == 1);
+  const auto changed = take_changed(table);
+  REQUIRE(changed.size() == 2);
+  CHECK(changed[0].key == key_of(1));
+  CHECK(changed[1].key == key_of(2));
+  CHECK(quota.taken() == 2);
+}
+
+TEST_CASE("100,000 sensors, some with string ids, are all found again with their counts") {
+  sensor_table table;
+  batch_folder folder;
+  auto key = [](int i) {
+    return i % 10 == 0 ? sensor_key{json_id{std::string("line")}, json_id{i}, json_id{std::string("s").append(std::to_string(i))}}
+                       : key_of(i);
+  };
+  for (int round = 0; round < 2; ++round)
+    for (int first = 0; first < 100000; first += 100) {
+      std::vector<reading> batch;
+      for (int i = first; i < first + 100; ++i)
+        batch.push_back(reading{key(i), static_cast<double>(i + round), std::string("t").append(std::to_string(round)), std::nullopt});
+      table.apply(fold(folder, batch));
+    }
+  CHECK(table.size() == 100000);
+  for (int i = 0; i < 100000; i += 7) {
+    const sensor_aggregate* aggregate = table.find(key(i));
+    REQUIRE(aggregate != nullptr);
+    CHECK(aggregate->key == key(i));
+    CHECK(aggregate->stats.count() == 2);
+    CHECK(aggregate->stats.min() == i);
+    CHECK(aggregate->last_reading == i + 1);
+  }
+  CHECK(table.find(sensor_key{json_id{std::string("line")}, json_id{3}, json_id{std::string("s3")}}) == nullptr);
+  CHECK(take_changed(table).size() == 100000);
+}
+
+TEST_CASE("an aggregate is 152 bytes: key 32, stats 72, last reading 8, timestamp 40") {
+  CHECK(sizeof(telluride::compact_sensor_key) == 32);
+  CHECK(sizeof(telluride::running_stats) == 72);
+  CHECK(sizeof(telluride::timestamp_text) == 40);
+  CHECK(sizeof(sensor_aggregate) == 152);
 }
