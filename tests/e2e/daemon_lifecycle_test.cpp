@@ -163,19 +163,6 @@ TEST_CASE("the daemon keeps running through a broker restart and counts every re
   CHECK(d.stop() == std::optional<int>{0});
 }
 
-namespace {
-
-/// A metric without labels from GET /metrics, or -1 when absent.
-double metric_of(int port, const std::string& name) {
-  auto body = http_request(port, "GET", "/metrics").body;
-  auto at = body.find("\n" + name + " ");
-  if (at == std::string::npos)
-    return -1;
-  return std::stod(body.substr(at + name.size() + 2));
-}
-
-} // namespace
-
 TEST_CASE("a broker alarm holds the outputs in the daemon, bounded, and the latest aggregates follow once it clears") {
   amqp_test::private_broker broker{6};  // an alarm blocks every publisher of its broker
   // 300 sensors at 2,000 readings/s with an aggregate tick every 20 ms: about 2,000 aggregates

@@ -11,8 +11,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -124,7 +126,9 @@ class private_broker {
 public:
   /// `slot` tells apart the private brokers of tests that may run in parallel (ctest -j):
   /// each slot has its own port (shared broker's + 50 + 10 * slot) and data folder.
-  explicit private_broker(int slot) {
+  /// `extra_conf`: rabbitmq.conf lines (e.g. "heartbeat = 2"); `advanced_config`: Erlang terms
+  /// for advanced.config (settings rabbitmq.conf has no key for), both empty by default.
+  explicit private_broker(int slot, const std::string& extra_conf = {}, const std::string& advanced_config = {}) {
     auto base_port = std::stoi(env_or_fail("TELLURIDE_BROKER_PORT"));
     port_ = base_port + 50 + 10 * slot;
     const char* dir = std::getenv("TELLURIDE_BROKER_DIR");
@@ -133,6 +137,14 @@ public:
            std::to_string(port_) + "@localhost TELLURIDE_BROKER_PORT=" + std::to_string(port_) +
            " TELLURIDE_BROKER_MGMT_PORT=0 TELLURIDE_BROKER_DIST_PORT=" + std::to_string(port_ + 20000) +
            " TELLURIDE_BROKER_EPMD_PORT=" + std::to_string(port_ + 20011) + " ";  // never the fixture's
+    std::filesystem::create_directories(dir_);
+    std::filesystem::remove(dir_ + "/advanced.config");  // the script reads it when present
+    if (!advanced_config.empty())
+      std::ofstream{dir_ + "/advanced.config"} << advanced_config << '\n';
+    if (!extra_conf.empty()) {
+      std::ofstream{dir_ + "-extra.conf"} << extra_conf << '\n';
+      env_ += "TELLURIDE_BROKER_EXTRA_CONF=" + shell_quote(dir_ + "-extra.conf") + " ";
+    }
     int rc = run("start");
     if (rc != 0)
       FAIL("could not start a private broker on port " << port_ << ": " << output_);
@@ -142,6 +154,7 @@ public:
   private_broker& operator=(const private_broker&) = delete;
 
   std::string url() const { return "amqp://guest:guest@127.0.0.1:" + std::to_string(port_) + "/%2f"; }
+  std::uint16_t port() const { return static_cast<std::uint16_t>(port_); }
   /// rabbitmqctl against this broker.
   int ctl(const std::string& args) { return run("ctl -q " + args); }
   const std::string& last_output() const { return output_; }
