@@ -49,6 +49,10 @@ std::vector<malformed> malformed_kinds() {
     {"nested 65 objects deep", nested_objects(65), depth_words},
     {"nested 30,000 arrays deep (under 64 KiB)", nested_arrays(30'000), depth_words},
     {"nested 100,000 arrays deep (~200 KB)", nested_arrays(100'000), either(depth_words, size_words)},
+    {"nested 30,000 arrays deep as a value (under 64 KiB)",
+     "{\"processor_concurrency\": " + nested_arrays(30'000) + "}", depth_words},
+    {"nested 100,000 arrays deep as a value (~200 KB)",
+     "{\"processor_concurrency\": " + nested_arrays(100'000) + "}", either(depth_words, size_words)},
     {"larger than 64 KiB, otherwise valid",
      "{\"processor_concurrency\":" + std::string(70'000, ' ') + "4}", size_words},
     {"not an object: array", "[1, 2]", {"object"}},
@@ -114,8 +118,9 @@ void malformed_control_messages_under_load(std::size_t rounds) {
   const std::size_t total = sent.size();
 
   event_view events;
-  CHECK(eventually([&] { events.update(s, d); return events.named("config_rejected").size() >= total; },
+  CHECK(eventually([&] { events.update(s, d); return d.exited() || events.named("config_rejected").size() >= total; },
                    std::chrono::seconds(60 + total / 20)));
+  require_alive(d);
   auto rejected = events.named("config_rejected");
   CHECK(rejected.size() == total);
   std::set<std::string> answered;
