@@ -100,21 +100,28 @@ void malformed_control_messages_under_load(std::size_t rounds) {
 
   std::map<std::string, const malformed*> sent;  // correlation id → kind
   std::vector<std::string> bodies;
+  std::string control_error;  // what stopped the controller, if anything
   std::thread controller{[&] {
-    for (std::size_t r = 0; r < rounds; ++r)
-      for (std::size_t k = 0; k < kinds.size(); ++k) {
-        auto id = "malformed-" + std::to_string(r) + "-" + std::to_string(k);
-        sent[id] = &kinds[k];
-        bodies.push_back(kinds[k].body);
-        control.publish(d.route("exchange"), d.route("control_routing_key"), kinds[k].body, id, id);
+    try {
+      for (std::size_t r = 0; r < rounds; ++r) {
+        for (std::size_t k = 0; k < kinds.size(); ++k) {
+          auto id = "malformed-" + std::to_string(r) + "-" + std::to_string(k);
+          sent[id] = &kinds[k];
+          bodies.push_back(kinds[k].body);
+          control.publish(d.route("exchange"), d.route("control_routing_key"), kinds[k].body, id, id);
+        }
+        control.wait_confirms();  // a round (~0.5 MB) at a time
       }
-    control.wait_confirms();
+    } catch (const std::exception& e) {
+      control_error = e.what();
+    }
   }};
   for (std::size_t from = 0; from < good; from += 500) {
     publish_readings(s, d, set, from, from + 500);
     std::this_thread::sleep_for(20ms);
   }
   controller.join();
+  REQUIRE_MESSAGE(control_error.empty(), "publishing the control messages: " << control_error);
   const std::size_t total = sent.size();
 
   event_view events;

@@ -25,10 +25,15 @@ void reconfigurations_under_load(int count) {
   const std::size_t per_change = 400;
   const std::size_t total = per_change * static_cast<std::size_t>(count) + 4000;
   reading_set set{300, total, 97, "reconf"};
+  std::string control_error;  // what stopped the reconfiguring thread, if anything
   std::thread reconfigure{[&] {
-    for (int i = 0; i < count; ++i) {
-      std::this_thread::sleep_for(100ms);
-      send_control(control, d, change(i).dump(), "change-" + std::to_string(i));
+    try {
+      for (int i = 0; i < count; ++i) {
+        std::this_thread::sleep_for(100ms);
+        send_control(control, d, change(i).dump(), "change-" + std::to_string(i));
+      }
+    } catch (const std::exception& e) {
+      control_error = e.what();
     }
   }};
   for (std::size_t from = 0; from < total; from += 1000) {
@@ -36,6 +41,7 @@ void reconfigurations_under_load(int count) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100 * count / static_cast<int>(total / 1000)));
   }
   reconfigure.join();
+  REQUIRE_MESSAGE(control_error.empty(), "publishing the reconfigurations: " << control_error);
 
   event_view events;
   CHECK(eventually([&] { events.update(s, d); return events.named("config_applied").size() >= static_cast<std::size_t>(count); },
