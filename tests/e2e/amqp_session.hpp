@@ -78,6 +78,8 @@ public:
       timeval tv{30, 0};
       if (amqp_simple_wait_frame_noblock(conn_, &frame, &tv) != AMQP_STATUS_OK)
         throw std::runtime_error("no publisher confirm within 30 s");
+      if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_NACK_METHOD)
+        throw std::runtime_error("the broker refused a publish (basic.nack)");
       if (frame.frame_type != AMQP_FRAME_METHOD || frame.payload.method.id != AMQP_BASIC_ACK_METHOD)
         continue;
       auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);

@@ -118,4 +118,38 @@ private:
   nlohmann::json latest_;
 };
 
+/// Publishes one control message (message and correlation id `id`) and waits for its confirm.
+inline void send_control(amqp_session& s, const daemon_process& d, const std::string& body, const std::string& id) {
+  s.publish(d.route("exchange"), d.route("control_routing_key"), body, id, id);
+  s.wait_confirms();
+}
+
+/// Pipeline events seen so far on the events queue.
+class event_view {
+public:
+  void update(amqp_session& s, const daemon_process& d) {
+    for (auto& m : s.drain(d.route("events_queue")))
+      events_.push_back(nlohmann::json::parse(m.body));
+  }
+  std::vector<nlohmann::json> named(const std::string& name) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& e : events_)
+      if (e.value("event", "") == name)
+        out.push_back(e);
+    return out;
+  }
+
+private:
+  std::vector<nlohmann::json> events_;
+};
+
+/// A metric without labels from GET /metrics, or -1 when absent.
+inline double metric_of(int port, const std::string& name) {
+  auto body = http_request(port, "GET", "/metrics").body;
+  auto at = body.find("\n" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(body.substr(at + name.size() + 2));
+}
+
 } // namespace telluride::test

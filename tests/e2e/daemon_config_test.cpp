@@ -6,34 +6,6 @@
 
 using namespace telluride::test;
 
-namespace {
-
-/// Pipeline events seen so far on the events queue.
-class event_view {
-public:
-  void update(amqp_session& s, const daemon_process& d) {
-    for (auto& m : s.drain(d.route("events_queue")))
-      events_.push_back(nlohmann::json::parse(m.body));
-  }
-  std::vector<nlohmann::json> named(const std::string& name) const {
-    std::vector<nlohmann::json> out;
-    for (const auto& e : events_)
-      if (e.value("event", "") == name)
-        out.push_back(e);
-    return out;
-  }
-
-private:
-  std::vector<nlohmann::json> events_;
-};
-
-void send_control(amqp_session& s, const daemon_process& d, const std::string& body, const std::string& id) {
-  s.publish(d.route("exchange"), d.route("control_routing_key"), body, id, id);
-  s.wait_confirms();
-}
-
-} // namespace
-
 TEST_CASE("each invalid reconfiguration is rejected with its reason and changes nothing") {
   daemon_process d{"rej" + std::to_string(::getpid())};
   d.start();

@@ -68,31 +68,43 @@ public:
 
   /// What the aggregates must be after messages [0, upto).
   std::map<std::string, expected_aggregate> expected(std::size_t upto) const {
-    std::map<std::size_t, std::vector<const reading_message*>> by_sensor;
+    std::vector<const reading_message*> handled;
     for (std::size_t i = 0; i < upto; ++i)
-      by_sensor[messages_[i].sensor].push_back(&messages_[i]);
+      handled.push_back(&messages_[i]);
+    return expected_of(handled);
+  }
+
+  /// What the aggregates must be after `handled` (messages of this set, in the order handled).
+  std::map<std::string, expected_aggregate> expected_of(const std::vector<const reading_message*>& handled) const {
+    std::map<std::size_t, std::vector<const reading_message*>> by_sensor;
+    for (const auto* m : handled)
+      by_sensor[m->sensor].push_back(m);
     std::map<std::string, expected_aggregate> out;
-    for (const auto& [s, list] : by_sensor) {
-      expected_aggregate e;
-      e.count = list.size();
-      long double sum = 0;
-      e.min = e.max = list.front()->value;
-      for (const auto* m : list) {
-        sum += m->value;
-        e.min = std::min(e.min, m->value);
-        e.max = std::max(e.max, m->value);
-      }
-      long double mean = sum / static_cast<long double>(list.size());
-      long double squares = 0;
-      for (const auto* m : list)
-        squares += (m->value - mean) * (m->value - mean);
-      e.mean = static_cast<double>(mean);
-      e.stddev = static_cast<double>(std::sqrt(squares / static_cast<long double>(list.size())));
-      e.last = list.back()->value;
-      e.last_timestamp = list.back()->timestamp;
-      out[ids_[s].key()] = e;
-    }
+    for (const auto& [s, list] : by_sensor)
+      out[ids_[s].key()] = aggregate_of(list);
     return out;
+  }
+
+  /// The aggregate of one sensor's readings (two-pass, long double).
+  static expected_aggregate aggregate_of(const std::vector<const reading_message*>& list) {
+    expected_aggregate e;
+    e.count = list.size();
+    long double sum = 0;
+    e.min = e.max = list.front()->value;
+    for (const auto* m : list) {
+      sum += m->value;
+      e.min = std::min(e.min, m->value);
+      e.max = std::max(e.max, m->value);
+    }
+    long double mean = sum / static_cast<long double>(list.size());
+    long double squares = 0;
+    for (const auto* m : list)
+      squares += (m->value - mean) * (m->value - mean);
+    e.mean = static_cast<double>(mean);
+    e.stddev = static_cast<double>(std::sqrt(squares / static_cast<long double>(list.size())));
+    e.last = list.back()->value;
+    e.last_timestamp = list.back()->timestamp;
+    return e;
   }
 
 private:

@@ -11,8 +11,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -124,9 +126,11 @@ class private_broker {
 public:
   /// `slot` tells apart the private brokers of tests that may run in parallel (ctest -j):
   /// each slot has its own port (shared broker's + 50 + 10 * slot) and data folder.
-  /// `extra_conf`: a file of rabbitmq.conf lines for TELLURIDE_BROKER_EXTRA_CONF (TLS...).
-  /// Slots in use: 0-2 integration/amqp, 3-4 its TLS tests, 5 e2e TLS, 6 e2e alarm, 7 e2e users.
-  explicit private_broker(int slot, const std::string& extra_conf = {}) {
+  /// `extra_conf`: rabbitmq.conf lines (e.g. "heartbeat = 2", TLS listeners); `advanced_config`:
+  /// Erlang terms for advanced.config (settings rabbitmq.conf has no key for); both optional.
+  /// Slots in use: 0-2 and 4 integration/amqp, 3-4 its TLS tests, 5 e2e TLS and restart, 6 e2e
+  /// alarm, 7 e2e users, 10-14 the fault matrix (tests run one at a time).
+  explicit private_broker(int slot, const std::string& extra_conf = {}, const std::string& advanced_config = {}) {
     port_ = port_of(slot);
     const char* dir = std::getenv("TELLURIDE_BROKER_DIR");
     dir_ = std::string(dir ? dir : "/tmp/causeway-test-broker") + "-private-" + std::to_string(slot);
@@ -134,8 +138,14 @@ public:
            std::to_string(port_) + "@localhost TELLURIDE_BROKER_PORT=" + std::to_string(port_) +
            " TELLURIDE_BROKER_MGMT_PORT=0 TELLURIDE_BROKER_DIST_PORT=" + std::to_string(port_ + 20000) +
            " TELLURIDE_BROKER_EPMD_PORT=" + std::to_string(port_ + 20011) + " ";  // never the fixture's
-    if (!extra_conf.empty())
-      env_ += "TELLURIDE_BROKER_EXTRA_CONF=" + shell_quote(extra_conf) + " ";
+    std::filesystem::create_directories(dir_);
+    std::filesystem::remove(dir_ + "/advanced.config");  // the script reads it when present
+    if (!advanced_config.empty())
+      std::ofstream{dir_ + "/advanced.config"} << advanced_config << '\n';
+    if (!extra_conf.empty()) {
+      std::ofstream{dir_ + "-extra.conf"} << extra_conf << '\n';
+      env_ += "TELLURIDE_BROKER_EXTRA_CONF=" + shell_quote(dir_ + "-extra.conf") + " ";
+    }
     int rc = run("start");
     if (rc != 0)
       FAIL("could not start a private broker on port " << port_ << ": " << output_);

@@ -90,7 +90,7 @@ private:
 /// A private broker (slot as in private_broker) with the PKI's TLS listener on port() + 1.
 class tls_broker {
 public:
-  explicit tls_broker(int slot) : broker_(slot, conf_file(slot)) {}
+  explicit tls_broker(int slot) : broker_(slot, tls_conf_lines(slot)) {}
 
   const test_pki& pki() const { return pki_; }
   private_broker& broker() { return broker_; }
@@ -106,15 +106,14 @@ public:
   }
 
 private:
-  std::string conf_file(int slot) {
+  std::string tls_conf_lines(int slot) {
     int port = private_broker::port_of(slot) + 1;
-    return pki_.write("rabbitmq-tls.conf",
-                      "listeners.ssl.1 = 127.0.0.1:" + std::to_string(port) + "\n" +
+    return "listeners.ssl.1 = 127.0.0.1:" + std::to_string(port) + "\n" +
                         "ssl_options.cacertfile = " + pki_.ca() + "\n" +
                         "ssl_options.certfile = " + pki_.file("server.pem") + "\n" +
                         "ssl_options.keyfile = " + pki_.file("server.key") + "\n" +
                         "ssl_options.verify = verify_peer\n"
-                        "ssl_options.fail_if_no_peer_cert = true\n");
+                        "ssl_options.fail_if_no_peer_cert = true\n";
   }
 
   test_pki pki_;  // first: the broker reads its files

@@ -1,0 +1,61 @@
+// Fault matrix: the broker restarts (stop_app / start_app) while the daemon works through a
+// backlog. The daemon stays alive, /readyz is 503 while the broker is away and 200 once it
+// consumes again, and every reading is counted exactly once (redeliveries carry message_id).
+#include "fault_checks.hpp"
+
+using namespace fault_test;
+
+namespace {
+
+void broker_restarts_under_load(int restarts) {
+  amqp_test::private_broker broker{static_cast<int>(broker_slot::restarts)};
+  // At most 500 readings/s (rabbitmqctl takes seconds): a backlog is still queued at every restart.
+  daemon_process d{"restarts" + std::to_string(::getpid()),
+                   {{"amqp_url", broker.url()}, {"rate_limit_allowed", 50}, {"rate_limit_interval", 100}}};
+  d.start();
+  const std::size_t total = 5000 * static_cast<std::size_t>(restarts) + 5000;
+  reading_set set{300, total, 61, "restarts"};
+  {
+    amqp_session s{broker.url()};
+    publish_readings(s, d, set, 0, total);
+  }
+  double consumed = 0;
+  for (int round = 0; round < restarts; ++round) {
+    INFO("restart " << round + 1 << " of " << restarts);
+    // Under load: the daemon has taken 1,000 more deliveries since it came back.
+    CHECK(metric_reaches(d, "telluride_amqp_consumed_total", consumed + 1000, 30s));
+    {
+      amqp_session s{broker.url()};
+      CHECK(s.ready(d.route("readings_queue")) > 0);
+    }
+    REQUIRE_MESSAGE(broker.ctl("stop_app") == 0, broker.last_output());
+    CHECK(readyz_becomes(d, 503, 15s));
+    std::this_thread::sleep_for(1s);
+    CHECK_FALSE(d.exited());
+    CHECK(http_request(d.port(), "GET", "/readyz").status == 503);  // still away: still not ready
+    REQUIRE_MESSAGE(broker.ctl("start_app") == 0, broker.last_output());
+    CHECK(readyz_becomes(d, 200, 40s));
+    consumed = metric_of(d.port(), "telluride_amqp_consumed_total");
+  }
+
+  amqp_session s{broker.url()};
+  send_control(s, d, R"({"rate_limit_allowed": 0})", "unlimited");  // the rest at full speed
+  event_view events;
+  CHECK(eventually([&] { events.update(s, d); return events.named("config_applied").size() == 1; }, 60s));
+  check_counts_exact(s, d, set.expected(total), total, 0);
+  CHECK(metric_of(d.port(), "telluride_amqp_connection_losses_total") >= restarts);
+  MESSAGE(restarts << " restarts: " << metric_of(d.port(), "telluride_readings_duplicate_total")
+                   << " redelivered readings recognised and not counted again");
+  CHECK(s.ready(d.route("dead_letter_queue")) == 0);
+  check_alive_ready_and_drained(s, d);
+}
+
+} // namespace
+
+TEST_CASE("broker restarts under load: the daemon lives, /readyz follows the broker, counts stay exact [ci]") {
+  broker_restarts_under_load(ci_sizes.broker_restarts);
+}
+
+TEST_CASE("broker restarts under load: the daemon lives, /readyz follows the broker, counts stay exact [full]") {
+  broker_restarts_under_load(full_sizes.broker_restarts);
+}
