@@ -143,13 +143,4 @@ private:
   std::vector<nlohmann::json> events_;
 };
 
-/// A metric without labels from GET /metrics, or -1 when absent.
-inline double metric_of(int port, const std::string& name) {
-  auto body = http_request(port, "GET", "/metrics").body;
-  auto at = body.find("\n" + name + " ");
-  if (at == std::string::npos)
-    return -1;
-  return std::stod(body.substr(at + name.size() + 2));
-}
-
 } // namespace telluride::test

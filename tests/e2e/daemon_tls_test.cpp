@@ -1,5 +1,6 @@
 // The daemon and the tools over amqps://, against a private broker whose TLS listener requires
 // a client certificate (tls_broker.hpp): as users run them, with the URL on the command line.
+#include "daemon_checks.hpp"
 #include "daemon_process.hpp"
 #include "tls_broker.hpp"
 
@@ -10,17 +11,7 @@
 using namespace e2e;
 using telluride::test::daemon_process;
 using telluride::test::http_request;
-
-namespace {
-
-/// A counter without labels from GET /metrics, or -1 when absent.
-double metric_of(int port, const std::string& name) {
-  auto body = http_request(port, "GET", "/metrics").body;
-  auto at = body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
-}
-
-} // namespace
+using telluride::test::metric_of;
 
 TEST_CASE("over amqps the daemon takes what telluride sensors publishes, config set and tail work, and a wrong CA or name is one line") {
   amqp_test::tls_broker tls{5};

@@ -1,5 +1,6 @@
 // deploy/rabbitmq-users.sh: the daemon, dashboard and sensors users can each do their job with
 // the real programs, and the broker refuses each of them what lies beyond it.
+#include "daemon_checks.hpp"
 #include "daemon_process.hpp"
 
 #include <doctest/doctest.h>
@@ -12,14 +13,9 @@
 using namespace e2e;
 using telluride::test::daemon_process;
 using telluride::test::http_request;
+using telluride::test::metric_of;
 
 namespace {
-
-double metric_of(int port, const std::string& name) {
-  auto body = http_request(port, "GET", "/metrics").body;
-  auto at = body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
-}
 
 std::map<std::string, std::string> read_env_file(const std::string& path) {
   std::map<std::string, std::string> out;

@@ -5,6 +5,8 @@
 
 #include "telluride/domain/bounded_json.hpp"
 
+#include <causeway/utf8.hpp>
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -31,10 +33,9 @@ constexpr json_limits config_file_limits{1024 * 1024, 64};
 /// The value as JSON text, shortened, for "got ..." (never throws on bad UTF-8).
 template <class Json>
 std::string shown(const Json& value) {
-  std::string text = value.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
-  if (text.size() > max_shown_size)
-    text = text.substr(0, max_shown_size) + "...";
-  return text;
+  // Cut at a character boundary: an error must stay valid UTF-8 (found by config_fuzz).
+  return causeway::one_line_utf8(value.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace),
+                                 max_shown_size);
 }
 
 std::string json_quoted(std::string_view text) {

@@ -160,6 +160,14 @@ TEST_CASE("a control message over the limits of CONTRACT 3 is rejected with the 
   CHECK(problem(at_limit + " ") == "reconfiguration is larger than 65536 bytes (got 65537)");
 }
 
+TEST_CASE("a value quoted in an error is cut at a character boundary, so the error stays UTF-8") {
+  // 59 ASCII bytes and then a 2-byte character straddling the 60-byte cut.
+  const std::string value = "\"" + std::string(58, 'a') + "\xc3\xa9" + "tail\"";
+  const auto parsed = telluride::parse_reconfiguration("{\"processor_concurrency\": " + value + "}");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.err().message == "processor_concurrency must be an integer in 1..1024, got \"" + std::string(58, 'a') + "...");
+}
+
 TEST_CASE("applying a reconfiguration changes only the keys it names") {
   const auto applied = telluride::apply_reconfiguration(
       config{}, json::parse(R"({"processor_concurrency": 8, "batch_timeout_ms": 250})"));
