@@ -23,7 +23,8 @@ struct url {
 
   /// The URL with the password replaced by `****`, vhost re-encoded: safe to log.
   std::string masked() const;
-  /// `host:port`, as errors about reachability name it.
+  /// `host:port`, as errors about reachability name it: an IPv6 host in brackets, bytes other
+  /// than letters, digits, `-._~` and `:` percent-encoded.
   std::string endpoint() const;
 };
 
