@@ -120,6 +120,32 @@ TEST_CASE("a long bad value is quoted only in part") {
         "\"reading\" is not a number: \"" + std::string(40, 'x') + "...\"");
 }
 
+TEST_CASE("a value is quoted only in part, cut between characters, never inside one") {
+  // 1 + 30 * 2 bytes: the 40th byte is the first of the 20th "é", which is left out whole.
+  std::string text = "x";
+  for (int i = 0; i < 30; ++i)
+    text += "\xc3\xa9";
+  std::string shown = "x";
+  for (int i = 0; i < 19; ++i)
+    shown += "\xc3\xa9";
+  const std::string quoted_string = R"("reading" is not a number: ")" + shown + "...\"";
+  CHECK(problem_of(with_field("reading", "\"" + text + "\"")) == quoted_string);
+  // The same bytes after a digit: a malformed number, quoted as written.
+  text[0] = '1';
+  shown[0] = '1';
+  const std::string quoted_token = R"("line_id" must be an integer or a string, got )" + shown + "...";
+  CHECK(problem_of(with_field("line_id", text)) == quoted_token);
+}
+
+TEST_CASE("a malformed value is quoted up to its first space or control byte") {
+  CHECK(problem_of(with_field("line_id", std::string("09\0\0``\0\x02", 8))) ==
+        "\"line_id\" must be an integer or a string, got 09...");
+  CHECK(problem_of(with_field("device_id", "1.5\x7f\n")) ==
+        "\"device_id\" must be an integer or a string, got 1.5...");
+  CHECK(problem_of(with_field("sensor_id", "1.5 \r\n")) ==
+        "\"sensor_id\" must be an integer or a string, got 1.5");
+}
+
 TEST_CASE("ids that are neither integers nor strings are rejected, naming the field") {
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
       {"line_id", "1.5", R"("line_id" must be an integer or a string, got 1.5)"},
