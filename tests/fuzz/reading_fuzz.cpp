@@ -46,15 +46,16 @@ std::string canonical_body(const reading& r) {
   return out + "}";
 }
 
-/// Whether two errors name the same problem. simdjson's own reason for malformed JSON may
-/// depend on what the parser read before (seen: "improper structure" from one parser, "ended
-/// early in the middle of an object" from another, for the same body), so for JSON that does
-/// not parse only that much must agree.
+/// Whether two errors may name the same body's problem. For a body that is not valid JSON,
+/// simdjson's on-demand parser reports what it meets first, and that depends on the first
+/// padding byte after the body: a '}' there makes it check the brackets' balance before
+/// anything else (simdjson issue 1834), any other byte lets it read the fields up to the
+/// first bad one. Padding is the rest of the caller's buffer, or of the parser's scratch copy
+/// (the previous body's bytes), so "not valid JSON: ..." may stand against any other error.
 bool same_problem(const telluride::error& a, const telluride::error& b) {
   constexpr std::string_view malformed = "not valid JSON: ";
-  if (a.message.starts_with(malformed) && b.message.starts_with(malformed))
-    return true;
-  return a.message == b.message;
+  return a.message == b.message || a.message.starts_with(malformed) ||
+         b.message.starts_with(malformed);
 }
 
 std::string describe(const telluride::expected<reading>& result) {
