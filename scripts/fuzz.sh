@@ -56,6 +56,8 @@ last_coverage() {
   sed -n 's/.* cov: \([0-9][0-9]*\) .*/\1/p' "$1" | tail -n 1 | grep . || echo 0
 }
 
+count_files() { find "$1" -maxdepth 1 -type f | wc -l; }
+
 # Runs one target; appends its JSON entry to $entries and its numbers to the totals.
 run_target() {
   local name=$1 binary=$build/bin/${1}_fuzz
@@ -71,13 +73,13 @@ run_target() {
 
   say "$name: ${seconds}s ($binary ${args[*]})"
   local before rc=0
-  before=$(ls "$dir/artifacts" | wc -l)
+  before=$(count_files "$dir/artifacts")
   nice -n 10 "$binary" "${args[@]}" >"$dir/last.log" 2>&1 || rc=$?
   local execs rss cov crashes
   execs=$(final_stat number_of_executed_units "$dir/last.log")
   rss=$(final_stat peak_rss_mb "$dir/last.log")
   cov=$(last_coverage "$dir/last.log")
-  crashes=$(($(ls "$dir/artifacts" | wc -l) - before))
+  crashes=$(($(count_files "$dir/artifacts") - before))
   if ((rc != 0 && crashes == 0)); then
     crashes=1 # it died without writing a reproducer: still a crash
   fi
@@ -115,7 +117,8 @@ for name in "${names[@]}"; do
 done
 elapsed_ns=$(($(date +%s%N) - started))
 
-targets=$(IFS=,; echo "${entries[*]}" | sed 's/,"/, "/g')
+targets=$(IFS=,; echo "${entries[*]}")
+targets=${targets//,\"/, \"}
 rate=$(awk -v n="$total_execs" -v ns="$elapsed_ns" 'BEGIN { printf "%.1f", n / (ns / 1e9) }')
 echo "{\"name\": \"fuzz\", \"seconds\": $seconds, \"targets\": {$targets}, \"execs\": $total_execs," \
   "\"crashes\": $total_crashes, \"msgs_per_s\": $rate, \"peak_rss_mib\": $peak_rss}"
