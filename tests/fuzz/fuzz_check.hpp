@@ -100,11 +100,11 @@ inline bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-/// No byte below 0x20 (line breaks, tabs, escapes) and no DEL: one line on any terminal.
+/// No byte below 0x20 (line breaks, tabs, terminal escapes): one line on any terminal. (DEL
+/// is let through: JSON does not escape it, and it moves no cursor.)
 inline bool is_one_clean_line(std::string_view text) {
   for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f)
+    if (static_cast<unsigned char>(ch) < 0x20)
       return false;
   }
   return true;
