@@ -4,7 +4,7 @@
 // Invariants: an error is one line of valid UTF-8 and never echoes what may be a password
 // (see `possible_password`); a parsed URL's `masked()` does not depend on the password and
 // parses back to the same user, host, port and vhost; `mask_password` (config errors,
-// /api/config) hides the password that `parse_url` finds.
+// /api/config) hides the password that `parse_url` finds, and any marked would-be password.
 #include "fuzz_check.hpp"
 
 #include "causeway/amqp/url.hpp"
@@ -97,6 +97,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto parsed = causeway::amqp::parse_url(text);
 
+  // mask_password is what the daemon shows of a URL it could not parse (startup errors,
+  // config errors), so it must hide a would-be password as well as a real one.
+  if (const auto secret = possible_password(text)) {
+    const std::string masked = telluride::mask_password(text);
+    fuzz::check(!leaks_marker(masked, *secret, without(text, *secret)),
+                "mask_password hides what may be a password", masked);
+  }
   const auto rfc = rfc_password(text);
   if (rfc) {
     // What is left once the mask is taken out must not hold the password.
