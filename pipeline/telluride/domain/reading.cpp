@@ -305,6 +305,11 @@ expected<reading> reading_parser::parse(std::string_view body) {
   }
   if (!body.empty())
     std::memcpy(state_->scratch.get(), body.data(), body.size());
+  // simdjson reads the first padding byte: a '}' there makes it check the brackets' balance
+  // before anything else (simdjson issue 1834), and the scratch holds the previous body's
+  // bytes. A '\0', as after a std::string's last character, makes every call judge a body as
+  // the in-place parse does, whatever was parsed before.
+  state_->scratch[body.size()] = '\0';
   return state_->parse(
       simdjson::padded_string_view(state_->scratch.get(), body.size(), state_->scratch_capacity));
 }
