@@ -2,6 +2,8 @@
 # Installs what is missing (Debian 12 packages, via apt-get) and builds the project.
 # Idempotent: a second run installs nothing and only rebuilds what changed.
 #   scripts/setup.sh            # from any directory, as root (or with sudo available)
+#   scripts/setup.sh --fuzz-tools   # also the fuzzing toolchain; builds nothing (scripts/fuzz.sh
+#                                   # builds its own tree)
 # TELLURIDE_BUILD_DIR overrides the build folder (default: build, relative to the repo).
 set -euo pipefail
 
@@ -14,6 +16,22 @@ packages=(
   libspdlog-dev libhttp-parser-dev libsimdjson-dev libssl-dev
   rabbitmq-server openssl
 )
+# Only for scripts/fuzz.sh, so the demo does not wait for them: clang and its runtimes
+# (libclang-rt-14-dev ships libFuzzer, ASan and UBSan: libclang_rt.fuzzer-x86_64.a).
+fuzz_packages=(clang-14 libclang-rt-14-dev)
+
+fuzz_tools_only=false
+case ${1:-} in
+  "") ;;
+  --fuzz-tools)
+    fuzz_tools_only=true
+    packages+=("${fuzz_packages[@]}")
+    ;;
+  *)
+    echo "usage: scripts/setup.sh [--fuzz-tools]" >&2
+    exit 2
+    ;;
+esac
 
 say() { echo "setup: $*"; }
 
@@ -88,4 +106,6 @@ configure_and_build() {
 }
 
 install_missing
-configure_and_build
+if ! $fuzz_tools_only; then
+  configure_and_build
+fi

@@ -11,12 +11,14 @@ namespace causeway::amqp {
 
 namespace {
 
-std::string percent_encode(std::string_view text) {
+/// `text` with every byte but the unreserved ones (RFC 3986) and those of `also_plain` as %XX.
+std::string percent_encode(std::string_view text, std::string_view also_plain = {}) {
   static constexpr char digits[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text) {
     bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.' || c == '~';
+                 c == '-' || c == '_' || c == '.' || c == '~' ||
+                 also_plain.find(static_cast<char>(c)) != std::string_view::npos;
     if (plain) {
       out += static_cast<char>(c);
     } else {
@@ -109,6 +111,23 @@ expected<void> read_query(std::string_view query, url& out) {
   return {};
 }
 
+/// Text of the URL as an error may quote it: printable ASCII kept, any other byte as \xNN, so
+/// the error stays one line of valid UTF-8.
+std::string printable(std::string_view text) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
 } // namespace
 
 expected<url> parse_url(std::string_view text) {
@@ -137,6 +156,18 @@ expected<url> parse_url(std::string_view text) {
     authority = rest.substr(0, slash);
     path = rest.substr(slash + 1);
   }
+  // An '@' after the authority most likely ends a user or password holding an unescaped '/',
+  // '?' or '#': what was split off as port or vhost may be part of the password, so errors
+  // then quote none of it and say what to escape instead. `quoting` is the problem with the
+  // offending text, `problem` the same without it.
+  const bool may_hold_secret =
+      text.find('@', scheme.size() + authority.size()) != std::string_view::npos;
+  auto bad_part = [may_hold_secret](std::string_view problem, const std::string& quoting) {
+    if (may_hold_secret)
+      return bad_url(std::string(problem) + "; a '/', '?' or '#' in the user or password must "
+                                            "be percent-encoded (%2F, %3F, %23)");
+    return bad_url(quoting);
+  };
 
   if (auto at = authority.rfind('@'); at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
@@ -149,7 +180,7 @@ expected<url> parse_url(std::string_view text) {
     }
     auto decoded_user = percent_decode(user);
     if (!decoded_user)
-      return bad_url("user: " + decoded_user.err().message);
+      return bad_url("user: " + printable(decoded_user.err().message));
     result.user = std::move(*decoded_user);
     if (password) {
       auto decoded_password = percent_decode(*password);
@@ -185,14 +216,16 @@ expected<url> parse_url(std::string_view text) {
   if (!host.empty()) {
     auto decoded_host = percent_decode(host);
     if (!decoded_host)
-      return bad_url("host: " + decoded_host.err().message);
+      return bad_part("host: bad percent escape",
+                      "host: " + printable(decoded_host.err().message));
     result.host = std::move(*decoded_host);
   }
   if (!port.empty()) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
-      return bad_url("port must be a number in 1..65535, got \"" + std::string(port) + "\"");
+      return bad_part("port must be a number in 1..65535",
+                      "port must be a number in 1..65535, got \"" + printable(port) + "\"");
     result.port = static_cast<std::uint16_t>(value);
   }
   if (path) {
@@ -200,7 +233,8 @@ expected<url> parse_url(std::string_view text) {
       return bad_url("the vhost must be one path segment (write / as %2f)");
     auto decoded_vhost = percent_decode(*path);
     if (!decoded_vhost)
-      return bad_url("vhost: " + decoded_vhost.err().message);
+      return bad_part("vhost: bad percent escape",
+                      "vhost: " + printable(decoded_vhost.err().message));
     result.vhost = std::move(*decoded_vhost);
   }
   if (result.tls)
@@ -221,11 +255,10 @@ std::string url::masked() const {
 }
 
 std::string url::endpoint() const {
-  std::string out;
+  // The host as a URL writes it, so that logs show one line and masked() parses back.
+  std::string out = percent_encode(host, ":");
   if (host.find(':') != std::string::npos)
-    out = "[" + host + "]";
-  else
-    out = host;
+    out = "[" + out + "]";
   out += ':';
   out += std::to_string(port);
   return out;

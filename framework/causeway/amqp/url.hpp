@@ -46,7 +46,8 @@ struct url {
   bool is_tls() const noexcept { return tls.has_value(); }
   /// The URL with the password replaced by `****`, vhost re-encoded, no query: safe to log.
   std::string masked() const;
-  /// `host:port`, as errors about reachability name it.
+  /// `host:port`, as errors about reachability name it: an IPv6 host in brackets, bytes other
+  /// than letters, digits, `-._~` and `:` percent-encoded.
   std::string endpoint() const;
 };
 

@@ -40,6 +40,17 @@ error invalid_json(simdjson::error_code code) {
   return error{std::string("not valid JSON: ") + simdjson::error_message(code)};
 }
 
+/// `text` cut to at most `max_quoted_size` bytes, never inside a UTF-8 sequence (the body is
+/// valid UTF-8, and so must be the problem quoting it).
+std::string_view shortened(std::string_view text) {
+  if (text.size() <= max_quoted_size)
+    return text;
+  std::size_t size = max_quoted_size;
+  while (size > 0 && (static_cast<unsigned char>(text[size]) & 0xc0) == 0x80)
+    --size;  // text[size] continues a character that began before it
+  return text.substr(0, size);
+}
+
 /// The value as it was written, for error messages: `1.5`, `"abc"`, `true`, `an object`.
 std::string describe(ondemand::json_type type, std::string_view token) {
   if (type == ondemand::json_type::object)
@@ -49,16 +60,22 @@ std::string describe(ondemand::json_type type, std::string_view token) {
   while (!token.empty() && (token.back() == ' ' || token.back() == '\t' ||
                             token.back() == '\n' || token.back() == '\r'))
     token.remove_suffix(1);
-  if (token.size() > max_quoted_size)
-    return std::string(token.substr(0, max_quoted_size)) + "...";
-  return std::string(token);
+  // The raw token runs to the next structural character, so a malformed one may hold spaces,
+  // line breaks or control bytes, none of which belongs in a one-line error: it is cut there.
+  const auto end = std::find_if(token.begin(), token.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+  });
+  const std::string_view shown =
+      shortened(token.substr(0, static_cast<std::size_t>(end - token.begin())));
+  return shown.size() < token.size() ? std::string(shown) + "..." : std::string(shown);
 }
 
 /// `text` as a JSON string, shortened to `max_quoted_size` bytes.
 std::string quote(std::string_view text) {
   std::string out;
-  append_json_string(out, text.substr(0, max_quoted_size));
-  if (text.size() > max_quoted_size)
+  const std::string_view shown = shortened(text);
+  append_json_string(out, shown);
+  if (shown.size() < text.size())
     out.insert(out.size() - 1, "...");
   return out;
 }
@@ -288,6 +305,11 @@ expected<reading> reading_parser::parse(std::string_view body) {
   }
   if (!body.empty())
     std::memcpy(state_->scratch.get(), body.data(), body.size());
+  // simdjson reads the first padding byte: a '}' there makes it check the brackets' balance
+  // before anything else (simdjson issue 1834), and the scratch holds the previous body's
+  // bytes. A '\0', as after a std::string's last character, makes every call judge a body as
+  // the in-place parse does, whatever was parsed before.
+  state_->scratch[body.size()] = '\0';
   return state_->parse(
       simdjson::padded_string_view(state_->scratch.get(), body.size(), state_->scratch_capacity));
 }

@@ -89,6 +89,60 @@ TEST_CASE("bad URLs are one-line errors that never contain the password") {
   }
 }
 
+TEST_CASE("a password with an unescaped '/', '?' or '#' is not quoted in the error") {
+  // Split at the '/', '?' or '#', the password's first part becomes the port or the vhost.
+  struct row {
+    const char* text;
+    const char* expected;
+  };
+  const std::string hint =
+      "; a '/', '?' or '#' in the user or password must be percent-encoded (%2F, %3F, %23) "
+      "(expected amqp://user:pass@host:port/vhost)";
+  const row rows[] = {
+    {"amqp://u:topsecret/x@h/", "bad AMQP URL: port must be a number in 1..65535"},
+    {"amqp://u:topsecret?x@h/", "bad AMQP URL: port must be a number in 1..65535"},
+    {"amqp://u:topsecret#x@h/", "bad AMQP URL: port must be a number in 1..65535"},
+    {"amqp://u:99999/x@h/", "bad AMQP URL: port must be a number in 1..65535"},
+    {"amqp://u:5672/%zztopsecret@h", "bad AMQP URL: vhost: bad percent escape"},
+    {"amqp://u%zz:pw/x@h", "bad AMQP URL: host: bad percent escape"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.text);
+    auto u = parse_url(r.text);
+    REQUIRE_FALSE(u);
+    CHECK(u.err().message == r.expected + hint);
+  }
+}
+
+TEST_CASE("bytes of a URL quoted in an error are printable ASCII") {
+  auto port = parse_url("amqp://h:7\n\x01\xff/");
+  REQUIRE_FALSE(port);
+  CHECK(port.err().message ==
+        "bad AMQP URL: port must be a number in 1..65535, got \"7\\x0a\\x01\\xff\" "
+        "(expected amqp://user:pass@host:port/vhost)");
+  auto vhost = parse_url("amqp://h/%\xc3\xa9");
+  REQUIRE_FALSE(vhost);
+  CHECK(vhost.err().message ==
+        "bad AMQP URL: vhost: bad percent escape \"%\\xc3\\xa9\" "
+        "(expected amqp://user:pass@host:port/vhost)");
+}
+
+TEST_CASE("endpoint() and masked() percent-encode a host's unusual bytes, and masked() parses back") {
+  auto u = parse_url("amqp://bob:pw@h%0Ax%40y%5D:5673/v");
+  REQUIRE(u);
+  CHECK(u->host == "h\nx@y]");
+  CHECK(u->endpoint() == "h%0Ax%40y%5D:5673");
+  CHECK(u->masked() == "amqp://bob:****@h%0Ax%40y%5D:5673/v");
+  auto again = parse_url(u->masked());
+  REQUIRE(again);
+  CHECK(again->host == u->host);
+  CHECK(again->port == 5673);
+  auto v6 = parse_url("amqp://[fe80::1%25eth0]:5672/");
+  REQUIRE(v6);
+  CHECK(v6->host == "fe80::1%eth0");
+  CHECK(v6->endpoint() == "[fe80::1%25eth0]:5672");
+}
+
 TEST_CASE("masked() hides the password and re-encodes the vhost") {
   auto u = parse_url("amqp://bob:hunter2@10.0.0.1:5672/%2f");
   REQUIRE(u);

@@ -20,6 +20,11 @@ std::string problem_of(std::string_view body) {
   return parsed ? "(parsed)" : parsed.err().message;
 }
 
+/// "(parsed)" or the error, for comparing what two parses said.
+std::string describe_result(const telluride::expected<reading>& result) {
+  return result ? "(parsed)" : result.err().message;
+}
+
 reading parse_ok(std::string_view body) {
   reading_parser parser;
   auto parsed = parser.parse(body);
@@ -118,6 +123,50 @@ TEST_CASE("a long bad value is quoted only in part") {
   const std::string long_text = "\"" + std::string(100, 'x') + "\"";
   CHECK(problem_of(with_field("reading", long_text)) ==
         "\"reading\" is not a number: \"" + std::string(40, 'x') + "...\"");
+}
+
+TEST_CASE("a value is quoted only in part, cut between characters, never inside one") {
+  // 1 + 30 * 2 bytes: the 40th byte is the first of the 20th "é", which is left out whole.
+  std::string text = "x";
+  for (int i = 0; i < 30; ++i)
+    text += "\xc3\xa9";
+  std::string shown = "x";
+  for (int i = 0; i < 19; ++i)
+    shown += "\xc3\xa9";
+  const std::string quoted_string = R"("reading" is not a number: ")" + shown + "...\"";
+  CHECK(problem_of(with_field("reading", "\"" + text + "\"")) == quoted_string);
+  // The same bytes after a digit: a malformed number, quoted as written.
+  text[0] = '1';
+  shown[0] = '1';
+  const std::string quoted_token = R"("line_id" must be an integer or a string, got )" + shown + "...";
+  CHECK(problem_of(with_field("line_id", text)) == quoted_token);
+}
+
+TEST_CASE("a malformed value is quoted up to its first space or control byte") {
+  CHECK(problem_of(with_field("line_id", std::string("09\0\0``\0\x02", 8))) ==
+        "\"line_id\" must be an integer or a string, got 09...");
+  CHECK(problem_of(with_field("device_id", "1.5\x7f\n")) ==
+        "\"device_id\" must be an integer or a string, got 1.5...");
+  CHECK(problem_of(with_field("sensor_id", "1.5 \r\n")) ==
+        "\"sensor_id\" must be an integer or a string, got 1.5");
+}
+
+TEST_CASE("the verdict on a body does not depend on the bodies parsed before it") {
+  // Malformed, but with the brackets balanced: simdjson's on-demand parser answers as its first
+  // padding byte makes it (a '}' there checks the balance first). Found by reading_fuzz.
+  const std::string body = R"({"line_id": 0, "device_id": 4, "sensor_id": 5, "readtng": 0, )"
+                           R"("reading": 2.5, "timestamp": "2021-02-12 01:18z", "extra": )"
+                           R"("nestra": {"nasmed":null. "x"]}, "type": 4})";
+  const std::string longer = std::string(body.size(), ' ') + "}";
+  reading_parser fresh;
+  const std::string verdict = describe_result(fresh.parse(std::string_view(body)));
+  reading_parser used;
+  (void)used.parse(std::string_view(longer));  // leaves a '}' right after where body ends
+  CHECK(describe_result(used.parse(std::string_view(body))) == verdict);
+  std::string in_place;
+  in_place.reserve(body.size() + telluride::reading_padding);
+  in_place.assign(body);
+  CHECK(describe_result(used.parse(in_place)) == verdict);
 }
 
 TEST_CASE("ids that are neither integers nor strings are rejected, naming the field") {
