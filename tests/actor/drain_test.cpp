@@ -2,7 +2,9 @@
 
 #include "pipeline_fixture.hpp"
 
+#include <algorithm>
 #include <random>
+#include <thread>
 
 using namespace causeway;
 using namespace causeway::test;
@@ -77,6 +79,31 @@ TEST_CASE_FIXTURE(pipeline_fixture, "restart while running drains first and repo
   REQUIRE(acks->count() == 3000);
   auto times = acks->times_acknowledged(3000);
   CHECK(std::count(times.begin() + 1, times.end(), 1u) == 3000);
+}
+
+TEST_CASE_FIXTURE(pipeline_fixture, "a restart frees every stage of the generation it replaced") {
+  pipeline_options o;
+  o.batchers = {batcher("one", 10, 5ms, 2)};
+  auto p = start(o);
+  REQUIRE(testing::test_message(*feed, *acks, "first generation").has_value());
+  std::vector<caf::actor_addr> replaced;  // weak: they do not keep the stages alive
+  for (const auto& stage : p.topology())
+    replaced.push_back(stage.actor.address());
+  REQUIRE(replaced.size() == 6);  // producer, 2 processors, batcher, 2 batch processors
+
+  REQUIRE(p.restart(o).has_value());
+  auto freed = [&replaced] {
+    return std::all_of(replaced.begin(), replaced.end(), [](const caf::actor_addr& a) {
+      return !caf::actor_cast<caf::actor>(a);
+    });
+  };
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!freed() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  CHECK(freed());
+  auto ok = testing::test_message(*feed, *acks, "second generation");
+  REQUIRE(ok.has_value());
+  CHECK(ok->ok);
 }
 
 TEST_CASE_FIXTURE(pipeline_fixture, "invalid restart options change nothing") {

@@ -25,7 +25,6 @@ struct stage_counters {
   std::atomic<std::uint64_t> received{0};
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> outstanding_demand{0};
-  caf::actor actor;  // set by the supervisor right after spawning
 };
 
 struct plan {

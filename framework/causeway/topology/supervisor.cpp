@@ -89,18 +89,17 @@ void supervisor::start_topology() {
     schedule_restart(delay);
     return;
   }
-  auto counters = [this](stage_kind kind, const std::string& name, std::size_t index) {
+  auto counters = [](stage_kind kind, const std::string& name, std::size_t index) {
     auto c = std::make_shared<stage_counters>();
     c->kind = kind;
     c->name = name;
     c->index = index;
-    stages_.push_back(c);
     return c;
   };
-  auto track = [this](caf::actor a, stage_counters& c) {
+  auto track = [this](caf::actor a, std::shared_ptr<stage_counters> c) {
     monitor(a);
     live_.insert(a.address());
-    c.actor = a;
+    stages_.push_back({std::move(c), a});
     return a;
   };
   // Downstream first, so every stage is born knowing where it sends.
@@ -109,20 +108,20 @@ void supervisor::start_topology() {
   for (std::size_t b = 0; b < o.batchers.size(); ++b) {
     for (std::size_t i = 0; i < o.batchers[b].concurrency; ++i) {
       auto c = counters(stage_kind::batch_processor, o.batchers[b].name, i);
-      batch_processors[b].push_back(track(spawn<batch_processor_stage>(p, b, i, c), *c));
+      batch_processors[b].push_back(track(spawn<batch_processor_stage>(p, b, i, c), c));
     }
     auto c = counters(stage_kind::batcher, o.batchers[b].name, 0);
-    batchers.push_back(track(spawn<batcher_stage>(p, b, batch_processors[b], c), *c));
+    batchers.push_back(track(spawn<batcher_stage>(p, b, batch_processors[b], c), c));
   }
   std::vector<caf::actor> processors;
   for (std::size_t i = 0; i < o.processors.concurrency; ++i) {
     auto c = counters(stage_kind::processor, o.processors.name, i);
-    processors.push_back(track(spawn<processor_stage>(p, i, batchers, c), *c));
+    processors.push_back(track(spawn<processor_stage>(p, i, batchers, c), c));
   }
   std::vector<caf::actor> producer_stages;
   for (std::size_t i = 0; i < producers_.size(); ++i) {
     auto c = counters(stage_kind::producer, "default", i);
-    producer_stages.push_back(track(spawn<producer_stage>(p, i, producers_[i], processors, c), *c));
+    producer_stages.push_back(track(spawn<producer_stage>(p, i, producers_[i], processors, c), c));
   }
   for (std::size_t b = 0; b < batchers.size(); ++b) {
     for (auto& bp : batch_processors[b])
@@ -149,8 +148,8 @@ void supervisor::on_drain(caf::response_promise promise) {
   drain_started_ = std::chrono::steady_clock::now();
   acknowledged_at_drain_ = plan_->acknowledged.load();
   for (const auto& stage : stages_)
-    if (stage->kind == stage_kind::producer)
-      send(stage->actor, drain_atom::value);
+    if (stage.counters->kind == stage_kind::producer)
+      send(stage.actor, drain_atom::value);
   delayed_send(this, plan_->options.shutdown_timeout, drain_timeout_atom::value, generation_);
 }
 
@@ -207,8 +206,8 @@ void supervisor::tear_down(std::string reason) {
   phase_ = phase::tearing_down;
   teardown_reason_ = std::move(reason);
   for (const auto& stage : stages_)
-    if (live_.count(stage->actor.address()) > 0)
-      send_exit(stage->actor, caf::exit_reason::kill);
+    if (live_.count(stage.actor.address()) > 0)
+      send_exit(stage.actor, caf::exit_reason::kill);
   if (live_.empty())
     finish_teardown();
 }
@@ -289,10 +288,10 @@ void supervisor::finish_drain(bool timed_out) {
 std::vector<stage_info> supervisor::snapshot() const {
   std::vector<stage_info> out;
   out.reserve(stages_.size());
-  for (const auto& s : stages_)
+  for (const auto& [s, actor] : stages_)
     out.push_back({s->kind, s->name, s->index, s->received.load(std::memory_order_relaxed),
                    s->in_flight.load(std::memory_order_relaxed),
-                   s->outstanding_demand.load(std::memory_order_relaxed), s->actor});
+                   s->outstanding_demand.load(std::memory_order_relaxed), actor});
   return out;
 }
 

@@ -69,7 +69,13 @@ private:
   std::uint64_t generation_ = 0;
   std::shared_ptr<plan> plan_;
   std::vector<std::shared_ptr<producer>> producers_;
-  std::vector<std::shared_ptr<stage_counters>> stages_;
+  /// A stage of the running generation. Its handle lives here, not in the counters the stage
+  /// shares: a stage holding a handle to itself would never be freed.
+  struct tracked_stage {
+    std::shared_ptr<stage_counters> counters;
+    caf::actor actor;
+  };
+  std::vector<tracked_stage> stages_;
   std::set<caf::actor_addr> live_;
   std::string teardown_reason_;
   bool teardown_while_draining_ = false;
