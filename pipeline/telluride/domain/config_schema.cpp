@@ -279,8 +279,17 @@ std::string mask_password(std::string_view url) {
                                                                ? std::string_view::npos
                                                                : path - authority);
   const std::size_t at = host_part.rfind('@');
-  if (at == std::string_view::npos)
-    return std::string(url);
+  if (at == std::string_view::npos) {
+    // A password holding an unescaped '/' ends the authority early ("amqp://u:top/secret@h"):
+    // an '@' further on may close it, so hide from the first ':' to the last '@'. That may hide
+    // more than the password (a vhost holding "@"), never less.
+    const std::size_t last_at = url.rfind('@');
+    const std::size_t colon = url.find(':', authority);
+    if (last_at == std::string_view::npos || last_at < authority || colon == std::string_view::npos ||
+        colon > last_at)
+      return std::string(url);
+    return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(last_at));
+  }
   const std::size_t colon = host_part.substr(0, at).find(':');
   if (colon == std::string_view::npos)
     return std::string(url);

@@ -38,8 +38,14 @@ std::string shown(const Json& value) {
                                  max_shown_size);
 }
 
+
 std::string json_quoted(std::string_view text) {
   return json(std::string(text)).dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
+/// A key as a JSON string, shortened like `shown`: an unknown key may be 64 KiB long.
+std::string quoted_key(std::string_view key) {
+  return shown(json(std::string(key)));
 }
 
 std::string known_keys(bool reconfigurable_only) {
@@ -63,7 +69,7 @@ std::string known_route_keys() {
 }
 
 error unknown_key(std::string_view key, bool reconfigurable_only) {
-  return error{"unknown key " + json_quoted(key) + "; known keys: " + known_keys(reconfigurable_only)};
+  return error{"unknown key " + quoted_key(key) + "; known keys: " + known_keys(reconfigurable_only)};
 }
 
 error not_reconfigurable(std::string_view key) {
@@ -111,7 +117,7 @@ std::optional<error> check_routes(const Json& value) {
       if (candidate.key == key)
         route = &candidate;
     if (route == nullptr)
-      return error{"unknown key " + json_quoted("routes." + key) + "; known keys: " +
+      return error{"unknown key " + quoted_key("routes." + key) + "; known keys: " +
                    known_route_keys()};
     const std::string path = "routes." + key;
     if (!name.is_string() || name.template get<std::string>().empty() ||
