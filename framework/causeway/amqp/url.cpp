@@ -160,8 +160,8 @@ expected<url> parse_url(std::string_view text) {
   // '?' or '#': what was split off as port or vhost may be part of the password, so errors
   // then quote none of it and say what to escape instead. `quoting` is the problem with the
   // offending text, `problem` the same without it.
-  const bool may_hold_secret =
-      text.find('@', scheme.size() + authority.size()) != std::string_view::npos;
+  const std::size_t scheme_size = result.tls ? 8 : 7;  // "amqps://" or "amqp://"
+  const bool may_hold_secret = text.find('@', scheme_size + authority.size()) != std::string_view::npos;
   auto bad_part = [may_hold_secret](std::string_view problem, const std::string& quoting) {
     if (may_hold_secret)
       return bad_url(std::string(problem) + "; a '/', '?' or '#' in the user or password must "
