@@ -97,7 +97,7 @@ TEST_CASE("a password with an unescaped '/', '?' or '#' is not quoted in the err
   };
   const std::string hint =
       "; a '/', '?' or '#' in the user or password must be percent-encoded (%2F, %3F, %23) "
-      "(expected amqp://user:pass@host:port/vhost)";
+      "(expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)";
   const row rows[] = {
     {"amqp://u:topsecret/x@h/", "bad AMQP URL: port must be a number in 1..65535"},
     {"amqp://u:topsecret?x@h/", "bad AMQP URL: port must be a number in 1..65535"},
@@ -119,12 +119,12 @@ TEST_CASE("bytes of a URL quoted in an error are printable ASCII") {
   REQUIRE_FALSE(port);
   CHECK(port.err().message ==
         "bad AMQP URL: port must be a number in 1..65535, got \"7\\x0a\\x01\\xff\" "
-        "(expected amqp://user:pass@host:port/vhost)");
+        "(expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)");
   auto vhost = parse_url("amqp://h/%\xc3\xa9");
   REQUIRE_FALSE(vhost);
   CHECK(vhost.err().message ==
         "bad AMQP URL: vhost: bad percent escape \"%\\xc3\\xa9\" "
-        "(expected amqp://user:pass@host:port/vhost)");
+        "(expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)");
 }
 
 TEST_CASE("endpoint() and masked() percent-encode a host's unusual bytes, and masked() parses back") {
