@@ -3,6 +3,7 @@
 #pragma once
 
 #include "e2e_support.hpp"
+#include "sanitizer_report.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -77,11 +78,13 @@ public:
     : port_(e2e::unused_local_port()), routes_(label, merged_config(port_, overrides)),
       log_path_(routes_.path() + ".log") {}
 
+  /// Kills the daemon if it still runs; a sanitizer report in its log fails the test case.
   ~daemon_process() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
+    e2e::check_no_sanitizer_report(program_, log());
   }
 
   std::string config_path() const { return routes_.path(); }
@@ -105,6 +108,9 @@ public:
   }
 
   void launch(const std::vector<std::string>& args) {
+    if (!program_.empty())
+      e2e::check_no_sanitizer_report(program_, log());  // the run before: its log is replaced
+    program_ = "telluride" + (args.empty() ? std::string() : " " + args[0]);
     std::vector<std::string> all{env_or_fail("TELLURIDE_BIN")};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -166,6 +172,7 @@ private:
   int port_;
   e2e::test_routes routes_;
   std::string log_path_;
+  std::string program_;  ///< what runs (or ran) from launch, for reports
   pid_t pid_ = -1;
 };
 
