@@ -61,7 +61,8 @@ ctest_line='^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+'
 passed=0
 failed=0
 rc=0
-summaries=()
+summaries=() # each run's summary line
+runs=()      # what each run was
 
 # run_ctest BUILD_DIR CTEST_ARGS...: runs ctest there (on a fresh test broker: queues left over
 # by an earlier, interrupted run would skew the integration tests) and counts its tests.
@@ -84,6 +85,7 @@ run_ctest() {
     failed=$((failed + 1))
   fi
   summaries+=("$summary")
+  runs+=("ctest in ${dir#"$repo"/}")
   ((code == 0)) || rc=$code
 }
 
@@ -96,7 +98,8 @@ build_sanitized() {
     return 0
   fi
   echo "test.sh: the sanitizer build failed (see above)" >&2
-  summaries+=("the sanitizer build failed")
+  summaries+=("failed")
+  runs+=("the sanitizer build")
   failed=$((failed + 1))
   rc=1
   return 1
@@ -120,7 +123,9 @@ fi
 if ((${#summaries[@]} == 1)) && [[ ${summaries[0]} =~ $ctest_line ]]; then
   echo "${summaries[0]}"
 else
-  printf '%s\n' "${summaries[@]/#/test.sh: }"
+  for i in "${!summaries[@]}"; do
+    echo "test.sh: ${runs[i]}: ${summaries[i]}"
+  done
   total=$((passed + failed))
   if ((total == 0)); then
     echo "0 passed, 0 failed"
