@@ -34,7 +34,9 @@ endif()
 add_compile_options(-fsanitize=${CAUSEWAY_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
 add_link_options(-fsanitize=${CAUSEWAY_SANITIZE})
 
-# The runtime options: stop at the first report, with a symbolised stack, and fail the process.
+# The runtime options: stop at the first report, with a stack, and fail the process with exit
+# code 66 (no program of ours uses it). GCC's runtimes symbolise the stacks themselves: no
+# llvm-symbolizer is needed.
 set(suppressions ${CMAKE_CURRENT_LIST_DIR}/sanitizers)
 set(common_options "halt_on_error=1:print_stacktrace=1:abort_on_error=0:exitcode=66")
 if("address" IN_LIST causeway_sanitizers)

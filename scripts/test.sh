@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
 # Sets up (apt packages + build, via scripts/setup.sh) and runs every test except those
-# labelled `slow`. The last line printed is ctest's summary; the exit code is ctest's.
-#   scripts/test.sh        # from any directory; CTEST_PARALLEL_LEVEL=N runs tests in parallel
-# TELLURIDE_BUILD_DIR overrides the build folder (default: build).
+# labelled `slow`; then builds the project with AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-asan) and runs the tests not labelled `slow` there too: under the sanitizers the
+# end-to-end tests are `slow` (README, "Tests and benchmarks"). The last line printed is one
+# summary of both runs in ctest's format; the exit code is non-zero when either failed.
+#   scripts/test.sh              # from any directory; CTEST_PARALLEL_LEVEL=N runs tests in parallel
+#   scripts/test.sh --sanitize   # the sanitizer build alone, with every test but the soak runs
+# TELLURIDE_BUILD_DIR overrides the build folder (default: build), TELLURIDE_SANITIZE_BUILD_DIR
+# the sanitizer build's (default: build-asan).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)
-build_dir=${TELLURIDE_BUILD_DIR:-build}
-[[ $build_dir == /* ]] || build_dir=$repo/$build_dir
+
+mode=ci
+case ${1-} in
+  "") ;;
+  --sanitize) mode=sanitize ;;
+  -h | --help)
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "test.sh: unknown argument '$1' (use --sanitize, or nothing)" >&2
+    exit 2
+    ;;
+esac
+
+absolute() { [[ $1 == /* ]] && echo "$1" || echo "$repo/$1"; }
+build_dir=$(absolute "${TELLURIDE_BUILD_DIR:-build}")
+sanitize_dir=$(absolute "${TELLURIDE_SANITIZE_BUILD_DIR:-build-asan}")
 export TELLURIDE_BUILD_DIR=$build_dir
 
 bash scripts/setup.sh
 
 # The private test brokers: the one of the ctest fixture (broker.start / broker.stop, data in
-# build/test-broker) and any a test starts beside it (build/test-broker-*). Stopped here too, in
-# case ctest is interrupted; the data folder alone identifies a broker (rabbitmq-local.sh
-# remembers its ports there).
+# <build>/test-broker) and any a test starts beside it (<build>/test-broker-*), of both builds.
+# Stopped here too, in case ctest is interrupted; the data folder alone identifies a broker
+# (rabbitmq-local.sh remembers its ports there).
 stop_test_brokers() {
   local dir
-  for dir in "$build_dir"/test-broker "$build_dir"/test-broker-*; do
+  for dir in "$build_dir"/test-broker "$build_dir"/test-broker-* \
+    "$sanitize_dir"/test-broker "$sanitize_dir"/test-broker-*; do
     [[ -d $dir ]] || continue
     TELLURIDE_BROKER_DIR=$dir deploy/rabbitmq-local.sh stop >/dev/null 2>&1 || true
   done
@@ -34,23 +56,83 @@ trap stop_test_brokers EXIT # quiet: the summary below must stay the last line
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
-# A fresh test broker every run: queues left over by an earlier (interrupted) run would skew
-# the integration tests.
-stop_test_brokers
-rm -rf "$build_dir"/test-broker "$build_dir"/test-broker-*
-
-log=$build_dir/ctest-last.log
+# Every run below adds its tests to these; the last line sums them up.
+ctest_line='^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+'
+passed=0
+failed=0
 rc=0
-ctest --test-dir "$build_dir" --output-on-failure -LE slow --output-log "$log" || rc=$?
+summaries=() # each run's summary line
+runs=()      # what each run was
 
-# ctest prints "Label Time Summary", "Total Test time" and the list of failures after its
-# summary line: repeat the summary so it is the last line.
-summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)
-if [[ -n $summary ]]; then
-  echo "$summary"
-elif grep -q 'No tests were found' "$log"; then
-  echo "0 passed, 0 failed"
+# run_ctest BUILD_DIR CTEST_ARGS...: runs ctest there (on a fresh test broker: queues left over
+# by an earlier, interrupted run would skew the integration tests) and counts its tests.
+run_ctest() {
+  local dir=$1 code=0 summary
+  shift
+  stop_test_brokers
+  rm -rf "$dir"/test-broker "$dir"/test-broker-*
+  ctest --test-dir "$dir" --output-on-failure --output-log "$dir/ctest-last.log" "$@" || code=$?
+  # ctest prints "Label Time Summary", "Total Test time" and the list of failures after its
+  # summary line: it is repeated at the end.
+  summary=$(grep -E "$ctest_line" "$dir/ctest-last.log" | tail -n1 || true)
+  if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+    failed=$((failed + BASH_REMATCH[1]))
+    passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+  elif grep -q 'No tests were found' "$dir/ctest-last.log"; then
+    summary="0 passed, 0 failed"
+  else
+    summary="ctest ended without a summary (exit code $code)"
+    failed=$((failed + 1))
+  fi
+  summaries+=("$summary")
+  runs+=("ctest in ${dir#"$repo"/}")
+  ((code == 0)) || rc=$code
+}
+
+# build_sanitized TARGET...: configures the ASan+UBSan build (cmake/Sanitizers.cmake) and builds
+# the targets; a failed build counts as one failed test.
+build_sanitized() {
+  echo "test.sh: building $sanitize_dir with -DCAUSEWAY_SANITIZE=address,undefined"
+  if cmake -S . -B "$sanitize_dir" -G Ninja -DCAUSEWAY_SANITIZE=address,undefined &&
+    cmake --build "$sanitize_dir" -j"$(nproc)" --target "$@"; then
+    return 0
+  fi
+  echo "test.sh: the sanitizer build failed (see above)" >&2
+  summaries+=("failed")
+  runs+=("the sanitizer build")
+  failed=$((failed + 1))
+  rc=1
+  return 1
+}
+
+if [[ $mode == ci ]]; then
+  run_ctest "$build_dir" -LE slow
+  # Further checks (scripts/fuzz.sh) go here: each adds its counts to passed/failed and its
+  # exit code to rc.
+  if build_sanitized quick_test_programs; then
+    run_ctest "$sanitize_dir" -LE slow
+  fi
 else
-  echo "ctest ended without a summary (exit code $rc)"
+  if build_sanitized test_programs; then
+    run_ctest "$sanitize_dir" -LE soak
+  fi
+fi
+
+# One ctest run: its own summary line, as ctest printed it. Otherwise (several runs, or a build
+# that failed) their sum, in ctest's format.
+if ((${#summaries[@]} == 1)) && [[ ${summaries[0]} =~ $ctest_line ]]; then
+  echo "${summaries[0]}"
+else
+  for i in "${!summaries[@]}"; do
+    echo "test.sh: ${runs[i]}: ${summaries[i]}"
+  done
+  total=$((passed + failed))
+  if ((total == 0)); then
+    echo "0 passed, 0 failed"
+  else
+    percent=$(((passed * 100 + total / 2) / total))
+    ((failed == 0 || percent < 99)) || percent=99
+    echo "$percent% tests passed, $failed tests failed out of $total"
+  fi
 fi
 exit "$rc"

@@ -72,6 +72,8 @@ TEST_CASE("bad start-up input ends the daemon with one line and exit 1") {
     daemon_process d{"badcfg" + std::to_string(::getpid()), {{"batch_sizy", 3}}};
     d.launch({"pipeline", "--config", d.config_path()});
     CHECK(d.wait(10s) == std::optional<int>{1});
+    CHECK(d.exited());
+    CHECK(d.stop() == std::optional<int>{1});  // ended already: no signal to anyone, its exit code
     auto log = d.log();
     CHECK(log.find("batch_sizy") != std::string::npos);
     CHECK(std::count(log.begin(), log.end(), '\n') == 1);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "e2e_support.hpp"
+#include "sanitizer_report.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -77,17 +78,20 @@ public:
     : port_(e2e::unused_local_port()), routes_(label, merged_config(port_, overrides)),
       log_path_(routes_.path() + ".log") {}
 
+  /// Kills the daemon if it still runs; a sanitizer report in its log fails the test case.
   ~daemon_process() {
-    if (pid_ > 0) {
+    if (is_running()) {
       ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
+      reap(0);
     }
+    e2e::check_no_sanitizer_report(program_, log());
   }
 
   std::string config_path() const { return routes_.path(); }
   const std::string& log_path() const { return log_path_; }
   std::string route(const std::string& key) const { return routes_.name(key); }
   int port() const { return port_; }
+  /// The process launched last, also once it has exited (-1 before the first launch).
   pid_t pid() const { return pid_; }
 
   /// Starts the daemon and waits until /readyz answers 200.
@@ -105,6 +109,10 @@ public:
   }
 
   void launch(const std::vector<std::string>& args) {
+    if (!program_.empty())
+      e2e::check_no_sanitizer_report(program_, log());  // the run before: its log is replaced
+    program_ = "telluride" + (args.empty() ? std::string() : " " + args[0]);
+    exit_code_.reset();
     std::vector<std::string> all{env_or_fail("TELLURIDE_BIN")};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -115,35 +123,36 @@ public:
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, log_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_ = -1;  // until the spawn succeeds
     if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0)
       throw std::runtime_error("cannot start " + all[0]);
     posix_spawn_file_actions_destroy(&actions);
   }
 
-  /// Sends `signal` and waits for the exit code (nullopt if it did not exit in time).
+  /// Sends `signal` and waits for the exit code (nullopt if it did not exit in time). A daemon
+  /// that has already exited gets no signal: its exit code comes back at once.
   std::optional<int> stop(int signal = SIGTERM, std::chrono::milliseconds timeout = 30s) {
-    ::kill(pid_, signal);
+    if (is_running())
+      ::kill(pid_, signal);
     return wait(timeout);
   }
 
+  /// The exit code (128 + signal when killed), or nullopt if it still runs after `timeout`.
   std::optional<int> wait(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(20ms);
+    while (is_running() && std::chrono::steady_clock::now() < deadline) {
+      reap(WNOHANG);
+      if (is_running())
+        std::this_thread::sleep_for(20ms);
     }
-    return std::nullopt;
+    return exit_code_;
   }
 
+  /// True once the daemon has ended (and before it was launched).
   bool exited() {
-    int status = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_)
-      pid_ = -1;
-    return pid_ <= 0;
+    if (is_running())
+      reap(WNOHANG);
+    return !is_running();
   }
 
   std::string log() const {
@@ -154,6 +163,16 @@ public:
   }
 
 private:
+  // Never signal or wait for pid -1: kill(-1, ...) reaches every process of the user and
+  // waitpid(-1, ...) reaps any child. So the pid stays set and the exit code tells the end.
+  bool is_running() const { return pid_ > 0 && !exit_code_; }
+
+  void reap(int options) {
+    int status = 0;
+    if (::waitpid(pid_, &status, options) == pid_)
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
   static nlohmann::json merged_config(int port, const nlohmann::json& overrides) {
     nlohmann::json config{{"amqp_url", env_or_fail("TELLURIDE_TEST_AMQP_URL")},
                           {"http_listen", "127.0.0.1:" + std::to_string(port)},
@@ -166,7 +185,9 @@ private:
   int port_;
   e2e::test_routes routes_;
   std::string log_path_;
+  std::string program_;  ///< what runs (or ran) from launch, for reports
   pid_t pid_ = -1;
+  std::optional<int> exit_code_;  ///< set once the process launched last has been reaped
 };
 
 } // namespace telluride::test

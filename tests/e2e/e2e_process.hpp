@@ -4,6 +4,7 @@
 #pragma once
 
 #include "e2e_base.hpp"
+#include "sanitizer_report.hpp"
 
 namespace e2e {
 
@@ -52,12 +53,13 @@ struct process_result {
 };
 
 /// A running command with its stdout and stderr captured, in a process group of its own; the
-/// group is killed (SIGKILL) when it outlives its timeout and when this is destroyed. Not
-/// thread-safe: one test thread drives it.
+/// group is killed (SIGKILL) when it outlives its timeout and when this is destroyed. A
+/// sanitizer report in its stderr fails the test case. Not thread-safe: one test thread drives it.
 class child_process {
 public:
   explicit child_process(command cmd) : timeout_(within_budget(cmd.timeout)) {
     REQUIRE(!cmd.args.empty());
+    program_ = cmd.args[0] + (cmd.args.size() > 1 ? " " + cmd.args[1] : "");
     int out_pipe[2], err_pipe[2];
     REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
@@ -111,10 +113,8 @@ public:
       int status = 0;
       ::waitpid(pid_, &status, 0);
     }
-    if (out_fd_ >= 0)
-      ::close(out_fd_);
-    if (err_fd_ >= 0)
-      ::close(err_fd_);
+    if (!output_finished_)
+      finish_output(200ms);  // what it wrote before it was killed, for its reports
   }
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -169,7 +169,15 @@ public:
     }
     // The rest of the output. The pipes close with the process, unless something it started
     // still holds them: give that a moment, then stop listening.
-    auto drain_until = std::chrono::steady_clock::now() + 2s;
+    finish_output(2s);
+    return result_;
+  }
+
+private:
+  /// Reads what is left of the output for up to `grace`, closes the pipes and checks stderr
+  /// for a sanitizer report.
+  void finish_output(std::chrono::milliseconds grace) {
+    auto drain_until = std::chrono::steady_clock::now() + grace;
     while ((out_fd_ >= 0 || err_fd_ >= 0) && std::chrono::steady_clock::now() < drain_until)
       pump(20ms);
     for (int* fd : {&out_fd_, &err_fd_})
@@ -177,10 +185,10 @@ public:
         ::close(*fd);
         *fd = -1;
       }
-    return result_;
+    output_finished_ = true;
+    check_no_sanitizer_report(program_, result_.err);
   }
 
-private:
   void reap(bool block) {
     int status = 0;
     pid_t done = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
@@ -219,10 +227,12 @@ private:
     }
   }
 
+  std::string program_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
   bool has_exited_ = false;
+  bool output_finished_ = false;
   std::chrono::milliseconds timeout_;
   std::chrono::steady_clock::time_point started_;
   process_result result_;
