@@ -1,20 +1,30 @@
 #include "telluride/domain/running_stats.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace telluride {
 
 namespace {
 
+/// The binary exponent of |x| (ilogb) for a normal x; -1023 for 0 and subnormals. From the
+/// bits: no libm call on the path of every partial's first value.
+int exponent_of(double x) noexcept {
+  return static_cast<int>((std::bit_cast<std::uint64_t>(x) >> 52) & 0x7ff) - 1023;
+}
+
+/// 2^e for e in -1022..1023.
+double power_of_two(int e) noexcept {
+  return std::bit_cast<double>(static_cast<std::uint64_t>(e + 1023) << 52);
+}
+
 /// The frame for a value of magnitude |x|: its binary exponent rounded down to a multiple of
 /// 64, so that the partials of one sensor nearly always share their frame (1.01 and 0.99 do),
 /// kept where 2^e and 2^-e are both normal doubles (a subnormal x scales up exactly into the
 /// normal range). A value is then below 2^64 in its own frame.
 int frame_for(double x) noexcept {
-  if (x == 0)
-    return -1022;
-  return std::clamp(std::ilogb(x) & ~63, -1022, 1022);
+  return std::clamp(exponent_of(x) & ~63, -1022, 1022);
 }
 
 } // namespace
@@ -22,7 +32,7 @@ int frame_for(double x) noexcept {
 void running_stats::start(double x) noexcept {
   count_ = 1;
   min_ = max_ = x;
-  inverse_unit_ = std::ldexp(1.0, -frame_for(x));
+  inverse_unit_ = power_of_two(-frame_for(x));
   origin_ = x * inverse_unit_;
   mean_ = 0;
   m2_ = 0;
@@ -31,7 +41,7 @@ void running_stats::start(double x) noexcept {
 }
 
 int running_stats::frame() const noexcept {
-  return -std::ilogb(inverse_unit_);
+  return -exponent_of(inverse_unit_);
 }
 
 void running_stats::scale_down(int shift) noexcept {
@@ -46,7 +56,7 @@ double running_stats::enlarge_frame(double x) noexcept {
   // Only a value beyond 2^256 in the frame gets here, so the new frame is higher.
   const int to = frame_for(x);
   scale_down(to - frame());
-  inverse_unit_ = std::ldexp(1.0, -to);
+  inverse_unit_ = power_of_two(-to);
   return x * inverse_unit_;
 }
 
