@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh [SECONDS] [NAME...] — runs every libFuzzer target (tests/fuzz/NAME_fuzz.cpp)
-# for SECONDS each (default 60), one after the other, and prints as its last line
+# for SECONDS each (default 60), FUZZ_JOBS of them at once (default: one per core), and prints
+# as its last line
 #   {"name": "fuzz", "targets": {"NAME": {"execs": N, "crashes": N, ...}, ...}, "execs": N,
 #    "crashes": N, "msgs_per_s": X, "peak_rss_mib": X}
 # (CONTRACT §6; msgs_per_s is executions per second over all targets). Exits 1 when a target
@@ -23,6 +24,8 @@ seconds=${1:-60}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [NAME...]" >&2; exit 2; }
 shift $(($# > 0 ? 1 : 0))
 read -r -a extra_args <<<"${FUZZ_EXTRA_ARGS:-}"
+jobs=${FUZZ_JOBS:-$(nproc)}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: FUZZ_JOBS must be a positive number" >&2; exit 2; }
 
 say() { echo "fuzz: $*" >&2; }
 
@@ -39,7 +42,7 @@ build_targets() {
     command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     say "configuring $build (clang-14, libFuzzer, ASan, UBSan)"
     cmake -S "$root" -B "$build" -G Ninja -DCAUSEWAY_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
       "${launcher[@]}" >&2
   fi
   say "building the fuzz targets"
@@ -58,12 +61,14 @@ last_coverage() {
 
 count_files() { find "$1" -maxdepth 1 -type f | wc -l; }
 
-# Runs one target; appends its JSON entry to $entries and its numbers to the totals.
-run_target() {
+# Starts one target in the background; its exit code lands in $dir/exit_code.
+start_target() {
   local name=$1 binary=$build/bin/${1}_fuzz
   local dir=$build/fuzz/$name seeds=$root/tests/fuzz/corpus/$name
   local options=$root/tests/fuzz/$name.options dict=$root/tests/fuzz/dict/$name.dict
   mkdir -p "$dir/corpus" "$dir/artifacts"
+  rm -f "$dir/exit_code"
+  count_files "$dir/artifacts" >"$dir/artifacts_before"
   local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/")
   [[ -f $options ]] && mapfile -t -O ${#args[@]} args < <(grep -v '^\s*\(#\|$\)' "$options")
@@ -72,10 +77,20 @@ run_target() {
   [[ -d $seeds ]] && args+=("$seeds")
 
   say "$name: ${seconds}s ($binary ${args[*]})"
-  local before rc=0
-  before=$(count_files "$dir/artifacts")
-  nice -n 10 "$binary" "${args[@]}" >"$dir/last.log" 2>&1 || rc=$?
-  local execs rss cov crashes
+  (
+    rc=0
+    nice -n 10 "$binary" "${args[@]}" >"$dir/last.log" 2>&1 || rc=$?
+    echo "$rc" >"$dir/exit_code"
+  ) &
+}
+
+# Reads the results of one finished target; appends its JSON entry to $entries and its numbers
+# to the totals.
+collect_target() {
+  local name=$1 binary=$build/bin/${1}_fuzz dir=$build/fuzz/$1
+  local rc before execs rss cov crashes
+  rc=$(cat "$dir/exit_code" 2>/dev/null || echo 1)
+  before=$(cat "$dir/artifacts_before")
   execs=$(final_stat number_of_executed_units "$dir/last.log")
   rss=$(final_stat peak_rss_mb "$dir/last.log")
   cov=$(last_coverage "$dir/last.log")
@@ -105,15 +120,28 @@ if ((${#names[@]} == 0)); then
   done
 fi
 
-entries=()
-total_execs=0 total_crashes=0 peak_rss=0
-started=$(date +%s%N)
 for name in "${names[@]}"; do
   if [[ ! -x $build/bin/${name}_fuzz ]]; then
     echo "fuzz: no target $name (expected $build/bin/${name}_fuzz)" >&2
     exit 2
   fi
-  run_target "$name"
+done
+
+entries=()
+total_execs=0 total_crashes=0 peak_rss=0
+started=$(date +%s%N)
+running=0
+for name in "${names[@]}"; do
+  if ((running == jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  start_target "$name"
+  running=$((running + 1))
+done
+wait || true
+for name in "${names[@]}"; do
+  collect_target "$name"
 done
 elapsed_ns=$(($(date +%s%N) - started))
 

@@ -6,6 +6,8 @@
 # summary of both runs in ctest's format; the exit code is non-zero when either failed.
 #   scripts/test.sh              # from any directory; CTEST_PARALLEL_LEVEL=N runs tests in parallel
 #   scripts/test.sh --sanitize   # the sanitizer build alone, with every test but the soak runs
+# In CI mode it then fuzzes every target of tests/fuzz for TELLURIDE_FUZZ_SECONDS each (default
+# 30; 0 skips it) through scripts/fuzz.sh, which builds them with clang in build-fuzz.
 # TELLURIDE_BUILD_DIR overrides the build folder (default: build), TELLURIDE_SANITIZE_BUILD_DIR
 # the sanitizer build's (default: build-asan).
 set -euo pipefail
@@ -27,12 +29,23 @@ case ${1-} in
     ;;
 esac
 
+fuzz_seconds=${TELLURIDE_FUZZ_SECONDS:-30}
+if [[ ! $fuzz_seconds =~ ^[0-9]+$ ]]; then
+  echo "test.sh: TELLURIDE_FUZZ_SECONDS must be a number of seconds, not '$fuzz_seconds'" >&2
+  exit 2
+fi
+
 absolute() { [[ $1 == /* ]] && echo "$1" || echo "$repo/$1"; }
 build_dir=$(absolute "${TELLURIDE_BUILD_DIR:-build}")
 sanitize_dir=$(absolute "${TELLURIDE_SANITIZE_BUILD_DIR:-build-asan}")
 export TELLURIDE_BUILD_DIR=$build_dir
 
+# "(N s)": how long a step took, for the lines naming each run at the end.
+since() { echo "($(($SECONDS - $1)) s)"; }
+
+setup_started=$SECONDS
 bash scripts/setup.sh
+echo "test.sh: set up and built $build_dir $(since "$setup_started")"
 
 # The private test brokers: the one of the ctest fixture (broker.start / broker.stop, data in
 # <build>/test-broker) and any a test starts beside it (<build>/test-broker-*), of both builds.
@@ -67,7 +80,7 @@ runs=()      # what each run was
 # run_ctest BUILD_DIR CTEST_ARGS...: runs ctest there (on a fresh test broker: queues left over
 # by an earlier, interrupted run would skew the integration tests) and counts its tests.
 run_ctest() {
-  local dir=$1 code=0 summary
+  local dir=$1 code=0 summary started=$SECONDS
   shift
   stop_test_brokers
   rm -rf "$dir"/test-broker "$dir"/test-broker-*
@@ -85,16 +98,18 @@ run_ctest() {
     failed=$((failed + 1))
   fi
   summaries+=("$summary")
-  runs+=("ctest in ${dir#"$repo"/}")
+  runs+=("ctest in ${dir#"$repo"/} $(since "$started")")
   ((code == 0)) || rc=$code
 }
 
 # build_sanitized TARGET...: configures the ASan+UBSan build (cmake/Sanitizers.cmake) and builds
 # the targets; a failed build counts as one failed test.
 build_sanitized() {
+  local started=$SECONDS
   echo "test.sh: building $sanitize_dir with -DCAUSEWAY_SANITIZE=address,undefined"
   if cmake -S . -B "$sanitize_dir" -G Ninja -DCAUSEWAY_SANITIZE=address,undefined &&
     cmake --build "$sanitize_dir" -j"$(nproc)" --target "$@"; then
+    echo "test.sh: built $sanitize_dir $(since "$started")"
     return 0
   fi
   echo "test.sh: the sanitizer build failed (see above)" >&2
@@ -105,12 +120,39 @@ build_sanitized() {
   return 1
 }
 
+# run_fuzz SECONDS: every fuzz target for SECONDS (scripts/fuzz.sh: its own clang build, the
+# targets side by side, one per core); each target counts as one test, failed when it crashed or
+# broke an invariant. A build that failed counts as one failed test.
+run_fuzz() {
+  local seconds=$1 started=$SECONDS code=0 result entry
+  result=$(bash scripts/fuzz.sh "$seconds" | tee /dev/stderr | tail -n1) || code=$?
+  local targets=0 crashed=0
+  while read -r entry; do
+    [[ $entry =~ \"crashes\":\ ([0-9]+) ]] || continue
+    targets=$((targets + 1))
+    ((BASH_REMATCH[1] == 0)) || crashed=$((crashed + 1))
+  done < <(grep -oE '"[a-z_]+": \{"execs": [0-9]+, "crashes": [0-9]+' <<<"$result")
+  if ((targets == 0)); then
+    summaries+=("no result (exit code $code)")
+    failed=$((failed + 1))
+  else
+    local execs
+    execs=$(grep -oE '"execs": [0-9]+, "crashes": [0-9]+, "msgs_per_s' <<<"$result" | grep -oE '[0-9]+' | head -n1)
+    summaries+=("$targets targets, $execs executions, $crashed crashed")
+    passed=$((passed + targets - crashed))
+    failed=$((failed + crashed))
+  fi
+  runs+=("fuzzing ${seconds} s a target $(since "$started")")
+  ((code == 0)) || rc=$code
+}
+
 if [[ $mode == ci ]]; then
   run_ctest "$build_dir" -LE slow
-  # Further checks (scripts/fuzz.sh) go here: each adds its counts to passed/failed and its
-  # exit code to rc.
   if build_sanitized quick_test_programs; then
     run_ctest "$sanitize_dir" -LE slow
+  fi
+  if ((fuzz_seconds > 0)); then
+    run_fuzz "$fuzz_seconds"
   fi
 else
   if build_sanitized test_programs; then

@@ -35,15 +35,26 @@ error bad_url(std::string_view why) {
                " (expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)"};
 }
 
-// A parameter name or value as an error may show it: quoted, bytes that are not printable
-// ASCII replaced, cut at 64 characters.
+/// Text of the URL as an error may quote it: printable ASCII kept, any other byte as \xNN, so
+/// the error stays one line of valid UTF-8.
+std::string printable(std::string_view text) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
+// A parameter name or value as an error may show it: quoted, printable, cut at 64 bytes.
 std::string shown(std::string_view text) {
-  std::string out{"\""};
-  for (char c : text.substr(0, 64))
-    out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (text.size() > 64)
-    out += "...";
-  return out + "\"";
+  return "\"" + printable(text.substr(0, 64)) + (text.size() > 64 ? "...\"" : "\"");
 }
 
 constexpr std::string_view tls_keys[] = {"cacertfile", "certfile", "keyfile", "verify",
@@ -70,7 +81,7 @@ expected<void> read_query(std::string_view query, url& out) {
     auto eq = pair.find('=');
     auto key = percent_decode(pair.substr(0, eq));
     if (!key)
-      return bad_url("query parameter name: " + key.err().message);
+      return bad_url("query parameter name: " + printable(key.err().message));
     if (is_one_of(*key, ignored_keys))
       continue;
     if (!is_one_of(*key, tls_keys))
@@ -85,7 +96,7 @@ expected<void> read_query(std::string_view query, url& out) {
       return bad_url("query parameter " + *key + " has no value");
     auto value = percent_decode(pair.substr(eq + 1));
     if (!value)
-      return bad_url(*key + ": " + value.err().message);
+      return bad_url(*key + ": " + printable(value.err().message));
     if (value->empty())
       return bad_url("query parameter " + *key + " is empty");
     // Values end up in one-line errors (file names) and in OpenSSL calls (C strings).
@@ -109,23 +120,6 @@ expected<void> read_query(std::string_view query, url& out) {
   if (out.tls && !out.tls->keyfile.empty() && out.tls->certfile.empty())
     return bad_url("keyfile needs a certfile (the client certificate it belongs to)");
   return {};
-}
-
-/// Text of the URL as an error may quote it: printable ASCII kept, any other byte as \xNN, so
-/// the error stays one line of valid UTF-8.
-std::string printable(std::string_view text) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
 }
 
 } // namespace

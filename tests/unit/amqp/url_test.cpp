@@ -66,7 +66,7 @@ TEST_CASE("bad URLs are one-line errors that never contain the password") {
     {"amqps://h/?cacertfile=%zz", "cacertfile: bad percent escape"},
     {"amqps://h/?certfile=/a%0Ab", "query parameter certfile holds a control character"},
     {"amqps://h/?keyfile=/k.pem", "keyfile needs a certfile"},
-    {"amqps://h/?%01%02=x", "unknown query parameter \"??\""},
+    {"amqps://h/?%01%02=x", "unknown query parameter \"\\x01\\x02\""},
     {"amqp://h:0/", "port must be a number in 1..65535"},
     {"amqp://h:70000/", "port must be a number in 1..65535"},
     {"amqp://h:abc/", "port must be a number"},
@@ -124,6 +124,22 @@ TEST_CASE("bytes of a URL quoted in an error are printable ASCII") {
   REQUIRE_FALSE(vhost);
   CHECK(vhost.err().message ==
         "bad AMQP URL: vhost: bad percent escape \"%\\xc3\\xa9\" "
+        "(expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)");
+  // Found by the URL fuzz target: the query's names and values quoted their bad escape raw.
+  auto name = parse_url("amqps://h/?%\x9az=1");
+  REQUIRE_FALSE(name);
+  CHECK(name.err().message ==
+        "bad AMQP URL: query parameter name: bad percent escape \"%\\x9az\" "
+        "(expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)");
+  auto value = parse_url("amqps://h/?cacertfile=%\xff");
+  REQUIRE_FALSE(value);
+  CHECK(value.err().message ==
+        "bad AMQP URL: cacertfile: truncated percent escape "
+        "(expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)");
+  auto value2 = parse_url("amqps://h/?cacertfile=%\xff\xfe");
+  REQUIRE_FALSE(value2);
+  CHECK(value2.err().message ==
+        "bad AMQP URL: cacertfile: bad percent escape \"%\\xff\\xfe\" "
         "(expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)");
 }
 
