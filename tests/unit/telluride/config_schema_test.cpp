@@ -207,6 +207,7 @@ TEST_CASE("mask_password hides only the password of a URL") {
       // An '@' past the first '/' may close a password holding an unescaped '/': hidden too
       // (found by the URL fuzz target; the daemon prints URLs it could not parse this way).
       {"amqp://u:top/SECRET@h:5672/v", "amqp://u:***@h:5672/v"},
+      {"amqp://u:top@/SECRET@h:5672/v", "amqp://u:***@h:5672/v"},  // found by the URL fuzz target
       {"amqp://host:5672/x@y:z", "amqp://host:***@y:z"},
       {"amqp://host:5672/x", "amqp://host:5672/x"},
       {"amqp://", "amqp://"},
