@@ -52,9 +52,18 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-// A parameter name or value as an error may show it: quoted, printable, cut at 64 bytes.
+// A parameter name or value as an error may show it: quoted when it is a plain name (letters,
+// digits, '_', '-', '.'; at most 64 bytes), else only its size. Anything else may be part of a
+// password written where it does not belong ("amqp://h?//u:secret@h2").
 std::string shown(std::string_view text) {
-  return "\"" + printable(text.substr(0, 64)) + (text.size() > 64 ? "...\"" : "\"");
+  const bool plain = !text.empty() && text.size() <= 64 &&
+                     std::all_of(text.begin(), text.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+                     });
+  if (plain)
+    return "\"" + std::string(text) + "\"";
+  return "(not shown: " + std::to_string(text.size()) + " bytes, not a plain name)";
 }
 
 constexpr std::string_view tls_keys[] = {"cacertfile", "certfile", "keyfile", "verify",

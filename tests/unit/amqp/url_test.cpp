@@ -66,7 +66,9 @@ TEST_CASE("bad URLs are one-line errors that never contain the password") {
     {"amqps://h/?cacertfile=%zz", "cacertfile: bad percent escape"},
     {"amqps://h/?certfile=/a%0Ab", "query parameter certfile holds a control character"},
     {"amqps://h/?keyfile=/k.pem", "keyfile needs a certfile"},
-    {"amqps://h/?%01%02=x", "unknown query parameter \"\\x01\\x02\""},
+    {"amqps://h/?%01%02=x", "unknown query parameter (not shown: 2 bytes, not a plain name)"},
+    // Found by the URL fuzz target: a name that may hold a misplaced password is not echoed.
+    {"amqp://al?//alice:s3cret@r.example:5673/prod", "unknown query parameter (not shown: 34 bytes, not a plain name)"},
     {"amqp://h:0/", "port must be a number in 1..65535"},
     {"amqp://h:70000/", "port must be a number in 1..65535"},
     {"amqp://h:abc/", "port must be a number"},
