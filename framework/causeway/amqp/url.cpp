@@ -52,6 +52,17 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+// An error about a part of the URL that may belong to a password (`may_hold_secret`: an '@'
+// after the authority most likely ends a user or password holding an unescaped '/', '?' or
+// '#', so what was split off as port, vhost or query may be part of it): `problem` and what to
+// escape, quoting nothing; otherwise `quoting`, the problem with the offending text.
+error bad_part(bool may_hold_secret, std::string_view problem, const std::string& quoting) {
+  if (may_hold_secret)
+    return bad_url(std::string(problem) + "; a '/', '?' or '#' in the user or password must "
+                                          "be percent-encoded (%2F, %3F, %23)");
+  return bad_url(quoting);
+}
+
 // A parameter name or value as an error may show it: quoted when it is a plain name (letters,
 // digits, '_', '-', '.'; at most 64 bytes), else only its size. Anything else may be part of a
 // password written where it does not belong ("amqp://h?//u:secret@h2").
@@ -61,9 +72,12 @@ std::string shown(std::string_view text) {
                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                               (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
                      });
+  std::string out;
   if (plain)
-    return "\"" + std::string(text) + "\"";
-  return "(not shown: " + std::to_string(text.size()) + " bytes, not a plain name)";
+    out.append("\"").append(text).append("\"");
+  else
+    out.append("(not shown: ").append(std::to_string(text.size())).append(" bytes, not a plain name)");
+  return out;
 }
 
 constexpr std::string_view tls_keys[] = {"cacertfile", "certfile", "keyfile", "verify",
@@ -78,8 +92,10 @@ bool is_one_of(std::string_view key, const auto& keys) {
   return false;
 }
 
-// Reads the query `a=1&b=2` into `out.tls` (present when the scheme is amqps).
-expected<void> read_query(std::string_view query, url& out) {
+// Reads the query `a=1&b=2` into `out.tls` (present when the scheme is amqps). Known keys may be
+// named in errors; names and values the user wrote are quoted only when no password may hold
+// them (bad_part).
+expected<void> read_query(std::string_view query, url& out, bool may_hold_secret) {
   std::vector<std::string> seen;
   while (!query.empty()) {
     auto amp = query.find('&');
@@ -90,12 +106,14 @@ expected<void> read_query(std::string_view query, url& out) {
     auto eq = pair.find('=');
     auto key = percent_decode(pair.substr(0, eq));
     if (!key)
-      return bad_url("query parameter name: " + printable(key.err().message));
+      return bad_part(may_hold_secret, "a query parameter name has a bad percent escape",
+                      "query parameter name: " + printable(key.err().message));
     if (is_one_of(*key, ignored_keys))
       continue;
     if (!is_one_of(*key, tls_keys))
-      return bad_url("unknown query parameter " + shown(*key) +
-                     "; known: cacertfile, certfile, keyfile, verify, server_name_indication");
+      return bad_part(may_hold_secret, "unknown query parameter",
+                      "unknown query parameter " + shown(*key) +
+                          "; known: cacertfile, certfile, keyfile, verify, server_name_indication");
     if (!out.tls)
       return bad_url(*key + " needs an amqps:// URL (TLS)");
     if (std::find(seen.begin(), seen.end(), *key) != seen.end())
@@ -105,7 +123,8 @@ expected<void> read_query(std::string_view query, url& out) {
       return bad_url("query parameter " + *key + " has no value");
     auto value = percent_decode(pair.substr(eq + 1));
     if (!value)
-      return bad_url(*key + ": " + printable(value.err().message));
+      return bad_part(may_hold_secret, *key + ": bad percent escape",
+                      *key + ": " + printable(value.err().message));
     if (value->empty())
       return bad_url("query parameter " + *key + " is empty");
     // Values end up in one-line errors (file names) and in OpenSSL calls (C strings).
@@ -120,7 +139,8 @@ expected<void> read_query(std::string_view query, url& out) {
       tls.keyfile = std::move(*value);
     } else if (*key == "verify") {
       if (*value != "verify_peer" && *value != "verify_none")
-        return bad_url("verify must be verify_peer or verify_none, got " + shown(*value));
+        return bad_part(may_hold_secret, "verify must be verify_peer or verify_none",
+                        "verify must be verify_peer or verify_none, got " + shown(*value));
       tls.verify_peer = *value == "verify_peer";
     } else if (*key == "server_name_indication") {
       tls.server_name = *value == "disable" ? std::string{} : std::move(*value);
@@ -159,18 +179,9 @@ expected<url> parse_url(std::string_view text) {
     authority = rest.substr(0, slash);
     path = rest.substr(slash + 1);
   }
-  // An '@' after the authority most likely ends a user or password holding an unescaped '/',
-  // '?' or '#': what was split off as port or vhost may be part of the password, so errors
-  // then quote none of it and say what to escape instead. `quoting` is the problem with the
-  // offending text, `problem` the same without it.
+  // An '@' after the authority: see bad_part.
   const std::size_t scheme_size = result.tls ? 8 : 7;  // "amqps://" or "amqp://"
   const bool may_hold_secret = text.find('@', scheme_size + authority.size()) != std::string_view::npos;
-  auto bad_part = [may_hold_secret](std::string_view problem, const std::string& quoting) {
-    if (may_hold_secret)
-      return bad_url(std::string(problem) + "; a '/', '?' or '#' in the user or password must "
-                                            "be percent-encoded (%2F, %3F, %23)");
-    return bad_url(quoting);
-  };
 
   if (auto at = authority.rfind('@'); at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
@@ -219,7 +230,7 @@ expected<url> parse_url(std::string_view text) {
   if (!host.empty()) {
     auto decoded_host = percent_decode(host);
     if (!decoded_host)
-      return bad_part("host: bad percent escape",
+      return bad_part(may_hold_secret, "host: bad percent escape",
                       "host: " + printable(decoded_host.err().message));
     result.host = std::move(*decoded_host);
   }
@@ -227,7 +238,7 @@ expected<url> parse_url(std::string_view text) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
-      return bad_part("port must be a number in 1..65535",
+      return bad_part(may_hold_secret, "port must be a number in 1..65535",
                       "port must be a number in 1..65535, got \"" + printable(port) + "\"");
     result.port = static_cast<std::uint16_t>(value);
   }
@@ -236,13 +247,13 @@ expected<url> parse_url(std::string_view text) {
       return bad_url("the vhost must be one path segment (write / as %2f)");
     auto decoded_vhost = percent_decode(*path);
     if (!decoded_vhost)
-      return bad_part("vhost: bad percent escape",
+      return bad_part(may_hold_secret, "vhost: bad percent escape",
                       "vhost: " + printable(decoded_vhost.err().message));
     result.vhost = std::move(*decoded_vhost);
   }
   if (result.tls)
     result.tls->server_name = result.host;
-  if (auto read = read_query(query, result); !read)
+  if (auto read = read_query(query, result, may_hold_secret); !read)
     return read.err();
   return result;
 }
