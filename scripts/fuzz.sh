@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh [SECONDS] [NAME...] — runs every libFuzzer target (tests/fuzz/NAME_fuzz.cpp)
-# for SECONDS each (default 60), FUZZ_JOBS of them at once (default: one per core), and prints
-# as its last line
+# scripts/fuzz.sh [--build-only] [SECONDS] [NAME...] — runs every libFuzzer target
+# (tests/fuzz/NAME_fuzz.cpp) for SECONDS each (default 60), FUZZ_JOBS of them at once (default:
+# one per core), and prints as its last line
 #   {"name": "fuzz", "targets": {"NAME": {"execs": N, "crashes": N, ...}, ...}, "execs": N,
 #    "crashes": N, "msgs_per_s": X, "peak_rss_mib": X}
 # (CONTRACT §6; msgs_per_s is executions per second over all targets). Exits 1 when a target
@@ -9,7 +9,8 @@
 #
 # Installs the fuzzing toolchain (scripts/setup.sh --fuzz-tools: clang-14, libclang-rt-14-dev)
 # when it is missing, and builds the targets with clang, ASan and UBSan in their own build
-# folder (FUZZ_BUILD_DIR, default build-fuzz; incremental, through ccache when there is one).
+# folder (FUZZ_BUILD_DIR, default build-fuzz; incremental, through ccache when there is one);
+# --build-only stops there.
 # Per target, under FUZZ_BUILD_DIR/fuzz/NAME/: corpus/ (what this machine's runs found; the
 # seeds of tests/fuzz/corpus/NAME/ are read, never written), artifacts/ (crash reproducers:
 # run `build-fuzz/bin/NAME_fuzz FILE` to replay one) and last.log (libFuzzer's output).
@@ -20,8 +21,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 [[ $build == /* ]] || build=$root/$build
+build_only=false
+if [[ ${1-} == --build-only ]]; then
+  build_only=true
+  shift
+fi
 seconds=${1:-60}
-[[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [NAME...]" >&2; exit 2; }
+[[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: scripts/fuzz.sh [--build-only] [SECONDS] [NAME...]" >&2; exit 2; }
 shift $(($# > 0 ? 1 : 0))
 read -r -a extra_args <<<"${FUZZ_EXTRA_ARGS:-}"
 jobs=${FUZZ_JOBS:-$(nproc)}
@@ -112,6 +118,7 @@ collect_target() {
 
 ensure_toolchain
 build_targets
+$build_only && exit 0
 
 names=("$@")
 if ((${#names[@]} == 0)); then
