@@ -2,7 +2,10 @@
 // readings the way any producer would, and read what the daemon published with basic.get.
 #pragma once
 
+#include "pending_confirms.hpp"
+
 #include <amqp.h>
+#include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
 
 #include <causeway/amqp/url.hpp>
@@ -68,25 +71,41 @@ public:
     if (amqp_basic_publish(conn_, 1, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes(routing_key.c_str()),
                            0, 0, &props, amqp_bytes_t{body.size(), const_cast<char*>(body.data())}) != AMQP_STATUS_OK)
       throw std::runtime_error("basic.publish failed");
-    ++unconfirmed_;
+    unconfirmed_.published();
   }
 
-  /// Waits for the broker's confirms of everything published (acks may be multiple).
+  /// Waits for the broker's confirms of everything published (acks may be multiple, and come
+  /// in any order: pending_confirms.hpp).
   void wait_confirms() {
-    while (unconfirmed_ > 0) {
+    while (!unconfirmed_.empty()) {
       amqp_frame_t frame;
       timeval tv{30, 0};
       if (amqp_simple_wait_frame_noblock(conn_, &frame, &tv) != AMQP_STATUS_OK)
-        throw std::runtime_error("no publisher confirm within 30 s");
-      if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_NACK_METHOD)
-        throw std::runtime_error("the broker refused a publish (basic.nack)");
-      if (frame.frame_type != AMQP_FRAME_METHOD || frame.payload.method.id != AMQP_BASIC_ACK_METHOD)
+        throw std::runtime_error("no publisher confirm within 30 s (" + std::to_string(unconfirmed_.count()) +
+                                 " unconfirmed)");
+      if (frame.frame_type != AMQP_FRAME_METHOD)
         continue;
-      auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
-      auto upto = ack->delivery_tag;
-      auto confirmed = ack->multiple ? upto - confirmed_tag_ : 1;
-      confirmed_tag_ = std::max(confirmed_tag_, upto);
-      unconfirmed_ -= std::min(unconfirmed_, confirmed);
+      switch (frame.payload.method.id) {
+        case AMQP_BASIC_ACK_METHOD: {
+          auto* ack = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
+          unconfirmed_.settle(ack->delivery_tag, ack->multiple != 0);
+          break;
+        }
+        case AMQP_BASIC_NACK_METHOD:
+          throw std::runtime_error("the broker refused a publish (basic.nack)");
+        case AMQP_CHANNEL_CLOSE_METHOD: {
+          auto* close = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
+          throw std::runtime_error("the broker closed the publishing channel: " +
+                                   std::string(static_cast<const char*>(close->reply_text.bytes), close->reply_text.len));
+        }
+        case AMQP_CONNECTION_CLOSE_METHOD: {
+          auto* close = static_cast<amqp_connection_close_t*>(frame.payload.method.decoded);
+          throw std::runtime_error("the broker closed the publishing connection: " +
+                                   std::string(static_cast<const char*>(close->reply_text.bytes), close->reply_text.len));
+        }
+        default:
+          break;
+      }
     }
   }
 
@@ -147,8 +166,7 @@ private:
   }
 
   amqp_connection_state_t conn_ = nullptr;
-  std::uint64_t unconfirmed_ = 0;
-  std::uint64_t confirmed_tag_ = 0;
+  pending_confirms unconfirmed_;
 };
 
 } // namespace telluride::test

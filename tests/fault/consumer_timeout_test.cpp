@@ -1,7 +1,8 @@
 // Fault matrix: RabbitMQ's consumer_timeout set low (5 s) on a private broker. A daemon that
 // holds deliveries unacknowledged for longer (a tight rate limit behind a large prefetch) has its
 // channel closed by the broker; it reopens it, takes the redeliveries and counts every reading
-// once. A daemon running normally never trips the timeout.
+// once, applies a control message once and keeps its connection. A daemon running normally
+// never trips the timeout.
 #include "fault_checks.hpp"
 
 using namespace fault_test;
@@ -54,6 +55,8 @@ void held_deliveries_trip_the_timeout(amqp_test::private_broker& broker, std::si
   CHECK(s.ready(d.route("dead_letter_queue")) == 0);
   events.update(s, d);
   CHECK_MESSAGE(events.named("config_applied").size() == 1, "one control message, applied once");
+  // Each channel.close of the broker was answered once: no connection error, no reconnect.
+  CHECK(metric_of(d.port(), "telluride_amqp_connection_losses_total") == 0);
   check_alive_ready_and_drained(s, d);
 }
 
@@ -77,10 +80,12 @@ void normal_operation_never_trips_it(amqp_test::private_broker& broker, std::siz
 
 } // namespace
 
-// Open bug: a control message held unacknowledged past consumer_timeout (a slow drain) is
-// redelivered and applied twice, and the broker's channel close is answered twice, which turns
-// it into a connection error. Until it is fixed this short version runs with the slow ones.
-TEST_CASE("a low consumer_timeout: held deliveries trip it and nothing is lost, normal operation never trips it [open bug]") {
+// The drain that applies the control message outlasts the timeout too (300 held readings at 30
+// a second), so the control message itself is redelivered, maybe more than once, and its
+// acknowledgement after the drain is void: each copy is recognised and acknowledged, not applied
+// again (control_ledger). RabbitMQ may send channel.close twice for one timeout; only the
+// first is answered (integration/amqp/channel_close_test.cpp).
+TEST_CASE("a low consumer_timeout: held deliveries trip it and nothing is lost, normal operation never trips it [ci]") {
   amqp_test::private_broker broker{static_cast<int>(broker_slot::consumer_timeout), timeout_conf(), tick_config()};
   held_deliveries_trip_the_timeout(broker, 2000);
   normal_operation_never_trips_it(broker, 16);  // 8 s of load

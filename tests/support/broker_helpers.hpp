@@ -128,7 +128,7 @@ public:
   /// each slot has its own port (shared broker's + 50 + 10 * slot) and data folder.
   /// `extra_conf`: rabbitmq.conf lines (e.g. "heartbeat = 2", TLS listeners); `advanced_config`:
   /// Erlang terms for advanced.config (settings rabbitmq.conf has no key for); both optional.
-  /// Slots in use: 0-2 and 4 integration/amqp, 3-4 its TLS tests, 5 e2e TLS and restart, 6 e2e
+  /// Slots in use: 0-2, 4 and 8 integration/amqp, 3-4 its TLS tests, 5 e2e TLS and restart, 6 e2e
   /// alarm, 7 e2e users, 10-14 the fault matrix (tests run one at a time).
   explicit private_broker(int slot, const std::string& extra_conf = {}, const std::string& advanced_config = {}) {
     port_ = port_of(slot);
@@ -164,6 +164,10 @@ public:
   /// rabbitmqctl against this broker.
   int ctl(const std::string& args) { return run("ctl -q " + args); }
   const std::string& last_output() const { return output_; }
+  /// The broker's own log (deploy/rabbitmq-local.sh names it after the node).
+  std::string log_path() const {
+    return dir_ + "/log/causeway-private-" + std::to_string(port_) + "@localhost.log";
+  }
   /// The broker's (beam.smp) pid, from its pid file; 0 when unknown.
   pid_t pid() const {
     std::ifstream in{dir_ + "/rabbitmq.pid"};

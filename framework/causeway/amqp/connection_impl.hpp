@@ -159,6 +159,8 @@ public:
   /// Frames read.
   std::size_t read_pass();
   void dispatch(const amqp_frame_t& frame);
+  /// The broker closed channel `id`: answered with close-ok once, only while it is open here.
+  void on_channel_close(amqp_channel_t id, const amqp_method_t& method, bool is_open);
   void on_connection_method(const amqp_method_t& method);
 
   // Frames rabbitmq-c already holds (read during an RPC) do not wake the poll handle.

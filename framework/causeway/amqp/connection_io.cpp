@@ -36,6 +36,18 @@ void connection::impl::report(amqp_channel_t id, failure why, bool broker_closed
     return;
   if (auto it = channels.find(id); it != channels.end())
     it->second->ch.failing_ = true;
+  // One close per channel: a second report (the broker's channel.close after our own check
+  // failed, or the other way round) joins the first, so the channel is closed, or its
+  // channel.close answered, exactly once. The broker's close wins: it waits for close-ok.
+  for (auto& pending : channel_failures) {
+    if (pending.id != id)
+      continue;
+    if (broker_closed && !pending.broker_closed) {
+      pending.why = std::move(why);
+      pending.broker_closed = true;
+    }
+    return;
+  }
   channel_failures.push_back({id, std::move(why), broker_closed});
 }
 
@@ -279,16 +291,28 @@ void connection::impl::dispatch(const amqp_frame_t& frame) {
     on_connection_method(frame.payload.method);
     return;
   }
+  auto it = channels.find(frame.channel);
   if (is_method && frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD) {
-    report(frame.channel, describe_close(frame.payload.method,
-                                         "channel " + std::to_string(frame.channel)), true);
+    on_channel_close(frame.channel, frame.payload.method, it != channels.end() && it->second->ch.open_);
     return;
   }
-  auto it = channels.find(frame.channel);
   if (it == channels.end() || !it->second->ch.is_usable())
     return;
   it->second->had_frames = true;
   it->second->user->on_frame(it->second->ch, frame);
+}
+
+void connection::impl::on_channel_close(amqp_channel_t id, const amqp_method_t& method, bool is_open) {
+  // RabbitMQ can send channel.close twice in a row (3.10 does for an acknowledgement timeout).
+  // Only the first is answered: a close-ok for a channel the broker already finished closing
+  // is a connection error ("expected 'channel.open'") that would take every channel down.
+  // A channel already closed on our side (answered, or never reopened) has nothing to answer.
+  if (!is_open) {
+    spdlog::debug("amqp connection '{}': channel {} closed again by the broker; already closed, not answered",
+                  options.name, id);
+    return;
+  }
+  report(id, describe_close(method, "channel " + std::to_string(id)), true);
 }
 
 void connection::impl::on_connection_method(const amqp_method_t& method) {

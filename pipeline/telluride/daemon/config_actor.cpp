@@ -66,6 +66,8 @@ void config_actor::process_next() {
   while (!busy_ && !pending_.empty()) {
     auto req = std::move(pending_.front());
     pending_.pop_front();
+    if (settle_if_copy(req))
+      continue;
     // Nothing a message holds may stop the handler: whatever escapes the checks (a bug, an
     // allocation failure) rejects this message like any invalid one, and the next goes on.
     std::string problem;
@@ -86,6 +88,23 @@ void config_actor::process_next() {
     reject(std::move(req), problem);
   }
   finish_shutdown_if_done();
+}
+
+bool config_actor::settle_if_copy(pending_change& req) {
+  if (!req.control)
+    return false;
+  const auto& msg = *req.control;
+  auto id = msg.metadata.get("message_id");
+  if (!ledger_.is_copy(id, msg.data, msg.metadata.get("redelivered") == "true"))
+    return false;
+  spdlog::info("control message {} delivered again after it was handled: acknowledged, not applied again",
+               causeway::one_line_utf8(id, 255));
+  acknowledge_one(std::move(*req.control));
+  return true;
+}
+
+void config_actor::note_handled(const causeway::message& control) {
+  ledger_.handled(control.metadata.get("message_id"), control.data);
 }
 
 expected<telluride::config> config_actor::check_change(const std::string& body) {
@@ -143,8 +162,10 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
   state_->out->event(event);
   spdlog::info("configuration version {} applied (drain {} ms): {}", version,
                result.drained.duration.count(), reconfiguration_to_json(next).dump());
-  if (req.control)
+  if (req.control) {
+    note_handled(*req.control);
     acknowledge_one(std::move(*req.control));
+  }
   if (req.reply.pending())
     req.reply.deliver(config_outcome{true, event});
   process_next();
@@ -161,6 +182,7 @@ void config_actor::reject(pending_change req, const std::string& why) {
   state_->out->event(event);
   spdlog::warn("reconfiguration rejected: {}", reason);
   if (req.control) {
+    note_handled(*req.control);
     // The dead-lettered copy must be with the broker before the original is acknowledged.
     auto msg = std::make_shared<causeway::message>(std::move(*req.control));
     state_->out->dead_letter(*msg, reason, [msg](causeway::amqp::publish_outcome) {

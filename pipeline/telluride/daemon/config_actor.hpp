@@ -7,11 +7,15 @@
 //             then acknowledge the control message;
 //   invalid → publish {"event":"config_rejected","reason"}, dead-letter the message with its
 //             reason, then acknowledge it; nothing changes.
-// Messages that arrive during a drain wait and are applied in order afterwards. POST
-// /api/config enters through (apply_atom, body) and gets the event as its reply.
+// Messages that arrive during a drain wait and are applied in order afterwards. A copy the
+// broker delivers again after the message was handled (its acknowledgement was lost with the
+// channel: a drain past consumer_timeout, a broker failure) is acknowledged and not applied
+// again (control_ledger). POST /api/config enters through (apply_atom, body) and gets the
+// event as its reply.
 #pragma once
 
 #include "telluride/daemon/daemon_state.hpp"
+#include "telluride/domain/control_ledger.hpp"
 
 #include <causeway/atoms.hpp>
 #include <causeway/producer.hpp>
@@ -53,6 +57,10 @@ private:
   };
 
   void on_deliver(std::vector<causeway::message>& messages);
+  /// Whether `req` is a copy of a control message already handled; settles it if so.
+  bool settle_if_copy(pending_change& req);
+  /// Records a handled control message in ledger_.
+  void note_handled(const causeway::message& control);
   /// Takes waiting changes in order until one restarts the pipeline (or none are left).
   void process_next();
   /// The merged config `body` asks for, or why it is refused (nothing changed then).
@@ -65,6 +73,7 @@ private:
   std::shared_ptr<daemon_state> state_;
   std::unique_ptr<causeway::producer> control_;
   std::deque<pending_change> pending_;
+  control_ledger ledger_;
   bool busy_ = false;
   bool shutting_down_ = false;
   bool control_drained_ = false;

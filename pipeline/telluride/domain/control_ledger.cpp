@@ -1,0 +1,31 @@
+#include "telluride/domain/control_ledger.hpp"
+
+#include "telluride/domain/hash.hpp"
+
+#include <cstdio>
+
+namespace telluride {
+
+control_ledger::control_ledger(std::size_t capacity) : seen_(capacity) {}
+
+bool control_ledger::is_copy(std::string_view message_id, std::string_view body, bool redelivered) const {
+  return redelivered && !message_id.empty() && seen_.contains(identity(message_id, body));
+}
+
+void control_ledger::handled(std::string_view message_id, std::string_view body) {
+  if (!message_id.empty())
+    seen_.first_time(identity(message_id, body));
+}
+
+// The id, then the body's hash: a publisher that reuses an id for another change is not
+// mistaken for a copy.
+std::string control_ledger::identity(std::string_view message_id, std::string_view body) {
+  char digest[17];
+  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(hash_bytes(body)));
+  std::string out(message_id);
+  out += '\n';
+  out += digest;
+  return out;
+}
+
+} // namespace telluride
