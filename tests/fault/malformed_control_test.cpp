@@ -43,6 +43,8 @@ std::vector<malformed> malformed_kinds() {
     {"not JSON: truncated", "{\"processor_concurrency\": 4", parse_words},
     {"not JSON: trailing text", "{\"processor_concurrency\": 4} x", parse_words},
     {"not JSON: a NUL byte", "{\"processor_concurrency\": 4\0}"s, parse_words},
+    // Found by the fuzz targets: the parser took the NUL for the end and applied the first object.
+    {"not JSON: a NUL byte between two objects", "{\"prefetch_count\": 20}\0{\"processor_concurrency\": 0}"s, parse_words},
     {"not UTF-8: a 0xff byte", "{\"processor_concurrency\": 4, \"\xff\": 1}", {"UTF-8", "UTF8"}},
     {"not UTF-8: a lone surrogate escape", "{\"processor_concurrency\": \"\\ud800\"}",
      either({"UTF-8", "surrogate", "processor_concurrency"}, parse_words)},

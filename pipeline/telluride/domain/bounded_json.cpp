@@ -41,6 +41,11 @@ expected<nlohmann::ordered_json> parse_bounded_json(std::string_view text, const
     std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
     return error{"is not valid UTF-8 (byte " + std::string(byte) + " at offset " + std::to_string(bad) + ")"};
   }
+  // nlohmann's parser takes a NUL byte for the end of the input, so "{...}\0{...}" would be
+  // read as its first object. JSON allows no raw NUL anywhere (inside strings it must be
+  // written \u0000), so one is refused here.
+  if (const auto nul = text.find('\0'); nul != text.npos)
+    return error{"is not valid JSON: a NUL byte at offset " + std::to_string(nul)};
   // The keys of each object still open, innermost last. nlohmann's parser is iterative; the
   // callback sees every container open before it is built, with the number of containers
   // around it as `depth`.

@@ -64,3 +64,14 @@ TEST_CASE("syntax errors are one line") {
   CHECK(message.starts_with("is not valid JSON: parse error at line 3, column 1"));
   CHECK(message.find('\n') == std::string::npos);
 }
+
+TEST_CASE("a NUL byte is refused wherever it is: the parser would take it for the end of the text") {
+  using namespace std::string_literals;
+  // Found by the reconfiguration and config-file fuzz targets: the object before the NUL was
+  // applied and the rest ignored.
+  CHECK(problem("{\"prefetch_count\": 120}\0{\"processor_concurrency\": 0}"s) ==
+        "is not valid JSON: a NUL byte at offset 23");
+  CHECK(problem("{\"a\": \"x\0y\"}"s) == "is not valid JSON: a NUL byte at offset 8");
+  CHECK(problem("\0"s) == "is not valid JSON: a NUL byte at offset 0");
+  CHECK(problem(R"({"a": "x\u0000y"})") == "(parsed)");  // written as JSON allows it
+}
