@@ -13,13 +13,17 @@
 
 #include <algorithm>
 #include <exception>
+#include <type_traits>
 
 namespace causeway::topology {
 
 namespace {
 
+// Timers the supervisor sends itself. Each atom's text is its own: CAF 0.17 atoms with the same
+// text are the same type, and the public restart_atom is "cw_restart".
 using drain_timeout_atom = caf::atom_constant<caf::atom("cw_drainto")>;
-using restart_timer_atom = caf::atom_constant<caf::atom("cw_restart")>;
+using restart_timer_atom = caf::atom_constant<caf::atom("cw_rstimer")>;
+static_assert(!std::is_same_v<restart_timer_atom, restart_atom>);
 
 bool is_normal(const caf::error& reason) {
   return !reason || reason == caf::exit_reason::normal;
