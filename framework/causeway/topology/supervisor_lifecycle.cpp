@@ -1,17 +1,12 @@
 #include "causeway/topology/supervisor_lifecycle.hpp"
 
+#include "causeway/detail/overloaded.hpp"
+
 #include <utility>
 
 namespace causeway::topology {
 
 namespace {
-
-template <class... Fs>
-struct overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overloaded(Fs...) -> overloaded<Fs...>;
 
 /// A request made while a drain is under way: a drain adds nothing, a stop outranks all.
 after_drain combine(after_drain current, after_drain incoming) {
@@ -31,7 +26,7 @@ drain_report report_between(const progress_mark& start, const progress_mark& end
 } // namespace
 
 std::string_view name_of(const supervisor_phase& phase) noexcept {
-  return std::visit(overloaded{
+  return std::visit(detail::overloaded{
                       [](const idle&) { return std::string_view{"idle"}; },
                       [](const running&) { return std::string_view{"running"}; },
                       [](const draining&) { return std::string_view{"draining"}; },
@@ -84,7 +79,7 @@ supervisor_effects supervisor_lifecycle::on_stop(progress_mark now) {
 
 supervisor_effects supervisor_lifecycle::on_request(after_drain then, progress_mark now) {
   supervisor_effects out;
-  std::visit(overloaded{
+  std::visit(detail::overloaded{
                [&](const idle&) { follow(std::move(then), drain_report{}, now, out); },
                [&](const waiting_to_restart&) { follow(std::move(then), drain_report{}, now, out); },
                [&](const running&) {
@@ -181,7 +176,7 @@ void supervisor_lifecycle::finish_drain(const progress_mark& mark, after_drain t
 
 void supervisor_lifecycle::follow(after_drain then, drain_report report, const progress_mark& now,
                                   supervisor_effects& out) {
-  std::visit(overloaded{
+  std::visit(detail::overloaded{
                [&](then_idle&) {
                  phase_ = idle{};
                  out.push_back(answer_waiters{report});

@@ -2,6 +2,7 @@
 // Each case is a script: events from a fresh lifecycle, each with the effects it must return
 // (written as short strings) and the phase it must leave.
 #include "causeway/topology/supervisor_lifecycle.hpp"
+#include "causeway/detail/overloaded.hpp"
 
 #include "string_makers.hpp"
 
@@ -17,13 +18,6 @@ using namespace causeway::topology;
 
 namespace {
 
-template <class... Fs>
-struct overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overloaded(Fs...) -> overloaded<Fs...>;
-
 const lifecycle_clock::time_point t0 = lifecycle_clock::time_point{} + 1h;
 
 std::string describe(const pipeline_event& e) {
@@ -37,7 +31,7 @@ std::string describe(const pipeline_event& e) {
 
 std::string describe(const supervisor_effect& effect) {
   return std::visit(
-    overloaded{
+    detail::overloaded{
       [](const start_generation& s) { return "start " + std::to_string(s.generation); },
       [](const drain_stages& d) { return "drain " + std::to_string(d.generation); },
       [](const kill_stages&) { return std::string{"kill"}; },
