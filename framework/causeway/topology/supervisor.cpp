@@ -41,21 +41,14 @@ caf::behavior supervisor::make_behavior() {
   set_down_handler([this](caf::down_msg& down) { on_down(down); });
   apply(lifecycle_.start(clock().now()));
   return {
-    [this](drain_atom) { on_request(waiter::request::drain, make_response_promise()); },
+    [this](drain_atom) { on_drain(make_response_promise()); },
     [this](restart_atom, pipeline_options& options) {
-      on_request(waiter::request::restart, make_response_promise(), &options);
+      on_restart(options, make_response_promise());
     },
-    [this](rate_atom, const rate_limit_options& limit) {
-      spec_.options.producer.rate_limit = limit;
-      limiter_->update(limit);
-    },
+    [this](rate_atom, const rate_limit_options& limit) { on_rate(limit); },
     [this](topology_atom) { return snapshot(); },
-    [this](stop_atom) { on_request(waiter::request::stop, make_response_promise()); },
-    [this](drain_timeout_atom, std::uint64_t generation) {
-      apply(lifecycle_.on_drain_timeout(generation, plan_->options.shutdown_timeout));
-      if (live_.empty())
-        apply(lifecycle_.on_stages_gone(mark_now()));
-    },
+    [this](stop_atom) { on_stop(make_response_promise()); },
+    [this](drain_timeout_atom, std::uint64_t generation) { on_drain_timeout(generation); },
     [this](restart_timer_atom, std::uint64_t generation) {
       apply(lifecycle_.on_restart_timer(generation, clock().now()));
     },
@@ -71,26 +64,34 @@ void supervisor::on_exit() {
   waiters_.clear();
 }
 
-void supervisor::on_request(waiter::request kind, caf::response_promise promise,
-                            pipeline_options* options) {
-  if (kind == waiter::request::restart) {
-    if (auto valid = validate(*options); !valid) {
-      promise.deliver(restart_result{false, valid.err().message, {}});
-      return;
-    }
+void supervisor::on_drain(caf::response_promise promise) {
+  waiters_.push_back({waiter::request::drain, std::move(promise)});
+  apply(lifecycle_.on_drain(mark_now()));
+}
+
+void supervisor::on_restart(pipeline_options& options, caf::response_promise promise) {
+  if (auto valid = validate(options); !valid) {
+    promise.deliver(restart_result{false, valid.err().message, {}});
+    return;
   }
-  waiters_.push_back({kind, std::move(promise)});
-  switch (kind) {
-    case waiter::request::drain:
-      apply(lifecycle_.on_drain(mark_now()));
-      break;
-    case waiter::request::restart:
-      apply(lifecycle_.on_restart(std::move(*options), mark_now()));
-      break;
-    case waiter::request::stop:
-      apply(lifecycle_.on_stop(mark_now()));
-      break;
-  }
+  waiters_.push_back({waiter::request::restart, std::move(promise)});
+  apply(lifecycle_.on_restart(std::move(options), mark_now()));
+}
+
+void supervisor::on_stop(caf::response_promise promise) {
+  waiters_.push_back({waiter::request::stop, std::move(promise)});
+  apply(lifecycle_.on_stop(mark_now()));
+}
+
+void supervisor::on_rate(const rate_limit_options& limit) {
+  spec_.options.producer.rate_limit = limit;
+  limiter_->update(limit);
+}
+
+void supervisor::on_drain_timeout(std::uint64_t generation) {
+  apply(lifecycle_.on_drain_timeout(generation, plan_->options.shutdown_timeout));
+  if (live_.empty())
+    apply(lifecycle_.on_stages_gone(mark_now()));
 }
 
 void supervisor::on_down(const caf::down_msg& down) {

@@ -68,8 +68,11 @@ private:
   };
 
   // Events: each asks the lifecycle what to do and does it.
-  void on_request(waiter::request kind, caf::response_promise promise,
-                  pipeline_options* options = nullptr);
+  void on_drain(caf::response_promise promise);
+  void on_restart(pipeline_options& options, caf::response_promise promise);
+  void on_stop(caf::response_promise promise);
+  void on_rate(const rate_limit_options& limit);
+  void on_drain_timeout(std::uint64_t generation);
   void on_down(const caf::down_msg& down);
   void apply(supervisor_effects effects);
   void execute(supervisor_effect& effect);
