@@ -62,9 +62,9 @@ public:
   std::vector<std::string> failed_seen;
 };
 
-struct pipeline_fixture {
-  runtime_config cfg{2};
-  caf::actor_system system{cfg};
+/// The doubles a pipeline under test runs with. A fixture lists it after its actor system (as
+/// a later base), so the feed and the handler are destroyed before the system.
+struct pipeline_doubles {
   std::shared_ptr<testing::recording_acknowledger> acks =
     std::make_shared<testing::recording_acknowledger>();
   std::shared_ptr<in_memory_feed> feed = in_memory_feed::make(acks);
@@ -78,18 +78,26 @@ struct pipeline_fixture {
     return s;
   }
 
-  pipeline start(pipeline_options options) {
-    auto p = pipeline::start(system, spec(std::move(options)));
-    REQUIRE(p.has_value());
-    return std::move(*p);
-  }
-
   static std::vector<std::string> numbered(std::size_t n, std::size_t from = 0) {
     std::vector<std::string> out;
     out.reserve(n);
     for (std::size_t i = 0; i < n; ++i)
       out.push_back(std::to_string(from + i));
     return out;
+  }
+};
+
+/// An actor system with two scheduler threads.
+struct threaded_system {
+  runtime_config cfg{2};
+  caf::actor_system system{cfg};
+};
+
+struct pipeline_fixture : threaded_system, pipeline_doubles {
+  pipeline start(pipeline_options options) {
+    auto p = pipeline::start(system, spec(std::move(options)));
+    REQUIRE(p.has_value());
+    return std::move(*p);
   }
 };
 

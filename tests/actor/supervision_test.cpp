@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "pipeline_fixture.hpp"
+#include "virtual_time_fixture.hpp"
 
 #include <caf/send.hpp>
 
@@ -165,9 +166,10 @@ TEST_CASE_FIXTURE(pipeline_fixture, "partitioning keeps each key's order through
   }
 }
 
-TEST_CASE_FIXTURE(pipeline_fixture, "a producer that cannot be created is retried with growing delays until it can") {
-  event_log log;
-  std::atomic<int> attempts{0};
+// Backoff on the virtual clock: the timers fire when the test advances time, never sooner.
+TEST_CASE_FIXTURE(virtual_time_fixture, "a producer that cannot be created is retried with growing delays until it can") {
+  std::vector<pipeline_event> events;
+  int attempts = 0;
   auto working = feed->factory();
   auto s = spec(pipeline_options{});
   s.make_producer = [&](std::size_t index) -> std::unique_ptr<producer> {
@@ -175,47 +177,109 @@ TEST_CASE_FIXTURE(pipeline_fixture, "a producer that cannot be created is retrie
       throw std::runtime_error("no source yet");
     return working(index);
   };
-  s.on_event = [&log](const pipeline_event& e) { log.record(e); };
-  auto started = pipeline::start(system, s);
-  REQUIRE(started.has_value());
-  auto p = std::move(*started);
-  // Attempts at 0, 0, 100, 200 and 400 ms: the fifth works. No tight loop before that: at most
-  // the immediate retry happened within the first 50 ms.
-  std::this_thread::sleep_for(50ms);
-  CHECK(attempts.load() <= 2);
-  REQUIRE(log.wait_for(pipeline_event::kind::started, 5s));
-  CHECK(attempts.load() == 5);
-  {
-    std::lock_guard guard{log.mutex};
-    std::vector<std::string> reasons;
-    for (const auto& e : log.events)
-      if (e.what == pipeline_event::kind::crashed)
-        reasons.push_back(e.reason);
-    REQUIRE(reasons.size() == 4);
-    CHECK(reasons[0] == "cannot create producer: no source yet; retrying in 0 ms");
-    CHECK(reasons[1] == "cannot create producer: no source yet; retrying in 100 ms");
-    CHECK(reasons[2] == "cannot create producer: no source yet; retrying in 200 ms");
-    CHECK(reasons[3] == "cannot create producer: no source yet; retrying in 400 ms");
+  s.on_event = [&events](const pipeline_event& e) { events.push_back(e); };
+  auto supervisor = spawn_supervisor(s);
+  CHECK(attempts == 1);
+  advance(0ms);
+  CHECK(attempts == 2);  // the first retry comes at once, the next ones after 100, 200, 400 ms
+  for (auto delay : {100ms, 200ms, 400ms}) {
+    const int before = attempts;
+    advance(delay - 1ms);
+    CHECK(attempts == before);
+    advance(1ms);
+    CHECK(attempts == before + 1);
   }
+  CHECK(attempts == 5);
+  std::vector<std::string> reasons;
+  for (const auto& e : events)
+    if (e.what == pipeline_event::kind::crashed)
+      reasons.push_back(e.reason);
+  REQUIRE(reasons.size() == 4);
+  CHECK(reasons[0] == "cannot create producer: no source yet; retrying in 0 ms");
+  CHECK(reasons[1] == "cannot create producer: no source yet; retrying in 100 ms");
+  CHECK(reasons[2] == "cannot create producer: no source yet; retrying in 200 ms");
+  CHECK(reasons[3] == "cannot create producer: no source yet; retrying in 400 ms");
+  REQUIRE(events.size() == 5);
+  CHECK(events.back().what == pipeline_event::kind::started);
+  CHECK(events.back().generation == 5);
+
   feed->push_data(numbered(10));
-  REQUIRE(acks->wait_for(10, 5s));
-  p.stop();
+  run();
+  CHECK(acks->count() == 10);
+  auto stopped = ask(supervisor, stop_atom::value);
+  CHECK(stopped.messages == 0);  // all 10 were acknowledged before the stop
+  CHECK_FALSE(stopped.timed_out);
 }
 
-TEST_CASE_FIXTURE(pipeline_fixture, "a drain while a failed generation waits for its restart keeps it down") {
-  std::atomic<int> attempts{0};
+TEST_CASE_FIXTURE(virtual_time_fixture, "a drain while a failed generation waits for its restart keeps it down") {
+  int attempts = 0;
   auto s = spec(pipeline_options{});
   s.make_producer = [&](std::size_t) -> std::unique_ptr<producer> {
     ++attempts;
     throw std::runtime_error("never");
   };
-  auto started = pipeline::start(system, s);
-  REQUIRE(started.has_value());
-  auto p = std::move(*started);
-  std::this_thread::sleep_for(150ms);  // attempts at 0, 0 and 100 ms; the next at 300 ms
-  p.drain();
-  auto after_drain = attempts.load();
-  std::this_thread::sleep_for(600ms);
-  CHECK(attempts.load() == after_drain);
-  p.stop();
+  auto supervisor = spawn_supervisor(s);
+  advance(0ms);
+  advance(100ms);  // attempts at 0, 0 and 100 ms; the next would come at 300 ms
+  CHECK(attempts == 3);
+  auto drained = ask(supervisor, drain_atom::value);
+  CHECK(drained.messages == 0);
+  CHECK(drained.duration == 0ms);
+  CHECK_FALSE(drained.timed_out);
+  advance(600ms);
+  CHECK(attempts == 3);
+  ask(supervisor, stop_atom::value);
+}
+
+namespace {
+
+/// Never finishes draining; records what the supervisor asks of it.
+struct stuck_producer : producer {
+  struct record {
+    std::vector<std::string> failed_with;
+    int stops = 0;
+  };
+  std::shared_ptr<record> seen;
+  explicit stuck_producer(std::shared_ptr<record> r) : seen(std::move(r)) {}
+  void start(producer_sink) override {}
+  void prepare_for_draining() override {}
+  void fail_in_flight(std::string_view reason) override { seen->failed_with.emplace_back(reason); }
+  void stop() override { ++seen->stops; }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(virtual_time_fixture, "a drain still under way at the shutdown timeout is cut short and reported timed out") {
+  auto seen = std::make_shared<stuck_producer::record>();
+  std::vector<pipeline_event> events;
+  pipeline_options o;
+  o.shutdown_timeout = 200ms;
+  auto s = spec(o);
+  s.make_producer = [seen](std::size_t) { return std::make_unique<stuck_producer>(seen); };
+  s.on_event = [&events](const pipeline_event& e) { events.push_back(e); };
+  auto supervisor = spawn_supervisor(s);
+  REQUIRE(events.size() == 1);  // started
+
+  auto answer = self->request(supervisor, caf::infinite, drain_atom::value);
+  run();
+  advance(199ms);
+  CHECK(events.size() == 1);
+  CHECK(seen->failed_with.empty());
+  advance(1ms);
+  drain_report report;
+  std::move(answer).receive([&](drain_report& r) { report = r; }, [](caf::error&) {});
+  const std::string why = "shutdown timeout of 200 ms passed while draining";
+  CHECK(report.timed_out);
+  CHECK(report.duration == 200ms);
+  CHECK(report.messages == 0);
+  CHECK(seen->failed_with == std::vector<std::string>{why});
+  CHECK(seen->stops == 1);
+  REQUIRE(events.size() == 3);
+  CHECK(events[1].what == pipeline_event::kind::crashed);
+  CHECK(events[1].reason == why);
+  CHECK(events[2].what == pipeline_event::kind::drained);
+  CHECK(events[2].reason == why);
+  advance(10s);
+  CHECK(events.size() == 3);  // drained: no restart follows
+  ask(supervisor, stop_atom::value);
 }

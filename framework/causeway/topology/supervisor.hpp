@@ -14,23 +14,24 @@
 //   6. when every stage exited normally the supervisor stops the producers and replies with
 //      {messages acknowledged since 1., duration}.
 // If the timeout fires first, or a stage dies abnormally, every stage is killed, each producer
-// fails its unacknowledged messages back to their acknowledger, and (unless draining) a new
-// generation starts with the same options: at once after the first failure, then, while each
-// generation fails within 10 s of its start, after 100 ms, 200 ms, ... up to 10 s.
+// fails its unacknowledged messages back to their acknowledger, and (unless a drain, restart or
+// stop was asked for) a new generation starts with the same options: at once after the first
+// failure, then, while each generation fails within 10 s of its start, after 100 ms, 200 ms, ...
+// up to 10 s. Which of these happens is decided by supervisor_lifecycle (its phases and
+// transitions are listed there); this actor feeds it events and carries out its effects.
 #pragma once
 
 #include "causeway/pipeline.hpp"
 #include "causeway/atoms.hpp"
-#include "causeway/restart_backoff.hpp"
+#include "causeway/expected.hpp"
 #include "causeway/topology/plan.hpp"
+#include "causeway/topology/supervisor_lifecycle.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,52 +48,63 @@ public:
   void on_exit() override;
 
 private:
-  enum class phase { idle, running, draining, tearing_down };
-
-  void start_topology();
-  void on_drain(caf::response_promise promise);
-  void on_restart(pipeline_options& options, caf::response_promise promise);
-  void on_stop(caf::response_promise promise);
-  void on_down(const caf::down_msg& down);
-  void on_drain_timeout(std::uint64_t generation);
-  void tear_down(std::string reason);
-  void finish_teardown();
-  void finish_drain(bool timed_out);
-  std::chrono::milliseconds next_restart_delay();
-  void schedule_restart(std::chrono::milliseconds delay);
-  std::vector<stage_info> snapshot() const;
-  void emit(pipeline_event::kind what, std::string reason = {});
-
-  pipeline_spec spec_;
-  std::shared_ptr<detail::shared_rate_limiter> limiter_;
-  phase phase_ = phase::idle;
-  std::uint64_t generation_ = 0;
-  std::shared_ptr<plan> plan_;
-  std::vector<std::shared_ptr<producer>> producers_;
+  /// A drain, restart or stop request waiting for its answer.
+  struct waiter {
+    enum class request : std::uint8_t { drain, restart, stop } kind;
+    caf::response_promise promise;
+  };
   /// A stage of the running generation. Its handle lives here, not in the counters the stage
   /// shares: a stage holding a handle to itself would never be freed.
   struct tracked_stage {
     std::shared_ptr<stage_counters> counters;
     caf::actor actor;
   };
+  /// The stages of one generation, by kind, as they are wired.
+  struct generation_stages {
+    std::vector<std::vector<caf::actor>> batch_processors;  ///< per batcher
+    std::vector<caf::actor> batchers;
+    std::vector<caf::actor> processors;
+    std::vector<caf::actor> producer_stages;
+  };
+
+  // Events: each asks the lifecycle what to do and does it.
+  void on_drain(caf::response_promise promise);
+  void on_restart(pipeline_options& options, caf::response_promise promise);
+  void on_stop(caf::response_promise promise);
+  void on_rate(const rate_limit_options& limit);
+  void on_drain_timeout(std::uint64_t generation);
+  void on_down(const caf::down_msg& down);
+  void apply(supervisor_effects effects);
+  void execute(supervisor_effect& effect);
+
+  // Effects.
+  void start_generation();
+  expected<void> create_producers();
+  generation_stages spawn_stages();
+  void wire(const generation_stages& stages);
+  void drain_stages(std::uint64_t generation);
+  void kill_stages();
+  void fail_in_flight(const std::string& reason);
+  void release_producers();
+  void adopt_options(pipeline_options& options);
+  void answer_waiters(const drain_report& report);
+
+  template <class Stage, class... Args>
+  caf::actor spawn_stage(stage_kind kind, const std::string& name, std::size_t index,
+                         Args&&... args);
+  /// Now on the actor system's clock (virtual under CAF's test coordinator), and what the
+  /// running generation has acknowledged so far.
+  progress_mark mark_now();
+  std::vector<stage_info> snapshot() const;
+
+  pipeline_spec spec_;
+  std::shared_ptr<detail::shared_rate_limiter> limiter_;
+  supervisor_lifecycle lifecycle_;
+  std::shared_ptr<plan> plan_;
+  std::vector<std::shared_ptr<producer>> producers_;
   std::vector<tracked_stage> stages_;
   std::set<caf::actor_addr> live_;
-  std::string teardown_reason_;
-  bool teardown_while_draining_ = false;
-  // Drain bookkeeping.
-  std::chrono::steady_clock::time_point drain_started_{};
-  std::uint64_t acknowledged_at_drain_ = 0;
-  std::vector<caf::response_promise> drain_waiters_;
-  std::optional<pipeline_options> restart_with_;
-  std::vector<caf::response_promise> restart_waiters_;
-  bool stop_after_drain_ = false;
-  std::vector<caf::response_promise> stop_waiters_;
-  drain_report last_drain_;
-  // A generation that crashes (or cannot create its producers) is replaced at once the first
-  // time, then with growing delays while generations keep failing soon after their start.
-  restart_backoff backoff_;
-  bool restart_pending_ = false;  // idle, waiting for the restart timer
-  bool has_run_ = false;          // a generation ran: the next one is a restart
+  std::vector<waiter> waiters_;
 };
 
 } // namespace causeway::topology
