@@ -1,5 +1,6 @@
 #include "causeway/amqp/connection_impl.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/transport.hpp"
 
 #include <amqp_framing.h>
@@ -7,7 +8,6 @@
 
 #include <pthread.h>
 
-#include <cstring>
 
 namespace causeway::amqp {
 
@@ -21,14 +21,6 @@ timeval to_timeval(milliseconds d) {
   tv.tv_sec = static_cast<decltype(tv.tv_sec)>(d.count() / 1000);
   tv.tv_usec = static_cast<decltype(tv.tv_usec)>((d.count() % 1000) * 1000);
   return tv;
-}
-
-amqp_bytes_t view(const std::string& s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
-amqp_bytes_t view(const char* s) noexcept {
-  return amqp_bytes_t{std::strlen(s), const_cast<char*>(s)};
 }
 
 std::atomic<std::uint64_t> unclean_closes{0};

@@ -1,5 +1,6 @@
 #include "causeway/amqp/consumer.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include <amqp_framing.h>
@@ -10,12 +11,6 @@
 namespace causeway::amqp::detail {
 
 namespace {
-
-amqp_bytes_t view(const std::string& s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
-std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
 // How long the lowest unsettled tag may block settled ones before they are acked singly.
 constexpr std::chrono::milliseconds scatter_after{50};
