@@ -7,6 +7,7 @@
 #pragma once
 
 #include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/connection_phase.hpp"
 #include "causeway/amqp/health_streak.hpp"
 #include "causeway/amqp/uv_handle.hpp"
 
@@ -18,7 +19,6 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -81,10 +81,7 @@ public:
   detail::uv_handle_ptr<uv_poll_t> poll;
 
   detail::state_ptr state;
-  bool connected = false;
-  bool broken = false;  // a connection-level failure waits in connection_failure
-  bool shutting_down = false;
-  std::optional<failure> connection_failure;
+  detail::connection_lifecycle life;  // connection_phase.hpp: what may be done now
   std::vector<pending_channel_failure> channel_failures;
   std::map<amqp_channel_t, std::unique_ptr<registration>> channels;
   backoff reconnect_backoff;
@@ -111,6 +108,22 @@ public:
   static impl* self(void* handle_ptr) {
     return static_cast<impl*>(static_cast<uv_handle_t*>(handle_ptr)->data);
   }
+
+  /// Every libuv callback enters the connection here: it runs `handler`, then applies the
+  /// failures the handler reported (closing channels, or tearing the connection down) and
+  /// reads the frames rabbitmq-c took in meanwhile. No callback can forget either.
+  template <class Handler>
+  void enter(Handler&& handler) {
+    std::forward<Handler>(handler)();
+    apply_pending();
+    kick();
+  }
+  /// A libuv callback (timer, idle, async) that enters through `enter` to run `Handler`.
+  template <void (impl::*Handler)(), class H>
+  static void callback(H* h) {
+    auto* me = self(h);
+    me->enter([me] { (me->*Handler)(); });
+  }
   template <class H>
   static uv_handle_t* handle(H* h) {
     return reinterpret_cast<uv_handle_t*>(h);
@@ -125,7 +138,10 @@ public:
 
   // --- failures ---
 
+  /// Records a failure; applied by apply_pending, when the current callback returns.
   void report(amqp_channel_t id, failure why, bool broker_closed);
+  /// Closes the failed channels (to be reopened after backoff) or, after a connection-level
+  /// failure, the connection (to reconnect unless shutting down).
   void apply_pending();
   void reopen(registration& reg);
   void lose_connection(const failure& why);
@@ -150,6 +166,9 @@ public:
   void pace_reads(std::size_t frames_read);
   void on_read_timer();
   void start_polling();
+  /// Reads on in the loop's next turn, from the idle handle.
+  void read_on_next_turn();
+  void on_idle();
 
   // Data that a pass reads outside a poll event (timer, command) is proof of life too.
   void note_pending_input();
@@ -163,7 +182,8 @@ public:
   void on_channel_close(amqp_channel_t id, const amqp_method_t& method, bool is_open);
   void on_connection_method(const amqp_method_t& method);
 
-  // Frames rabbitmq-c already holds (read during an RPC) do not wake the poll handle.
+  // Frames rabbitmq-c already holds (read during an RPC) do not wake the poll handle: read
+  // them on the next turn.
   void kick();
 
   // --- timers and commands ---

@@ -27,9 +27,7 @@ std::int64_t ms_count(clock_type::duration d) {
 
 void connection::impl::report(amqp_channel_t id, failure why, bool broker_closed) {
   if (why.scope == failure_scope::connection) {
-    if (!connection_failure)
-      connection_failure = std::move(why);
-    broken = true;
+    life.on_failure(std::move(why));
     return;
   }
   if (why.scope != failure_scope::channel)
@@ -52,9 +50,8 @@ void connection::impl::report(amqp_channel_t id, failure why, bool broker_closed
 }
 
 void connection::impl::apply_pending() {
-  if (connection_failure) {
-    failure why = std::move(*connection_failure);
-    connection_failure.reset();
+  if (const failure* pending = life.pending_failure()) {
+    failure why = *pending;
     channel_failures.clear();
     lose_connection(why);
     return;
@@ -62,7 +59,7 @@ void connection::impl::apply_pending() {
   auto list = std::move(channel_failures);
   channel_failures.clear();
   for (auto& pending : list) {
-    if (!connected)
+    if (!life.has_socket())
       break;
     if (pending.broker_closed) {
       amqp_channel_close_ok_t ok{};
@@ -99,21 +96,19 @@ void connection::impl::apply_pending() {
     }
     uv_timer_start(reg.retry_timer.get(), [](uv_timer_t* h) {
       auto* r = static_cast<registration*>(h->data);
-      r->home->reopen(*r);
+      r->home->enter([r] { r->home->reopen(*r); });
     }, static_cast<std::uint64_t>(delay.count()), 0);
   }
   if (!list.empty())
     note_health();
-  if (connection_failure)
+  if (life.pending_failure())
     apply_pending();
 }
 
 void connection::impl::reopen(registration& reg) {
-  if (!connected || broken || reg.ch.open_)
+  if (!life.is_usable() || reg.ch.open_)
     return;
   open_channel(reg);
-  apply_pending();
-  kick();
 }
 
 void connection::impl::lose_connection(const failure& why) {
@@ -123,8 +118,7 @@ void connection::impl::lose_connection(const failure& why) {
   uv_timer_stop(&read_timer);
   uv_idle_stop(&idle);
   state.reset();
-  connected = false;
-  broken = false;
+  bool reconnect = life.on_lost();
   is_connected = false;
   is_blocked = false;
   for (auto& [id, reg] : channels) {
@@ -136,7 +130,7 @@ void connection::impl::lose_connection(const failure& why) {
       reg->user->on_lost(why);
     }
   }
-  if (shutting_down)
+  if (!reconnect)
     return;
   ++losses;
   if (health.on_loss(clock_type::now()))
@@ -146,12 +140,12 @@ void connection::impl::lose_connection(const failure& why) {
   spdlog::warn("amqp connection '{}' to {} lost: {}; reconnecting in {} ms", options.name,
                address.masked(), why.message, delay.count());
   last_logged = why.message;
-  uv_timer_start(&reconnect_timer, [](uv_timer_t* h) { self(h)->on_reconnect(); },
+  uv_timer_start(&reconnect_timer, callback<&impl::on_reconnect>,
                  static_cast<std::uint64_t>(delay.count()), 0);
 }
 
 void connection::impl::note_health() {
-  bool everything_open = connected && !broken;
+  bool everything_open = life.is_usable();
   for (const auto& [id, reg] : channels)
     everything_open = everything_open && reg->ch.is_usable();
   health.update(everything_open, clock_type::now());
@@ -164,13 +158,13 @@ std::chrono::milliseconds connection::impl::next_retry_delay() {
 }
 
 void connection::impl::on_readable(int status) {
-  if (!connected)
+  if (!life.has_socket())
     return;
   if (status < 0) {
     // libuv reports POLLERR as EBADF. What the broker sent last (often connection.close
     // with its reason) is still readable; the socket's own error names the rest.
     read_pass();
-    if (!connection_failure && connected) {
+    if (life.is_usable()) {
       int so_error = 0;
       socklen_t len = sizeof so_error;
       ::getsockopt(amqp_get_sockfd(state.get()), SOL_SOCKET, SO_ERROR, &so_error, &len);
@@ -179,34 +173,30 @@ void connection::impl::on_readable(int status) {
                                                                      : "connection reset")},
              false);
     }
-    apply_pending();
     return;
   }
   last_read = clock_type::now();
-  auto frames = read_pass();
-  apply_pending();
-  pace_reads(frames);
+  pace_reads(read_pass());
 }
 
 void connection::impl::pace_reads(std::size_t frames_read) {
-  if (!connected || !poll)
+  if (!life.has_socket() || !poll)
     return;
   if (frames_read == 0 || options.read_interval.count() == 0) {
     start_polling();
     return;
   }
   uv_poll_stop(poll.get());
-  uv_timer_start(&read_timer, [](uv_timer_t* h) { self(h)->on_read_timer(); },
+  uv_timer_start(&read_timer, callback<&impl::on_read_timer>,
                  static_cast<std::uint64_t>(options.read_interval.count()), 0);
 }
 
 void connection::impl::on_read_timer() {
-  if (!connected)
+  if (!life.has_socket())
     return;
   auto frames = read_pass();
   if (frames > 0)
     last_read = clock_type::now();
-  apply_pending();
   pace_reads(frames);
 }
 
@@ -214,12 +204,20 @@ void connection::impl::start_polling() {
   if (uv_is_active(handle(poll.get())))
     return;
   uv_poll_start(poll.get(), UV_READABLE, [](uv_poll_t* h, int status, int) {
-    self(h)->on_readable(status);
+    auto* me = self(h);
+    me->enter([me, status] { me->on_readable(status); });
   });
 }
 
+void connection::impl::read_on_next_turn() { uv_idle_start(&idle, callback<&impl::on_idle>); }
+
+void connection::impl::on_idle() {
+  uv_idle_stop(&idle);
+  read_pass();
+}
+
 void connection::impl::note_pending_input() {
-  if (!connected)
+  if (!life.has_socket())
     return;
   char byte;
   if (detail::has_buffered_input(state.get(), address) ||
@@ -233,7 +231,7 @@ bool connection::impl::has_unread_input() const noexcept {
 }
 
 std::size_t connection::impl::read_pass() {
-  if (!connected || broken)
+  if (!life.is_usable())
     return 0;
   last_pass = clock_type::now();
   bool more = true;
@@ -260,9 +258,9 @@ std::size_t connection::impl::read_pass() {
       break;
     }
     dispatch(frame);
-    if (!channel_failures.empty() || connection_failure)
+    if (!channel_failures.empty() || life.pending_failure())
       apply_pending();
-    if (!connected)
+    if (!life.has_socket())
       return n + 1;
     amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
   }
@@ -273,13 +271,8 @@ std::size_t connection::impl::read_pass() {
         reg->user->on_burst_end(reg->ch);
     }
   }
-  if (more && connected)
-    uv_idle_start(&idle, [](uv_idle_t* h) {
-      auto* me = self(h);
-      uv_idle_stop(h);
-      me->read_pass();
-      me->apply_pending();
-    });
+  if (more && life.has_socket())
+    read_on_next_turn();
   return n;
 }
 
@@ -346,17 +339,12 @@ void connection::impl::on_connection_method(const amqp_method_t& method) {
 }
 
 void connection::impl::kick() {
-  if (connected && state && has_unread_input())
-    uv_idle_start(&idle, [](uv_idle_t* h) {
-      auto* me = self(h);
-      uv_idle_stop(h);
-      me->read_pass();
-      me->apply_pending();
-    });
+  if (life.has_socket() && state && has_unread_input())
+    read_on_next_turn();
 }
 
 void connection::impl::on_heartbeat() {
-  if (!connected)
+  if (!life.has_socket())
     return;
   note_pending_input();
   auto silent = clock_type::now() - last_read;
@@ -364,11 +352,9 @@ void connection::impl::on_heartbeat() {
     report(0, failure{failure_scope::connection, 0,
                       "no heartbeat from the broker for " +
                         std::to_string(ms_count(silent) / 1000) + " s"}, false);
-    apply_pending();
     return;
   }
   read_pass();  // also sends our heartbeat when due
-  apply_pending();
 }
 
 void connection::impl::request_flush(channel& ch) {
@@ -377,7 +363,7 @@ void connection::impl::request_flush(channel& ch) {
     return;
   it->second->wants_flush = true;
   if (!uv_is_active(handle(&flush_timer)))
-    uv_timer_start(&flush_timer, [](uv_timer_t* h) { self(h)->on_flush(); },
+    uv_timer_start(&flush_timer, callback<&impl::on_flush>,
                    static_cast<std::uint64_t>(options.flush_interval.count()), 0);
 }
 
@@ -389,13 +375,11 @@ void connection::impl::on_flush() {
     if (reg->ch.is_usable())
       reg->user->on_flush(reg->ch);
   }
-  apply_pending();
-  kick();
 }
 
 void connection::impl::on_wake() {
   // rabbitmq-c 0.11 can hang in a send once the heartbeat deadline passed: read first.
-  if (connected && clock_type::now() - last_pass > std::chrono::seconds{1}) {
+  if (life.has_socket() && clock_type::now() - last_pass > std::chrono::seconds{1}) {
     note_pending_input();
     read_pass();
     apply_pending();
@@ -406,12 +390,11 @@ void connection::impl::on_wake() {
     commands.swap(box->queue_);
   }
   for (auto& command : commands) {
-    if (shutting_down)
+    if (life.is_shutting_down())
       break;  // the rest is dropped: its promises break, run_sync returns false
     command();
-    apply_pending();
+    apply_pending();  // before the next command, which may use what failed
   }
-  kick();
 }
 
 } // namespace causeway::amqp
