@@ -48,7 +48,7 @@ void connection::impl::run(std::promise<failure> first) {
 
   uv_loop_init(&loop);
   loop.data = this;
-  uv_async_init(&loop, &wake, callback<&impl::on_wake>);
+  uv_async_init(&loop, &wake, callback<&impl::on_wake, work::sends>);
   uv_timer_init(&loop, &heartbeat_timer);
   uv_timer_init(&loop, &flush_timer);
   uv_timer_init(&loop, &read_timer);
@@ -144,7 +144,7 @@ failure connection::impl::connect_now() {
   heartbeat = std::chrono::seconds{amqp_get_heartbeat(state.get())};
   if (heartbeat.count() > 0) {
     auto interval = std::max<std::int64_t>(250, heartbeat.count() * 1000 / 4);
-    uv_timer_start(&heartbeat_timer, callback<&impl::on_heartbeat>,
+    uv_timer_start(&heartbeat_timer, callback<&impl::on_heartbeat, work::reads>,
                    static_cast<std::uint64_t>(interval), static_cast<std::uint64_t>(interval));
   }
   for (auto& [id, reg] : channels)
@@ -170,7 +170,7 @@ void connection::impl::on_reconnect() {
     spdlog::debug("amqp connection '{}': reconnect failed again: {}; next in {} ms",
                   options.name, f.message, delay.count());
   }
-  uv_timer_start(&reconnect_timer, callback<&impl::on_reconnect>,
+  uv_timer_start(&reconnect_timer, callback<&impl::on_reconnect, work::sends>,
                  static_cast<std::uint64_t>(delay.count()), 0);
 }
 

@@ -3,7 +3,8 @@
 // Internal to the AMQP module. Everything here runs on the connection thread except the
 // atomics (read by stats()) and the mailbox (posted to by any thread). connection.cpp holds
 // the life cycle (thread, connect, attach/detach, shutdown); connection_io.cpp the work of a
-// running connection (reading and routing frames, failures and recovery, timers, commands).
+// running connection (reading and routing frames, timers, commands); connection_recovery.cpp
+// failures and recovery. Where the connection is in its life: connection_phase.hpp.
 #pragma once
 
 #include "causeway/amqp/connection.hpp"
@@ -109,20 +110,32 @@ public:
     return static_cast<impl*>(static_cast<uv_handle_t*>(handle_ptr)->data);
   }
 
+  /// What a callback's handler does, which decides what follows it.
+  enum class work : std::uint8_t {
+    /// Reads frames: a pass that stops early continues itself from the idle handle, and one
+    /// that found nothing complete must not be retried at once (a partial TLS record would
+    /// spin the loop).
+    reads,
+    /// Runs RPCs or commands: their replies can leave frames in rabbitmq-c's buffer that no
+    /// poll event announces, so they are read in the next turn (kick).
+    sends,
+  };
+
   /// Every libuv callback enters the connection here: it runs `handler`, then applies the
-  /// failures the handler reported (closing channels, or tearing the connection down) and
-  /// reads the frames rabbitmq-c took in meanwhile. No callback can forget either.
+  /// failures the handler reported (closing channels, or tearing the connection down) and,
+  /// after `work::sends`, reads what rabbitmq-c buffered meanwhile. No callback can forget.
   template <class Handler>
-  void enter(Handler&& handler) {
+  void enter(work kind, Handler&& handler) {
     std::forward<Handler>(handler)();
     apply_pending();
-    kick();
+    if (kind == work::sends)
+      kick();
   }
   /// A libuv callback (timer, idle, async) that enters through `enter` to run `Handler`.
-  template <void (impl::*Handler)(), class H>
+  template <void (impl::*Handler)(), work Kind, class H>
   static void callback(H* h) {
     auto* me = self(h);
-    me->enter([me] { (me->*Handler)(); });
+    me->enter(Kind, [me] { (me->*Handler)(); });
   }
   template <class H>
   static uv_handle_t* handle(H* h) {
