@@ -1,5 +1,6 @@
 #include "support/bench_support.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/url.hpp"
 
 #include <amqp.h>
@@ -225,7 +226,7 @@ causeway::expected<drain_result> run_baseline(const baseline_options& options, c
     return opened.err();
   amqp_connection_state_t conn = opened->get();
   amqp_basic_qos(conn, 1, 0, options.prefetch, 0);
-  amqp_bytes_t q{queue.size(), const_cast<char*>(queue.data())};
+  amqp_bytes_t q = amqp::view(queue);
   const std::size_t ack_every = std::max<std::size_t>(1, options.ack_every);
 
   double broker_before = process_cpu_seconds(options.broker_pid);
@@ -281,7 +282,7 @@ causeway::expected<std::vector<std::string>> take_all(const std::string& url, co
   if (!opened)
     return opened.err();
   amqp_connection_state_t conn = opened->get();
-  amqp_bytes_t q{queue.size(), const_cast<char*>(queue.data())};
+  amqp_bytes_t q = amqp::view(queue);
   std::vector<std::string> bodies;
   while (bodies.size() < limit) {
     amqp_maybe_release_buffers(conn);

@@ -8,6 +8,7 @@
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
 
+#include <causeway/amqp/bytes.hpp>
 #include <causeway/amqp/url.hpp>
 
 #include <cstdint>
@@ -69,7 +70,7 @@ public:
       props.correlation_id = amqp_cstring_bytes(correlation_id.c_str());
     }
     if (amqp_basic_publish(conn_, 1, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes(routing_key.c_str()),
-                           0, 0, &props, amqp_bytes_t{body.size(), const_cast<char*>(body.data())}) != AMQP_STATUS_OK)
+                           0, 0, &props, causeway::amqp::view(body)) != AMQP_STATUS_OK)
       throw std::runtime_error("basic.publish failed");
     unconfirmed_.published();
   }

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <amqp.h>
+#include <causeway/amqp/bytes.hpp>
 
 #include <filesystem>
 #include <map>
@@ -39,8 +40,6 @@ amqp::failure attempt(const std::string& url, const std::function<amqp_rpc_reply
   });
   return result;
 }
-
-amqp_bytes_t bytes(const std::string& s) { return amqp_bytes_t{s.size(), const_cast<char*>(s.data())}; }
 
 void check_refused(const amqp::failure& f, const std::string& what, const std::string& user) {
   MESSAGE(f.message);
@@ -123,25 +122,25 @@ TEST_CASE("rabbitmq-users.sh: the daemon, dashboard and sensors users do their j
 
   // Beyond their jobs.
   check_refused(attempt(sensors_url, [&](amqp::channel& ch) {
-    return amqp_basic_get(ch.state(), ch.id(), bytes(prefix + "sensor_reading_queue"), 0);
+    return amqp_basic_get(ch.state(), ch.id(), amqp::view(prefix + "sensor_reading_queue"), 0);
   }), "access to queue '" + prefix + "sensor_reading_queue'", "telluride-sensors");
   check_refused(attempt(sensors_url, [&](amqp::channel& ch) {
-    amqp_exchange_delete(ch.state(), ch.id(), bytes(exchange), 0);
+    amqp_exchange_delete(ch.state(), ch.id(), amqp::view(exchange), 0);
     return amqp_get_rpc_reply(ch.state());
   }), "access to exchange '" + exchange + "'", "telluride-sensors");
   check_refused(attempt(dashboard_url, [&](amqp::channel& ch) {
     std::string change = R"({"batch_timeout_ms": 10})";
-    amqp_basic_publish(ch.state(), ch.id(), bytes(exchange), bytes("sensor.config"), 0, 0, nullptr, bytes(change));
+    amqp_basic_publish(ch.state(), ch.id(), amqp::view(exchange), amqp::view("sensor.config"), 0, 0, nullptr, amqp::view(change));
     // Answered only after the broker dealt with the publish: by the channel.close refusing it.
-    amqp_exchange_declare(ch.state(), ch.id(), bytes(exchange), bytes("direct"), 1, 0, 0, 0, amqp_empty_table);
+    amqp_exchange_declare(ch.state(), ch.id(), amqp::view(exchange), amqp::view("direct"), 1, 0, 0, 0, amqp_empty_table);
     return amqp_get_rpc_reply(ch.state());
   }), "access to exchange '" + exchange + "'", "telluride-dashboard");
   check_refused(attempt(dashboard_url, [&](amqp::channel& ch) {
-    amqp_queue_delete(ch.state(), ch.id(), bytes(prefix + "sensor_health_queue"), 0, 0);
+    amqp_queue_delete(ch.state(), ch.id(), amqp::view(prefix + "sensor_health_queue"), 0, 0);
     return amqp_get_rpc_reply(ch.state());
   }), "access to queue '" + prefix + "sensor_health_queue'", "telluride-dashboard");
   check_refused(attempt(daemon_url, [&](amqp::channel& ch) {
-    amqp_queue_declare(ch.state(), ch.id(), bytes("not-telluride"), 0, 0, 0, 1, amqp_empty_table);
+    amqp_queue_declare(ch.state(), ch.id(), amqp::view("not-telluride"), 0, 0, 0, 1, amqp_empty_table);
     return amqp_get_rpc_reply(ch.state());
   }), "access to queue 'not-telluride'", "telluride-daemon");
   auto config_set = run(telluride_command({"config", "set", "batch_timeout_ms=10", "--config", d.config_path(),

@@ -1,19 +1,13 @@
 #include "causeway/amqp/arguments.hpp"
 
+#include "causeway/amqp/bytes.hpp"
+
 #include <cstdio>
 #include <string_view>
 
 namespace causeway::amqp {
 
 namespace {
-
-amqp_bytes_t view(const std::string& s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
-std::string_view text(amqp_bytes_t b) noexcept {
-  return {static_cast<const char*>(b.bytes), b.len};
-}
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';

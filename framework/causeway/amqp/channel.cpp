@@ -9,7 +9,7 @@ amqp_connection_state_t channel::state() const noexcept { return owner_->impl_->
 
 bool channel::is_usable() const noexcept {
   const auto& i = *owner_->impl_;
-  return i.connected && !i.broken && open_ && !failing_;
+  return i.life.is_usable() && open_ && !failing_;
 }
 
 bool channel::check(const amqp_rpc_reply_t& reply, std::string_view step) {

@@ -1,5 +1,6 @@
 #include "causeway/amqp/connection_impl.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/transport.hpp"
 
 #include <amqp_framing.h>
@@ -7,7 +8,6 @@
 
 #include <pthread.h>
 
-#include <cstring>
 
 namespace causeway::amqp {
 
@@ -21,14 +21,6 @@ timeval to_timeval(milliseconds d) {
   tv.tv_sec = static_cast<decltype(tv.tv_sec)>(d.count() / 1000);
   tv.tv_usec = static_cast<decltype(tv.tv_usec)>((d.count() % 1000) * 1000);
   return tv;
-}
-
-amqp_bytes_t view(const std::string& s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
-amqp_bytes_t view(const char* s) noexcept {
-  return amqp_bytes_t{std::strlen(s), const_cast<char*>(s)};
 }
 
 std::atomic<std::uint64_t> unclean_closes{0};
@@ -56,7 +48,7 @@ void connection::impl::run(std::promise<failure> first) {
 
   uv_loop_init(&loop);
   loop.data = this;
-  uv_async_init(&loop, &wake, [](uv_async_t* h) { self(h)->on_wake(); });
+  uv_async_init(&loop, &wake, callback<&impl::on_wake, work::sends>);
   uv_timer_init(&loop, &heartbeat_timer);
   uv_timer_init(&loop, &flush_timer);
   uv_timer_init(&loop, &read_timer);
@@ -71,8 +63,10 @@ void connection::impl::run(std::promise<failure> first) {
   }
 
   failure first_result = connect_now();
-  if (first_result)
+  if (first_result) {
+    life.on_closed();
     close_handles();
+  }
   first.set_value(first_result);
   uv_run(&loop, UV_RUN_DEFAULT);
   if (int rc = uv_loop_close(&loop); rc != 0) {
@@ -142,8 +136,7 @@ failure connection::impl::connect_now() {
   poll = std::move(new_poll);
   start_polling();
   state = std::move(st);
-  connected = true;
-  broken = false;
+  life.on_connected();
   is_connected = true;
   is_blocked = false;
   ++connects;
@@ -151,7 +144,7 @@ failure connection::impl::connect_now() {
   heartbeat = std::chrono::seconds{amqp_get_heartbeat(state.get())};
   if (heartbeat.count() > 0) {
     auto interval = std::max<std::int64_t>(250, heartbeat.count() * 1000 / 4);
-    uv_timer_start(&heartbeat_timer, [](uv_timer_t* h) { self(h)->on_heartbeat(); },
+    uv_timer_start(&heartbeat_timer, callback<&impl::on_heartbeat, work::reads>,
                    static_cast<std::uint64_t>(interval), static_cast<std::uint64_t>(interval));
   }
   for (auto& [id, reg] : channels)
@@ -166,8 +159,6 @@ void connection::impl::on_reconnect() {
     spdlog::info("amqp connection '{}' to {}: reconnected after {} attempt(s)", options.name,
                  address.masked(), reconnect_backoff.attempts());
     last_logged.clear();
-    apply_pending();
-    kick();
     return;
   }
   auto delay = next_retry_delay();
@@ -179,7 +170,7 @@ void connection::impl::on_reconnect() {
     spdlog::debug("amqp connection '{}': reconnect failed again: {}; next in {} ms",
                   options.name, f.message, delay.count());
   }
-  uv_timer_start(&reconnect_timer, [](uv_timer_t* h) { self(h)->on_reconnect(); },
+  uv_timer_start(&reconnect_timer, callback<&impl::on_reconnect, work::sends>,
                  static_cast<std::uint64_t>(delay.count()), 0);
 }
 
@@ -194,7 +185,7 @@ amqp_channel_t connection::impl::free_channel_id() const {
 }
 
 void connection::impl::open_channel(registration& reg) {
-  if (!connected || broken)
+  if (!life.is_usable())
     return;
   if (amqp_channel_open(state.get(), reg.ch.id_) == nullptr) {
     failure f = describe(amqp_get_rpc_reply(state.get()),
@@ -213,7 +204,7 @@ void connection::impl::open_channel(registration& reg) {
 }
 
 amqp_channel_t connection::impl::attach(std::shared_ptr<channel_user> user) {
-  if (shutting_down)
+  if (life.is_shutting_down())
     return 0;
   auto reg = std::make_unique<registration>();
   reg->home = this;
@@ -250,7 +241,7 @@ void connection::impl::detach(amqp_channel_t id) {
 }
 
 failure connection::impl::with_temporary_channel(const std::function<failure(channel&)>& work) {
-  if (!connected || broken)
+  if (!life.is_usable())
     return failure{failure_scope::connection, 0, "not connected to " + address.endpoint()};
   channel ch;
   ch.owner_ = owner;
@@ -278,7 +269,7 @@ failure connection::impl::with_temporary_channel(const std::function<failure(cha
 }
 
 void connection::impl::shutdown() {
-  shutting_down = true;
+  life.on_shutdown();
   uv_timer_stop(&reconnect_timer);
   std::vector<amqp_channel_t> ids;
   for (auto& [id, reg] : channels)
@@ -287,13 +278,13 @@ void connection::impl::shutdown() {
     detach(id);
     apply_pending();
   }
-  if (connected) {
+  if (life.has_socket()) {
     amqp_connection_close(state.get(), AMQP_REPLY_SUCCESS);
     poll.reset();
     state.reset();
-    connected = false;
     is_connected = false;
   }
+  life.on_closed();
   close_handles();
 }
 
@@ -385,6 +376,6 @@ void connection::detach(amqp_channel_t id) { impl_->detach(id); }
 failure connection::with_temporary_channel(const std::function<failure(channel&)>& work) {
   return impl_->with_temporary_channel(work);
 }
-bool connection::is_connected() const noexcept { return impl_->connected; }
+bool connection::is_connected() const noexcept { return impl_->life.has_socket(); }
 
 } // namespace causeway::amqp

@@ -3,10 +3,12 @@
 // Internal to the AMQP module. Everything here runs on the connection thread except the
 // atomics (read by stats()) and the mailbox (posted to by any thread). connection.cpp holds
 // the life cycle (thread, connect, attach/detach, shutdown); connection_io.cpp the work of a
-// running connection (reading and routing frames, failures and recovery, timers, commands).
+// running connection (reading and routing frames, timers, commands); connection_recovery.cpp
+// failures and recovery. Where the connection is in its life: connection_phase.hpp.
 #pragma once
 
 #include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/connection_phase.hpp"
 #include "causeway/amqp/health_streak.hpp"
 #include "causeway/amqp/uv_handle.hpp"
 
@@ -18,7 +20,6 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -81,10 +82,7 @@ public:
   detail::uv_handle_ptr<uv_poll_t> poll;
 
   detail::state_ptr state;
-  bool connected = false;
-  bool broken = false;  // a connection-level failure waits in connection_failure
-  bool shutting_down = false;
-  std::optional<failure> connection_failure;
+  detail::connection_lifecycle life;  // connection_phase.hpp: what may be done now
   std::vector<pending_channel_failure> channel_failures;
   std::map<amqp_channel_t, std::unique_ptr<registration>> channels;
   backoff reconnect_backoff;
@@ -111,6 +109,34 @@ public:
   static impl* self(void* handle_ptr) {
     return static_cast<impl*>(static_cast<uv_handle_t*>(handle_ptr)->data);
   }
+
+  /// What a callback's handler does, which decides what follows it.
+  enum class work : std::uint8_t {
+    /// Reads frames: a pass that stops early continues itself from the idle handle, and one
+    /// that found nothing complete must not be retried at once (a partial TLS record would
+    /// spin the loop).
+    reads,
+    /// Runs RPCs or commands: their replies can leave frames in rabbitmq-c's buffer that no
+    /// poll event announces, so they are read in the next turn (kick).
+    sends,
+  };
+
+  /// Every libuv callback enters the connection here: it runs `handler`, then applies the
+  /// failures the handler reported (closing channels, or tearing the connection down) and,
+  /// after `work::sends`, reads what rabbitmq-c buffered meanwhile. No callback can forget.
+  template <class Handler>
+  void enter(work kind, Handler&& handler) {
+    std::forward<Handler>(handler)();
+    apply_pending();
+    if (kind == work::sends)
+      kick();
+  }
+  /// A libuv callback (timer, idle, async) that enters through `enter` to run `Handler`.
+  template <void (impl::*Handler)(), work Kind, class H>
+  static void callback(H* h) {
+    auto* me = self(h);
+    me->enter(Kind, [me] { (me->*Handler)(); });
+  }
   template <class H>
   static uv_handle_t* handle(H* h) {
     return reinterpret_cast<uv_handle_t*>(h);
@@ -125,7 +151,10 @@ public:
 
   // --- failures ---
 
+  /// Records a failure; applied by apply_pending, when the current callback returns.
   void report(amqp_channel_t id, failure why, bool broker_closed);
+  /// Closes the failed channels (to be reopened after backoff) or, after a connection-level
+  /// failure, the connection (to reconnect unless shutting down).
   void apply_pending();
   void reopen(registration& reg);
   void lose_connection(const failure& why);
@@ -150,6 +179,9 @@ public:
   void pace_reads(std::size_t frames_read);
   void on_read_timer();
   void start_polling();
+  /// Reads on in the loop's next turn, from the idle handle.
+  void read_on_next_turn();
+  void on_idle();
 
   // Data that a pass reads outside a poll event (timer, command) is proof of life too.
   void note_pending_input();
@@ -163,7 +195,8 @@ public:
   void on_channel_close(amqp_channel_t id, const amqp_method_t& method, bool is_open);
   void on_connection_method(const amqp_method_t& method);
 
-  // Frames rabbitmq-c already holds (read during an RPC) do not wake the poll handle.
+  // Frames rabbitmq-c already holds (read during an RPC) do not wake the poll handle: read
+  // them on the next turn.
   void kick();
 
   // --- timers and commands ---

@@ -25,152 +25,14 @@ std::int64_t ms_count(clock_type::duration d) {
 
 } // namespace
 
-void connection::impl::report(amqp_channel_t id, failure why, bool broker_closed) {
-  if (why.scope == failure_scope::connection) {
-    if (!connection_failure)
-      connection_failure = std::move(why);
-    broken = true;
-    return;
-  }
-  if (why.scope != failure_scope::channel)
-    return;
-  if (auto it = channels.find(id); it != channels.end())
-    it->second->ch.failing_ = true;
-  // One close per channel: a second report (the broker's channel.close after our own check
-  // failed, or the other way round) joins the first, so the channel is closed, or its
-  // channel.close answered, exactly once. The broker's close wins: it waits for close-ok.
-  for (auto& pending : channel_failures) {
-    if (pending.id != id)
-      continue;
-    if (broker_closed && !pending.broker_closed) {
-      pending.why = std::move(why);
-      pending.broker_closed = true;
-    }
-    return;
-  }
-  channel_failures.push_back({id, std::move(why), broker_closed});
-}
-
-void connection::impl::apply_pending() {
-  if (connection_failure) {
-    failure why = std::move(*connection_failure);
-    connection_failure.reset();
-    channel_failures.clear();
-    lose_connection(why);
-    return;
-  }
-  auto list = std::move(channel_failures);
-  channel_failures.clear();
-  for (auto& pending : list) {
-    if (!connected)
-      break;
-    if (pending.broker_closed) {
-      amqp_channel_close_ok_t ok{};
-      int rc = amqp_send_method(state.get(), pending.id, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-      if (rc != AMQP_STATUS_OK)
-        report(0, describe_status(rc, "answer channel.close"), false);
-    } else {
-      auto reply = amqp_channel_close(state.get(), pending.id, AMQP_REPLY_SUCCESS);
-      if (failure f = describe(reply, "close channel"); f.scope == failure_scope::connection)
-        report(0, f, false);
-    }
-    auto it = channels.find(pending.id);
-    if (it == channels.end())
-      continue;
-    auto& reg = *it->second;
-    reg.ch.open_ = false;
-    reg.ch.failing_ = false;
-    ++channel_losses;
-    reg.user->on_lost(pending.why);
-    if (clock_type::now() - reg.opened_at >= options.healthy_after) {
-      reg.retry_backoff.reset();
-      reg.last_logged.clear();
-    }
-    auto delay = reg.retry_backoff.next(rng);
-    // Once per failure: the same failure on every retry (a queue declared with other
-    // arguments...) is logged again only at debug level.
-    if (pending.why.message != reg.last_logged) {
-      spdlog::warn("amqp connection '{}': channel {} closed: {}; reopening with backoff",
-                   options.name, pending.id, pending.why.message);
-      reg.last_logged = pending.why.message;
-    } else {
-      spdlog::debug("amqp connection '{}': channel {} closed again: {}; reopening in {} ms",
-                    options.name, pending.id, pending.why.message, delay.count());
-    }
-    uv_timer_start(reg.retry_timer.get(), [](uv_timer_t* h) {
-      auto* r = static_cast<registration*>(h->data);
-      r->home->reopen(*r);
-    }, static_cast<std::uint64_t>(delay.count()), 0);
-  }
-  if (!list.empty())
-    note_health();
-  if (connection_failure)
-    apply_pending();
-}
-
-void connection::impl::reopen(registration& reg) {
-  if (!connected || broken || reg.ch.open_)
-    return;
-  open_channel(reg);
-  apply_pending();
-  kick();
-}
-
-void connection::impl::lose_connection(const failure& why) {
-  poll.reset();
-  uv_timer_stop(&heartbeat_timer);
-  uv_timer_stop(&flush_timer);
-  uv_timer_stop(&read_timer);
-  uv_idle_stop(&idle);
-  state.reset();
-  connected = false;
-  broken = false;
-  is_connected = false;
-  is_blocked = false;
-  for (auto& [id, reg] : channels) {
-    uv_timer_stop(reg->retry_timer.get());
-    reg->wants_flush = false;
-    if (reg->ch.open_) {
-      reg->ch.open_ = false;
-      reg->ch.failing_ = false;
-      reg->user->on_lost(why);
-    }
-  }
-  if (shutting_down)
-    return;
-  ++losses;
-  if (health.on_loss(clock_type::now()))
-    reconnect_backoff.reset();
-  first_retry_attempt = reconnect_backoff.attempts();
-  auto delay = next_retry_delay();
-  spdlog::warn("amqp connection '{}' to {} lost: {}; reconnecting in {} ms", options.name,
-               address.masked(), why.message, delay.count());
-  last_logged = why.message;
-  uv_timer_start(&reconnect_timer, [](uv_timer_t* h) { self(h)->on_reconnect(); },
-                 static_cast<std::uint64_t>(delay.count()), 0);
-}
-
-void connection::impl::note_health() {
-  bool everything_open = connected && !broken;
-  for (const auto& [id, reg] : channels)
-    everything_open = everything_open && reg->ch.is_usable();
-  health.update(everything_open, clock_type::now());
-}
-
-std::chrono::milliseconds connection::impl::next_retry_delay() {
-  auto delay = reconnect_backoff.next(rng);
-  retry_attempts = reconnect_backoff.attempts();
-  return delay;
-}
-
 void connection::impl::on_readable(int status) {
-  if (!connected)
+  if (!life.has_socket())
     return;
   if (status < 0) {
     // libuv reports POLLERR as EBADF. What the broker sent last (often connection.close
     // with its reason) is still readable; the socket's own error names the rest.
     read_pass();
-    if (!connection_failure && connected) {
+    if (life.is_usable()) {
       int so_error = 0;
       socklen_t len = sizeof so_error;
       ::getsockopt(amqp_get_sockfd(state.get()), SOL_SOCKET, SO_ERROR, &so_error, &len);
@@ -179,34 +41,30 @@ void connection::impl::on_readable(int status) {
                                                                      : "connection reset")},
              false);
     }
-    apply_pending();
     return;
   }
   last_read = clock_type::now();
-  auto frames = read_pass();
-  apply_pending();
-  pace_reads(frames);
+  pace_reads(read_pass());
 }
 
 void connection::impl::pace_reads(std::size_t frames_read) {
-  if (!connected || !poll)
+  if (!life.has_socket() || !poll)
     return;
   if (frames_read == 0 || options.read_interval.count() == 0) {
     start_polling();
     return;
   }
   uv_poll_stop(poll.get());
-  uv_timer_start(&read_timer, [](uv_timer_t* h) { self(h)->on_read_timer(); },
+  uv_timer_start(&read_timer, callback<&impl::on_read_timer, work::reads>,
                  static_cast<std::uint64_t>(options.read_interval.count()), 0);
 }
 
 void connection::impl::on_read_timer() {
-  if (!connected)
+  if (!life.has_socket())
     return;
   auto frames = read_pass();
   if (frames > 0)
     last_read = clock_type::now();
-  apply_pending();
   pace_reads(frames);
 }
 
@@ -214,12 +72,22 @@ void connection::impl::start_polling() {
   if (uv_is_active(handle(poll.get())))
     return;
   uv_poll_start(poll.get(), UV_READABLE, [](uv_poll_t* h, int status, int) {
-    self(h)->on_readable(status);
+    auto* me = self(h);
+    me->enter(work::reads, [me, status] { me->on_readable(status); });
   });
 }
 
+void connection::impl::read_on_next_turn() {
+  uv_idle_start(&idle, callback<&impl::on_idle, work::reads>);
+}
+
+void connection::impl::on_idle() {
+  uv_idle_stop(&idle);
+  read_pass();
+}
+
 void connection::impl::note_pending_input() {
-  if (!connected)
+  if (!life.has_socket())
     return;
   char byte;
   if (detail::has_buffered_input(state.get(), address) ||
@@ -233,7 +101,7 @@ bool connection::impl::has_unread_input() const noexcept {
 }
 
 std::size_t connection::impl::read_pass() {
-  if (!connected || broken)
+  if (!life.is_usable())
     return 0;
   last_pass = clock_type::now();
   bool more = true;
@@ -260,9 +128,9 @@ std::size_t connection::impl::read_pass() {
       break;
     }
     dispatch(frame);
-    if (!channel_failures.empty() || connection_failure)
+    if (!channel_failures.empty() || life.pending_failure())
       apply_pending();
-    if (!connected)
+    if (!life.has_socket())
       return n + 1;
     amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
   }
@@ -273,13 +141,8 @@ std::size_t connection::impl::read_pass() {
         reg->user->on_burst_end(reg->ch);
     }
   }
-  if (more && connected)
-    uv_idle_start(&idle, [](uv_idle_t* h) {
-      auto* me = self(h);
-      uv_idle_stop(h);
-      me->read_pass();
-      me->apply_pending();
-    });
+  if (more && life.has_socket())
+    read_on_next_turn();
   return n;
 }
 
@@ -346,17 +209,12 @@ void connection::impl::on_connection_method(const amqp_method_t& method) {
 }
 
 void connection::impl::kick() {
-  if (connected && state && has_unread_input())
-    uv_idle_start(&idle, [](uv_idle_t* h) {
-      auto* me = self(h);
-      uv_idle_stop(h);
-      me->read_pass();
-      me->apply_pending();
-    });
+  if (life.has_socket() && state && has_unread_input())
+    read_on_next_turn();
 }
 
 void connection::impl::on_heartbeat() {
-  if (!connected)
+  if (!life.has_socket())
     return;
   note_pending_input();
   auto silent = clock_type::now() - last_read;
@@ -364,11 +222,9 @@ void connection::impl::on_heartbeat() {
     report(0, failure{failure_scope::connection, 0,
                       "no heartbeat from the broker for " +
                         std::to_string(ms_count(silent) / 1000) + " s"}, false);
-    apply_pending();
     return;
   }
   read_pass();  // also sends our heartbeat when due
-  apply_pending();
 }
 
 void connection::impl::request_flush(channel& ch) {
@@ -377,7 +233,7 @@ void connection::impl::request_flush(channel& ch) {
     return;
   it->second->wants_flush = true;
   if (!uv_is_active(handle(&flush_timer)))
-    uv_timer_start(&flush_timer, [](uv_timer_t* h) { self(h)->on_flush(); },
+    uv_timer_start(&flush_timer, callback<&impl::on_flush, work::sends>,
                    static_cast<std::uint64_t>(options.flush_interval.count()), 0);
 }
 
@@ -389,16 +245,14 @@ void connection::impl::on_flush() {
     if (reg->ch.is_usable())
       reg->user->on_flush(reg->ch);
   }
-  apply_pending();
-  kick();
 }
 
 void connection::impl::on_wake() {
   // rabbitmq-c 0.11 can hang in a send once the heartbeat deadline passed: read first.
-  if (connected && clock_type::now() - last_pass > std::chrono::seconds{1}) {
+  if (life.has_socket() && clock_type::now() - last_pass > std::chrono::seconds{1}) {
     note_pending_input();
     read_pass();
-    apply_pending();
+    apply_pending();  // before the commands, which may use what failed
   }
   std::vector<std::function<void()>> commands;
   {
@@ -406,12 +260,11 @@ void connection::impl::on_wake() {
     commands.swap(box->queue_);
   }
   for (auto& command : commands) {
-    if (shutting_down)
+    if (life.is_shutting_down())
       break;  // the rest is dropped: its promises break, run_sync returns false
     command();
-    apply_pending();
+    apply_pending();  // before the next command, which may use what failed
   }
-  kick();
 }
 
 } // namespace causeway::amqp

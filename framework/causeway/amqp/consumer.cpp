@@ -1,5 +1,6 @@
 #include "causeway/amqp/consumer.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include <amqp_framing.h>
@@ -10,12 +11,6 @@
 namespace causeway::amqp::detail {
 
 namespace {
-
-amqp_bytes_t view(const std::string& s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
-std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
 // How long the lowest unsettled tag may block settled ones before they are acked singly.
 constexpr std::chrono::milliseconds scatter_after{50};
@@ -74,17 +69,15 @@ void consumer::init(std::shared_ptr<amqp::mailbox> box) {
 }
 
 void consumer::attach_to(connection& conn) {
-  if (attached_)
+  if (!life_.attach())
     return;
   channel_id_ = conn.attach(shared_from_this());
-  attached_ = channel_id_ != 0;
+  if (channel_id_ == 0)
+    life_.attach_refused();
 }
 
 failure consumer::on_open(channel& ch) {
-  channel_ = &ch;
-  open_ = true;
-  consuming_ = false;
-  epoch_ = ch.epoch();
+  life_.opened(ch, ch.epoch());
   last_progress_ = std::chrono::steady_clock::now();
   window_.reset();
   last_tag_ = 0;
@@ -104,9 +97,10 @@ failure consumer::on_open(channel& ch) {
   for (const auto& b : options_.bindings)
     if (failure f = declare_binding(ch, binding_spec{queue_, b.exchange, b.routing_key, b.args}))
       return f;
-  if (draining_) {
-    finish_drain();
-    return {};
+  switch (life_.set_up()) {
+    case consumer_step::consume: break;
+    case consumer_step::finish_drain: finish_drain(); return {};
+    default: return {};
   }
   field_table args(options_.consume_arguments);
   auto* ok = amqp_basic_consume(ch.state(), ch.id(), view(queue_),
@@ -114,11 +108,10 @@ failure consumer::on_open(channel& ch) {
                                 0, 0, 0, args.get());
   if (failure f = describe(amqp_get_rpc_reply(ch.state()), "consume from queue \"" + queue_ + "\""))
     return f;
-  active_tag_ = ok ? text(ok->consumer_tag) : options_.consumer_tag;
-  consuming_ = true;
-  if (epoch_ > 1)
+  life_.consuming_as(ok ? std::string(text(ok->consumer_tag)) : options_.consumer_tag);
+  if (ch.epoch() > 1)
     spdlog::info("{}: consuming again from queue \"{}\" (channel {}, epoch {})", log_name_, queue_,
-                 ch.id(), epoch_);
+                 ch.id(), ch.epoch());
   return {};
 }
 
@@ -145,22 +138,16 @@ void consumer::on_frame(channel& ch, const amqp_frame_t& frame) {
 }
 
 void consumer::on_method(channel& ch, const amqp_method_t& method) {
+  consumer_step step = consumer_step::nothing;
   switch (method.id) {
-    case AMQP_BASIC_CANCEL_OK_METHOD:
-      consuming_ = false;
-      if (draining_)
-        finish_drain();
-      break;
-    case AMQP_BASIC_CANCEL_METHOD:  // the broker cancelled us (queue deleted...)
-      consuming_ = false;
-      if (draining_)
-        finish_drain();
-      else
-        ch.fail("the broker cancelled the consumer of queue \"" + queue_ + "\"");
-      break;
-    default:
-      break;
+    case AMQP_BASIC_CANCEL_OK_METHOD: step = life_.cancelled(false); break;
+    case AMQP_BASIC_CANCEL_METHOD: step = life_.cancelled(true); break;  // queue deleted...
+    default: return;
   }
+  if (step == consumer_step::finish_drain)
+    finish_drain();
+  else if (step == consumer_step::fail_channel)
+    ch.fail("the broker cancelled the consumer of queue \"" + queue_ + "\"");
 }
 
 void consumer::take(feed_result result) {
@@ -188,7 +175,8 @@ void consumer::take(feed_result result) {
 }
 
 void consumer::accept(assembled_delivery d) {
-  d.msg.ack = ack_ref{acker_, d.delivery_tag, epoch_};
+  // Frames come only while the channel is usable, so it is live.
+  d.msg.ack = ack_ref{acker_, d.delivery_tag, life_.live()->epoch};
   window_.deliver(d.delivery_tag);
   if (d.redelivered)
     ++counters_->redelivered;
@@ -234,18 +222,20 @@ std::size_t consumer::handoff_size() const noexcept {
 
 void consumer::settle(const std::vector<settle_item>& items) {
   record(items, true);
-  if (!open_ || channel_ == nullptr || window_.settled() == 0)
+  const auto* live = life_.live();
+  if (live == nullptr || window_.settled() == 0)
     return;
   if (window_.settled() >= flush_threshold_)
     flush(false);
   else
-    channel_->request_flush();
+    live->ch->request_flush();
 }
 
 void consumer::record(const std::vector<settle_item>& items, bool handled) {
   std::uint64_t dropped = 0, acked = 0, rejected = 0, requeued = 0;
+  const auto* live = life_.live();
   for (const auto& item : items) {
-    if (!open_ || item.epoch != epoch_) {
+    if (live == nullptr || item.epoch != live->epoch) {
       ++dropped;
       continue;
     }
@@ -278,14 +268,16 @@ void consumer::on_flush(channel&) {
 void consumer::on_closing(channel&) { flush(true); }
 
 void consumer::flush(bool everything) {
-  if (!open_ || channel_ == nullptr || !channel_->is_usable())
+  const auto* live = life_.live();
+  if (live == nullptr || !live->ch->is_usable())
     return;
+  channel& ch = *live->ch;
   auto runs = window_.take_contiguous();
   auto now = std::chrono::steady_clock::now();
   if (!runs.empty())
     last_progress_ = now;
   for (const auto& run : runs)
-    if (!send_run(run.first, run.last, run.kind))
+    if (!send_run(ch, run.first, run.last, run.kind))
       return;
   // Finished messages stuck behind a slow one hold prefetch slots. Once half the window is
   // held that way and the lowest tag has not moved for a while (a slow message, not just
@@ -293,16 +285,16 @@ void consumer::flush(bool everything) {
   bool stuck = window_.settled() * 2 >= options_.prefetch_count;
   if (everything || (stuck && now - last_progress_ >= scatter_after)) {
     for (const auto& [tag, kind] : window_.take_scattered())
-      if (!send_run(tag, tag, kind))
+      if (!send_run(ch, tag, tag, kind))
         return;
   } else if (stuck) {
-    channel_->request_flush();  // look again shortly
+    ch.request_flush();  // look again shortly
   }
 }
 
-bool consumer::send_run(std::uint64_t first, std::uint64_t last, settlement kind) {
-  auto* state = channel_->state();
-  auto id = channel_->id();
+bool consumer::send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind) {
+  auto* state = ch.state();
+  auto id = ch.id();
   bool multiple = first != last;
   int rc = AMQP_STATUS_OK;
   switch (kind) {
@@ -320,28 +312,27 @@ bool consumer::send_run(std::uint64_t first, std::uint64_t last, settlement kind
       return true;
   }
   ++counters_->ack_frames;
-  return channel_->check_status(rc, "acknowledge delivery " + std::to_string(last));
+  return ch.check_status(rc, "acknowledge delivery " + std::to_string(last));
 }
 
 void consumer::start_draining() {
-  if (draining_)
-    return;
-  draining_ = true;
-  if (open_ && consuming_ && channel_ != nullptr && channel_->is_usable()) {
+  const auto* live = life_.live();
+  auto step = life_.start_draining(live != nullptr && live->ch->is_usable());
+  if (step == consumer_step::send_cancel) {
+    channel& ch = *live->ch;
     amqp_basic_cancel_t cancel{};
-    cancel.consumer_tag = view(active_tag_);
+    cancel.consumer_tag = view(*life_.consumer_tag());
     cancel.nowait = 0;
-    int rc = amqp_send_method(channel_->state(), channel_->id(), AMQP_BASIC_CANCEL_METHOD, &cancel);
-    if (channel_->check_status(rc, "cancel consumer of queue \"" + queue_ + "\""))
+    int rc = amqp_send_method(ch.state(), ch.id(), AMQP_BASIC_CANCEL_METHOD, &cancel);
+    if (ch.check_status(rc, "cancel consumer of queue \"" + queue_ + "\""))
       return;  // finish_drain on cancel-ok
+    step = life_.cancel_failed();
   }
-  finish_drain();
+  if (step == consumer_step::finish_drain)
+    finish_drain();
 }
 
 void consumer::finish_drain() {
-  if (drained_)
-    return;
-  drained_ = true;
   if (!batch_.empty()) {
     sink_.deliver(std::move(batch_));
     batch_ = {};
@@ -350,7 +341,8 @@ void consumer::finish_drain() {
 }
 
 void consumer::fail_pending(const std::string& reason) {
-  if (!open_)
+  const auto* live = life_.live();
+  if (live == nullptr)
     return;
   auto tags = window_.pending_tags();
   if (tags.empty())
@@ -362,19 +354,16 @@ void consumer::fail_pending(const std::string& reason) {
   std::vector<settle_item> items;
   items.reserve(tags.size());
   for (auto tag : tags)
-    items.push_back({tag, epoch_, settlement::requeue});
+    items.push_back({tag, live->epoch, settlement::requeue});
   record(items, false);
   flush(true);
 }
 
 void consumer::close(connection& conn) {
-  if (!attached_)
+  if (!life_.is_attached())
     return;
-  attached_ = false;
-  conn.detach(channel_id_);
-  open_ = false;
-  channel_ = nullptr;
-  if (draining_ && !drained_)
+  conn.detach(channel_id_);  // on_closing flushes on the channel still live
+  if (life_.closed() == consumer_step::finish_drain)
     finish_drain();
 }
 
@@ -385,10 +374,7 @@ void consumer::on_lost(const failure&) {
   oversized_.clear();
   batch_.clear();  // read but never handed on: redelivered too
   assembler_.reset();
-  open_ = false;
-  consuming_ = false;
-  channel_ = nullptr;
-  if (draining_ && !drained_)
+  if (life_.lost() == consumer_step::finish_drain)
     finish_drain();
 }
 

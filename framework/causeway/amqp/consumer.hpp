@@ -11,10 +11,14 @@
 //
 // Epochs: each (re)open of the channel has a new epoch. A settlement whose epoch is not the
 // live channel's is dropped and counted: its tag belongs to a dead channel.
+//
+// Its life (attached or not, channel open, consuming, draining) is one consumer_lifecycle
+// (consumer_phase.hpp): the consumer reports each event to it and does the step it returns.
 #pragma once
 
 #include "causeway/acknowledger.hpp"
 #include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/consumer_phase.hpp"
 #include "causeway/amqp/delivery_assembler.hpp"
 #include "causeway/amqp/producer.hpp"
 #include "causeway/detail/ack_window.hpp"
@@ -109,7 +113,8 @@ private:
   void hand_off();
   /// Deliveries worth one hand-off: a quarter of the prefetch window, at most 256.
   std::size_t handoff_size() const noexcept;
-  bool send_run(std::uint64_t first, std::uint64_t last, settlement kind);
+  bool send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind);
+  /// Hands on what was read and tells the sink the drain ended; when the lifecycle says so.
   void finish_drain();
 
   std::string queue_;
@@ -121,15 +126,8 @@ private:
   std::shared_ptr<consumer_acker> acker_;
 
   // Connection thread only from here on.
-  channel* channel_ = nullptr;  // valid while open_
-  amqp_channel_t channel_id_ = 0;
-  bool attached_ = false;
-  bool open_ = false;
-  bool consuming_ = false;
-  bool draining_ = false;
-  bool drained_ = false;
-  std::uint32_t epoch_ = 0;
-  std::string active_tag_;
+  consumer_lifecycle life_;
+  amqp_channel_t channel_id_ = 0;  // while attached
   causeway::detail::ack_window window_;
   std::chrono::steady_clock::time_point last_progress_;  // the lowest unsettled tag last moved
   std::uint64_t last_tag_ = 0;                      // of the last basic.deliver this generation

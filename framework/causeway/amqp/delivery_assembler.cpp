@@ -1,6 +1,7 @@
 #include "causeway/amqp/delivery_assembler.hpp"
 
 #include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/bytes.hpp"
 
 #include <amqp_framing.h>
 
@@ -10,10 +11,6 @@
 namespace causeway::amqp {
 
 namespace {
-
-std::string_view text(amqp_bytes_t b) noexcept {
-  return b.len == 0 ? std::string_view{} : std::string_view(static_cast<const char*>(b.bytes), b.len);
-}
 
 std::string tag_text(std::uint64_t tag) { return "delivery " + std::to_string(tag); }
 

@@ -1,5 +1,6 @@
 #include "causeway/amqp/error.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/transport.hpp"
 
 #include <amqp_framing.h>
@@ -8,10 +9,6 @@
 namespace causeway::amqp {
 
 namespace {
-
-std::string bytes_text(amqp_bytes_t bytes) {
-  return std::string(static_cast<const char*>(bytes.bytes), bytes.len);
-}
 
 // RabbitMQ's reply texts already start with the code's name ("PRECONDITION_FAILED - ...");
 // other brokers may not, so add it when missing.
@@ -75,12 +72,12 @@ failure describe(const amqp_rpc_reply_t& reply, std::string_view step) {
     const auto* m = static_cast<const amqp_channel_close_t*>(reply.reply.decoded);
     out.scope = failure_scope::channel;
     out.code = m->reply_code;
-    out.message = prefix + server_reason(m->reply_code, bytes_text(m->reply_text));
+    out.message = prefix + server_reason(m->reply_code, std::string(text(m->reply_text)));
   } else if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD && reply.reply.decoded) {
     const auto* m = static_cast<const amqp_connection_close_t*>(reply.reply.decoded);
     out.scope = failure_scope::connection;
     out.code = m->reply_code;
-    out.message = prefix + server_reason(m->reply_code, bytes_text(m->reply_text));
+    out.message = prefix + server_reason(m->reply_code, std::string(text(m->reply_text)));
   } else {
     out.scope = failure_scope::connection;
     const char* name = amqp_method_name(reply.reply.id);

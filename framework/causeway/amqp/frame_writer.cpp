@@ -1,5 +1,7 @@
 #include "causeway/amqp/frame_writer.hpp"
 
+#include "causeway/amqp/bytes.hpp"
+
 #include <amqp_framing.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -49,10 +51,6 @@ void put_frame(std::string& out, std::uint8_t type, amqp_channel_t channel, std:
   put8(out, AMQP_FRAME_END);
 }
 
-amqp_bytes_t bytes_of(std::string_view s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
 int remaining_ms(std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   return static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
@@ -69,8 +67,8 @@ int frame_buffer::append_publish(const basic_publish& publish, std::size_t frame
   const std::size_t start = bytes_.size();
 
   amqp_basic_publish_t method{};
-  method.exchange = bytes_of(publish.exchange);
-  method.routing_key = bytes_of(publish.routing_key);
+  method.exchange = view(publish.exchange);
+  method.routing_key = view(publish.routing_key);
   method.mandatory = publish.mandatory ? 1 : 0;
   store32(payload_.data(), AMQP_BASIC_PUBLISH_METHOD);
   int n = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method,

@@ -1,5 +1,6 @@
 #include "causeway/amqp/publisher_channel.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/transport.hpp"
 
 #include <amqp_framing.h>
@@ -19,10 +20,6 @@ namespace {
 // not copied whole into one more buffer; a window of small ones (1000 aggregates, ~300 KB)
 // goes out in one write.
 constexpr std::size_t write_threshold = std::size_t{1} << 20;
-
-amqp_bytes_t view(const std::string& s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
 
 } // namespace
 

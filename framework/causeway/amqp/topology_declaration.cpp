@@ -1,5 +1,7 @@
 #include "causeway/amqp/topology_declaration.hpp"
 
+#include "causeway/amqp/bytes.hpp"
+
 #include <amqp_framing.h>
 
 #include <functional>
@@ -7,10 +9,6 @@
 namespace causeway::amqp {
 
 namespace {
-
-amqp_bytes_t view(const std::string& s) noexcept {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 

@@ -3,6 +3,7 @@
 // channel.close-ok, the channel reopens and consumes again, and the connection never drops.
 #include "broker_helpers.hpp"
 
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/connection.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
@@ -89,7 +90,7 @@ failure on_temporary_channel(connection& c, const std::function<failure(channel&
 failure publish_one(channel& ch, const std::string& queue) {
   std::string body = "held";
   int rc = amqp_basic_publish(ch.state(), ch.id(), amqp_empty_bytes, amqp_cstring_bytes(queue.c_str()), 0, 0,
-                              nullptr, amqp_bytes_t{body.size(), body.data()});
+                              nullptr, view(body));
   return describe_status(rc, "publish");
 }
 

@@ -1,4 +1,5 @@
 #include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/consumer.hpp"
 
 #include <doctest/doctest.h>
@@ -12,7 +13,6 @@ using causeway::detail::settlement;
 
 namespace {
 
-amqp_bytes_t bytes(const char* s) { return amqp_bytes_t{std::strlen(s), const_cast<char*>(s)}; }
 
 } // namespace
 
@@ -39,10 +39,10 @@ TEST_CASE("a field_table lays out strings, integers and booleans without copying
 
 TEST_CASE("headers render as one JSON object, nested tables and arrays included") {
   amqp_table_entry_t death_entries[2] = {};
-  death_entries[0].key = bytes("reason");
+  death_entries[0].key = view("reason");
   death_entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
-  death_entries[0].value.value.bytes = bytes("rejected");
-  death_entries[1].key = bytes("count");
+  death_entries[0].value.value.bytes = view("rejected");
+  death_entries[1].key = view("count");
   death_entries[1].value.kind = AMQP_FIELD_KIND_I64;
   death_entries[1].value.value.i64 = 1;
   amqp_field_value_t death{};
@@ -50,13 +50,13 @@ TEST_CASE("headers render as one JSON object, nested tables and arrays included"
   death.value.table = amqp_table_t{2, death_entries};
 
   amqp_table_entry_t entries[3] = {};
-  entries[0].key = bytes("x-death");
+  entries[0].key = view("x-death");
   entries[0].value.kind = AMQP_FIELD_KIND_ARRAY;
   entries[0].value.value.array = amqp_array_t{1, &death};
-  entries[1].key = bytes("quote\"d");
+  entries[1].key = view("quote\"d");
   entries[1].value.kind = AMQP_FIELD_KIND_UTF8;
-  entries[1].value.value.bytes = bytes("line\nbreak");
-  entries[2].key = bytes("ok");
+  entries[1].value.value.bytes = view("line\nbreak");
+  entries[2].key = view("ok");
   entries[2].value.kind = AMQP_FIELD_KIND_BOOLEAN;
   entries[2].value.value.boolean = 0;
   CHECK(to_json(amqp_table_t{3, entries}) ==
@@ -68,13 +68,13 @@ TEST_CASE("headers nested deeper than 64 levels render as null instead of recurs
   // {"a":{"a":...{"a":"end"}...}}: 100 tables, each inside the one before.
   std::vector<amqp_table_entry_t> chain(100);
   for (std::size_t i = 0; i < chain.size(); ++i) {
-    chain[i].key = bytes("a");
+    chain[i].key = view("a");
     if (i + 1 < chain.size()) {
       chain[i].value.kind = AMQP_FIELD_KIND_TABLE;
       chain[i].value.value.table = amqp_table_t{1, &chain[i + 1]};
     } else {
       chain[i].value.kind = AMQP_FIELD_KIND_UTF8;
-      chain[i].value.value.bytes = bytes("end");
+      chain[i].value.value.bytes = view("end");
     }
   }
   std::string expected;

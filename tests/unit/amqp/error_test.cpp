@@ -1,3 +1,4 @@
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/error.hpp"
 
 #include <amqp_framing.h>
@@ -10,7 +11,6 @@ using namespace causeway::amqp;
 
 namespace {
 
-amqp_bytes_t bytes(const char* s) { return amqp_bytes_t{std::strlen(s), const_cast<char*>(s)}; }
 
 } // namespace
 
@@ -25,7 +25,7 @@ TEST_CASE("a normal reply is no failure") {
 TEST_CASE("channel.close is a channel-level failure with the broker's reason") {
   amqp_channel_close_t close{};
   close.reply_code = 406;
-  close.reply_text = bytes("PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'q' "
+  close.reply_text = view("PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'q' "
                            "in vhost '/': received '10' but current is '20'");
   amqp_rpc_reply_t reply{};
   reply.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
@@ -42,7 +42,7 @@ TEST_CASE("channel.close is a channel-level failure with the broker's reason") {
 TEST_CASE("connection.close is a connection-level failure and gets its code name if missing") {
   amqp_connection_close_t close{};
   close.reply_code = 530;
-  close.reply_text = bytes("vhost nope not found");
+  close.reply_text = view("vhost nope not found");
   amqp_method_t method{AMQP_CONNECTION_CLOSE_METHOD, &close};
   failure f = describe_close(method, "login to amqp://guest:****@h:5672/nope");
   CHECK(f.scope == failure_scope::connection);

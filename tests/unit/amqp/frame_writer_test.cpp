@@ -1,3 +1,4 @@
+#include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/frame_writer.hpp"
 
 #include <amqp.h>
@@ -17,13 +18,13 @@
 #include <vector>
 
 using namespace causeway::amqp::detail;
+using causeway::amqp::text;
+using causeway::amqp::view;
 using namespace std::chrono_literals;
 
 namespace {
 
-amqp_bytes_t bytes(std::string_view s) { return amqp_bytes_t{s.size(), const_cast<char*>(s.data())}; }
 
-std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -59,8 +60,8 @@ std::string rabbitmq_c_bytes(const basic_publish& p) {
   amqp_tcp_socket_set_sockfd(socket, pair.fds[0]);
   pair.fds[0] = -1;  // the connection closes it
   REQUIRE(amqp_get_frame_max(state) == static_cast<int>(initial_frame_max));
-  int rc = amqp_basic_publish(state, p.channel, bytes(p.exchange), bytes(p.routing_key),
-                              p.mandatory ? 1 : 0, 0, p.properties, bytes(p.body));
+  int rc = amqp_basic_publish(state, p.channel, view(p.exchange), view(p.routing_key),
+                              p.mandatory ? 1 : 0, 0, p.properties, view(p.body));
   std::string sent = pair.drain(1);
   amqp_destroy_connection(state);
   REQUIRE(rc == AMQP_STATUS_OK);
@@ -107,24 +108,24 @@ struct full_properties {
   amqp_basic_properties_t props{};
 
   full_properties() {
-    entries[0].key = bytes("x-reason");
+    entries[0].key = view("x-reason");
     entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
-    entries[0].value.value.bytes = bytes("threshold exceeded");
-    entries[1].key = bytes("x-count");
+    entries[0].value.value.bytes = view("threshold exceeded");
+    entries[1].key = view("x-count");
     entries[1].value.kind = AMQP_FIELD_KIND_I64;
     entries[1].value.value.i64 = 3;
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
                    AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_EXPIRATION_FLAG |
                    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_TYPE_FLAG;
-    props.content_type = bytes("application/json");
+    props.content_type = view("application/json");
     props.headers = amqp_table_t{2, entries};
     props.delivery_mode = 2;
     props.priority = 7;
-    props.correlation_id = bytes("corr-1");
-    props.expiration = bytes("60000");
-    props.message_id = bytes("msg-42");
+    props.correlation_id = view("corr-1");
+    props.expiration = view("60000");
+    props.message_id = view("msg-42");
     props.timestamp = 1700000000;
-    props.type = bytes("aggregate");
+    props.type = view("aggregate");
   }
 };
 
@@ -207,7 +208,7 @@ TEST_CASE("rabbitmq-c decodes the method and the properties back") {
   CHECK(big_endian(std::string_view(method_payload).substr(0, 4)) == AMQP_BASIC_PUBLISH_METHOD);
   void* decoded = nullptr;
   std::string args = method_payload.substr(4);
-  REQUIRE(amqp_decode_method(AMQP_BASIC_PUBLISH_METHOD, &pool, bytes(args), &decoded) == AMQP_STATUS_OK);
+  REQUIRE(amqp_decode_method(AMQP_BASIC_PUBLISH_METHOD, &pool, view(args), &decoded) == AMQP_STATUS_OK);
   const auto* m = static_cast<const amqp_basic_publish_t*>(decoded);
   CHECK(m->ticket == 0);
   CHECK(text(m->exchange) == "telluride");
@@ -222,7 +223,7 @@ TEST_CASE("rabbitmq-c decodes the method and the properties back") {
   CHECK(big_endian(header.substr(4, 8)) == 4);
   std::string props_bytes(header.substr(12));
   void* decoded_props = nullptr;
-  REQUIRE(amqp_decode_properties(AMQP_BASIC_CLASS, &pool, bytes(props_bytes), &decoded_props) == AMQP_STATUS_OK);
+  REQUIRE(amqp_decode_properties(AMQP_BASIC_CLASS, &pool, view(props_bytes), &decoded_props) == AMQP_STATUS_OK);
   const auto* p = static_cast<const amqp_basic_properties_t*>(decoded_props);
   CHECK(p->_flags == full.props._flags);
   CHECK(text(p->content_type) == "application/json");
@@ -278,11 +279,11 @@ TEST_CASE("a publish that cannot be encoded leaves the buffer as it was") {
   std::string huge(4096, 'h');
   amqp_basic_properties_t props{};
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_HEADERS_FLAG;
-  props.content_type = bytes("text/plain");
+  props.content_type = view("text/plain");
   amqp_table_entry_t entry{};
-  entry.key = bytes("x-huge");
+  entry.key = view("x-huge");
   entry.value.kind = AMQP_FIELD_KIND_UTF8;
-  entry.value.value.bytes = bytes(huge);
+  entry.value.value.bytes = view(huge);
   props.headers = amqp_table_t{1, &entry};
   CHECK(buffer.append_publish({1, "ex", "rk", false, &props, "x"}, 4096) == AMQP_STATUS_TABLE_TOO_BIG);
   CHECK(buffer.bytes() == before);
