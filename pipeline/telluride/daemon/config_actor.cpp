@@ -17,16 +17,12 @@ void acknowledge_one(causeway::message msg) {
   causeway::acknowledge(ok, failed);
 }
 
-config_actor::config_actor(caf::actor_config& cfg, std::shared_ptr<daemon_state> state)
-  : caf::event_based_actor(cfg), state_(std::move(state)) {}
+config_actor::config_actor(caf::actor_config& cfg, config_actor_parts parts, std::unique_ptr<control_source> control)
+  : caf::event_based_actor(cfg), parts_(std::move(parts)), control_(std::move(control)) {}
 
 caf::behavior config_actor::make_behavior() {
-  if (state_->control) {
-    control_ = state_->control->factory()(0);
-    control_->start(causeway::producer_sink{caf::actor_cast<caf::actor>(this)});
-  } else {
+  if (!control_->start(caf::actor_cast<caf::actor>(this)))
     control_drained_ = true;
-  }
   return {
     [this](causeway::deliver_atom, std::vector<causeway::message>& messages) { on_deliver(messages); },
     [this](causeway::drained_atom) {
@@ -41,8 +37,7 @@ caf::behavior config_actor::make_behavior() {
       shutdown_waiters_.push_back(make_response_promise());
       if (!shutting_down_) {
         shutting_down_ = true;
-        if (control_)
-          control_->prepare_for_draining();
+        control_->stop_taking();
       }
       finish_shutdown_if_done();
     },
@@ -80,10 +75,10 @@ void config_actor::process_next() {
       problem = next.err().message;
     } catch (const std::exception& e) {
       problem = std::string{"reconfiguration could not be applied: "} + e.what();
-      ++state_->counters.handler_errors;
+      ++parts_.counters->handler_errors;
     } catch (...) {
       problem = "reconfiguration could not be applied: unknown error";
-      ++state_->counters.handler_errors;
+      ++parts_.counters->handler_errors;
     }
     reject(std::move(req), problem);
   }
@@ -108,30 +103,21 @@ void config_actor::note_handled(const causeway::message& control) {
 }
 
 expected<telluride::config> config_actor::check_change(const std::string& body) {
-  auto current = state_->current().first;
   auto change = parse_reconfiguration(body);
   if (!change)
     return change.err();
-  auto next = apply_reconfiguration(current, *change);
+  auto next = apply_reconfiguration(parts_.config->current().first, *change);
   if (!next)
     return next.err();
-  // prefetch_count and producer channels are per source: open one with the new prefetch on
-  // the same connection; the restarted producers take it.
-  if (next->prefetch_count != current.prefetch_count) {
-    auto options = state_->readings->current()->options();
-    options.prefetch_count = next->prefetch_count;
-    auto source = causeway::amqp::rabbitmq_source::open(options, state_->readings->current()->connection());
-    if (!source)
-      return error{"cannot apply prefetch_count: " + source.err().message};
-    state_->readings->replace(*source);
-  }
+  if (auto prepared = parts_.readings->prepare_for(*next); !prepared)
+    return prepared.err();
   return next;
 }
 
 void config_actor::start_restart(pending_change req, telluride::config next) {
   busy_ = true;
-  state_->consuming = false;
-  request(state_->supervisor, caf::infinite, causeway::restart_atom::value, make_pipeline_options(next))
+  parts_.readings->set_consuming(false);
+  request(parts_.pipeline, caf::infinite, causeway::restart_atom::value, make_pipeline_options(next))
     .then(
       [this, req = std::move(req), next](causeway::restart_result& result) mutable {
         on_restarted(std::move(req), std::move(next), result);
@@ -144,14 +130,14 @@ void config_actor::start_restart(pending_change req, telluride::config next) {
 
 void config_actor::on_restarted(pending_change req, telluride::config next, const causeway::restart_result& result) {
   busy_ = false;
-  state_->consuming = true;
+  parts_.readings->set_consuming(true);
   if (!result.ok) {
     reject(std::move(req), result.error);
     return process_next();
   }
-  ++state_->counters.config_applied;
-  auto version = state_->current().second + 1;
-  state_->set_current(next, version);
+  ++parts_.counters->config_applied;
+  auto version = parts_.config->version() + 1;
+  parts_.config->set(next, version);
   nlohmann::json event{{"event", "config_applied"},
                        {"version", version},
                        {"config", reconfiguration_to_json(next)},
@@ -159,7 +145,7 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
   if (req.control)
     if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
       event["correlation_id"] = causeway::one_line_utf8(id, 255);
-  state_->out->event(event);
+  parts_.out->event(event);
   spdlog::info("configuration version {} applied (drain {} ms): {}", version,
                result.drained.duration.count(), reconfiguration_to_json(next).dump());
   if (req.control) {
@@ -172,20 +158,20 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
 }
 
 void config_actor::reject(pending_change req, const std::string& why) {
-  ++state_->counters.config_rejected;
+  ++parts_.counters->config_rejected;
   // The reason may quote the message (a parse error's last token): one line of valid UTF-8.
   const std::string reason = causeway::one_line_utf8(why);
   nlohmann::json event{{"event", "config_rejected"}, {"reason", reason}};
   if (req.control)
     if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
       event["correlation_id"] = causeway::one_line_utf8(id, 255);
-  state_->out->event(event);
+  parts_.out->event(event);
   spdlog::warn("reconfiguration rejected: {}", reason);
   if (req.control) {
     note_handled(*req.control);
     // The dead-lettered copy must be with the broker before the original is acknowledged.
     auto msg = std::make_shared<causeway::message>(std::move(*req.control));
-    state_->out->dead_letter(*msg, reason, [msg](causeway::amqp::publish_outcome) {
+    parts_.out->dead_letter(*msg, reason, [msg](causeway::amqp::publish_outcome) {
       acknowledge_one(std::move(*msg));
     });
   }
@@ -196,10 +182,7 @@ void config_actor::reject(pending_change req, const std::string& why) {
 void config_actor::finish_shutdown_if_done() {
   if (!shutting_down_ || !control_drained_ || busy_ || !pending_.empty())
     return;
-  if (control_) {
-    control_->stop();
-    control_.reset();
-  }
+  control_->close();
   for (auto& w : shutdown_waiters_)
     w.deliver(true);
   shutdown_waiters_.clear();

@@ -12,13 +12,22 @@
 // channel: a drain past consumer_timeout, a broker failure) is acknowledged and not applied
 // again (control_ledger). POST /api/config enters through (apply_atom, body) and gets the
 // event as its reply.
+//
+// It sees only what it uses (config_actor_parts): the config it replaces, the readings intake
+// it prepares and pauses, the readings supervisor it restarts, the outputs it publishes events
+// and dead letters to, and its counters. Its control_source is its own (one channel per
+// instance: a restarted config actor takes again what its predecessor had not acknowledged).
 #pragma once
 
-#include "telluride/daemon/daemon_state.hpp"
+#include "telluride/daemon/config_store.hpp"
+#include "telluride/daemon/control_counters.hpp"
+#include "telluride/daemon/control_source.hpp"
+#include "telluride/daemon/outputs.hpp"
+#include "telluride/daemon/readings_intake.hpp"
 #include "telluride/domain/control_ledger.hpp"
 
 #include <causeway/atoms.hpp>
-#include <causeway/producer.hpp>
+#include <causeway/message.hpp>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/event_based_actor.hpp>
@@ -42,9 +51,18 @@ struct config_outcome {
   nlohmann::json event;
 };
 
+/// What the config actor uses; every pointer is set.
+struct config_actor_parts {
+  std::shared_ptr<config_store> config;      ///< the only writer
+  std::shared_ptr<readings_intake> readings; ///< prepared for the next config; paused while restarting
+  caf::actor pipeline;                       ///< the readings pipeline's supervisor
+  std::shared_ptr<outputs> out;              ///< pipeline events, dead-lettered control messages
+  std::shared_ptr<control_counters> counters;
+};
+
 class config_actor : public caf::event_based_actor {
 public:
-  config_actor(caf::actor_config& cfg, std::shared_ptr<daemon_state> state);
+  config_actor(caf::actor_config& cfg, config_actor_parts parts, std::unique_ptr<control_source> control);
 
   caf::behavior make_behavior() override;
 
@@ -70,8 +88,8 @@ private:
   void on_restarted(pending_change req, telluride::config next, const causeway::restart_result& result);
   void finish_shutdown_if_done();
 
-  std::shared_ptr<daemon_state> state_;
-  std::unique_ptr<causeway::producer> control_;
+  config_actor_parts parts_;
+  std::unique_ptr<control_source> control_;
   std::deque<pending_change> pending_;
   control_ledger ledger_;
   bool busy_ = false;

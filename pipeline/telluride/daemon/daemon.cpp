@@ -2,7 +2,7 @@
 
 #include "telluride/cli/commands.hpp"
 #include "telluride/daemon/config_actor.hpp"
-#include "telluride/daemon/daemon_state.hpp"
+#include "telluride/daemon/daemon_probe.hpp"
 #include "telluride/daemon/http_api.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/pipeline_shape.hpp"
@@ -64,6 +64,40 @@ void log_pipeline_event(const causeway::pipeline_event& e) {
   }
 }
 
+/// The parts of a running daemon, in the order `shut_down` stops them.
+struct running_parts {
+  caf::actor config_handler;  ///< its part supervisor
+  causeway::pipeline* readings = nullptr;
+  std::shared_ptr<readings_intake> intake;
+  caf::actor reporter;        ///< its part supervisor
+  std::shared_ptr<outputs> out;
+  http::http_server* server = nullptr;
+};
+
+void stop_part(caf::actor_system& system, const caf::actor& part) {
+  caf::scoped_actor self{system};
+  self->request(part, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
+}
+
+/// The daemon's one shutdown sequence, whatever ends it (a signal, a failed start):
+///   1. the config handler stops: no reconfiguration starts after it (one in progress ends);
+///   2. the readings pipeline stops consuming and drains: everything it took is processed and
+///      acknowledged; then it stops;
+///   3. the reporter publishes one last round (aggregates, metrics, stats) and stops;
+///   4. the outputs get up to 10 s for the broker's confirms;
+///   5. the HTTP server closes (it answered /readyz 503 from step 2 on).
+causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts) {
+  stop_part(system, parts.config_handler);
+  parts.intake->set_consuming(false);
+  auto drained = parts.readings->drain();
+  parts.readings->stop();
+  stop_part(system, parts.reporter);
+  if (!parts.out->wait_confirmed(std::chrono::seconds(10)))
+    spdlog::warn("some outputs were not confirmed by the broker before exit");
+  parts.server->stop();
+  return drained;
+}
+
 } // namespace
 
 int run_daemon(const daemon_options& options) {
@@ -77,14 +111,13 @@ int run_daemon(const daemon_options& options) {
   if (!broker)
     return fail(broker.err().message);
 
-  auto state = std::make_shared<daemon_state>();
-  state->set_current(*cfg, 0);
-  state->started_ms = now_ms();
-  state->out = std::make_shared<outputs>(broker->publisher, cfg->routes);
-  state->totals = std::make_shared<throughput>();
-  state->nodes = std::make_shared<node_metrics>();
-  state->readings = std::make_shared<source_switch>(broker->readings);
-  state->control = broker->control;
+  auto current_config = std::make_shared<config_store>(*cfg);
+  auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);
+  auto totals = std::make_shared<throughput>();
+  auto stages = std::make_shared<node_metrics>();
+  auto intake = std::make_shared<readings_intake>(broker->readings);
+  auto counters = std::make_shared<control_counters>();
+  auto parts_health = std::make_shared<part_health>();
   alert_rules rules;
   rules.thresholds = cfg->alert_thresholds;
   rules.alert_after = cfg->alert_after;
@@ -94,46 +127,52 @@ int run_daemon(const daemon_options& options) {
                  max_sensors, budget_bytes_per_sensor);
   else
     spdlog::info("tracking at most {} sensors (max_sensors)", max_sensors);
-  state->tracker = std::make_shared<sensor_tracker>(tracker_shards, rules, message_id_capacity(*cfg), max_sensors);
+  auto tracker = std::make_shared<sensor_tracker>(tracker_shards, rules, message_id_capacity(*cfg), max_sensors);
+  auto status = std::make_shared<const daemon_probe>(
+    probe_sources{now_ms(), current_config, counters, intake, parts_health, totals, tracker, stages, out});
 
   causeway::runtime_config runtime{2};
   caf::actor_system system{runtime};
   causeway::pipeline_spec spec;
   spec.options = make_pipeline_options(*cfg);
-  spec.handler = std::make_shared<reading_handler>(state->tracker, state->totals, state->out);
-  spec.make_producer = state->readings->factory();
-  spec.telemetry = state->nodes;
+  spec.handler = std::make_shared<reading_handler>(tracker, totals, out);
+  spec.make_producer = intake->factory();
+  spec.telemetry = stages;
   spec.on_event = log_pipeline_event;
   auto started = causeway::pipeline::start(system, std::move(spec));
   if (!started)
     return fail(started.err().message);
   auto readings_pipeline = std::move(*started);
-  state->supervisor = readings_pipeline.supervisor();
-  state->consuming = true;
+  intake->set_consuming(true);
 
   // The config handler and the reporter run under part supervisors: restarted if they stop,
   // and /readyz names them meanwhile.
-  auto health = std::shared_ptr<part_health>(state, &state->parts);
   auto config_handler = std::make_shared<actor_slot>();
+  config_actor_parts config_parts{current_config, intake, readings_pipeline.supervisor(), out, counters};
+  auto control_queue = broker->control;
   auto config = system.spawn<part_supervisor>(part_spec{
-    "config handler", [state](caf::actor_system& sys) { return sys.spawn<config_actor>(state); }, health,
-    config_handler});
+    "config handler",
+    [config_parts, control_queue](caf::actor_system& sys) {
+      return sys.spawn<config_actor>(config_parts, std::make_unique<control_source>(control_queue));
+    },
+    parts_health, config_handler});
   std::string stats_error;
   std::shared_ptr<shared_stats_writer> stats = shared_stats_writer::create(stats_error);
   if (!stats)
     spdlog::warn("telluride stats will not see this daemon: {}", stats_error);
+  reporter_parts report_parts{cfg->aggregate_interval, cfg->metrics_interval, tracker, stages, totals, out, status, stats};
   auto report = system.spawn<part_supervisor>(part_spec{
-    "reporter", [state, stats](caf::actor_system& sys) { return sys.spawn<reporter>(state, stats); }, health,
+    "reporter", [report_parts](caf::actor_system& sys) { return sys.spawn<reporter>(report_parts); }, parts_health,
     nullptr});
 
   http::server_options http_options;
   http_options.listen = to_string(cfg->http_listen);
-  http::http_server server{http_options, make_http_api(system, state, config_handler)};
+  http::http_server server{
+    http_options,
+    make_http_api(system, http_api_parts{status, current_config, tracker, readings_pipeline.supervisor(), config_handler})};
+  running_parts running{config, &readings_pipeline, intake, report, out, &server};
   if (auto err = server.start()) {
-    caf::scoped_actor self{system};
-    self->request(config, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
-    readings_pipeline.stop();
-    self->request(report, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
+    shut_down(system, running);
     return fail(err->message);
   }
   spdlog::info("consuming {} on {}; HTTP on http://{}/", cfg->routes.readings_queue,
@@ -148,18 +187,10 @@ int run_daemon(const daemon_options& options) {
   }};
   impatient.detach();
 
-  caf::scoped_actor self{system};
-  self->request(config, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
-  state->consuming = false;
-  auto drained = readings_pipeline.drain();
-  readings_pipeline.stop();
-  self->request(report, caf::infinite, shutdown_atom::value).receive([](bool) {}, [](caf::error&) {});
-  if (!state->out->wait_confirmed(std::chrono::seconds(10)))
-    spdlog::warn("some outputs were not confirmed by the broker before exit");
-  server.stop();
+  auto drained = shut_down(system, running);
+  auto finished = totals->peek();
   spdlog::info("drained {} readings in {} ms; {} readings since start ({} failed)", drained.messages,
-               drained.duration.count(), state->totals->peek().total_message_count,
-               state->totals->peek().total_failed_count);
+               drained.duration.count(), finished.total_message_count, finished.total_failed_count);
   return 0;
 }
 

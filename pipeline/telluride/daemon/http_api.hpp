@@ -9,10 +9,16 @@
 // actor (POST /api/config, GET /api/topology) are declared `handler_thread::worker`: they ask
 // it with a bounded wait on a worker thread, so however long they wait the loop keeps answering
 // /healthz and /readyz (CONTRACT §5).
+//
+// It sees only what it serves (http_api_parts): the status probe (/readyz, /metrics,
+// /api/topology), the current config, the sensor tracker, the readings supervisor (asked for
+// its stages) and the slot of the current config actor.
 #pragma once
 
-#include "telluride/daemon/daemon_state.hpp"
+#include "telluride/daemon/config_store.hpp"
+#include "telluride/daemon/daemon_probe.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
+#include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/http/router.hpp"
 
 #include <caf/actor.hpp>
@@ -23,11 +29,15 @@
 
 namespace telluride {
 
-/// `config_handler` holds the current config actor (its supervisor may replace it).
-http::router make_http_api(caf::actor_system& system, std::shared_ptr<daemon_state> state,
-                           std::shared_ptr<actor_slot> config_handler);
+/// What the HTTP API uses; every pointer is set.
+struct http_api_parts {
+  std::shared_ptr<const daemon_probe> status;
+  std::shared_ptr<const config_store> config;
+  std::shared_ptr<const sensor_tracker> tracker;
+  caf::actor pipeline;                         ///< the readings supervisor: its stages
+  std::shared_ptr<const actor_slot> config_handler;  ///< the current config actor (its supervisor may replace it)
+};
 
-/// The Prometheus exposition of the daemon's counters.
-std::string prometheus_metrics(const daemon_state& state);
+http::router make_http_api(caf::actor_system& system, http_api_parts parts);
 
 } // namespace telluride

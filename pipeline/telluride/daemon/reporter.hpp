@@ -11,10 +11,18 @@
 // while readings keep coming, or the broker is slow), ticks send none of them: sensors and
 // stages stay marked changed, and the first tick after the backlog falls to half that limit
 // sends their latest state. The daemon's memory stays bounded by its sensors, however long the alarm lasts.
+//
+// It sees only what it publishes (reporter_parts): the sensor tracker's changed aggregates,
+// the stages' metrics, the throughput totals, the outputs, and the status probe whose
+// snapshot becomes the shared-memory record.
 #pragma once
 
-#include "telluride/daemon/daemon_state.hpp"
+#include "telluride/daemon/daemon_probe.hpp"
+#include "telluride/daemon/outputs.hpp"
+#include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/stats/shared_stats.hpp"
+#include "telluride/telemetry/node_metrics.hpp"
+#include "telluride/telemetry/throughput.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -24,10 +32,21 @@
 
 namespace telluride {
 
+/// What the reporter uses; every pointer but `stats` is set.
+struct reporter_parts {
+  std::chrono::milliseconds aggregate_interval{1000};
+  std::chrono::milliseconds metrics_interval{1000};
+  std::shared_ptr<sensor_tracker> tracker;     ///< changed aggregates
+  std::shared_ptr<node_metrics> stages;        ///< changed stage metrics
+  std::shared_ptr<throughput> totals;          ///< sampled every metrics interval (the only sampler)
+  std::shared_ptr<outputs> out;
+  std::shared_ptr<const daemon_probe> status;  ///< the shared-memory record's snapshot
+  std::shared_ptr<shared_stats_writer> stats;  ///< null: shared memory unavailable; outlives a restart
+};
+
 class reporter : public caf::event_based_actor {
 public:
-  reporter(caf::actor_config& cfg, std::shared_ptr<daemon_state> state,
-           std::shared_ptr<shared_stats_writer> stats);
+  reporter(caf::actor_config& cfg, reporter_parts parts);
 
   caf::behavior make_behavior() override;
 
@@ -40,15 +59,9 @@ private:
   void publish_metrics(bool force = false);
   void write_stats();
 
-  std::shared_ptr<daemon_state> state_;
-  std::shared_ptr<shared_stats_writer> stats_;  // outlives a restart of the reporter
-  std::chrono::milliseconds aggregate_interval_;
-  std::chrono::milliseconds metrics_interval_;
+  reporter_parts parts_;
   double last_rate_ = 0;
   bool holding_ = false;  // the last tick found the publisher backed up
 };
-
-/// The record `telluride stats` shows for this daemon.
-shared_stats_record make_stats_record(const daemon_state& state, double messages_per_second);
 
 } // namespace telluride

@@ -1,0 +1,41 @@
+// control_source.hpp — the control queue as the config actor takes it.
+//
+// Each config actor instance owns one control_source: `start` opens a channel on the control
+// queue (the queue's source, its connection and its prefetch belong to the daemon's start-up)
+// that delivers to the actor as (deliver_atom, messages), in order. `stop_taking` asks for no
+// more; the actor then receives (drained_atom) once everything taken was delivered. `close`
+// (or destruction, when the actor stops for any reason) closes the channel: whatever was not
+// acknowledged goes back to the queue and is delivered again, flagged redelivered. Without a
+// control queue nothing ever arrives and the source counts as drained from the start. Used on
+// the owning actor's thread only.
+#pragma once
+
+#include <causeway/amqp/producer.hpp>
+#include <causeway/producer.hpp>
+
+#include <caf/actor.hpp>
+
+#include <memory>
+
+namespace telluride {
+
+class control_source {
+public:
+  /// `queue` null: no control queue (reconfiguration through HTTP only).
+  explicit control_source(std::shared_ptr<causeway::amqp::rabbitmq_source> queue);
+  control_source(const control_source&) = delete;
+  control_source& operator=(const control_source&) = delete;
+
+  /// Starts delivering to `sink`; false when there is no control queue (nothing to drain).
+  bool start(caf::actor sink);
+  /// Stops taking control messages; `sink` receives (drained_atom) once all taken were delivered.
+  void stop_taking();
+  /// Closes the channel (idempotent).
+  void close();
+
+private:
+  std::shared_ptr<causeway::amqp::rabbitmq_source> queue_;
+  std::unique_ptr<causeway::producer> channel_;
+};
+
+} // namespace telluride

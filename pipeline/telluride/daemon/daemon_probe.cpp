@@ -1,0 +1,44 @@
+#include "telluride/daemon/daemon_probe.hpp"
+
+#include "telluride/domain/config_schema.hpp"
+
+namespace telluride {
+
+readiness daemon_probe::check_readiness() const {
+  readiness r;
+  r.consuming = sources_.readings->is_consuming();
+  auto source = sources_.readings->current();
+  r.connected = source && source->connection()->is_connected();
+  r.part_problem = sources_.parts->first_problem();
+  return r;
+}
+
+daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) const {
+  daemon_snapshot s;
+  auto [cfg, version] = sources_.config->current();
+  s.started_ms = sources_.started_ms;
+  s.taken_ms = now_ms;
+  s.config_version = version;
+  s.amqp_url = mask_password(cfg.amqp_url);
+  s.http_listen = to_string(cfg.http_listen);
+  s.ready = check_readiness();
+  s.totals = sources_.totals->peek();
+  s.duplicates = sources_.totals->duplicates();
+  auto source = sources_.readings->current();
+  s.readings = source->stats();
+  s.connection = source->connection()->stats();
+  s.published = sources_.out->publisher().stats();
+  s.sensors = sources_.tracker->size();
+  s.sensors_tracked = sources_.tracker->tracked();
+  s.sensors_max = sources_.tracker->max_sensors();
+  s.sensor_readings_refused = sources_.tracker->refused();
+  s.alerts = sources_.tracker->alerts_raised();
+  s.config_applied = sources_.counters->config_applied.load();
+  s.config_rejected = sources_.counters->config_rejected.load();
+  s.handler_errors = sources_.counters->handler_errors.load();
+  if (detail == snapshot_detail::with_stages)
+    s.stages = sources_.stages->snapshot();
+  return s;
+}
+
+} // namespace telluride

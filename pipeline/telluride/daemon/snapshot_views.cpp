@@ -1,0 +1,126 @@
+#include "telluride/daemon/snapshot_views.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+namespace telluride {
+
+namespace {
+
+template <std::size_t N>
+void copy_text(char (&to)[N], const std::string& from) {
+  auto n = std::min(from.size(), N - 1);
+  std::memcpy(to, from.data(), n);
+  to[n] = '\0';
+}
+
+std::string stage_labels(const node_metric& n) {
+  return "{node_type=\"" + std::string{causeway::to_string(n.kind)} + "\",name=\"" + n.name + "\",partition=\"" +
+         std::to_string(n.partition) + "\"}";
+}
+
+} // namespace
+
+shared_stats_record make_stats_record(const daemon_snapshot& s, double messages_per_second) {
+  shared_stats_record r;
+  r.pid = static_cast<std::int32_t>(::getpid());
+  r.started_ms = s.started_ms;
+  r.updated_ms = s.taken_ms;
+  r.config_version = s.config_version;
+  r.consumed = s.totals.total_message_count;
+  r.successful = s.totals.total_successful_count;
+  r.failed = s.totals.total_failed_count;
+  r.duplicates = s.duplicates;
+  r.in_flight = s.in_flight();
+  r.sensors = s.sensors;
+  r.alerts = s.alerts;
+  r.reconnects = s.reconnects();
+  r.messages_per_second = messages_per_second;
+  r.ready = s.ready.is_ready() ? 1 : 0;
+  copy_text(r.amqp_url, s.amqp_url);
+  copy_text(r.http_listen, s.http_listen);
+  return r;
+}
+
+std::string prometheus_metrics(const daemon_snapshot& s) {
+  std::ostringstream out;
+  auto metric = [&out](const char* name, const char* type, const char* help) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  };
+  metric("telluride_readings_total", "counter", "Readings finished since the daemon started, by outcome.");
+  out << "telluride_readings_total{outcome=\"successful\"} " << s.totals.total_successful_count << '\n';
+  out << "telluride_readings_total{outcome=\"failed\"} " << s.totals.total_failed_count << '\n';
+  metric("telluride_readings_duplicate_total", "counter", "Redelivered readings recognised by message_id and not counted again.");
+  out << "telluride_readings_duplicate_total " << s.duplicates << '\n';
+
+  metric("telluride_amqp_consumed_total", "counter", "Deliveries taken from the readings queue.");
+  out << "telluride_amqp_consumed_total " << s.readings.delivered << '\n';
+  metric("telluride_amqp_acked_total", "counter", "Readings acknowledged to the broker.");
+  out << "telluride_amqp_acked_total " << s.readings.acked << '\n';
+  metric("telluride_amqp_rejected_total", "counter", "Readings rejected to the broker (requeued or not).");
+  out << "telluride_amqp_rejected_total " << s.readings.rejected + s.readings.requeued << '\n';
+  metric("telluride_amqp_ack_frames_total", "counter", "basic.ack/nack/reject frames sent (coalesced).");
+  out << "telluride_amqp_ack_frames_total " << s.readings.ack_frames << '\n';
+  metric("telluride_amqp_dropped_acks_total", "counter", "Acknowledgements of a replaced channel: expected redeliveries.");
+  out << "telluride_amqp_dropped_acks_total " << s.readings.dropped_acks << '\n';
+  metric("telluride_in_flight", "gauge", "Readings taken from the broker and not yet settled.");
+  out << "telluride_in_flight " << s.in_flight() << '\n';
+  metric("telluride_amqp_connection_losses_total", "counter", "Consuming connection losses (each followed by a reconnect).");
+  out << "telluride_amqp_connection_losses_total " << s.connection.losses << '\n';
+
+  metric("telluride_published_total", "counter", "Output messages published.");
+  out << "telluride_published_total " << s.published.published << '\n';
+  metric("telluride_published_unconfirmed", "gauge", "Output messages not yet confirmed by the broker.");
+  out << "telluride_published_unconfirmed " << s.published.outstanding << '\n';
+  metric("telluride_publisher_blocked_total", "counter", "connection.blocked notifications (broker alarms).");
+  out << "telluride_publisher_blocked_total " << s.published.blocked << '\n';
+
+  metric("telluride_sensors", "gauge", "Sensors with an aggregate.");
+  out << "telluride_sensors " << s.sensors << '\n';
+  metric("telluride_sensors_tracked", "gauge", "Sensors tracked: places taken under telluride_sensors_max.");
+  out << "telluride_sensors_tracked " << s.sensors_tracked << '\n';
+  metric("telluride_sensors_max", "gauge", "Sensors tracked at most (max_sensors, or sized from memory).");
+  out << "telluride_sensors_max " << s.sensors_max << '\n';
+  metric("telluride_sensor_readings_refused_total", "counter",
+         "Readings dead-lettered because their sensor was new and telluride_sensors_max sensors were tracked.");
+  out << "telluride_sensor_readings_refused_total " << s.sensor_readings_refused << '\n';
+  metric("telluride_alerts_total", "counter", "threshold_exceeded alerts raised.");
+  out << "telluride_alerts_total " << s.alerts << '\n';
+  metric("telluride_config_version", "gauge", "Applied reconfigurations since start.");
+  out << "telluride_config_version " << s.config_version << '\n';
+  metric("telluride_config_changes_total", "counter", "Reconfigurations handled since start, by outcome.");
+  out << "telluride_config_changes_total{outcome=\"applied\"} " << s.config_applied << '\n';
+  out << "telluride_config_changes_total{outcome=\"rejected\"} " << s.config_rejected << '\n';
+  metric("telluride_handler_errors_total", "counter", "Exceptions caught in the daemon's own handlers (each settled its message).");
+  out << "telluride_handler_errors_total " << s.handler_errors << '\n';
+  metric("telluride_ready", "gauge", "1 while readings and control are handled (see /readyz).");
+  out << "telluride_ready " << (s.ready.is_ready() ? 1 : 0) << '\n';
+
+  metric("telluride_stage_calls_total", "counter", "Calls per stage instance (processor vectors, batches...).");
+  for (const auto& n : s.stages)
+    out << "telluride_stage_calls_total" << stage_labels(n) << ' ' << n.call_count << '\n';
+  metric("telluride_stage_messages_total", "counter", "Messages per stage instance.");
+  for (const auto& n : s.stages)
+    out << "telluride_stage_messages_total" << stage_labels(n) << ' ' << n.msg_count << '\n';
+  metric("telluride_stage_duration_microseconds", "gauge", "Mean duration of a call over the last 60 calls.");
+  for (const auto& n : s.stages)
+    out << "telluride_stage_duration_microseconds" << stage_labels(n) << ' ' << n.sma_duration << '\n';
+  return out.str();
+}
+
+nlohmann::json topology_json(const daemon_snapshot& snapshot, const std::vector<causeway::stage_info>& stages) {
+  auto list = nlohmann::json::array();
+  for (const auto& s : stages)
+    list.push_back({{"node_type", std::string{causeway::to_string(s.kind)}},
+                    {"name", s.name},
+                    {"partition", s.index},
+                    {"received", s.received},
+                    {"in_flight", s.in_flight},
+                    {"outstanding_demand", s.outstanding_demand}});
+  return {{"config_version", snapshot.config_version}, {"consuming", snapshot.ready.consuming}, {"stages", list}};
+}
+
+} // namespace telluride
