@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Least-privilege RabbitMQ users for Telluride, on the broker of deploy/rabbitmq-local.sh:
-#   telluride-daemon     the daemon: declares its topology (CONTRACT §2), consumes the two input
-#                        queues, publishes outputs and dead letters; touches nothing else
+#   telluride-daemon     the daemon: declares its topology (docs/wire-format.md, Routes),
+#                        consumes the two input queues, publishes outputs and dead letters;
+#                        touches nothing else
 #   telluride-dashboard  read-only: consumes the output queues (tail --from-queue), or a private
 #                        queue telluride-tap.* that it declares and binds to an output route
 #                        (tail); publishes nothing, declares or deletes nothing else
@@ -36,7 +37,7 @@ prefix=${TELLURIDE_ROUTES_PREFIX:-}
 port=${TELLURIDE_BROKER_PORT:-5672}
 users_file=${TELLURIDE_USERS_FILE:-${TELLURIDE_BROKER_DIR:-$repo/.rabbitmq}/users.env}
 
-# CONTRACT §2.
+# docs/wire-format.md, Routes.
 exchanges=(sensor_events broadway_events)
 input_queues=(sensor_reading_queue broadway_config_queue)
 output_queues=(sensor_health_queue sensor_metric_queue sensor_alert_queue broadway_throughput_queue

@@ -4,8 +4,8 @@
 # one per core), and prints as its last line
 #   {"name": "fuzz", "targets": {"NAME": {"execs": N, "crashes": N, ...}, ...}, "execs": N,
 #    "crashes": N, "msgs_per_s": X, "peak_rss_mib": X}
-# (CONTRACT §6; msgs_per_s is executions per second over all targets). Exits 1 when a target
-# crashed (or broke an invariant, or timed out, or ran out of memory), 2 on bad arguments.
+# (README.md, Fuzzing; msgs_per_s is executions per second over all targets). Exits 1 when a
+# target crashed (or broke an invariant, or timed out, or ran out of memory), 2 on bad arguments.
 #
 # Installs the fuzzing toolchain (scripts/setup.sh --fuzz-tools: clang-14, libclang-rt-14-dev)
 # when it is missing, and builds the targets with clang, ASan and UBSan in their own build

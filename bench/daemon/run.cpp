@@ -64,7 +64,8 @@ namespace {
 
 // --- the broker side ----------------------------------------------------------------------------
 
-/// Every name of CONTRACT §2 with `prefix` in front: runs never share a queue or exchange.
+/// Every route name (docs/wire-format.md, Routes) with `prefix` in front: runs never share a
+/// queue or exchange.
 telluride::route_names prefixed_routes(const std::string& prefix) {
   telluride::route_names r;
   for (const auto& route : telluride::route_options())

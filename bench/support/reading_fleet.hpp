@@ -1,4 +1,5 @@
-// reading_fleet.hpp — sensor readings (CONTRACT §3) for benchmarks that fill a readings queue.
+// reading_fleet.hpp — sensor readings (docs/wire-format.md, Reading) for benchmarks that fill
+// a readings queue.
 //
 // Readings of `count` sensors, round-robin: reading `index` belongs to sensor index % count.
 // Everything is a function of the index, so two preloads of one fleet hold the same bodies.

@@ -1,4 +1,4 @@
-// telluride — the sensor pipeline daemon and its tools (CONTRACT §1).
+// telluride — the sensor pipeline daemon and its tools (README.md, The program).
 #include "telluride/cli/commands.hpp"
 
 #include <CLI/CLI.hpp>

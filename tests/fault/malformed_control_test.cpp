@@ -1,8 +1,9 @@
-// Fault matrix: malformed control messages of every kind of CONTRACT §3 (not JSON, not UTF-8,
-// nested deeper than 64 levels, larger than 64 KiB, not an object, a key given twice, unknown
-// key, wrong type, out of bounds), plus inputs of the kinds fuzzers find, while readings flow.
-// Each is dead-lettered with its reason and answered by a config_rejected event naming the
-// problem; none changes the configuration; the readings are counted exactly.
+// Fault matrix: malformed control messages of every kind docs/wire-format.md (Reconfiguration)
+// names (not JSON, not UTF-8, nested deeper than 64 levels, larger than 64 KiB, not an object,
+// a key given twice, unknown key, wrong type, out of bounds), plus inputs of the kinds fuzzers
+// find, while readings flow. Each is dead-lettered with its reason and answered by a
+// config_rejected event naming the problem; none changes the configuration; the readings are
+// counted exactly.
 #include "fault_checks.hpp"
 
 #include <algorithm>

@@ -1,4 +1,5 @@
-// config_file_fuzz.cpp — the config-file loader (CONTRACT §1) on arbitrary file contents.
+// config_file_fuzz.cpp — the config-file loader (README.md, Configuration reference) on
+// arbitrary file contents.
 //
 // `load_config_file` takes a path: each input is written to one in-memory file (memfd) that
 // is read back through /proc/self/fd, so nothing touches the disk and no file is left behind.

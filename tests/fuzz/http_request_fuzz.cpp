@@ -1,4 +1,4 @@
-// http_request_fuzz.cpp — the HTTP request parser (CONTRACT §5) on arbitrary byte streams.
+// http_request_fuzz.cpp — the HTTP request parser (docs/http.md, Limits) on arbitrary bytes.
 //
 // The input is the bytes of one connection. It is fed three ways: whole, in chunks of 1..16
 // bytes (sizes from a generator seeded with the input, so a crash reproduces), and whole to

@@ -1,4 +1,4 @@
-// reading_fuzz.cpp — the reading parser (CONTRACT §3) on arbitrary message bodies.
+// reading_fuzz.cpp — the reading parser (docs/wire-format.md, Reading) on arbitrary bodies.
 //
 // Invariants: parsing in place (the body's spare capacity as simdjson's padding) and from the
 // parser's scratch copy, by two parsers with different histories, give the same answer; an

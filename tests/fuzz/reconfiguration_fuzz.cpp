@@ -1,4 +1,5 @@
-// reconfiguration_fuzz.cpp — the control message validator (CONTRACT §3) on arbitrary bodies.
+// reconfiguration_fuzz.cpp — the control message validator (docs/wire-format.md,
+// Reconfiguration) on arbitrary bodies.
 //
 // Invariants: an error is one line of valid UTF-8; an accepted body is valid UTF-8, at most
 // 64 KiB, gives no key twice, and its change is a non-empty object that validates again,

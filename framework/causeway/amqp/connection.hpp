@@ -5,9 +5,9 @@
 // thread drains the whole queue per wake-up. The thread polls the socket and, after each
 // readable event, reads every buffered frame (bounded per pass, continued from an idle
 // handle), routes each to the channel it belongs to, and tells each channel when a read
-// burst ended. While frames keep coming it stops polling and reads on a timer every
-// `read_interval` (interrupt coalescing), back to polling once a read finds nothing. A timer sends heartbeats and notices a silent broker; another flushes what
-// channels asked to flush (coalesced acks).
+// burst ended. While frames keep coming it reads on a timer instead of polling (read pacing:
+// docs/architecture.md). A timer sends heartbeats and notices a silent broker; another flushes
+// what channels asked to flush (coalesced acks).
 //
 // Channels are attached by `channel_user`s (the consumer of a producer stage, the publisher).
 // The connection opens them, reopens them after a channel-level failure and, after a
@@ -53,9 +53,7 @@ struct connection_options {
   /// The longest a channel waits between asking for a flush and getting it.
   std::chrono::milliseconds flush_interval{2};
   /// While data keeps arriving, the socket is read once per `read_interval` instead of on
-  /// every readable event, so a busy connection wakes its thread about a thousand times a
-  /// second rather than once per TCP segment (each wake-up costs more CPU than the frames it
-  /// brings). The first data after a quiet read is read at once. 0: read on every event.
+  /// every readable event (docs/architecture.md, Read pacing). 0: read on every event.
   std::chrono::milliseconds read_interval{1};
 };
 

@@ -1,7 +1,7 @@
 // batch_processor_stage.hpp — runs handle_batch and acknowledges the batch's messages.
 //
-// It asks its batcher for batch_processor_demand batches and for one more after each batch,
-// so one batch waits ready while another is handled.
+// It keeps one batch waiting ready while another is handled (demand: docs/architecture.md,
+// Demand).
 #pragma once
 
 #include "causeway/detail/batch_accumulator.hpp"

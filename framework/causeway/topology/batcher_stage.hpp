@@ -1,10 +1,10 @@
 // batcher_stage.hpp — collects one named batcher's messages into batches.
 //
-// It grants each processor credit for max_demand messages and gives credit back as messages
-// leave in batches, so it never holds more than processors × max_demand. Batches are cut per
-// (batch key, partition) by size or timeout, and go to the batch processor of their partition
-// (with partition_by) or to whichever batch processor asked. When every processor is done it
-// flushes what it holds, tells its batch processors it is done and exits.
+// It grants each processor credit and gives it back as messages leave in batches (demand:
+// docs/architecture.md, Demand). Batches are cut per (batch key, partition) by size or timeout,
+// and go to the batch processor of their partition (with partition_by) or to whichever batch
+// processor asked. When every processor is done it flushes what it holds, tells its batch
+// processors it is done and exits.
 #pragma once
 
 #include "causeway/detail/batch_accumulator.hpp"

@@ -9,7 +9,8 @@
 //   supervisor -> stage   (subscribe_atom, vector<actor> upstream)      start asking
 //   sink -> producer stage (deliver_atom, vector<message>) / (drained_atom)
 //
-// An upstream never sends more than was asked; consumers ask again as they finish.
+// An upstream never sends more than was asked; consumers ask again as they finish (the whole
+// protocol: docs/architecture.md, Demand).
 #pragma once
 
 #include "causeway/atoms.hpp"

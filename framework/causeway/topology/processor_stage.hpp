@@ -1,10 +1,9 @@
 // processor_stage.hpp — runs handle_message on the messages it asks its producers for.
 //
-// It subscribes to every producer with max_demand and asks again as it finishes messages, as
-// long as what it holds (asked for, or handled but waiting for batcher credit) stays within
-// producers × max_demand. Handled messages go to the batcher they name, within the credit
-// each batcher granted; failed ones go through handle_failed to their acknowledger; without
-// batchers successful ones are acknowledged here.
+// It asks every producer for messages and sends handled ones to the batcher they name, within
+// the credit each batcher granted (demand: docs/architecture.md, Demand); failed ones go
+// through handle_failed to their acknowledger; without batchers successful ones are
+// acknowledged here.
 #pragma once
 
 #include "causeway/topology/plan.hpp"

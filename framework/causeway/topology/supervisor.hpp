@@ -2,23 +2,13 @@
 //
 // Start: spawn batch processors, batchers, processors, producers (downstream first), monitor
 // all, then subscribe each stage to its upstream.
-// Drain (the protocol):
-//   1. the supervisor sends drain to every producer stage and arms the shutdown timeout;
-//   2. each producer stage calls prepare_for_draining, sends on everything its producer
-//      delivered until the producer says drained, then sends done to every processor, exits;
-//   3. a processor that got done from every producer and has sent all it holds sends done to
-//      every batcher and exits;
-//   4. a batcher that got done from every processor flushes its open batches, sends them as
-//      its batch processors ask, then sends done to them and exits;
-//   5. a batch processor exits on done; everything it got was handled and acknowledged;
-//   6. when every stage exited normally the supervisor stops the producers and replies with
-//      {messages acknowledged since 1., duration}.
-// If the timeout fires first, or a stage dies abnormally, every stage is killed, each producer
-// fails its unacknowledged messages back to their acknowledger, and (unless a drain, restart or
-// stop was asked for) a new generation starts with the same options: at once after the first
-// failure, then, while each generation fails within 10 s of its start, after 100 ms, 200 ms, ...
-// up to 10 s. Which of these happens is decided by supervisor_lifecycle (its phases and
-// transitions are listed there); this actor feeds it events and carries out its effects.
+// Drain: producers stop taking, every stage passes on what it holds and then `done`
+// downstream, and the supervisor replies once every stage has exited (the protocol, step by
+// step: docs/architecture.md, Drain).
+// A drain past the shutdown timeout, or a stage that dies, kills the generation and fails its
+// in-flight messages back; whether and when a new generation starts is decided by
+// supervisor_lifecycle (docs/architecture.md, The supervisor's lifecycle): this actor feeds it
+// events and carries out its effects.
 #pragma once
 
 #include "causeway/pipeline.hpp"

@@ -1,7 +1,7 @@
 // config_actor.hpp — applies reconfigurations, from the control queue and from HTTP.
 //
 // It is the sink of the control queue's producer, so control messages arrive as deliveries,
-// in order. Each is validated whole before anything changes (CONTRACT §3 bounds):
+// in order. Each is validated whole before anything changes (docs/wire-format.md, Reconfig.):
 //   valid   → drain the readings pipeline, restart it with the merged config, bump the
 //             version, publish {"event":"config_applied","version","config","drain_ms"},
 //             then acknowledge the control message;

@@ -1,6 +1,6 @@
 // daemon.hpp — `telluride pipeline`: the daemon's life cycle.
 //
-// Start: read the config file (flags override it), declare the broker topology of CONTRACT §2
+// Start: read the config file (flags override it), declare the broker routes (wire-format.md)
 // (retrying an unreachable broker with backoff up to connect_timeout), open the publishing
 // and consuming connections, start the readings pipeline, the config actor, the reporter and
 // the HTTP server. Run until SIGTERM or SIGINT. Stop: stop taking reconfigurations, drain the

@@ -1,4 +1,4 @@
-// http_api.hpp — the daemon's HTTP routes (CONTRACT §5).
+// http_api.hpp — the daemon's HTTP routes (docs/http.md).
 //
 //   GET  /healthz, /readyz (200 only while readings and control are handled; 503 with the
 //        reason otherwise), /metrics (Prometheus text),
@@ -8,7 +8,7 @@
 // Most handlers run on the HTTP server's loop thread and read snapshots. The ones that need an
 // actor (POST /api/config, GET /api/topology) are declared `handler_thread::worker`: they ask
 // it with a bounded wait on a worker thread, so however long they wait the loop keeps answering
-// /healthz and /readyz (CONTRACT §5).
+// /healthz and /readyz (docs/http.md, Limits).
 //
 // It sees only what it serves (http_api_parts): the status probe (/readyz, /metrics,
 // /api/topology), the current config, the sensor tracker, the readings supervisor (asked for

@@ -1,4 +1,4 @@
-// outputs.hpp — where the daemon publishes: the output routes of CONTRACT §2.
+// outputs.hpp — where the daemon publishes: the output routes of docs/wire-format.md (Routes).
 //
 // Every output is a persistent JSON message (delivery mode 2, content_type application/json)
 // published with confirms on the daemon's publishing connection; the publisher republishes

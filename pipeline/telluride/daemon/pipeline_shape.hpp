@@ -6,7 +6,7 @@
 //       each partitioned by sensor over its batch processors
 //
 // so every reading of one sensor goes through one processor and one batch processor, in the
-// order the broker delivered them (CONTRACT §4).
+// order the broker delivered them (docs/guarantees.md, Per-sensor order).
 #pragma once
 
 #include "telluride/domain/config.hpp"

@@ -5,8 +5,8 @@
 // has its own lock, aggregates, alert counters and message-id window. A batch is applied
 // shard by shard: readings of a sensor the tracker does not know are refused once
 // `max_sensors` sensors are tracked; readings whose message_id was applied before are skipped
-// (counted once, CONTRACT §4); the rest are checked against alert thresholds in order, folded
-// into per-sensor partials and merged into the aggregates. Thread-safe.
+// (docs/guarantees.md, Counted once); the rest are checked against alert thresholds in order,
+// folded into per-sensor partials and merged into the aggregates. Thread-safe.
 //
 // The bound holds over all shards through one atomic count (sensor_quota), touched only when
 // a shard meets a sensor it does not know. A sensor lives in exactly one shard and is never
@@ -56,8 +56,8 @@ public:
   /// Applies readings in the order given (one batch processor's batch).
   outcome apply(std::span<const input> readings);
 
-  /// The aggregate messages (CONTRACT §3) of the aggregates changed since the last call,
-  /// clearing their flags; made under each shard's lock, with no copy of the aggregates.
+  /// The aggregate messages (docs/wire-format.md, Aggregate) of the aggregates changed since
+  /// the last call, clearing their flags; made under each shard's lock, with no copy of them.
   std::vector<std::string> take_changed_json();
   std::optional<sensor_aggregate> find(const sensor_key& key) const;
   std::size_t size() const;

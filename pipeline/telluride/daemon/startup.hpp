@@ -18,7 +18,7 @@ namespace telluride {
 /// TELLURIDE_AMQP_URL applied; errors name the key or the file.
 expected<config> load_daemon_config(const daemon_options& options);
 
-/// CONTRACT §2: exchanges, queues (input queues dead-letter to the dlx route) and bindings.
+/// The routes of docs/wire-format.md: exchanges, queues (inputs dead-letter to dlx) and bindings.
 causeway::amqp::topology_spec broker_topology(const route_names& routes);
 
 /// Message ids remembered for "counted once": several prefetch windows of every producer.

@@ -16,7 +16,8 @@
 
 namespace telluride {
 
-/// The broker names of CONTRACT §2, each overridable under the config file's `routes` key.
+/// The broker names (docs/wire-format.md, Routes), each overridable under the config file's
+/// `routes` key.
 struct route_names {
   std::string exchange;          ///< sensor_events: readings, control, outputs, dead letters
   std::string events_exchange;   ///< broadway_events: throughput and pipeline events
@@ -44,7 +45,7 @@ struct config {
   /// Every field at the default given by `config_options()`.
   config();
 
-  // Reconfigurable at runtime (CONTRACT §3).
+  // Reconfigurable at runtime (docs/wire-format.md, Reconfiguration).
   std::size_t producer_concurrency = 0;
   std::size_t processor_concurrency = 0;
   std::size_t sensor_batcher_one_concurrency = 0;
@@ -56,7 +57,7 @@ struct config {
   std::chrono::milliseconds rate_limit_interval{0};
   std::uint16_t prefetch_count = 0;
 
-  // Read at start-up only (CONTRACT §1).
+  // Read at start-up only (README.md, Configuration reference).
   std::string amqp_url;
   host_port http_listen;
   std::string http_token;  ///< empty: POST /api/config is refused

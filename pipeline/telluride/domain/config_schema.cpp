@@ -141,7 +141,7 @@ constexpr option_spec options_table[] = {
    "sensor, logged at start-up; --max-sensors overrides it", false,
    store_count<&config::max_sensors>, load_count<&config::max_sensors>},
   {"routes", option_kind::routes, 0, 0, "{}",
-   "broker names overriding those of CONTRACT §2, by route key (the routes.* rows)", false,
+   "broker names overriding those of docs/wire-format.md (Routes), by route key (the routes.* rows)", false,
    store_routes, load_routes},
 };
 

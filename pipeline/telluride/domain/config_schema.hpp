@@ -2,10 +2,10 @@
 //
 // Each option has its key, kind, bounds, default, help text and whether it can change at
 // runtime in one row of `config_options()`; the same rows validate reconfiguration messages
-// (CONTRACT §3), config files and `config set KEY=VALUE` (CONTRACT §1), render `--help` and
-// the README's reference (`markdown_reference`). Errors name the key, what was expected and
-// what was given: `sensor_batcher_one_batch_size must be an integer in 1..100000, got 0`.
-// Nothing here throws for bad input.
+// (docs/wire-format.md, Reconfiguration), config files and `config set KEY=VALUE`, render
+// `--help` and the README's configuration reference (`markdown_reference`). Errors name the
+// key, what was expected and what was given: `sensor_batcher_one_batch_size must be an integer
+// in 1..100000, got 0`. Nothing here throws for bad input.
 #pragma once
 
 #include "telluride/domain/config.hpp"
@@ -48,12 +48,12 @@ struct option_spec {
 /// One route name under the `routes` key.
 struct route_spec {
   std::string_view key;           ///< e.g. `readings_queue`, written `routes.readings_queue`
-  std::string_view default_name;  ///< the name of CONTRACT §2
+  std::string_view default_name;  ///< the name of docs/wire-format.md (Routes)
   std::string_view help;
   std::string route_names::*field;
 };
 
-/// Every option, reconfiguration keys first in the contract's order.
+/// Every option, reconfiguration keys first in the documented order.
 std::span<const option_spec> config_options() noexcept;
 
 /// Every route name, exchanges first, then routing key and queue of each route.

@@ -25,8 +25,9 @@ using ordered_json = nlohmann::ordered_json;
 constexpr std::size_t max_name_size = 255;
 constexpr std::size_t max_shown_size = 60;
 
-// CONTRACT §3: a reconfiguration larger than 64 KiB or nested deeper than 64 levels is
-// rejected. A config file is given more room (its routes and thresholds), within the same depth.
+// A reconfiguration larger than 64 KiB or nested deeper than 64 levels is rejected
+// (docs/wire-format.md, Reconfiguration). A config file is given more room (its routes and
+// thresholds), within the same depth.
 constexpr json_limits reconfiguration_limits{64 * 1024, 64};
 constexpr json_limits config_file_limits{1024 * 1024, 64};
 

@@ -1,6 +1,6 @@
 // message_id_window.hpp — recognises redelivered readings by their AMQP message_id.
 //
-// "Counted once" (CONTRACT §4): after a broker failure, readings that were in flight come
+// "Counted once" (docs/guarantees.md): after a broker failure, readings that were in flight come
 // back. The window remembers the most recent `capacity` ids in arrival order (FIFO: the
 // oldest is forgotten first, a repeat does not refresh an id) in a ring plus an open-addressing
 // index, so a lookup is O(1) and memory is fixed: about 56 bytes per id plus the id text

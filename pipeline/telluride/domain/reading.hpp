@@ -1,4 +1,5 @@
-// reading.hpp — one sensor reading, parsed from the body of a reading message (CONTRACT §3).
+// reading.hpp — one sensor reading, parsed from the body of a reading message
+// (docs/wire-format.md, Reading).
 //
 // `{"line_id": 10, "device_id": 100, "sensor_id": 1000, "reading": 99.0263,
 //   "timestamp": "2021-02-12T01:18:51.838675Z", "type": "temperature"}`
@@ -36,7 +37,7 @@ inline constexpr std::size_t reading_padding = 64;
 /// every call: keep one per thread (a parser is not thread-safe; calls never allocate once
 /// warm, apart from the strings of the returned reading).
 ///
-/// Cost: ~120 ns for the contract's example body (Release build, this project's 2-core VM),
+/// Cost: ~120 ns for the documented example body (Release build, this project's 2-core VM),
 /// a third of it simdjson's structural scan; see reading_test.cpp.
 ///
 /// What is accepted (anything else is an error naming the field and the problem):

@@ -1,6 +1,6 @@
 // sensor_aggregate.hpp — what Telluride knows about one sensor, and its published form.
 //
-// The aggregate message of CONTRACT §3:
+// The aggregate message of docs/wire-format.md (Aggregate):
 // `{"line_id":10,"device_id":100,"sensor_id":1000,"total_reads":1234,"min":96.1,"max":102.3,
 //   "mean":99.4,"stddev":1.02,"last_reading":99.0,"last_timestamp":"..."}`
 // The sensor table keeps one per sensor, so it is kept small: 152 bytes, with no heap
@@ -22,7 +22,7 @@ struct sensor_aggregate {
   timestamp_text last_timestamp;   ///< the timestamp of that reading, inline
 };
 
-/// Appends the aggregate message: the fields above in the contract's order, ids with their
+/// Appends the aggregate message: the fields above in the documented order, ids with their
 /// JSON types, doubles in shortest round-trip form. Every number is finite (running_stats
 /// guarantees it for finite readings), so the message never holds null.
 void append_json(std::string& out, const sensor_aggregate& aggregate);

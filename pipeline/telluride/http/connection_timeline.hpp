@@ -5,7 +5,7 @@
 // rules are tested as tables without sockets. The connection (connection.hpp) reports each
 // event here and arms its one timer for `next_deadline()`.
 //
-// Deadlines (CONTRACT §5), by phase:
+// Deadlines (docs/http.md, Limits), by phase:
 //   reading           the client owes us bytes: idle deadline `last_progress + idle` (bytes read
 //                     or a response written count as progress), and while part of a request has
 //                     arrived, the request deadline `request_started + request` as well.

@@ -13,7 +13,7 @@
 //   ...
 //   server.stop();
 //
-// No client can blind it (CONTRACT §5; limits in server_options.hpp):
+// No client can blind it (docs/http.md, Limits; set in server_options.hpp):
 // - bad input of any kind gets a one-line 4xx (400, 413 body, 414 request line, 431 header
 //   block) and a closed connection, never a crash; a throwing handler gets 500 and the server
 //   goes on;

@@ -18,8 +18,8 @@
 
 namespace telluride::http {
 
-/// CONTRACT §5's limits. Sizes are measured on the parts http-parser reports, as a request
-/// written in the usual form spells them, so the limits are exact for such requests:
+/// The limits of docs/http.md (Limits). Sizes are measured on the parts http-parser reports, as
+/// a request written in the usual form spells them, so the limits are exact for such requests:
 /// - the request line is `METHOD SP target SP HTTP/x.y`, CRLF not counted (414 past it);
 /// - the header block is the header lines after it, each `name: value CRLF` (name + value + 4
 ///   bytes), the empty line that ends the block not counted (431 past it);

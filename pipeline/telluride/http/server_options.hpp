@@ -1,6 +1,6 @@
 // server_options.hpp — how the HTTP server listens and what it tolerates from clients.
 //
-// The defaults are CONTRACT §5's limits; tests shorten the timeouts.
+// The defaults are limits of docs/http.md (Limits); tests shorten the timeouts.
 #pragma once
 
 #include "telluride/http/request_parser.hpp"

@@ -2,8 +2,8 @@
 //
 // A telemetry sink: every stop/exception event of a stage instance (processor call, batch,
 // batcher intake, producer dispatch) updates that instance's counters. The daemon takes the
-// instances that did work since its last publish every metrics_interval_ms (CONTRACT §3,
-// "Node metric"). Counters are cumulative since the daemon started: an instance keeps its
+// instances that did work since its last publish every metrics_interval_ms (docs/wire-format.md,
+// Node metric). Counters are cumulative since the daemon started: an instance keeps its
 // identity (kind, name, index) across pipeline restarts.
 #pragma once
 

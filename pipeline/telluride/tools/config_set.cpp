@@ -1,4 +1,5 @@
-// `telluride config set KEY=VALUE...` (CONTRACT §1, §3) and `telluride config show`.
+// `telluride config set KEY=VALUE...` (docs/wire-format.md, Control protocol and replies) and
+// `telluride config show`.
 //
 // `set` validates the change with the daemon's own validator before anything is sent, then
 // publishes one reconfiguration message (persistent, confirmed) to the control route. With

@@ -1,4 +1,5 @@
-// route_table.hpp — the broker routes of CONTRACT §2 by name, as the tools address them.
+// route_table.hpp — the broker routes (docs/wire-format.md, Routes) by name, as the tools
+// address them.
 //
 // `tail` names a route (`aggregates`, `events`...) and gets its exchange, routing key and
 // durable queue from the config's `routes`. `sensors` and `config set` publish to an input
@@ -43,7 +44,7 @@ std::string tail_route_list();
 causeway::expected<void> ensure_input_route(causeway::amqp::connection& conn, const route_names& routes,
                                             const route& input);
 
-/// Declares a durable direct exchange (what CONTRACT §2 says every exchange is).
+/// Declares a durable direct exchange (what every exchange of docs/wire-format.md is).
 causeway::expected<void> ensure_exchange(causeway::amqp::connection& conn, const std::string& exchange);
 
 } // namespace telluride::tools

@@ -1,13 +1,13 @@
 // sensor_fleet.hpp — the simulated sensors of `telluride sensors`, and the readings they send.
 //
 // Sensor i (0-based) sits on line i/100+1, device i/10+1 and is sensor i+1. Every third sensor
-// (i % 3 == 2) uses string ids ("line-1", "device-3", "sensor-3"), the others integers, so
-// both id forms of CONTRACT §3 flow all the time. Each sensor has a `type` and its own normal
-// distribution (mean, stddev) drawn from the seed; a few "hot" sensors have their mean just
-// under their type's alert threshold, so alerts happen now and then. Values come from each
-// sensor's own generator: the same seed gives the same sensors and the same value sequence per
-// sensor, on every machine (own generator and normal transform, not the standard library's).
-// Pure: no clock, no I/O.
+// (i % 3 == 2) uses string ids ("line-1", "device-3", "sensor-3"), the others integers, so both
+// id forms of docs/wire-format.md (Reading) flow all the time. Each sensor has a `type` and its
+// own normal distribution (mean, stddev) drawn from the seed; a few "hot" sensors have their
+// mean just under their type's alert threshold, so alerts happen now and then. Values come from
+// each sensor's own generator: the same seed gives the same sensors and the same value sequence
+// per sensor, on every machine (own generator and normal transform, not the standard
+// library's). Pure: no clock, no I/O.
 #pragma once
 
 #include "telluride/domain/expected.hpp"
@@ -82,7 +82,7 @@ public:
   /// The next value of sensor `index`, rounded to 4 decimals.
   double next_value(std::size_t index);
 
-  /// Appends the reading JSON of CONTRACT §3:
+  /// Appends the reading JSON of docs/wire-format.md (Reading):
   /// `{"line_id":..,"device_id":..,"sensor_id":..,"reading":..,"timestamp":"..","type":".."}`.
   void append_reading(std::string& out, std::size_t index, double value, std::string_view timestamp) const;
 

@@ -1,4 +1,4 @@
-// `telluride sensors`: simulated sensors publishing readings (CONTRACT §1, §3).
+// `telluride sensors`: simulated sensors publishing readings (docs/wire-format.md, Reading).
 //
 // The main thread runs a ~1 ms tick: it asks a token bucket how many readings may go now,
 // picks the sensors round-robin among the active ones and hands the readings to a confirming

@@ -1,5 +1,6 @@
-// `telluride stats` (CONTRACT §1): the running daemons' statistics, read from shared memory
-// without talking to them (see stats/shared_stats.hpp). One JSON object per daemon per line.
+// `telluride stats` (README.md, The program): the running daemons' statistics, read from shared
+// memory without talking to them (see stats/shared_stats.hpp). One JSON object per daemon per
+// line.
 #include "telluride/cli/commands.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/domain/timestamp.hpp"

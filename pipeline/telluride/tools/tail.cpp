@@ -1,4 +1,5 @@
-// `telluride tail ROUTE` (CONTRACT §1): print what the daemon publishes, one JSON per line.
+// `telluride tail ROUTE` (README.md, The program): print what the daemon publishes, one JSON
+// per line.
 //
 // By default a private queue (exclusive, auto-deleted with the connection) is bound to the
 // route's exchange and routing key: tail sees a copy of each message from the moment it

@@ -1,5 +1,5 @@
-// CONTRACT §5's size limits at their exact boundaries, and bad requests of every kind: each gets
-// its 4xx with a one-line reason, the connection closes, and the server goes on serving.
+// The size limits of docs/http.md at their exact boundaries, and bad requests of every kind:
+// each gets its 4xx with a one-line reason, the connection closes, and the server goes on serving.
 #include "test_client.hpp"
 #include "test_server.hpp"
 

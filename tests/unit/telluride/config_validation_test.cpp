@@ -132,7 +132,7 @@ TEST_CASE("a control message that is not JSON is rejected on one line") {
   }
 }
 
-TEST_CASE("a control message over the limits of CONTRACT 3 is rejected with the first problem") {
+TEST_CASE("a control message over the documented limits is rejected with the first problem") {
   auto problem = [](const std::string& body) {
     const auto parsed = telluride::parse_reconfiguration(body);
     return parsed ? std::string("(valid)") : parsed.err().message;
