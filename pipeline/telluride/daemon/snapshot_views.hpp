@@ -4,7 +4,7 @@
 //   prometheus_metrics GET /metrics (Prometheus text format 0.0.4)
 //   topology_json      GET /api/topology, with the stages the readings supervisor reported
 //
-// Their names and fields are part of CONTRACT §5 and the stats layout: change them only with it.
+// Their names and fields are part of docs/http.md (Metrics) and the stats layout: change them only with it.
 #pragma once
 
 #include "telluride/daemon/daemon_snapshot.hpp"
