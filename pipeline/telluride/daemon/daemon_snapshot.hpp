@@ -26,7 +26,7 @@ struct readiness {
   bool connected = false;                   ///< the consuming connection is up
   std::optional<std::string> part_problem;  ///< "PART: REASON" of a daemon part that is down
 
-  /// Why the daemon does not handle input now, or nothing when it does (docs/http.md, /readyz):
+  /// Why the daemon does not handle input now, or nothing when it does (docs/http.md, Routes):
   /// the pipeline restarts, else the broker connection is down, else a part is down.
   std::optional<std::string> problem() const;
   bool is_ready() const { return !problem(); }
