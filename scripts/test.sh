@@ -180,7 +180,12 @@ wait_background_build() {
 # broke an invariant. A build that failed counts as one failed test.
 run_fuzz() {
   local seconds=$1 started=$SECONDS code=0 result entry
-  result=$(bash scripts/fuzz.sh "$seconds" | tee /dev/stderr | tail -n1) || code=$?
+  # Its report (crash reproducers, then the JSON line) is shown as it is and read afterwards;
+  # not through `tee /dev/stderr`, which truncates a log file that stderr is redirected to.
+  local report=$sanitize_dir/fuzz-report.txt
+  bash scripts/fuzz.sh "$seconds" >"$report" || code=$?
+  cat "$report" >&2
+  result=$(tail -n1 "$report")
   local targets=0 crashed=0
   while read -r entry; do
     [[ $entry =~ \"crashes\":\ ([0-9]+) ]] || continue
