@@ -5,8 +5,9 @@
 #      end-to-end and fault tests are `slow` too (README, "Tests and benchmarks");
 #   3. every fuzz target of tests/fuzz for TELLURIDE_FUZZ_SECONDS each (default 30; 0 skips it)
 #      through scripts/fuzz.sh, which builds them with clang in build-fuzz.
-# The builds of 2 and 3 run in the background, at the lowest priority, during 1. The last line
-# printed sums the runs in ctest's format; the exit code is non-zero when any failed.
+# The build of 2 and all of 3 (one fuzz target at a time) run in the background, at the lowest
+# priority, during 1 and 2. The last line printed sums the runs in ctest's format; the exit code
+# is non-zero when any failed.
 #   scripts/test.sh              # from any directory; CTEST_PARALLEL_LEVEL=N runs tests in parallel
 #   scripts/test.sh --sanitize   # the sanitizer build alone, with every test but the soak runs
 # TELLURIDE_BUILD_DIR overrides the build folder (default: build), TELLURIDE_SANITIZE_BUILD_DIR
@@ -132,41 +133,52 @@ build_sanitized() {
   return 1
 }
 
-# The sanitizer and fuzz builds of CI run in the background, at the lowest priority, while the
-# Release tests run: those mostly wait on the broker and the daemons, and the builds take the
-# idle CPU (about 13 CPU-minutes of compiling, which would otherwise add ~7 minutes on two
-# cores). Their output goes to $background_log; each one's exit code to $background_log.NAME.
-background_log=$sanitize_dir/background-builds.log
+# In CI the sanitizer build, then the fuzzing (its tools, its build, and its runs, one target at a
+# time), go on in the background at the lowest priority: first while the Release tests run, which
+# mostly wait on the broker and the daemons, then while the sanitized tests run, which do too.
+# Their output goes to $background_log; each step's exit code to $background_log.STEP
+# (sanitize, fuzz-build, fuzz), the fuzz report to $fuzz_report.
+background_log=$sanitize_dir/background.log
+fuzz_report=$sanitize_dir/fuzz-report.txt
 background_pid=
-start_background_builds() {
+start_background_work() {
   mkdir -p "$sanitize_dir"
-  rm -f "$background_log".*
-  set -m # its own process group, so that a signal stops every compiler it started
+  rm -f "$background_log".* "$fuzz_report"
+  set -m # its own process group, so that a signal stops every compiler and fuzzer it started
   (
     exec >"$background_log" 2>&1
-    renice -n 19 -p "$BASHPID" >/dev/null # and so every compiler it starts
+    renice -n 19 -p "$BASHPID" >/dev/null # and so everything it starts
     code=0
     compile_sanitized quick_test_programs || code=$?
     echo "$code" >"$background_log.sanitize"
     if ((fuzz_seconds > 0)); then
       code=0
       bash scripts/fuzz.sh --build-only || code=$?
-      echo "$code" >"$background_log.fuzz"
+      echo "$code" >"$background_log.fuzz-build"
+      if ((code == 0)); then
+        code=0
+        FUZZ_JOBS=1 bash scripts/fuzz.sh "$fuzz_seconds" >"$fuzz_report" || code=$?
+        echo "$code" >"$background_log.fuzz"
+      fi
     fi
   ) &
   background_pid=$!
   set +m
-  echo "test.sh: building $sanitize_dir (ASan+UBSan) and the fuzz targets in the background (log: ${background_log#"$repo"/})"
+  echo "test.sh: building $sanitize_dir (ASan+UBSan), then building and running the fuzz targets, in the background (log: ${background_log#"$repo"/})"
 }
 
-# wait_background_build NAME WHAT: true when that background build succeeded; else its log is
-# shown and it counts as one failed test.
-wait_background_build() {
-  if [[ -n $background_pid ]]; then
-    wait "$background_pid" || true
-    background_pid=
-    echo "test.sh: background builds done $(since "$tests_started")"
-  fi
+# wait_for_step STEP: until the background work has written STEP's exit code, or has ended.
+wait_for_step() {
+  while [[ ! -f $background_log.$1 ]] && kill -0 "$background_pid" 2>/dev/null; do
+    sleep 2
+  done
+}
+
+# background_step STEP WHAT: waits until the background work has done STEP; true when it
+# succeeded, else its log is shown and it counts as one failed test.
+background_step() {
+  wait_for_step "$1"
+  echo "test.sh: background $2 done $(since "$tests_started")"
   if [[ $(cat "$background_log.$1" 2>/dev/null) == 0 ]]; then
     return 0
   fi
@@ -175,17 +187,13 @@ wait_background_build() {
   return 1
 }
 
-# run_fuzz SECONDS: every fuzz target for SECONDS (scripts/fuzz.sh: its own clang build, the
-# targets side by side, one per core); each target counts as one test, failed when it crashed or
-# broke an invariant. A build that failed counts as one failed test.
-run_fuzz() {
-  local seconds=$1 started=$SECONDS code=0 result entry
-  # Its report (crash reproducers, then the JSON line) is shown as it is and read afterwards;
-  # not through `tee /dev/stderr`, which truncates a log file that stderr is redirected to.
-  local report=$sanitize_dir/fuzz-report.txt
-  bash scripts/fuzz.sh "$seconds" >"$report" || code=$?
-  cat "$report" >&2
-  result=$(tail -n1 "$report")
+# count_fuzz SECONDS: reads the fuzz report (scripts/fuzz.sh's output: crash reproducers, then
+# its JSON line); each target counts as one test, failed when it crashed or broke an invariant.
+count_fuzz() {
+  local seconds=$1 code result entry
+  code=$(cat "$background_log.fuzz" 2>/dev/null || echo 1)
+  cat "$fuzz_report" >&2
+  result=$(tail -n1 "$fuzz_report")
   local targets=0 crashed=0
   while read -r entry; do
     [[ $entry =~ \"crashes\":\ ([0-9]+) ]] || continue
@@ -193,7 +201,7 @@ run_fuzz() {
     ((BASH_REMATCH[1] == 0)) || crashed=$((crashed + 1))
   done < <(grep -oE '"[a-z_]+": \{"execs": [0-9]+, "crashes": [0-9]+' <<<"$result")
   if ((targets == 0)); then
-    summaries+=("no result (exit code $code)")
+    summaries+=("no result (exit code $code; log: ${background_log#"$repo"/})")
     failed=$((failed + 1))
   else
     local execs
@@ -202,21 +210,22 @@ run_fuzz() {
     passed=$((passed + targets - crashed))
     failed=$((failed + crashed))
   fi
-  runs+=("fuzzing ${seconds} s a target $(since "$started")")
+  runs+=("fuzzing ${seconds} s a target")
   ((code == 0)) || rc=$code
 }
 
 if [[ $mode == ci ]]; then
-  ((fuzz_seconds == 0)) || bash scripts/setup.sh --fuzz-tools >/dev/null
   tests_started=$SECONDS
-  start_background_builds
+  start_background_work
   run_ctest "$build_dir" -LE slow
-  if wait_background_build sanitize "the sanitizer build"; then
+  if background_step sanitize "sanitizer build"; then
     run_ctest "$sanitize_dir" -LE slow
   fi
-  if ((fuzz_seconds > 0)) && wait_background_build fuzz "the fuzz build"; then
-    run_fuzz "$fuzz_seconds"
+  if ((fuzz_seconds > 0)) && background_step fuzz-build "fuzz build"; then
+    wait_for_step fuzz
+    count_fuzz "$fuzz_seconds"
   fi
+  wait "$background_pid" 2>/dev/null || true
 else
   if build_sanitized test_programs; then
     run_ctest "$sanitize_dir" -LE soak
