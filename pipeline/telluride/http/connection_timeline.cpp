@@ -1,19 +1,12 @@
 #include "telluride/http/connection_timeline.hpp"
 
+#include "causeway/detail/overloaded.hpp"
+
 #include <algorithm>
 
 namespace telluride::http {
 
-namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
-
-} // namespace
+using causeway::detail::overloaded;
 
 connection_timeline::connection_timeline(connection_timeouts timeouts, loop_time now, std::uint64_t serial)
   : timeouts_(timeouts), phase_(phase::reading{now, std::nullopt}), serial_(serial) {}
