@@ -27,7 +27,7 @@ caf::behavior batch_processor_stage::make_behavior() {
 
 void batch_processor_stage::on_subscribe(caf::actor& batcher) {
   batcher_ = std::move(batcher);
-  send(batcher_, ask_atom::value, static_cast<std::uint32_t>(index_),
+  send(batcher_, demand_atom::value, static_cast<std::uint32_t>(index_),
        static_cast<std::uint64_t>(batch_processor_demand));
 }
 
@@ -67,7 +67,7 @@ void batch_processor_stage::on_batch(detail::batch& b) {
   counters_->in_flight.store(0, std::memory_order_relaxed);
   acknowledge(messages, failed);
   plan_->acknowledged.fetch_add(count, std::memory_order_relaxed);
-  send(batcher_, ask_atom::value, static_cast<std::uint32_t>(index_), std::uint64_t{1});
+  send(batcher_, demand_atom::value, static_cast<std::uint32_t>(index_), std::uint64_t{1});
 }
 
 void batch_processor_stage::on_exit() {

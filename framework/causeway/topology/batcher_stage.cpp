@@ -29,7 +29,7 @@ caf::behavior batcher_stage::make_behavior() {
     [this](msgs_atom, std::uint32_t from, std::vector<message>& messages) {
       on_messages(from, messages);
     },
-    [this](ask_atom, std::uint32_t batch_processor, std::uint64_t n) {
+    [this](demand_atom, std::uint32_t batch_processor, std::uint64_t n) {
       on_demand(batch_processor, n);
     },
     [this](done_atom, std::uint32_t from) { on_upstream_done(from); },
@@ -40,10 +40,10 @@ caf::behavior batcher_stage::make_behavior() {
 void batcher_stage::on_subscribe(std::vector<caf::actor>& processors) {
   processors_ = std::move(processors);
   processor_done_.assign(processors_.size(), false);
-  auto credit = static_cast<std::uint64_t>(effective_max_demand(options_));
+  auto initial = static_cast<std::uint64_t>(effective_max_demand(options_));
   for (const auto& processor : processors_)
-    send(processor, ask_atom::value, batcher_index_, credit);
-  counters_->outstanding_demand.store(credit * processors_.size(), std::memory_order_relaxed);
+    send(processor, demand_atom::value, batcher_index_, initial);
+  counters_->outstanding_demand.store(initial * processors_.size(), std::memory_order_relaxed);
 }
 
 void batcher_stage::on_messages(std::uint32_t from, std::vector<message>& messages) {
@@ -117,24 +117,24 @@ void batcher_stage::send_batch(std::size_t batch_processor, detail::batch b) {
   --demand_[batch_processor];
   ready_messages_ -= size;
   send(batch_processors_[batch_processor], batch_atom::value, std::move(b));
-  return_credit(size);
+  return_demand(size);
 }
 
-void batcher_stage::return_credit(std::size_t messages) {
-  std::vector<std::uint64_t> credit(processors_.size(), 0);
+void batcher_stage::return_demand(std::size_t messages) {
+  std::vector<std::uint64_t> returned(processors_.size(), 0);
   while (messages > 0 && !arrivals_.empty()) {
     auto& [from, count] = arrivals_.front();
     auto take = std::min<std::uint64_t>(count, messages);
-    credit[from] += take;
+    returned[from] += take;
     count -= take;
     messages -= take;
     if (count == 0)
       arrivals_.pop_front();
   }
-  for (std::size_t p = 0; p < credit.size(); ++p)
-    if (credit[p] > 0 && !processor_done_[p]) {
-      send(processors_[p], ask_atom::value, batcher_index_, credit[p]);
-      counters_->outstanding_demand.fetch_add(credit[p], std::memory_order_relaxed);
+  for (std::size_t p = 0; p < returned.size(); ++p)
+    if (returned[p] > 0 && !processor_done_[p]) {
+      send(processors_[p], demand_atom::value, batcher_index_, returned[p]);
+      counters_->outstanding_demand.fetch_add(returned[p], std::memory_order_relaxed);
     }
 }
 

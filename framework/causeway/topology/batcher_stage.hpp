@@ -1,6 +1,6 @@
 // batcher_stage.hpp — collects one named batcher's messages into batches.
 //
-// It grants each processor credit for max_demand messages and gives credit back as messages
+// It grants each processor demand for max_demand messages and gives that demand back as messages
 // leave in batches, so it never holds more than processors × max_demand. Batches are cut per
 // (batch key, partition) by size or timeout, and go to the batch processor of their partition
 // (with partition_by) or to whichever batch processor asked. When every processor is done it
@@ -37,7 +37,7 @@ private:
   void make_ready(detail::batch b);
   void dispatch();
   void send_batch(std::size_t batch_processor, detail::batch b);
-  void return_credit(std::size_t messages);
+  void return_demand(std::size_t messages);
   void arm_timer();
   void finish_if_done();
   void update_counters();
@@ -52,7 +52,7 @@ private:
   std::vector<caf::actor> processors_;
   std::vector<bool> processor_done_;
   std::size_t processors_done_ = 0;
-  // Which processor each held message came from, in arrival order (credit goes back FIFO).
+  // Which processor each held message came from, in arrival order (demand goes back FIFO).
   std::deque<std::pair<std::uint32_t, std::uint64_t>> arrivals_;
   std::vector<std::uint64_t> demand_;                 // batches, per batch processor
   std::vector<std::deque<detail::batch>> ready_;      // per batch processor, or one shared

@@ -34,7 +34,7 @@ processor_stage::processor_stage(caf::actor_config& cfg, std::shared_ptr<plan> p
     index_(index),
     batchers_(std::move(batchers)),
     counters_(std::move(counters)),
-    credit_(batchers_.size(), 0),
+    batcher_demand_(batchers_.size(), 0),
     outbound_(batchers_.size()) {
   ctx_ = causeway::context{plan_->options.processors.name, index_, &plan_->options.context};
 }
@@ -45,7 +45,7 @@ caf::behavior processor_stage::make_behavior() {
     [this](msgs_atom, std::uint32_t from, std::vector<message>& messages) {
       on_messages(from, messages);
     },
-    [this](ask_atom, std::uint32_t batcher, std::uint64_t n) { on_credit(batcher, n); },
+    [this](demand_atom, std::uint32_t batcher, std::uint64_t n) { on_demand(batcher, n); },
     [this](done_atom, std::uint32_t from) { on_upstream_done(from); },
   };
 }
@@ -117,7 +117,7 @@ void processor_stage::route(std::vector<message>& messages) {
       destination_[i] = static_cast<std::uint32_t>(*b);
       ++incoming_per_batcher_[*b];
     }
-    // Only an empty vector is sized: one still waiting for credit grows geometrically, as
+    // Only an empty vector is sized: one still waiting for batcher demand grows geometrically, as
     // sizing it exactly on every call would move its messages every time.
     for (std::size_t b = 0; b < outbound_.size(); ++b)
       if (outbound_[b].empty())
@@ -170,10 +170,10 @@ std::optional<std::size_t> processor_stage::batcher_index(const std::string& nam
   return std::nullopt;
 }
 
-void processor_stage::on_credit(std::uint32_t batcher, std::uint64_t n) {
-  if (batcher >= credit_.size())
+void processor_stage::on_demand(std::uint32_t batcher, std::uint64_t n) {
+  if (batcher >= batcher_demand_.size())
     return;
-  credit_[batcher] += n;
+  batcher_demand_[batcher] += n;
   flush_outbound();
   ask_upstream();
   update_counters();
@@ -183,7 +183,7 @@ void processor_stage::on_credit(std::uint32_t batcher, std::uint64_t n) {
 void processor_stage::flush_outbound() {
   for (std::size_t b = 0; b < outbound_.size(); ++b) {
     auto& out = outbound_[b];
-    auto n = std::min<std::uint64_t>(credit_[b], out.size());
+    auto n = std::min<std::uint64_t>(batcher_demand_[b], out.size());
     if (n == 0)
       continue;
     std::vector<message> chunk;
@@ -195,7 +195,7 @@ void processor_stage::flush_outbound() {
       std::move(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(chunk));
       out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
     }
-    credit_[b] -= n;
+    batcher_demand_[b] -= n;
     pending_ -= n;
     send(batchers_[b], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
   }
@@ -217,7 +217,7 @@ void processor_stage::ask_upstream() {
       continue;
     outstanding_[i] += give;
     available -= give;
-    send(producers_[i], ask_atom::value, static_cast<std::uint32_t>(index_), give);
+    send(producers_[i], demand_atom::value, static_cast<std::uint32_t>(index_), give);
   }
 }
 

@@ -28,7 +28,7 @@ producer_stage::producer_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
 caf::behavior producer_stage::make_behavior() {
   source_->start(producer_sink{caf::actor_cast<caf::actor>(this)});
   return {
-    [this](ask_atom, std::uint32_t consumer, std::uint64_t n) { on_ask(consumer, n); },
+    [this](demand_atom, std::uint32_t processor, std::uint64_t n) { on_demand(processor, n); },
     [this](deliver_atom, std::vector<message>& messages) { on_deliver(messages); },
     [this](drain_atom) { on_drain(); },
     [this](drained_atom) { on_drained(); },
@@ -36,10 +36,10 @@ caf::behavior producer_stage::make_behavior() {
   };
 }
 
-void producer_stage::on_ask(std::uint32_t consumer, std::uint64_t n) {
-  if (consumer >= demand_.size())
+void producer_stage::on_demand(std::uint32_t processor, std::uint64_t n) {
+  if (processor >= demand_.size())
     return;
-  demand_[consumer] += n;
+  demand_[processor] += n;
   dispatch();
 }
 
@@ -77,8 +77,8 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
   dispatch();
 }
 
-std::size_t producer_stage::send_to(std::size_t consumer, detail::chunk_queue& q, std::size_t n) {
-  n = std::min<std::size_t>({n, q.size(), demand_[consumer]});
+std::size_t producer_stage::send_to(std::size_t processor, detail::chunk_queue& q, std::size_t n) {
+  n = std::min<std::size_t>({n, q.size(), demand_[processor]});
   if (n == 0)
     return 0;
   if (plan_->limiter) {
@@ -98,8 +98,8 @@ std::size_t producer_stage::send_to(std::size_t consumer, detail::chunk_queue& q
   }
   telemetry_span span{*plan_, *counters_, n};
   auto chunk = q.take(n);
-  demand_[consumer] -= n;
-  send(processors_[consumer], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
+  demand_[processor] -= n;
+  send(processors_[processor], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
   span.stop();
   return n;
 }
