@@ -1,10 +1,11 @@
 #include "causeway/topology/batcher_stage.hpp"
 
+#include "causeway/detail/most_demand.hpp"
 #include "causeway/topology/messages.hpp"
+#include "causeway/topology/user_callback.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <string>
 
 namespace causeway::topology {
@@ -20,6 +21,7 @@ batcher_stage::batcher_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
     counters_(std::move(counters)),
     accumulator_(options_.name, options_.batch_size, options_.batch_timeout),
     partitioned_(static_cast<bool>(options_.partition_by)),
+    partition_by_step_("batchers." + options_.name + ".partition_by"),
     demand_(batch_processors_.size(), 0),
     ready_(partitioned_ ? batch_processors_.size() : 1) {}
 
@@ -60,13 +62,11 @@ void batcher_stage::on_messages(std::uint32_t from, std::vector<message>& messag
   for (auto& msg : messages) {
     std::size_t partition = 0;
     if (partitioned_) {
-      try {
+      auto why = call_user(partition_by_step_, [&] {
         partition = static_cast<std::size_t>(options_.partition_by(msg) % batch_processors_.size());
-      } catch (const std::exception& e) {
-        msg.fail(std::string{"batchers."} + options_.name + ".partition_by threw: " + e.what());
-      } catch (...) {
-        msg.fail("batchers." + options_.name + ".partition_by threw");
-      }
+      });
+      if (why)
+        msg.fail(std::move(*why));
     }
     if (auto full = accumulator_.add(std::move(msg), partition, now))
       make_ready(std::move(*full));
@@ -99,13 +99,13 @@ void batcher_stage::dispatch() {
   } else {
     auto& shared = ready_.front();
     while (!shared.empty()) {
-      auto best = static_cast<std::size_t>(std::max_element(demand_.begin(), demand_.end()) - demand_.begin());
-      if (demand_[best] == 0)
+      auto best = detail::most_demand(demand_);
+      if (!best)
         break;
       auto b = std::move(shared.front());
       shared.pop_front();
-      b.info.partition = best;
-      send_batch(best, std::move(b));
+      b.info.partition = *best;
+      send_batch(*best, std::move(b));
     }
   }
   update_counters();

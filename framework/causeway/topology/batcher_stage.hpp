@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,7 @@ private:
   std::shared_ptr<stage_counters> counters_;
   detail::batch_accumulator accumulator_;
   bool partitioned_;
+  std::string partition_by_step_;  // "batchers.<name>.partition_by", for failure reasons
   std::vector<caf::actor> processors_;
   std::vector<bool> processor_done_;
   std::size_t processors_done_ = 0;

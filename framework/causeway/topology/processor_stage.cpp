@@ -1,30 +1,15 @@
 #include "causeway/topology/processor_stage.hpp"
 
-#include "causeway/acknowledger.hpp"
 #include "causeway/topology/messages.hpp"
+#include "causeway/topology/user_callback.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <iterator>
 #include <utility>
 #include <numeric>
 #include <string>
 
 namespace causeway::topology {
-
-namespace {
-
-std::string describe(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
-} // namespace
 
 processor_stage::processor_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
                                  std::size_t index, std::vector<caf::actor> batchers,
@@ -75,22 +60,17 @@ void processor_stage::handle(std::vector<message>& messages) {
   auto& user = *plan_->handler;
   telemetry_span span{*plan_, *counters_, messages.size()};
   bool threw = false;
-  try {
-    user.prepare_messages(messages, ctx_);
-  } catch (...) {
+  if (auto why = call_user("prepare_messages", [&] { user.prepare_messages(messages, ctx_); })) {
     threw = true;
-    auto reason = "prepare_messages threw: " + describe(std::current_exception());
     for (auto& msg : messages)
-      msg.fail(reason);
+      msg.fail(*why);
   }
   for (auto& msg : messages) {
     if (msg.is_failed())
       continue;
-    try {
-      user.handle_message(msg, ctx_);
-    } catch (...) {
+    if (auto why = call_user("handle_message", [&] { user.handle_message(msg, ctx_); })) {
       threw = true;
-      msg.fail("handle_message threw: " + describe(std::current_exception()));
+      msg.fail(std::move(*why));
     }
   }
   span.stop(threw ? telemetry_phase::exception : telemetry_phase::stop);
@@ -144,20 +124,12 @@ void processor_stage::route(std::vector<message>& messages) {
     outbound_[destination_[i]].push_back(std::move(msg));
     ++pending_;
   }
-  if (!now_failed.empty()) {
-    try {
-      plan_->handler->handle_failed(now_failed, ctx_);
-    } catch (...) {
-      // The messages are failed already; a throwing handle_failed changes nothing.
-    }
-  }
+  if (!now_failed.empty())
+    plan_->handle_failed(now_failed, ctx_);
   std::move(stubs_ok.begin(), stubs_ok.end(), std::back_inserter(now_ok));
   std::move(stubs_failed.begin(), stubs_failed.end(), std::back_inserter(now_failed));
-  if (!now_ok.empty() || !now_failed.empty()) {
-    auto count = now_ok.size() + now_failed.size();
-    acknowledge(now_ok, now_failed);
-    plan_->acknowledged.fetch_add(count, std::memory_order_relaxed);
-  }
+  if (!now_ok.empty() || !now_failed.empty())
+    plan_->acknowledge(now_ok, now_failed);
 }
 
 std::optional<std::size_t> processor_stage::batcher_index(const std::string& name) const {

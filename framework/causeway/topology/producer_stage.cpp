@@ -1,11 +1,12 @@
 #include "causeway/topology/producer_stage.hpp"
 
 #include "causeway/atoms.hpp"
+#include "causeway/detail/most_demand.hpp"
 #include "causeway/topology/messages.hpp"
+#include "causeway/topology/user_callback.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <string>
 
 namespace causeway::topology {
@@ -55,13 +56,10 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
     for (std::size_t i = 0; i < messages.size(); ++i) {
       auto& msg = messages[i];
       std::size_t partition = 0;
-      try {
-        partition = static_cast<std::size_t>(partition_by(msg) % processors_.size());
-      } catch (const std::exception& e) {
-        msg.fail(std::string{"processors.partition_by threw: "} + e.what());
-      } catch (...) {
-        msg.fail("processors.partition_by threw");
-      }
+      if (auto why = call_user("processors.partition_by", [&] {
+            partition = static_cast<std::size_t>(partition_by(msg) % processors_.size());
+          }))
+        msg.fail(std::move(*why));
       partition_of_[i] = static_cast<std::uint32_t>(partition);
       ++partition_sizes_[partition];
     }
@@ -111,9 +109,8 @@ void producer_stage::dispatch() {
   } else {
     auto& q = queues_.front();
     while (!q.empty()) {
-      // The processor with the most outstanding demand gets the next vector.
-      auto best = std::max_element(demand_.begin(), demand_.end()) - demand_.begin();
-      if (demand_[best] == 0 || send_to(static_cast<std::size_t>(best), q, q.size()) == 0)
+      auto best = detail::most_demand(demand_);
+      if (!best || send_to(*best, q, q.size()) == 0)
         break;
     }
   }
