@@ -1,17 +1,10 @@
 #include "causeway/amqp/connection_phase.hpp"
 
+#include "causeway/detail/overloaded.hpp"
+
 namespace causeway::amqp::detail {
 
-namespace {
-
-template <class... Fs>
-struct overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overloaded(Fs...) -> overloaded<Fs...>;
-
-} // namespace
+using causeway::detail::overloaded;
 
 const char* name(const connection_phase& phase) noexcept {
   return std::visit(overloaded{
