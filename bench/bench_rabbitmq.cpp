@@ -10,7 +10,7 @@
 // Broker CPU comes from /proc/PID/stat of the broker's beam.smp. The last line is one JSON
 // object (bench/run.sh contract): name, msgs_per_s, peak_rss_mib, ratio, baseline_msgs_per_s,
 // broker_cpu_s_per_100k, baseline_broker_cpu_s_per_100k, ...
-#include "causeway/amqp/producer.hpp"
+#include "causeway/amqp/queue_source.hpp"
 #include "causeway/amqp/publisher.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 #include "causeway/handler.hpp"
@@ -125,11 +125,11 @@ public:
 };
 
 result run_causeway(const settings& s, const std::string& queue) {
-  amqp::producer_options options;
+  amqp::queue_source_options options;
   options.connection = connection(s, "bench-causeway");
   options.queue = queue;
   options.prefetch_count = s.prefetch;
-  auto source = amqp::rabbitmq_source::open(options);
+  auto source = amqp::queue_source::open(options);
   if (!source)
     die(source.err().message);
 

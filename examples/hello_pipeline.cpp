@@ -36,7 +36,7 @@ int main() {
   causeway::runtime_config cfg;  // one scheduler thread per core, idle workers sleep
   caf::actor_system system{cfg};
   auto acks = std::make_shared<causeway::testing::counting_acknowledger>();
-  auto feed = causeway::in_memory_feed::make(acks);  // or causeway::amqp::rabbitmq_source
+  auto feed = causeway::in_memory_feed::make(acks);  // or causeway::amqp::queue_source
   auto handler = std::make_shared<sum_by_parity>();
 
   causeway::pipeline_spec spec;

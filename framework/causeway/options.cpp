@@ -75,7 +75,7 @@ std::size_t effective_max_demand(const batcher_options& options) noexcept {
 
 std::size_t in_flight_bound(const pipeline_options& o) noexcept {
   // Each processor holds at most max_demand per producer it subscribes to (asked or received,
-  // including outputs waiting for batcher credit). A batcher holds at most the credit it granted
+  // including outputs waiting for batcher demand). A batcher holds at most the demand it granted
   // to each processor; a batch processor at most the batches it asked for.
   std::size_t bound = o.processors.concurrency * o.producer.concurrency * o.processors.max_demand;
   for (const auto& b : o.batchers) {

@@ -129,14 +129,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const causeway::amqp::url& u = *parsed;
   const std::string masked = u.masked();
-  fuzz::check(masked.find(":****@") != std::string::npos, "masked() replaces the password", masked);
+  fuzz::check(masked.find(":***@") != std::string::npos, "masked() replaces the password", masked);
   causeway::amqp::url other = u;
   other.password = "x";
   fuzz::check(other.masked() == masked, "masked() does not depend on the password", masked);
   const auto again = causeway::amqp::parse_url(masked);
   fuzz::check(again.has_value(), "masked() parses as a URL",
               [&] { return masked + " -> " + (again ? "" : again.err().message); });
-  fuzz::check(again->user == u.user && again->password == "****" && again->host == u.host &&
+  fuzz::check(again->user == u.user && again->password == "***" && again->host == u.host &&
                   again->port == u.port && again->vhost == u.vhost,
               "masked() names the same user, host, port and vhost", masked);
   fuzz::check(!u.endpoint().empty(), "a URL has an endpoint");

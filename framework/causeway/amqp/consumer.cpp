@@ -52,7 +52,7 @@ void consumer_acker::ack(std::span<message> successful, std::span<message> faile
 
 // --- consumer ---
 
-consumer::consumer(const producer_options& options, std::string log_name, producer_sink sink,
+consumer::consumer(const queue_source_options& options, std::string log_name, producer_sink sink,
                    std::shared_ptr<consumer_counters> counters)
   : queue_(options.queue),
     log_name_(std::move(log_name)),

@@ -20,7 +20,7 @@
 #include "causeway/amqp/connection.hpp"
 #include "causeway/amqp/consumer_phase.hpp"
 #include "causeway/amqp/delivery_assembler.hpp"
-#include "causeway/amqp/producer.hpp"
+#include "causeway/amqp/queue_source.hpp"
 #include "causeway/detail/ack_window.hpp"
 
 #include <atomic>
@@ -74,7 +74,7 @@ private:
 
 class consumer final : public channel_user, public std::enable_shared_from_this<consumer> {
 public:
-  consumer(const producer_options& options, std::string log_name, producer_sink sink,
+  consumer(const queue_source_options& options, std::string log_name, producer_sink sink,
            std::shared_ptr<consumer_counters> counters);
 
   /// Creates the acker; call once, right after make_shared.
@@ -119,7 +119,7 @@ private:
 
   std::string queue_;
   std::string log_name_;
-  producer_options options_;
+  queue_source_options options_;
   std::size_t flush_threshold_;
   producer_sink sink_;
   std::shared_ptr<consumer_counters> counters_;

@@ -1,5 +1,7 @@
 #include "causeway/amqp/url.hpp"
 
+#include "causeway/amqp/password_mask.hpp"
+
 #include "causeway/percent_encoding.hpp"
 
 #include <algorithm>
@@ -261,7 +263,9 @@ expected<url> parse_url(std::string_view text) {
 std::string url::masked() const {
   std::string out{is_tls() ? "amqps://" : "amqp://"};
   out += percent_encode(user);
-  out += ":****@";
+  out += ':';
+  out += password_mask;
+  out += '@';
   out += endpoint();
   out += '/';
   out += percent_encode(vhost);

@@ -44,7 +44,8 @@ struct url {
   std::optional<tls_options> tls;  ///< set for amqps://
 
   bool is_tls() const noexcept { return tls.has_value(); }
-  /// The URL with the password replaced by `****`, vhost re-encoded, no query: safe to log.
+  /// The URL with the password replaced by `password_mask` (`***`), vhost re-encoded, no
+  /// query: safe to log.
   std::string masked() const;
   /// `host:port`, as errors about reachability name it: an IPv6 host in brackets, bytes other
   /// than letters, digits, `-._~` and `:` percent-encoded.

@@ -1,10 +1,9 @@
 #include "causeway/topology/batch_processor_stage.hpp"
 
-#include "causeway/acknowledger.hpp"
 #include "causeway/topology/messages.hpp"
+#include "causeway/topology/user_callback.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <iterator>
 #include <string>
 
@@ -27,7 +26,7 @@ caf::behavior batch_processor_stage::make_behavior() {
 
 void batch_processor_stage::on_subscribe(caf::actor& batcher) {
   batcher_ = std::move(batcher);
-  send(batcher_, ask_atom::value, static_cast<std::uint32_t>(index_),
+  send(batcher_, demand_atom::value, static_cast<std::uint32_t>(index_),
        static_cast<std::uint64_t>(batch_processor_demand));
 }
 
@@ -36,38 +35,23 @@ void batch_processor_stage::on_batch(detail::batch& b) {
   counters_->received.fetch_add(messages.size(), std::memory_order_relaxed);
   counters_->in_flight.store(messages.size(), std::memory_order_relaxed);
   telemetry_span span{*plan_, *counters_, messages.size()};
-  bool threw = false;
-  try {
-    plan_->handler->handle_batch(messages, b.info, ctx_);
-  } catch (const std::exception& e) {
-    threw = true;
+  auto why = call_user("handle_batch", [&] { plan_->handler->handle_batch(messages, b.info, ctx_); });
+  if (why)
     for (auto& msg : messages)
-      msg.fail(std::string{"handle_batch threw: "} + e.what());
-  } catch (...) {
-    threw = true;
-    for (auto& msg : messages)
-      msg.fail("handle_batch threw: unknown exception");
-  }
-  span.stop(threw ? telemetry_phase::exception : telemetry_phase::stop);
+      msg.fail(*why);
+  span.stop(why ? telemetry_phase::exception : telemetry_phase::stop);
 
   auto first_failed = std::stable_partition(messages.begin(), messages.end(),
                                             [](const message& m) { return !m.is_failed(); });
   std::vector<message> failed(std::make_move_iterator(first_failed),
                               std::make_move_iterator(messages.end()));
   messages.erase(first_failed, messages.end());
-  if (!failed.empty()) {
-    try {
-      plan_->handler->handle_failed(failed, ctx_);
-    } catch (...) {
-      // Already failed; nothing more to do.
-    }
-  }
-  auto count = messages.size() + failed.size();
+  if (!failed.empty())
+    plan_->handle_failed(failed, ctx_);
   // Out of this stage once handed to the acknowledger: whoever sees the acks sees 0 here.
   counters_->in_flight.store(0, std::memory_order_relaxed);
-  acknowledge(messages, failed);
-  plan_->acknowledged.fetch_add(count, std::memory_order_relaxed);
-  send(batcher_, ask_atom::value, static_cast<std::uint32_t>(index_), std::uint64_t{1});
+  plan_->acknowledge(messages, failed);
+  send(batcher_, demand_atom::value, static_cast<std::uint32_t>(index_), std::uint64_t{1});
 }
 
 void batch_processor_stage::on_exit() {

@@ -1,10 +1,11 @@
 #include "causeway/topology/batcher_stage.hpp"
 
+#include "causeway/detail/most_demand.hpp"
 #include "causeway/topology/messages.hpp"
+#include "causeway/topology/user_callback.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <string>
 
 namespace causeway::topology {
@@ -20,6 +21,7 @@ batcher_stage::batcher_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
     counters_(std::move(counters)),
     accumulator_(options_.name, options_.batch_size, options_.batch_timeout),
     partitioned_(static_cast<bool>(options_.partition_by)),
+    partition_by_step_("batchers." + options_.name + ".partition_by"),
     demand_(batch_processors_.size(), 0),
     ready_(partitioned_ ? batch_processors_.size() : 1) {}
 
@@ -29,7 +31,7 @@ caf::behavior batcher_stage::make_behavior() {
     [this](msgs_atom, std::uint32_t from, std::vector<message>& messages) {
       on_messages(from, messages);
     },
-    [this](ask_atom, std::uint32_t batch_processor, std::uint64_t n) {
+    [this](demand_atom, std::uint32_t batch_processor, std::uint64_t n) {
       on_demand(batch_processor, n);
     },
     [this](done_atom, std::uint32_t from) { on_upstream_done(from); },
@@ -40,10 +42,10 @@ caf::behavior batcher_stage::make_behavior() {
 void batcher_stage::on_subscribe(std::vector<caf::actor>& processors) {
   processors_ = std::move(processors);
   processor_done_.assign(processors_.size(), false);
-  auto credit = static_cast<std::uint64_t>(effective_max_demand(options_));
+  auto initial = static_cast<std::uint64_t>(effective_max_demand(options_));
   for (const auto& processor : processors_)
-    send(processor, ask_atom::value, batcher_index_, credit);
-  counters_->outstanding_demand.store(credit * processors_.size(), std::memory_order_relaxed);
+    send(processor, demand_atom::value, batcher_index_, initial);
+  counters_->outstanding_demand.store(initial * processors_.size(), std::memory_order_relaxed);
 }
 
 void batcher_stage::on_messages(std::uint32_t from, std::vector<message>& messages) {
@@ -60,13 +62,11 @@ void batcher_stage::on_messages(std::uint32_t from, std::vector<message>& messag
   for (auto& msg : messages) {
     std::size_t partition = 0;
     if (partitioned_) {
-      try {
+      auto why = call_user(partition_by_step_, [&] {
         partition = static_cast<std::size_t>(options_.partition_by(msg) % batch_processors_.size());
-      } catch (const std::exception& e) {
-        msg.fail(std::string{"batchers."} + options_.name + ".partition_by threw: " + e.what());
-      } catch (...) {
-        msg.fail("batchers." + options_.name + ".partition_by threw");
-      }
+      });
+      if (why)
+        msg.fail(std::move(*why));
     }
     if (auto full = accumulator_.add(std::move(msg), partition, now))
       make_ready(std::move(*full));
@@ -99,13 +99,13 @@ void batcher_stage::dispatch() {
   } else {
     auto& shared = ready_.front();
     while (!shared.empty()) {
-      auto best = static_cast<std::size_t>(std::max_element(demand_.begin(), demand_.end()) - demand_.begin());
-      if (demand_[best] == 0)
+      auto best = detail::most_demand(demand_);
+      if (!best)
         break;
       auto b = std::move(shared.front());
       shared.pop_front();
-      b.info.partition = best;
-      send_batch(best, std::move(b));
+      b.info.partition = *best;
+      send_batch(*best, std::move(b));
     }
   }
   update_counters();
@@ -117,24 +117,24 @@ void batcher_stage::send_batch(std::size_t batch_processor, detail::batch b) {
   --demand_[batch_processor];
   ready_messages_ -= size;
   send(batch_processors_[batch_processor], batch_atom::value, std::move(b));
-  return_credit(size);
+  return_demand(size);
 }
 
-void batcher_stage::return_credit(std::size_t messages) {
-  std::vector<std::uint64_t> credit(processors_.size(), 0);
+void batcher_stage::return_demand(std::size_t messages) {
+  std::vector<std::uint64_t> returned(processors_.size(), 0);
   while (messages > 0 && !arrivals_.empty()) {
     auto& [from, count] = arrivals_.front();
     auto take = std::min<std::uint64_t>(count, messages);
-    credit[from] += take;
+    returned[from] += take;
     count -= take;
     messages -= take;
     if (count == 0)
       arrivals_.pop_front();
   }
-  for (std::size_t p = 0; p < credit.size(); ++p)
-    if (credit[p] > 0 && !processor_done_[p]) {
-      send(processors_[p], ask_atom::value, batcher_index_, credit[p]);
-      counters_->outstanding_demand.fetch_add(credit[p], std::memory_order_relaxed);
+  for (std::size_t p = 0; p < returned.size(); ++p)
+    if (returned[p] > 0 && !processor_done_[p]) {
+      send(processors_[p], demand_atom::value, batcher_index_, returned[p]);
+      counters_->outstanding_demand.fetch_add(returned[p], std::memory_order_relaxed);
     }
 }
 

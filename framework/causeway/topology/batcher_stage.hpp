@@ -1,6 +1,6 @@
 // batcher_stage.hpp — collects one named batcher's messages into batches.
 //
-// It grants each processor credit and gives it back as messages leave in batches (demand:
+// It grants each processor demand and gives it back as messages leave in batches (demand:
 // docs/architecture.md, Demand). Batches are cut per (batch key, partition) by size or timeout,
 // and go to the batch processor of their partition (with partition_by) or to whichever batch
 // processor asked. When every processor is done it flushes what it holds, tells its batch
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -37,7 +38,7 @@ private:
   void make_ready(detail::batch b);
   void dispatch();
   void send_batch(std::size_t batch_processor, detail::batch b);
-  void return_credit(std::size_t messages);
+  void return_demand(std::size_t messages);
   void arm_timer();
   void finish_if_done();
   void update_counters();
@@ -49,10 +50,11 @@ private:
   std::shared_ptr<stage_counters> counters_;
   detail::batch_accumulator accumulator_;
   bool partitioned_;
+  std::string partition_by_step_;  // "batchers.<name>.partition_by", for failure reasons
   std::vector<caf::actor> processors_;
   std::vector<bool> processor_done_;
   std::size_t processors_done_ = 0;
-  // Which processor each held message came from, in arrival order (credit goes back FIFO).
+  // Which processor each held message came from, in arrival order (demand goes back FIFO).
   std::deque<std::pair<std::uint32_t, std::uint64_t>> arrivals_;
   std::vector<std::uint64_t> demand_;                 // batches, per batch processor
   std::vector<std::deque<detail::batch>> ready_;      // per batch processor, or one shared

@@ -1,6 +1,6 @@
 // messages.hpp — the demand protocol between stages (internal).
 //
-//   consumer -> upstream  (ask_atom, uint32 consumer_index, uint64 n)   n more messages
+//   consumer -> upstream  (demand_atom, uint32 consumer_index, uint64 n) n more messages
 //                                                                       (batches, from a
 //                                                                       batch processor)
 //   upstream -> consumer  (msgs_atom, uint32 upstream_index, vector<message>)
@@ -24,7 +24,7 @@
 
 namespace causeway::topology {
 
-using ask_atom = caf::atom_constant<caf::atom("cw_ask")>;
+using demand_atom = caf::atom_constant<caf::atom("cw_demand")>;
 using msgs_atom = caf::atom_constant<caf::atom("cw_msgs")>;
 using batch_atom = caf::atom_constant<caf::atom("cw_batch")>;
 using done_atom = caf::atom_constant<caf::atom("cw_done")>;

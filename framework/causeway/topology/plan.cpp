@@ -1,6 +1,22 @@
 #include "causeway/topology/plan.hpp"
 
+#include "causeway/acknowledger.hpp"
+
 namespace causeway::topology {
+
+void plan::handle_failed(std::vector<message>& failed, const context& ctx) const {
+  try {
+    handler->handle_failed(failed, ctx);
+  } catch (...) {
+    // The messages are failed already; a throwing handle_failed changes nothing.
+  }
+}
+
+void plan::acknowledge(std::vector<message>& successful, std::vector<message>& failed) {
+  auto count = successful.size() + failed.size();
+  causeway::acknowledge(successful, failed);
+  acknowledged.fetch_add(count, std::memory_order_relaxed);
+}
 
 telemetry_span::telemetry_span(const plan& p, const stage_counters& c, std::size_t messages)
   : sink_(p.telemetry.get()), counters_(c), messages_(messages) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace causeway::topology {
 
@@ -34,6 +35,12 @@ struct plan {
   std::shared_ptr<detail::shared_rate_limiter> limiter;
   /// Messages acknowledged by this generation's stages (successful and failed).
   std::atomic<std::uint64_t> acknowledged{0};
+
+  /// Gives failed messages to the user's handle_failed. One that throws changes nothing: the
+  /// messages are failed already and are acknowledged as such.
+  void handle_failed(std::vector<message>& failed, const context& ctx) const;
+  /// Acknowledges both vectors (acknowledger.hpp) and counts them in `acknowledged`.
+  void acknowledge(std::vector<message>& successful, std::vector<message>& failed);
 };
 
 /// Times one call of a stage for the telemetry sink; free when there is no sink.

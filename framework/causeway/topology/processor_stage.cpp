@@ -1,30 +1,15 @@
 #include "causeway/topology/processor_stage.hpp"
 
-#include "causeway/acknowledger.hpp"
 #include "causeway/topology/messages.hpp"
+#include "causeway/topology/user_callback.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <iterator>
 #include <utility>
 #include <numeric>
 #include <string>
 
 namespace causeway::topology {
-
-namespace {
-
-std::string describe(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
-} // namespace
 
 processor_stage::processor_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
                                  std::size_t index, std::vector<caf::actor> batchers,
@@ -34,7 +19,7 @@ processor_stage::processor_stage(caf::actor_config& cfg, std::shared_ptr<plan> p
     index_(index),
     batchers_(std::move(batchers)),
     counters_(std::move(counters)),
-    credit_(batchers_.size(), 0),
+    batcher_demand_(batchers_.size(), 0),
     outbound_(batchers_.size()) {
   ctx_ = causeway::context{plan_->options.processors.name, index_, &plan_->options.context};
 }
@@ -45,7 +30,7 @@ caf::behavior processor_stage::make_behavior() {
     [this](msgs_atom, std::uint32_t from, std::vector<message>& messages) {
       on_messages(from, messages);
     },
-    [this](ask_atom, std::uint32_t batcher, std::uint64_t n) { on_credit(batcher, n); },
+    [this](demand_atom, std::uint32_t batcher, std::uint64_t n) { on_demand(batcher, n); },
     [this](done_atom, std::uint32_t from) { on_upstream_done(from); },
   };
 }
@@ -75,22 +60,17 @@ void processor_stage::handle(std::vector<message>& messages) {
   auto& user = *plan_->handler;
   telemetry_span span{*plan_, *counters_, messages.size()};
   bool threw = false;
-  try {
-    user.prepare_messages(messages, ctx_);
-  } catch (...) {
+  if (auto why = call_user("prepare_messages", [&] { user.prepare_messages(messages, ctx_); })) {
     threw = true;
-    auto reason = "prepare_messages threw: " + describe(std::current_exception());
     for (auto& msg : messages)
-      msg.fail(reason);
+      msg.fail(*why);
   }
   for (auto& msg : messages) {
     if (msg.is_failed())
       continue;
-    try {
-      user.handle_message(msg, ctx_);
-    } catch (...) {
+    if (auto why = call_user("handle_message", [&] { user.handle_message(msg, ctx_); })) {
       threw = true;
-      msg.fail("handle_message threw: " + describe(std::current_exception()));
+      msg.fail(std::move(*why));
     }
   }
   span.stop(threw ? telemetry_phase::exception : telemetry_phase::stop);
@@ -117,7 +97,7 @@ void processor_stage::route(std::vector<message>& messages) {
       destination_[i] = static_cast<std::uint32_t>(*b);
       ++incoming_per_batcher_[*b];
     }
-    // Only an empty vector is sized: one still waiting for credit grows geometrically, as
+    // Only an empty vector is sized: one still waiting for batcher demand grows geometrically, as
     // sizing it exactly on every call would move its messages every time.
     for (std::size_t b = 0; b < outbound_.size(); ++b)
       if (outbound_[b].empty())
@@ -144,20 +124,12 @@ void processor_stage::route(std::vector<message>& messages) {
     outbound_[destination_[i]].push_back(std::move(msg));
     ++pending_;
   }
-  if (!now_failed.empty()) {
-    try {
-      plan_->handler->handle_failed(now_failed, ctx_);
-    } catch (...) {
-      // The messages are failed already; a throwing handle_failed changes nothing.
-    }
-  }
+  if (!now_failed.empty())
+    plan_->handle_failed(now_failed, ctx_);
   std::move(stubs_ok.begin(), stubs_ok.end(), std::back_inserter(now_ok));
   std::move(stubs_failed.begin(), stubs_failed.end(), std::back_inserter(now_failed));
-  if (!now_ok.empty() || !now_failed.empty()) {
-    auto count = now_ok.size() + now_failed.size();
-    acknowledge(now_ok, now_failed);
-    plan_->acknowledged.fetch_add(count, std::memory_order_relaxed);
-  }
+  if (!now_ok.empty() || !now_failed.empty())
+    plan_->acknowledge(now_ok, now_failed);
 }
 
 std::optional<std::size_t> processor_stage::batcher_index(const std::string& name) const {
@@ -170,10 +142,10 @@ std::optional<std::size_t> processor_stage::batcher_index(const std::string& nam
   return std::nullopt;
 }
 
-void processor_stage::on_credit(std::uint32_t batcher, std::uint64_t n) {
-  if (batcher >= credit_.size())
+void processor_stage::on_demand(std::uint32_t batcher, std::uint64_t n) {
+  if (batcher >= batcher_demand_.size())
     return;
-  credit_[batcher] += n;
+  batcher_demand_[batcher] += n;
   flush_outbound();
   ask_upstream();
   update_counters();
@@ -183,7 +155,7 @@ void processor_stage::on_credit(std::uint32_t batcher, std::uint64_t n) {
 void processor_stage::flush_outbound() {
   for (std::size_t b = 0; b < outbound_.size(); ++b) {
     auto& out = outbound_[b];
-    auto n = std::min<std::uint64_t>(credit_[b], out.size());
+    auto n = std::min<std::uint64_t>(batcher_demand_[b], out.size());
     if (n == 0)
       continue;
     std::vector<message> chunk;
@@ -195,7 +167,7 @@ void processor_stage::flush_outbound() {
       std::move(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(chunk));
       out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
     }
-    credit_[b] -= n;
+    batcher_demand_[b] -= n;
     pending_ -= n;
     send(batchers_[b], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
   }
@@ -217,7 +189,7 @@ void processor_stage::ask_upstream() {
       continue;
     outstanding_[i] += give;
     available -= give;
-    send(producers_[i], ask_atom::value, static_cast<std::uint32_t>(index_), give);
+    send(producers_[i], demand_atom::value, static_cast<std::uint32_t>(index_), give);
   }
 }
 

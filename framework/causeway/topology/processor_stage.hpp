@@ -1,9 +1,8 @@
 // processor_stage.hpp — runs handle_message on the messages it asks its producers for.
 //
 // It asks every producer for messages and sends handled ones to the batcher they name, within
-// the credit each batcher granted (demand: docs/architecture.md, Demand); failed ones go
-// through handle_failed to their acknowledger; without batchers successful ones are
-// acknowledged here.
+// the demand each batcher granted (docs/architecture.md, Demand); failed ones go through
+// handle_failed to their acknowledger; without batchers successful ones are acknowledged here.
 #pragma once
 
 #include "causeway/topology/plan.hpp"
@@ -29,7 +28,7 @@ public:
 private:
   void on_subscribe(std::vector<caf::actor>& producers);
   void on_messages(std::uint32_t from, std::vector<message>& messages);
-  void on_credit(std::uint32_t batcher, std::uint64_t n);
+  void on_demand(std::uint32_t batcher, std::uint64_t n);
   void on_upstream_done(std::uint32_t from);
   /// Runs the user's callbacks; failures become failed messages, never exceptions.
   void handle(std::vector<message>& messages);
@@ -50,8 +49,8 @@ private:
   std::vector<std::uint64_t> outstanding_;  // per producer: asked, not yet received
   std::vector<bool> producer_done_;
   std::size_t producers_done_ = 0;
-  std::vector<std::uint64_t> credit_;              // per batcher
-  std::vector<std::vector<message>> outbound_;     // per batcher, waiting for credit
+  std::vector<std::uint64_t> batcher_demand_;              // per batcher
+  std::vector<std::vector<message>> outbound_;     // per batcher, waiting for batcher demand
   std::size_t pending_ = 0;                        // messages in outbound_
   std::vector<std::uint32_t> destination_;         // scratch of route(): each message's batcher
   std::vector<std::size_t> incoming_per_batcher_;  // scratch of route()

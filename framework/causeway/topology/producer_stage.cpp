@@ -1,11 +1,12 @@
 #include "causeway/topology/producer_stage.hpp"
 
 #include "causeway/atoms.hpp"
+#include "causeway/detail/most_demand.hpp"
 #include "causeway/topology/messages.hpp"
+#include "causeway/topology/user_callback.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <string>
 
 namespace causeway::topology {
@@ -28,7 +29,7 @@ producer_stage::producer_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
 caf::behavior producer_stage::make_behavior() {
   source_->start(producer_sink{caf::actor_cast<caf::actor>(this)});
   return {
-    [this](ask_atom, std::uint32_t consumer, std::uint64_t n) { on_ask(consumer, n); },
+    [this](demand_atom, std::uint32_t processor, std::uint64_t n) { on_demand(processor, n); },
     [this](deliver_atom, std::vector<message>& messages) { on_deliver(messages); },
     [this](drain_atom) { on_drain(); },
     [this](drained_atom) { on_drained(); },
@@ -36,10 +37,10 @@ caf::behavior producer_stage::make_behavior() {
   };
 }
 
-void producer_stage::on_ask(std::uint32_t consumer, std::uint64_t n) {
-  if (consumer >= demand_.size())
+void producer_stage::on_demand(std::uint32_t processor, std::uint64_t n) {
+  if (processor >= demand_.size())
     return;
-  demand_[consumer] += n;
+  demand_[processor] += n;
   dispatch();
 }
 
@@ -55,13 +56,10 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
     for (std::size_t i = 0; i < messages.size(); ++i) {
       auto& msg = messages[i];
       std::size_t partition = 0;
-      try {
-        partition = static_cast<std::size_t>(partition_by(msg) % processors_.size());
-      } catch (const std::exception& e) {
-        msg.fail(std::string{"processors.partition_by threw: "} + e.what());
-      } catch (...) {
-        msg.fail("processors.partition_by threw");
-      }
+      if (auto why = call_user("processors.partition_by", [&] {
+            partition = static_cast<std::size_t>(partition_by(msg) % processors_.size());
+          }))
+        msg.fail(std::move(*why));
       partition_of_[i] = static_cast<std::uint32_t>(partition);
       ++partition_sizes_[partition];
     }
@@ -77,8 +75,8 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
   dispatch();
 }
 
-std::size_t producer_stage::send_to(std::size_t consumer, detail::chunk_queue& q, std::size_t n) {
-  n = std::min<std::size_t>({n, q.size(), demand_[consumer]});
+std::size_t producer_stage::send_to(std::size_t processor, detail::chunk_queue& q, std::size_t n) {
+  n = std::min<std::size_t>({n, q.size(), demand_[processor]});
   if (n == 0)
     return 0;
   if (plan_->limiter) {
@@ -98,8 +96,8 @@ std::size_t producer_stage::send_to(std::size_t consumer, detail::chunk_queue& q
   }
   telemetry_span span{*plan_, *counters_, n};
   auto chunk = q.take(n);
-  demand_[consumer] -= n;
-  send(processors_[consumer], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
+  demand_[processor] -= n;
+  send(processors_[processor], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
   span.stop();
   return n;
 }
@@ -111,9 +109,8 @@ void producer_stage::dispatch() {
   } else {
     auto& q = queues_.front();
     while (!q.empty()) {
-      // The processor with the most outstanding demand gets the next vector.
-      auto best = std::max_element(demand_.begin(), demand_.end()) - demand_.begin();
-      if (demand_[best] == 0 || send_to(static_cast<std::size_t>(best), q, q.size()) == 0)
+      auto best = detail::most_demand(demand_);
+      if (!best || send_to(*best, q, q.size()) == 0)
         break;
     }
   }

@@ -28,14 +28,14 @@ public:
   void on_exit() override;
 
 private:
-  void on_ask(std::uint32_t consumer, std::uint64_t n);
+  void on_demand(std::uint32_t processor, std::uint64_t n);
   void on_deliver(std::vector<message>& messages);
   void on_drain();
   void on_drained();
   void on_rate_timer(std::uint64_t generation);
   void dispatch();
-  /// Sends up to `n` messages of queue `q` to processor `consumer`; returns how many.
-  std::size_t send_to(std::size_t consumer, detail::chunk_queue& q, std::size_t n);
+  /// Sends up to `n` messages of queue `q` to `processor`; returns how many.
+  std::size_t send_to(std::size_t processor, detail::chunk_queue& q, std::size_t n);
   void finish_if_done();
   void update_counters();
 

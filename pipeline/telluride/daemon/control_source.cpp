@@ -2,7 +2,7 @@
 
 namespace telluride {
 
-control_source::control_source(std::shared_ptr<causeway::amqp::rabbitmq_source> queue) : queue_(std::move(queue)) {}
+control_source::control_source(std::shared_ptr<causeway::amqp::queue_source> queue) : queue_(std::move(queue)) {}
 
 bool control_source::start(caf::actor sink) {
   if (!queue_)

@@ -10,7 +10,7 @@
 // the owning actor's thread only.
 #pragma once
 
-#include <causeway/amqp/producer.hpp>
+#include <causeway/amqp/queue_source.hpp>
 #include <causeway/producer.hpp>
 
 #include <caf/actor.hpp>
@@ -22,7 +22,7 @@ namespace telluride {
 class control_source {
 public:
   /// `queue` null: no control queue (reconfiguration through HTTP only).
-  explicit control_source(std::shared_ptr<causeway::amqp::rabbitmq_source> queue);
+  explicit control_source(std::shared_ptr<causeway::amqp::queue_source> queue);
   control_source(const control_source&) = delete;
   control_source& operator=(const control_source&) = delete;
 
@@ -34,7 +34,7 @@ public:
   void close();
 
 private:
-  std::shared_ptr<causeway::amqp::rabbitmq_source> queue_;
+  std::shared_ptr<causeway::amqp::queue_source> queue_;
   std::unique_ptr<causeway::producer> channel_;
 };
 

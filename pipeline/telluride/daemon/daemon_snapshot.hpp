@@ -10,7 +10,7 @@
 #include "telluride/telemetry/throughput.hpp"
 
 #include <causeway/amqp/connection.hpp>
-#include <causeway/amqp/producer.hpp>
+#include <causeway/amqp/queue_source.hpp>
 #include <causeway/amqp/publisher.hpp>
 
 #include <cstdint>

@@ -8,7 +8,7 @@ expected<void> readings_intake::prepare_for(const config& next) {
     return {};
   auto options = source->options();
   options.prefetch_count = next.prefetch_count;
-  auto opened = causeway::amqp::rabbitmq_source::open(options, source->connection());
+  auto opened = causeway::amqp::queue_source::open(options, source->connection());
   if (!opened)
     return error{"cannot apply prefetch_count: " + opened.err().message};
   std::lock_guard guard{mutex_};

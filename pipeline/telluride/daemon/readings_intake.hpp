@@ -11,7 +11,7 @@
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
-#include <causeway/amqp/producer.hpp>
+#include <causeway/amqp/queue_source.hpp>
 
 #include <atomic>
 #include <memory>
@@ -21,10 +21,10 @@ namespace telluride {
 
 class readings_intake {
 public:
-  explicit readings_intake(std::shared_ptr<causeway::amqp::rabbitmq_source> first)
+  explicit readings_intake(std::shared_ptr<causeway::amqp::queue_source> first)
     : current_(std::move(first)) {}
 
-  std::shared_ptr<causeway::amqp::rabbitmq_source> current() const {
+  std::shared_ptr<causeway::amqp::queue_source> current() const {
     std::lock_guard guard{mutex_};
     return current_;
   }
@@ -41,7 +41,7 @@ public:
 
 private:
   mutable std::mutex mutex_;
-  std::shared_ptr<causeway::amqp::rabbitmq_source> current_;
+  std::shared_ptr<causeway::amqp::queue_source> current_;
   std::atomic<bool> consuming_{false};
 };
 

@@ -137,7 +137,7 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   out.publisher = *publisher;
 
   auto queue_options = [&](const std::string& queue, std::uint16_t prefetch) {
-    producer_options o;
+    queue_source_options o;
     o.connection = base;
     o.connection.name = "telluride-consumer";
     o.queue = queue;
@@ -152,11 +152,11 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
     o.on_failure = failure_policy::ack;
     return o;
   };
-  auto readings = rabbitmq_source::open(queue_options(cfg.routes.readings_queue, cfg.prefetch_count));
+  auto readings = queue_source::open(queue_options(cfg.routes.readings_queue, cfg.prefetch_count));
   if (!readings)
     return error{"cannot consume " + cfg.routes.readings_queue + ": " + readings.err().message};
   out.readings = *readings;
-  auto control = rabbitmq_source::open(queue_options(cfg.routes.control_queue, 16), out.readings->connection());
+  auto control = queue_source::open(queue_options(cfg.routes.control_queue, 16), out.readings->connection());
   if (!control)
     return error{"cannot consume " + cfg.routes.control_queue + ": " + control.err().message};
   out.control = *control;

@@ -5,7 +5,7 @@
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
-#include <causeway/amqp/producer.hpp>
+#include <causeway/amqp/queue_source.hpp>
 #include <causeway/amqp/publisher.hpp>
 #include <causeway/amqp/topology_declaration.hpp>
 
@@ -30,8 +30,8 @@ std::uint64_t max_sensors_bound(const config& cfg);
 
 struct broker_connections {
   std::shared_ptr<causeway::amqp::publisher> publisher;
-  std::shared_ptr<causeway::amqp::rabbitmq_source> readings;
-  std::shared_ptr<causeway::amqp::rabbitmq_source> control;
+  std::shared_ptr<causeway::amqp::queue_source> readings;
+  std::shared_ptr<causeway::amqp::queue_source> control;
 };
 
 /// Declares the topology and opens the connections, retrying an unreachable broker with

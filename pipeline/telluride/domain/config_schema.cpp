@@ -271,20 +271,4 @@ std::string markdown_reference() {
   return out;
 }
 
-std::string mask_password(std::string_view url) {
-  // Hide from the first ':' after the scheme to the last '@': the widest reading of what the
-  // user may have meant as the password. A password holding an unescaped '/' or '@'
-  // ("amqp://u:top/secret@h", "amqp://u:top@/secret@h") ends the authority early to RFC 3986,
-  // but it is still a secret. That may hide more than the password (a port, a vhost holding
-  // "@"), never less.
-  const std::size_t scheme_end = url.find("://");
-  const std::size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const std::size_t last_at = url.rfind('@');
-  const std::size_t colon = url.find(':', authority);
-  if (last_at == std::string_view::npos || last_at < authority || colon == std::string_view::npos ||
-      colon > last_at)
-    return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(last_at));
-}
-
 } // namespace telluride

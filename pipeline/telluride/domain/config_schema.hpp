@@ -11,6 +11,8 @@
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
+#include <causeway/amqp/password_mask.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -106,7 +108,8 @@ nlohmann::json reconfiguration_to_json(const config& cfg);
 /// The table as a Markdown table, one row per option and per route name, for the README.
 std::string markdown_reference();
 
-/// `amqp://guest:***@host:5672/%2f`: the password of a URL replaced by `***`, for logs.
-std::string mask_password(std::string_view url);
+/// `amqp://guest:***@host:5672/%2f`: a URL with its password hidden, as the AMQP module's logs
+/// show it (causeway/amqp/password_mask.hpp).
+using causeway::amqp::mask_password;
 
 } // namespace telluride

@@ -4,7 +4,7 @@
 #include "telluride/tools/tool_support.hpp"
 
 #include <causeway/acknowledger.hpp>
-#include <causeway/amqp/producer.hpp>
+#include <causeway/amqp/queue_source.hpp>
 #include <causeway/atoms.hpp>
 #include <causeway/producer.hpp>
 #include <causeway/runtime.hpp>
@@ -21,7 +21,7 @@ struct queue_tap::impl {
   causeway::runtime_config cfg{1};
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
-  std::shared_ptr<causeway::amqp::rabbitmq_source> source;
+  std::shared_ptr<causeway::amqp::queue_source> source;
   std::unique_ptr<causeway::producer> producer;
   std::string queue;
 
@@ -39,7 +39,7 @@ queue_tap::~queue_tap() = default;
 
 causeway::expected<std::unique_ptr<queue_tap>> queue_tap::open(tap_options options) {
   namespace amqp = causeway::amqp;
-  amqp::producer_options consume;
+  amqp::queue_source_options consume;
   consume.connection = std::move(options.connection);
   consume.prefetch_count = options.prefetch_count;
   consume.on_failure = amqp::failure_policy::reject_and_requeue;
@@ -62,7 +62,7 @@ causeway::expected<std::unique_ptr<queue_tap>> queue_tap::open(tap_options optio
   }
   auto state = std::make_unique<impl>();
   state->queue = consume.queue;
-  auto source = amqp::rabbitmq_source::open(std::move(consume), std::move(*conn));
+  auto source = amqp::queue_source::open(std::move(consume), std::move(*conn));
   if (!source)
     return source.err();
   state->source = std::move(*source);

@@ -1,6 +1,6 @@
 // queue_tap.hpp — read messages of one queue on the calling thread, for tools and tests.
 //
-// A tap is a Causeway rabbitmq_source with one producer whose sink is a blocking (scoped)
+// A tap is a Causeway queue_source with one producer whose sink is a blocking (scoped)
 // actor: `take` waits up to a timeout for the next read burst. It either consumes a queue that
 // exists (acking what the tool handled: `acknowledge`), or a private queue of its own —
 // exclusive and auto-deleted, bound to an exchange and routing key — which sees a copy of

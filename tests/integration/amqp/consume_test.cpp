@@ -23,12 +23,12 @@ TEST_CASE("draining 100,000 messages handles each exactly once and leaves the qu
   preload(queue.name, total);
   CHECK(list_queue(queue.name).ready == static_cast<long>(total));
 
-  amqp::producer_options options;
+  amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
   options.connection.read_interval = read_interval;
   options.queue = queue.name;
   options.prefetch_count = 1000;
-  auto source = amqp::rabbitmq_source::open(options);
+  auto source = amqp::queue_source::open(options);
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
 
   auto handler = std::make_shared<counting_handler>(total);
@@ -64,11 +64,11 @@ TEST_CASE("draining mid-stream cancels the consumer, finishes and acks what was 
   constexpr std::size_t total = 20000;
   scoped_queue queue("causeway-drain-mid");
   preload(queue.name, total);
-  amqp::producer_options options;
+  amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
   options.queue = queue.name;
   options.prefetch_count = 500;
-  auto source = amqp::rabbitmq_source::open(options);
+  auto source = amqp::queue_source::open(options);
   REQUIRE(source);
   auto handler = std::make_shared<counting_handler>(total);
   handler->pause_at = 3000;

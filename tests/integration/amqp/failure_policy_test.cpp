@@ -13,8 +13,8 @@ amqp::arguments dead_letter_to(const std::string& dead) {
   return {{"x-dead-letter-exchange", std::string{}}, {"x-dead-letter-routing-key", dead}};
 }
 
-amqp::producer_options consume(const std::string& queue, amqp::failure_policy policy) {
-  amqp::producer_options options;
+amqp::queue_source_options consume(const std::string& queue, amqp::failure_policy policy) {
+  amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
   options.queue = queue;
   options.prefetch_count = 100;
@@ -30,7 +30,7 @@ TEST_CASE("on_failure reject dead-letters failed messages through the queue's DL
   scoped_queue dead("causeway-dlq");
   scoped_queue queue("causeway-reject", dead_letter_to(dead.name));
   preload(queue.name, total);
-  auto source = amqp::rabbitmq_source::open(consume(queue.name, amqp::failure_policy::reject));
+  auto source = amqp::queue_source::open(consume(queue.name, amqp::failure_policy::reject));
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
 
   pipeline_env env;
@@ -55,8 +55,8 @@ TEST_CASE("on_failure reject dead-letters failed messages through the queue's DL
   CHECK(stats.requeued == 0);
 
   SUBCASE("dead-lettered messages carry x-death in their headers metadata") {
-    amqp::producer_options dlq = consume(dead.name, amqp::failure_policy::reject);
-    auto dead_source = amqp::rabbitmq_source::open(dlq);
+    amqp::queue_source_options dlq = consume(dead.name, amqp::failure_policy::reject);
+    auto dead_source = amqp::queue_source::open(dlq);
     REQUIRE(dead_source);
     auto dead_handler = std::make_shared<counting_handler>(total);
     std::mutex mutex;
@@ -81,7 +81,7 @@ TEST_CASE("on_failure reject dead-letters failed messages through the queue's DL
 TEST_CASE("on_failure reject_and_requeue delivers a failed message again, flagged redelivered") {
   scoped_queue queue("causeway-requeue");
   preload(queue.name, total);
-  auto source = amqp::rabbitmq_source::open(consume(queue.name, amqp::failure_policy::reject_and_requeue));
+  auto source = amqp::queue_source::open(consume(queue.name, amqp::failure_policy::reject_and_requeue));
   REQUIRE(source);
   pipeline_env env;
   auto handler = std::make_shared<counting_handler>(total);
@@ -113,7 +113,7 @@ TEST_CASE("on_failure reject_and_requeue_once requeues a failed message once, th
   scoped_queue queue("causeway-requeue-once", dead_letter_to(dead.name));
   preload(queue.name, total);
   auto source =
-    amqp::rabbitmq_source::open(consume(queue.name, amqp::failure_policy::reject_and_requeue_once));
+    amqp::queue_source::open(consume(queue.name, amqp::failure_policy::reject_and_requeue_once));
   REQUIRE(source);
   pipeline_env env;
   auto handler = std::make_shared<counting_handler>(total);

@@ -47,7 +47,7 @@ TEST_CASE("a body over max_body_size between normal messages is dead-lettered on
   publish_big(queue.name);
   preload(queue.name, normal / 2, normal / 2);
 
-  amqp::producer_options options;
+  amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
   options.queue = queue.name;
   options.prefetch_count = 100;
@@ -55,7 +55,7 @@ TEST_CASE("a body over max_body_size between normal messages is dead-lettered on
   // or it would come back forever.
   REQUIRE(options.on_failure == amqp::failure_policy::reject_and_requeue);
   REQUIRE(options.max_body_size == 1024 * 1024);
-  auto source = amqp::rabbitmq_source::open(options);
+  auto source = amqp::queue_source::open(options);
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
 
   auto handler = std::make_shared<counting_handler>(normal);

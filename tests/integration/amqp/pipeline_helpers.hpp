@@ -1,10 +1,10 @@
 // pipeline_helpers.hpp — real pipelines over the test broker: preload a queue, count what
-// the handler saw, start a pipeline on a rabbitmq_source.
+// the handler saw, start a pipeline on a queue_source.
 #pragma once
 
 #include "broker_helpers.hpp"
 
-#include "causeway/amqp/producer.hpp"
+#include "causeway/amqp/queue_source.hpp"
 #include "causeway/amqp/publisher.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 #include "causeway/handler.hpp"
@@ -153,7 +153,7 @@ inline causeway::pipeline_options pipeline_shape(std::size_t batch_size = 100) {
   return o;
 }
 
-inline causeway::pipeline start_pipeline(caf::actor_system& system, amqp::rabbitmq_source& source,
+inline causeway::pipeline start_pipeline(caf::actor_system& system, amqp::queue_source& source,
                                          std::shared_ptr<causeway::handler> handler,
                                          causeway::pipeline_options options = pipeline_shape()) {
   causeway::pipeline_spec spec;

@@ -20,9 +20,9 @@ std::shared_ptr<counting_handler> pausing_handler() {
   return handler;
 }
 
-amqp::producer_options consume(const std::string& queue, std::string connection_name,
+amqp::queue_source_options consume(const std::string& queue, std::string connection_name,
                                std::string url = broker_url()) {
-  amqp::producer_options options;
+  amqp::queue_source_options options;
   options.connection = test_connection(std::move(connection_name), std::move(url));
   options.connection.reconnect.max = 2s;
   options.queue = queue;
@@ -34,10 +34,10 @@ amqp::producer_options consume(const std::string& queue, std::string connection_
 // the way through, with a full prefetch window in flight. There `fault` runs (it resumes the
 // processors, handler.paused = false, when it sees fit); then every message must be handled,
 // and the pipeline drains. Returns the source, for its stats and its connection's.
-std::shared_ptr<amqp::rabbitmq_source> drain_through_fault(
-  const amqp::producer_options& options, const std::shared_ptr<counting_handler>& handler,
+std::shared_ptr<amqp::queue_source> drain_through_fault(
+  const amqp::queue_source_options& options, const std::shared_ptr<counting_handler>& handler,
   const std::function<void(amqp::connection&)>& fault) {
-  auto source = amqp::rabbitmq_source::open(options);
+  auto source = amqp::queue_source::open(options);
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
   pipeline_env env;
   auto p = start_pipeline(env.system, **source, handler);

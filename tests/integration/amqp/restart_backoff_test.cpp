@@ -16,12 +16,12 @@ constexpr int restarts = 3;
 TEST_CASE("after each of three broker restarts in a row the reconnect retries start over at the first delay") {
   private_broker broker(4);
   scoped_queue queue("causeway-restarts", {}, broker.url());
-  amqp::producer_options options;
+  amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"), broker.url());
   options.connection.reconnect.max = 2s;  // bounds the test's length, not what it checks
   options.queue = queue.name;
   options.prefetch_count = 100;
-  auto source = amqp::rabbitmq_source::open(options);
+  auto source = amqp::queue_source::open(options);
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
   auto& conn = *(*source)->connection();
 

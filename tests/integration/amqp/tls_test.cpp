@@ -57,13 +57,13 @@ void publish_all(const std::string& url, const std::string& queue, std::size_t t
 void consume_all(const std::string& url, const scoped_queue& queue, std::chrono::milliseconds read_interval,
                  std::size_t total, std::size_t small_count) {
   // No heartbeats: their timer reads too, and would hide a delivery left inside OpenSSL.
-  amqp::producer_options consuming;
+  amqp::queue_source_options consuming;
   consuming.connection = tls_connection(url, unique_name("causeway-tls-consumer"));
   consuming.connection.heartbeat = 0s;
   consuming.connection.read_interval = read_interval;
   consuming.queue = queue.name;
   consuming.prefetch_count = 1000;
-  auto source = amqp::rabbitmq_source::open(consuming);
+  auto source = amqp::queue_source::open(consuming);
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
   auto handler = std::make_shared<counting_handler>(total);
   handler->judge = [small_count](causeway::message& m) -> std::string {
@@ -174,7 +174,7 @@ TEST_CASE("amqps connects only to a broker it can verify, with a client certific
     MESSAGE(why);
     CHECK(one_line(why));
     // TLS 1.3: the refusal comes after the handshake, as an alert or just a closed connection.
-    CHECK(why.starts_with("login to amqps://guest:****@127.0.0.1:" + std::to_string(tls.tls_port()) + "/%2F: "));
+    CHECK(why.starts_with("login to amqps://guest:***@127.0.0.1:" + std::to_string(tls.tls_port()) + "/%2F: "));
     CHECK(why.ends_with("; the broker asked for a client certificate and the URL gives none (certfile, keyfile)"));
   }
   {

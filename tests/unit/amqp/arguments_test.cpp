@@ -106,7 +106,7 @@ TEST_CASE("each on_failure policy maps a failed message to its settlement") {
 }
 
 TEST_CASE("producer options are validated with the key named") {
-  producer_options o;
+  queue_source_options o;
   CHECK(validate(o).err().message.find("queue") != std::string::npos);
   o.queue = std::string(8, 'q');
   CHECK(validate(o));

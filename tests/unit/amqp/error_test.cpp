@@ -44,10 +44,10 @@ TEST_CASE("connection.close is a connection-level failure and gets its code name
   close.reply_code = 530;
   close.reply_text = view("vhost nope not found");
   amqp_method_t method{AMQP_CONNECTION_CLOSE_METHOD, &close};
-  failure f = describe_close(method, "login to amqp://guest:****@h:5672/nope");
+  failure f = describe_close(method, "login to amqp://guest:***@h:5672/nope");
   CHECK(f.scope == failure_scope::connection);
   CHECK(f.code == 530);
-  CHECK(f.message == "login to amqp://guest:****@h:5672/nope: NOT_ALLOWED - vhost nope not found");
+  CHECK(f.message == "login to amqp://guest:***@h:5672/nope: NOT_ALLOWED - vhost nope not found");
 }
 
 TEST_CASE("library errors are connection-level and use rabbitmq-c's wording") {

@@ -22,7 +22,7 @@ daemon_snapshot sample_snapshot() {
   s.started_ms = 1'763'800'000'000;
   s.taken_ms = 1'763'800'005'000;
   s.config_version = 3;
-  s.amqp_url = "amqp://guest:****@127.0.0.1:5672/%2f";
+  s.amqp_url = "amqp://guest:***@127.0.0.1:5672/%2f";
   s.http_listen = "127.0.0.1:9464";
   s.ready = {true, true, std::nullopt};
   s.totals.total_message_count = 1200;
@@ -82,7 +82,7 @@ TEST_CASE("the stats record carries the snapshot's figures and what it derives")
   CHECK(r.reconnects == 2);
   CHECK(r.messages_per_second == 240.5);
   CHECK(r.ready == 1);
-  CHECK(std::string{r.amqp_url} == "amqp://guest:****@127.0.0.1:5672/%2f");
+  CHECK(std::string{r.amqp_url} == "amqp://guest:***@127.0.0.1:5672/%2f");
   CHECK(std::string{r.http_listen} == "127.0.0.1:9464");
 
   s.ready.connected = false;

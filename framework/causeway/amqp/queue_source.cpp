@@ -1,4 +1,4 @@
-#include "causeway/amqp/producer.hpp"
+#include "causeway/amqp/queue_source.hpp"
 
 #include "causeway/amqp/consumer.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
@@ -15,7 +15,7 @@ constexpr std::size_t max_body_size_limit = 512 * 1024 * 1024;
 // One producer stage: one channel on the source's connection.
 class amqp_producer final : public causeway::producer {
 public:
-  amqp_producer(std::shared_ptr<amqp::connection> conn, const producer_options& options,
+  amqp_producer(std::shared_ptr<amqp::connection> conn, const queue_source_options& options,
                 std::shared_ptr<detail::consumer_counters> counters, std::size_t index)
     : connection_(std::move(conn)), options_(options), counters_(std::move(counters)), index_(index) {}
 
@@ -54,7 +54,7 @@ public:
 
 private:
   std::shared_ptr<amqp::connection> connection_;
-  producer_options options_;
+  queue_source_options options_;
   std::shared_ptr<detail::consumer_counters> counters_;
   std::size_t index_;
   producer_sink sink_;
@@ -64,7 +64,7 @@ private:
 
 } // namespace
 
-expected<void> validate(const producer_options& options) {
+expected<void> validate(const queue_source_options& options) {
   if (options.queue.empty())
     return error{"queue must be a queue name, got an empty string"};
   if (options.queue.size() > 255)
@@ -85,13 +85,13 @@ expected<void> validate(const producer_options& options) {
   return {};
 }
 
-rabbitmq_source::rabbitmq_source(producer_options options, std::shared_ptr<amqp::connection> connection)
+queue_source::queue_source(queue_source_options options, std::shared_ptr<amqp::connection> connection)
   : options_(std::move(options)),
     connection_(std::move(connection)),
     counters_(std::make_shared<detail::consumer_counters>()) {}
 
-expected<std::shared_ptr<rabbitmq_source>>
-rabbitmq_source::open(producer_options options, std::shared_ptr<amqp::connection> shared) {
+expected<std::shared_ptr<queue_source>>
+queue_source::open(queue_source_options options, std::shared_ptr<amqp::connection> shared) {
   if (auto valid = validate(options); !valid)
     return valid.err();
   if (!shared) {
@@ -113,10 +113,10 @@ rabbitmq_source::open(producer_options options, std::shared_ptr<amqp::connection
     if (auto exists = inspect_queue(*shared, options.queue); !exists)
       return exists.err();
   }
-  return std::make_shared<rabbitmq_source>(std::move(options), std::move(shared));
+  return std::make_shared<queue_source>(std::move(options), std::move(shared));
 }
 
-producer_factory rabbitmq_source::factory() {
+producer_factory queue_source::factory() {
   // The factory keeps what producers need alive, not the source object itself.
   return [conn = connection_, options = options_, counters = counters_](std::size_t index)
            -> std::unique_ptr<causeway::producer> {
@@ -124,7 +124,7 @@ producer_factory rabbitmq_source::factory() {
   };
 }
 
-consumer_stats rabbitmq_source::stats() const noexcept {
+consumer_stats queue_source::stats() const noexcept {
   const auto& c = *counters_;
   return consumer_stats{c.delivered.load(), c.handoffs.load(),     c.redelivered.load(),
                         c.acked.load(),     c.rejected.load(),     c.requeued.load(),
@@ -132,8 +132,8 @@ consumer_stats rabbitmq_source::stats() const noexcept {
                         c.malformed.load()};
 }
 
-expected<producer_factory> make_producer_factory(producer_options options) {
-  auto source = rabbitmq_source::open(std::move(options));
+expected<producer_factory> make_producer_factory(queue_source_options options) {
+  auto source = queue_source::open(std::move(options));
   if (!source)
     return source.err();
   return (*source)->factory();

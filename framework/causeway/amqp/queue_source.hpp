@@ -1,6 +1,6 @@
-// producer.hpp — consume a RabbitMQ queue as a Causeway producer (as broadway_rabbitmq does).
+// queue_source.hpp — consume a RabbitMQ queue as a Causeway producer (as broadway_rabbitmq does).
 //
-// A `rabbitmq_source` owns (or shares) one consuming connection; each producer stage it
+// A `queue_source` owns (or shares) one consuming connection; each producer stage it
 // creates gets its own channel on it (`producer.concurrency` = channels), with qos prefetch,
 // the queue declared and bound as configured, and a basic.consume. Deliveries are handed to
 // the stage once per read burst. Each message carries an ack reference (delivery tag + the
@@ -51,7 +51,7 @@ enum class failure_policy : std::uint8_t {
   ack,                      ///< acknowledge it anyway: the handler dealt with it (e.g. dead-lettered it itself)
 };
 
-/// How the queue is declared when `producer_options::declare` is set.
+/// How the queue is declared when `queue_source_options::declare` is set.
 struct queue_declaration {
   bool durable = true;
   bool exclusive = false;
@@ -65,7 +65,7 @@ struct queue_binding {
   arguments args;
 };
 
-struct producer_options {
+struct queue_source_options {
   connection_options connection = default_connection();
   std::string queue;
   /// Declare the queue (idempotently) before consuming; without it the queue must exist.
@@ -89,7 +89,7 @@ struct producer_options {
 };
 
 /// Checks the options; the error names the key (`prefetch_count must be in 1..65535, got 0`).
-expected<void> validate(const producer_options& options);
+expected<void> validate(const queue_source_options& options);
 
 /// Counters over every channel of a source, readable from any thread.
 struct consumer_stats {
@@ -106,12 +106,12 @@ struct consumer_stats {
                                   ///< are failed and in `delivered`; stray frames are dropped)
 };
 
-class rabbitmq_source {
+class queue_source {
 public:
   /// Validates, connects (unless `shared` is given) and declares the queue and bindings once,
   /// so a bad URL, refused login or PRECONDITION_FAILED surfaces here as one line.
-  static expected<std::shared_ptr<rabbitmq_source>>
-  open(producer_options options, std::shared_ptr<amqp::connection> shared = nullptr);
+  static expected<std::shared_ptr<queue_source>>
+  open(queue_source_options options, std::shared_ptr<amqp::connection> shared = nullptr);
 
   /// For pipeline_spec::make_producer: producer i gets its own channel. The factory keeps
   /// the source alive.
@@ -119,17 +119,17 @@ public:
 
   consumer_stats stats() const noexcept;
   const std::shared_ptr<amqp::connection>& connection() const noexcept { return connection_; }
-  const producer_options& options() const noexcept { return options_; }
+  const queue_source_options& options() const noexcept { return options_; }
 
-  rabbitmq_source(producer_options options, std::shared_ptr<amqp::connection> connection);
+  queue_source(queue_source_options options, std::shared_ptr<amqp::connection> connection);
 
 private:
-  producer_options options_;
+  queue_source_options options_;
   std::shared_ptr<amqp::connection> connection_;
   std::shared_ptr<detail::consumer_counters> counters_;
 };
 
-/// rabbitmq_source::open(options) and its factory, for when the source is not needed.
-expected<producer_factory> make_producer_factory(producer_options options);
+/// queue_source::open(options) and its factory, for when the source is not needed.
+expected<producer_factory> make_producer_factory(queue_source_options options);
 
 } // namespace causeway::amqp
