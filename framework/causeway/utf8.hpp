@@ -112,4 +112,23 @@ inline std::string one_line_utf8(std::string_view text, std::size_t max_bytes = 
   return out;
 }
 
+/// `text` as printable ASCII: every other byte, and the backslash, as \xNN. For errors that
+/// quote bytes a user wrote (a URL's port), where even a replacement character would hide
+/// which byte it was.
+inline std::string ascii_escaped(std::string_view text) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+    }
+  }
+  return out;
+}
+
 } // namespace causeway

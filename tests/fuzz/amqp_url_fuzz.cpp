@@ -51,24 +51,6 @@ std::optional<std::string_view> rfc_password(std::string_view text) {
   return userinfo.substr(colon + 1);
 }
 
-/// `text` as URL errors quote it: bytes other than printable ASCII, and a backslash, as \xNN.
-/// Its escapes can spell a secret by chance (a NUL shown as \x00 before "SECRET" reads
-/// "0SECRET"): that is not a leak.
-std::string escaped(std::string_view text) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
-}
-
 /// True when `shown` contains `secret` although it does not have to: `secret` is long enough
 /// not to occur by chance and `rest` (everything of the input but the secret) does not hold it.
 bool leaks(std::string_view shown, std::string_view secret, std::string_view rest) {
@@ -77,7 +59,9 @@ bool leaks(std::string_view shown, std::string_view secret, std::string_view res
   const auto decoded = causeway::percent_decode(rest);
   return rest.find(secret) == std::string_view::npos &&
          (!decoded || decoded->find(secret) == std::string::npos) &&
-         escaped(rest).find(secret) == std::string::npos;
+         // The error's \xNN escapes can spell a secret by chance (a NUL shown as \x00 before
+         // "SECRET" reads "0SECRET"): that is not a leak.
+         causeway::ascii_escaped(rest).find(secret) == std::string::npos;
 }
 
 /// Seeds and the dictionary put this marker into would-be passwords: any piece of a secret,

@@ -12,22 +12,13 @@
 #include <string_view>
 #include <type_traits>
 
+#include "causeway/utf8.hpp"
+
 namespace fuzz {
 
 /// `text` with control and non-ASCII bytes as \xNN, cut after `limit` bytes: safe to print.
 inline std::string printable(std::string_view text, std::size_t limit = 300) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
+  std::string out = causeway::ascii_escaped(text.substr(0, limit));
   if (text.size() > limit)
     out += "...(" + std::to_string(text.size()) + " bytes)";
   return out;

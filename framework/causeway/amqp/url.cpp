@@ -3,6 +3,7 @@
 #include "causeway/amqp/password_mask.hpp"
 
 #include "causeway/percent_encoding.hpp"
+#include "causeway/utf8.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -35,23 +36,6 @@ std::string percent_encode(std::string_view text, std::string_view also_plain = 
 error bad_url(std::string_view why) {
   return error{"bad AMQP URL: " + std::string(why) +
                " (expected amqp://user:pass@host:port/vhost or amqps://...?cacertfile=FILE)"};
-}
-
-/// Text of the URL as an error may quote it: printable ASCII kept, any other byte as \xNN, so
-/// the error stays one line of valid UTF-8.
-std::string printable(std::string_view text) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
 }
 
 // An error about a part of the URL that may belong to a password (`may_hold_secret`: an '@'
@@ -109,7 +93,7 @@ expected<void> read_query(std::string_view query, url& out, bool may_hold_secret
     auto key = percent_decode(pair.substr(0, eq));
     if (!key)
       return bad_part(may_hold_secret, "a query parameter name has a bad percent escape",
-                      "query parameter name: " + printable(key.err().message));
+                      "query parameter name: " + ascii_escaped(key.err().message));
     if (is_one_of(*key, ignored_keys))
       continue;
     if (!is_one_of(*key, tls_keys))
@@ -126,7 +110,7 @@ expected<void> read_query(std::string_view query, url& out, bool may_hold_secret
     auto value = percent_decode(pair.substr(eq + 1));
     if (!value)
       return bad_part(may_hold_secret, *key + ": bad percent escape",
-                      *key + ": " + printable(value.err().message));
+                      *key + ": " + ascii_escaped(value.err().message));
     if (value->empty())
       return bad_url("query parameter " + *key + " is empty");
     // Values end up in one-line errors (file names) and in OpenSSL calls (C strings).
@@ -196,7 +180,7 @@ expected<url> parse_url(std::string_view text) {
     }
     auto decoded_user = percent_decode(user);
     if (!decoded_user)
-      return bad_url("user: " + printable(decoded_user.err().message));
+      return bad_url("user: " + ascii_escaped(decoded_user.err().message));
     result.user = std::move(*decoded_user);
     if (password) {
       auto decoded_password = percent_decode(*password);
@@ -233,7 +217,7 @@ expected<url> parse_url(std::string_view text) {
     auto decoded_host = percent_decode(host);
     if (!decoded_host)
       return bad_part(may_hold_secret, "host: bad percent escape",
-                      "host: " + printable(decoded_host.err().message));
+                      "host: " + ascii_escaped(decoded_host.err().message));
     result.host = std::move(*decoded_host);
   }
   if (!port.empty()) {
@@ -241,7 +225,7 @@ expected<url> parse_url(std::string_view text) {
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
       return bad_part(may_hold_secret, "port must be a number in 1..65535",
-                      "port must be a number in 1..65535, got \"" + printable(port) + "\"");
+                      "port must be a number in 1..65535, got \"" + ascii_escaped(port) + "\"");
     result.port = static_cast<std::uint16_t>(value);
   }
   if (path) {
@@ -250,7 +234,7 @@ expected<url> parse_url(std::string_view text) {
     auto decoded_vhost = percent_decode(*path);
     if (!decoded_vhost)
       return bad_part(may_hold_secret, "vhost: bad percent escape",
-                      "vhost: " + printable(decoded_vhost.err().message));
+                      "vhost: " + ascii_escaped(decoded_vhost.err().message));
     result.vhost = std::move(*decoded_vhost);
   }
   if (result.tls)
