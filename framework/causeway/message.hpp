@@ -5,11 +5,10 @@
 // and routing hints set by `handle_message`: the batcher it goes to and its batch key.
 #pragma once
 
-#include "causeway/detail/declared_names.hpp"
-
 #include <any>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,6 +74,10 @@ enum class message_status : std::uint8_t { ok, failed };
 /// that name, or the only batcher when a pipeline has just one.
 inline constexpr std::string_view default_batcher = "default";
 
+/// A batcher by its position in pipeline_options::batchers (the first declared is 0). Routing
+/// by position copies no name and compares none: for handlers that route every message.
+enum class batcher_at : std::uint32_t {};
+
 class message {
 public:
   message() = default;
@@ -99,14 +102,24 @@ public:
     reason_ = std::move(reason);
   }
 
-  const std::string& batcher() const noexcept { return batcher_ ? *batcher_ : other_batcher_; }
-  /// A batcher a started pipeline declared costs no allocation: the message points at the
-  /// pipeline's copy of the name (see detail/declared_names.hpp).
+  /// The batcher's name as given to put_batcher, default_batcher when none was given, or empty
+  /// when the message was routed by position (see batcher_position).
+  std::string_view batcher() const noexcept {
+    return position_ != by_name ? std::string_view{} : batcher_.empty() ? default_batcher : std::string_view{batcher_};
+  }
+  /// The position given to put_batcher, if the message was routed by position.
+  std::optional<batcher_at> batcher_position() const noexcept {
+    return position_ != by_name ? std::optional{static_cast<batcher_at>(position_)} : std::nullopt;
+  }
+  /// Routes the message to the batcher of that name.
   void put_batcher(std::string_view name) {
-    if ((batcher_ = detail::declared_name(name)) != nullptr)
-      other_batcher_.clear();
-    else
-      other_batcher_.assign(name);
+    batcher_.assign(name);
+    position_ = by_name;
+  }
+  /// Routes the message to the batcher at that position in pipeline_options::batchers.
+  void put_batcher(batcher_at position) noexcept {
+    batcher_.clear();
+    position_ = static_cast<std::uint32_t>(position);
   }
 
   const std::string& batch_key() const noexcept { return batch_key_; }
@@ -120,8 +133,9 @@ public:
 
 private:
   std::string reason_;
-  const std::string* batcher_ = &detail::default_batcher_name();  // null: other_batcher_
-  std::string other_batcher_;  // a name no pipeline declared (the processor fails the message)
+  static constexpr std::uint32_t by_name = ~std::uint32_t{0};
+  std::string batcher_;  // empty: default_batcher (when routed by name)
+  std::uint32_t position_ = by_name;
   std::string batch_key_;
   message_status status_ = message_status::ok;
   bool ack_now_ = false;

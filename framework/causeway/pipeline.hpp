@@ -9,6 +9,7 @@
 #include "causeway/expected.hpp"
 #include "causeway/handler.hpp"
 #include "causeway/options.hpp"
+#include "causeway/pipeline_event.hpp"
 #include "causeway/producer.hpp"
 #include "causeway/telemetry.hpp"
 
@@ -24,24 +25,6 @@
 #include <vector>
 
 namespace causeway {
-
-/// What a finished drain did.
-struct drain_report {
-  std::uint64_t messages = 0;  ///< messages acknowledged between the drain request and the end
-  std::chrono::milliseconds duration{0};
-  bool timed_out = false;      ///< the shutdown timeout cut it short
-};
-
-/// Something the supervisor wants the owner to know.
-struct pipeline_event {
-  /// started: the first generation runs; restarted: a later one runs (after a crash, or a
-  /// restart with new options); crashed: a generation failed (or could not be created) and is
-  /// replaced, at once the first time and with growing delays (100 ms .. 10 s) while each
-  /// replacement fails within 10 s; drained: a drain finished.
-  enum class kind : std::uint8_t { started, drained, crashed, restarted } what;
-  std::uint64_t generation = 0;  ///< increases with every topology start (or attempt)
-  std::string reason;            ///< for crashed: which stage and why, and when it retries
-};
 
 /// One stage instance and its counters, read without asking the stage.
 struct stage_info {

@@ -1,6 +1,6 @@
 #include "causeway/producer.hpp"
 
-#include "causeway/topology/messages.hpp"
+#include "causeway/atoms.hpp"
 
 #include <caf/send.hpp>
 
@@ -9,12 +9,12 @@ namespace causeway {
 void producer_sink::deliver(std::vector<message> messages) const {
   if (messages.empty() || !stage_)
     return;
-  caf::anon_send(stage_, topology::deliver_atom::value, std::move(messages));
+  caf::anon_send(stage_, deliver_atom::value, std::move(messages));
 }
 
 void producer_sink::drained() const {
   if (stage_)
-    caf::anon_send(stage_, topology::drained_atom::value);
+    caf::anon_send(stage_, drained_atom::value);
 }
 
 } // namespace causeway

@@ -54,9 +54,15 @@ TEST_CASE_FIXTURE(pipeline_fixture, "draining flushes open batches") {
 }
 
 TEST_CASE_FIXTURE(pipeline_fixture, "messages are batched per batcher and per batch key") {
-  handler->on_message = [](message& m, const context&) {
+  bool by_position = false;
+  SUBCASE("routed by name") {}
+  SUBCASE("routed by position") { by_position = true; }
+  handler->on_message = [by_position](message& m, const context&) {
     auto n = std::stoi(m.data);
-    m.put_batcher(n % 2 == 0 ? "even" : "odd");
+    if (by_position)
+      m.put_batcher(batcher_at{static_cast<std::uint32_t>(n % 2)});  // "even" is declared first
+    else
+      m.put_batcher(n % 2 == 0 ? "even" : "odd");
     m.put_batch_key(n % 3 == 0 ? "three" : "other");
   };
   pipeline_options o;

@@ -75,10 +75,12 @@ TEST_CASE_FIXTURE(pipeline_fixture, "an exception in handle_batch fails the whol
   CHECK(handler->failed_seen.size() == 10);
 }
 
-TEST_CASE_FIXTURE(pipeline_fixture, "a message routed to an unknown batcher fails with a reason") {
+TEST_CASE_FIXTURE(pipeline_fixture, "a message routed to an unknown batcher, by name or by position, fails with a reason") {
   handler->on_message = [](message& m, const context&) {
     if (m.data == "3")
       m.put_batcher("nope");
+    if (m.data == "4")
+      m.put_batcher(batcher_at{1});
   };
   pipeline_options o;
   o.batchers = {batcher("default", 10, 600s)};
@@ -86,10 +88,10 @@ TEST_CASE_FIXTURE(pipeline_fixture, "a message routed to an unknown batcher fail
   feed->push_data(numbered(5));
   p.drain();
   REQUIRE(acks->count() == 5);
-  CHECK(acks->failed_count() == 1);
+  CHECK(acks->failed_count() == 2);
   for (const auto& r : acks->records())
     if (!r.ok)
-      CHECK(r.reason == "unknown batcher \"nope\"");
+      CHECK(r.reason == (r.data == "3" ? "unknown batcher \"nope\"" : "no batcher at position 1 (the pipeline has 1)"));
 }
 
 TEST_CASE_FIXTURE(pipeline_fixture, "ack_immediately acknowledges before the batch and only once") {

@@ -23,31 +23,27 @@ std::optional<batch> batch_accumulator::add(message msg, std::size_t partition,
   return std::nullopt;
 }
 
-std::vector<batch> batch_accumulator::expire(clock::time_point now) {
+template <class Predicate>
+std::vector<batch> batch_accumulator::close_where(Predicate&& is_due, batch_trigger trigger) {
   std::vector<std::map<key, open_batch>::iterator> due;
   for (auto it = open_.begin(); it != open_.end(); ++it)
-    if (it->second.deadline <= now)
+    if (is_due(it->second))
       due.push_back(it);
-  std::sort(due.begin(), due.end(),
-            [](auto a, auto b) { return a->second.order < b->second.order; });
+  // In the order the batches were opened: the oldest goes first.
+  std::sort(due.begin(), due.end(), [](auto a, auto b) { return a->second.order < b->second.order; });
   std::vector<batch> out;
   out.reserve(due.size());
   for (auto it : due)
-    out.push_back(close(it, batch_trigger::timeout));
+    out.push_back(close(it, trigger));
   return out;
 }
 
+std::vector<batch> batch_accumulator::expire(clock::time_point now) {
+  return close_where([now](const open_batch& b) { return b.deadline <= now; }, batch_trigger::timeout);
+}
+
 std::vector<batch> batch_accumulator::flush() {
-  std::vector<std::map<key, open_batch>::iterator> all;
-  for (auto it = open_.begin(); it != open_.end(); ++it)
-    all.push_back(it);
-  std::sort(all.begin(), all.end(),
-            [](auto a, auto b) { return a->second.order < b->second.order; });
-  std::vector<batch> out;
-  out.reserve(all.size());
-  for (auto it : all)
-    out.push_back(close(it, batch_trigger::flush));
-  return out;
+  return close_where([](const open_batch&) { return true; }, batch_trigger::flush);
 }
 
 std::optional<clock::time_point> batch_accumulator::next_deadline() const {

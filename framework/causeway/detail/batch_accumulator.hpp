@@ -54,6 +54,9 @@ private:
   };
   using key = std::pair<std::string, std::size_t>;
 
+  /// Closes every open batch that `is_due`, oldest first.
+  template <class Predicate>
+  std::vector<batch> close_where(Predicate&& is_due, batch_trigger trigger);
   batch close(std::map<key, open_batch>::iterator it, batch_trigger trigger);
 
   std::string batcher_;

@@ -89,9 +89,13 @@ void processor_stage::route(std::vector<message>& messages) {
       auto& msg = messages[i];
       if (msg.is_failed())
         continue;
-      auto b = batcher_index(msg.batcher());
+      auto b = batcher_index(msg);
       if (!b) {
-        msg.fail("unknown batcher \"" + msg.batcher() + "\"");
+        if (auto at = msg.batcher_position())
+          msg.fail("no batcher at position " + std::to_string(static_cast<std::uint32_t>(*at)) + " (the pipeline has " +
+                   std::to_string(plan_->options.batchers.size()) + ")");
+        else
+          msg.fail("unknown batcher \"" + std::string(msg.batcher()) + "\"");
         continue;
       }
       destination_[i] = static_cast<std::uint32_t>(*b);
@@ -132,8 +136,13 @@ void processor_stage::route(std::vector<message>& messages) {
     plan_->acknowledge(now_ok, now_failed);
 }
 
-std::optional<std::size_t> processor_stage::batcher_index(const std::string& name) const {
+std::optional<std::size_t> processor_stage::batcher_index(const message& msg) const {
   const auto& batchers = plan_->options.batchers;
+  if (auto at = msg.batcher_position()) {
+    auto b = static_cast<std::size_t>(*at);
+    return b < batchers.size() ? std::optional{b} : std::nullopt;
+  }
+  const auto name = msg.batcher();
   for (std::size_t i = 0; i < batchers.size(); ++i)
     if (batchers[i].name == name)
       return i;

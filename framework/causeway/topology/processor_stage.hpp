@@ -34,7 +34,7 @@ private:
   void handle(std::vector<message>& messages);
   void route(std::vector<message>& messages);
   /// The batcher a message named, with the default rule of message.hpp.
-  std::optional<std::size_t> batcher_index(const std::string& name) const;
+  std::optional<std::size_t> batcher_index(const message& msg) const;
   void flush_outbound();
   void ask_upstream();
   void finish_if_done();

@@ -1,6 +1,5 @@
 #include "causeway/topology/supervisor.hpp"
 
-#include "causeway/detail/declared_names.hpp"
 #include "causeway/detail/overloaded.hpp"
 
 #include "causeway/topology/batch_processor_stage.hpp"
@@ -139,8 +138,6 @@ void supervisor::start_generation() {
   p->limiter = limiter_;
   plan_ = p;
   stages_.clear();
-  for (const auto& b : p->options.batchers)
-    detail::declare_name(b.name);  // messages routed there point at one copy of the name
   if (auto created = create_producers(); !created) {
     apply(lifecycle_.on_start_failed(clock().now(), created.err().message));
     return;

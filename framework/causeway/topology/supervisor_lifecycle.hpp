@@ -31,7 +31,7 @@
 #pragma once
 
 #include "causeway/options.hpp"
-#include "causeway/pipeline.hpp"
+#include "causeway/pipeline_event.hpp"
 #include "causeway/restart_backoff.hpp"
 
 #include <chrono>

@@ -26,8 +26,8 @@ causeway::batcher_options batcher(std::string_view name, std::size_t concurrency
 
 } // namespace
 
-std::string_view batcher_for(std::uint64_t sensor_hash) noexcept {
-  return (sensor_hash & 1) == 0 ? batcher_one : batcher_two;
+causeway::batcher_at batcher_for(std::uint64_t sensor_hash) noexcept {
+  return causeway::batcher_at{static_cast<std::uint32_t>(sensor_hash & 1)};
 }
 
 causeway::pipeline_options make_pipeline_options(const config& cfg) {
@@ -37,7 +37,7 @@ causeway::pipeline_options make_pipeline_options(const config& cfg) {
   o.producer.rate_limit = {cfg.rate_limit_allowed, cfg.rate_limit_interval};
   o.processors.concurrency = cfg.processor_concurrency;
   o.processors.partition_by = decode_reading;
-  o.batchers = {
+  o.batchers = {  // in the order of batcher_for's positions
     batcher(batcher_one, cfg.sensor_batcher_one_concurrency, cfg.sensor_batcher_one_batch_size, cfg.batch_timeout),
     batcher(batcher_two, cfg.sensor_batcher_two_concurrency, cfg.sensor_batcher_two_batch_size, cfg.batch_timeout),
   };

@@ -21,8 +21,9 @@ namespace telluride {
 inline constexpr std::string_view batcher_one = "sensor_batcher_one";
 inline constexpr std::string_view batcher_two = "sensor_batcher_two";
 
-/// The batcher of a sensor hash.
-std::string_view batcher_for(std::uint64_t sensor_hash) noexcept;
+/// The batcher of a sensor hash: sensor_batcher_one (position 0) or sensor_batcher_two (1), in
+/// the order make_pipeline_options declares them.
+causeway::batcher_at batcher_for(std::uint64_t sensor_hash) noexcept;
 
 causeway::pipeline_options make_pipeline_options(const config& cfg);
 

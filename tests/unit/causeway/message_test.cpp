@@ -152,29 +152,23 @@ TEST_CASE("setting a value of another length keeps every entry and the order") {
   CHECK(md.contains("message_id"));
 }
 
-TEST_CASE("a declared batcher name is shared by the messages routed to it, an undeclared one is kept") {
-  causeway::message fresh;
-  CHECK(fresh.batcher() == "default");
-  CHECK(&fresh.batcher() == &causeway::detail::default_batcher_name());
+TEST_CASE("a message goes to the default batcher, or to one chosen by name or by position") {
+  causeway::message m;
+  CHECK(m.batcher() == "default");
+  CHECK_FALSE(m.batcher_position());
 
-  const std::string declared = "sensor_batcher_declared_in_a_test";
-  causeway::detail::declare_name(declared);
-  causeway::detail::declare_name(declared);  // idempotent
-  causeway::message a;
-  causeway::message b;
-  a.put_batcher(declared);
-  b.put_batcher(std::string_view{declared});
-  CHECK(a.batcher() == declared);
-  CHECK(&a.batcher() == &b.batcher());  // one copy, no allocation per message
-  CHECK(&a.batcher() == causeway::detail::declared_name(declared));
+  m.put_batcher(causeway::batcher_at{1});
+  CHECK(m.batcher().empty());
+  REQUIRE(m.batcher_position());
+  CHECK(*m.batcher_position() == causeway::batcher_at{1});
+  causeway::message moved = std::move(m);
+  CHECK(moved.batcher_position() == std::optional{causeway::batcher_at{1}});
 
-  a.put_batcher("never_declared_by_any_pipeline");
-  CHECK(a.batcher() == "never_declared_by_any_pipeline");
-  CHECK(causeway::detail::declared_name("never_declared_by_any_pipeline") == nullptr);
-  causeway::message moved = std::move(a);
-  CHECK(moved.batcher() == "never_declared_by_any_pipeline");
-  causeway::message copied = b;
-  CHECK(&copied.batcher() == &b.batcher());
-  copied.put_batcher("default");
-  CHECK(&copied.batcher() == &causeway::detail::default_batcher_name());
+  moved.put_batcher("a_batcher_name_longer_than_the_inline_buffer");
+  CHECK(moved.batcher() == "a_batcher_name_longer_than_the_inline_buffer");
+  CHECK_FALSE(moved.batcher_position());
+  causeway::message copied = moved;
+  CHECK(copied.batcher() == "a_batcher_name_longer_than_the_inline_buffer");
+  copied.put_batcher("");
+  CHECK(copied.batcher() == "default");
 }
