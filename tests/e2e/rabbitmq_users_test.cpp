@@ -7,6 +7,7 @@
 
 #include <amqp.h>
 #include <causeway/amqp/bytes.hpp>
+#include <causeway/amqp/channel.hpp>
 
 #include <filesystem>
 #include <map>

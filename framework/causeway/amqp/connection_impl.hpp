@@ -7,7 +7,7 @@
 // failures and recovery. Where the connection is in its life: connection_phase.hpp.
 #pragma once
 
-#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/connection_phase.hpp"
 #include "causeway/amqp/health_streak.hpp"
 #include "causeway/amqp/uv_handle.hpp"

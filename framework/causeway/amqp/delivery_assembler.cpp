@@ -1,6 +1,6 @@
 #include "causeway/amqp/delivery_assembler.hpp"
 
-#include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/field_table.hpp"
 #include "causeway/amqp/bytes.hpp"
 
 #include <amqp_framing.h>

@@ -1,4 +1,4 @@
-#include "causeway/amqp/error.hpp"
+#include "causeway/amqp/describe.hpp"
 
 #include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/transport.hpp"

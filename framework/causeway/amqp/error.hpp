@@ -1,7 +1,8 @@
 // error.hpp — what went wrong talking to the broker, in one line, and what it breaks.
 //
 // Every rabbitmq-c result (an RPC reply, a status code, a channel.close or connection.close
-// the broker sent on its own) is mapped to a `failure` by exactly one function, `describe`.
+// the broker sent on its own) is mapped to a `failure` by exactly one function, `describe`
+// (describe.hpp, internal: it takes rabbitmq-c's types).
 // The scope decides the recovery: a channel-level failure (PRECONDITION_FAILED, NOT_FOUND,
 // an unknown delivery tag...) closes only that channel, which is reopened; a connection-level
 // failure (socket error, heartbeat timeout, CONNECTION_FORCED, ACCESS_REFUSED...) takes the
@@ -9,8 +10,6 @@
 #pragma once
 
 #include "causeway/expected.hpp"
-
-#include <amqp.h>
 
 #include <cstdint>
 #include <string>
@@ -29,15 +28,8 @@ struct failure {
   causeway::error to_error() const { return causeway::error{message}; }
 };
 
-/// The one mapping. `step` says what was attempted ("declare queue \"q\"", "login to amqp://..").
-/// A normal reply gives a failure with scope none.
-failure describe(const amqp_rpc_reply_t& reply, std::string_view step);
-
 /// A rabbitmq-c status code (AMQP_STATUS_*) from a non-RPC call: connection-level unless OK.
 failure describe_status(int status, std::string_view step);
-
-/// A channel.close or connection.close the broker sent (method frame) — same wording as RPCs.
-failure describe_close(const amqp_method_t& method, std::string_view step);
 
 /// The symbolic name of an AMQP reply code ("PRECONDITION_FAILED"), or "" if unknown.
 std::string_view reply_code_name(std::uint16_t code) noexcept;

@@ -1,6 +1,7 @@
 #include "causeway/amqp/publisher_channel.hpp"
 
 #include "causeway/amqp/bytes.hpp"
+#include "causeway/amqp/field_table.hpp"
 #include "causeway/amqp/transport.hpp"
 
 #include <amqp_framing.h>

@@ -7,7 +7,7 @@
 // publisher.cpp holds the publisher's own functions; publisher_channel.cpp the channel's.
 #pragma once
 
-#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/frame_writer.hpp"
 #include "causeway/amqp/publisher.hpp"
 

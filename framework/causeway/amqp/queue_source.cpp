@@ -1,6 +1,6 @@
 #include "causeway/amqp/queue_source.hpp"
 
-#include "causeway/amqp/consumer.hpp"
+#include "causeway/amqp/queue_channel.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include <spdlog/spdlog.h>
@@ -16,7 +16,7 @@ constexpr std::size_t max_body_size_limit = 512 * 1024 * 1024;
 class amqp_producer final : public causeway::producer {
 public:
   amqp_producer(std::shared_ptr<amqp::connection> conn, const queue_source_options& options,
-                std::shared_ptr<detail::consumer_counters> counters, std::size_t index)
+                std::shared_ptr<detail::queue_channel_counters> counters, std::size_t index)
     : connection_(std::move(conn)), options_(options), counters_(std::move(counters)), index_(index) {}
 
   ~amqp_producer() override {
@@ -27,7 +27,7 @@ public:
   void start(producer_sink sink) override {
     auto name = connection_->options().name + "/" + options_.queue + "#" + std::to_string(index_);
     sink_ = sink;
-    consumer_ = std::make_shared<detail::consumer>(options_, std::move(name), std::move(sink), counters_);
+    consumer_ = std::make_shared<detail::queue_channel>(options_, std::move(name), std::move(sink), counters_);
     consumer_->init(connection_->mailbox());
     auto* conn = connection_.get();
     if (!connection_->post([c = consumer_, conn] { c->attach_to(*conn); }))
@@ -55,10 +55,10 @@ public:
 private:
   std::shared_ptr<amqp::connection> connection_;
   queue_source_options options_;
-  std::shared_ptr<detail::consumer_counters> counters_;
+  std::shared_ptr<detail::queue_channel_counters> counters_;
   std::size_t index_;
   producer_sink sink_;
-  std::shared_ptr<detail::consumer> consumer_;
+  std::shared_ptr<detail::queue_channel> consumer_;
   bool stopped_ = false;
 };
 
@@ -88,7 +88,7 @@ expected<void> validate(const queue_source_options& options) {
 queue_source::queue_source(queue_source_options options, std::shared_ptr<amqp::connection> connection)
   : options_(std::move(options)),
     connection_(std::move(connection)),
-    counters_(std::make_shared<detail::consumer_counters>()) {}
+    counters_(std::make_shared<detail::queue_channel_counters>()) {}
 
 expected<std::shared_ptr<queue_source>>
 queue_source::open(queue_source_options options, std::shared_ptr<amqp::connection> shared) {
@@ -124,9 +124,9 @@ producer_factory queue_source::factory() {
   };
 }
 
-consumer_stats queue_source::stats() const noexcept {
+queue_source_stats queue_source::stats() const noexcept {
   const auto& c = *counters_;
-  return consumer_stats{c.delivered.load(), c.handoffs.load(),     c.redelivered.load(),
+  return queue_source_stats{c.delivered.load(), c.handoffs.load(),     c.redelivered.load(),
                         c.acked.load(),     c.rejected.load(),     c.requeued.load(),
                         c.ack_frames.load(), c.dropped_acks.load(), c.oversized.load(),
                         c.malformed.load()};

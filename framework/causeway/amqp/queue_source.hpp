@@ -40,7 +40,7 @@
 namespace causeway::amqp {
 
 namespace detail {
-struct consumer_counters;
+struct queue_channel_counters;
 }
 
 /// What happens to a failed message (broadway_rabbitmq's on_failure).
@@ -92,7 +92,7 @@ struct queue_source_options {
 expected<void> validate(const queue_source_options& options);
 
 /// Counters over every channel of a source, readable from any thread.
-struct consumer_stats {
+struct queue_source_stats {
   std::uint64_t delivered = 0;    ///< messages handed to producer stages
   std::uint64_t handoffs = 0;     ///< sink.deliver calls (one per read burst)
   std::uint64_t redelivered = 0;  ///< of which the broker flagged redelivered
@@ -117,7 +117,7 @@ public:
   /// the source alive.
   producer_factory factory();
 
-  consumer_stats stats() const noexcept;
+  queue_source_stats stats() const noexcept;
   const std::shared_ptr<amqp::connection>& connection() const noexcept { return connection_; }
   const queue_source_options& options() const noexcept { return options_; }
 
@@ -126,7 +126,7 @@ public:
 private:
   queue_source_options options_;
   std::shared_ptr<amqp::connection> connection_;
-  std::shared_ptr<detail::consumer_counters> counters_;
+  std::shared_ptr<detail::queue_channel_counters> counters_;
 };
 
 /// queue_source::open(options) and its factory, for when the source is not needed.

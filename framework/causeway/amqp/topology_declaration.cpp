@@ -1,6 +1,8 @@
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include "causeway/amqp/bytes.hpp"
+#include "causeway/amqp/channel.hpp"
+#include "causeway/amqp/field_table.hpp"
 
 #include <amqp_framing.h>
 

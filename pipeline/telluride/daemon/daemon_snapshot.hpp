@@ -42,7 +42,7 @@ struct daemon_snapshot {
   readiness ready;
   throughput_sample totals;     ///< messages_per_second unset: it belongs to the reporter's sampling
   std::uint64_t duplicates = 0;
-  causeway::amqp::consumer_stats readings;        ///< the current readings source
+  causeway::amqp::queue_source_stats readings;        ///< the current readings source
   causeway::amqp::connection_stats connection;    ///< the consuming connection
   causeway::amqp::publisher_stats published;      ///< the outputs
 

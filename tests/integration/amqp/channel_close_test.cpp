@@ -4,7 +4,7 @@
 #include "broker_helpers.hpp"
 
 #include "causeway/amqp/bytes.hpp"
-#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include <amqp_framing.h>

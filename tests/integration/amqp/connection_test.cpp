@@ -1,6 +1,6 @@
 #include "broker_helpers.hpp"
 
-#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include <doctest/doctest.h>

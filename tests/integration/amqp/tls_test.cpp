@@ -3,7 +3,7 @@
 #include "pipeline_helpers.hpp"
 #include "tls_broker.hpp"
 
-#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/channel.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
-#include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/field_table.hpp"
 #include "causeway/amqp/bytes.hpp"
-#include "causeway/amqp/consumer.hpp"
+#include "causeway/amqp/queue_channel.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 #include "causeway/amqp/bytes.hpp"
-#include "causeway/amqp/error.hpp"
+#include "causeway/amqp/describe.hpp"
 
 #include <amqp_framing.h>
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-#include "causeway/amqp/arguments.hpp"
+#include "causeway/amqp/field_table.hpp"
 
 #include "causeway/amqp/bytes.hpp"
 

@@ -1,6 +1,7 @@
-#include "causeway/amqp/consumer.hpp"
+#include "causeway/amqp/queue_channel.hpp"
 
 #include "causeway/amqp/bytes.hpp"
+#include "causeway/amqp/field_table.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include <amqp_framing.h>
@@ -30,11 +31,11 @@ settlement failure_outcome(failure_policy policy, bool redelivered) noexcept {
 
 // --- acker ---
 
-consumer_acker::consumer_acker(std::weak_ptr<consumer> target, std::shared_ptr<amqp::mailbox> box,
-                               failure_policy policy, std::shared_ptr<consumer_counters> counters)
+queue_channel_acker::queue_channel_acker(std::weak_ptr<queue_channel> target, std::shared_ptr<amqp::mailbox> box,
+                               failure_policy policy, std::shared_ptr<queue_channel_counters> counters)
   : target_(std::move(target)), box_(std::move(box)), policy_(policy), counters_(std::move(counters)) {}
 
-void consumer_acker::ack(std::span<message> successful, std::span<message> failed) {
+void queue_channel_acker::ack(std::span<message> successful, std::span<message> failed) {
   std::vector<settle_item> items;
   items.reserve(successful.size() + failed.size());
   for (const auto& m : successful)
@@ -52,8 +53,8 @@ void consumer_acker::ack(std::span<message> successful, std::span<message> faile
 
 // --- consumer ---
 
-consumer::consumer(const queue_source_options& options, std::string log_name, producer_sink sink,
-                   std::shared_ptr<consumer_counters> counters)
+queue_channel::queue_channel(const queue_source_options& options, std::string log_name, producer_sink sink,
+                   std::shared_ptr<queue_channel_counters> counters)
   : queue_(options.queue),
     log_name_(std::move(log_name)),
     options_(options),
@@ -63,12 +64,12 @@ consumer::consumer(const queue_source_options& options, std::string log_name, pr
     counters_(std::move(counters)),
     assembler_(assembly_limits{options.max_body_size}) {}
 
-void consumer::init(std::shared_ptr<amqp::mailbox> box) {
-  acker_ = std::make_shared<consumer_acker>(weak_from_this(), std::move(box), options_.on_failure,
+void queue_channel::init(std::shared_ptr<amqp::mailbox> box) {
+  acker_ = std::make_shared<queue_channel_acker>(weak_from_this(), std::move(box), options_.on_failure,
                                             counters_);
 }
 
-void consumer::attach_to(connection& conn) {
+void queue_channel::attach_to(connection& conn) {
   if (!life_.attach())
     return;
   channel_id_ = conn.attach(shared_from_this());
@@ -76,7 +77,7 @@ void consumer::attach_to(connection& conn) {
     life_.attach_refused();
 }
 
-failure consumer::on_open(channel& ch) {
+failure queue_channel::on_open(channel& ch) {
   life_.opened(ch, ch.epoch());
   last_progress_ = std::chrono::steady_clock::now();
   window_.reset();
@@ -98,8 +99,8 @@ failure consumer::on_open(channel& ch) {
     if (failure f = declare_binding(ch, binding_spec{queue_, b.exchange, b.routing_key, b.args}))
       return f;
   switch (life_.set_up()) {
-    case consumer_step::consume: break;
-    case consumer_step::finish_drain: finish_drain(); return {};
+    case queue_channel_step::consume: break;
+    case queue_channel_step::finish_drain: finish_drain(); return {};
     default: return {};
   }
   field_table args(options_.consume_arguments);
@@ -115,7 +116,7 @@ failure consumer::on_open(channel& ch) {
   return {};
 }
 
-void consumer::on_frame(channel& ch, const amqp_frame_t& frame) {
+void queue_channel::on_frame(channel& ch, const amqp_frame_t& frame) {
   if (frame.frame_type == AMQP_FRAME_METHOD) {
     const auto& method = frame.payload.method;
     if (method.id != AMQP_BASIC_DELIVER_METHOD) {
@@ -137,20 +138,20 @@ void consumer::on_frame(channel& ch, const amqp_frame_t& frame) {
   take(assembler_.feed(frame));
 }
 
-void consumer::on_method(channel& ch, const amqp_method_t& method) {
-  consumer_step step = consumer_step::nothing;
+void queue_channel::on_method(channel& ch, const amqp_method_t& method) {
+  queue_channel_step step = queue_channel_step::nothing;
   switch (method.id) {
     case AMQP_BASIC_CANCEL_OK_METHOD: step = life_.cancelled(false); break;
     case AMQP_BASIC_CANCEL_METHOD: step = life_.cancelled(true); break;  // queue deleted...
     default: return;
   }
-  if (step == consumer_step::finish_drain)
+  if (step == queue_channel_step::finish_drain)
     finish_drain();
-  else if (step == consumer_step::fail_channel)
+  else if (step == queue_channel_step::fail_channel)
     ch.fail("the broker cancelled the consumer of queue \"" + queue_ + "\"");
 }
 
-void consumer::take(feed_result result) {
+void queue_channel::take(feed_result result) {
   switch (result.outcome) {
     case frame_outcome::not_content:
     case frame_outcome::taken:
@@ -174,7 +175,7 @@ void consumer::take(feed_result result) {
   accept(std::move(*result.delivery));
 }
 
-void consumer::accept(assembled_delivery d) {
+void queue_channel::accept(assembled_delivery d) {
   // Frames come only while the channel is usable, so it is live.
   d.msg.ack = ack_ref{acker_, d.delivery_tag, life_.live()->epoch};
   window_.deliver(d.delivery_tag);
@@ -184,7 +185,7 @@ void consumer::accept(assembled_delivery d) {
   batch_.push_back(std::move(d.msg));
 }
 
-void consumer::note_malformed(const std::string& problem) {
+void queue_channel::note_malformed(const std::string& problem) {
   ++counters_->malformed;
   if (logged_malformed_) {
     spdlog::debug("{}: frames out of order: {}", log_name_, problem);
@@ -198,7 +199,7 @@ void consumer::note_malformed(const std::string& problem) {
 // A read burst often holds only a few deliveries; handing each burst on would cost a stage
 // call (and a thread wake-up) per handful of messages. Bursts are gathered until a vector is
 // worth a call, or until the next flush tick (flush_interval, 2 ms), whichever comes first.
-void consumer::on_burst_end(channel& ch) {
+void queue_channel::on_burst_end(channel& ch) {
   if (batch_.empty())
     return;
   if (batch_.size() >= handoff_size())
@@ -207,7 +208,7 @@ void consumer::on_burst_end(channel& ch) {
     ch.request_flush();
 }
 
-void consumer::hand_off() {
+void queue_channel::hand_off() {
   if (batch_.empty())
     return;
   ++counters_->handoffs;
@@ -216,11 +217,11 @@ void consumer::hand_off() {
   batch_.reserve(handoff_size());
 }
 
-std::size_t consumer::handoff_size() const noexcept {
+std::size_t queue_channel::handoff_size() const noexcept {
   return std::clamp<std::size_t>(options_.prefetch_count / 4, 1, 256);
 }
 
-void consumer::settle(const std::vector<settle_item>& items) {
+void queue_channel::settle(const std::vector<settle_item>& items) {
   record(items, true);
   const auto* live = life_.live();
   if (live == nullptr || window_.settled() == 0)
@@ -231,7 +232,7 @@ void consumer::settle(const std::vector<settle_item>& items) {
     live->ch->request_flush();
 }
 
-void consumer::record(const std::vector<settle_item>& items, bool handled) {
+void queue_channel::record(const std::vector<settle_item>& items, bool handled) {
   std::uint64_t dropped = 0, acked = 0, rejected = 0, requeued = 0;
   const auto* live = life_.live();
   for (const auto& item : items) {
@@ -260,14 +261,14 @@ void consumer::record(const std::vector<settle_item>& items, bool handled) {
   counters_->requeued += requeued;
 }
 
-void consumer::on_flush(channel&) {
+void queue_channel::on_flush(channel&) {
   hand_off();
   flush(false);
 }
 
-void consumer::on_closing(channel&) { flush(true); }
+void queue_channel::on_closing(channel&) { flush(true); }
 
-void consumer::flush(bool everything) {
+void queue_channel::flush(bool everything) {
   const auto* live = life_.live();
   if (live == nullptr || !live->ch->is_usable())
     return;
@@ -292,7 +293,7 @@ void consumer::flush(bool everything) {
   }
 }
 
-bool consumer::send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind) {
+bool queue_channel::send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind) {
   auto* state = ch.state();
   auto id = ch.id();
   bool multiple = first != last;
@@ -315,10 +316,10 @@ bool consumer::send_run(channel& ch, std::uint64_t first, std::uint64_t last, se
   return ch.check_status(rc, "acknowledge delivery " + std::to_string(last));
 }
 
-void consumer::start_draining() {
+void queue_channel::start_draining() {
   const auto* live = life_.live();
   auto step = life_.start_draining(live != nullptr && live->ch->is_usable());
-  if (step == consumer_step::send_cancel) {
+  if (step == queue_channel_step::send_cancel) {
     channel& ch = *live->ch;
     amqp_basic_cancel_t cancel{};
     cancel.consumer_tag = view(*life_.consumer_tag());
@@ -328,11 +329,11 @@ void consumer::start_draining() {
       return;  // finish_drain on cancel-ok
     step = life_.cancel_failed();
   }
-  if (step == consumer_step::finish_drain)
+  if (step == queue_channel_step::finish_drain)
     finish_drain();
 }
 
-void consumer::finish_drain() {
+void queue_channel::finish_drain() {
   if (!batch_.empty()) {
     sink_.deliver(std::move(batch_));
     batch_ = {};
@@ -340,7 +341,7 @@ void consumer::finish_drain() {
   sink_.drained();
 }
 
-void consumer::fail_pending(const std::string& reason) {
+void queue_channel::fail_pending(const std::string& reason) {
   const auto* live = life_.live();
   if (live == nullptr)
     return;
@@ -359,22 +360,22 @@ void consumer::fail_pending(const std::string& reason) {
   flush(true);
 }
 
-void consumer::close(connection& conn) {
+void queue_channel::close(connection& conn) {
   if (!life_.is_attached())
     return;
   conn.detach(channel_id_);  // on_closing flushes on the channel still live
-  if (life_.closed() == consumer_step::finish_drain)
+  if (life_.closed() == queue_channel_step::finish_drain)
     finish_drain();
 }
 
-void consumer::on_lost(const failure&) {
+void queue_channel::on_lost(const failure&) {
   // Settled but unsent tags die with the channel: the broker redelivers those messages.
   counters_->dropped_acks += window_.settled();
   window_.reset();
   oversized_.clear();
   batch_.clear();  // read but never handed on: redelivered too
   assembler_.reset();
-  if (life_.lost() == consumer_step::finish_drain)
+  if (life_.lost() == queue_channel_step::finish_drain)
     finish_drain();
 }
 

@@ -1,9 +1,9 @@
-// consumer_phase.hpp — where a consuming channel is in its life, and where its drain is.
+// queue_channel_phase.hpp — where a consuming channel is in its life, and where its drain is.
 //
-// Pure: no sockets, no rabbitmq-c calls. The consumer (consumer.hpp) tells its
-// `consumer_lifecycle` what happened and does the step it returns; the rules live here and
-// nowhere else (consumer_phase_test.cpp checks them as a table). Two values, because a drain
-// outlives the channel it started on: the acknowledgements of a drained consumer still flow.
+// Pure: no sockets, no rabbitmq-c calls. The queue channel (queue_channel.hpp) tells its
+// `queue_channel_lifecycle` what happened and does the step it returns; the rules live here and
+// nowhere else (queue_channel_phase_test.cpp checks them as a table). Two values, because a drain
+// outlives the channel it started on: the acknowledgements of a drained queue channel still flow.
 //
 // The channel:
 //
@@ -34,7 +34,7 @@
 //   drained          set up                      —           nothing: a drained consumer never consumes again
 //   any              drain again                 —           nothing
 //
-// finish_drain is returned once per consumer, ever: the sink hears `drained()` once.
+// finish_drain is returned once per queue channel, ever: the sink hears `drained()` once.
 #pragma once
 
 #include <cstdint>
@@ -64,7 +64,7 @@ struct consuming {
   std::string tag;
 };
 
-using consumer_phase = std::variant<detached, channel_closed, channel_open, consuming>;
+using queue_channel_phase = std::variant<detached, channel_closed, channel_open, consuming>;
 
 enum class drain_phase : std::uint8_t {
   not_draining,
@@ -72,8 +72,8 @@ enum class drain_phase : std::uint8_t {
   drained,     ///< the sink heard drained(); final
 };
 
-/// What the consumer does after an event.
-enum class consumer_step : std::uint8_t {
+/// What the queue channel does after an event.
+enum class queue_channel_step : std::uint8_t {
   nothing,
   consume,       ///< basic.consume on the channel just set up
   send_cancel,   ///< basic.cancel; report cancel_failed if it could not be sent
@@ -82,13 +82,13 @@ enum class consumer_step : std::uint8_t {
 };
 
 /// Names for logs and tests ("channel_open", "cancelling", "finish_drain").
-const char* name(const consumer_phase& phase) noexcept;
+const char* name(const queue_channel_phase& phase) noexcept;
 const char* name(drain_phase drain) noexcept;
-const char* name(consumer_step step) noexcept;
+const char* name(queue_channel_step step) noexcept;
 
-class consumer_lifecycle {
+class queue_channel_lifecycle {
 public:
-  const consumer_phase& phase() const noexcept { return phase_; }
+  const queue_channel_phase& phase() const noexcept { return phase_; }
   drain_phase drain() const noexcept { return drain_; }
 
   // --- the channel ---
@@ -100,22 +100,22 @@ public:
   /// The connection (re)opened the channel, generation `epoch`.
   void opened(channel& ch, std::uint32_t epoch);
   /// The channel is set up: consume, or not (draining).
-  consumer_step set_up();
+  queue_channel_step set_up();
   /// basic.consume succeeded.
   void consuming_as(std::string tag);
   /// The consumer was cancelled: cancel-ok (`by_broker` false) or the broker's basic.cancel.
-  consumer_step cancelled(bool by_broker);
+  queue_channel_step cancelled(bool by_broker);
   /// The channel or the connection failed; the connection reopens the channel later.
-  consumer_step lost();
+  queue_channel_step lost();
   /// close(): the channel was detached from the connection.
-  consumer_step closed();
+  queue_channel_step closed();
 
   // --- the drain ---
 
   /// start_draining. `channel_usable`: the live channel can still send.
-  consumer_step start_draining(bool channel_usable);
+  queue_channel_step start_draining(bool channel_usable);
   /// The basic.cancel send_cancel asked for could not be sent.
-  consumer_step cancel_failed();
+  queue_channel_step cancel_failed();
 
   // --- questions ---
 
@@ -126,9 +126,9 @@ public:
   const std::string* consumer_tag() const noexcept;
 
 private:
-  consumer_step end_drain_if_cancelling() noexcept;
+  queue_channel_step end_drain_if_cancelling() noexcept;
 
-  consumer_phase phase_{detached{}};
+  queue_channel_phase phase_{detached{}};
   drain_phase drain_ = drain_phase::not_draining;
 };
 

@@ -1,5 +1,5 @@
-#include "causeway/amqp/connection.hpp"
-#include "causeway/amqp/consumer_phase.hpp"
+#include "causeway/amqp/channel.hpp"
+#include "causeway/amqp/queue_channel_phase.hpp"
 
 #include <doctest/doctest.h>
 
@@ -48,13 +48,13 @@ const char* event_name(event e) {
 channel the_channel;
 
 // Applies `e` and returns its step (`nothing` for the events that return none).
-consumer_step apply(consumer_lifecycle& life, event e) {
+queue_channel_step apply(queue_channel_lifecycle& life, event e) {
   switch (e) {
-    case event::attach: life.attach(); return consumer_step::nothing;
-    case event::attach_refused: life.attach_refused(); return consumer_step::nothing;
-    case event::opened: life.opened(the_channel, 3); return consumer_step::nothing;
+    case event::attach: life.attach(); return queue_channel_step::nothing;
+    case event::attach_refused: life.attach_refused(); return queue_channel_step::nothing;
+    case event::opened: life.opened(the_channel, 3); return queue_channel_step::nothing;
     case event::set_up: return life.set_up();
-    case event::consuming_as: life.consuming_as("amq.ctag-1"); return consumer_step::nothing;
+    case event::consuming_as: life.consuming_as("amq.ctag-1"); return queue_channel_step::nothing;
     case event::cancel_ok: return life.cancelled(false);
     case event::broker_cancel: return life.cancelled(true);
     case event::lost: return life.lost();
@@ -63,7 +63,7 @@ consumer_step apply(consumer_lifecycle& life, event e) {
     case event::drain_unusable: return life.start_draining(false);
     case event::cancel_failed: return life.cancel_failed();
   }
-  return consumer_step::nothing;
+  return queue_channel_step::nothing;
 }
 
 struct transition {
@@ -71,7 +71,7 @@ struct transition {
   event what;
   const char* phase;          // afterwards
   const char* drain;
-  consumer_step step;
+  queue_channel_step step;
 };
 
 const std::vector<event> consuming_path{event::attach, event::opened, event::set_up, event::consuming_as};
@@ -81,7 +81,7 @@ const std::vector<event> cancelling_path{event::attach, event::opened, event::se
 } // namespace
 
 TEST_CASE("a fresh consumer lifecycle is detached, not draining, with no live channel") {
-  consumer_lifecycle life;
+  queue_channel_lifecycle life;
   CHECK(std::string(name(life.phase())) == "detached");
   CHECK(life.drain() == drain_phase::not_draining);
   CHECK_FALSE(life.is_attached());
@@ -89,8 +89,8 @@ TEST_CASE("a fresh consumer lifecycle is detached, not draining, with no live ch
   CHECK(life.consumer_tag() == nullptr);
 }
 
-TEST_CASE("each consumer event moves the channel and the drain as the tables in consumer_phase.hpp say") {
-  using s = consumer_step;
+TEST_CASE("each consumer event moves the channel and the drain as the tables in queue_channel_phase.hpp say") {
+  using s = queue_channel_step;
   const std::vector<transition> table{
     // the channel
     {{}, event::attach, "channel_closed", "not_draining", s::nothing},
@@ -132,7 +132,7 @@ TEST_CASE("each consumer event moves the channel and the drain as the tables in 
      event::set_up, "channel_open", "drained", s::finish_drain},
   };
   for (const auto& t : table) {
-    consumer_lifecycle life;
+    queue_channel_lifecycle life;
     std::string path;
     for (auto e : t.before) {
       apply(life, e);
@@ -148,7 +148,7 @@ TEST_CASE("each consumer event moves the channel and the drain as the tables in 
 }
 
 TEST_CASE("attaching twice is refused until the consumer is closed") {
-  consumer_lifecycle life;
+  queue_channel_lifecycle life;
   CHECK(life.attach());
   CHECK_FALSE(life.attach());
   life.opened(the_channel, 1);
@@ -159,7 +159,7 @@ TEST_CASE("attaching twice is refused until the consumer is closed") {
 }
 
 TEST_CASE("the live channel carries its generation, and the consuming phase its consumer tag") {
-  consumer_lifecycle life;
+  queue_channel_lifecycle life;
   life.attach();
   life.opened(the_channel, 7);
   REQUIRE(life.live() != nullptr);
@@ -178,13 +178,13 @@ TEST_CASE("the live channel carries its generation, and the consuming phase its 
 }
 
 TEST_CASE("a drain finishes exactly once, however many ways it can end") {
-  consumer_lifecycle life;
+  queue_channel_lifecycle life;
   for (auto e : cancelling_path)
     apply(life, e);
   int finished = 0;
   for (auto e : {event::cancel_ok, event::broker_cancel, event::cancel_failed, event::lost, event::opened,
                  event::set_up, event::drain_usable, event::closed})
-    finished += apply(life, e) == consumer_step::finish_drain ? 1 : 0;
+    finished += apply(life, e) == queue_channel_step::finish_drain ? 1 : 0;
   CHECK(finished == 1);
   CHECK(life.drain() == drain_phase::drained);
 }

@@ -1,24 +1,24 @@
-// consumer.hpp — one consuming channel: deliveries in, coalesced acknowledgements out.
+// queue_channel.hpp — one consuming channel: deliveries in, coalesced acknowledgements out.
 //
-// A `consumer` is the channel_user behind one AMQP producer stage. On the connection thread
+// A `queue_channel` is the channel_user behind one AMQP producer stage. On the connection thread
 // it has its delivery_assembler put deliveries together from frames (method, header, body...),
 // hands each read burst to the stage in one vector, settles acknowledgements into its
 // ack_window and flushes them as multiple-acks. Deliveries the assembler failed (a body over
 // max_body_size, frames out of order) travel on as failed messages, so the handler sees and
 // counts them and they are settled like any other failure; an oversized one is never
-// requeued. Its `consumer_acker` is what messages carry: stages call it on their own threads
+// requeued. Its `queue_channel_acker` is what messages carry: stages call it on their own threads
 // and it only posts the settlements to the connection thread.
 //
 // Epochs: each (re)open of the channel has a new epoch. A settlement whose epoch is not the
 // live channel's is dropped and counted: its tag belongs to a dead channel.
 //
-// Its life (attached or not, channel open, consuming, draining) is one consumer_lifecycle
-// (consumer_phase.hpp): the consumer reports each event to it and does the step it returns.
+// Its life (attached or not, channel open, consuming, draining) is one queue_channel_lifecycle
+// (queue_channel_phase.hpp): the queue channel reports each event to it and does the step it returns.
 #pragma once
 
 #include "causeway/acknowledger.hpp"
-#include "causeway/amqp/connection.hpp"
-#include "causeway/amqp/consumer_phase.hpp"
+#include "causeway/amqp/channel.hpp"
+#include "causeway/amqp/queue_channel_phase.hpp"
 #include "causeway/amqp/delivery_assembler.hpp"
 #include "causeway/amqp/queue_source.hpp"
 #include "causeway/detail/ack_window.hpp"
@@ -34,7 +34,7 @@ namespace causeway::amqp::detail {
 
 using causeway::detail::settlement;
 
-struct consumer_counters {
+struct queue_channel_counters {
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> handoffs{0};
   std::atomic<std::uint64_t> redelivered{0};
@@ -56,26 +56,26 @@ struct settle_item {
 /// The outcome of a failed message under `policy` (requeue_once looks at its redelivered flag).
 settlement failure_outcome(failure_policy policy, bool redelivered) noexcept;
 
-class consumer;
+class queue_channel;
 
-class consumer_acker final : public acknowledger {
+class queue_channel_acker final : public acknowledger {
 public:
-  consumer_acker(std::weak_ptr<consumer> target, std::shared_ptr<amqp::mailbox> box,
-                 failure_policy policy, std::shared_ptr<consumer_counters> counters);
+  queue_channel_acker(std::weak_ptr<queue_channel> target, std::shared_ptr<amqp::mailbox> box,
+                 failure_policy policy, std::shared_ptr<queue_channel_counters> counters);
   /// Any thread: posts the settlements to the connection thread.
   void ack(std::span<message> successful, std::span<message> failed) override;
 
 private:
-  std::weak_ptr<consumer> target_;
+  std::weak_ptr<queue_channel> target_;
   std::shared_ptr<amqp::mailbox> box_;
   failure_policy policy_;
-  std::shared_ptr<consumer_counters> counters_;
+  std::shared_ptr<queue_channel_counters> counters_;
 };
 
-class consumer final : public channel_user, public std::enable_shared_from_this<consumer> {
+class queue_channel final : public channel_user, public std::enable_shared_from_this<queue_channel> {
 public:
-  consumer(const queue_source_options& options, std::string log_name, producer_sink sink,
-           std::shared_ptr<consumer_counters> counters);
+  queue_channel(const queue_source_options& options, std::string log_name, producer_sink sink,
+           std::shared_ptr<queue_channel_counters> counters);
 
   /// Creates the acker; call once, right after make_shared.
   void init(std::shared_ptr<amqp::mailbox> box);
@@ -122,11 +122,11 @@ private:
   queue_source_options options_;
   std::size_t flush_threshold_;
   producer_sink sink_;
-  std::shared_ptr<consumer_counters> counters_;
-  std::shared_ptr<consumer_acker> acker_;
+  std::shared_ptr<queue_channel_counters> counters_;
+  std::shared_ptr<queue_channel_acker> acker_;
 
   // Connection thread only from here on.
-  consumer_lifecycle life_;
+  queue_channel_lifecycle life_;
   amqp_channel_t channel_id_ = 0;  // while attached
   causeway::detail::ack_window window_;
   std::chrono::steady_clock::time_point last_progress_;  // the lowest unsettled tag last moved

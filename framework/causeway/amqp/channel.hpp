@@ -1,0 +1,90 @@
+// channel.hpp — what code on a connection's thread sees of it (internal): the command queue,
+// a channel and the users of channels. It speaks rabbitmq-c; users of connection.hpp do not see
+// it.
+#pragma once
+
+#include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/describe.hpp"
+
+#include <amqp.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace causeway::amqp {
+
+/// The connection's command queue. It outlives the connection: posting after the connection
+/// shut down drops the command. Acknowledgers hold it, and they may outlive everything else.
+class mailbox {
+public:
+  /// Any thread. False when the connection is gone.
+  bool post(std::function<void()> command);
+
+private:
+  friend class connection;
+  std::mutex mutex_;
+  std::vector<std::function<void()>> queue_;
+  uv_async_t* wake_ = nullptr;  // null once closed; guarded by mutex_
+};
+
+/// A channel as its user sees it. Loop thread only; valid during the callback it is given to.
+class channel {
+public:
+  amqp_connection_state_t state() const noexcept;
+  amqp_channel_t id() const noexcept { return id_; }
+  /// Increases with every (re)open of this channel: delivery tags mean something only
+  /// within one generation.
+  std::uint32_t epoch() const noexcept { return epoch_; }
+  /// Connected, this channel open, and no failure waiting to be handled.
+  bool is_usable() const noexcept;
+  /// False and reports the failure when `reply` is not normal. The channel (or the whole
+  /// connection) is torn down once the current callback returns; stop using it.
+  bool check(const amqp_rpc_reply_t& reply, std::string_view step);
+  /// Same for a status code returned by a send (amqp_basic_ack, amqp_basic_publish...).
+  bool check_status(int status, std::string_view step);
+  /// Closes this channel on our side (e.g. the broker cancelled our consumer) and reopens it
+  /// after backoff.
+  void fail(std::string reason);
+  /// `channel_user::on_flush` runs within `flush_interval`.
+  void request_flush();
+  connection& owner() const noexcept { return *owner_; }
+
+private:
+  friend class connection;
+  connection* owner_ = nullptr;
+  amqp_channel_t id_ = 0;
+  std::uint32_t epoch_ = 0;
+  bool open_ = false;
+  bool failing_ = false;  // a failure was reported; handled when the callback returns
+};
+
+/// What lives on a channel. Every callback runs on the connection thread.
+class channel_user {
+public:
+  virtual ~channel_user() = default;
+  /// The channel was (re)opened: set it up (qos, declare, consume, confirm.select...) with
+  /// RPCs. A failure closes the channel (or the connection) and retries after backoff.
+  virtual failure on_open(channel& ch) = 0;
+  /// A frame for this channel (deliveries, confirms, cancel-ok...). Its memory is released
+  /// after the call: copy what you keep.
+  virtual void on_frame(channel& ch, const amqp_frame_t& frame) = 0;
+  /// A read burst ended (hand what was read on, in one piece).
+  virtual void on_burst_end(channel&) {}
+  /// Asked for with channel::request_flush.
+  virtual void on_flush(channel&) {}
+  /// The channel is gone (its channel or connection failed). Everything tied to its
+  /// generation is void; on_open follows once it is back.
+  virtual void on_lost(const failure& why) = 0;
+  /// The broker blocked (true) or unblocked (false) publishing on this connection.
+  virtual void on_blocked(bool) {}
+  /// The channel is about to be closed cleanly: last chance to send (flush acks).
+  virtual void on_closing(channel&) {}
+};
+
+} // namespace causeway::amqp
