@@ -20,7 +20,9 @@
 // lost one shard too many takes back one it lost to a neighbour, and so on). Measured over
 // K in 1..64, N in 1..10 (tests/unit/causeway/shard_assignment_test.cpp), a join or a leave
 // moves 1.20 times the fewest shards any balanced assignment could move, exactly that in a
-// third of the cases, and never more than ⌊√K⌋ shards above it.
+// third of the cases, and never more than ⌊√K⌋ shards above it. With other names it varies: over
+// 4,000 random joins and leaves of random names (K ≤ 64, N ≤ 11) a reference script measured
+// 1.29 times the fewest, and 33 events up to 3 shards past ⌊√K⌋ above it.
 #pragma once
 
 #include "causeway/expected.hpp"
