@@ -29,7 +29,8 @@
 //                                                                     resumed)
 //   checkpointing{e}  confirmed                            releasing{e} (acknowledge taken, write
 //                                                          release e, drop state)
-//   releasing{e}      release confirmed                    standby; if assigned again, a new claim
+//   releasing{e}      release confirmed                    standby; assigned again: a new claim, or
+//                                                          awaiting_release if another claimed
 //   restoring{e}      failed                               retrying (cancel restore, arm timer)
 //   active, draining,
 //   checkpointing{e}  failed                               retrying (close consumer, drop state, arm timer)
