@@ -23,6 +23,9 @@ namespace fault_test {
 using namespace std::chrono_literals;
 using namespace telluride::test;
 
+/// JSON arrays nested `depth` deep: `[[[...]]]`.
+inline std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
 /// How many of each fault one run of the matrix injects.
 struct fault_sizes {
   int broker_restarts;

@@ -20,7 +20,6 @@ struct malformed {
   std::vector<std::string> reason_mentions;  ///< the reason names one of these (any case)
 };
 
-std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 std::string nested_objects(std::size_t depth) {
   std::string out;
   for (std::size_t i = 0; i < depth; ++i)

@@ -8,9 +8,6 @@ using namespace std::string_literals;
 
 namespace {
 
-/// `depth` nested arrays: "[[[...]]]".
-std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
-
 /// A reading with `field` replaced by the raw JSON text `value`.
 std::string reading_with(const std::string& field, const std::string& value) {
   std::map<std::string, std::string> fields{{"line_id", "1"}, {"device_id", "2"}, {"sensor_id", "3"},

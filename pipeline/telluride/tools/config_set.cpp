@@ -29,7 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace amqp = causeway::amqp;
 
-constexpr std::string_view tool = "config set";
+constexpr std::string_view config_set_tool = "config set";
 
 struct config_set_flags {
   broker_flags broker;
@@ -84,25 +84,25 @@ int wait_for_answer(queue_tap& events, const nlohmann::json& change, const std::
   char text[128];
   std::snprintf(text, sizeof text, "no config_applied or config_rejected event within %g s (is the daemon running?)",
                 wait_seconds);
-  report_error(tool, text);
+  report_error(config_set_tool, text);
   return exit_code::timeout;
 }
 
 int run_config_set(const config_set_flags& flags) {
   install_stop_signals();
-  init_tool_logging(tool);
+  init_tool_logging(config_set_tool);
   // A change the validator refuses is rejected here exactly as the daemon would reject it:
   // exit 1, as for a config_rejected answer; nothing is sent.
   auto change = parse_key_values(flags.assignments);
   if (!change) {
-    report_error(tool, change.err().message);
+    report_error(config_set_tool, change.err().message);
     return exit_code::failure;
   }
   if (auto valid = validate_reconfiguration(*change); !valid) {
-    report_error(tool, valid.err().message);
+    report_error(config_set_tool, valid.err().message);
     return exit_code::failure;
   }
-  auto target = resolve_broker_target(tool, flags.broker);
+  auto target = resolve_broker_target(config_set_tool, flags.broker);
   if (!target)
     return exit_code::usage;
   const auto& routes = target->config.routes;
@@ -110,14 +110,14 @@ int run_config_set(const config_set_flags& flags) {
   const auto events_route = find_route(routes, "events");
 
   amqp::publisher_options options;
-  options.connection = tool_connection(*target, tool);
+  options.connection = tool_connection(*target, config_set_tool);
   auto pub = amqp::publisher::open(options);
   if (!pub) {
-    report_error(tool, pub.err().message);
+    report_error(config_set_tool, pub.err().message);
     return exit_code::failure;
   }
   if (auto declared = ensure_input_route(*(*pub)->connection(), routes, *control); !declared) {
-    report_error(tool, declared.err().message);
+    report_error(config_set_tool, declared.err().message);
     return exit_code::failure;
   }
   // Listen before publishing, so the answer cannot come before we look.
@@ -129,7 +129,7 @@ int run_config_set(const config_set_flags& flags) {
     tap.routing_key = events_route->routing_key;
     auto opened = queue_tap::open(std::move(tap));
     if (!opened) {
-      report_error(tool, opened.err().message);
+      report_error(config_set_tool, opened.err().message);
       return exit_code::failure;
     }
     events = std::move(*opened);
@@ -144,11 +144,11 @@ int run_config_set(const config_set_flags& flags) {
   const std::string body = change->dump();
   auto confirmed = (*pub)->publish_async({control->exchange, control->routing_key, body, props});
   if (confirmed.wait_for(15s) != std::future_status::ready) {
-    report_error(tool, "the broker did not confirm the reconfiguration message within 15 s");
+    report_error(config_set_tool, "the broker did not confirm the reconfiguration message within 15 s");
     return exit_code::failure;
   }
   if (auto outcome = confirmed.get(); outcome != amqp::publish_outcome::confirmed) {
-    report_error(tool, outcome == amqp::publish_outcome::nacked ? "the broker refused (nacked) the reconfiguration message"
+    report_error(config_set_tool, outcome == amqp::publish_outcome::nacked ? "the broker refused (nacked) the reconfiguration message"
                                                                 : "the reconfiguration message was not published");
     return exit_code::failure;
   }

@@ -35,7 +35,7 @@ using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 namespace amqp = causeway::amqp;
 
-constexpr std::string_view tool = "sensors";
+constexpr std::string_view sensors_tool = "sensors";
 
 struct sensors_flags {
   broker_flags broker;
@@ -172,12 +172,12 @@ private:
       std::fflush(stdout);
     }
     if (!is_settled) {
-      report_error(tool, std::to_string(stats.outstanding) + " reading(s) not confirmed by the broker " +
+      report_error(sensors_tool, std::to_string(stats.outstanding) + " reading(s) not confirmed by the broker " +
                            (stop_signal_count() >= 2 ? "(interrupted)" : "within --confirm-timeout"));
       return exit_code::failure;
     }
     if (stats.nacked != 0) {
-      report_error(tool, std::to_string(stats.nacked) + " reading(s) refused (nacked) by the broker");
+      report_error(sensors_tool, std::to_string(stats.nacked) + " reading(s) refused (nacked) by the broker");
       return exit_code::failure;
     }
     return was_interrupted ? exit_code::interrupted : exit_code::ok;
@@ -229,12 +229,12 @@ private:
 
 int run_sensors(const sensors_flags& flags) {
   install_stop_signals();
-  init_tool_logging(tool);
-  auto target = resolve_broker_target(tool, flags.broker);
+  init_tool_logging(sensors_tool);
+  auto target = resolve_broker_target(sensors_tool, flags.broker);
   if (!target)
     return exit_code::usage;
   if (flags.ramp_batches > flags.count) {
-    report_error(tool, "--ramp-batches must be at most --count (" + std::to_string(flags.count) + "), got " +
+    report_error(sensors_tool, "--ramp-batches must be at most --count (" + std::to_string(flags.count) + "), got " +
                          std::to_string(flags.ramp_batches));
     return exit_code::usage;
   }
@@ -247,21 +247,21 @@ int run_sensors(const sensors_flags& flags) {
   fleet_opts.thresholds = target->config.alert_thresholds;
   auto fleet = sensor_fleet::create(fleet_opts);
   if (!fleet) {
-    report_error(tool, "--types: " + fleet.err().message);
+    report_error(sensors_tool, "--types: " + fleet.err().message);
     return exit_code::usage;
   }
   auto readings = find_route(target->config.routes, "readings");
 
   amqp::publisher_options options;
-  options.connection = tool_connection(*target, tool);
+  options.connection = tool_connection(*target, sensors_tool);
   options.confirm_window = flags.confirm_window;
   auto pub = amqp::publisher::open(options);
   if (!pub) {
-    report_error(tool, pub.err().message);
+    report_error(sensors_tool, pub.err().message);
     return exit_code::failure;
   }
   if (auto declared = ensure_input_route(*(*pub)->connection(), target->config.routes, *readings); !declared) {
-    report_error(tool, declared.err().message);
+    report_error(sensors_tool, declared.err().message);
     return exit_code::failure;
   }
   simulator sim(flags, std::move(*fleet), *pub, *readings);

@@ -30,7 +30,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view tool = "tail";
+constexpr std::string_view tail_tool = "tail";
 
 struct tail_flags {
   broker_flags broker;
@@ -67,17 +67,17 @@ bool print_line(const std::string& line) {
 
 int run_tail(const tail_flags& flags) {
   install_stop_signals();
-  init_tool_logging(tool);
-  auto target = resolve_broker_target(tool, flags.broker);
+  init_tool_logging(tail_tool);
+  auto target = resolve_broker_target(tail_tool, flags.broker);
   if (!target)
     return exit_code::usage;
   const auto selected = find_route(target->config.routes, flags.route);
   if (!selected) {
-    report_error(tool, "unknown route \"" + flags.route + "\"; valid routes: " + tail_route_list());
+    report_error(tail_tool, "unknown route \"" + flags.route + "\"; valid routes: " + tail_route_list());
     return exit_code::usage;
   }
   tap_options tap;
-  tap.connection = tool_connection(*target, tool);
+  tap.connection = tool_connection(*target, tail_tool);
   if (flags.from_queue) {
     tap.queue = selected->queue;
     // Never take more than asked for: the rest would come back redelivered.
@@ -88,7 +88,7 @@ int run_tail(const tail_flags& flags) {
   }
   auto opened = queue_tap::open(std::move(tap));
   if (!opened) {
-    report_error(tool, opened.err().message);
+    report_error(tail_tool, opened.err().message);
     return exit_code::failure;
   }
   auto& source = **opened;
@@ -102,7 +102,7 @@ int run_tail(const tail_flags& flags) {
     if (std::chrono::steady_clock::now() >= deadline) {
       if (flags.count == 0)
         return exit_code::ok;
-      report_error(tool, "timed out after " + std::to_string(printed) + " of " + std::to_string(flags.count) +
+      report_error(tail_tool, "timed out after " + std::to_string(printed) + " of " + std::to_string(flags.count) +
                            " message(s)");
       return exit_code::timeout;
     }

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+// Its own namespace: the unity build compiles several test files as one.
+namespace health_streak_test {
+
 using causeway::amqp::backoff;
 using causeway::amqp::health_streak;
 using std::chrono::milliseconds;
@@ -115,3 +118,5 @@ TEST_CASE("with the streak, the first retry after each healthy connection's loss
   }
   CHECK(flapping == std::vector<std::uint32_t>{7, 8, 9});
 }
+
+} // namespace health_streak_test

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+// Its own namespace: the unity build compiles several test files as one.
+namespace acknowledger_test {
+
 using causeway::ack_ref;
 using causeway::message;
 
@@ -164,3 +167,5 @@ TEST_CASE("acknowledge keeps every message in the vectors") {
   CHECK(a->calls.size() == 1);
   CHECK(b->calls.size() == 1);
 }
+
+} // namespace acknowledger_test

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// Its own namespace: the unity build compiles several test files as one.
+namespace membership_test {
+
 using namespace std::chrono_literals;
 using namespace causeway::sharding;
 
@@ -233,3 +236,5 @@ TEST_CASE("a bad own name or options out of range are refused") {
   CHECK(membership::create("me", 1, t0, {5000ms, 8, 0ms}).err().message ==
         "membership: deaf_after must be positive, got 0 ms");
 }
+
+} // namespace membership_test

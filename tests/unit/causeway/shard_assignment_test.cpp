@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// Its own namespace: the unity build compiles several test files as one.
+namespace shard_assignment_test {
+
 using namespace causeway::sharding;
 
 namespace {
@@ -225,3 +228,5 @@ TEST_CASE("a member joining or leaving moves close to the fewest shards possible
   CHECK(moved * 100 <= fewest * 121);  // measured 1.20
   CHECK(exact >= 640);                 // measured 664 of 1920
 }
+
+} // namespace shard_assignment_test

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// Its own namespace: the unity build compiles several test files as one.
+namespace shard_handover_test {
+
 using namespace std::chrono_literals;
 using namespace causeway;
 using namespace causeway::sharding;
@@ -386,3 +389,5 @@ TEST_CASE("each phase reports as one of the four states of GET /api/shards") {
   CHECK(state() == "standby");
   CHECK(h.holder() == shard_holder{3, "a", false});
 }
+
+} // namespace shard_handover_test

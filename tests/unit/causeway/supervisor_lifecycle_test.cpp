@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// Its own namespace: the unity build compiles several test files as one.
+namespace supervisor_lifecycle_test {
+
 using namespace std::chrono_literals;
 using namespace causeway;
 using namespace causeway::topology;
@@ -314,3 +317,5 @@ TEST_CASE("events that do not apply to the phase change nothing") {
     {drain_timeout(1), {}, "running"},
   });
 }
+
+} // namespace supervisor_lifecycle_test
