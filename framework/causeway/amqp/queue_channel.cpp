@@ -67,6 +67,9 @@ queue_channel::queue_channel(const queue_source_options& options, std::string lo
 void queue_channel::init(std::shared_ptr<amqp::mailbox> box) {
   acker_ = std::make_shared<queue_channel_acker>(weak_from_this(), std::move(box), options_.on_failure,
                                             counters_);
+  message_acker_ = options_.acknowledge_through ? options_.acknowledge_through(acker_) : nullptr;
+  if (!message_acker_)
+    message_acker_ = acker_;
 }
 
 void queue_channel::attach_to(connection& conn) {
@@ -177,7 +180,7 @@ void queue_channel::take(feed_result result) {
 
 void queue_channel::accept(assembled_delivery d) {
   // Frames come only while the channel is usable, so it is live.
-  d.msg.ack = ack_ref{acker_, d.delivery_tag, life_.live()->epoch};
+  d.msg.ack = ack_ref{message_acker_, d.delivery_tag, life_.live()->epoch};
   window_.deliver(d.delivery_tag);
   if (d.redelivered)
     ++counters_->redelivered;

@@ -124,6 +124,7 @@ private:
   producer_sink sink_;
   std::shared_ptr<queue_channel_counters> counters_;
   std::shared_ptr<queue_channel_acker> acker_;
+  std::shared_ptr<acknowledger> message_acker_;  // what messages carry: acker_, or what is in front of it
 
   // Connection thread only from here on.
   queue_channel_lifecycle life_;

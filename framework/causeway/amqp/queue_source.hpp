@@ -25,6 +25,7 @@
 // messages, flagged redelivered.
 #pragma once
 
+#include "causeway/acknowledger.hpp"
 #include "causeway/amqp/arguments.hpp"
 #include "causeway/amqp/connection.hpp"
 #include "causeway/expected.hpp"
@@ -32,6 +33,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +82,10 @@ struct queue_source_options {
   /// The largest body read into memory, in bytes (1..512 MiB, RabbitMQ's own ceiling). A
   /// larger one is skipped as it arrives and its message fails (see above).
   std::size_t max_body_size = 1024 * 1024;
+  /// Gives each channel's acknowledger a way in front of it: messages carry what this returns
+  /// for it (e.g. an ack_gate's `wrap`, which holds acknowledgements until a checkpoint holds
+  /// the messages' effect). Empty: messages carry the channel's acknowledger itself.
+  std::function<std::shared_ptr<acknowledger>(std::shared_ptr<acknowledger>)> acknowledge_through;
 
   static connection_options default_connection() {
     connection_options o;

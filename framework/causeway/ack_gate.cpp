@@ -1,0 +1,84 @@
+#include "causeway/ack_gate.hpp"
+
+#include <utility>
+
+namespace causeway {
+
+class ack_gate::gated final : public acknowledger {
+public:
+  gated(std::weak_ptr<ack_gate> gate, std::shared_ptr<acknowledger> inner)
+    : gate_(std::move(gate)), inner_(std::move(inner)) {}
+
+  void ack(std::span<message> successful, std::span<message> failed) override {
+    if (auto gate = gate_.lock()) {
+      gate->hold(inner_, successful, failed);
+      return;
+    }
+    // The gate is gone (its owner shut down): nothing can make these durable any more, so they
+    // are not acknowledged; the source redelivers them.
+  }
+
+private:
+  std::weak_ptr<ack_gate> gate_;
+  std::shared_ptr<acknowledger> inner_;
+};
+
+std::shared_ptr<acknowledger> ack_gate::wrap(std::shared_ptr<acknowledger> inner) {
+  return std::make_shared<gated>(weak_from_this(), std::move(inner));
+}
+
+void ack_gate::hold(const std::shared_ptr<acknowledger>& inner, std::span<message> successful,
+                    std::span<message> failed) {
+  auto stub = [&inner](const message& m) {
+    message out;
+    out.ack = ack_ref{inner, m.ack.tag, m.ack.epoch};
+    if (m.is_failed())
+      out.fail(m.failure_reason());
+    return out;
+  };
+  std::lock_guard lock(mutex_);
+  for (const auto& m : successful)
+    open_.successful.push_back(stub(m));
+  for (const auto& m : failed)
+    open_.failed.push_back(stub(m));
+}
+
+std::uint64_t ack_gate::seal() {
+  std::lock_guard lock(mutex_);
+  const auto number = current_++;
+  sealed_.push_back(std::exchange(open_, round_of_acks{current_, {}, {}}));
+  return number;
+}
+
+void ack_gate::release(std::uint64_t round) {
+  std::vector<message> successful;
+  std::vector<message> failed;
+  {
+    std::lock_guard lock(mutex_);
+    std::size_t done = 0;
+    for (; done < sealed_.size() && sealed_[done].number <= round; ++done) {
+      auto& r = sealed_[done];
+      successful.insert(successful.end(), std::make_move_iterator(r.successful.begin()),
+                        std::make_move_iterator(r.successful.end()));
+      failed.insert(failed.end(), std::make_move_iterator(r.failed.begin()), std::make_move_iterator(r.failed.end()));
+    }
+    sealed_.erase(sealed_.begin(), sealed_.begin() + static_cast<std::ptrdiff_t>(done));
+  }
+  if (!successful.empty() || !failed.empty())
+    acknowledge(successful, failed);  // outside the lock: sources post to their own threads
+}
+
+std::size_t ack_gate::held() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = open_.successful.size() + open_.failed.size();
+  for (const auto& r : sealed_)
+    n += r.successful.size() + r.failed.size();
+  return n;
+}
+
+std::size_t ack_gate::unsealed() const {
+  std::lock_guard lock(mutex_);
+  return open_.successful.size() + open_.failed.size();
+}
+
+} // namespace causeway

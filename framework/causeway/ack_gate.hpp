@@ -1,0 +1,68 @@
+// ack_gate.hpp — acknowledgements held until the state they changed is durable.
+//
+// A pipeline that keeps state (aggregates, counters) and checkpoints it must not acknowledge a
+// message before a checkpoint holds its effect: a crash would lose the effect while the source
+// forgets the message (Kafka Streams commits offsets after flushing state for the same
+// reason). The gate sits between the stages and the source's acknowledger: `wrap` gives the
+// source an acknowledger that holds every acknowledgement in the gate, and the checkpointing
+// code runs rounds:
+//
+//   round = gate.seal();        // what was acknowledged until now belongs to `round`
+//   write the state changed since the previous round, wait until it is durable
+//   gate.release(round);        // those acknowledgements go to the source now
+//
+// Why this is enough: a stage acknowledges a message only after its handler applied it, so
+// everything held when `seal` runs was applied before the state is read for that round, and
+// that round's checkpoint holds its effect. What arrives after `seal` waits for the next round.
+// A round that failed releases nothing; the next successful round releases it too.
+//
+// Thread-safe. Held acknowledgements keep only what the source needs (its acknowledger, tag,
+// epoch and failure reason), not the payload.
+#pragma once
+
+#include "causeway/acknowledger.hpp"
+#include "causeway/message.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace causeway {
+
+class ack_gate : public std::enable_shared_from_this<ack_gate> {
+public:
+  /// An acknowledger that holds what it is given in this gate until the round it belongs to is
+  /// released; then `inner` gets it.
+  std::shared_ptr<acknowledger> wrap(std::shared_ptr<acknowledger> inner);
+
+  /// Ends the current round and returns its number (1, 2, ...): acknowledgements held from now
+  /// on belong to the next one.
+  std::uint64_t seal();
+
+  /// Passes every acknowledgement of rounds up to `round` to its source, oldest first.
+  void release(std::uint64_t round);
+
+  /// Acknowledgements held (sealed or not).
+  std::size_t held() const;
+  /// Acknowledgements held that no round sealed yet.
+  std::size_t unsealed() const;
+
+private:
+  class gated;
+  void hold(const std::shared_ptr<acknowledger>& inner, std::span<message> successful, std::span<message> failed);
+
+  struct round_of_acks {
+    std::uint64_t number = 0;
+    std::vector<message> successful;  // stubs: the ack reference (and reason) only
+    std::vector<message> failed;
+  };
+
+  mutable std::mutex mutex_;
+  std::uint64_t current_ = 1;
+  std::vector<round_of_acks> sealed_;  // oldest first
+  round_of_acks open_{1, {}, {}};
+};
+
+} // namespace causeway

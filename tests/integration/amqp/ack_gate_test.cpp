@@ -1,0 +1,80 @@
+// Acknowledgements through an ack_gate (checkpoint-then-ack): the broker sees none of them until
+// their round is released, and a source closed while the gate holds them gives every message
+// back to the queue.
+#include "broker_helpers.hpp"
+#include "pipeline_helpers.hpp"
+
+#include <causeway/ack_gate.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace amqp_test;
+
+TEST_CASE("messages handled behind an ack_gate stay unacknowledged at the broker until their round is released") {
+  constexpr std::size_t total = 600;
+  scoped_queue queue("causeway-ack-gate");
+  preload(queue.name, total);
+  auto gate = std::make_shared<causeway::ack_gate>();
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.queue = queue.name;
+  options.prefetch_count = 1000;  // room for every message: the gate holds them all
+  options.on_failure = amqp::failure_policy::reject;
+  options.acknowledge_through = [gate](std::shared_ptr<causeway::acknowledger> inner) {
+    return gate->wrap(std::move(inner));
+  };
+  auto source = amqp::queue_source::open(options);
+  REQUIRE(source);
+  auto handler = std::make_shared<counting_handler>(total);
+  handler->judge = [](causeway::message& m) { return m.data == "7" ? std::string("seven is refused") : std::string(); };
+  pipeline_env env;
+  auto p = start_pipeline(env.system, **source, handler, pipeline_shape());
+  REQUIRE(wait_until([&] { return gate->held() == total; }, 30s));
+  CHECK(handler->handled == total - 1);
+  CHECK(handler->failures == 1);
+  CHECK((*source)->stats().acked == 0);
+  CHECK((*source)->stats().rejected == 0);
+  auto held_at_broker = wait_for_queue(queue.name, 0, static_cast<long>(total));
+  CHECK(held_at_broker.unacked == static_cast<long>(total));
+
+  const auto round = gate->seal();
+  gate->release(round);
+  CHECK(wait_until([&] { return (*source)->stats().acked + (*source)->stats().rejected == total; }, 30s));
+  CHECK((*source)->stats().acked == total - 1);
+  CHECK((*source)->stats().rejected == 1);
+  auto counts = wait_for_queue(queue.name, 0, 0);
+  CHECK(counts.ready == 0);
+  p.drain();
+  p.stop();
+}
+
+TEST_CASE("closing a source whose acknowledgements the gate still holds returns every message to the queue") {
+  constexpr std::size_t total = 300;
+  scoped_queue queue("causeway-ack-gate-closed");
+  preload(queue.name, total);
+  auto gate = std::make_shared<causeway::ack_gate>();
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.queue = queue.name;
+  options.prefetch_count = 1000;
+  options.acknowledge_through = [gate](std::shared_ptr<causeway::acknowledger> inner) {
+    return gate->wrap(std::move(inner));
+  };
+  auto handler = std::make_shared<counting_handler>(total);
+  {
+    auto source = amqp::queue_source::open(options);
+    REQUIRE(source);
+    pipeline_env env;
+    auto p = start_pipeline(env.system, **source, handler, pipeline_shape());
+    REQUIRE(wait_until([&] { return gate->held() == total; }, 30s));
+    p.drain();
+    p.stop();
+    CHECK((*source)->stats().acked == 0);
+  }
+  // The channel closed with nothing acknowledged: all of it is ready again; a release now reaches
+  // a channel that is gone and acknowledges nothing.
+  gate->release(gate->seal());
+  auto counts = wait_for_queue(queue.name, static_cast<long>(total), 0);
+  CHECK(counts.ready == static_cast<long>(total));
+  CHECK(counts.unacked == 0);
+}

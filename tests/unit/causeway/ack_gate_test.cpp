@@ -1,0 +1,147 @@
+#include <causeway/ack_gate.hpp>
+#include <causeway/testing.hpp>
+
+#include <doctest/doctest.h>
+
+#include <thread>
+#include <vector>
+
+// Its own namespace: the unity build compiles several test files as one.
+namespace ack_gate_test {
+
+using causeway::ack_gate;
+using causeway::message;
+using causeway::testing::recording_acknowledger;
+
+namespace {
+
+std::vector<message> tagged(std::uint64_t first, std::uint64_t count, const std::shared_ptr<causeway::acknowledger>& to) {
+  std::vector<message> out;
+  for (std::uint64_t tag = first; tag < first + count; ++tag)
+    out.emplace_back("payload " + std::to_string(tag), causeway::ack_ref{to, tag, 7});
+  return out;
+}
+
+std::vector<std::uint64_t> tags_of(const recording_acknowledger& acks) {
+  std::vector<std::uint64_t> out;
+  for (const auto& r : acks.records())
+    out.push_back(r.tag);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the gate holds acknowledgements until their round is released, then passes them on in order") {
+  auto gate = std::make_shared<ack_gate>();
+  auto source = std::make_shared<recording_acknowledger>();
+  auto through_gate = gate->wrap(source);
+
+  auto first = tagged(1, 3, through_gate);
+  through_gate->ack(first, {});
+  CHECK(source->count() == 0);
+  CHECK(gate->held() == 3);
+  CHECK(gate->unsealed() == 3);
+
+  const auto round_one = gate->seal();
+  CHECK(round_one == 1);
+  CHECK(gate->unsealed() == 0);
+  auto second = tagged(4, 2, through_gate);
+  through_gate->ack(second, {});  // after the seal: the next round
+  CHECK(gate->held() == 5);
+
+  gate->release(round_one);
+  CHECK(tags_of(*source) == std::vector<std::uint64_t>{1, 2, 3});
+  CHECK(gate->held() == 2);
+
+  gate->release(round_one);  // again: nothing more
+  CHECK(source->count() == 3);
+
+  const auto round_two = gate->seal();
+  CHECK(round_two == 2);
+  gate->release(round_two);
+  CHECK(tags_of(*source) == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
+  CHECK(gate->held() == 0);
+}
+
+TEST_CASE("a round that was never released is passed on by a later release, and failures keep their reason") {
+  auto gate = std::make_shared<ack_gate>();
+  auto source = std::make_shared<recording_acknowledger>();
+  auto through_gate = gate->wrap(source);
+
+  auto ok = tagged(1, 2, through_gate);
+  through_gate->ack(ok, {});
+  gate->seal();  // round 1: its checkpoint failed, never released
+  auto failed = tagged(3, 1, through_gate);
+  failed[0].fail("not a reading: expected an object");
+  through_gate->ack({}, failed);
+  const auto round_two = gate->seal();
+  CHECK(source->count() == 0);
+
+  gate->release(round_two);
+  auto records = source->records();
+  REQUIRE(records.size() == 3);
+  CHECK(source->failed_count() == 1);
+  for (const auto& r : records) {
+    CHECK(r.ok == (r.tag != 3));
+    CHECK(r.data.empty());  // held without its payload
+    if (r.tag == 3)
+      CHECK(r.reason == "not a reading: expected an object");
+  }
+}
+
+TEST_CASE("acknowledgements of several sources through one gate reach their own source") {
+  auto gate = std::make_shared<ack_gate>();
+  auto a = std::make_shared<recording_acknowledger>();
+  auto b = std::make_shared<recording_acknowledger>();
+  auto via_a = gate->wrap(a);
+  auto via_b = gate->wrap(b);
+  auto from_a = tagged(1, 4, via_a);
+  auto from_b = tagged(100, 2, via_b);
+  via_a->ack(from_a, {});
+  via_b->ack(from_b, {});
+  gate->release(gate->seal());
+  CHECK(tags_of(*a) == std::vector<std::uint64_t>{1, 2, 3, 4});
+  CHECK(tags_of(*b) == std::vector<std::uint64_t>{100, 101});
+}
+
+TEST_CASE("stages acknowledging on many threads while rounds are sealed and released lose and repeat nothing") {
+  auto gate = std::make_shared<ack_gate>();
+  auto source = std::make_shared<recording_acknowledger>();
+  auto through_gate = gate->wrap(source);
+  constexpr std::uint64_t threads = 4;
+  constexpr std::uint64_t per_thread = 5000;
+  std::vector<std::thread> stages;
+  for (std::uint64_t t = 0; t < threads; ++t)
+    stages.emplace_back([&, t] {
+      for (std::uint64_t i = 0; i < per_thread; i += 10) {
+        auto batch = tagged(1 + t * per_thread + i, 10, through_gate);
+        through_gate->ack(batch, {});
+      }
+    });
+  std::uint64_t rounds = 0;
+  while (source->count() < threads * per_thread && rounds < 1'000'000) {
+    gate->release(gate->seal());
+    ++rounds;
+  }
+  for (auto& s : stages)
+    s.join();
+  gate->release(gate->seal());
+  auto times = source->times_acknowledged(threads * per_thread);
+  for (std::uint64_t tag = 1; tag <= threads * per_thread; ++tag)
+    REQUIRE(times[tag] == 1);
+  CHECK(gate->held() == 0);
+}
+
+TEST_CASE("acknowledgements given to a gate that is gone reach nobody") {
+  auto source = std::make_shared<recording_acknowledger>();
+  std::shared_ptr<causeway::acknowledger> through_gate;
+  {
+    auto gate = std::make_shared<ack_gate>();
+    through_gate = gate->wrap(source);
+  }
+  auto late = tagged(1, 2, through_gate);
+  through_gate->ack(late, {});
+  CHECK(source->count() == 0);
+}
+
+} // namespace ack_gate_test
