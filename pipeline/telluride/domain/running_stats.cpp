@@ -61,6 +61,17 @@ expected<running_stats> running_stats::from_raw(const raw_state& state) {
     return error{"running_stats has min above max"};
   if (!is_frame_unit(state.inverse_unit))
     return error{"running_stats has an inverse_unit that is not a frame"};
+  // What add and merge keep (frame_limit): scaled values within ±2^256, so deviations from the
+  // origin within 2^257 and their squares below 2^514 each (2^516 leaves room for rounding),
+  // sums below count · 2^256 (2^260 likewise). A state within these bounds stays finite under
+  // further adds and merges; one beyond them could overflow.
+  const double n = static_cast<double>(state.count);
+  const double u = state.inverse_unit;
+  if (!(std::fabs(state.origin) <= frame_limit && std::fabs(state.min * u) <= frame_limit &&
+        std::fabs(state.max * u) <= frame_limit && std::fabs(state.mean) <= 2 * frame_limit &&
+        state.m2 >= 0 && state.m2 <= n * 0x1p516 && std::fabs(state.sum) <= n * 0x1p260 &&
+        std::fabs(state.sum_error) <= n * 0x1p260))
+    return error{"running_stats holds a value beyond what its frame allows"};
   running_stats out;
   out.count_ = state.count;
   out.origin_ = state.origin;

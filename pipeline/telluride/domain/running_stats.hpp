@@ -94,7 +94,8 @@ public:
 
   /// The stats whose raw() is `state`. An error naming the problem when no stream of finite
   /// values leads to `state`: a double that is not finite, min above max, an inverse_unit that
-  /// is not one of the frames, or count 0 with any other member not at its initial value.
+  /// is not one of the frames, a value beyond the bounds the frame keeps (which further adds
+  /// could overflow), or count 0 with any other member not at its initial value.
   static expected<running_stats> from_raw(const raw_state& state);
 
 private:

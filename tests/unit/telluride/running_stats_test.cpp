@@ -438,6 +438,13 @@ TEST_CASE("raw states that no stream of finite values reaches are refused with t
       {"unit 2^-1024", with([](auto& s) { s.inverse_unit = 0x1p-1024; }), "running_stats has an inverse_unit that is not a frame"},
       {"unit 0", with([](auto& s) { s.inverse_unit = 0; }), "running_stats has an inverse_unit that is not a frame"},
       {"unit inf", with([&](auto& s) { s.inverse_unit = inf; }), "running_stats has an inverse_unit that is not a frame"},
+      {"origin past 2^256", with([](auto& s) { s.origin = 0x1.1p256; }), "running_stats holds a value beyond what its frame allows"},
+      {"max past 2^256 in its frame", with([](auto& s) { s.max = 0x1p300; }), "running_stats holds a value beyond what its frame allows"},
+      {"mean past 2^257", with([](auto& s) { s.mean = -0x1.1p257; }), "running_stats holds a value beyond what its frame allows"},
+      {"negative m2", with([](auto& s) { s.m2 = -1; }), "running_stats holds a value beyond what its frame allows"},
+      {"m2 past count · 2^516", with([](auto& s) { s.m2 = 0x1p518; }), "running_stats holds a value beyond what its frame allows"},
+      {"sum past count · 2^260", with([](auto& s) { s.sum = 0x1p262; }), "running_stats holds a value beyond what its frame allows"},
+      {"sum error past count · 2^260", with([](auto& s) { s.sum_error = -0x1p262; }), "running_stats holds a value beyond what its frame allows"},
       {"count 0 with a min", running_stats::raw_state{0, 0, 0, 0, 1, 0, 0, 0, 1}, "running_stats with count 0 holds values"},
       {"count 0 with -0", running_stats::raw_state{0, -0.0, 0, 0, 0, 0, 0, 0, 1}, "running_stats with count 0 holds values"},
       {"count 0 with unit 2^64", running_stats::raw_state{0, 0, 0, 0, 0, 0, 0, 0, 0x1p64}, "running_stats with count 0 holds values"},
@@ -454,4 +461,35 @@ TEST_CASE("raw states that no stream of finite values reaches are refused with t
     CAPTURE(unit);
     CHECK(running_stats::from_raw(running_stats::raw_state{1, 0, 0, 0, 0, 0, 0, 0, unit}).has_value());
   }
+  // And the bounds themselves (count 3).
+  CHECK(running_stats::from_raw(with([](auto& s) {
+          s.origin = 0x1p256;
+          s.mean = -0x1p257;
+          s.m2 = 3 * 0x1p516;
+          s.sum = 3 * 0x1p260;
+          s.max = 0x1p256;
+        })).has_value());
+}
+
+TEST_CASE("every state that adds and merges of extreme values reach is accepted from its raw form") {
+  const std::vector<double> palette = {DBL_MAX, -DBL_MAX, 1e308, -1e308, 1e300, -1e200, 1e-308, -4.9e-324,
+                                       2.2e-320, 0.0, -0.0, 99.4, -1.5, 1e20, 7e-100, 3e150};
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::size_t> pick(0, palette.size() - 1);
+  std::uniform_int_distribution<int> length(1, 40);
+  int refused = 0;
+  for (int stream = 0; stream < 2000; ++stream) {
+    running_stats whole;
+    running_stats partial;
+    for (int i = length(rng); i > 0; --i) {
+      partial.add(palette[pick(rng)]);
+      if (pick(rng) < 4) {  // a batch ends: merge it, as the sensor table does
+        whole.merge(partial);
+        partial = running_stats{};
+      }
+      refused += !running_stats::from_raw(whole.raw()).has_value();
+      refused += !running_stats::from_raw(partial.raw()).has_value();
+    }
+  }
+  CHECK(refused == 0);
 }
