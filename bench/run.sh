@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh NAME — builds what the benchmark needs, runs it and prints, as its last line,
 # one JSON object with at least name, msgs_per_s, peak_rss_mib (and ratio where there is a
-# reference). NAME: inmemory | rabbitmq | daemon | sensors | fuzz. A benchmark reports; it never
-# fails on a slow machine.
+# reference). NAME: inmemory | rabbitmq | daemon | sensors | checkpoint | fuzz. A benchmark
+# reports; it never fails on a slow machine.
 #   bench/run.sh fuzz [SECONDS]   every fuzz target for SECONDS each (default 60), through
 #                                 scripts/fuzz.sh; exits 1 after its JSON line if one crashed
 set -euo pipefail
@@ -12,7 +12,7 @@ build=${BUILD_DIR:-$root/build}
 name=${1:-}
 
 usage() {
-  echo "usage: bench/run.sh inmemory|rabbitmq|daemon|sensors|fuzz [SECONDS]" >&2
+  echo "usage: bench/run.sh inmemory|rabbitmq|daemon|sensors|checkpoint|fuzz [SECONDS]" >&2
   exit 2
 }
 
@@ -56,6 +56,10 @@ case $name in
   sensors)
     configure bench_sensors
     "$build/bin/bench_sensors" "${@:2}"
+    ;;
+  checkpoint)
+    configure bench_checkpoint
+    "$build/bin/bench_checkpoint" "${@:2}"
     ;;
   fuzz)
     # Its own clang build (build-fuzz); a crash is a finding, not a slow machine: its exit

@@ -1,7 +1,5 @@
 #include "telluride/daemon/sensor_tracker.hpp"
 
-#include "telluride/domain/batch_fold.hpp"
-
 #include <algorithm>
 
 namespace telluride {
@@ -48,60 +46,25 @@ sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {
 
 void sensor_tracker::apply_to_shard(shard& s, std::span<const input> readings,
                                     std::span<const std::uint32_t> positions, outcome& out) {
-  thread_local std::vector<const reading*> all;
-  thread_local std::vector<const reading*> fresh;
-  thread_local std::vector<std::optional<std::uint32_t>> places;  // per partial; none: refused
-  thread_local batch_folder folder;
-  all.clear();
+  thread_local std::vector<shard_state::input> inputs;
+  inputs.clear();
   for (std::uint32_t pos : positions)
-    all.push_back(&readings[pos].decoded->reading);
-  std::lock_guard guard{s.mutex};
-  // Which sensors may be counted: the known ones, and new ones while the quota lasts.
-  const auto partials = folder.fold(all);
-  places.clear();
-  for (const sensor_partial& partial : partials)
-    places.push_back(s.table.admit(*partial.key, &quota_));
-  // Then each reading in batch order: refused, a duplicate, or counted. A refused reading's
-  // message_id is not recorded: a copy of it sent again (say, moved back from dlx_queue) is
-  // refused and dead-lettered again, never dropped as a duplicate. (A new sensor whose only
-  // readings here repeat other sensors' message ids keeps its place with no reads.)
-  fresh.clear();
-  bool has_duplicates = false;
-  for (std::size_t k = 0; k < positions.size(); ++k) {
-    const input& r = readings[positions[k]];
-    if (!places[folder.partial_of(k)]) {
-      out.refused.push_back(positions[k]);
-      continue;
-    }
-    if (!r.message_id.empty() && !s.ids.first_time(r.message_id)) {
-      ++out.duplicates;
-      has_duplicates = true;
-      continue;
-    }
-    if (auto raised = s.alerts.observe(r.decoded->reading)) {
-      out.alerts.push_back(std::move(*raised));
-      ++s.alerts_raised;
-    }
-    fresh.push_back(all[k]);
+    inputs.push_back({&readings[pos].decoded->reading, readings[pos].message_id});
+  const std::size_t refused_before = out.refused.size();
+  {
+    std::lock_guard guard{s.mutex};
+    s.state.apply(inputs, &quota_, out);
   }
-  if (!has_duplicates) {
-    for (std::size_t p = 0; p < partials.size(); ++p)
-      if (places[p])
-        s.table.merge(*places[p], partials[p]);
-  } else {
-    // Rare (redeliveries after a broker failure): fold again without the duplicates. Every
-    // sensor left is known now.
-    for (const sensor_partial& partial : folder.fold(fresh))
-      s.table.merge(*s.table.admit(*partial.key), partial);
-  }
-  out.applied += fresh.size();
+  // The shard names refused readings by their place among its inputs; the batch, by its own.
+  for (std::size_t i = refused_before; i < out.refused.size(); ++i)
+    out.refused[i] = positions[out.refused[i]];
 }
 
 std::vector<std::string> sensor_tracker::take_changed_json() {
   std::vector<std::string> out;
   for (auto& s : shards_) {
     std::lock_guard guard{s->mutex};
-    s->table.take_changed([&](const sensor_aggregate& a) { out.push_back(to_json_text(a)); });
+    s->state.take_changed([&](const sensor_aggregate& a) { out.push_back(to_json_text(a)); });
   }
   return out;
 }
@@ -109,7 +72,7 @@ std::vector<std::string> sensor_tracker::take_changed_json() {
 std::optional<sensor_aggregate> sensor_tracker::find(const sensor_key& key) const {
   auto& s = shard_of(hash_value(key));
   std::lock_guard guard{s.mutex};
-  if (const auto* found = s.table.find(key))
+  if (const auto* found = s.state.table().find(key))
     return *found;
   return std::nullopt;
 }
@@ -118,7 +81,7 @@ std::size_t sensor_tracker::size() const {
   std::size_t n = 0;
   for (const auto& s : shards_) {
     std::lock_guard guard{s->mutex};
-    n += s->table.size();
+    n += s->state.table().size();
   }
   return n;
 }
@@ -127,7 +90,7 @@ std::uint64_t sensor_tracker::alerts_raised() const {
   std::uint64_t n = 0;
   for (const auto& s : shards_) {
     std::lock_guard guard{s->mutex};
-    n += s->alerts_raised;
+    n += s->state.alerts_raised();
   }
   return n;
 }

@@ -2,8 +2,8 @@
 //
 // Lives outside the restarted pipeline, so a reconfiguration never loses state. Sharded by
 // sensor hash into a fixed number of shards, independent of pipeline concurrency; each shard
-// has its own lock, aggregates, alert counters and message-id window. A batch is applied
-// shard by shard: readings of a sensor the tracker does not know are refused once
+// has its own lock and state (shard_state: aggregates, alert counters and message-id window).
+// A batch is applied shard by shard: readings of a sensor the tracker does not know are refused once
 // `max_sensors` sensors are tracked; readings whose message_id was applied before are skipped
 // (docs/guarantees.md, Counted once); the rest are checked against alert thresholds in order,
 // folded into per-sensor partials and merged into the aggregates. Thread-safe.
@@ -16,9 +16,8 @@
 
 #include "telluride/daemon/reading_decoder.hpp"
 #include "telluride/domain/alert_tracker.hpp"
-#include "telluride/domain/message_id_window.hpp"
 #include "telluride/domain/sensor_quota.hpp"
-#include "telluride/domain/sensor_table.hpp"
+#include "telluride/state/shard_state.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -39,12 +38,10 @@ public:
   /// most, over all shards.
   sensor_tracker(std::size_t shards, alert_rules rules, std::size_t id_capacity, std::uint64_t max_sensors);
 
-  struct outcome {
-    std::uint64_t applied = 0;       ///< readings counted
-    std::uint64_t duplicates = 0;    ///< readings whose message_id was already applied
-    std::vector<std::size_t> refused;  ///< positions of readings refused: new sensors beyond max_sensors
+  /// What a batch did (shard_state::outcome over all shards; `refused` holds positions in the
+  /// batch of readings of new sensors beyond max_sensors).
+  struct outcome : shard_state::outcome {
     bool is_first_refusal = false;   ///< this call refused a reading for the first time since start
-    std::vector<alert> alerts;       ///< raised by this batch, in order
   };
 
   /// One reading of a batch: what was decoded, and its AMQP message_id (empty when absent).
@@ -72,11 +69,8 @@ public:
 private:
   struct shard {
     mutable std::mutex mutex;
-    sensor_table table;
-    alert_tracker alerts;
-    message_id_window ids;
-    std::uint64_t alerts_raised = 0;
-    shard(const alert_rules& rules, std::size_t capacity) : alerts(rules), ids(capacity) {}
+    shard_state state;
+    shard(const alert_rules& rules, std::size_t capacity) : state(rules, capacity) {}
   };
   shard& shard_of(std::uint64_t hash) const { return *shards_[hash % shards_.size()]; }
   /// Applies the readings at `positions` (all of shard `s`, in batch order) under its lock.

@@ -60,4 +60,18 @@ std::uint64_t alert_tracker::consecutive(const sensor_key& key) const {
   return found == counters_.end() ? 0 : found->second;
 }
 
+std::uint64_t alert_tracker::consecutive(const compact_sensor_key& key) const {
+  if (counters_.empty())
+    return 0;
+  const auto found = counters_.find(key);
+  return found == counters_.end() ? 0 : found->second;
+}
+
+void alert_tracker::set_consecutive(const compact_sensor_key& key, std::uint64_t count) {
+  if (count == 0)
+    counters_.erase(key);
+  else
+    counters_.insert_or_assign(key, count);
+}
+
 } // namespace telluride

@@ -63,6 +63,11 @@ public:
 
   /// The sensor's current count of consecutive warnings (0 for a sensor never above).
   std::uint64_t consecutive(const sensor_key& key) const;
+  std::uint64_t consecutive(const compact_sensor_key& key) const;
+
+  /// Sets the sensor's count of consecutive warnings, as a checkpoint recorded it (0 forgets
+  /// the sensor): its next reading goes on from `count` as if the warnings had been observed.
+  void set_consecutive(const compact_sensor_key& key, std::uint64_t count);
 
   /// Sensors whose counter is above 0; only these take memory (a 64-byte node and a bucket
   /// each, with no other allocation unless an id is a string).

@@ -85,4 +85,15 @@ bool message_id_window::first_time(std::string_view id) {
   return true;
 }
 
+void message_id_window::for_each_latest(std::size_t n,
+                                        const std::function<void(std::string_view)>& visit) const {
+  n = std::min(n, size_);
+  // The newest id sits just before next_; the ring wraps.
+  std::size_t at = (next_ + ring_.size() - n) % ring_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    visit(ring_[at].id);
+    at = at + 1 == ring_.size() ? 0 : at + 1;
+  }
+}
+
 } // namespace telluride

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,10 @@ public:
 
   /// Whether `id` is remembered; changes nothing.
   bool contains(std::string_view id) const;
+
+  /// Visits the latest `n` remembered ids (all of them when n >= size()), oldest first: replayed
+  /// through first_time into a window of the same capacity, all ids rebuild this window.
+  void for_each_latest(std::size_t n, const std::function<void(std::string_view)>& visit) const;
 
   std::size_t size() const noexcept { return size_; }
   std::size_t capacity() const noexcept { return ring_.size(); }

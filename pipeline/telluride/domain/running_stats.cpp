@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace telluride {
 
@@ -27,7 +28,62 @@ int frame_for(double x) noexcept {
   return std::clamp(exponent_of(x) & ~63, -1022, 1022);
 }
 
+/// Whether `inverse_unit` is 2^-e for a frame e that frame_for gives (a multiple of 64 in
+/// -960..960, or -1022).
+bool is_frame_unit(double inverse_unit) noexcept {
+  const auto bits = std::bit_cast<std::uint64_t>(inverse_unit);
+  if ((bits & ((std::uint64_t{1} << 52) - 1)) != 0 || (bits >> 63) != 0)
+    return false;  // not a positive power of two
+  const int e = -exponent_of(inverse_unit);
+  return e == -1022 || (e % 64 == 0 && e >= -960 && e <= 960);
+}
+
 } // namespace
+
+static_assert(sizeof(running_stats::raw_state) == 9 * 8, "raw_state has no padding: memcmp compares it");
+
+running_stats::raw_state running_stats::raw() const noexcept {
+  return raw_state{count_, origin_, mean_, m2_, min_, max_, sum_, sum_error_, inverse_unit_};
+}
+
+expected<running_stats> running_stats::from_raw(const raw_state& state) {
+  if (state.count == 0) {
+    // Bit for bit the initial state: 0 is +0, so -0 is refused too.
+    const raw_state initial;
+    if (std::memcmp(&state, &initial, sizeof state) != 0)
+      return error{"running_stats with count 0 holds values"};
+    return running_stats{};
+  }
+  for (double x : {state.origin, state.mean, state.m2, state.min, state.max, state.sum, state.sum_error})
+    if (!std::isfinite(x))
+      return error{"running_stats holds a value that is not finite"};
+  if (!(state.min <= state.max))
+    return error{"running_stats has min above max"};
+  if (!is_frame_unit(state.inverse_unit))
+    return error{"running_stats has an inverse_unit that is not a frame"};
+  // What add and merge keep (frame_limit): scaled values within ±2^256, so deviations from the
+  // origin within 2^257 and their squares below 2^514 each (2^516 leaves room for rounding),
+  // sums below count · 2^256 (2^260 likewise). A state within these bounds stays finite under
+  // further adds and merges; one beyond them could overflow.
+  const double n = static_cast<double>(state.count);
+  const double u = state.inverse_unit;
+  if (!(std::fabs(state.origin) <= frame_limit && std::fabs(state.min * u) <= frame_limit &&
+        std::fabs(state.max * u) <= frame_limit && std::fabs(state.mean) <= 2 * frame_limit &&
+        state.m2 >= 0 && state.m2 <= n * 0x1p516 && std::fabs(state.sum) <= n * 0x1p260 &&
+        std::fabs(state.sum_error) <= n * 0x1p260))
+    return error{"running_stats holds a value beyond what its frame allows"};
+  running_stats out;
+  out.count_ = state.count;
+  out.origin_ = state.origin;
+  out.mean_ = state.mean;
+  out.m2_ = state.m2;
+  out.min_ = state.min;
+  out.max_ = state.max;
+  out.sum_ = state.sum;
+  out.sum_error_ = state.sum_error;
+  out.inverse_unit_ = state.inverse_unit;
+  return out;
+}
 
 void running_stats::start(double x) noexcept {
   count_ = 1;

@@ -27,6 +27,8 @@
 // streams the daemon sees, merged or sequential, and 0 exactly when all values are equal.
 #pragma once
 
+#include "telluride/domain/expected.hpp"
+
 #include <cmath>
 #include <cstdint>
 
@@ -73,6 +75,28 @@ public:
   double variance() const noexcept;
   /// Population standard deviation, at most (max() - min()) / 2. Always finite.
   double stddev() const noexcept;
+
+  /// The state exactly as the object keeps it (the members below), for checkpoints: a
+  /// running_stats rebuilt from it with from_raw answers every question, and takes every
+  /// further add and merge, bit for bit as this one.
+  struct raw_state {
+    std::uint64_t count = 0;
+    double origin = 0;
+    double mean = 0;
+    double m2 = 0;
+    double min = 0;
+    double max = 0;
+    double sum = 0;
+    double sum_error = 0;
+    double inverse_unit = 1;
+  };
+  raw_state raw() const noexcept;
+
+  /// The stats whose raw() is `state`. An error naming the problem when no stream of finite
+  /// values leads to `state`: a double that is not finite, min above max, an inverse_unit that
+  /// is not one of the frames, a value beyond the bounds the frame keeps (which further adds
+  /// could overflow), or count 0 with any other member not at its initial value.
+  static expected<running_stats> from_raw(const raw_state& state);
 
 private:
   /// Scaled values beyond ±2^256 move the frame: differences stay below 2^257, squares below

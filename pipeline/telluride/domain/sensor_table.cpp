@@ -36,6 +36,20 @@ void sensor_table::merge(std::uint32_t position, const sensor_partial& partial) 
   aggregate.stats.merge(partial.stats);
   aggregate.last_reading = partial.last_reading();
   aggregate.last_timestamp.assign(partial.last_timestamp());
+  mark_changed(position);
+}
+
+std::uint32_t sensor_table::assign(const sensor_aggregate& aggregate) {
+  const std::uint32_t position = *admit(aggregate.key.key());
+  sensor_aggregate& kept = aggregates_[position];
+  kept.stats = aggregate.stats;
+  kept.last_reading = aggregate.last_reading;
+  kept.last_timestamp = aggregate.last_timestamp;
+  mark_changed(position);
+  return position;
+}
+
+void sensor_table::mark_changed(std::uint32_t position) {
   if (!is_changed_[position]) {
     is_changed_[position] = true;
     changed_.push_back(position);

@@ -45,6 +45,14 @@ public:
   /// does.
   void merge(std::uint32_t position, const sensor_partial& partial);
 
+  /// Sets the sensor of `aggregate.key` to exactly `aggregate` (stats, last reading and
+  /// timestamp), creating it on first sight (without a quota), and marks it changed, so the
+  /// publisher sends it: a sensor's record from a checkpoint, restored. Returns its position.
+  std::uint32_t assign(const sensor_aggregate& aggregate);
+
+  /// The aggregate at `position`, which admit or assign returned.
+  const sensor_aggregate& at(std::uint32_t position) const { return aggregates_[position]; }
+
   /// Visits the aggregates changed since the previous call, in the order they first changed,
   /// and clears their changed flags; visits nothing when nothing changed.
   void take_changed(const std::function<void(const sensor_aggregate&)>& visit);
@@ -65,6 +73,7 @@ private:
   /// The index slot holding `key`'s position + 1, or the empty slot that ends its probe.
   std::size_t probe(const sensor_key& key, std::uint64_t hash) const noexcept;
   void grow();
+  void mark_changed(std::uint32_t position);
 
   std::deque<sensor_aggregate> aggregates_;  // in order of first sight; never moved
   std::vector<std::uint32_t> slots_;         // linear probing: position + 1, 0 = empty

@@ -1,4 +1,5 @@
 #include "telluride/domain/alert_tracker.hpp"
+#include "telluride/domain/compact_sensor_key.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -120,4 +121,43 @@ TEST_CASE("the alert message has the contract's fields, order and id types") {
         R"("reading":103.5,"threshold":100,"consecutive":3,)"
         R"("timestamp":"2021-02-12T01:18:51.838675Z"})");
   CHECK(nlohmann::json::parse(to_json_text(raised)).size() == 8);
+}
+
+TEST_CASE("a counter set from a checkpoint mid-excursion raises the alert on the same reading") {
+  alert_tracker live(alert_rules{});
+  CHECK(alerts_for(live, {101, 102}).empty());
+  const telluride::compact_sensor_key key{key_of(1000)};
+  CHECK(live.consecutive(key) == 2);
+  CHECK(live.consecutive(key_of(1000)) == 2);
+
+  alert_tracker restored(alert_rules{});
+  restored.set_consecutive(key, live.consecutive(key));
+  CHECK(restored.consecutive(key_of(1000)) == 2);
+  CHECK(restored.sensors_above() == 1);
+  CHECK(alerts_for(live, {103, 104}) == std::vector<std::uint64_t>{3});
+  CHECK(alerts_for(restored, {103, 104}) == std::vector<std::uint64_t>{3});
+  CHECK(restored.consecutive(key) == 4);
+}
+
+TEST_CASE("a counter set past alert_after raises nothing more until a reset, and 0 forgets it") {
+  alert_tracker tracker(alert_rules{});
+  const telluride::compact_sensor_key key{key_of(1000)};
+  tracker.set_consecutive(key, 7);
+  CHECK(alerts_for(tracker, {101, 101}).empty());
+  CHECK(tracker.consecutive(key) == 9);
+  tracker.set_consecutive(key, 0);
+  CHECK(tracker.sensors_above() == 0);
+  CHECK(tracker.consecutive(key) == 0);
+  CHECK(alerts_for(tracker, {101, 101, 101}) == std::vector<std::uint64_t>{3});
+}
+
+TEST_CASE("counters of string-id sensors are set and read by their compact key") {
+  alert_tracker tracker(alert_rules{});
+  const sensor_key with_strings{json_id{std::string("line-a")}, json_id{100}, json_id{std::string("s")}};
+  const telluride::compact_sensor_key key{with_strings};
+  tracker.set_consecutive(key, 2);
+  CHECK(tracker.consecutive(with_strings) == 2);
+  const auto raised = tracker.observe(reading{with_strings, 150, "t", std::nullopt});
+  REQUIRE(raised.has_value());
+  CHECK(raised->consecutive == 3);
 }

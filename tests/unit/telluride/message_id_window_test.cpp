@@ -5,7 +5,9 @@
 #include <deque>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 using telluride::message_id_window;
 
@@ -90,5 +92,53 @@ TEST_CASE("the window answers like a reference FIFO over 200,000 random ids") {
     CHECK(window.size() == order.size());
     for (const std::string& id : order)
       CHECK(window.contains(id));
+  }
+}
+
+namespace {
+
+std::vector<std::string> latest(const message_id_window& window, std::size_t n) {
+  std::vector<std::string> out;
+  window.for_each_latest(n, [&](std::string_view id) { out.emplace_back(id); });
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the latest ids are visited oldest first, across the ring's wrap") {
+  message_id_window window(3);
+  CHECK(latest(window, 5).empty());
+  CHECK(window.first_time("a"));
+  CHECK(window.first_time("b"));
+  CHECK(latest(window, 5) == std::vector<std::string>{"a", "b"});
+  CHECK(window.first_time("c"));
+  CHECK(window.first_time("d"));  // forgets a; the ring has wrapped
+  CHECK(window.first_time("e"));  // forgets b
+  CHECK(latest(window, 3) == std::vector<std::string>{"c", "d", "e"});
+  CHECK(latest(window, 100) == std::vector<std::string>{"c", "d", "e"});
+  CHECK(latest(window, 2) == std::vector<std::string>{"d", "e"});
+  CHECK(latest(window, 1) == std::vector<std::string>{"e"});
+  CHECK(latest(window, 0).empty());
+}
+
+TEST_CASE("a window rebuilt from its ids, oldest first, answers and forgets as the original") {
+  for (std::size_t capacity : {1, 5, 64}) {
+    CAPTURE(capacity);
+    message_id_window original(capacity);
+    std::mt19937_64 rng(capacity + 7);
+    std::uniform_int_distribution<int> pick(0, static_cast<int>(capacity * 3));
+    for (int i = 0; i < 1000; ++i)
+      original.first_time("id-" + std::to_string(pick(rng)));
+    message_id_window rebuilt(capacity);
+    for (const std::string& id : latest(original, original.size()))
+      CHECK(rebuilt.first_time(id));
+    CHECK(rebuilt.size() == original.size());
+    CHECK(latest(rebuilt, capacity) == latest(original, capacity));
+    int disagreements = 0;
+    for (int i = 0; i < 1000; ++i) {
+      const std::string id = "id-" + std::to_string(pick(rng));
+      disagreements += original.first_time(id) != rebuilt.first_time(id);
+    }
+    CHECK(disagreements == 0);
   }
 }

@@ -359,3 +359,42 @@ TEST_CASE("an aggregate is 152 bytes: key 32, stats 72, last reading 8, timestam
   CHECK(sizeof(telluride::timestamp_text) == 40);
   CHECK(sizeof(sensor_aggregate) == 152);
 }
+
+TEST_CASE("assign sets a sensor to a restored aggregate, creating or replacing it, and marks it changed") {
+  sensor_table table;
+  fold_into(table, {reading_of(1, 5.0, "t1")});
+  CHECK(take_changed(table).size() == 1);
+
+  sensor_aggregate restored;
+  restored.key = key_of(2);
+  restored.stats.add(3.0);
+  restored.stats.add(4.0);
+  restored.last_reading = 4.0;
+  restored.last_timestamp = "t9";
+  const std::uint32_t created = table.assign(restored);
+  CHECK(created == 1);
+  CHECK(table.size() == 2);
+  CHECK(table.at(created).stats.count() == 2);
+  CHECK(table.at(created).last_timestamp == "t9");
+
+  restored.key = key_of(1);
+  restored.last_reading = 7.5;
+  CHECK(table.assign(restored) == 0);  // sensor 1 keeps its place
+  CHECK(table.size() == 2);
+  const sensor_aggregate* one = table.find(key_of(1));
+  REQUIRE(one != nullptr);
+  CHECK(one->stats.count() == 2);  // replaced, not merged
+  CHECK(one->stats.mean() == 3.5);
+  CHECK(one->last_reading == 7.5);
+  CHECK(&table.at(0) == one);
+
+  const auto changed = take_changed(table);
+  REQUIRE(changed.size() == 2);
+  CHECK(changed[0].key == key_of(2));
+  CHECK(changed[1].key == key_of(1));
+  // A later reading merges into the assigned aggregate.
+  fold_into(table, {reading_of(1, 0.5, "t10")});
+  CHECK(table.find(key_of(1))->stats.count() == 3);
+  CHECK(table.find(key_of(1))->stats.mean() == 2.5);
+  CHECK(table.find(key_of(1))->last_timestamp == "t10");
+}

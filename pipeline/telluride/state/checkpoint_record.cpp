@@ -1,0 +1,316 @@
+#include "telluride/state/checkpoint_record.hpp"
+
+#include "telluride/state/record_bytes.hpp"
+
+#include <causeway/utf8.hpp>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+namespace telluride {
+
+namespace {
+
+using detail::byte_reader;
+using detail::byte_writer;
+
+constexpr std::string_view magic = "TLSR";
+constexpr std::uint8_t integer_tag = 0;
+constexpr std::uint8_t string_tag = 1;
+constexpr std::size_t stats_size = 8 + 8 * 8;
+/// The fewest bytes a sensor takes: three empty string ids, stats, last reading, an empty
+/// timestamp, the alert counter.
+constexpr std::size_t min_sensor_size = 3 * (1 + 4) + stats_size + 8 + 1 + 8;
+constexpr std::size_t min_message_id_size = 2;
+
+error problem(std::string_view what, std::size_t at) {
+  return error{"checkpoint record: " + std::string(what) + " (byte " + std::to_string(at) + ")"};
+}
+
+error problem(std::string_view what) {
+  return error{"checkpoint record: " + std::string(what)};
+}
+
+/// The rules of a header that encode and decode both check; none when it keeps them.
+std::optional<std::string> header_rule_broken(const record_header& h) {
+  if (h.layout == 0 || h.layout > max_checkpoint_layout)
+    return "layout " + std::to_string(h.layout) + " is out of 1.." + std::to_string(max_checkpoint_layout);
+  if (h.shard >= h.layout)
+    return "shard " + std::to_string(h.shard) + " is out of 0.." + std::to_string(h.layout - 1);
+  if (h.kind == record_kind::snapshot && h.base != h.sequence)
+    return "snapshot " + std::to_string(h.sequence) + " names base " + std::to_string(h.base) +
+           " (a snapshot is its own base)";
+  if (h.kind == record_kind::delta && h.base >= h.sequence)
+    return "delta " + std::to_string(h.sequence) + " builds on base " + std::to_string(h.base) +
+           ", which does not come before it";
+  if (h.base > h.sequence)
+    return std::string(to_string(h.kind)) + " " + std::to_string(h.sequence) + " names base " +
+           std::to_string(h.base) + ", after itself";
+  if (h.owner.size() > max_owner_size)
+    return "owner name is " + std::to_string(h.owner.size()) + " bytes (at most " +
+           std::to_string(max_owner_size) + ")";
+  if (!causeway::is_valid_utf8(h.owner))
+    return "owner name is not UTF-8";
+  return std::nullopt;
+}
+
+// --- encoding -------------------------------------------------------------------------------
+
+std::optional<std::string> write_id(byte_writer& out, const json_id& id) {
+  if (id.is_integer()) {
+    out.u8(integer_tag);
+    out.i64(id.integer());
+    return std::nullopt;
+  }
+  const std::string& text = id.text();
+  if (text.size() > max_id_text_size)
+    return "a string id is " + std::to_string(text.size()) + " bytes (at most " + std::to_string(max_id_text_size) + ")";
+  if (!causeway::is_valid_utf8(text))
+    return std::string("a string id is not UTF-8");
+  out.u8(string_tag);
+  out.u32(static_cast<std::uint32_t>(text.size()));
+  out.bytes(text);
+  return std::nullopt;
+}
+
+void write_stats(byte_writer& out, const running_stats& stats) {
+  const running_stats::raw_state raw = stats.raw();
+  out.u64(raw.count);
+  for (double x : {raw.origin, raw.mean, raw.m2, raw.min, raw.max, raw.sum, raw.sum_error, raw.inverse_unit})
+    out.f64(x);
+}
+
+std::optional<std::string> write_sensor(byte_writer& out, const sensor_record& record) {
+  const sensor_aggregate& a = record.aggregate;
+  const sensor_key key = a.key.key();
+  for (const json_id* id : {&key.line_id, &key.device_id, &key.sensor_id})
+    if (auto broken = write_id(out, *id))
+      return broken;
+  write_stats(out, a.stats);
+  out.f64(a.last_reading);
+  if (!causeway::is_valid_utf8(a.last_timestamp.view()))
+    return std::string("a last_timestamp is not UTF-8");
+  out.u8(static_cast<std::uint8_t>(a.last_timestamp.size()));
+  out.bytes(a.last_timestamp.view());
+  out.u64(record.consecutive_warnings);
+  return std::nullopt;
+}
+
+std::optional<std::string> write_image(byte_writer& out, const shard_image& image) {
+  constexpr auto max_count = std::numeric_limits<std::uint32_t>::max();
+  if (image.sensors.size() > max_count || image.message_ids.size() > max_count)
+    return std::string("an image holds 2^32 sensors or ids or more");
+  out.u64(image.alerts_raised);
+  out.u32(static_cast<std::uint32_t>(image.sensors.size()));
+  for (const sensor_record& record : image.sensors)
+    if (auto broken = write_sensor(out, record))
+      return broken;
+  out.u32(static_cast<std::uint32_t>(image.message_ids.size()));
+  for (const std::string& id : image.message_ids) {
+    if (id.size() > max_message_id_size)
+      return "a message id is " + std::to_string(id.size()) + " bytes (at most " +
+             std::to_string(max_message_id_size) + ")";
+    out.u16(static_cast<std::uint16_t>(id.size()));
+    out.bytes(id);
+  }
+  return std::nullopt;
+}
+
+// --- decoding -------------------------------------------------------------------------------
+
+expected<json_id> read_id(byte_reader& in) {
+  const std::uint8_t tag = in.u8();
+  if (tag == integer_tag)
+    return json_id{in.i64()};
+  if (tag != string_tag)
+    return error{"id tag " + std::to_string(tag) + " is unknown"};
+  const std::uint32_t size = in.u32();
+  if (size > max_id_text_size)
+    return error{"a string id is " + std::to_string(size) + " bytes (at most " + std::to_string(max_id_text_size) + ")"};
+  const std::string_view text = in.bytes(size);
+  if (in.failed())
+    return error{"truncated"};
+  if (!causeway::is_valid_utf8(text))
+    return error{"a string id is not UTF-8"};
+  return json_id{std::string(text)};
+}
+
+/// One sensor's record; an error names the problem within the sensor.
+expected<sensor_record> read_sensor(byte_reader& in) {
+  sensor_key key;
+  for (json_id* id : {&key.line_id, &key.device_id, &key.sensor_id}) {
+    auto read = read_id(in);
+    if (!read)
+      return read.err();
+    *id = std::move(*read);
+  }
+  running_stats::raw_state raw;
+  raw.count = in.u64();
+  for (double* x : {&raw.origin, &raw.mean, &raw.m2, &raw.min, &raw.max, &raw.sum, &raw.sum_error, &raw.inverse_unit})
+    *x = in.f64();
+  const double last_reading = in.f64();
+  const std::uint8_t timestamp_size = in.u8();
+  const std::string_view timestamp = in.bytes(timestamp_size);
+  const std::uint64_t consecutive = in.u64();
+  if (in.failed())
+    return error{"truncated"};
+  auto stats = running_stats::from_raw(raw);
+  if (!stats)
+    return stats.err();
+  if (!std::isfinite(last_reading))
+    return error{"last_reading is not finite"};
+  if (timestamp.size() > timestamp_text::capacity)
+    return error{"last_timestamp is " + std::to_string(timestamp.size()) + " bytes (at most " +
+                 std::to_string(timestamp_text::capacity) + ")"};
+  if (!causeway::is_valid_utf8(timestamp))
+    return error{"last_timestamp is not UTF-8"};
+  sensor_record record;
+  record.aggregate.key = key;
+  record.aggregate.stats = *stats;
+  record.aggregate.last_reading = last_reading;
+  record.aggregate.last_timestamp.assign(timestamp);
+  record.consecutive_warnings = consecutive;
+  return record;
+}
+
+expected<record_header> read_header(byte_reader& in) {
+  if (in.left() < checkpoint_header_size)
+    return problem("too short for a header: " + std::to_string(in.left()) + " bytes (at least " +
+                   std::to_string(checkpoint_header_size) + ")");
+  if (in.bytes(magic.size()) != magic)
+    return problem("no TLSR magic", 0);
+  const std::uint16_t version = in.u16();
+  if (version != checkpoint_format_version)
+    return problem("format version " + std::to_string(version) + " is not supported (this build reads " +
+                   std::to_string(checkpoint_format_version) + ")", 4);
+  const std::uint8_t kind = in.u8();
+  if (kind < 1 || kind > 4)
+    return problem("kind " + std::to_string(kind) + " is unknown (1 snapshot, 2 delta, 3 takeover, 4 release)", 6);
+  record_header h;
+  h.kind = static_cast<record_kind>(kind);
+  h.layout = in.u32();
+  h.shard = in.u32();
+  h.epoch = in.u64();
+  h.sequence = in.u64();
+  h.base = in.u64();
+  h.written_at_ms = in.i64();
+  const std::uint16_t owner_size = in.u16();
+  const std::size_t owner_at = in.position();
+  if (owner_size > max_owner_size)
+    return problem("owner name is " + std::to_string(owner_size) + " bytes (at most " +
+                   std::to_string(max_owner_size) + ")", owner_at);
+  const std::string_view owner = in.bytes(owner_size);
+  if (in.failed())
+    return problem("truncated in the owner name", owner_at);
+  h.owner.assign(owner);
+  if (auto broken = header_rule_broken(h))
+    return problem(*broken);
+  return h;
+}
+
+expected<shard_image> read_image(byte_reader& in) {
+  shard_image image;
+  image.alerts_raised = in.u64();
+  const std::uint32_t sensors = in.u32();
+  if (in.failed())
+    return problem("truncated before the sensors", in.position());
+  // Bound what the count may reserve by what the bytes left can hold.
+  if (sensors > in.left() / min_sensor_size)
+    return problem("announces " + std::to_string(sensors) + " sensors in " + std::to_string(in.left()) +
+                   " bytes, which hold at most " + std::to_string(in.left() / min_sensor_size), in.position());
+  image.sensors.reserve(sensors);
+  for (std::uint32_t i = 0; i < sensors; ++i) {
+    const std::size_t at = in.position();
+    auto record = read_sensor(in);
+    if (!record)
+      return problem(record.err().message + " in sensor " + std::to_string(i + 1) + " of " + std::to_string(sensors), at);
+    image.sensors.push_back(std::move(*record));
+  }
+  const std::uint32_t ids = in.u32();
+  if (in.failed())
+    return problem("truncated before the message ids", in.position());
+  if (ids > in.left() / min_message_id_size)
+    return problem("announces " + std::to_string(ids) + " message ids in " + std::to_string(in.left()) +
+                   " bytes, which hold at most " + std::to_string(in.left() / min_message_id_size), in.position());
+  image.message_ids.reserve(ids);
+  for (std::uint32_t i = 0; i < ids; ++i) {
+    const std::size_t at = in.position();
+    const std::uint16_t size = in.u16();
+    if (size > max_message_id_size && !in.failed())
+      return problem("message id " + std::to_string(i + 1) + " is " + std::to_string(size) + " bytes (at most " +
+                     std::to_string(max_message_id_size) + ")", at);
+    const std::string_view id = in.bytes(size);
+    if (in.failed())
+      return problem("truncated in message id " + std::to_string(i + 1) + " of " + std::to_string(ids), at);
+    image.message_ids.emplace_back(id);
+  }
+  return image;
+}
+
+} // namespace
+
+std::string_view to_string(record_kind kind) noexcept {
+  switch (kind) {
+    case record_kind::snapshot: return "snapshot";
+    case record_kind::delta: return "delta";
+    case record_kind::takeover: return "takeover";
+    case record_kind::release: return "release";
+  }
+  return "unknown";
+}
+
+expected<std::string> encode_checkpoint(const checkpoint_record& record) {
+  const record_header& h = record.header;
+  if (auto broken = header_rule_broken(h))
+    return problem(*broken);
+  const shard_image& image = record.image;
+  if (!has_image(h.kind) && (image.alerts_raised != 0 || !image.sensors.empty() || !image.message_ids.empty()))
+    return problem("a " + std::string(to_string(h.kind)) + " record holds no state");
+  std::string bytes;
+  if (has_image(h.kind))
+    bytes.reserve(checkpoint_header_size + h.owner.size() + 16 + image.sensors.size() * 160 +
+                  image.message_ids.size() * 40);
+  byte_writer out{bytes};
+  out.bytes(magic);
+  out.u16(checkpoint_format_version);
+  out.u8(static_cast<std::uint8_t>(h.kind));
+  out.u32(h.layout);
+  out.u32(h.shard);
+  out.u64(h.epoch);
+  out.u64(h.sequence);
+  out.u64(h.base);
+  out.i64(h.written_at_ms);
+  out.u16(static_cast<std::uint16_t>(h.owner.size()));
+  out.bytes(h.owner);
+  if (has_image(h.kind))
+    if (auto broken = write_image(out, image))
+      return problem(*broken);
+  return bytes;
+}
+
+expected<record_header> decode_checkpoint_header(std::string_view bytes) {
+  byte_reader in{bytes};
+  return read_header(in);
+}
+
+expected<checkpoint_record> decode_checkpoint(std::string_view bytes) {
+  byte_reader in{bytes};
+  auto header = read_header(in);
+  if (!header)
+    return header.err();
+  checkpoint_record record;
+  record.header = std::move(*header);
+  if (has_image(record.header.kind)) {
+    auto image = read_image(in);
+    if (!image)
+      return image.err();
+    record.image = std::move(*image);
+  }
+  if (in.left() != 0)
+    return problem("bytes after the end of the " + std::string(to_string(record.header.kind)) + ": " +
+                   std::to_string(in.left()), in.position());
+  return record;
+}
+
+} // namespace telluride

@@ -1,0 +1,82 @@
+// checkpoint_record.hpp — one record of the state stream, and its bytes (docs/checkpoints.md).
+//
+// Each shard's owner writes records to the RabbitMQ stream `state_stream`, one AMQP message
+// body each: a snapshot (the whole shard state), a delta (what changed since the shard's
+// previous snapshot or delta), a takeover (a new owner's fence: its epoch, no state) or a
+// release (the owner handed the shard over cleanly). Binary, little-endian, versioned:
+//
+//   header   magic "TLSR", version u16 (1), kind u8 (1 snapshot, 2 delta, 3 takeover,
+//            4 release), layout K u32, shard u32, epoch u64, sequence u64, base u64,
+//            written_at_ms i64, owner (u16 length + UTF-8)
+//   body     (snapshot and delta only) alerts_raised u64; sensor count u32, then per sensor:
+//            three ids (tag u8: 0 int64 | 1 string of u32 length + UTF-8), running_stats raw
+//            state (count u64, then origin, mean, m2, min, max, sum, sum_error,
+//            inverse_unit as f64), last_reading f64, last_timestamp (u8 length + bytes),
+//            consecutive warnings u64; message id count u32, then each id (u16 length +
+//            bytes), oldest first
+//
+// The encoding is canonical: a record has exactly one byte form, so decoding and encoding
+// again gives the same bytes. Every length is bounded (below) and checked against the bytes
+// left before anything is allocated: decode takes any bytes and returns a record or a
+// one-line error, never more memory than a small multiple of the input.
+#pragma once
+
+#include "telluride/domain/expected.hpp"
+#include "telluride/state/shard_image.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace telluride {
+
+enum class record_kind : std::uint8_t { snapshot = 1, delta = 2, takeover = 3, release = 4 };
+
+/// "snapshot", "delta", "takeover" or "release": also the value of the AMQP header `kind`.
+std::string_view to_string(record_kind kind) noexcept;
+
+/// Whether records of this kind carry a shard image (snapshot and delta do).
+constexpr bool has_image(record_kind kind) noexcept {
+  return kind == record_kind::snapshot || kind == record_kind::delta;
+}
+
+struct record_header {
+  record_kind kind = record_kind::snapshot;
+  std::uint32_t layout = 1;       ///< the number of shards K of the deployment that wrote it
+  std::uint32_t shard = 0;        ///< 0..K-1
+  std::uint64_t epoch = 0;        ///< the writer's owner epoch: +1 with every takeover
+  std::uint64_t sequence = 0;     ///< per shard, +1 per record, continuing across owners
+  std::uint64_t base = 0;         ///< the snapshot a delta builds on (a snapshot's own sequence)
+  std::int64_t written_at_ms = 0; ///< the writer's clock, epoch milliseconds
+  std::string owner;              ///< the writer's node name
+};
+
+struct checkpoint_record {
+  record_header header;
+  shard_image image;  ///< snapshot and delta; empty for takeover and release
+};
+
+inline constexpr std::uint16_t checkpoint_format_version = 1;
+inline constexpr std::uint32_t max_checkpoint_layout = 1024;    ///< shards: 1..1024
+inline constexpr std::size_t max_owner_size = 255;              ///< bytes of a node name
+inline constexpr std::size_t max_id_text_size = std::size_t{1} << 20;  ///< a string id (a reading is at most 1 MiB)
+inline constexpr std::size_t max_message_id_size = 255;         ///< an AMQP short string
+/// Bytes of a header with an empty owner name.
+inline constexpr std::size_t checkpoint_header_size = 4 + 2 + 1 + 4 + 4 + 8 + 8 + 8 + 8 + 2;
+
+/// The record's bytes. An error (one line) when it breaks a rule decode checks: layout
+/// 1..1024, shard below it, a snapshot's base its own sequence and a delta's below it, an
+/// image only in snapshots and deltas, owner and string ids UTF-8 within their bounds,
+/// message ids of at most 255 bytes, fewer than 2^32 sensors and ids.
+expected<std::string> encode_checkpoint(const checkpoint_record& record);
+
+/// The header alone, checked as decode_checkpoint checks it (the body is not read): enough to
+/// skip a record of another shard, or one that a fence ignores, without decoding its state.
+expected<record_header> decode_checkpoint_header(std::string_view bytes);
+
+/// The record in `bytes`, or a one-line error naming the part and the byte where it went
+/// wrong (`checkpoint record: truncated in sensor 4 of 10 (byte 531)`).
+expected<checkpoint_record> decode_checkpoint(std::string_view bytes);
+
+} // namespace telluride

@@ -1,0 +1,89 @@
+// record_bytes.hpp — the little-endian fields of a checkpoint record, appended and read.
+//
+// The writer appends fixed-size integers and doubles (bit for bit) and raw bytes to a string.
+// The reader takes them back from bytes that came from outside: a read past the end takes
+// nothing, returns 0 (or no bytes), and marks the reader failed; the decoder checks failed()
+// after each part and names the part in its error. Nothing here allocates.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace telluride::detail {
+
+class byte_writer {
+public:
+  explicit byte_writer(std::string& out) noexcept : out_(out) {}
+
+  void u8(std::uint8_t v) { out_ += static_cast<char>(v); }
+  void u16(std::uint16_t v) { little_endian(v); }
+  void u32(std::uint32_t v) { little_endian(v); }
+  void u64(std::uint64_t v) { little_endian(v); }
+  void i64(std::int64_t v) { little_endian(static_cast<std::uint64_t>(v)); }
+  void f64(double v) { little_endian(std::bit_cast<std::uint64_t>(v)); }
+  void bytes(std::string_view v) { out_.append(v); }
+
+private:
+  template <class T>
+  void little_endian(T v) {
+    char raw[sizeof(T)];
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      raw[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    out_.append(raw, sizeof(T));
+  }
+
+  std::string& out_;
+};
+
+class byte_reader {
+public:
+  explicit byte_reader(std::string_view bytes) noexcept : bytes_(bytes) {}
+
+  std::uint8_t u8() noexcept { return little_endian<std::uint8_t>(); }
+  std::uint16_t u16() noexcept { return little_endian<std::uint16_t>(); }
+  std::uint32_t u32() noexcept { return little_endian<std::uint32_t>(); }
+  std::uint64_t u64() noexcept { return little_endian<std::uint64_t>(); }
+  std::int64_t i64() noexcept { return static_cast<std::int64_t>(little_endian<std::uint64_t>()); }
+  double f64() noexcept { return std::bit_cast<double>(little_endian<std::uint64_t>()); }
+
+  /// The next `n` bytes, viewed in place.
+  std::string_view bytes(std::size_t n) noexcept {
+    if (!take(n))
+      return {};
+    return bytes_.substr(at_ - n, n);
+  }
+
+  bool failed() const noexcept { return failed_; }
+  /// Bytes read so far (where a failed read was attempted, once failed).
+  std::size_t position() const noexcept { return at_; }
+  std::size_t left() const noexcept { return bytes_.size() - at_; }
+
+private:
+  bool take(std::size_t n) noexcept {
+    if (failed_ || n > left()) {
+      failed_ = true;
+      return false;
+    }
+    at_ += n;
+    return true;
+  }
+
+  template <class T>
+  T little_endian() noexcept {
+    if (!take(sizeof(T)))
+      return 0;
+    T v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      v |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(bytes_[at_ - sizeof(T) + i])) << (8 * i));
+    return v;
+  }
+
+  std::string_view bytes_;
+  std::size_t at_ = 0;
+  bool failed_ = false;
+};
+
+} // namespace telluride::detail

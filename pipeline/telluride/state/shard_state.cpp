@@ -1,0 +1,142 @@
+#include "telluride/state/shard_state.hpp"
+
+#include <algorithm>
+
+namespace telluride {
+
+shard_state::shard_state(alert_rules rules, std::size_t id_capacity)
+  : alerts_(std::move(rules)), ids_(id_capacity) {}
+
+shard_state::outcome shard_state::apply(std::span<const input> readings, sensor_quota* quota) {
+  outcome out;
+  apply(readings, quota, out);
+  return out;
+}
+
+void shard_state::apply(std::span<const input> readings, sensor_quota* quota, outcome& out) {
+  std::vector<const reading*>& all = scratch_.all;
+  std::vector<const reading*>& fresh = scratch_.fresh;
+  std::vector<std::optional<std::uint32_t>>& places = scratch_.places;
+  batch_folder& folder = scratch_.folder;
+  all.clear();
+  for (const input& r : readings)
+    all.push_back(r.reading);
+  // Which sensors may be counted: the known ones, and new ones while the quota lasts.
+  const auto partials = folder.fold(all);
+  places.clear();
+  for (const sensor_partial& partial : partials) {
+    places.push_back(table_.admit(*partial.key, quota));
+    if (places.back())
+      mark_changed(*places.back());
+  }
+  // Then each reading in order: refused, a duplicate, or counted. A refused reading's
+  // message_id is not recorded: a copy of it sent again (say, moved back from dlx_queue) is
+  // refused and dead-lettered again, never dropped as a duplicate. (A new sensor whose only
+  // readings here repeat other sensors' message ids keeps its place with no reads.)
+  fresh.clear();
+  bool has_duplicates = false;
+  for (std::size_t k = 0; k < readings.size(); ++k) {
+    const input& r = readings[k];
+    if (!places[folder.partial_of(k)]) {
+      out.refused.push_back(k);
+      continue;
+    }
+    if (!r.message_id.empty()) {
+      if (!ids_.first_time(r.message_id)) {
+        ++out.duplicates;
+        has_duplicates = true;
+        continue;
+      }
+      ++ids_since_image_;
+    }
+    if (auto raised = alerts_.observe(*r.reading)) {
+      out.alerts.push_back(std::move(*raised));
+      ++alerts_raised_;
+    }
+    fresh.push_back(all[k]);
+  }
+  if (!has_duplicates) {
+    for (std::size_t p = 0; p < partials.size(); ++p)
+      if (places[p])
+        table_.merge(*places[p], partials[p]);
+  } else {
+    // Rare (redeliveries after a broker failure): fold again without the duplicates. Every
+    // sensor left is known now.
+    for (const sensor_partial& partial : folder.fold(fresh))
+      table_.merge(*table_.admit(*partial.key), partial);
+  }
+  out.applied += fresh.size();
+}
+
+void shard_state::mark_changed(std::uint32_t position) {
+  if (is_changed_.size() <= position)
+    is_changed_.resize(table_.size(), false);
+  if (!is_changed_[position]) {
+    is_changed_[position] = true;
+    changed_.push_back(position);
+  }
+}
+
+void shard_state::forget_changes() noexcept {
+  for (std::uint32_t position : changed_)
+    is_changed_[position] = false;
+  changed_.clear();
+  ids_since_image_ = 0;
+}
+
+sensor_record shard_state::record_at(std::uint32_t position) const {
+  const sensor_aggregate& aggregate = table_.at(position);
+  return sensor_record{aggregate, alerts_.consecutive(aggregate.key)};
+}
+
+shard_image shard_state::take_snapshot() {
+  shard_image image;
+  image.alerts_raised = alerts_raised_;
+  image.sensors.reserve(table_.size());
+  for (std::uint32_t position = 0; position < table_.size(); ++position)
+    image.sensors.push_back(record_at(position));
+  image.message_ids.reserve(ids_.size());
+  ids_.for_each_latest(ids_.size(), [&](std::string_view id) { image.message_ids.emplace_back(id); });
+  forget_changes();
+  return image;
+}
+
+shard_image shard_state::take_delta() {
+  shard_image image;
+  image.alerts_raised = alerts_raised_;
+  image.sensors.reserve(changed_.size());
+  for (std::uint32_t position : changed_)
+    image.sensors.push_back(record_at(position));
+  // More ids than the window holds since the last image: the older ones are forgotten by the
+  // live window too, so the delta needs only the ones it still holds.
+  const std::size_t ids = std::min(ids_since_image_, ids_.size());
+  image.message_ids.reserve(ids);
+  ids_.for_each_latest(ids, [&](std::string_view id) { image.message_ids.emplace_back(id); });
+  forget_changes();
+  return image;
+}
+
+void shard_state::put(const sensor_record& record) {
+  table_.assign(record.aggregate);
+  alerts_.set_consecutive(record.aggregate.key, record.consecutive_warnings);
+}
+
+void shard_state::restore(const shard_image& snapshot) {
+  table_ = sensor_table{};
+  alerts_ = alert_tracker{alerts_.rules()};
+  ids_ = message_id_window{ids_.capacity()};
+  changed_.clear();
+  is_changed_.clear();
+  ids_since_image_ = 0;
+  apply(snapshot);
+}
+
+void shard_state::apply(const shard_image& delta) {
+  for (const sensor_record& record : delta.sensors)
+    put(record);
+  for (const std::string& id : delta.message_ids)
+    ids_.first_time(id);
+  alerts_raised_ = delta.alerts_raised;
+}
+
+} // namespace telluride

@@ -1,0 +1,118 @@
+// shard_state.hpp — one shard's state: what its owner applies readings to, and what its
+// checkpoints save and a restore brings back (docs/checkpoints.md).
+//
+// A shard's state is its sensors' aggregates (sensor_table), their alert counters
+// (alert_tracker), the message ids it remembers (message_id_window) and the count of alerts it
+// raised. Readings go in with apply, in broker order, exactly as the daemon's sensor_tracker
+// applies a batch to one of its shards (it keeps one shard_state per shard): readings whose
+// message_id was applied before are skipped, the rest checked against the alert thresholds in
+// order, folded per sensor and merged; a new sensor takes a place of the optional quota.
+//
+// Checkpoints come out as images: take_snapshot (everything) and take_delta (the sensors
+// changed and the ids remembered since the previous image). restore and apply(image) put
+// them back, so that a shard restored from a snapshot and the deltas after it is the live one:
+// the same aggregates bit for bit, the same next alert, the same duplicates recognised. The
+// change tracking for images is the shard's own: the sensor table's changed list belongs to
+// the aggregate publisher (take_changed).
+//
+// Not thread-safe: one owner (an actor, or a shard under its lock) calls everything.
+#pragma once
+
+#include "telluride/domain/alert_tracker.hpp"
+#include "telluride/domain/batch_fold.hpp"
+#include "telluride/domain/message_id_window.hpp"
+#include "telluride/domain/reading.hpp"
+#include "telluride/domain/sensor_quota.hpp"
+#include "telluride/domain/sensor_table.hpp"
+#include "telluride/state/shard_image.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace telluride {
+
+class shard_state {
+public:
+  /// Alerts follow `rules`; the last `id_capacity` message ids are remembered.
+  shard_state(alert_rules rules, std::size_t id_capacity);
+
+  /// One reading and its AMQP message_id (empty when absent).
+  struct input {
+    const telluride::reading* reading = nullptr;
+    std::string_view message_id;
+  };
+
+  /// What applying readings did.
+  struct outcome {
+    std::uint64_t applied = 0;         ///< readings counted
+    std::uint64_t duplicates = 0;      ///< readings whose message_id was already applied
+    std::vector<std::size_t> refused;  ///< positions of readings refused: new sensors the quota refused
+    std::vector<alert> alerts;         ///< raised by these readings, in order
+  };
+
+  /// Applies `readings` in the order given, adding to `out` (refused positions index
+  /// `readings`). A new sensor takes a place of `quota` when one is given; its readings are
+  /// refused when the quota has none left. A refused reading's message_id is not remembered.
+  void apply(std::span<const input> readings, sensor_quota* quota, outcome& out);
+  outcome apply(std::span<const input> readings, sensor_quota* quota = nullptr);
+
+  /// The whole state: every sensor in order of first sight, every remembered id oldest first.
+  /// Starts a new change period: the next delta holds what changes after this call.
+  shard_image take_snapshot();
+
+  /// The sensors changed (whole records, in the order they first changed) and the ids
+  /// remembered since the previous snapshot or delta, and alerts_raised. Starts a new change
+  /// period.
+  shard_image take_delta();
+
+  /// Whether a delta taken now would hold a sensor or an id.
+  bool has_changes() const noexcept { return !changed_.empty() || ids_since_image_ != 0; }
+
+  /// Replaces the whole state by a snapshot's. The id capacity stays this shard's: when the
+  /// snapshot holds more ids, the oldest are forgotten. Every restored sensor is marked changed
+  /// for the aggregate publisher; the image change period starts afresh.
+  void restore(const shard_image& snapshot);
+
+  /// Folds a delta in: each sensor's record replaces (or creates) the sensor's, the ids are
+  /// remembered in order (forgetting the oldest beyond the capacity), alerts_raised is the
+  /// delta's. Marks the sensors changed for the aggregate publisher, not for the next delta.
+  void apply(const shard_image& delta);
+
+  /// Visits the aggregates changed since the previous call (sensor_table::take_changed).
+  void take_changed(const std::function<void(const sensor_aggregate&)>& visit) { table_.take_changed(visit); }
+
+  const sensor_table& table() const noexcept { return table_; }
+  const alert_tracker& alerts() const noexcept { return alerts_; }
+  const message_id_window& message_ids() const noexcept { return ids_; }
+  std::uint64_t alerts_raised() const noexcept { return alerts_raised_; }
+
+private:
+  void mark_changed(std::uint32_t position);
+  sensor_record record_at(std::uint32_t position) const;
+  /// Sets one sensor to its record (aggregate and alert counter).
+  void put(const sensor_record& record);
+  void forget_changes() noexcept;
+
+  sensor_table table_;
+  alert_tracker alerts_;
+  message_id_window ids_;
+  std::uint64_t alerts_raised_ = 0;
+  std::vector<std::uint32_t> changed_;  // positions changed since the last image, in order
+  std::vector<bool> is_changed_;        // by position
+  std::size_t ids_since_image_ = 0;     // ids remembered since the last image
+
+  // apply's buffers, kept from batch to batch so that a warm batch allocates nothing.
+  struct scratch {
+    batch_folder folder;
+    std::vector<const telluride::reading*> all;
+    std::vector<const telluride::reading*> fresh;
+    std::vector<std::optional<std::uint32_t>> places;  // per partial; none: refused
+  } scratch_;
+};
+
+} // namespace telluride
