@@ -175,7 +175,7 @@ int run_daemon(const daemon_options& options) {
     shut_down(system, running);
     return fail(err->message);
   }
-  spdlog::info("consuming {} on {}; HTTP on http://{}/", cfg->routes.readings_queue,
+  spdlog::info("node {}: consuming {} on {}; HTTP on http://{}/", cfg->node_name, cfg->routes.readings_queue,
                mask_password(cfg->amqp_url), http_options.listen);
 
   auto signal = wait_for_signal(signals);

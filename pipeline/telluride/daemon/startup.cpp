@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -23,6 +24,14 @@ constexpr const char* default_config_file = "config/telluride.json";
 
 bool is_unreachable(const std::string& message) {
   return message.find("connect to ") != std::string::npos;
+}
+
+/// `<hostname>-<pid>` (CONTRACT §7): unique among the daemons of one machine.
+std::string default_node_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "localhost");
+  return std::string(host) + "-" + std::to_string(::getpid());
 }
 
 } // namespace
@@ -46,9 +55,17 @@ expected<config> load_daemon_config(const daemon_options& options) {
     overrides["http_listen"] = options.http_listen;
   if (options.max_sensors)
     overrides["max_sensors"] = *options.max_sensors;
+  for (const auto& [key, text] : options.config_flags) {
+    auto value = parse_flag_value(key, text);
+    if (!value)
+      return value.err();
+    overrides[key] = std::move(*value);
+  }
   auto merged = merge_config(cfg, overrides);
   if (!merged)
     return merged.err();
+  if (merged->node_name.empty())
+    merged->node_name = default_node_name();
   if (auto url = causeway::amqp::parse_url(merged->amqp_url); !url)
     return error{"invalid AMQP URL " + mask_password(merged->amqp_url) + ": " + url.err().message};
   return merged;

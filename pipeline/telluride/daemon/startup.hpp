@@ -15,7 +15,8 @@
 namespace telluride {
 
 /// The config file (or the defaults when the default file is absent) with the flags and
-/// TELLURIDE_AMQP_URL applied; errors name the key or the file.
+/// TELLURIDE_AMQP_URL applied, and an empty node_name replaced by `<hostname>-<pid>`; errors
+/// name the key or the file.
 expected<config> load_daemon_config(const daemon_options& options);
 
 /// The routes of docs/wire-format.md: exchanges, queues (inputs dead-letter to dlx) and bindings.
