@@ -36,6 +36,7 @@ struct received {
   std::string correlation_id;
   std::string content_type;
   std::string routing_key;
+  std::string headers;  ///< the AMQP headers as one JSON object, "" when there are none
 };
 
 /// One AMQP connection to the test broker for setting up and checking queues. Any thread but
@@ -125,7 +126,8 @@ public:
         if (out.size() >= n)
           break;
         out.push_back({m.data, std::string(m.metadata.get("message_id")), std::string(m.metadata.get("correlation_id")),
-                       std::string(m.metadata.get("content_type")), std::string(m.metadata.get("routing_key"))});
+                       std::string(m.metadata.get("content_type")), std::string(m.metadata.get("routing_key")),
+                       std::string(m.metadata.get("headers"))});
         done.push_back(std::move(m));
       }
       (*tap)->acknowledge(done);
