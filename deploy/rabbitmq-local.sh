@@ -16,6 +16,9 @@
 #   TELLURIDE_BROKER_START_TIMEOUT  seconds `start` waits              [90]
 #   TELLURIDE_BROKER_EXTRA_CONF a file of rabbitmq.conf lines appended to the generated config
 #                               (e.g. TLS listeners, consumer_timeout)   [none]
+#   TELLURIDE_BROKER_PLUGINS    plugins enabled besides the management UI, space-separated
+#                               [rabbitmq_consistent_hash_exchange: `shards` > 1 needs it];
+#                               empty only to test a broker that lacks them
 # The rabbitmqctl processes of `ctl` use distribution ports DIST_PORT+1..DIST_PORT+10, so two
 # brokers whose AMQP ports are at least 12 apart share no port at all (not even epmd's).
 #
@@ -47,6 +50,7 @@ port=${TELLURIDE_BROKER_PORT:-5672}
 mgmt_port=${TELLURIDE_BROKER_MGMT_PORT:-15672}
 start_timeout=${TELLURIDE_BROKER_START_TIMEOUT:-90}
 extra_conf=${TELLURIDE_BROKER_EXTRA_CONF:-}
+plugins=${TELLURIDE_BROKER_PLUGINS-rabbitmq_consistent_hash_exchange}
 
 die() {
   echo "rabbitmq-local: $*" >&2
@@ -73,6 +77,9 @@ if [[ $mgmt_port != 0 ]]; then
 fi
 is_uint "$start_timeout" || die "TELLURIDE_BROKER_START_TIMEOUT=$start_timeout is not a number of seconds"
 [[ $node == *@* ]] || node="$node@localhost"
+for plugin in $plugins; do
+  [[ $plugin =~ ^[a-z0-9_]+$ ]] || die "TELLURIDE_BROKER_PLUGINS: \"$plugin\" is not a plugin name"
+done
 if [[ -n $extra_conf ]]; then
   [[ -r $extra_conf ]] || die "TELLURIDE_BROKER_EXTRA_CONF=$extra_conf is not a readable file"
   extra_conf=$(cd "$(dirname "$extra_conf")" && pwd)/$(basename "$extra_conf")
@@ -240,6 +247,28 @@ stop_epmd() {
 
 # --- configuration ---------------------------------------------------------------------------
 
+# The Erlang list of plugins this broker runs: [rabbitmq_management,rabbitmq_consistent_hash_exchange].
+plugin_list() {
+  local list=() plugin
+  [[ $mgmt_port != 0 ]] && list+=(rabbitmq_management)
+  for plugin in $plugins; do list+=("$plugin"); done
+  local IFS=,
+  echo "[${list[*]}]"
+}
+
+# A broker started before a plugin was added to the list (an older version of this script)
+# gets it enabled in place, so `start` stays enough after an upgrade.
+enable_missing_plugins() {
+  local plugin missing=()
+  for plugin in $plugins; do
+    grep -qw "$plugin" "$dir/enabled_plugins" 2>/dev/null || missing+=("$plugin")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "rabbitmq-local: enabling ${missing[*]} on the running node $node"
+  "$RMQ_BIN/rabbitmq-plugins" -n "$node" -q enable --online "${missing[@]}" >>"$startup_log" 2>&1 ||
+    die "could not enable ${missing[*]} on node $node; see $startup_log"
+}
+
 write_config() {
   mkdir -p "$log_dir" "$dir/mnesia"
   : >"$dir/rabbitmq-env.conf"
@@ -257,11 +286,7 @@ write_config() {
       cat "$extra_conf"
     fi
   } >"$dir/rabbitmq.conf"
-  if [[ $mgmt_port != 0 ]]; then
-    echo "[rabbitmq_management]." >"$dir/enabled_plugins"
-  else
-    echo "[]." >"$dir/enabled_plugins"
-  fi
+  echo "$(plugin_list)." >"$dir/enabled_plugins"
   printf '%s\n' "node=$node" "port=$port" "dist_port=$dist_port" "epmd_port=$epmd_port" \
     "mgmt_port=$mgmt_port" >"$instance_file"
 }
@@ -304,6 +329,7 @@ cmd_start() {
   fi
   broker_env
   if is_running && amqp_ready "$port"; then
+    enable_missing_plugins
     echo "rabbitmq-local: already running: $(describe)"
     return 0
   fi

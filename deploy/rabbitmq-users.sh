@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Least-privilege RabbitMQ users for Telluride, on the broker of deploy/rabbitmq-local.sh:
-#   telluride-daemon     the daemon: declares its topology (docs/wire-format.md, Routes),
-#                        consumes the two input queues, publishes outputs and dead letters;
-#                        touches nothing else
+#   telluride-daemon     the daemon: declares its topology (docs/wire-format.md, Routes; with
+#                        `shards` the exchange sensor_shards and the queues
+#                        sensor_reading_queue.<n>; the stream telluride_state), consumes the
+#                        input queues, publishes outputs and dead letters; touches nothing else
 #   telluride-dashboard  read-only: consumes the output queues (tail --from-queue), or a private
 #                        queue telluride-tap.* that it declares and binds to an output route
 #                        (tail); publishes nothing, declares or deletes nothing else
@@ -44,6 +45,9 @@ output_queues=(sensor_health_queue sensor_metric_queue sensor_alert_queue broadw
   broadway_event_queue dlx_queue)
 readings_exchange=sensor_events
 readings_queue=sensor_reading_queue
+# docs/wire-format.md, Shards and the state stream.
+shards_exchange=sensor_shards
+state_stream=telluride_state
 tap_queues='telluride-tap\..*' # `telluride tail`'s private queues
 
 die() {
@@ -65,10 +69,15 @@ names_regex() {
   printf '^(%s)$' "$out"
 }
 
-all_names=("${exchanges[@]}" "${input_queues[@]}" "${output_queues[@]}")
-daemon_configure=$(names_regex "${all_names[@]}")
+# ^readings_queue\.[0-9]+$, prefixed: the shard queues readings_queue.0, .1, ...
+shard_queues_regex() {
+  printf '^%s\\.[0-9]+$' "$(printf '%s' "$prefix$readings_queue" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
+}
+
+all_names=("${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "${output_queues[@]}" "$state_stream")
+daemon_configure="$(names_regex "${all_names[@]}")|$(shard_queues_regex)"
 daemon_write=$daemon_configure # publish to the exchanges; bind the queues
-daemon_read=$(names_regex "${exchanges[@]}" "${input_queues[@]}")
+daemon_read="$(names_regex "${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "$state_stream")|$(shard_queues_regex)"
 dashboard_configure="^$tap_queues\$"
 dashboard_write="^$tap_queues\$"                                                 # bind its tap queue
 dashboard_read="$(names_regex "${exchanges[@]}" "${output_queues[@]}")|^$tap_queues\$" # bind from; consume

@@ -3,7 +3,7 @@
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 
-#include "telluride/daemon/startup.hpp"
+#include "telluride/daemon/broker_topology.hpp"
 #include "telluride/domain/config_schema.hpp"
 
 #include <causeway/amqp/topology_declaration.hpp>
@@ -73,12 +73,19 @@ telluride::route_names prefixed_routes(const std::string& prefix) {
   return r;
 }
 
+/// The daemon's default config with these routes.
+telluride::config config_with(const telluride::route_names& routes) {
+  telluride::config cfg;
+  cfg.routes = routes;
+  return cfg;
+}
+
 /// The daemon's topology under `prefix`, declared as the daemon declares it; deleted again by
 /// the destructor.
 class scoped_topology {
 public:
   scoped_topology(amqp::connection& admin, const std::string& prefix)
-    : admin_(admin), routes_(prefixed_routes(prefix)), spec_(telluride::broker_topology(routes_)) {
+    : admin_(admin), routes_(prefixed_routes(prefix)), spec_(telluride::broker_topology(config_with(routes_))) {
     cleanups.push_back(&remove_);
     if (auto declared = amqp::declare(admin_, spec_); !declared)
       die("declaring the daemon's topology: " + declared.err().message);

@@ -36,6 +36,7 @@ struct received {
   std::string correlation_id;
   std::string content_type;
   std::string routing_key;
+  std::string headers;  ///< the AMQP headers as one JSON object, "" when there are none
 };
 
 /// One AMQP connection to the test broker for setting up and checking queues. Any thread but
@@ -60,7 +61,11 @@ public:
     REQUIRE_MESSAGE(done, (done ? "" : done.err().message));
   }
   /// A durable direct exchange.
-  void declare_exchange(const std::string& name) { declare({{{name, "direct", true, false, {}}}, {}, {}}); }
+  void declare_exchange(const std::string& name) {
+    amqp::topology_spec spec;
+    spec.exchanges.push_back({name, "direct", true, false, {}});
+    declare(spec);
+  }
   /// A durable queue, bound to `exchange` with `routing_key` when given.
   void declare_queue(const std::string& name, const std::string& exchange = {}, const std::string& routing_key = {},
                      amqp::arguments args = {}) {
@@ -121,7 +126,8 @@ public:
         if (out.size() >= n)
           break;
         out.push_back({m.data, std::string(m.metadata.get("message_id")), std::string(m.metadata.get("correlation_id")),
-                       std::string(m.metadata.get("content_type")), std::string(m.metadata.get("routing_key"))});
+                       std::string(m.metadata.get("content_type")), std::string(m.metadata.get("routing_key")),
+                       std::string(m.metadata.get("headers"))});
         done.push_back(std::move(m));
       }
       (*tap)->acknowledge(done);
@@ -134,8 +140,9 @@ private:
   std::shared_ptr<amqp::publisher> publisher_;
 };
 
-/// A config file whose route names (exchanges and queues) belong to this test alone; the
-/// exchanges and queues are deleted, and the file removed, when it goes.
+/// A config file whose route names (exchanges and queues) and state stream belong to this test
+/// alone; the exchanges and queues (shard queues and stream included) are deleted, and the file
+/// removed, when it goes.
 class test_routes {
 public:
   explicit test_routes(const std::string& label, nlohmann::json extra = nlohmann::json::object())
@@ -159,9 +166,14 @@ public:
       {"events_queue", prefix_ + ".broadway_event_queue"},
       {"dead_letter_routing_key", "dlx_key"},
       {"dead_letter_queue", prefix_ + ".dlx_queue"},
+      {"shards_exchange", prefix_ + ".sensor_shards"},
     };
     nlohmann::json file = std::move(extra);
     file["routes"] = routes_;
+    if (!file.contains("state_stream"))
+      file["state_stream"] = prefix_ + ".telluride_state";
+    state_stream_ = file["state_stream"].get<std::string>();
+    shards_ = file.value("shards", 1);
     path_ = std::filesystem::temp_directory_path() / (prefix_ + ".json");
     std::ofstream(path_) << file.dump(2);
   }
@@ -173,8 +185,12 @@ public:
       for (const auto& [key, name] : routes_.items())
         if (key.ends_with("_queue"))
           admin.delete_queue(name.get<std::string>());
+      for (int shard = 0; shard < shards_; ++shard)
+        admin.delete_queue(name("readings_queue") + "." + std::to_string(shard));
+      admin.delete_queue(state_stream_);
       admin.delete_exchange(routes_["exchange"].get<std::string>());
       admin.delete_exchange(routes_["events_exchange"].get<std::string>());
+      admin.delete_exchange(routes_["shards_exchange"].get<std::string>());
     } catch (...) {
     }
   }
@@ -182,12 +198,16 @@ public:
   test_routes& operator=(const test_routes&) = delete;
 
   std::string path() const { return path_.string(); }
+  /// The file's state_stream (this test's own unless `extra` names one).
+  const std::string& state_stream() const { return state_stream_; }
   /// A route name of the file, e.g. `name("readings_queue")`.
   std::string name(const std::string& key) const { return routes_.at(key).get<std::string>(); }
 
 private:
   std::string prefix_;
   nlohmann::json routes_;
+  std::string state_stream_;
+  int shards_ = 1;
   std::filesystem::path path_;
 };
 

@@ -57,7 +57,8 @@ private:
       auto messages = tap_->take(50ms);
       for (const auto& m : messages) {
         received r{m.data, std::string(m.metadata.get("message_id")), std::string(m.metadata.get("correlation_id")),
-                   std::string(m.metadata.get("content_type")), std::string(m.metadata.get("routing_key"))};
+                   std::string(m.metadata.get("content_type")), std::string(m.metadata.get("routing_key")),
+                   std::string(m.metadata.get("headers"))};
         {
           std::lock_guard lock(mutex_);
           seen_.push_back(r);

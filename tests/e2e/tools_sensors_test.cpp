@@ -268,3 +268,84 @@ TEST_CASE("a lost publishing connection is repaired: every reading is confirmed,
     ids.insert(r.message_id);
   CHECK(ids.size() == 4000);
 }
+
+namespace {
+
+/// An id as the sensor_key header writes it: integers in decimal, strings as they are.
+std::string key_part(const nlohmann::json& id) { return id.is_string() ? id.get<std::string>() : id.dump(); }
+
+} // namespace
+
+TEST_CASE("every reading carries the header sensor_key = line_id/device_id/sensor_id, ids as its JSON has them") {
+  telluride::tools::fleet_options options;
+  options.count = 3;
+  auto fleet = telluride::tools::sensor_fleet::create(options);
+  REQUIRE(fleet);
+  CHECK(fleet->sensor_key_text(0) == "1/1/1");
+  CHECK(fleet->sensor_key_text(2) == "line-1/device-1/sensor-3");
+
+  test_routes routes("sensor-key");
+  auto result = run(telluride_command({"sensors", "--config", routes.path(), "--count", "30", "--rate", "100000",
+                                       "--messages", "300", "--seed", "5", "--quiet"},
+                                      30s));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  broker_admin admin;
+  auto readings = admin.drain(routes.name("readings_queue"), 300);
+  REQUIRE(readings.size() == 300);
+  std::set<std::string> keys;
+  std::size_t string_keys = 0;
+  for (const auto& r : readings) {
+    const auto reading = nlohmann::json::parse(r.body);
+    const auto headers = nlohmann::json::parse(r.headers);
+    INFO(r.headers);
+    REQUIRE(headers.is_object());
+    CHECK(headers.size() == 1);
+    const std::string expected =
+      key_part(reading["line_id"]) + "/" + key_part(reading["device_id"]) + "/" + key_part(reading["sensor_id"]);
+    CHECK(headers["sensor_key"] == expected);
+    keys.insert(headers["sensor_key"].get<std::string>());
+    string_keys += reading["sensor_id"].is_string() ? 1 : 0;
+  }
+  CHECK(keys.size() == 30);
+  CHECK(string_keys == 100);  // sensors 3, 6, ..., 30 have string ids: 10 of 30, 10 readings each
+  CHECK(keys.count("1/3/30") == 0);
+  CHECK(keys.count("line-1/device-3/sensor-30") == 1);
+  CHECK(keys.count("1/3/29") == 1);
+}
+
+TEST_CASE("with shards in its config the simulator declares the sharded route, and never binds the readings queue beside it") {
+  test_routes routes("sensors-sharded", {{"shards", 3}});
+  const auto readings_queue = routes.name("readings_queue");
+  auto result = run(telluride_command({"sensors", "--config", routes.path(), "--count", "60", "--rate", "100000",
+                                       "--messages", "600", "--seed", "9", "--quiet"},
+                                      30s));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  broker_admin admin;
+  auto shard_total = [&] {
+    long total = 0;
+    for (int shard = 0; shard < 3; ++shard)
+      total += admin.message_count(readings_queue + "." + std::to_string(shard));
+    return total;
+  };
+  CHECK(wait_until([&] { return shard_total() == 600; }, 10s));
+  for (int shard = 0; shard < 3; ++shard)
+    CHECK(admin.message_count(readings_queue + "." + std::to_string(shard)) > 0);
+  CHECK(admin.message_count(readings_queue) == -1);  // not declared: readings go to the shards only
+
+  // A simulator whose config says 1 shard finds the sharded exchange and leaves the route alone.
+  std::ifstream in(routes.path());
+  auto file = nlohmann::json::parse(in);
+  file["shards"] = 1;
+  const auto one_shard = routes.path() + ".one-shard.json";
+  std::ofstream(one_shard) << file.dump();
+  auto again = run(telluride_command({"sensors", "--config", one_shard, "--count", "10", "--rate", "100000",
+                                      "--messages", "100", "--seed", "9", "--quiet"},
+                                     30s));
+  std::filesystem::remove(one_shard);
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(wait_until([&] { return shard_total() == 700; }, 10s));
+  CHECK(admin.message_count(readings_queue) == -1);
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deploy/rabbitmq-local.sh is idempotent: start twice, status, ctl, stop twice, status.
+# deploy/rabbitmq-local.sh is idempotent: start (also over a broker started without its
+# plugins), status, ctl, stop twice, status.
 # Runs its own broker (own port and data folder) beside the test fixture's.
 set -euo pipefail
 
@@ -27,11 +28,22 @@ check() { # check DESCRIPTION EXPECTED_CODE COMMAND...
 }
 output_has() { grep -q -- "$1" /tmp/rabbitmq_local_test.$$; }
 
+# The plugins the running node has started (an Erlang list of application names).
+active_plugins() { "$script" ctl -q eval 'rabbit_plugins:active().'; }
+
 "$script" stop >/dev/null 2>&1 || true
 check "status of a stopped broker" 3 "$script" status
-check "first start" 0 "$script" start
+# First as an older version of the script started it: without the consistent-hash plugin.
+check "first start (no plugins)" 0 env TELLURIDE_BROKER_PLUGINS= "$script" start
+check "active plugins" 0 active_plugins
+output_has rabbitmq_consistent_hash_exchange && { failed=$((failed + 1)); echo "FAILED: the plugin ran already" >&2; }
 check "second start" 0 "$script" start
 output_has "already running" || { failed=$((failed + 1)); echo "FAILED: second start did not say already running" >&2; }
+output_has "enabling rabbitmq_consistent_hash_exchange" || { failed=$((failed + 1)); echo "FAILED: second start did not enable the plugin" >&2; }
+check "active plugins" 0 active_plugins
+output_has rabbitmq_consistent_hash_exchange || { failed=$((failed + 1)); echo "FAILED: the plugin does not run" >&2; }
+check "third start" 0 "$script" start
+output_has enabling && { failed=$((failed + 1)); echo "FAILED: third start enabled a plugin again" >&2; }
 check "status of a running broker" 0 "$script" status
 check "ctl list_queues" 0 "$script" ctl list_queues name
 check "AMQP port accepts connections" 0 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TELLURIDE_BROKER_PORT"

@@ -128,16 +128,20 @@ public:
   /// each slot has its own port (shared broker's + 50 + 10 * slot) and data folder.
   /// `extra_conf`: rabbitmq.conf lines (e.g. "heartbeat = 2", TLS listeners); `advanced_config`:
   /// Erlang terms for advanced.config (settings rabbitmq.conf has no key for); both optional.
+  /// `script_env`: more `VAR=value ` settings for deploy/rabbitmq-local.sh (e.g.
+  /// "TELLURIDE_BROKER_PLUGINS= " for a broker without the plugins it enables).
   /// Slots in use: 0-2, 4 and 8 integration/amqp, 3-4 its TLS tests, 5 e2e TLS and restart, 6 e2e
-  /// alarm, 7 e2e users, 10-14 the fault matrix (tests run one at a time).
-  explicit private_broker(int slot, const std::string& extra_conf = {}, const std::string& advanced_config = {}) {
+  /// alarm, 7 e2e users, 9 e2e broker without plugins, 10-14 the fault matrix (tests run one at
+  /// a time).
+  explicit private_broker(int slot, const std::string& extra_conf = {}, const std::string& advanced_config = {},
+                          const std::string& script_env = {}) {
     port_ = port_of(slot);
     const char* dir = std::getenv("TELLURIDE_BROKER_DIR");
     dir_ = std::string(dir ? dir : "/tmp/causeway-test-broker") + "-private-" + std::to_string(slot);
     env_ = "TELLURIDE_BROKER_DIR=" + shell_quote(dir_) + " TELLURIDE_BROKER_NODE=causeway-private-" +
            std::to_string(port_) + "@localhost TELLURIDE_BROKER_PORT=" + std::to_string(port_) +
            " TELLURIDE_BROKER_MGMT_PORT=0 TELLURIDE_BROKER_DIST_PORT=" + std::to_string(port_ + 20000) +
-           " TELLURIDE_BROKER_EPMD_PORT=" + std::to_string(port_ + 20011) + " ";  // never the fixture's
+           " TELLURIDE_BROKER_EPMD_PORT=" + std::to_string(port_ + 20011) + " " + script_env;  // never the fixture's
     std::filesystem::create_directories(dir_);
     std::filesystem::remove(dir_ + "/advanced.config");  // the script reads it when present
     if (!advanced_config.empty())

@@ -50,6 +50,29 @@ failure declare_binding(channel& ch, const binding_spec& spec) {
                     " with key " + quoted(spec.routing_key));
 }
 
+failure declare_exchange_binding(channel& ch, const exchange_binding_spec& spec) {
+  field_table args(spec.args);
+  amqp_exchange_bind(ch.state(), ch.id(), view(spec.destination), view(spec.source),
+                     view(spec.routing_key), args.get());
+  return describe(amqp_get_rpc_reply(ch.state()),
+                  "bind exchange " + quoted(spec.destination) + " to exchange " + quoted(spec.source) +
+                    " with key " + quoted(spec.routing_key));
+}
+
+failure remove_binding(channel& ch, const binding_spec& spec) {
+  field_table args(spec.args);
+  amqp_queue_unbind(ch.state(), ch.id(), view(spec.queue), view(spec.exchange),
+                    view(spec.routing_key), args.get());
+  return describe(amqp_get_rpc_reply(ch.state()),
+                  "unbind queue " + quoted(spec.queue) + " from exchange " + quoted(spec.exchange) +
+                    " with key " + quoted(spec.routing_key));
+}
+
+failure remove_exchange(channel& ch, const std::string& exchange) {
+  amqp_exchange_delete(ch.state(), ch.id(), view(exchange), 0);
+  return describe(amqp_get_rpc_reply(ch.state()), "delete exchange " + quoted(exchange));
+}
+
 failure declare_topology(channel& ch, const topology_spec& spec) {
   for (const auto& e : spec.exchanges)
     if (failure f = declare_exchange(ch, e))
@@ -59,6 +82,15 @@ failure declare_topology(channel& ch, const topology_spec& spec) {
       return f;
   for (const auto& b : spec.bindings)
     if (failure f = declare_binding(ch, b))
+      return f;
+  for (const auto& b : spec.exchange_bindings)
+    if (failure f = declare_exchange_binding(ch, b))
+      return f;
+  for (const auto& b : spec.unbindings)
+    if (failure f = remove_binding(ch, b))
+      return f;
+  for (const auto& e : spec.deleted_exchanges)
+    if (failure f = remove_exchange(ch, e))
       return f;
   return {};
 }
@@ -118,10 +150,7 @@ expected<void> delete_queue(connection& conn, const std::string& queue) {
 }
 
 expected<void> delete_exchange(connection& conn, const std::string& exchange) {
-  return on_temporary_channel(conn, [&](channel& ch) {
-    amqp_exchange_delete(ch.state(), ch.id(), view(exchange), 0);
-    return describe(amqp_get_rpc_reply(ch.state()), "delete exchange " + quoted(exchange));
-  });
+  return on_temporary_channel(conn, [&](channel& ch) { return remove_exchange(ch, exchange); });
 }
 
 } // namespace causeway::amqp

@@ -42,11 +42,27 @@ struct binding_spec {
   arguments args;
 };
 
-/// Declared in this order: exchanges, queues, bindings.
+/// An exchange-to-exchange binding: what `source` routes with `routing_key` goes on to
+/// `destination` too.
+struct exchange_binding_spec {
+  std::string destination;
+  std::string source;
+  std::string routing_key;
+  arguments args;
+};
+
+/// Declared in this order: exchanges, queues, bindings, exchange bindings; then what must no
+/// longer be there is removed: unbindings, then deleted exchanges (with their bindings). New
+/// routes thus exist before old ones go, so a route that moves never drops a message (one
+/// published in between may take both). Removing what is not there is no error as long as
+/// the queue and exchange of an unbinding exist; deleting a missing exchange is no error.
 struct topology_spec {
   std::vector<exchange_spec> exchanges;
   std::vector<queue_spec> queues;
   std::vector<binding_spec> bindings;
+  std::vector<exchange_binding_spec> exchange_bindings;
+  std::vector<binding_spec> unbindings;
+  std::vector<std::string> deleted_exchanges;
 };
 
 /// What a passive queue.declare tells about a queue.
@@ -59,6 +75,9 @@ struct queue_state {
 failure declare_exchange(channel& ch, const exchange_spec& spec);
 failure declare_queue(channel& ch, const queue_spec& spec);
 failure declare_binding(channel& ch, const binding_spec& spec);
+failure declare_exchange_binding(channel& ch, const exchange_binding_spec& spec);
+failure remove_binding(channel& ch, const binding_spec& spec);
+failure remove_exchange(channel& ch, const std::string& exchange);
 failure declare_topology(channel& ch, const topology_spec& spec);
 
 // --- any thread but the connection's ---

@@ -110,6 +110,10 @@ int run_daemon(const daemon_options& options) {
   auto broker = connect_broker(*cfg, options.connect_timeout);
   if (!broker)
     return fail(broker.err().message);
+  if (cfg->shards > 1)
+    spdlog::warn("shards {}: readings now go to the shard queues {}.0 .. {}.{}, which this build does not consume "
+                 "yet; it consumes only {}", cfg->shards, cfg->routes.readings_queue, cfg->routes.readings_queue,
+                 cfg->shards - 1, cfg->routes.readings_queue);
 
   auto current_config = std::make_shared<config_store>(*cfg);
   auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);
@@ -175,7 +179,7 @@ int run_daemon(const daemon_options& options) {
     shut_down(system, running);
     return fail(err->message);
   }
-  spdlog::info("consuming {} on {}; HTTP on http://{}/", cfg->routes.readings_queue,
+  spdlog::info("node {}: consuming {} on {}; HTTP on http://{}/", cfg->node_name, cfg->routes.readings_queue,
                mask_password(cfg->amqp_url), http_options.listen);
 
   auto signal = wait_for_signal(signals);

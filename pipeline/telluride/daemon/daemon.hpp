@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace telluride {
 
@@ -21,6 +23,9 @@ struct daemon_options {
   std::string amqp_url;                    ///< --amqp; empty: TELLURIDE_AMQP_URL, then the file
   std::string http_listen;                 ///< --http; empty: the file's http_listen
   std::optional<std::int64_t> max_sensors; ///< --max-sensors; none: the file's max_sensors
+  /// Config keys given as flags (--node, --shards, --state...): key and text as typed, in
+  /// command-line order; checked like the file's keys (config_schema.hpp, parse_flag_value).
+  std::vector<std::pair<std::string, std::string>> config_flags;
   std::chrono::milliseconds connect_timeout{10'000};
 };
 

@@ -1,6 +1,7 @@
 #include "telluride/daemon/startup.hpp"
 
 #include "telluride/cli/commands.hpp"
+#include "telluride/daemon/broker_topology.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/domain/sensor_quota.hpp"
 
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -23,6 +25,29 @@ constexpr const char* default_config_file = "config/telluride.json";
 
 bool is_unreachable(const std::string& message) {
   return message.find("connect to ") != std::string::npos;
+}
+
+/// While it lives, only errors are logged. The start-up declaration reports its outcome as one
+/// line: the framework's lines about its short-lived connection (open; lost and reconnecting
+/// when the broker closes it, as it does for an unknown exchange type) would only repeat it.
+/// Nothing else runs yet at that point.
+class quiet_logs {
+public:
+  quiet_logs() : saved_(spdlog::get_level()) { spdlog::set_level(spdlog::level::err); }
+  ~quiet_logs() { spdlog::set_level(saved_); }
+  quiet_logs(const quiet_logs&) = delete;
+  quiet_logs& operator=(const quiet_logs&) = delete;
+
+private:
+  spdlog::level::level_enum saved_;
+};
+
+/// `<hostname>-<pid>` (CONTRACT §7): unique among the daemons of one machine.
+std::string default_node_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "localhost");
+  return std::string(host) + "-" + std::to_string(::getpid());
 }
 
 } // namespace
@@ -46,36 +71,20 @@ expected<config> load_daemon_config(const daemon_options& options) {
     overrides["http_listen"] = options.http_listen;
   if (options.max_sensors)
     overrides["max_sensors"] = *options.max_sensors;
+  for (const auto& [key, text] : options.config_flags) {
+    auto value = parse_flag_value(key, text);
+    if (!value)
+      return value.err();
+    overrides[key] = std::move(*value);
+  }
   auto merged = merge_config(cfg, overrides);
   if (!merged)
     return merged.err();
+  if (merged->node_name.empty())
+    merged->node_name = default_node_name();
   if (auto url = causeway::amqp::parse_url(merged->amqp_url); !url)
     return error{"invalid AMQP URL " + mask_password(merged->amqp_url) + ": " + url.err().message};
   return merged;
-}
-
-causeway::amqp::topology_spec broker_topology(const route_names& r) {
-  using namespace causeway::amqp;
-  topology_spec spec;
-  spec.exchanges = {{r.exchange, "direct", true, false, {}}, {r.events_exchange, "direct", true, false, {}}};
-  arguments dead_letter{{"x-dead-letter-exchange", r.exchange}, {"x-dead-letter-routing-key", r.dead_letter_routing_key}};
-  auto queue = [](const std::string& name, arguments args = {}) {
-    return queue_spec{name, true, false, false, std::move(args)};
-  };
-  spec.queues = {queue(r.readings_queue, dead_letter), queue(r.control_queue, dead_letter),
-                 queue(r.aggregates_queue), queue(r.metrics_queue), queue(r.alerts_queue),
-                 queue(r.throughput_queue), queue(r.events_queue), queue(r.dead_letter_queue)};
-  spec.bindings = {
-    {r.readings_queue, r.exchange, r.readings_routing_key, {}},
-    {r.control_queue, r.exchange, r.control_routing_key, {}},
-    {r.aggregates_queue, r.exchange, r.aggregates_routing_key, {}},
-    {r.metrics_queue, r.exchange, r.metrics_routing_key, {}},
-    {r.alerts_queue, r.exchange, r.alerts_routing_key, {}},
-    {r.throughput_queue, r.events_exchange, r.throughput_routing_key, {}},
-    {r.events_queue, r.events_exchange, r.events_routing_key, {}},
-    {r.dead_letter_queue, r.exchange, r.dead_letter_routing_key, {}},
-  };
-  return spec;
 }
 
 std::size_t message_id_capacity(const config& cfg) {
@@ -100,7 +109,13 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   connection_options base;
   base.url = cfg.amqp_url;
   base.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(5000));
-  auto topology = broker_topology(cfg.routes);
+  auto declare_topology = [&]() -> expected<void> {
+    const quiet_logs quiet;
+    auto conn = connection::open(base);
+    if (!conn)
+      return conn.err();
+    return declare_broker_topology(**conn, cfg);
+  };
 
   // Declare first: it proves the broker is reachable, the login works and nothing conflicts.
   // Only an unreachable broker is retried, silently, so a failure stays one line.
@@ -109,7 +124,7 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   std::chrono::milliseconds backoff{100};
   std::mt19937 rng{std::random_device{}()};
   for (;;) {
-    auto declared = declare(base, topology);
+    auto declared = declare_topology();
     if (declared)
       break;
     const auto& why = declared.err().message;

@@ -7,7 +7,6 @@
 
 #include <causeway/amqp/queue_source.hpp>
 #include <causeway/amqp/publisher.hpp>
-#include <causeway/amqp/topology_declaration.hpp>
 
 #include <chrono>
 #include <memory>
@@ -15,11 +14,9 @@
 namespace telluride {
 
 /// The config file (or the defaults when the default file is absent) with the flags and
-/// TELLURIDE_AMQP_URL applied; errors name the key or the file.
+/// TELLURIDE_AMQP_URL applied, and an empty node_name replaced by `<hostname>-<pid>`; errors
+/// name the key or the file.
 expected<config> load_daemon_config(const daemon_options& options);
-
-/// The routes of docs/wire-format.md: exchanges, queues (inputs dead-letter to dlx) and bindings.
-causeway::amqp::topology_spec broker_topology(const route_names& routes);
 
 /// Message ids remembered for "counted once": several prefetch windows of every producer.
 std::size_t message_id_capacity(const config& cfg);
@@ -34,8 +31,9 @@ struct broker_connections {
   std::shared_ptr<causeway::amqp::queue_source> control;
 };
 
-/// Declares the topology and opens the connections, retrying an unreachable broker with
-/// backoff until `timeout`; a refused login or a conflicting declaration fails at once.
+/// Declares the topology (broker_topology.hpp) and opens the connections, retrying an
+/// unreachable broker with backoff until `timeout`; a refused login, a conflicting
+/// declaration or a missing plugin fails at once.
 expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout);
 
 } // namespace telluride

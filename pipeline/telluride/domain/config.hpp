@@ -37,8 +37,17 @@ struct route_names {
   std::string events_queue;
   std::string dead_letter_routing_key;  ///< also the input queues' x-dead-letter-routing-key
   std::string dead_letter_queue;
+  /// sensor_shards: the consistent-hash exchange of readings when `shards` > 1 (its queues are
+  /// `readings_queue.<shard>`)
+  std::string shards_exchange;
 
   bool operator==(const route_names&) const = default;
+};
+
+/// Where the daemon keeps its sensor state (the config key `state`).
+enum class state_mode {
+  durable,  ///< checkpointed to the stream `state_stream` (CONTRACT §7)
+  memory,   ///< in the process only
 };
 
 struct config {
@@ -67,6 +76,14 @@ struct config {
   std::map<std::string, double, std::less<>> alert_thresholds;  ///< has "default"
   std::uint64_t max_sensors = 0;  ///< sensors tracked at most; 0 = sized from memory at start-up
   route_names routes;
+
+  // Durable state and sharding (docs/wire-format.md, Shards and the state stream); read at
+  // start-up only.
+  std::string node_name;  ///< empty: `<hostname>-<pid>`, filled in by the daemon at start-up
+  std::uint32_t shards = 0;  ///< readings queues; 1: `readings_queue` itself
+  state_mode state = state_mode::durable;
+  std::string state_stream;
+  std::chrono::milliseconds checkpoint_interval{0};
 
   bool operator==(const config&) const = default;
 };

@@ -68,6 +68,14 @@ void store_routes(config& cfg, const json& value) {
       cfg.routes.*route.field = found->get<std::string>();
 }
 
+void store_state(config& cfg, const json& value) {
+  cfg.state = value.get<std::string>() == "memory" ? state_mode::memory : state_mode::durable;
+}
+
+json load_state(const config& cfg) {
+  return cfg.state == state_mode::memory ? "memory" : "durable";
+}
+
 json load_routes(const config& cfg) {
   json out = json::object();
   for (const route_spec& route : route_options())
@@ -140,6 +148,28 @@ constexpr option_spec options_table[] = {
    "it are dead-lettered; 0 = sized from memory: a quarter of physical memory at 256 bytes per "
    "sensor, logged at start-up; --max-sensors overrides it", false,
    store_count<&config::max_sensors>, load_count<&config::max_sensors>},
+  {"node_name", option_kind::node_name, 0, 0, R"("")",
+   "this daemon's name among the daemons sharing the shards (at most 128 bytes); \"\" = "
+   "HOSTNAME-PID; --node overrides it", false,
+   store_string<&config::node_name>, load_string<&config::node_name>},
+  {"shards", option_kind::integer, 1, 1024, "1",
+   "readings queues (shards): N > 1 spreads readings by their sensor_key header over the "
+   "queues readings_queue.0 .. readings_queue.N-1 behind the consistent-hash exchange "
+   "routes.shards_exchange (needs the broker plugin rabbitmq_consistent_hash_exchange); 1 = "
+   "readings_queue alone; --shards overrides it", false,
+   store_count<&config::shards>, load_count<&config::shards>},
+  {"state", option_kind::state_mode, 0, 0, R"("durable")",
+   "\"durable\": each shard's state is to be checkpointed to state_stream (not wired yet: the "
+   "state lives in memory either way); \"memory\": in the process only; --state overrides it",
+   false, store_state, load_state},
+  {"state_stream", option_kind::queue_name, 0, 0, R"("telluride_state")",
+   "the RabbitMQ stream of the shards' checkpoints, declared at start-up when state is "
+   "\"durable\"; --state-stream overrides it", false,
+   store_string<&config::state_stream>, load_string<&config::state_stream>},
+  {"checkpoint_interval_ms", option_kind::integer, 1, 60000, "100",
+   "milliseconds between checkpoints of a shard's changes (state \"durable\"); "
+   "--checkpoint-interval-ms overrides it", false,
+   store_ms<&config::checkpoint_interval>, load_ms<&config::checkpoint_interval>},
   {"routes", option_kind::routes, 0, 0, "{}",
    "broker names overriding those of docs/wire-format.md (Routes), by route key (the routes.* rows)", false,
    store_routes, load_routes},
@@ -180,6 +210,9 @@ constexpr route_spec routes_table[] = {
   {"dead_letter_routing_key", "dlx_key", "routing key of dead letters (failed inputs)",
    &route_names::dead_letter_routing_key},
   {"dead_letter_queue", "dlx_queue", "queue of dead letters", &route_names::dead_letter_queue},
+  {"shards_exchange", "sensor_shards",
+   "consistent-hash exchange of readings when shards > 1, hashing the header sensor_key",
+   &route_names::shards_exchange},
 };
 // clang-format on
 
@@ -191,6 +224,9 @@ std::string_view kind_name(option_kind kind) noexcept {
     case option_kind::host_port: return "string";
     case option_kind::thresholds: return "object";
     case option_kind::routes: return "object";
+    case option_kind::node_name: return "string";
+    case option_kind::state_mode: return "string";
+    case option_kind::queue_name: return "string";
   }
   return "";
 }
@@ -203,6 +239,9 @@ std::string allowed_values(const option_spec& spec) {
     case option_kind::host_port: return "`HOST:PORT`";
     case option_kind::thresholds: return "type → number, with `default`";
     case option_kind::routes: return "route key → name";
+    case option_kind::node_name: return "0..128 bytes";
+    case option_kind::state_mode: return "`durable` or `memory`";
+    case option_kind::queue_name: return "queue name";
   }
   return "";
 }

@@ -31,6 +31,9 @@ enum class option_kind {
   host_port,   ///< a `HOST:PORT` string (see host_port.hpp)
   thresholds,  ///< an object: sensor type → number, with "default"
   routes,      ///< an object: route key (see `route_options()`) → name
+  node_name,   ///< a string of at most 128 bytes of UTF-8 without control characters
+  state_mode,  ///< "durable" or "memory"
+  queue_name,  ///< a queue name: 1..255 bytes, not starting with "amq."
 };
 
 struct option_spec {
@@ -87,6 +90,12 @@ expected<config> merge_config(const config& base, const nlohmann::json& override
 /// are one line naming the path and the key: `config file "x.json": unknown key "foo"; ...`,
 /// `cannot read config file "x.json": No such file or directory`.
 expected<config> load_config_file(const std::filesystem::path& path);
+
+/// A command-line flag's text as the JSON value of the option `key`, for `merge_config`: a
+/// decimal integer for integer options (`shards must be an integer in 1..1024, got abc`),
+/// the text as a JSON string for the string-valued ones. Bounds are checked by `merge_config`;
+/// objects (`alert_thresholds`, `routes`) have no flag.
+expected<nlohmann::json> parse_flag_value(std::string_view key, std::string_view text);
 
 /// One `KEY=VALUE` argument of `telluride config set`: a reconfiguration key and a decimal
 /// integer in bounds. Returns the key and the value as JSON.

@@ -7,6 +7,7 @@
 
 #include <causeway/utf8.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -23,6 +24,9 @@ using ordered_json = nlohmann::ordered_json;
 
 // AMQP short strings (exchange, queue and routing key names) hold at most 255 bytes.
 constexpr std::size_t max_name_size = 255;
+// A node name travels in checkpoint records and membership messages, and may become part of a
+// queue name: short enough to leave room for a prefix.
+constexpr std::size_t max_node_name_size = 128;
 constexpr std::size_t max_shown_size = 60;
 
 // A reconfiguration larger than 64 KiB or nested deeper than 64 levels is rejected
@@ -108,6 +112,21 @@ std::optional<error> check_thresholds(const Json& value) {
   return std::nullopt;
 }
 
+/// An exchange, routing key or (`is_queue`) queue name at `path`: AMQP short strings hold at
+/// most 255 bytes, and RabbitMQ reserves queue names starting with "amq.".
+template <class Json>
+std::optional<error> check_name(const std::string& path, const Json& name, bool is_queue) {
+  if (!name.is_string() || name.template get<std::string>().empty() ||
+      name.template get<std::string>().size() > max_name_size)
+    return error{path + " must be a non-empty string of at most 255 bytes, got " + shown(name)};
+  if (!causeway::is_valid_utf8(name.template get<std::string>()))
+    return error{path + " must be valid UTF-8, got " + shown(name)};
+  if (is_queue && name.template get<std::string>().starts_with("amq."))
+    return error{path + " must not start with \"amq.\" (reserved by RabbitMQ), got " +
+                 shown(name)};
+  return std::nullopt;
+}
+
 template <class Json>
 std::optional<error> check_routes(const Json& value) {
   if (!value.is_object())
@@ -120,16 +139,32 @@ std::optional<error> check_routes(const Json& value) {
     if (route == nullptr)
       return error{"unknown key " + quoted_key("routes." + key) + "; known keys: " +
                    known_route_keys()};
-    const std::string path = "routes." + key;
-    if (!name.is_string() || name.template get<std::string>().empty() ||
-        name.template get<std::string>().size() > max_name_size)
-      return error{path + " must be a non-empty string of at most 255 bytes, got " +
-                   shown(name)};
-    if (key.ends_with("_queue") && name.template get<std::string>().starts_with("amq."))
-      return error{path + " must not start with \"amq.\" (reserved by RabbitMQ), got " +
-                   shown(name)};
+    if (auto problem = check_name("routes." + key, name, key.ends_with("_queue")))
+      return problem;
   }
   return std::nullopt;
+}
+
+template <class Json>
+std::optional<error> check_node_name(const std::string& key, const Json& value) {
+  if (value.is_string()) {
+    const auto name = value.template get<std::string>();
+    const bool has_control = std::any_of(name.begin(), name.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (name.size() <= max_node_name_size && causeway::is_valid_utf8(name) && !has_control)
+      return std::nullopt;
+  }
+  return error{key + " must be a string of at most 128 bytes of UTF-8 without control "
+                     "characters, got " + shown(value)};
+}
+
+template <class Json>
+std::optional<error> check_state_mode(const std::string& key, const Json& value) {
+  if (value.is_string() && (value.template get<std::string>() == "durable" ||
+                            value.template get<std::string>() == "memory"))
+    return std::nullopt;
+  return error{key + " must be \"durable\" or \"memory\", got " + shown(value)};
 }
 
 /// The first problem with `value` as the option `spec`, if any.
@@ -161,6 +196,9 @@ std::optional<error> check_value(const option_spec& spec, const Json& value) {
       return error{key + " must be HOST:PORT (e.g. 127.0.0.1:9464), got " + shown(value)};
     case option_kind::thresholds: return check_thresholds(value);
     case option_kind::routes: return check_routes(value);
+    case option_kind::node_name: return check_node_name(key, value);
+    case option_kind::state_mode: return check_state_mode(key, value);
+    case option_kind::queue_name: return check_name(key, value, true);
   }
   return std::nullopt;
 }
@@ -192,6 +230,37 @@ config store_all(config cfg, const json& object) {
   for (const auto& [key, value] : object.items())
     find_option(key)->store(cfg, value);
   return cfg;
+}
+
+/// Rules between keys, after each key was checked on its own: the sharded exchange is an
+/// exchange of its own, and the shard queues `readings_queue.<shard>` are AMQP names too.
+expected<config> check_combination(config cfg) {
+  // With shards 1 the daemon deletes the sharded exchange: never one of the others.
+  const std::string& sharded = cfg.routes.shards_exchange;
+  if (sharded == cfg.routes.exchange || sharded == cfg.routes.events_exchange)
+    return error{"routes.shards_exchange must differ from routes.exchange and "
+                 "routes.events_exchange, got " + json_quoted(sharded)};
+  if (cfg.shards > 1) {
+    const std::size_t suffix = 1 + std::to_string(cfg.shards - 1).size();
+    if (cfg.routes.readings_queue.size() + suffix > max_name_size)
+      return error{"routes.readings_queue must be at most " +
+                   std::to_string(max_name_size - suffix) + " bytes with shards " +
+                   std::to_string(cfg.shards) + " (its shard queues add \".<shard>\"), got " +
+                   std::to_string(cfg.routes.readings_queue.size()) + " bytes"};
+  }
+  return cfg;
+}
+
+/// A decimal integer within the bounds of `spec`, from a flag or `KEY=VALUE` text.
+expected<std::int64_t> integer_from_text(const option_spec& spec, std::string_view text) {
+  std::int64_t value = 0;
+  const char* last = text.data() + text.size();
+  const auto [end, status] = std::from_chars(text.data(), last, value);
+  if (text.empty() || status != std::errc{} || end != last || value < spec.min ||
+      value > spec.max)
+    return integer_out_of_bounds(
+        spec, text.empty() ? "nothing" : causeway::one_line_utf8(text, max_shown_size));
+  return value;
 }
 
 /// At most `limit` + 1 bytes of `in`: enough to tell that a file is over the limit without
@@ -229,7 +298,7 @@ expected<config> merge_config(const config& base, const nlohmann::json& override
     return error{"config must be a JSON object, got " + shown(overrides)};
   if (auto checked = check_object(overrides, false); !checked)
     return checked.err();
-  return store_all(base, overrides);
+  return check_combination(store_all(base, overrides));
 }
 
 expected<config> load_config_file(const std::filesystem::path& path) {
@@ -250,7 +319,10 @@ expected<config> load_config_file(const std::filesystem::path& path) {
     return error{"config file " + name + " must hold one JSON object, got " + shown(*file)};
   if (auto checked = check_object(*file, false); !checked)
     return error{"config file " + name + ": " + checked.err().message};
-  return store_all(config{}, json(*file));
+  auto combined = check_combination(store_all(config{}, json(*file)));
+  if (!combined)
+    return error{"config file " + name + ": " + combined.err().message};
+  return combined;
 }
 
 expected<std::pair<std::string, nlohmann::json>> parse_key_value(std::string_view argument) {
@@ -264,13 +336,29 @@ expected<std::pair<std::string, nlohmann::json>> parse_key_value(std::string_vie
     return unknown_key(key, true);
   if (!spec->is_reconfigurable)
     return not_reconfigurable(key);
-  std::int64_t value = 0;
-  const char* last = text.data() + text.size();
-  const auto [end, status] = std::from_chars(text.data(), last, value);
-  if (text.empty() || status != std::errc{} || end != last || value < spec->min ||
-      value > spec->max)
-    return integer_out_of_bounds(*spec, text.empty() ? "nothing" : text);
-  return std::pair{std::string(key), json(value)};
+  auto value = integer_from_text(*spec, text);
+  if (!value)
+    return value.err();
+  return std::pair{std::string(key), json(*value)};
+}
+
+expected<nlohmann::json> parse_flag_value(std::string_view key, std::string_view text) {
+  const option_spec* spec = find_option(key);
+  if (spec == nullptr)
+    return unknown_key(key, false);
+  switch (spec->kind) {
+    case option_kind::integer: {
+      auto value = integer_from_text(*spec, text);
+      if (!value)
+        return value.err();
+      return json(*value);
+    }
+    case option_kind::thresholds:
+    case option_kind::routes:
+      return error{std::string(key) + " is set in the config file only"};
+    default:
+      return json(std::string(text));
+  }
 }
 
 expected<nlohmann::json> parse_key_values(std::span<const std::string> arguments) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace telluride {
 
@@ -53,6 +54,18 @@ inline void append_json_fields(std::string& out, const sensor_key& key) {
 inline void to_json(nlohmann::json& out, const sensor_key& key) {
   out = nlohmann::json{
       {"line_id", key.line_id}, {"device_id", key.device_id}, {"sensor_id", key.sensor_id}};
+}
+
+/// The AMQP header of a reading that names its sensor: the sharded readings route's
+/// consistent-hash exchange hashes its value (docs/wire-format.md, Shards).
+inline constexpr std::string_view sensor_key_header = "sensor_key";
+
+/// The value of the `sensor_key` header: `line_id/device_id/sensor_id`, integers in decimal
+/// and strings as they are (`10/100/1000`, `line-a/100/1000`). Only its hash matters: two
+/// sensors may share a value (`"10"` and `10`), and then share a shard.
+inline std::string sensor_key_text(const sensor_key& key) {
+  auto text = [](const json_id& id) { return id.is_integer() ? std::to_string(id.integer()) : id.text(); };
+  return text(key.line_id) + '/' + text(key.device_id) + '/' + text(key.sensor_id);
 }
 
 /// For logs: `10/100/1000`, string ids quoted: `"line-a"/100/1000`.

@@ -1,5 +1,7 @@
 #include "telluride/tools/route_table.hpp"
 
+#include "telluride/daemon/broker_topology.hpp"
+
 #include <causeway/amqp/topology_declaration.hpp>
 
 #include <array>
@@ -69,6 +71,23 @@ causeway::expected<void> ensure_input_route(causeway::amqp::connection& conn, co
   }
   spec.bindings.push_back({input.queue, input.exchange, input.routing_key, {}});
   return amqp::declare(conn, spec);
+}
+
+causeway::expected<void> ensure_readings_route(causeway::amqp::connection& conn, const config& cfg) {
+  namespace amqp = causeway::amqp;
+  const route_names& routes = cfg.routes;
+  if (auto declared = ensure_exchange(conn, routes.exchange); !declared)
+    return declared;
+  if (amqp::inspect_exchange(conn, routes.shards_exchange))
+    return {};
+  if (cfg.shards <= 1)
+    return ensure_input_route(conn, routes, *find_route(routes, "readings"));
+  auto spec = sharded_readings_topology(cfg);
+  if (!amqp::inspect_queue(conn, routes.readings_queue))
+    spec.unbindings.clear();  // nothing to unbind
+  if (auto declared = amqp::declare(conn, spec); !declared)
+    return causeway::error{explain_declaration_failure(declared.err().message)};
+  return {};
 }
 
 } // namespace telluride::tools

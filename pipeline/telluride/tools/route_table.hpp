@@ -44,6 +44,13 @@ std::string tail_route_list();
 causeway::expected<void> ensure_input_route(causeway::amqp::connection& conn, const route_names& routes,
                                             const route& input);
 
+/// `ensure_input_route` for the readings route, aware of shards (docs/wire-format.md, Shards):
+/// when the sharded exchange exists, the daemon runs sharded and nothing is declared (binding
+/// the readings queue again would copy every reading into it); otherwise with cfg.shards > 1
+/// the sharded route is declared as the daemon declares it (the readings queue, if there,
+/// unbound), and with 1 the readings route as before.
+causeway::expected<void> ensure_readings_route(causeway::amqp::connection& conn, const config& cfg);
+
 /// Declares a durable direct exchange (what every exchange of docs/wire-format.md is).
 causeway::expected<void> ensure_exchange(causeway::amqp::connection& conn, const std::string& exchange);
 

@@ -1,6 +1,7 @@
 #include "telluride/tools/sensor_fleet.hpp"
 
 #include "telluride/domain/json_text.hpp"
+#include "telluride/domain/sensor_key.hpp"
 
 #include <array>
 #include <charconv>
@@ -156,6 +157,7 @@ expected<sensor_fleet> sensor_fleet::create(const fleet_options& options) {
     append_json_string(suffix, s.type);
     suffix += '}';
 
+    fleet.key_texts_.push_back(telluride::sensor_key_text(sensor_key{s.line_id, s.device_id, s.sensor_id}));
     fleet.prefixes_.push_back(std::move(prefix));
     fleet.suffixes_.push_back(std::move(suffix));
     fleet.sensors_.push_back(std::move(s));

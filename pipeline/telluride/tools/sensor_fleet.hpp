@@ -82,6 +82,9 @@ public:
   /// The next value of sensor `index`, rounded to 4 decimals.
   double next_value(std::size_t index);
 
+  /// The value of sensor `index`'s `sensor_key` header (sensor_key.hpp, sensor_key_text).
+  const std::string& sensor_key_text(std::size_t index) const { return key_texts_[index]; }
+
   /// Appends the reading JSON of docs/wire-format.md (Reading):
   /// `{"line_id":..,"device_id":..,"sensor_id":..,"reading":..,"timestamp":"..","type":".."}`.
   void append_reading(std::string& out, std::size_t index, double value, std::string_view timestamp) const;
@@ -91,6 +94,7 @@ private:
   std::vector<random_stream> streams_;
   std::vector<std::string> prefixes_;  // `{"line_id":..,"device_id":..,"sensor_id":..,"reading":`
   std::vector<std::string> suffixes_;  // `,"type":"temperature"}`
+  std::vector<std::string> key_texts_;  // `1/1/1`, `line-1/device-1/sensor-3`
 };
 
 /// `YYYY-MM-DDThh:mm:ss.uuuuuuZ` for `us` microseconds after the epoch (UTC, years 1970..9999).

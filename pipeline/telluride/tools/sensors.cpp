@@ -6,6 +6,7 @@
 // wire). Readings waiting in the publisher are capped too, so a slow broker slows the
 // simulator instead of filling its memory; the rate then is the broker's limit.
 #include "telluride/cli/commands.hpp"
+#include "telluride/domain/sensor_key.hpp"
 #include "telluride/tools/progress_line.hpp"
 #include "telluride/tools/route_table.hpp"
 #include "telluride/tools/sensor_fleet.hpp"
@@ -203,6 +204,7 @@ private:
     props.message_id = run_id_;
     props.message_id += '-';
     props.message_id += std::to_string(++sent_);
+    props.headers.push_back({std::string(sensor_key_header), fleet_.sensor_key_text(index)});
     props.persistent = true;
     pub_->publish(amqp::outgoing_message{route_.exchange, route_.routing_key, std::move(body), std::move(props)});
   }
@@ -260,7 +262,7 @@ int run_sensors(const sensors_flags& flags) {
     report_error(sensors_tool, pub.err().message);
     return exit_code::failure;
   }
-  if (auto declared = ensure_input_route(*(*pub)->connection(), target->config.routes, *readings); !declared) {
+  if (auto declared = ensure_readings_route(*(*pub)->connection(), target->config); !declared) {
     report_error(sensors_tool, declared.err().message);
     return exit_code::failure;
   }
@@ -278,8 +280,8 @@ void add_sensors_command(CLI::App& app, command_runner& run) {
   auto flags = std::make_shared<tools::sensors_flags>();
   auto* cmd = app.add_subcommand(
     "sensors",
-    "Simulated sensors publishing readings (JSON, persistent, confirmed, a unique message_id each) to the "
-    "readings route. Each sensor has a type and its own normal distribution; --seed reproduces them.");
+    "Simulated sensors publishing readings (JSON, persistent, confirmed, a unique message_id each, the header "
+    "sensor_key = line_id/device_id/sensor_id) to the readings route. Each sensor has a type and its own normal distribution; --seed reproduces them.");
   tools::add_broker_flags(*cmd, flags->broker);
   cmd->add_option("--count", flags->count, "Number of simulated sensors (1..1000000)")
     ->required()

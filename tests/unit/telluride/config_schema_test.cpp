@@ -66,6 +66,11 @@ TEST_CASE("the file-only keys are the contract's, with their bounds and defaults
       {"alert_after", 1, 1000000, "3"},
       {"alert_thresholds", 0, 0, R"({"default": 100.0, "humidity": 90.0, "temperature": 80.0})"},
       {"max_sensors", 0, 1000000000, "0"},
+      {"node_name", 0, 0, R"("")"},
+      {"shards", 1, 1024, "1"},
+      {"state", 0, 0, R"("durable")"},
+      {"state_stream", 0, 0, R"("telluride_state")"},
+      {"checkpoint_interval_ms", 1, 60000, "100"},
       {"routes", 0, 0, "{}"},
   };
   CHECK(config_options().size() == 10 + file_only.size());
@@ -101,6 +106,11 @@ TEST_CASE("a default config holds the table's defaults as typed values") {
   CHECK(cfg.metrics_interval == 1000ms);
   CHECK(cfg.alert_after == 3);
   CHECK(cfg.max_sensors == 0);
+  CHECK(cfg.node_name.empty());
+  CHECK(cfg.shards == 1);
+  CHECK(cfg.state == telluride::state_mode::durable);
+  CHECK(cfg.state_stream == "telluride_state");
+  CHECK(cfg.checkpoint_interval == 100ms);
   CHECK(cfg.alert_thresholds ==
         std::map<std::string, double, std::less<>>{
             {"default", 100.0}, {"humidity", 90.0}, {"temperature", 80.0}});
@@ -126,7 +136,8 @@ TEST_CASE("the default route names are the contract's topology") {
   CHECK(routes.events_queue == "broadway_event_queue");
   CHECK(routes.dead_letter_routing_key == "dlx_key");
   CHECK(routes.dead_letter_queue == "dlx_queue");
-  CHECK(route_options().size() == 18);
+  CHECK(routes.shards_exchange == "sensor_shards");
+  CHECK(route_options().size() == 19);
 }
 
 TEST_CASE("every option's default is valid, and stores and loads back unchanged") {
@@ -152,7 +163,9 @@ TEST_CASE("to_json has every key, and masked it hides the AMQP password and the 
   CHECK(shown["http_token"] == "s3cret");
   CHECK(shown["http_listen"] == "127.0.0.1:9464");
   CHECK(shown["batch_timeout_ms"] == 100);
-  CHECK(shown["routes"].size() == 18);
+  CHECK(shown["routes"].size() == 19);
+  CHECK(shown["state"] == "durable");
+  CHECK(shown["shards"] == 1);
   CHECK(shown["routes"]["dead_letter_queue"] == "dlx_queue");
   const json masked = to_json(cfg);
   CHECK(masked["amqp_url"] == "amqp://guest:***@127.0.0.1:5672/%2f");
@@ -193,8 +206,13 @@ TEST_CASE("the Markdown reference has a row per option and per route name") {
   CHECK(rows[12] == "| `amqp_url` | string | `amqp://` or `amqps://` URL | "
                     "`\"amqp://guest:guest@127.0.0.1:5672/%2f\"` | no | the broker; --amqp, "
                     "then TELLURIDE_AMQP_URL, override it |");
-  CHECK(rows.back() == "| `routes.dead_letter_queue` | string | name | `dlx_queue` | no | "
-                       "queue of dead letters |");
+  CHECK(rows.back() == "| `routes.shards_exchange` | string | name | `sensor_shards` | no | "
+                       "consistent-hash exchange of readings when shards > 1, hashing the header "
+                       "sensor_key |");
+  CHECK(rows[22] == "| `state` | string | `durable` or `memory` | `\"durable\"` | no | \"durable\": "
+                    "each shard's state is to be checkpointed to state_stream (not wired yet: the "
+                    "state lives in memory either way); \"memory\": in the process only; --state "
+                    "overrides it |");
   for (const auto& spec : config_options())
     CHECK(reference.find("| `" + std::string(spec.key) + "` |") != std::string::npos);
 }
@@ -233,4 +251,32 @@ TEST_CASE("max_sensors comes from the config file or a flag, never from a reconf
   const auto at_runtime = telluride::validate_reconfiguration(json{{"max_sensors", 10}});
   REQUIRE_FALSE(at_runtime.has_value());
   CHECK(at_runtime.err().message.starts_with("max_sensors cannot be changed at runtime"));
+}
+
+TEST_CASE("the sharding and state keys come from the config file or flags, never from a reconfiguration") {
+  const auto merged = telluride::merge_config(
+      config{}, json{{"node_name", "edge-7"}, {"shards", 12}, {"state", "memory"},
+                     {"state_stream", "my_state"}, {"checkpoint_interval_ms", 250}});
+  REQUIRE_MESSAGE(merged.has_value(), merged.err().message);
+  CHECK(merged->node_name == "edge-7");
+  CHECK(merged->shards == 12);
+  CHECK(merged->state == telluride::state_mode::memory);
+  CHECK(merged->state_stream == "my_state");
+  CHECK(merged->checkpoint_interval == 250ms);
+  const json shown = to_json(*merged);
+  CHECK(shown["node_name"] == "edge-7");
+  CHECK(shown["shards"] == 12);
+  CHECK(shown["state"] == "memory");
+  CHECK(shown["state_stream"] == "my_state");
+  CHECK(shown["checkpoint_interval_ms"] == 250);
+  CHECK(telluride::reconfiguration_to_json(*merged) == telluride::reconfiguration_to_json(config{}));
+  for (const char* key : {"node_name", "shards", "state", "state_stream", "checkpoint_interval_ms"}) {
+    CAPTURE(key);
+    const auto at_runtime = telluride::validate_reconfiguration(json{{key, shown[key]}});
+    REQUIRE_FALSE(at_runtime.has_value());
+    CHECK(at_runtime.err().message.starts_with(std::string(key) + " cannot be changed at runtime; "));
+    const auto by_config_set = telluride::parse_key_value(std::string(key) + "=1");
+    REQUIRE_FALSE(by_config_set.has_value());
+    CHECK(by_config_set.err().message.starts_with(std::string(key) + " cannot be changed at runtime; "));
+  }
 }

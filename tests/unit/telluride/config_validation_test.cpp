@@ -21,7 +21,8 @@ const std::string reconfiguration_keys =
 
 const std::string all_keys = reconfiguration_keys +
                              ", amqp_url, http_listen, http_token, aggregate_interval_ms, "
-                             "metrics_interval_ms, alert_after, alert_thresholds, max_sensors, routes";
+                             "metrics_interval_ms, alert_after, alert_thresholds, max_sensors, node_name, "
+                             "shards, state, state_stream, checkpoint_interval_ms, routes";
 
 std::string reconfiguration_problem(std::string_view text) {
   const auto checked = telluride::validate_reconfiguration(json::parse(text));
@@ -220,7 +221,7 @@ TEST_CASE("merging overrides checks every key of the file, reconfigurable or not
        "routes.metrics_routing_key, routes.metrics_queue, routes.alerts_routing_key, "
        "routes.alerts_queue, routes.throughput_routing_key, routes.throughput_queue, "
        "routes.events_routing_key, routes.events_queue, routes.dead_letter_routing_key, "
-       "routes.dead_letter_queue"},
+       "routes.dead_letter_queue, routes.shards_exchange"},
       {R"({"routes": {"exchange": ""}})",
        "routes.exchange must be a non-empty string of at most 255 bytes, got \"\""},
       {R"({"routes": {"exchange": 3}})",
@@ -228,6 +229,33 @@ TEST_CASE("merging overrides checks every key of the file, reconfigurable or not
       {R"({"routes": {"alerts_queue": "amq.alerts"}})",
        "routes.alerts_queue must not start with \"amq.\" (reserved by RabbitMQ), got "
        "\"amq.alerts\""},
+      {R"({"node_name": "", "shards": 1024, "state": "memory", "checkpoint_interval_ms": 60000})", "(valid)"},
+      {R"({"node_name": "höst-1 rack-3", "state_stream": "s"})", "(valid)"},
+      {R"({"shards": 0})", "shards must be an integer in 1..1024, got 0"},
+      {R"({"shards": 1025})", "shards must be an integer in 1..1024, got 1025"},
+      {R"({"shards": "4"})", "shards must be an integer in 1..1024, got \"4\""},
+      {R"({"checkpoint_interval_ms": 0})", "checkpoint_interval_ms must be an integer in 1..60000, got 0"},
+      {R"({"checkpoint_interval_ms": 60001})",
+       "checkpoint_interval_ms must be an integer in 1..60000, got 60001"},
+      {R"({"state": "disk"})", "state must be \"durable\" or \"memory\", got \"disk\""},
+      {R"({"state": true})", "state must be \"durable\" or \"memory\", got true"},
+      {R"({"state_stream": ""})", "state_stream must be a non-empty string of at most 255 bytes, got \"\""},
+      {R"({"state_stream": "amq.state"})",
+       "state_stream must not start with \"amq.\" (reserved by RabbitMQ), got \"amq.state\""},
+      {R"({"node_name": 7})",
+       "node_name must be a string of at most 128 bytes of UTF-8 without control characters, got 7"},
+      {R"({"node_name": "a\tb"})",
+       "node_name must be a string of at most 128 bytes of UTF-8 without control characters, got \"a\\tb\""},
+      {R"({"node_name": ")" + std::string(129, 'n') + "\"}",
+       "node_name must be a string of at most 128 bytes of UTF-8 without control characters, got \"" +
+           std::string(59, 'n') + "..."},
+      {R"({"routes": {"shards_exchange": "sensor_events"}})",
+       "routes.shards_exchange must differ from routes.exchange and routes.events_exchange, got "
+       "\"sensor_events\""},
+      {R"({"shards": 1000, "routes": {"readings_queue": ")" + std::string(251, 'q') + "\"}}", "(valid)"},
+      {R"({"shards": 1000, "routes": {"readings_queue": ")" + std::string(252, 'q') + "\"}}",
+       "routes.readings_queue must be at most 251 bytes with shards 1000 (its shard queues add "
+       "\".<shard>\"), got 252 bytes"},
   };
   for (const auto& [text, problem] : cases) {
     CAPTURE(text);
@@ -338,4 +366,32 @@ TEST_CASE("config set arguments become one valid reconfiguration message") {
   CHECK(telluride::parse_key_values(twice).err().message == "prefetch_count is given twice");
   CHECK(telluride::parse_key_values({}).err().message ==
         "expected at least one KEY=VALUE; reconfigurable keys: " + reconfiguration_keys);
+}
+
+TEST_CASE("a flag's text becomes its option's value, checked with the config file's words") {
+  auto flag = [](std::string_view key, std::string_view text) {
+    const auto value = telluride::parse_flag_value(key, text);
+    if (!value)
+      return "error: " + value.err().message;
+    const auto merged = telluride::merge_config(config{}, json{{std::string(key), *value}});
+    return merged ? value->dump() : "error: " + merged.err().message;
+  };
+  CHECK(flag("shards", "8") == "8");
+  CHECK(flag("checkpoint_interval_ms", "250") == "250");
+  CHECK(flag("node_name", "edge-7") == "\"edge-7\"");
+  CHECK(flag("state", "memory") == "\"memory\"");
+  CHECK(flag("state_stream", "my_state") == "\"my_state\"");
+  CHECK(flag("shards", "0") == "error: shards must be an integer in 1..1024, got 0");
+  CHECK(flag("shards", "four") == "error: shards must be an integer in 1..1024, got four");
+  CHECK(flag("shards", "") == "error: shards must be an integer in 1..1024, got nothing");
+  CHECK(flag("shards", "4\n5") == "error: shards must be an integer in 1..1024, got 4 5");
+  CHECK(flag("state", "disk") == "error: state must be \"durable\" or \"memory\", got \"disk\"");
+  CHECK(flag("state_stream", "amq.x") ==
+        "error: state_stream must not start with \"amq.\" (reserved by RabbitMQ), got \"amq.x\"");
+  CHECK(flag("state_stream", "\xff") == "error: state_stream must be valid UTF-8, got \"\xef\xbf\xbd\"");
+  CHECK(flag("node_name", "n\xff") ==
+        "error: node_name must be a string of at most 128 bytes of UTF-8 without control characters, got "
+        "\"n\xef\xbf\xbd\"");
+  CHECK(flag("routes", "{}") == "error: routes is set in the config file only");
+  CHECK(flag("nodes", "x").starts_with("error: unknown key \"nodes\"; known keys: producer_concurrency, "));
 }

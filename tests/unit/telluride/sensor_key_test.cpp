@@ -142,3 +142,13 @@ TEST_CASE("a URL segment becomes an integer id only when it is a canonical integ
     CHECK(telluride::json_id_from_text(text) == id);
   }
 }
+
+TEST_CASE("the sensor_key header value is line/device/sensor: integers in decimal, strings as they are") {
+  CHECK(telluride::sensor_key_header == "sensor_key");
+  CHECK(telluride::sensor_key_text(key_of(10, 100, 1000)) == "10/100/1000");
+  CHECK(telluride::sensor_key_text(key_of(-3, 0, 9223372036854775807)) == "-3/0/9223372036854775807");
+  CHECK(telluride::sensor_key_text(sensor_key{json_id{std::string("line-a")}, json_id{100},
+                                              json_id{std::string("s \"1\"/x")}}) == "line-a/100/s \"1\"/x");
+  CHECK(telluride::sensor_key_text(sensor_key{json_id{std::string("")}, json_id{std::string("")},
+                                              json_id{std::string("")}}) == "//");
+}

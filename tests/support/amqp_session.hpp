@@ -1,5 +1,6 @@
-// amqp_session.hpp — a plain synchronous rabbitmq-c client for end-to-end tests: publish
-// readings the way any producer would, and read what the daemon published with basic.get.
+// amqp_session.hpp — a plain synchronous rabbitmq-c client for end-to-end and integration
+// tests: publish readings the way any producer would, and read what the daemon published with
+// basic.get.
 #pragma once
 
 #include "pending_confirms.hpp"
@@ -54,11 +55,24 @@ public:
   amqp_session(const amqp_session&) = delete;
   amqp_session& operator=(const amqp_session&) = delete;
 
-  /// Publishes persistently; confirmed in bulk by wait_confirms().
+  /// Publishes persistently; confirmed in bulk by wait_confirms(). `headers` are string-valued.
   void publish(const std::string& exchange, const std::string& routing_key, const std::string& body,
-               const std::string& message_id = {}, const std::string& correlation_id = {}) {
+               const std::string& message_id = {}, const std::string& correlation_id = {},
+               const std::map<std::string, std::string>& headers = {}) {
     amqp_basic_properties_t props{};
     props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
+    std::vector<amqp_table_entry_t> entries;
+    for (const auto& [key, value] : headers) {
+      amqp_table_entry_t entry{};
+      entry.key = causeway::amqp::view(key);
+      entry.value.kind = AMQP_FIELD_KIND_UTF8;
+      entry.value.value.bytes = causeway::amqp::view(value);
+      entries.push_back(entry);
+    }
+    if (!entries.empty()) {
+      props._flags |= AMQP_BASIC_HEADERS_FLAG;
+      props.headers = amqp_table_t{static_cast<int>(entries.size()), entries.data()};
+    }
     props.delivery_mode = 2;
     props.content_type = amqp_cstring_bytes("application/json");
     if (!message_id.empty()) {
