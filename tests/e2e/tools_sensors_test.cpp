@@ -237,9 +237,11 @@ TEST_CASE("a lost publishing connection is repaired: every reading is confirmed,
   test_routes routes("reconnect");
   broker_admin admin;
   const auto queue = routes.name("readings_queue");
-  child_process sensors(telluride_command({"sensors", "--config", routes.path(), "--count", "10", "--rate", "1000",
+  // 10 s of publishing: `rabbitmqctl list_connections` alone takes seconds on a loaded host, and the
+  // connection must still be there when it answers.
+  child_process sensors(telluride_command({"sensors", "--config", routes.path(), "--count", "10", "--rate", "400",
                                            "--messages", "4000", "--quiet", "--json"},
-                                          50s));
+                                          60s));
   REQUIRE(wait_until([&] { return admin.message_count(queue) > 500; }, 20s, 20ms));
   // Close the simulator's connection from the broker's side (it is named after its pid).
   const std::string name = "telluride-sensors-" + std::to_string(sensors.pid());
@@ -252,7 +254,7 @@ TEST_CASE("a lost publishing connection is repaired: every reading is confirmed,
     ++closed;
   }
   CHECK(closed == 1);
-  auto result = sensors.wait(45s);
+  auto result = sensors.wait(55s);
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   auto summary = nlohmann::json::parse(result.out);
