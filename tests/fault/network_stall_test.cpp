@@ -18,7 +18,7 @@ constexpr auto stall = 9s;  // longer than the heartbeat timeout, with margin
 void network_stalls_under_load(int stalls) {
   amqp_test::private_broker broker{static_cast<int>(broker_slot::stall),
                                    "heartbeat = " + std::to_string(broker_heartbeat.count())};
-  tcp_proxy proxy{broker.port()};
+  tcp_proxy proxy{static_cast<std::uint16_t>(broker.port())};
   daemon_process d{"stall" + std::to_string(::getpid()),
                    {{"amqp_url", proxy.amqp_url()}, {"rate_limit_allowed", 200}, {"rate_limit_interval", 100}}};
   d.start();
