@@ -10,19 +10,30 @@
 
 using namespace amqp_test;
 
+namespace {
+
+/// A source of `queue` whose messages carry their acknowledgements through `gate`, with room in
+/// its prefetch window for every message the tests send (the gate holds them all).
+amqp::queue_source_options gated_source(const std::string& queue, const std::shared_ptr<causeway::ack_gate>& gate) {
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.queue = queue;
+  options.prefetch_count = 1000;
+  options.acknowledge_through = [gate](std::shared_ptr<causeway::acknowledger> inner) {
+    return gate->wrap(std::move(inner));
+  };
+  return options;
+}
+
+} // namespace
+
 TEST_CASE("messages handled behind an ack_gate stay unacknowledged at the broker until their round is released") {
   constexpr std::size_t total = 600;
   scoped_queue queue("causeway-ack-gate");
   preload(queue.name, total);
   auto gate = std::make_shared<causeway::ack_gate>();
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 1000;  // room for every message: the gate holds them all
+  auto options = gated_source(queue.name, gate);
   options.on_failure = amqp::failure_policy::reject;
-  options.acknowledge_through = [gate](std::shared_ptr<causeway::acknowledger> inner) {
-    return gate->wrap(std::move(inner));
-  };
   auto source = amqp::queue_source::open(options);
   REQUIRE(source);
   auto handler = std::make_shared<counting_handler>(total);
@@ -53,13 +64,7 @@ TEST_CASE("closing a source whose acknowledgements the gate still holds returns 
   scoped_queue queue("causeway-ack-gate-closed");
   preload(queue.name, total);
   auto gate = std::make_shared<causeway::ack_gate>();
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 1000;
-  options.acknowledge_through = [gate](std::shared_ptr<causeway::acknowledger> inner) {
-    return gate->wrap(std::move(inner));
-  };
+  auto options = gated_source(queue.name, gate);
   auto handler = std::make_shared<counting_handler>(total);
   {
     auto source = amqp::queue_source::open(options);
