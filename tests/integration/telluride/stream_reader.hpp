@@ -15,7 +15,7 @@
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
 
-#include <causeway/amqp/arguments.hpp>
+#include <causeway/amqp/field_table.hpp>
 #include <causeway/amqp/bytes.hpp>
 #include <causeway/amqp/url.hpp>
 
