@@ -163,4 +163,22 @@ TEST_CASE("while checkpoints fail /readyz is 503 naming them and nothing is ackn
   CHECK(d.stop() == std::optional<int>{0});
 }
 
+TEST_CASE("a state stream whose records do not fold stops the start with one line naming the shard and sequence") {
+  daemon_process d{"badstate" + std::to_string(::getpid())};
+  d.start();  // declares the stream; its claim and its first (empty) snapshot go there
+  CHECK(d.stop() == std::optional<int>{0});
+  const auto stream = nlohmann::json::parse(std::ifstream(d.config_path()))["state_stream"].get<std::string>();
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  s.publish(stream, "", "TLSR, but no record", "garbage");
+  s.wait_confirms();
+
+  d.launch({"pipeline", "--config", d.config_path()});
+  CHECK(d.wait(30s) == std::optional<int>{1});
+  const std::string line = "telluride pipeline: cannot restore from the state stream " + stream +
+                           ": shard 0: the record after sequence 1 does not decode: checkpoint record: ";
+  const auto log = d.log();
+  CHECK_MESSAGE(log.find(line) != std::string::npos, log);
+  CHECK(log.find("HTTP on") == std::string::npos);  // it never started consuming
+}
+
 } // namespace durable_e2e
