@@ -1,5 +1,6 @@
 #include "daemon/run.hpp"
 
+#include "daemon/daemon_metrics.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 
@@ -31,9 +32,6 @@ using bench::clock_type;
 namespace daemon_bench {
 
 namespace {
-
-// No progress for this long is a failure; slowness never is.
-constexpr auto stall_timeout = 120s;
 
 // The daemon of the run in progress: killed by die().
 bench::child_process* running_daemon = nullptr;
@@ -190,77 +188,6 @@ std::string write_daemon_config(const settings& s, const telluride::config& topo
   if (auto loaded = telluride::load_config_file(path); !loaded)
     die("the benchmark wrote a bad daemon config: " + loaded.err().message);
   return path;
-}
-
-std::string metrics_text(std::uint16_t port) {
-  bench::http_call call;
-  call.path = "/metrics";
-  call.timeout = 5s;
-  auto reply = bench::http_request(port, call);
-  return reply && reply->status == 200 ? reply->body : std::string{};
-}
-
-/// Polls /metrics until `metric` reaches `target`; dies when the daemon ends or nothing
-/// moves for stall_timeout. Polls slowly at first (each poll costs the daemon CPU), then fast
-/// near the end, so the moment of completion is seen within ~10 ms.
-/// `on_sample` sees every /metrics text read (for gauges sampled along the way).
-void wait_for_metric(bench::child_process& daemon, std::uint16_t port, const std::string& metric, double target,
-                     const std::function<void(const std::string&)>& on_sample = {}) {
-  double seen = -1;
-  auto last_progress = clock_type::now();
-  for (;;) {
-    if (auto ended = daemon.wait(0ms))
-      die("the daemon ended early (" + bench::describe_status(*ended) + ") waiting for " + metric);
-    auto text = metrics_text(port);
-    if (!text.empty()) {
-      if (auto failed = bench::prometheus_value(text, "telluride_readings_total{outcome=\"failed\"}"); failed > 0)
-        die(std::to_string(static_cast<long long>(failed)) + " readings failed in the daemon: the benchmark's readings are wrong");
-      double value = bench::prometheus_value(text, metric);
-      if (value >= target)
-        return;
-      if (on_sample && value > 0)
-        on_sample(text);
-      if (value > seen) {
-        seen = value;
-        last_progress = clock_type::now();
-      }
-    }
-    if (clock_type::now() - last_progress > stall_timeout)
-      die("no progress for " + std::to_string(stall_timeout.count()) + " s waiting for " + metric + " (at " +
-          std::to_string(static_cast<long long>(seen)) + " of " + std::to_string(static_cast<long long>(target)) + ")");
-    std::this_thread::sleep_for(seen >= 0.9 * target ? 10ms : 100ms);
-  }
-}
-
-/// Ack coalescing and the stages' messages per call, from a /metrics text; the text is kept
-/// in the work dir (metrics-TAG.txt) for a closer look.
-void describe_metrics(daemon_result& out, const std::string& text, const std::string& work_dir, const std::string& tag) {
-  std::ofstream{std::filesystem::path{work_dir} / ("metrics-" + tag + ".txt")} << text;
-  auto frames = bench::prometheus_value(text, "telluride_amqp_ack_frames_total");
-  auto acked = bench::prometheus_value(text, "telluride_amqp_acked_total");
-  out.readings_per_ack_frame = frames > 0 ? acked / frames : 0;
-  // telluride_stage_calls_total{node_type="processor",name="default",partition="0"} 123
-  std::map<std::string, std::pair<double, double>> kinds;  // node_type → (calls, messages)
-  std::istringstream lines(text);
-  std::string line;
-  const std::string node_type = "{node_type=\"";
-  while (std::getline(lines, line)) {
-    bool calls = line.starts_with("telluride_stage_calls_total{");
-    bool messages = line.starts_with("telluride_stage_messages_total{");
-    auto at = line.find(node_type);
-    if ((!calls && !messages) || at == std::string::npos)
-      continue;
-    auto kind = line.substr(at + node_type.size(), line.find('"', at + node_type.size()) - at - node_type.size());
-    double value = std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
-    (calls ? kinds[kind].first : kinds[kind].second) += value;
-  }
-  out.stage_batches.clear();
-  for (const auto& [kind, counts] : kinds) {
-    char text_value[64];
-    std::snprintf(text_value, sizeof text_value, "%s%s %.1f", out.stage_batches.empty() ? "" : ", ", kind.c_str(),
-                  counts.first > 0 ? counts.second / counts.first : 0.0);
-    out.stage_batches += text_value;
-  }
 }
 
 void reconfigure(daemon_result& out, std::uint16_t port, const std::string& token) {
