@@ -7,6 +7,11 @@
 //                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 3]
 //                [--set KEY=JSON]...   (experiments: a daemon config key other than the default)
 //
+// The daemon runs in both state modes, side by side in the same run: durable (the default:
+// checkpoints to a state stream of the run's own, acks after each confirmed checkpoint) and
+// memory. Durable runs also report their checkpoint bytes per second and, after the run, the
+// restore of a restarted daemon from the stream the run left.
+//
 // One daemon run: declare the daemon's topology (telluride::broker_topology) under routes
 // with a prefix of their own, preload the readings queue, wait until the broker is idle,
 // spawn the daemon (default config + routes + http_listen on a free port + http_token), poll
@@ -18,7 +23,7 @@
 // bodies in an equally declared queue, drained by bench::run_baseline (prefetch 1000, a
 // multiple-ack every 100). Rounds at `--sensors` alternate which goes first, and the best
 // round of each counts (noise on a shared machine only slows runs down); then one daemon run
-// at `--sensors-large`. Progress goes to stderr; the last stdout line is one JSON object
+// in each mode at `--sensors-large`. Progress goes to stderr; the last stdout line is one JSON object
 // (bench/run.sh contract) with name "daemon", msgs_per_s, peak_rss_mib, ratio, ...
 #include "daemon/report.hpp"
 #include "daemon/run.hpp"
@@ -82,27 +87,40 @@ int main(int argc, char** argv) {
   if (!admin)
     die(admin.err().message);
 
+  using telluride::state_mode;
   bench::reading_fleet fleet{s.sensors};
   std::vector<bench::drain_result> baselines;
-  std::vector<daemon_result> daemons;
+  runs durable;
+  runs memory;
   for (int round = 0; round < s.rounds; ++round) {
     std::fprintf(stderr, "round %d of %d: %zu readings of %zu sensors per drain\n", round + 1, s.rounds, s.messages,
                  s.sensors);
     std::string tag = "r";
     tag += std::to_string(round + 1);
     auto baseline = [&] { baselines.push_back(drain_baseline(s, **admin, fleet, tag + "_baseline")); };
-    auto daemon = [&] { daemons.push_back(run_daemon(s, **admin, s.sensors, tag + "_s" + std::to_string(s.sensors))); };
+    auto daemon = [&](state_mode mode) {
+      const bool is_durable = mode == state_mode::durable;
+      (is_durable ? durable : memory)
+        .rounds.push_back(run_daemon(s, **admin, s.sensors,
+                                     tag + (is_durable ? "_durable_s" : "_memory_s") + std::to_string(s.sensors), mode));
+    };
+    // Each side goes first in turn: whatever the machine does meanwhile hits them alike.
     if (round % 2 == 0) {
       baseline();
-      daemon();
+      daemon(state_mode::memory);
+      daemon(state_mode::durable);
     } else {
-      daemon();
+      daemon(state_mode::durable);
+      daemon(state_mode::memory);
       baseline();
     }
   }
-  std::fprintf(stderr, "one daemon run with %zu sensors\n", s.sensors_large);
-  auto large = run_daemon(s, **admin, s.sensors_large, "large_s" + std::to_string(s.sensors_large));
+  std::fprintf(stderr, "one daemon run in each mode with %zu sensors\n", s.sensors_large);
+  memory.large = run_daemon(s, **admin, s.sensors_large, "large_memory_s" + std::to_string(s.sensors_large),
+                            state_mode::memory);
+  durable.large = run_daemon(s, **admin, s.sensors_large, "large_durable_s" + std::to_string(s.sensors_large),
+                             state_mode::durable);
 
-  std::printf("%s\n", report(s, baselines, daemons, large).dump().c_str());
+  std::printf("%s\n", report(s, baselines, durable, memory).dump().c_str());
   return 0;
 }

@@ -3,10 +3,12 @@
 #
 # Starts a private broker (own data folder under BUILD_DIR, own node name and ports), drains
 # 200,000 preloaded readings of 1,000 sensors through the daemon (`telluride pipeline`,
-# default config) and, on an equal queue of the same broker, through a minimal rabbitmq-c
-# consumer; then 200,000 readings of 10,000 sensors through the daemon. Prints the daemon's
-# rate, the ratio, its CPU seconds per million readings, peak RSS, per-thread CPU and the
-# idle reconfiguration time; stops the broker. The last line of stdout is one JSON object.
+# default config) in durable and in memory mode and, on an equal queue of the same broker,
+# through a minimal rabbitmq-c consumer; then 200,000 readings of 10,000 sensors through the
+# daemon in each mode. Prints the daemon's rate, the ratio, its CPU seconds per million
+# readings, peak RSS, per-thread CPU and the idle reconfiguration time, and durable against
+# memory mode (rate, CPU per reading, checkpoint bytes per second, restore time); stops the
+# broker. The last line of stdout is one JSON object.
 # Everything else (build, broker start/stop, progress, the daemons' logs) goes to stderr or
 # to BUILD_DIR/bench-daemon/.
 #

@@ -10,9 +10,16 @@
 
 namespace daemon_bench {
 
-/// Prints the summary of the rounds (best of each side) and of the large run to stdout and
-/// returns the JSON report.
-nlohmann::json report(const settings& s, const std::vector<bench::drain_result>& baselines,
-                      const std::vector<daemon_result>& daemons, const daemon_result& large);
+/// The daemon runs of one state mode: the rounds at --sensors, and the run at --sensors-large.
+struct runs {
+  std::vector<daemon_result> rounds;
+  daemon_result large;
+};
+
+/// Prints the summary of the rounds (best of each side) and of the large runs to stdout and
+/// returns the JSON report: the durable (default) daemon against the baseline, and durable
+/// against memory mode.
+nlohmann::json report(const settings& s, const std::vector<bench::drain_result>& baselines, const runs& durable,
+                      const runs& memory);
 
 } // namespace daemon_bench

@@ -1,5 +1,6 @@
 #include "daemon/run.hpp"
 
+#include "daemon/daemon_metrics.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 
@@ -31,9 +32,6 @@ using bench::clock_type;
 namespace daemon_bench {
 
 namespace {
-
-// No progress for this long is a failure; slowness never is.
-constexpr auto stall_timeout = 120s;
 
 // The daemon of the run in progress: killed by die().
 bench::child_process* running_daemon = nullptr;
@@ -73,10 +71,13 @@ telluride::route_names prefixed_routes(const std::string& prefix) {
   return r;
 }
 
-/// The daemon's default config with these routes.
-telluride::config config_with(const telluride::route_names& routes) {
+/// The daemon's default config with these routes, in `mode`, with a state stream of its own.
+telluride::config config_with(const telluride::route_names& routes, const std::string& prefix,
+                              telluride::state_mode mode) {
   telluride::config cfg;
   cfg.routes = routes;
+  cfg.state = mode;
+  cfg.state_stream = prefix + "telluride_state";
   return cfg;
 }
 
@@ -84,8 +85,10 @@ telluride::config config_with(const telluride::route_names& routes) {
 /// the destructor.
 class scoped_topology {
 public:
-  scoped_topology(amqp::connection& admin, const std::string& prefix)
-    : admin_(admin), routes_(prefixed_routes(prefix)), spec_(telluride::broker_topology(config_with(routes_))) {
+  scoped_topology(amqp::connection& admin, const std::string& prefix,
+                  telluride::state_mode mode = telluride::state_mode::memory)
+    : admin_(admin), config_(config_with(prefixed_routes(prefix), prefix, mode)),
+      spec_(telluride::broker_topology(config_)) {
     cleanups.push_back(&remove_);
     if (auto declared = amqp::declare(admin_, spec_); !declared)
       die("declaring the daemon's topology: " + declared.err().message);
@@ -93,11 +96,12 @@ public:
   ~scoped_topology() { remove_(); }
   scoped_topology(const scoped_topology&) = delete;
   scoped_topology& operator=(const scoped_topology&) = delete;
-  const telluride::route_names& routes() const noexcept { return routes_; }
+  const telluride::route_names& routes() const noexcept { return config_.routes; }
+  const telluride::config& config() const noexcept { return config_; }
 
 private:
   amqp::connection& admin_;
-  telluride::route_names routes_;
+  telluride::config config_;
   amqp::topology_spec spec_;
   std::function<void()> remove_ = [this] {
     std::erase(cleanups, &remove_);
@@ -164,9 +168,12 @@ namespace {
 
 
 
-std::string write_daemon_config(const settings& s, const telluride::route_names& routes, std::uint16_t port,
+std::string write_daemon_config(const settings& s, const telluride::config& topology, std::uint16_t port,
                                 const std::string& token, const std::string& tag) {
+  const telluride::route_names& routes = topology.routes;
   auto cfg = telluride::to_json(telluride::config{}, telluride::secrets::shown);  // every default
+  cfg["state"] = topology.state == telluride::state_mode::durable ? "durable" : "memory";
+  cfg["state_stream"] = topology.state_stream;
   cfg["amqp_url"] = s.url;
   cfg["http_listen"] = "127.0.0.1:" + std::to_string(port);
   cfg["http_token"] = token;
@@ -181,77 +188,6 @@ std::string write_daemon_config(const settings& s, const telluride::route_names&
   if (auto loaded = telluride::load_config_file(path); !loaded)
     die("the benchmark wrote a bad daemon config: " + loaded.err().message);
   return path;
-}
-
-std::string metrics_text(std::uint16_t port) {
-  bench::http_call call;
-  call.path = "/metrics";
-  call.timeout = 5s;
-  auto reply = bench::http_request(port, call);
-  return reply && reply->status == 200 ? reply->body : std::string{};
-}
-
-/// Polls /metrics until `metric` reaches `target`; dies when the daemon ends or nothing
-/// moves for stall_timeout. Polls slowly at first (each poll costs the daemon CPU), then fast
-/// near the end, so the moment of completion is seen within ~10 ms.
-/// `on_sample` sees every /metrics text read (for gauges sampled along the way).
-void wait_for_metric(bench::child_process& daemon, std::uint16_t port, const std::string& metric, double target,
-                     const std::function<void(const std::string&)>& on_sample = {}) {
-  double seen = -1;
-  auto last_progress = clock_type::now();
-  for (;;) {
-    if (auto ended = daemon.wait(0ms))
-      die("the daemon ended early (" + bench::describe_status(*ended) + ") waiting for " + metric);
-    auto text = metrics_text(port);
-    if (!text.empty()) {
-      if (auto failed = bench::prometheus_value(text, "telluride_readings_total{outcome=\"failed\"}"); failed > 0)
-        die(std::to_string(static_cast<long long>(failed)) + " readings failed in the daemon: the benchmark's readings are wrong");
-      double value = bench::prometheus_value(text, metric);
-      if (value >= target)
-        return;
-      if (on_sample && value > 0)
-        on_sample(text);
-      if (value > seen) {
-        seen = value;
-        last_progress = clock_type::now();
-      }
-    }
-    if (clock_type::now() - last_progress > stall_timeout)
-      die("no progress for " + std::to_string(stall_timeout.count()) + " s waiting for " + metric + " (at " +
-          std::to_string(static_cast<long long>(seen)) + " of " + std::to_string(static_cast<long long>(target)) + ")");
-    std::this_thread::sleep_for(seen >= 0.9 * target ? 10ms : 100ms);
-  }
-}
-
-/// Ack coalescing and the stages' messages per call, from a /metrics text; the text is kept
-/// in the work dir (metrics-TAG.txt) for a closer look.
-void describe_metrics(daemon_result& out, const std::string& text, const std::string& work_dir, const std::string& tag) {
-  std::ofstream{std::filesystem::path{work_dir} / ("metrics-" + tag + ".txt")} << text;
-  auto frames = bench::prometheus_value(text, "telluride_amqp_ack_frames_total");
-  auto acked = bench::prometheus_value(text, "telluride_amqp_acked_total");
-  out.readings_per_ack_frame = frames > 0 ? acked / frames : 0;
-  // telluride_stage_calls_total{node_type="processor",name="default",partition="0"} 123
-  std::map<std::string, std::pair<double, double>> kinds;  // node_type → (calls, messages)
-  std::istringstream lines(text);
-  std::string line;
-  const std::string node_type = "{node_type=\"";
-  while (std::getline(lines, line)) {
-    bool calls = line.starts_with("telluride_stage_calls_total{");
-    bool messages = line.starts_with("telluride_stage_messages_total{");
-    auto at = line.find(node_type);
-    if ((!calls && !messages) || at == std::string::npos)
-      continue;
-    auto kind = line.substr(at + node_type.size(), line.find('"', at + node_type.size()) - at - node_type.size());
-    double value = std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
-    (calls ? kinds[kind].first : kinds[kind].second) += value;
-  }
-  out.stage_batches.clear();
-  for (const auto& [kind, counts] : kinds) {
-    char text_value[64];
-    std::snprintf(text_value, sizeof text_value, "%s%s %.1f", out.stage_batches.empty() ? "" : ", ", kind.c_str(),
-                  counts.first > 0 ? counts.second / counts.first : 0.0);
-    out.stage_batches += text_value;
-  }
 }
 
 void reconfigure(daemon_result& out, std::uint16_t port, const std::string& token) {
@@ -293,12 +229,51 @@ void read_throughput(const settings& s, daemon_result& out, const std::string& q
                                : static_cast<double>(s.messages) / out.wall_s;
 }
 
+/// Starts the daemon again on the stream the run left (nothing left to consume): how long its
+/// restore took (its own figure) and how long until it was ready; then stops it.
+void measure_restore(const settings& s, daemon_result& out, const std::string& config_path, std::uint16_t port,
+                     const std::string& log_path) {
+  auto started = clock_type::now();
+  auto spawned =
+    bench::child_process::spawn({s.telluride, "pipeline", "--config", config_path, "--amqp", s.url}, log_path + ".restart");
+  if (!spawned)
+    die(spawned.err().message);
+  bench::child_process daemon = std::move(*spawned);
+  running_daemon = &daemon;
+  for (;;) {
+    if (auto ended = daemon.wait(0ms))
+      die("the restarted daemon ended early (" + bench::describe_status(*ended) + ")");
+    bench::http_call call;
+    call.path = "/readyz";
+    call.timeout = 5s;
+    if (auto reply = bench::http_request(port, call); reply && reply->status == 200)
+      break;
+    if (clock_type::now() - started > stall_timeout)
+      die("the restarted daemon was not ready within " + std::to_string(stall_timeout.count()) + " s");
+    std::this_thread::sleep_for(5ms);
+  }
+  out.restart_ready_ms = seconds_since(started) * 1000.0;
+  const auto text = metrics_text(port);
+  out.restore_ms = bench::prometheus_value(text, "telluride_restore_milliseconds");
+  out.restored_sensors = bench::prometheus_value(text, "telluride_restored_sensors");
+  daemon.signal(SIGTERM);
+  auto status = daemon.wait(120s);
+  if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+    die("the restarted daemon did not exit 0 after SIGTERM");
+  running_daemon = nullptr;
+  if (out.restored_sensors != static_cast<double>(out.sensors))
+    die("the restarted daemon restored " + std::to_string(out.restored_sensors) + " sensors, not " +
+        std::to_string(out.sensors));
+}
+
 } // namespace
 
-daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t sensors, const std::string& tag) {
+daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t sensors, const std::string& tag,
+                         telluride::state_mode mode) {
   daemon_result out;
+  out.mode = mode;
   out.sensors = sensors;
-  scoped_topology topology{admin, "bench_daemon_" + std::to_string(::getpid()) + "_" + tag + "_"};
+  scoped_topology topology{admin, "bench_daemon_" + std::to_string(::getpid()) + "_" + tag + "_", mode};
   const auto& routes = topology.routes();
   preload_readings(s, bench::reading_fleet{sensors}, routes.readings_queue, tag + "-");
   bench::wait_until_broker_idle(s.broker_pid);
@@ -307,7 +282,7 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
   if (port == 0)
     die("no free local TCP port for the daemon's HTTP");
   const std::string token = "bench-" + std::to_string(::getpid()) + "-" + tag;
-  auto config_path = write_daemon_config(s, routes, port, token, tag);
+  auto config_path = write_daemon_config(s, topology.config(), port, token, tag);
   auto log_path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".log")).string();
   std::filesystem::remove(log_path);
 
@@ -345,6 +320,11 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
     if (t.tid == pid)
       out.startup_cpu_s = t.cpu_s;
   describe_metrics(out, metrics_text(port), s.work_dir, tag);
+  if (mode == telluride::state_mode::durable) {
+    const auto text = metrics_text(port);
+    out.checkpoint_bytes = bench::prometheus_value(text, "telluride_checkpoint_bytes_total");
+    out.checkpoint_rounds = bench::prometheus_value(text, "telluride_checkpoint_rounds_total{outcome=\"confirmed\"}");
+  }
   if (!in_flight.empty()) {
     double sum = 0;
     for (double n : in_flight)
@@ -369,11 +349,19 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
   running_daemon = nullptr;
 
   read_throughput(s, out, routes.throughput_queue);
+  if (mode == telluride::state_mode::durable)
+    measure_restore(s, out, config_path, port, log_path);
+  if (mode == telluride::state_mode::durable)
+    std::fprintf(stderr, "  durable: %.0f checkpoint rounds, %.1f MB of checkpoints (%.1f MB/s); restart: restore %.0f ms, "
+                 "ready after %.0f ms\n",
+                 out.checkpoint_rounds, out.checkpoint_bytes / 1e6, out.checkpoint_bytes / 1e6 / out.wall_s,
+                 out.restore_ms, out.restart_ready_ms);
   std::fprintf(stderr,
-               "  daemon, %zu sensors: %.0f msgs/s (%.0f by wall time, %.2f s), %.2f CPU-s/M (start-up %.3f s), "
+               "  daemon (%s), %zu sensors: %.0f msgs/s (%.0f by wall time, %.2f s), %.2f CPU-s/M (start-up %.3f s), "
                "peak RSS %.1f MiB, broker %.2f CPU-s/100k, %.0f TCP segments per 1000, broker waits %.0f and preemptions %.1f "
                "per 1000, reconfigure %.1f ms (drain %.0f ms), shutdown %.0f ms\n",
-               sensors, out.msgs_per_s, static_cast<double>(s.messages) / out.wall_s, out.wall_s,
+               mode == telluride::state_mode::durable ? "durable" : "memory", sensors, out.msgs_per_s,
+               static_cast<double>(s.messages) / out.wall_s, out.wall_s,
                cpu_per_million(out.cpu_s, s.messages), out.startup_cpu_s, out.peak_rss_mib,
                out.broker_cpu_s * 1e5 / static_cast<double>(s.messages), out.tcp_segments_per_1000,
                out.broker_waits_per_1000, out.broker_preemptions_per_1000, out.reconfigure_ms, out.drain_ms,

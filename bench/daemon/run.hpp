@@ -5,6 +5,8 @@
 #include "support/bench_support.hpp"
 #include "support/reading_fleet.hpp"
 
+#include "telluride/domain/config.hpp"
+
 #include <causeway/amqp/connection.hpp>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +41,7 @@ bench::drain_result drain_baseline(const settings& s, causeway::amqp::connection
                                    const bench::reading_fleet& fleet, const std::string& tag);
 
 struct daemon_result {
+  telluride::state_mode mode = telluride::state_mode::durable;
   std::size_t sensors = 0;
   long pid = 0;
   double msgs_per_s = 0;       // total / (last_raw_time - earliest_raw_time)
@@ -59,11 +62,18 @@ struct daemon_result {
   double broker_preemptions_per_1000 = 0;
   double mean_in_flight = 0;               // telluride_in_flight sampled while draining
   double median_in_flight = 0;
+  // Durable mode only:
+  double checkpoint_bytes = 0;             // confirmed checkpoint bytes, spawn → done
+  double checkpoint_rounds = 0;            // confirmed rounds, spawn → done
+  double restore_ms = 0;                   // a restart after the run: its restore (telluride_restore_milliseconds)
+  double restart_ready_ms = 0;             // that restart: spawn → /readyz 200
+  double restored_sensors = 0;
 };
 
-/// Preloads readings of `sensors` sensors and drains them with the daemon; see bench_daemon.cpp.
+/// Preloads readings of `sensors` sensors and drains them with the daemon in `mode`; see
+/// bench_daemon.cpp.
 daemon_result run_daemon(const settings& s, causeway::amqp::connection& admin, std::size_t sensors,
-                         const std::string& tag);
+                         const std::string& tag, telluride::state_mode mode);
 
 inline double per_1000(std::uint64_t n, std::size_t messages) {
   return static_cast<double>(n) * 1000.0 / static_cast<double>(messages);

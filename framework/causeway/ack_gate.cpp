@@ -50,7 +50,7 @@ std::uint64_t ack_gate::seal() {
   return number;
 }
 
-void ack_gate::release(std::uint64_t round) {
+std::size_t ack_gate::release(std::uint64_t round) {
   std::vector<message> successful;
   std::vector<message> failed;
   {
@@ -64,8 +64,10 @@ void ack_gate::release(std::uint64_t round) {
     }
     sealed_.erase(sealed_.begin(), sealed_.begin() + static_cast<std::ptrdiff_t>(done));
   }
-  if (!successful.empty() || !failed.empty())
+  const std::size_t released = successful.size() + failed.size();
+  if (released != 0)
     acknowledge(successful, failed);  // outside the lock: sources post to their own threads
+  return released;
 }
 
 std::size_t ack_gate::held() const {

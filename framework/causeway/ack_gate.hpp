@@ -41,8 +41,9 @@ public:
   /// on belong to the next one.
   std::uint64_t seal();
 
-  /// Passes every acknowledgement of rounds up to `round` to its source, oldest first.
-  void release(std::uint64_t round);
+  /// Passes every acknowledgement of rounds up to `round` to its source, oldest first, and
+  /// returns how many.
+  std::size_t release(std::uint64_t round);
 
   /// Acknowledgements held (sealed or not).
   std::size_t held() const;

@@ -1,6 +1,6 @@
-// Fault matrix: kill -9 of the daemon while it works through a backlog, then a restart, over
-// and over. Aggregates live in memory until the durable-state issue lands, so what must hold
-// today: nothing is lost from the queue (what a killed daemon did not acknowledge is queued
+// Fault matrix: kill -9 of the daemon in memory mode (`state: memory`) while it works through a
+// backlog, then a restart, over and over (durable mode: durable_kill_test.cpp). Aggregates live
+// in memory, so what must hold: nothing is lost from the queue (what a killed daemon did not acknowledge is queued
 // again, whole), every reading is handled at least once, and within one process's life each
 // reading is counted once and in order — the aggregates a killed daemon published are exactly
 // those of a prefix, per sensor, of what was queued when it started.
@@ -64,7 +64,8 @@ reading_list take_queue(amqp_session& s, const daemon_process& d, const reading_
 
 void daemon_kills_under_load(int kills) {
   // At most 2,000 readings/s: each process is killed with a backlog still queued.
-  daemon_process d{"kill" + std::to_string(::getpid()), {{"rate_limit_allowed", 200}, {"rate_limit_interval", 100}}};
+  daemon_process d{"kill" + std::to_string(::getpid()),
+                   {{"state", "memory"}, {"rate_limit_allowed", 200}, {"rate_limit_interval", 100}}};
   const std::size_t total = 4000 * static_cast<std::size_t>(kills) + 4000;
   reading_set set{300, total, 79, "kill"};
   amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
@@ -105,10 +106,10 @@ void daemon_kills_under_load(int kills) {
 
 } // namespace
 
-TEST_CASE("kill -9 of the daemon under load: nothing lost from the queue, counted once per process life [ci]") {
+TEST_CASE("kill -9 of the daemon in memory mode under load: nothing lost from the queue, counted once per process life [ci]") {
   daemon_kills_under_load(ci_sizes.daemon_kills);
 }
 
-TEST_CASE("kill -9 of the daemon under load: nothing lost from the queue, counted once per process life [full]") {
+TEST_CASE("kill -9 of the daemon in memory mode under load: nothing lost from the queue, counted once per process life [full]") {
   daemon_kills_under_load(full_sizes.daemon_kills);
 }

@@ -40,6 +40,9 @@ public:
   }
 
   void fail_in_flight(std::string_view reason) override {
+    // What the stages finished is acknowledged first; only the rest goes back to the queue.
+    if (consumer_ && options_.release_held)
+      options_.release_held();
     if (consumer_)
       connection_->post([c = consumer_, why = std::string(reason)] { c->fail_pending(why); });
   }
@@ -48,6 +51,8 @@ public:
     if (stopped_ || !consumer_)
       return;
     stopped_ = true;
+    if (options_.release_held)
+      options_.release_held();  // its acknowledgements are posted before the close below
     auto* conn = connection_.get();
     connection_->run_sync([c = consumer_, conn] { c->close(*conn); });
   }

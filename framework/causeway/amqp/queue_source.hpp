@@ -86,6 +86,11 @@ struct queue_source_options {
   /// for it (e.g. an ack_gate's `wrap`, which holds acknowledgements until a checkpoint holds
   /// the messages' effect). Empty: messages carry the channel's acknowledger itself.
   std::function<std::shared_ptr<acknowledger>(std::shared_ptr<acknowledger>)> acknowledge_through;
+  /// Lets through what `acknowledge_through` holds (e.g. runs a checkpoint round and releases
+  /// it). Called on the thread that stops a producer, or fails its in-flight messages back,
+  /// before its channel closes or gives them back: the last moment their delivery tags still
+  /// mean something. It may block as long as it needs. Empty: nothing is held.
+  std::function<void()> release_held;
 
   static connection_options default_connection() {
     connection_options o;

@@ -7,7 +7,8 @@
 // bound with weight "1", single active consumer, dead-lettering like the input queues. The
 // readings queue is then unbound from the readings routing key; with K = 1 it is bound again
 // and the sharded exchange deleted (its queues keep what they hold). With `state` durable the
-// stream `state_stream` is declared too.
+// stream `state_stream` is declared too, and a fanout exchange of the same name bound to it,
+// which the daemon publishes its checkpoints to.
 //
 // `broker_topology` is pure: it builds the declaration. `declare_broker_topology` runs it on a
 // connection, after finding the shard queues a larger K left behind, and turns the broker's

@@ -3,6 +3,7 @@
 #include "telluride/cli/commands.hpp"
 #include "telluride/daemon/config_actor.hpp"
 #include "telluride/daemon/daemon_probe.hpp"
+#include "telluride/daemon/durable_state.hpp"
 #include "telluride/daemon/http_api.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/pipeline_shape.hpp"
@@ -30,7 +31,10 @@ namespace telluride {
 
 namespace {
 
-constexpr std::size_t tracker_shards = 16;
+// Memory mode spreads sensors over this many locks; durable mode keeps one shard_state per
+// shard of the layout, since each is checkpointed as a whole (one for now).
+constexpr std::size_t memory_tracker_shards = 16;
+constexpr std::size_t durable_tracker_shards = 1;
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "telluride pipeline: %s\n", message.c_str());
@@ -72,6 +76,7 @@ struct running_parts {
   caf::actor reporter;        ///< its part supervisor
   std::shared_ptr<outputs> out;
   http::http_server* server = nullptr;
+  std::shared_ptr<durable_state> durable;  ///< null in memory mode
 };
 
 void stop_part(caf::actor_system& system, const caf::actor& part) {
@@ -82,7 +87,9 @@ void stop_part(caf::actor_system& system, const caf::actor& part) {
 /// The daemon's one shutdown sequence, whatever ends it (a signal, a failed start):
 ///   1. the config handler stops: no reconfiguration starts after it (one in progress ends);
 ///   2. the readings pipeline stops consuming and drains: everything it took is processed and
-///      acknowledged; then it stops;
+///      acknowledged; then it stops (in durable mode, a last checkpoint round runs after the
+///      drain and before the readings channels close, so those acknowledgements reach the
+///      broker); the checkpoint writer ends;
 ///   3. the reporter publishes one last round (aggregates, metrics, stats) and stops;
 ///   4. the outputs get up to 10 s for the broker's confirms;
 ///   5. the HTTP server closes (it answered /readyz 503 from step 2 on).
@@ -91,6 +98,8 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
   parts.intake->set_consuming(false);
   auto drained = parts.readings->drain();
   parts.readings->stop();
+  if (parts.durable)
+    parts.durable->stop();
   stop_part(system, parts.reporter);
   if (!parts.out->wait_confirmed(std::chrono::seconds(10)))
     spdlog::warn("some outputs were not confirmed by the broker before exit");
@@ -107,7 +116,11 @@ int run_daemon(const daemon_options& options) {
   auto cfg = load_daemon_config(options);
   if (!cfg)
     return fail(cfg.err().message);
-  auto broker = connect_broker(*cfg, options.connect_timeout);
+  auto parts_health = std::make_shared<part_health>();
+  std::shared_ptr<durable_state> durable;
+  if (cfg->state == state_mode::durable)
+    durable = std::make_shared<durable_state>(*cfg, parts_health);
+  auto broker = connect_broker(*cfg, options.connect_timeout, durable.get());
   if (!broker)
     return fail(broker.err().message);
   if (cfg->shards > 1)
@@ -121,7 +134,6 @@ int run_daemon(const daemon_options& options) {
   auto stages = std::make_shared<node_metrics>();
   auto intake = std::make_shared<readings_intake>(broker->readings);
   auto counters = std::make_shared<control_counters>();
-  auto parts_health = std::make_shared<part_health>();
   alert_rules rules;
   rules.thresholds = cfg->alert_thresholds;
   rules.alert_after = cfg->alert_after;
@@ -131,9 +143,16 @@ int run_daemon(const daemon_options& options) {
                  max_sensors, budget_bytes_per_sensor);
   else
     spdlog::info("tracking at most {} sensors (max_sensors)", max_sensors);
-  auto tracker = std::make_shared<sensor_tracker>(tracker_shards, rules, message_id_capacity(*cfg), max_sensors);
+  auto tracker = std::make_shared<sensor_tracker>(durable ? durable_tracker_shards : memory_tracker_shards, rules,
+                                                  message_id_capacity(*cfg), max_sensors);
+  if (durable) {
+    // Before the first reading is consumed.
+    if (auto restored = durable->restore(base_connection(*cfg, options.connect_timeout), *tracker, rules); !restored)
+      return fail(restored.err().message);
+    durable->start_writing(tracker, current_config);
+  }
   auto status = std::make_shared<const daemon_probe>(
-    probe_sources{now_ms(), current_config, counters, intake, parts_health, totals, tracker, stages, out});
+    probe_sources{now_ms(), current_config, counters, intake, parts_health, totals, tracker, stages, out, durable});
 
   causeway::runtime_config runtime{2};
   caf::actor_system system{runtime};
@@ -174,13 +193,15 @@ int run_daemon(const daemon_options& options) {
   http::http_server server{
     http_options,
     make_http_api(system, http_api_parts{status, current_config, tracker, readings_pipeline.supervisor(), config_handler})};
-  running_parts running{config, &readings_pipeline, intake, report, out, &server};
+  running_parts running{config, &readings_pipeline, intake, report, out, &server, durable};
   if (auto err = server.start()) {
     shut_down(system, running);
     return fail(err->message);
   }
-  spdlog::info("node {}: consuming {} on {}; HTTP on http://{}/", cfg->node_name, cfg->routes.readings_queue,
-               mask_password(cfg->amqp_url), http_options.listen);
+  spdlog::info("node {}: consuming {} on {}; state {}; HTTP on http://{}/", cfg->node_name,
+               cfg->routes.readings_queue, mask_password(cfg->amqp_url),
+               durable ? "durable (checkpoints to the stream " + cfg->state_stream + ")" : std::string("in memory"),
+               http_options.listen);
 
   auto signal = wait_for_signal(signals);
   spdlog::info("{} received: draining (a second signal exits at once)", signal == SIGINT ? "SIGINT" : "SIGTERM");

@@ -36,6 +36,15 @@ daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) 
   s.config_applied = sources_.counters->config_applied.load();
   s.config_rejected = sources_.counters->config_rejected.load();
   s.handler_errors = sources_.counters->handler_errors.load();
+  if (sources_.durable) {
+    const durable_figures f = sources_.durable->figures();
+    s.checkpoints = checkpoint_figures{f.checkpoints.rounds,    f.checkpoints.failed_rounds,
+                                       f.checkpoints.snapshots, f.checkpoints.deltas,
+                                       f.checkpoints.bytes,     f.held,
+                                       static_cast<std::uint64_t>(f.restore.took.count()),
+                                       f.restore.sensors,       f.restore.records,
+                                       f.restore.epoch};
+  }
   if (detail == snapshot_detail::with_stages)
     s.stages = sources_.stages->snapshot();
   return s;

@@ -9,6 +9,7 @@
 #include "telluride/daemon/config_store.hpp"
 #include "telluride/daemon/control_counters.hpp"
 #include "telluride/daemon/daemon_snapshot.hpp"
+#include "telluride/daemon/durable_state.hpp"
 #include "telluride/daemon/outputs.hpp"
 #include "telluride/daemon/part_health.hpp"
 #include "telluride/daemon/readings_intake.hpp"
@@ -24,7 +25,7 @@ namespace telluride {
 /// How much a snapshot holds: the per-stage metrics only when a view lists them (/metrics).
 enum class snapshot_detail : std::uint8_t { counters, with_stages };
 
-/// What the probe reads; every pointer is set.
+/// What the probe reads; every pointer is set but `durable`.
 struct probe_sources {
   std::int64_t started_ms = 0;
   std::shared_ptr<const config_store> config;
@@ -35,6 +36,7 @@ struct probe_sources {
   std::shared_ptr<const sensor_tracker> tracker;
   std::shared_ptr<const node_metrics> stages;
   std::shared_ptr<outputs> out;  // publisher stats (outputs has no const view of its publisher)
+  std::shared_ptr<const durable_state> durable;  ///< null in memory mode
 };
 
 class daemon_probe {

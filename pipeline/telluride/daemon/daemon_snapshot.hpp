@@ -32,6 +32,20 @@ struct readiness {
   bool is_ready() const { return !problem(); }
 };
 
+/// Durable mode's checkpoints and restore (absent in memory mode).
+struct checkpoint_figures {
+  std::uint64_t rounds = 0;         ///< confirmed checkpoint rounds
+  std::uint64_t failed_rounds = 0;
+  std::uint64_t snapshots = 0;      ///< confirmed records, by kind
+  std::uint64_t deltas = 0;
+  std::uint64_t bytes = 0;          ///< of the confirmed records
+  std::uint64_t held = 0;           ///< acknowledgements waiting for a checkpoint now
+  std::uint64_t restore_ms = 0;     ///< the restore at start
+  std::uint64_t restored_sensors = 0;
+  std::uint64_t restore_records = 0;  ///< records read by the restore
+  std::uint64_t epoch = 0;          ///< the owner epoch of this process's claim
+};
+
 struct daemon_snapshot {
   std::int64_t started_ms = 0;  ///< epoch ms
   std::int64_t taken_ms = 0;    ///< epoch ms of this snapshot
@@ -55,6 +69,8 @@ struct daemon_snapshot {
   std::uint64_t config_applied = 0;
   std::uint64_t config_rejected = 0;
   std::uint64_t handler_errors = 0;
+
+  std::optional<checkpoint_figures> checkpoints;  ///< durable mode only
 
   std::vector<node_metric> stages;  ///< filled only when asked for (snapshot_detail::with_stages)
 

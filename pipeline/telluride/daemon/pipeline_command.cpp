@@ -37,7 +37,7 @@ void add_pipeline_command(CLI::App& app, command_runner& run) {
   const key_flag key_flags[] = {
     {"node_name", "--node", "NAME", "This daemon's name among those sharing the shards (default: HOSTNAME-PID)"},
     {"shards", "--shards", "N", "Readings queues the readings are spread over by sensor, 1..1024 (default 1)"},
-    {"state", "--state", "MODE", "durable or memory (default durable; checkpointing is not wired yet)"},
+    {"state", "--state", "MODE", "durable (checkpointed to the state stream, the default) or memory"},
     {"state_stream", "--state-stream", "NAME", "The stream of the shards' checkpoints (default telluride_state)"},
     {"checkpoint_interval_ms", "--checkpoint-interval-ms", "N", "Milliseconds between checkpoints, 1..60000 (default 100)"},
   };

@@ -8,10 +8,25 @@ sensor_tracker::sensor_tracker(std::size_t shards, alert_rules rules, std::size_
                                std::uint64_t max_sensors)
   : quota_(max_sensors) {
   shards = std::max<std::size_t>(shards, 1);
-  auto per_shard = std::max<std::size_t>(id_capacity / shards, 1024);
+  id_capacity_per_shard_ = std::max<std::size_t>(id_capacity / shards, 1024);
   shards_.reserve(shards);
   for (std::size_t i = 0; i < shards; ++i)
-    shards_.push_back(std::make_unique<shard>(rules, per_shard));
+    shards_.push_back(std::make_unique<shard>(rules, id_capacity_per_shard_));
+}
+
+void sensor_tracker::with_shard(std::size_t shard, const std::function<void(shard_state&)>& visit) {
+  auto& s = *shards_.at(shard);
+  std::lock_guard guard{s.mutex};
+  visit(s.state);
+}
+
+void sensor_tracker::restore_shard(std::size_t shard, shard_state restored) {
+  auto& s = *shards_.at(shard);
+  std::lock_guard guard{s.mutex};
+  const std::size_t before = s.state.table().size();
+  s.state = std::move(restored);
+  if (s.state.table().size() > before)
+    quota_.take_restored(s.state.table().size() - before);
 }
 
 sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {

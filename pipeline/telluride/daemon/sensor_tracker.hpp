@@ -3,6 +3,9 @@
 // Lives outside the restarted pipeline, so a reconfiguration never loses state. Sharded by
 // sensor hash into a fixed number of shards, independent of pipeline concurrency; each shard
 // has its own lock and state (shard_state: aggregates, alert counters and message-id window).
+// In memory mode the daemon uses 16 shards (less lock contention); in durable mode one per
+// shard of the layout (one for now), whose state its checkpoints hold (with_shard) and a
+// restore brings back (restore_shard).
 // A batch is applied shard by shard: readings of a sensor the tracker does not know are refused once
 // `max_sensors` sensors are tracked; readings whose message_id was applied before are skipped
 // (docs/guarantees.md, Counted once); the rest are checked against alert thresholds in order,
@@ -22,6 +25,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +64,16 @@ public:
   std::size_t size() const;
   std::uint64_t alerts_raised() const;
 
+  /// Shards of the tracker (shard_state each, under its own lock).
+  std::size_t shard_count() const noexcept { return shards_.size(); }
+  /// Message ids each shard remembers.
+  std::size_t id_capacity_per_shard() const noexcept { return id_capacity_per_shard_; }
+  /// Runs `visit` on shard `shard`'s state under its lock (checkpoints take their images so).
+  void with_shard(std::size_t shard, const std::function<void(shard_state&)>& visit);
+  /// Replaces shard `shard`'s state by `restored` (before any reading is applied to it); its
+  /// sensors take places of the max_sensors quota.
+  void restore_shard(std::size_t shard, shard_state restored);
+
   /// Sensors tracked (lock-free; equals size()).
   std::uint64_t tracked() const noexcept { return quota_.taken(); }
   std::uint64_t max_sensors() const noexcept { return quota_.max(); }
@@ -78,6 +92,7 @@ private:
                       outcome& out);
 
   std::vector<std::unique_ptr<shard>> shards_;
+  std::size_t id_capacity_per_shard_ = 0;
   sensor_quota quota_;
   std::atomic<std::uint64_t> refused_{0};
 };

@@ -99,6 +99,28 @@ std::string prometheus_metrics(const daemon_snapshot& s) {
   metric("telluride_ready", "gauge", "1 while readings and control are handled (see /readyz).");
   out << "telluride_ready " << (s.ready.is_ready() ? 1 : 0) << '\n';
 
+  if (s.checkpoints) {
+    const checkpoint_figures& c = *s.checkpoints;
+    metric("telluride_checkpoint_rounds_total", "counter", "Checkpoint rounds since start, by outcome.");
+    out << "telluride_checkpoint_rounds_total{outcome=\"confirmed\"} " << c.rounds << '\n';
+    out << "telluride_checkpoint_rounds_total{outcome=\"failed\"} " << c.failed_rounds << '\n';
+    metric("telluride_checkpoint_records_total", "counter", "Checkpoint records confirmed by the broker, by kind.");
+    out << "telluride_checkpoint_records_total{kind=\"snapshot\"} " << c.snapshots << '\n';
+    out << "telluride_checkpoint_records_total{kind=\"delta\"} " << c.deltas << '\n';
+    metric("telluride_checkpoint_bytes_total", "counter", "Bytes of the checkpoint records confirmed by the broker.");
+    out << "telluride_checkpoint_bytes_total " << c.bytes << '\n';
+    metric("telluride_checkpoint_held", "gauge", "Acknowledgements waiting for a checkpoint to be confirmed.");
+    out << "telluride_checkpoint_held " << c.held << '\n';
+    metric("telluride_restore_milliseconds", "gauge", "How long the restore of the state at start took.");
+    out << "telluride_restore_milliseconds " << c.restore_ms << '\n';
+    metric("telluride_restored_sensors", "gauge", "Sensors the restore at start brought back.");
+    out << "telluride_restored_sensors " << c.restored_sensors << '\n';
+    metric("telluride_restore_records", "gauge", "Records of the state stream the restore at start read.");
+    out << "telluride_restore_records " << c.restore_records << '\n';
+    metric("telluride_owner_epoch", "gauge", "The owner epoch this process claimed its shard with.");
+    out << "telluride_owner_epoch " << c.epoch << '\n';
+  }
+
   metric("telluride_stage_calls_total", "counter", "Calls per stage instance (processor vectors, batches...).");
   for (const auto& n : s.stages)
     out << "telluride_stage_calls_total" << stage_labels(n) << ' ' << n.call_count << '\n';

@@ -2,6 +2,7 @@
 
 #include "telluride/cli/commands.hpp"
 #include "telluride/daemon/broker_topology.hpp"
+#include "telluride/daemon/durable_state.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/domain/sensor_quota.hpp"
 
@@ -104,11 +105,17 @@ std::uint64_t max_sensors_bound(const config& cfg) {
   return std::max<std::uint64_t>(1, max_sensors_for_memory(physical));
 }
 
-expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout) {
-  using namespace causeway::amqp;
-  connection_options base;
+causeway::amqp::connection_options base_connection(const config& cfg, std::chrono::milliseconds timeout) {
+  causeway::amqp::connection_options base;
   base.url = cfg.amqp_url;
   base.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(5000));
+  return base;
+}
+
+expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
+                                            durable_state* durable) {
+  using namespace causeway::amqp;
+  const connection_options base = base_connection(cfg, timeout);
   auto declare_topology = [&]() -> expected<void> {
     const quiet_logs quiet;
     auto conn = connection::open(base);
@@ -167,7 +174,10 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
     o.on_failure = failure_policy::ack;
     return o;
   };
-  auto readings = queue_source::open(queue_options(cfg.routes.readings_queue, cfg.prefetch_count));
+  auto readings_options = queue_options(cfg.routes.readings_queue, cfg.prefetch_count);
+  if (durable != nullptr)
+    durable->hook(readings_options);
+  auto readings = queue_source::open(std::move(readings_options));
   if (!readings)
     return error{"cannot consume " + cfg.routes.readings_queue + ": " + readings.err().message};
   out.readings = *readings;

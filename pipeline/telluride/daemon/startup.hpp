@@ -25,6 +25,12 @@ std::size_t message_id_capacity(const config& cfg);
 /// machine's physical memory (sensor_quota.hpp).
 std::uint64_t max_sensors_bound(const config& cfg);
 
+class durable_state;
+
+/// The connection settings every connection of the daemon starts from: the URL, and a
+/// connect timeout within `timeout` (at most 5 s).
+causeway::amqp::connection_options base_connection(const config& cfg, std::chrono::milliseconds timeout);
+
 struct broker_connections {
   std::shared_ptr<causeway::amqp::publisher> publisher;
   std::shared_ptr<causeway::amqp::queue_source> readings;
@@ -33,7 +39,9 @@ struct broker_connections {
 
 /// Declares the topology (broker_topology.hpp) and opens the connections, retrying an
 /// unreachable broker with backoff until `timeout`; a refused login, a conflicting
-/// declaration or a missing plugin fails at once.
-expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout);
+/// declaration or a missing plugin fails at once. With `durable`, the readings channels hold
+/// their acknowledgements in its ack gate (durable_state::hook).
+expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
+                                            durable_state* durable = nullptr);
 
 } // namespace telluride

@@ -159,8 +159,9 @@ constexpr option_spec options_table[] = {
    "readings_queue alone; --shards overrides it", false,
    store_count<&config::shards>, load_count<&config::shards>},
   {"state", option_kind::state_mode, 0, 0, R"("durable")",
-   "\"durable\": each shard's state is to be checkpointed to state_stream (not wired yet: the "
-   "state lives in memory either way); \"memory\": in the process only; --state overrides it",
+"\"durable\": each shard's state is checkpointed to state_stream, and a reading is "
+   "acknowledged once a checkpoint holding it is confirmed: aggregates survive restarts and "
+   "kill -9; \"memory\": in the process only; --state overrides it",
    false, store_state, load_state},
   {"state_stream", option_kind::queue_name, 0, 0, R"("telluride_state")",
    "the RabbitMQ stream of the shards' checkpoints, declared at start-up when state is "

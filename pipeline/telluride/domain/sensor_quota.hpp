@@ -40,6 +40,10 @@ public:
     return false;
   }
 
+  /// Takes places for `n` sensors restored from a checkpoint. They are tracked whatever the
+  /// bound (a restore forgets no sensor), so taken() may exceed max() after it.
+  void take_restored(std::uint64_t n) noexcept { taken_.fetch_add(n, std::memory_order_relaxed); }
+
   /// Places taken so far: the sensors tracked.
   std::uint64_t taken() const noexcept { return taken_.load(std::memory_order_relaxed); }
   std::uint64_t max() const noexcept { return max_; }

@@ -85,6 +85,10 @@ public:
   const std::optional<error>& problem() const noexcept { return problem_; }
   const std::optional<owner_fence>& fence() const noexcept { return fence_; }
   bool is_released() const noexcept { return is_released_; }
+  /// The last sequence read (0: none): a takeover written now names it.
+  std::uint64_t last_sequence() const noexcept { return last_.value_or(0); }
+  /// The snapshot in use, if any.
+  const std::optional<std::uint64_t>& snapshot() const noexcept { return snapshot_; }
   const fold_counts& counts() const noexcept { return counts_; }
   /// The state so far (meaningful when there is no problem).
   const shard_state& state() const noexcept { return state_; }

@@ -9,6 +9,7 @@
 // to their queue (flagged redelivered).
 #pragma once
 
+#include <causeway/amqp/arguments.hpp>
 #include <causeway/amqp/connection.hpp>
 #include <causeway/expected.hpp>
 #include <causeway/message.hpp>
@@ -31,6 +32,13 @@ struct tap_options {
   /// Declare `exchange` (durable, direct, as the daemon does) before binding to it, so a tap
   /// can start before the daemon ever ran.
   bool declare_exchange = true;
+  /// basic.consume arguments (a stream's `x-stream-offset`).
+  causeway::amqp::arguments consume_arguments;
+  /// The largest body read into memory (queue_source_options::max_body_size).
+  std::size_t max_body_size = 1024 * 1024;
+  /// What a failed message gets (one over max_body_size): requeued, or for a stream, which
+  /// accepts nothing but acks, acknowledged.
+  bool is_stream = false;
 };
 
 class queue_tap {

@@ -68,6 +68,7 @@ TEST_CASE("with one shard the daemon declares the contract's routes and the stat
   std::vector<std::string> expected = {
     "exchange sensor_events direct durable",
     "exchange broadway_events direct durable",
+    "exchange telluride_state fanout durable",
     "queue sensor_reading_queue durable" + dead_letter,
     "queue broadway_config_queue durable" + dead_letter,
     "queue sensor_health_queue durable",
@@ -81,6 +82,7 @@ TEST_CASE("with one shard the daemon declares the contract's routes and the stat
     "bind sensor_reading_queue to sensor_events key sensor.reading",
   };
   expected.insert(expected.end(), routes_without_readings_binding.begin(), routes_without_readings_binding.end());
+  expected.push_back("bind telluride_state to telluride_state key ");  // checkpoints are published there
   expected.push_back("delete exchange sensor_shards");
   CHECK(lines(telluride::broker_topology(cfg)) == expected);
   // Shard queues left behind by an earlier, larger K are unbound with the exchange's deletion.
@@ -151,6 +153,12 @@ TEST_CASE("the sharded route follows the configured names") {
                    "queue my_state durable {x-queue-type=stream, x-max-length-bytes=1073741824, "
                    "x-stream-max-segment-size-bytes=67108864}") == 1);
   CHECK(std::count(declared.begin(), declared.end(), "bind readings to ex key reading") == 1);
+  CHECK(std::count(declared.begin(), declared.end(), "exchange my_state fanout durable") == 1);
+  CHECK(std::count(declared.begin(), declared.end(), "bind my_state to my_state key ") == 1);
+  cfg.state = telluride::state_mode::memory;  // no stream, no exchange of its name
+  const auto in_memory = lines(telluride::broker_topology(cfg));
+  CHECK(std::none_of(in_memory.begin(), in_memory.end(),
+                     [](const std::string& line) { return line.find("my_state") != std::string::npos; }));
 }
 
 TEST_CASE("a broker without the consistent-hash plugin is named in the error, other errors pass unchanged") {

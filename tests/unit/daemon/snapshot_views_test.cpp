@@ -192,6 +192,43 @@ TEST_CASE("/metrics says not ready, and in flight 0, when the snapshot does") {
   CHECK(text.find("telluride_stage_calls_total{") == std::string::npos);  // no stages asked for
 }
 
+TEST_CASE("/metrics shows durable mode's checkpoint and restore figures, between the ready gauge and the stages") {
+  auto s = sample_snapshot();
+  CHECK(prometheus_metrics(s).find("telluride_checkpoint") == std::string::npos);  // memory mode: none
+  s.checkpoints = telluride::checkpoint_figures{41, 2, 3, 38, 123456, 250, 35, 500, 77, 6};
+  auto text = prometheus_metrics(s);
+  const std::string expected =
+    "telluride_ready 1\n"
+    "# HELP telluride_checkpoint_rounds_total Checkpoint rounds since start, by outcome.\n"
+    "# TYPE telluride_checkpoint_rounds_total counter\n"
+    "telluride_checkpoint_rounds_total{outcome=\"confirmed\"} 41\n"
+    "telluride_checkpoint_rounds_total{outcome=\"failed\"} 2\n"
+    "# HELP telluride_checkpoint_records_total Checkpoint records confirmed by the broker, by kind.\n"
+    "# TYPE telluride_checkpoint_records_total counter\n"
+    "telluride_checkpoint_records_total{kind=\"snapshot\"} 3\n"
+    "telluride_checkpoint_records_total{kind=\"delta\"} 38\n"
+    "# HELP telluride_checkpoint_bytes_total Bytes of the checkpoint records confirmed by the broker.\n"
+    "# TYPE telluride_checkpoint_bytes_total counter\n"
+    "telluride_checkpoint_bytes_total 123456\n"
+    "# HELP telluride_checkpoint_held Acknowledgements waiting for a checkpoint to be confirmed.\n"
+    "# TYPE telluride_checkpoint_held gauge\n"
+    "telluride_checkpoint_held 250\n"
+    "# HELP telluride_restore_milliseconds How long the restore of the state at start took.\n"
+    "# TYPE telluride_restore_milliseconds gauge\n"
+    "telluride_restore_milliseconds 35\n"
+    "# HELP telluride_restored_sensors Sensors the restore at start brought back.\n"
+    "# TYPE telluride_restored_sensors gauge\n"
+    "telluride_restored_sensors 500\n"
+    "# HELP telluride_restore_records Records of the state stream the restore at start read.\n"
+    "# TYPE telluride_restore_records gauge\n"
+    "telluride_restore_records 77\n"
+    "# HELP telluride_owner_epoch The owner epoch this process claimed its shard with.\n"
+    "# TYPE telluride_owner_epoch gauge\n"
+    "telluride_owner_epoch 6\n"
+    "# HELP telluride_stage_calls_total";
+  CHECK(text.find(expected) != std::string::npos);
+}
+
 TEST_CASE("/api/topology lists the stages with the snapshot's version and consuming flag") {
   auto s = sample_snapshot();
   causeway::stage_info producer{causeway::stage_kind::producer, "default", 0, 500, 20, 80, {}};

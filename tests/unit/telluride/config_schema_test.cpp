@@ -210,9 +210,9 @@ TEST_CASE("the Markdown reference has a row per option and per route name") {
                        "consistent-hash exchange of readings when shards > 1, hashing the header "
                        "sensor_key |");
   CHECK(rows[22] == "| `state` | string | `durable` or `memory` | `\"durable\"` | no | \"durable\": "
-                    "each shard's state is to be checkpointed to state_stream (not wired yet: the "
-                    "state lives in memory either way); \"memory\": in the process only; --state "
-                    "overrides it |");
+                    "each shard's state is checkpointed to state_stream, and a reading is "
+                    "acknowledged once a checkpoint holding it is confirmed: aggregates survive "
+                    "restarts and kill -9; \"memory\": in the process only; --state overrides it |");
   for (const auto& spec : config_options())
     CHECK(reference.find("| `" + std::string(spec.key) + "` |") != std::string::npos);
 }

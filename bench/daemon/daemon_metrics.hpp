@@ -1,0 +1,31 @@
+// daemon_metrics.hpp — what the daemon benchmark reads from a running daemon's GET /metrics.
+#pragma once
+
+#include "daemon/run.hpp"
+#include "support/child_process.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace daemon_bench {
+
+// No progress for this long is a failure; slowness never is.
+inline constexpr std::chrono::seconds stall_timeout{120};
+
+/// The daemon's /metrics text, or "" when it did not answer 200.
+std::string metrics_text(std::uint16_t port);
+
+/// Polls /metrics until `metric` reaches `target`; dies when the daemon ends or nothing
+/// moves for stall_timeout. Polls slowly at first (each poll costs the daemon CPU), then fast
+/// near the end, so the moment of completion is seen within ~10 ms.
+/// `on_sample` sees every /metrics text read (for gauges sampled along the way).
+void wait_for_metric(bench::child_process& daemon, std::uint16_t port, const std::string& metric, double target,
+                     const std::function<void(const std::string&)>& on_sample = {});
+
+/// Ack coalescing and the stages' messages per call, from a /metrics text; the text is kept
+/// in the work dir (metrics-TAG.txt) for a closer look.
+void describe_metrics(daemon_result& out, const std::string& text, const std::string& work_dir, const std::string& tag);
+
+} // namespace daemon_bench

@@ -1,0 +1,100 @@
+#include "telluride/daemon/checkpoint_round.hpp"
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace telluride {
+
+namespace {
+
+/// The outcome a sink reports, waited for with a timeout; a late report finds nobody waiting
+/// and changes nothing.
+class confirmation {
+public:
+  void set(bool ok) {
+    std::lock_guard lock(mutex_);
+    if (!ok_)
+      ok_ = ok;
+    done_.notify_all();
+  }
+  /// The outcome, or nothing when none came within `timeout`.
+  std::optional<bool> wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    done_.wait_for(lock, timeout, [this] { return ok_.has_value(); });
+    return ok_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::optional<bool> ok_;
+};
+
+struct pending_record {
+  std::size_t chain = 0;
+  record_header header;
+};
+
+} // namespace
+
+round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker, std::vector<shard_chain>& chains,
+                                   record_sink& sink, std::chrono::milliseconds confirm_timeout, std::int64_t now_ms) {
+  round_outcome out;
+  const std::uint64_t round = gate.seal();
+  std::vector<pending_record> written;
+  std::vector<outgoing_record> records;
+  auto fail = [&](std::string problem) {
+    for (const auto& w : written)
+      chains[w.chain].failed();
+    out.ok = false;
+    out.problem = std::move(problem);
+    return out;
+  };
+  for (std::size_t i = 0; i < chains.size() && i < tracker.shard_count(); ++i) {
+    shard_chain& chain = chains[i];
+    checkpoint_record record;
+    bool has_record = false;
+    tracker.with_shard(i, [&](shard_state& state) {
+      if (!state.has_changes() && !chain.is_due())
+        return;
+      const bool is_snapshot = chain.wants_snapshot();
+      record.header = chain.next(is_snapshot ? record_kind::snapshot : record_kind::delta, now_ms);
+      record.image = is_snapshot ? state.take_snapshot() : state.take_delta();
+      has_record = true;
+    });
+    if (!has_record)
+      continue;
+    written.push_back(pending_record{i, record.header});
+    auto bytes = encode_checkpoint(record);
+    if (!bytes)
+      return fail("cannot encode the checkpoint of shard " + std::to_string(chain.shard().shard) + ": " +
+                  bytes.err().message);
+    (record.header.kind == record_kind::snapshot ? out.snapshots : out.deltas) += 1;
+    out.bytes += bytes->size();
+    records.push_back(outgoing_record{chain.shard().shard, record.header.kind, std::move(*bytes)});
+  }
+
+  if (!records.empty()) {
+    std::vector<std::size_t> sizes;
+    for (const auto& r : records)
+      sizes.push_back(r.bytes.size());
+    auto confirmed = std::make_shared<confirmation>();
+    sink.publish(std::move(records), [confirmed](bool ok) { confirmed->set(ok); });
+    auto ok = confirmed->wait(confirm_timeout);
+    if (!ok)
+      return fail("the broker did not confirm the checkpoint within " + std::to_string(confirm_timeout.count()) +
+                  " ms");
+    if (!*ok)
+      return fail("the broker refused the checkpoint (or the publishing connection closed)");
+    for (auto& chain : chains)
+      chain.stream_grew(out.bytes);
+    for (std::size_t k = 0; k < written.size(); ++k)
+      chains[written[k].chain].confirmed(written[k].header, sizes[k]);
+  }
+  out.released = gate.release(round);
+  return out;
+}
+
+} // namespace telluride

@@ -1,0 +1,63 @@
+// checkpoint_round.hpp — one checkpoint round of durable mode: the acknowledgements the ack
+// gate holds go to the broker once the state holding their effect is in the state stream
+// (docs/checkpoints.md, Durable mode).
+//
+//   1. seal a round of the gate: every acknowledgement held until now belongs to it (each
+//      was made after its reading was applied, so the state read next holds its effect);
+//   2. each shard of the tracker, under its lock: a snapshot or a delta (its shard_chain says
+//      which), or nothing when it changed nothing and no record is due;
+//   3. the records are encoded and published in one batch (record_sink), and the round waits
+//      for the broker's confirms, at most `confirm_timeout`;
+//   4. all confirmed: the round is released (its acknowledgements go to their channels).
+//      Otherwise nothing is released (the next successful round releases it too) and each
+//      shard that wrote in this round writes a snapshot next.
+// No broker, no clock of its own: the sink is an interface, the time comes in.
+#pragma once
+
+#include "telluride/daemon/sensor_tracker.hpp"
+#include "telluride/state/checkpoint_record.hpp"
+#include "telluride/state/shard_chain.hpp"
+
+#include <causeway/ack_gate.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace telluride {
+
+/// A record on its way to the stream, with what its AMQP headers say (`shard`, `kind`).
+struct outgoing_record {
+  std::uint32_t shard = 0;
+  record_kind kind = record_kind::snapshot;
+  std::string bytes;
+};
+
+/// Where records go: the state stream (state_stream.hpp), or a test's recorder.
+class record_sink {
+public:
+  virtual ~record_sink() = default;
+  /// Publishes `records` in order. `done` runs once, on any thread (possibly inside this
+  /// call): true when the broker confirmed every record, false when one was refused or could
+  /// not be sent.
+  virtual void publish(std::vector<outgoing_record> records, std::function<void(bool)> done) = 0;
+};
+
+/// What a round did.
+struct round_outcome {
+  bool ok = true;
+  std::string problem;        ///< when !ok: one line
+  std::uint64_t snapshots = 0;
+  std::uint64_t deltas = 0;
+  std::uint64_t bytes = 0;    ///< of the records written
+  std::uint64_t released = 0; ///< acknowledgements let through
+};
+
+/// Runs one round. `chains[i]` is the chain of the tracker's shard i.
+round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker, std::vector<shard_chain>& chains,
+                                   record_sink& sink, std::chrono::milliseconds confirm_timeout, std::int64_t now_ms);
+
+} // namespace telluride

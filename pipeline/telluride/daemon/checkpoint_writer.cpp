@@ -1,0 +1,134 @@
+#include "telluride/daemon/checkpoint_writer.hpp"
+
+#include "telluride/daemon/reading_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace telluride {
+
+checkpoint_writer::checkpoint_writer(checkpoint_writer_options options, std::shared_ptr<causeway::ack_gate> gate,
+                                     std::shared_ptr<sensor_tracker> tracker, std::vector<shard_chain> chains,
+                                     std::shared_ptr<record_sink> sink, std::shared_ptr<part_health> health)
+  : options_(std::move(options)),
+    gate_(std::move(gate)),
+    tracker_(std::move(tracker)),
+    chains_(std::move(chains)),
+    sink_(std::move(sink)),
+    health_(std::move(health)) {}
+
+checkpoint_writer::~checkpoint_writer() {
+  stop();
+}
+
+void checkpoint_writer::start() {
+  std::lock_guard lock(mutex_);
+  if (is_running_ || is_stopping_)
+    return;
+  is_running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+std::size_t checkpoint_writer::early_threshold() const {
+  return options_.early_at ? options_.early_at() : 0;
+}
+
+void checkpoint_writer::run() {
+  using clock = std::chrono::steady_clock;
+  std::size_t early_at = early_threshold();
+  auto next_round = clock::now() + options_.interval;
+  bool is_backing_off = false;  // after a failed round, only the interval starts the next one
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const bool is_flush_wanted = flushes_wanted_ > flushes_done_;
+    if (is_stopping_ && !is_flush_wanted)
+      break;
+    const auto now = clock::now();
+    const bool is_due = is_flush_wanted || now >= next_round ||
+                        (!is_backing_off && early_at != 0 && gate_->unsealed() >= early_at);
+    if (!is_due) {
+      wake_.wait_for(lock, std::min<clock::duration>(options_.poll, next_round - now));
+      continue;
+    }
+    const std::uint64_t ticket = flushes_wanted_;
+    lock.unlock();
+    const round_outcome outcome =
+      run_checkpoint_round(*gate_, *tracker_, chains_, *sink_, options_.confirm_timeout, now_ms());
+    note(outcome);
+    early_at = early_threshold();
+    is_backing_off = !outcome.ok;
+    next_round = clock::now() + options_.interval;
+    lock.lock();
+    flushes_done_ = ticket;
+    last_ok_ = outcome.ok;
+    finished_.notify_all();
+  }
+  is_running_ = false;
+  finished_.notify_all();
+}
+
+void checkpoint_writer::note(const round_outcome& outcome) {
+  std::uint64_t failures = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (outcome.ok) {
+      ++stats_.rounds;
+      stats_.snapshots += outcome.snapshots;
+      stats_.deltas += outcome.deltas;
+      stats_.bytes += outcome.bytes;
+      stats_.released += outcome.released;
+      stats_.is_failing = false;
+      failures = std::exchange(failures_in_a_row_, 0);
+    } else {
+      ++stats_.failed_rounds;
+      stats_.is_failing = true;
+      failures = ++failures_in_a_row_;
+    }
+  }
+  if (outcome.ok) {
+    if (failures > 0) {
+      health_->set_up(checkpoints_part);
+      spdlog::info("checkpoints confirmed again after {} failed round(s); held readings are acknowledged", failures);
+    }
+    return;
+  }
+  health_->set_down(checkpoints_part, outcome.problem);
+  if (failures == 1)
+    spdlog::error("checkpoint failed: {}; readings stay unacknowledged until a checkpoint is confirmed (retrying "
+                  "every {} ms)",
+                  outcome.problem, options_.interval.count());
+}
+
+bool checkpoint_writer::flush() {
+  std::unique_lock lock(mutex_);
+  if (!is_running_ || is_stopping_)
+    return false;
+  const std::uint64_t ticket = ++flushes_wanted_;
+  wake_.notify_all();
+  finished_.wait(lock, [&] { return flushes_done_ >= ticket || !is_running_; });
+  return flushes_done_ >= ticket && last_ok_;
+}
+
+void checkpoint_writer::stop() {
+  std::lock_guard joining(join_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (is_running_ && !is_stopping_) {
+      ++flushes_wanted_;  // a last round, then the thread ends
+      is_stopping_ = true;
+      wake_.notify_all();
+    }
+    is_stopping_ = true;  // never started: it never will
+  }
+  if (thread_.joinable())
+    thread_.join();
+}
+
+checkpoint_stats checkpoint_writer::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+} // namespace telluride

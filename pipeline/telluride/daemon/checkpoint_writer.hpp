@@ -1,0 +1,107 @@
+// checkpoint_writer.hpp — durable mode's checkpoint rounds, on a thread of their own.
+//
+// Every `interval` (checkpoint_interval_ms), and sooner once the ack gate holds `early_at()`
+// acknowledgements that no round sealed yet, it runs a round (checkpoint_round.hpp): the
+// changed state goes to the stream, and once the broker confirmed it the held
+// acknowledgements go to the broker. `early_at` is about half of what the broker lets the
+// daemon hold unacknowledged (producers × prefetch_count), so that rounds come before the
+// broker's prefetch window fills with readings that wait for a checkpoint (docs/checkpoints.md,
+// Sizing). The batch processors never wait for it: they apply readings under the shard
+// locks, the writer only takes images under them.
+//
+// A failed or timed-out round releases nothing; the next one, an interval later, retries
+// (writing snapshots). While rounds fail, `part_health` marks the part "checkpoints" down with
+// the reason (so /readyz answers 503), and one log line says so; one more says when a round
+// succeeds again. `flush` runs a round now and waits for it: the daemon calls it after a
+// drain, before a readings channel closes, so a clean stop or a reconfiguration leaves nothing
+// held. Thread-safe.
+#pragma once
+
+#include "telluride/daemon/checkpoint_round.hpp"
+#include "telluride/daemon/part_health.hpp"
+
+#include <causeway/ack_gate.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace telluride {
+
+/// The name under which failing checkpoints show in part_health and /readyz.
+inline constexpr std::string_view checkpoints_part = "checkpoints";
+
+struct checkpoint_writer_options {
+  std::chrono::milliseconds interval{100};
+  std::chrono::milliseconds confirm_timeout{10'000};
+  /// How often the gate is looked at between rounds.
+  std::chrono::milliseconds poll{2};
+  /// Held acknowledgements that start a round before the interval ends; asked after every
+  /// round (the config may have changed). Empty or 0: only the interval.
+  std::function<std::size_t()> early_at;
+};
+
+/// Counters since the writer started.
+struct checkpoint_stats {
+  std::uint64_t rounds = 0;         ///< confirmed rounds
+  std::uint64_t failed_rounds = 0;
+  std::uint64_t snapshots = 0;      ///< confirmed records, by kind
+  std::uint64_t deltas = 0;
+  std::uint64_t bytes = 0;          ///< of the confirmed records
+  std::uint64_t released = 0;       ///< acknowledgements let through
+  bool is_failing = false;          ///< the latest round failed
+};
+
+class checkpoint_writer {
+public:
+  checkpoint_writer(checkpoint_writer_options options, std::shared_ptr<causeway::ack_gate> gate,
+                    std::shared_ptr<sensor_tracker> tracker, std::vector<shard_chain> chains,
+                    std::shared_ptr<record_sink> sink, std::shared_ptr<part_health> health);
+  /// Stops (see stop).
+  ~checkpoint_writer();
+  checkpoint_writer(const checkpoint_writer&) = delete;
+  checkpoint_writer& operator=(const checkpoint_writer&) = delete;
+
+  /// Starts the writer's thread.
+  void start();
+  /// Runs a round that starts after this call and waits for it; true when it succeeded. False
+  /// at once when the writer does not run. Not from the writer's own thread.
+  bool flush();
+  /// A last round (flush), then the thread ends. Idempotent.
+  void stop();
+
+  checkpoint_stats stats() const;
+
+private:
+  void run();
+  void note(const round_outcome& outcome);
+  std::size_t early_threshold() const;
+
+  checkpoint_writer_options options_;
+  std::shared_ptr<causeway::ack_gate> gate_;
+  std::shared_ptr<sensor_tracker> tracker_;
+  std::vector<shard_chain> chains_;  // the writer's thread only
+  std::shared_ptr<record_sink> sink_;
+  std::shared_ptr<part_health> health_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;      // the writer: a flush is wanted, or stop
+  std::condition_variable finished_;  // flushers: a round ended
+  std::uint64_t flushes_wanted_ = 0;  // tickets handed out
+  std::uint64_t flushes_done_ = 0;    // tickets the latest round covered
+  bool last_ok_ = true;
+  bool is_running_ = false;
+  bool is_stopping_ = false;
+  checkpoint_stats stats_;
+  std::uint64_t failures_in_a_row_ = 0;
+  std::mutex join_mutex_;  // stop() joins once
+  std::thread thread_;
+};
+
+} // namespace telluride

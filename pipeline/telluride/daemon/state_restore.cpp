@@ -1,0 +1,95 @@
+#include "telluride/daemon/state_restore.hpp"
+
+#include "telluride/daemon/reading_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace telluride {
+
+namespace {
+
+/// Publishes one record and waits for the broker's confirm.
+expected<void> write_and_confirm(record_sink& sink, outgoing_record record, std::chrono::milliseconds timeout) {
+  struct result {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::optional<bool> ok;
+  };
+  auto r = std::make_shared<result>();
+  std::vector<outgoing_record> records;
+  records.push_back(std::move(record));
+  sink.publish(std::move(records), [r](bool ok) {
+    std::lock_guard lock(r->mutex);
+    r->ok = ok;
+    r->done.notify_all();
+  });
+  std::unique_lock lock(r->mutex);
+  if (!r->done.wait_for(lock, timeout, [&] { return r->ok.has_value(); }))
+    return error{"the broker did not confirm it within " + std::to_string(timeout.count()) + " ms"};
+  if (!*r->ok)
+    return error{"the broker refused it"};
+  return {};
+}
+
+/// Reads records until `enough` says so after one, or nothing comes for `quiet`: true when
+/// `enough` ended it.
+template <class Enough>
+expected<bool> read_until(record_source& source, shard_claim& claim, std::chrono::milliseconds quiet, Enough enough) {
+  for (;;) {
+    auto records = source.next(quiet);
+    if (!records)
+      return records.err();
+    if (records->empty())
+      return false;
+    for (const auto& bytes : *records) {
+      claim.read(bytes);
+      if (enough())
+        return true;  // what follows was written after it
+    }
+  }
+}
+
+} // namespace
+
+expected<restored_shard> restore_from_stream(record_source& source, record_sink& sink, shard_claim& claim,
+                                             const restore_settings& settings) {
+  const std::string shard = "shard " + std::to_string(claim.shard().shard);
+  // 1. Everything there is now (the stream has no end marker: quiet means caught up).
+  if (auto read = read_until(source, claim, settings.settle, [] { return false; }); !read)
+    return error{shard + ": " + read.err().message};
+  for (int attempt = 1; attempt <= settings.attempts; ++attempt) {
+    // 2. The claim.
+    auto takeover = claim.claim(now_ms());
+    auto bytes = encode_checkpoint(takeover);
+    if (!bytes)
+      return error{shard + ": cannot encode the takeover: " + bytes.err().message};
+    if (auto written = write_and_confirm(sink, outgoing_record{claim.shard().shard, record_kind::takeover, std::move(*bytes)},
+                                         settings.confirm_timeout);
+        !written)
+      return error{shard + ": the takeover with epoch " + std::to_string(claim.epoch()) +
+                   " was not written: " + written.err().message};
+    // 3. Read on up to it.
+    auto read = read_until(source, claim, settings.read_back_timeout,
+                           [&] { return claim.state() != shard_claim::outcome::waiting; });
+    if (!read)
+      return error{shard + ": " + read.err().message};
+    if (!*read)
+      return error{shard + ": the takeover with epoch " + std::to_string(claim.epoch()) +
+                   " did not come back from the stream within " +
+                   std::to_string(settings.read_back_timeout.count()) + " ms"};
+    if (claim.state() == shard_claim::outcome::won)
+      break;
+    const auto& fence = claim.fold().fence();
+    spdlog::warn("{}: the claim with epoch {} lost to {} (epoch {}); claiming again", shard, claim.epoch(),
+                 fence ? fence->owner : std::string("?"), fence ? fence->epoch : 0);
+  }
+  // 4.
+  return std::move(claim).finish();
+}
+
+} // namespace telluride

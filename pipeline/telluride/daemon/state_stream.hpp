@@ -1,0 +1,72 @@
+// state_stream.hpp — the state stream as durable mode writes and reads it (docs/wire-format.md,
+// Shards and the state stream; docs/checkpoints.md).
+//
+// Records are published with confirms to the exchange named like the stream (`state_stream`,
+// fanout, bound to the stream; broker_topology.hpp): the daemon's broker user may not publish
+// to the default exchange (deploy/rabbitmq-users.sh), and its permissions on the stream's name
+// cover an exchange of that name. Each record carries the headers `shard` (integer) and `kind`
+// (string).
+//
+// The stream is read over AMQP 0-9-1 from its first record (`x-stream-offset: first`, a
+// prefetch, acks that only grant credit), on a connection of its own, by a queue_tap.
+#pragma once
+
+#include "telluride/daemon/checkpoint_round.hpp"
+#include "telluride/domain/config.hpp"
+#include "telluride/domain/expected.hpp"
+
+#include <causeway/amqp/connection.hpp>
+#include <causeway/amqp/publisher.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace telluride {
+
+namespace tools {
+class queue_tap;
+}
+
+/// The exchange checkpoint records are published to: named like the stream.
+inline const std::string& state_exchange(const config& cfg) { return cfg.state_stream; }
+
+/// Publishes records to the state stream's exchange on `publisher` (its own connection).
+class stream_record_sink final : public record_sink {
+public:
+  stream_record_sink(std::shared_ptr<causeway::amqp::publisher> publisher, std::string exchange);
+  void publish(std::vector<outgoing_record> records, std::function<void(bool)> done) override;
+  causeway::amqp::publisher& publisher() noexcept { return *publisher_; }
+
+private:
+  std::shared_ptr<causeway::amqp::publisher> publisher_;
+  std::string exchange_;
+};
+
+/// Where a restore reads records from, in stream order.
+class record_source {
+public:
+  virtual ~record_source() = default;
+  /// The records that arrive within `timeout` (empty when none did); an error when the stream
+  /// cannot be read on (its channel was lost: what comes next would start over).
+  virtual expected<std::vector<std::string>> next(std::chrono::milliseconds timeout) = 0;
+};
+
+/// The state stream read from its first record.
+class stream_record_source final : public record_source {
+public:
+  /// Connects with `connection` and consumes `stream` from "first"; one-line errors.
+  static expected<std::unique_ptr<stream_record_source>> open(causeway::amqp::connection_options connection,
+                                                              const std::string& stream);
+  explicit stream_record_source(std::unique_ptr<tools::queue_tap> tap);
+  ~stream_record_source() override;
+
+  expected<std::vector<std::string>> next(std::chrono::milliseconds timeout) override;
+
+private:
+  std::unique_ptr<tools::queue_tap> tap_;
+  std::uint64_t channel_epoch_ = 0;  // of the first delivery; 0 before it
+};
+
+} // namespace telluride

@@ -1,0 +1,153 @@
+// memory_stream.hpp — a state stream in memory for the durable-mode tests: records published
+// to it (record_sink) are appended, and read back in order (record_source), as RabbitMQ's
+// stream would; it can refuse or ignore what is published, and let something in first.
+#pragma once
+
+#include "telluride/daemon/checkpoint_round.hpp"
+#include "telluride/daemon/state_stream.hpp"
+#include "telluride/daemon/sensor_tracker.hpp"
+
+#include <causeway/ack_gate.hpp>
+#include <causeway/testing.hpp>
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace durable_test {
+
+using namespace telluride;
+
+class memory_stream final : public record_sink, public record_source {
+public:
+  enum class answer { confirm, refuse, never };
+
+  void publish(std::vector<outgoing_record> records, std::function<void(bool)> done) override {
+    std::function<void()> first;
+    answer how;
+    {
+      std::lock_guard lock(mutex_);
+      how = answer_;
+      first = std::exchange(before_next_, {});
+      ++batches_;
+      for (auto& r : records)
+        headers_.push_back({r.shard, r.kind});
+    }
+    if (first)
+      first();
+    if (how == answer::never)
+      return;
+    if (how == answer::refuse) {
+      done(false);
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& r : records)
+        records_.push_back(std::move(r.bytes));
+    }
+    done(true);
+  }
+
+  expected<std::vector<std::string>> next(std::chrono::milliseconds) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out(records_.begin() + static_cast<std::ptrdiff_t>(read_at_), records_.end());
+    read_at_ = records_.size();
+    return out;
+  }
+
+  void set_answer(answer how) {
+    std::lock_guard lock(mutex_);
+    answer_ = how;
+  }
+  /// Runs `first` when the next batch is published, before it is appended.
+  void before_next(std::function<void()> first) {
+    std::lock_guard lock(mutex_);
+    before_next_ = std::move(first);
+  }
+  void append(std::string bytes) {
+    std::lock_guard lock(mutex_);
+    records_.push_back(std::move(bytes));
+  }
+  std::vector<std::string> records() const {
+    std::lock_guard lock(mutex_);
+    return records_;
+  }
+  /// "snapshot 1/1 delta 2/1 ..." (kind, sequence/base) of the records in the stream.
+  std::string kinds() const {
+    std::string out;
+    for (const auto& bytes : records()) {
+      auto h = decode_checkpoint_header(bytes);
+      if (!out.empty())
+        out += ' ';
+      if (!h) {
+        out += '?';
+        continue;
+      }
+      out += to_string(h->kind);
+      out += ' ';
+      out += std::to_string(h->sequence);
+      out += '/';
+      out += std::to_string(h->base);
+    }
+    return out;
+  }
+  std::size_t batches() const {
+    std::lock_guard lock(mutex_);
+    return batches_;
+  }
+  /// The `shard` and `kind` headers of everything published (refused included).
+  std::vector<std::pair<std::uint32_t, record_kind>> headers() const {
+    std::lock_guard lock(mutex_);
+    return headers_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> records_;
+  std::size_t read_at_ = 0;
+  answer answer_ = answer::confirm;
+  std::function<void()> before_next_;
+  std::size_t batches_ = 0;
+  std::vector<std::pair<std::uint32_t, record_kind>> headers_;
+};
+
+/// Readings of a durable-mode tracker, kept alive as long as the batches pointing at them.
+class reading_store {
+public:
+  /// A batch of one reading per (sensor, value), each with message id `prefix-<n>`.
+  std::vector<sensor_tracker::input> batch(const std::vector<std::pair<std::int64_t, double>>& values) {
+    std::vector<sensor_tracker::input> out;
+    for (const auto& [sensor, value] : values) {
+      decoded_reading d;
+      d.reading.key = sensor_key{json_id{10}, json_id{100}, json_id{sensor}};
+      d.reading.value = value;
+      d.reading.timestamp = "2026-12-01T10:00:00Z";
+      d.hash = hash_value(d.reading.key);
+      const auto& kept = readings_.emplace_back(std::move(d));
+      auto& id = ids_.emplace_back("m-");
+      id += std::to_string(++next_id_);
+      out.push_back({&kept, id});
+    }
+    return out;
+  }
+
+private:
+  std::deque<decoded_reading> readings_;
+  std::deque<std::string> ids_;
+  std::uint64_t next_id_ = 0;
+};
+
+/// Messages with tags first..first+count-1 acknowledged through `through` (an ack gate's).
+inline void acknowledge_tags(const std::shared_ptr<causeway::acknowledger>& through, std::uint64_t first,
+                             std::uint64_t count) {
+  std::vector<causeway::message> done;
+  for (std::uint64_t tag = first; tag < first + count; ++tag)
+    done.emplace_back(std::to_string(tag), causeway::ack_ref{through, tag, 1});
+  through->ack(done, {});
+}
+
+} // namespace durable_test
