@@ -152,7 +152,7 @@ void running_stats::merge(const running_stats& other) noexcept {
   const double back = sum - sum_;
   sum_error_ += other_sum_error + ((sum_ - (sum - back)) + (other_sum - back));
   sum_ = sum;
-  count_ += other.count_;
+  count_ = other.count_ > max_count - count_ ? max_count : count_ + other.count_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
 }

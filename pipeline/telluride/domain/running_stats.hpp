@@ -42,7 +42,7 @@ public:
       start(x);
       return;
     }
-    ++count_;
+    count_ += count_ != max_count;  // saturates: a restored state may start anywhere
     min_ = x < min_ ? x : min_;
     max_ = x > max_ ? x : max_;
     double scaled = x * inverse_unit_;
@@ -63,7 +63,7 @@ public:
   /// the sequential result within rounding, ~1e-15 relative).
   void merge(const running_stats& other) noexcept;
 
-  /// Exact number of values added.
+  /// Exact number of values added (it stops at 2^64 - 1 rather than wrap to 0).
   std::uint64_t count() const noexcept { return count_; }
   /// Exact smallest and largest value; 0 when count() == 0.
   double min() const noexcept { return min_; }
@@ -102,6 +102,7 @@ private:
   /// Scaled values beyond ±2^256 move the frame: differences stay below 2^257, squares below
   /// 2^514, and a sum of 2^64 of them below 2^578, far from overflow.
   static constexpr double frame_limit = 0x1p256;
+  static constexpr std::uint64_t max_count = ~std::uint64_t{0};
 
   void start(double x) noexcept;
   /// Moves the frame up to `x`'s magnitude (rescaling the state); returns `x` scaled.

@@ -168,4 +168,21 @@ TEST_CASE("every state that adds and merges of extreme values reach is accepted 
   CHECK(refused == 0);
 }
 
+TEST_CASE("a count restored near 2^64 stops at 2^64 - 1 under adds and merges instead of wrapping to 0") {
+  constexpr std::uint64_t top = std::numeric_limits<std::uint64_t>::max();
+  auto raw = of({99.0, 101.0}).raw();
+  raw.count = top - 1;
+  auto stats = running_stats::from_raw(raw);
+  REQUIRE(stats.has_value());
+  stats->add(100.0);
+  CHECK(stats->count() == top);
+  stats->add(100.0);
+  CHECK(stats->count() == top);
+  stats->merge(of({98.0, 102.0}));
+  CHECK(stats->count() == top);
+  CHECK(stats->min() == 98.0);
+  CHECK(stats->max() == 102.0);
+  CHECK(running_stats::from_raw(stats->raw()).has_value());  // a checkpoint of it restores
+}
+
 } // namespace running_stats_raw_test
