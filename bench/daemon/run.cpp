@@ -1,11 +1,9 @@
 #include "daemon/run.hpp"
 
 #include "daemon/daemon_metrics.hpp"
+#include "daemon/daemon_setup.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
-
-#include "telluride/daemon/broker_topology.hpp"
-#include "telluride/domain/config_schema.hpp"
 
 #include <causeway/amqp/topology_declaration.hpp>
 
@@ -17,7 +15,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,33 +59,13 @@ namespace {
 
 // --- the broker side ----------------------------------------------------------------------------
 
-/// Every route name (docs/wire-format.md, Routes) with `prefix` in front: runs never share a
-/// queue or exchange.
-telluride::route_names prefixed_routes(const std::string& prefix) {
-  telluride::route_names r;
-  for (const auto& route : telluride::route_options())
-    r.*route.field = prefix + std::string{route.default_name};
-  return r;
-}
-
-/// The daemon's default config with these routes, in `mode`, with a state stream of its own.
-telluride::config config_with(const telluride::route_names& routes, const std::string& prefix,
-                              telluride::state_mode mode) {
-  telluride::config cfg;
-  cfg.routes = routes;
-  cfg.state = mode;
-  cfg.state_stream = prefix + "telluride_state";
-  return cfg;
-}
-
 /// The daemon's topology under `prefix`, declared as the daemon declares it; deleted again by
 /// the destructor.
 class scoped_topology {
 public:
   scoped_topology(amqp::connection& admin, const std::string& prefix,
                   telluride::state_mode mode = telluride::state_mode::memory)
-    : admin_(admin), config_(config_with(prefixed_routes(prefix), prefix, mode)),
-      spec_(telluride::broker_topology(config_)) {
+    : admin_(admin), config_(config_under(prefix, mode)), spec_(topology_of(config_)) {
     cleanups.push_back(&remove_);
     if (auto declared = amqp::declare(admin_, spec_); !declared)
       die("declaring the daemon's topology: " + declared.err().message);
@@ -105,10 +82,7 @@ private:
   amqp::topology_spec spec_;
   std::function<void()> remove_ = [this] {
     std::erase(cleanups, &remove_);
-    for (const auto& q : spec_.queues)
-      (void)amqp::delete_queue(admin_, q.name);
-    for (const auto& e : spec_.exchanges)
-      (void)amqp::delete_exchange(admin_, e.name);
+    delete_topology(admin_, spec_);
   };
 };
 
@@ -170,23 +144,10 @@ namespace {
 
 std::string write_daemon_config(const settings& s, const telluride::config& topology, std::uint16_t port,
                                 const std::string& token, const std::string& tag) {
-  const telluride::route_names& routes = topology.routes;
-  auto cfg = telluride::to_json(telluride::config{}, telluride::secrets::shown);  // every default
-  cfg["state"] = topology.state == telluride::state_mode::durable ? "durable" : "memory";
-  cfg["state_stream"] = topology.state_stream;
-  cfg["amqp_url"] = s.url;
-  cfg["http_listen"] = "127.0.0.1:" + std::to_string(port);
-  cfg["http_token"] = token;
-  auto names = nlohmann::json::object();
-  for (const auto& route : telluride::route_options())
-    names[std::string{route.key}] = routes.*route.field;
-  cfg["routes"] = names;
-  for (const auto& [key, value] : s.daemon_overrides.items())
-    cfg[key] = value;
   auto path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".json")).string();
-  std::ofstream{path} << cfg.dump(2) << '\n';
-  if (auto loaded = telluride::load_config_file(path); !loaded)
-    die("the benchmark wrote a bad daemon config: " + loaded.err().message);
+  if (auto written = daemon_bench::write_daemon_config(topology, daemon_file{s.url, port, token, s.daemon_overrides}, path);
+      !written)
+    die(written.err().message);
   return path;
 }
 
