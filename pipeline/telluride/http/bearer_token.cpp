@@ -1,20 +1,24 @@
 #include "telluride/http/bearer_token.hpp"
 
-#include <algorithm>
+#include <cstddef>
 
 namespace telluride::http {
 
-bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
-  // Walk the longer length so neither the mismatch position nor the shorter length shows.
-  std::size_t n = std::max(a.size(), b.size());
-  unsigned diff = a.size() == b.size() ? 0U : 1U;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
-    auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
-    diff |= static_cast<unsigned>(x ^ y);
+bool constant_time_equals(std::string_view given, std::string_view expected) noexcept {
+  if (expected.empty())
+    return given.empty();
+  // One step per byte of `given` (its length is the caller's to know), each against the
+  // expected byte at the same place, wrapping round: the time shows neither where the two
+  // differ nor the expected length. No branch or division depends on the expected value.
+  std::size_t diff = given.size() ^ expected.size();
+  std::size_t j = 0;
+  for (const char c : given) {
+    diff |= static_cast<unsigned char>(c) ^ static_cast<unsigned char>(expected[j]);
+    ++j;
+    j *= static_cast<std::size_t>(j != expected.size());
   }
   // volatile keeps the compiler from turning the loop into an early-exit comparison.
-  volatile unsigned result = diff;
+  volatile std::size_t result = diff;
   return result == 0;
 }
 

@@ -11,9 +11,10 @@
 
 namespace telluride::http {
 
-/// True when `a` equals `b`. Takes time that depends only on the lengths' maximum, not on where
-/// the two differ.
-bool constant_time_equals(std::string_view a, std::string_view b) noexcept;
+/// True when `given` equals `expected`. Takes time that depends only on `given`'s length: not
+/// on `expected`'s length, nor on where the two differ (CONTRACT §5: token comparison takes the
+/// same time whatever the token).
+bool constant_time_equals(std::string_view given, std::string_view expected) noexcept;
 
 /// True when `req` carries `Authorization: Bearer <token>` (scheme case-insensitive) and
 /// `token` is not empty.

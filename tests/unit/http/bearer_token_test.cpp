@@ -42,4 +42,9 @@ TEST_CASE("constant_time_equals compares whole strings") {
   CHECK(!constant_time_equals("abc", "ab"));
   CHECK(!constant_time_equals("ab", "abc"));
   CHECK(!constant_time_equals(std::string_view{"a\0", 2}, "a"));
+  // Longer than the expected token: compared round it, still unequal.
+  CHECK(!constant_time_equals("abcabc", "abc"));
+  CHECK(!constant_time_equals("abcab", "abc"));
+  CHECK(!constant_time_equals("", "abc"));
+  CHECK(!constant_time_equals("abc", ""));
 }
