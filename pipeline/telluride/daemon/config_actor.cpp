@@ -140,7 +140,7 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
   parts_.config->set(next, version);
   nlohmann::json event{{"event", "config_applied"},
                        {"version", version},
-                       {"config", reconfiguration_to_json(next)},
+                       {"config", to_json(next)},  // every key, secrets masked (as GET /api/config)
                        {"drain_ms", result.drained.duration.count()}};
   if (req.control)
     if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
