@@ -19,9 +19,11 @@
 
 namespace telluride::http {
 
-namespace {
-
+// Not in the anonymous namespace: http_server::impl holds one, and in a unity build this file is
+// compiled as if it were a header.
 enum class run_state { idle, running, stopping, done };
+
+namespace {
 
 std::uint16_t bound_port(const uv_tcp_t& tcp) {
   sockaddr_storage addr{};
