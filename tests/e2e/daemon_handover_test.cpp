@@ -20,7 +20,7 @@ namespace {
 constexpr int sensors = 8;
 constexpr int per_sensor = 300;
 constexpr double threshold = 150.0;
-constexpr int alert_after = 100;  // readings 151..250 warn in a row: the alert is the one of 250
+constexpr int alert_after = 150;  // readings 151..300 warn in a row: the alert is the last reading's
 
 std::string key_of(int sensor) {
   return "1/1/" + std::to_string(sensor);
@@ -29,12 +29,13 @@ std::string key_of(int sensor) {
 } // namespace
 
 TEST_CASE("readings of a sensor keep their order across a handover: last reading at the max, the alert where one daemon raises it") {
-  // 50 readings/s per shard (the rate limit holds per producer, one per shard queue): the second
-  // daemon joins while the sensors are between 150 and 250. A small prefetch keeps the drain of
-  // the handover short at that rate (it applies what the channel took).
+  // 100 readings/s per shard (the rate limit holds per producer, one per shard queue): the
+  // second daemon joins once the sensors passed 150 and takes its shard over before they reach
+  // 300, so the warning counters cross the handover. A small prefetch keeps the drain of the
+  // handover short at that rate (it applies what the channel took).
   const auto id = std::to_string(::getpid());
   daemon_process a{"handover" + id,
-                   {{"shards", 2}, {"rate_limit_allowed", 5}, {"rate_limit_interval", 100}, {"prefetch_count", 20},
+                   {{"shards", 2}, {"rate_limit_allowed", 10}, {"rate_limit_interval", 100}, {"prefetch_count", 20},
                     {"alert_after", alert_after}, {"alert_thresholds", {{"default", threshold}}}}};
   daemon_process b{"handoverb" + id};
   launch_member(a, a, "node-a");

@@ -234,6 +234,7 @@ int run_daemon(const daemon_options& options) {
   http::server_options http_options;
   http_options.listen = to_string(cfg->http_listen);
   auto board = std::make_shared<shard_board>();
+  board->publish(shard_board_view{cfg->node_name, cfg->shards, {}, {}});  // K > 1: the coordinator fills it
   http::http_server server{http_options,
                            make_http_api(system, http_api_parts{status, current_config, tracker,
                                                                 readings_pipeline.supervisor(), config_handler, board})};

@@ -394,6 +394,7 @@ expected<std::unique_ptr<shard_coordinator>> shard_coordinator::start(shard_coor
     state->tail = std::move(*tail);
   }
   auto* s = state.get();
+  s->publish_board(clock::now());  // every shard standby until the first assignment
   s->heartbeat_thread = std::thread([s] { s->send_heartbeats(); });
   s->loop_thread = std::thread([s] { s->run(); });
   return std::make_unique<shard_coordinator>(std::move(state));
