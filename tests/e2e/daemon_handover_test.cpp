@@ -29,10 +29,10 @@ std::string key_of(int sensor) {
 } // namespace
 
 TEST_CASE("readings of a sensor keep their order across a handover: last reading at the max, the alert where one daemon raises it") {
-  // 100 readings/s per shard (the rate limit holds per producer, one per shard queue): the
-  // second daemon joins once the sensors passed 150 and takes its shard over before they reach
-  // 300, so the warning counters cross the handover. A small prefetch keeps the drain of the
-  // handover short at that rate (it applies what the channel took).
+  // 100 readings/s (the rate limit holds over all producers): the second daemon joins once the
+  // sensors passed 150 and takes its shard over before they reach 300, so the warning counters
+  // cross the handover. A small prefetch keeps the drain of the handover short at that rate (it
+  // applies what the channel took).
   const auto id = std::to_string(::getpid());
   daemon_process a{"handover" + id,
                    {{"shards", 2}, {"rate_limit_allowed", 10}, {"rate_limit_interval", 100}, {"prefetch_count", 20},

@@ -31,12 +31,12 @@ bool split_within(const std::vector<int>& ports, std::chrono::milliseconds timeo
 }
 
 void three_daemons_share_the_shards(const sharing_run& run) {
-  // 100 readings/s per shard (the rate limit holds per producer, one per shard queue): the kill
+  // 300 readings/s per daemon (the rate limit holds over all of a daemon's producers): the kill
   // and the stop come with readings still queued. A small prefetch keeps each handover's drain
   // short at that rate (it applies what the channels took).
   const auto id = std::to_string(::getpid());
   daemon_process a{"share" + id,
-                   {{"shards", shards}, {"rate_limit_allowed", 10}, {"rate_limit_interval", 100}, {"prefetch_count", 20}}};
+                   {{"shards", shards}, {"rate_limit_allowed", 30}, {"rate_limit_interval", 100}, {"prefetch_count", 20}}};
   daemon_process b{"shareb" + id};
   daemon_process c{"sharec" + id};
   launch_member(a, a, "node-a");
@@ -65,7 +65,7 @@ void three_daemons_share_the_shards(const sharing_run& run) {
   require_alive(c);
   std::uint32_t waiting = 0;
   for (int shard = 0; shard < shards; ++shard)
-    waiting += amqp_test::list_queue(a.route("readings_queue") + "." + std::to_string(shard)).ready;
+    waiting += s.ready(a.route("readings_queue") + "." + std::to_string(shard));
   CHECK(waiting > 0);
   CHECK(c.stop(SIGTERM) == std::optional<int>{0});
   const auto log = c.log();
