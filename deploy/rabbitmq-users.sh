@@ -2,7 +2,9 @@
 # Least-privilege RabbitMQ users for Telluride, on the broker of deploy/rabbitmq-local.sh:
 #   telluride-daemon     the daemon: declares its topology (docs/wire-format.md, Routes; with
 #                        `shards` the exchange sensor_shards and the queues
-#                        sensor_reading_queue.<n>; the stream telluride_state), consumes the
+#                        sensor_reading_queue.<n>; the stream telluride_state; the heartbeat
+#                        exchange telluride_state.members and its own queue on it,
+#                        telluride_state.members.<node>), consumes the
 #                        input queues, publishes outputs and dead letters; touches nothing else
 #   telluride-dashboard  read-only: consumes the output queues (tail --from-queue), or a private
 #                        queue telluride-tap.* that it declares and binds to an output route
@@ -75,9 +77,15 @@ shard_queues_regex() {
 }
 
 all_names=("${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "${output_queues[@]}" "$state_stream")
-daemon_configure="$(names_regex "${all_names[@]}")|$(shard_queues_regex)"
+# ^state_stream\.members(\..+)?$, prefixed: the heartbeat exchange (shards > 1) and each node's
+# queue on it.
+members_regex() {
+  printf '^%s(\\..+)?$' "$(printf '%s' "$prefix$state_stream.members" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
+}
+
+daemon_configure="$(names_regex "${all_names[@]}")|$(shard_queues_regex)|$(members_regex)"
 daemon_write=$daemon_configure # publish to the exchanges; bind the queues
-daemon_read="$(names_regex "${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "$state_stream")|$(shard_queues_regex)"
+daemon_read="$(names_regex "${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "$state_stream")|$(shard_queues_regex)|$(members_regex)"
 dashboard_configure="^$tap_queues\$"
 dashboard_write="^$tap_queues\$"                                                 # bind its tap queue
 dashboard_read="$(names_regex "${exchanges[@]}" "${output_queues[@]}")|^$tap_queues\$" # bind from; consume

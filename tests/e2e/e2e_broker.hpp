@@ -189,6 +189,7 @@ public:
         admin.delete_queue(name("readings_queue") + "." + std::to_string(shard));
       admin.delete_queue(state_stream_);
       admin.delete_exchange(state_stream_);  // durable mode publishes its checkpoints there
+      admin.delete_exchange(state_stream_ + ".members");  // heartbeats with shards > 1
       admin.delete_exchange(routes_["exchange"].get<std::string>());
       admin.delete_exchange(routes_["events_exchange"].get<std::string>());
       admin.delete_exchange(routes_["shards_exchange"].get<std::string>());

@@ -2,6 +2,7 @@
 // the real programs, and the broker refuses each of them what lies beyond it.
 #include "daemon_checks.hpp"
 #include "daemon_process.hpp"
+#include "shard_members.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,6 +17,7 @@ using namespace e2e;
 using telluride::test::daemon_process;
 using telluride::test::http_request;
 using telluride::test::metric_of;
+using telluride::test::active_shards;
 
 namespace {
 
@@ -160,6 +162,14 @@ TEST_CASE("rabbitmq-users.sh: the daemon, dashboard and sensors users do their j
   CHECK(read_env_file(users_file) == env);
   CHECK(again.out.find("telluride-sensors exists: password unchanged") != std::string::npos);
 
+  CHECK(d.stop() == std::optional<int>{0});
+
+  // With shards > 1 the daemon also declares the heartbeat exchange and its own queue on it,
+  // publishes and reads heartbeats, and tails the state stream: both shards become its own.
+  d.launch({"pipeline", "--config", d.config_path(), "--amqp", daemon_url, "--shards", "2", "--node", "users-k2"});
+  CHECK(wait_until([&] { return active_shards(d.port()).size() == 2 || d.exited(); }, within_budget(15s)));
+  INFO(d.log());
+  CHECK(active_shards(d.port()).size() == 2);
   CHECK(d.stop() == std::optional<int>{0});
   std::filesystem::remove(users_file);
 }

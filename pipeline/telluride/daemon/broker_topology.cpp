@@ -11,6 +11,14 @@ std::string shard_queue(const route_names& routes, std::uint32_t shard) {
   return routes.readings_queue + "." + std::to_string(shard);
 }
 
+std::string members_exchange(const config& cfg) {
+  return cfg.state_stream + ".members";
+}
+
+std::string members_queue(const config& cfg) {
+  return members_exchange(cfg) + "." + cfg.node_name;
+}
+
 namespace {
 
 amqp::arguments dead_letter_arguments(const route_names& r) {
@@ -79,6 +87,8 @@ amqp::topology_spec broker_topology(const config& cfg, std::uint32_t left_behind
 
   if (is_sharded) {
     append(spec, sharded_readings_topology(cfg));
+    // Heartbeats of the daemons sharing the shards (shard_coordinator.hpp).
+    spec.exchanges.push_back({members_exchange(cfg), "fanout", true, false, {}});
     const std::uint32_t end = std::min(cfg.shards + left_behind, max_shard_queues);
     for (std::uint32_t shard = cfg.shards; shard < end; ++shard)
       spec.unbindings.push_back({shard_queue(r, shard), r.shards_exchange, "1", {}});

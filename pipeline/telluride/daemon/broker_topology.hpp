@@ -43,6 +43,10 @@ inline constexpr std::int64_t state_stream_segment_bytes = std::int64_t{64} << 2
 inline constexpr std::uint32_t max_shard_queues = 1024;
 
 /// `readings_queue.<shard>`.
+/// The fanout exchange of the members' heartbeats with K > 1: `<state_stream>.members`.
+std::string members_exchange(const config& cfg);
+/// This daemon's exclusive, auto-deleted queue on it: `<state_stream>.members.<node_name>`.
+std::string members_queue(const config& cfg);
 std::string shard_queue(const route_names& routes, std::uint32_t shard);
 
 /// The sharded readings route alone (cfg.shards > 1): the consistent-hash exchange, the shard

@@ -52,11 +52,15 @@ round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tra
     out.problem = std::move(problem);
     return out;
   };
-  for (std::size_t i = 0; i < chains.size() && i < tracker.shard_count(); ++i) {
+  for (std::size_t i = 0; i < chains.size(); ++i) {
     shard_chain& chain = chains[i];
+    // A layout of 1 has one tracker slot; a layout of K has K, one per shard queue.
+    const std::size_t slot = tracker.shard_count() == 1 ? 0 : chain.shard().shard;
+    if (slot >= tracker.shard_count())
+      continue;
     checkpoint_record record;
     bool has_record = false;
-    tracker.with_shard(i, [&](shard_state& state) {
+    tracker.with_shard(slot, [&](shard_state& state) {
       if (!state.has_changes() && !chain.is_due())
         return;
       const bool is_snapshot = chain.wants_snapshot();

@@ -56,7 +56,8 @@ struct round_outcome {
   std::uint64_t released = 0; ///< acknowledgements let through
 };
 
-/// Runs one round. `chains[i]` is the chain of the tracker's shard i.
+/// Runs one round over `chains`: each is the chain of the tracker's slot of its shard (slot 0
+/// when the tracker has one).
 round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker, std::vector<shard_chain>& chains,
                                    record_sink& sink, std::chrono::milliseconds confirm_timeout, std::int64_t now_ms);
 

@@ -54,8 +54,11 @@ void checkpoint_writer::run() {
     }
     const std::uint64_t ticket = flushes_wanted_;
     lock.unlock();
-    const round_outcome outcome =
-      run_checkpoint_round(*gate_, *tracker_, chains_, *sink_, options_.confirm_timeout, now_ms());
+    round_outcome outcome;
+    {
+      std::lock_guard chains_lock(chains_mutex_);
+      outcome = run_checkpoint_round(*gate_, *tracker_, chains_, *sink_, options_.confirm_timeout, now_ms());
+    }
     note(outcome);
     early_at = early_threshold();
     is_backing_off = !outcome.ok;
@@ -80,6 +83,7 @@ void checkpoint_writer::note(const round_outcome& outcome) {
       stats_.bytes += outcome.bytes;
       stats_.released += outcome.released;
       stats_.is_failing = false;
+      stats_.last_confirmed_ms = now_ms();
       failures = std::exchange(failures_in_a_row_, 0);
     } else {
       ++stats_.failed_rounds;
@@ -124,6 +128,21 @@ void checkpoint_writer::stop() {
   }
   if (thread_.joinable())
     thread_.join();
+}
+
+void checkpoint_writer::add_chain(shard_chain chain) {
+  std::lock_guard lock(chains_mutex_);
+  chains_.push_back(std::move(chain));
+}
+
+std::optional<shard_chain> checkpoint_writer::remove_chain(std::uint32_t shard) {
+  std::lock_guard lock(chains_mutex_);
+  auto it = std::find_if(chains_.begin(), chains_.end(), [&](const shard_chain& c) { return c.shard().shard == shard; });
+  if (it == chains_.end())
+    return std::nullopt;
+  auto chain = std::move(*it);
+  chains_.erase(it);
+  return chain;
 }
 
 checkpoint_stats checkpoint_writer::stats() const {

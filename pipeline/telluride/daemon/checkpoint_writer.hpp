@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -56,6 +57,7 @@ struct checkpoint_stats {
   std::uint64_t bytes = 0;          ///< of the confirmed records
   std::uint64_t released = 0;       ///< acknowledgements let through
   bool is_failing = false;          ///< the latest round failed
+  std::int64_t last_confirmed_ms = 0;  ///< when the latest round succeeded (epoch ms; 0: never)
 };
 
 class checkpoint_writer {
@@ -76,6 +78,11 @@ public:
   /// A last round (flush), then the thread ends. Idempotent.
   void stop();
 
+  /// Rounds from the next one on also write `chain`'s shard (taken over with K > 1 shards).
+  void add_chain(shard_chain chain);
+  /// Rounds from the next one on leave shard `shard` out; its chain, to write its release.
+  std::optional<shard_chain> remove_chain(std::uint32_t shard);
+
   checkpoint_stats stats() const;
 
 private:
@@ -86,7 +93,8 @@ private:
   checkpoint_writer_options options_;
   std::shared_ptr<causeway::ack_gate> gate_;
   std::shared_ptr<sensor_tracker> tracker_;
-  std::vector<shard_chain> chains_;  // the writer's thread only
+  std::mutex chains_mutex_;          // held by a round, and to add or remove a chain
+  std::vector<shard_chain> chains_;
   std::shared_ptr<record_sink> sink_;
   std::shared_ptr<part_health> health_;
 

@@ -117,7 +117,9 @@ expected<telluride::config> config_actor::check_change(const std::string& body) 
 void config_actor::start_restart(pending_change req, telluride::config next) {
   busy_ = true;
   parts_.readings->set_consuming(false);
-  request(parts_.pipeline, caf::infinite, causeway::restart_atom::value, make_pipeline_options(next))
+  auto options = make_pipeline_options(next);
+  options.producer.concurrency = parts_.readings->producers(next);
+  request(parts_.pipeline, caf::infinite, causeway::restart_atom::value, std::move(options))
     .then(
       [this, req = std::move(req), next](causeway::restart_result& result) mutable {
         on_restarted(std::move(req), std::move(next), result);

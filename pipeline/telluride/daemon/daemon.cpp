@@ -9,10 +9,12 @@
 #include "telluride/daemon/pipeline_shape.hpp"
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/daemon/reporter.hpp"
+#include "telluride/daemon/shard_coordinator.hpp"
 #include "telluride/daemon/startup.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/http/http_server.hpp"
 
+#include <causeway/amqp/topology_declaration.hpp>
 #include <causeway/atoms.hpp>
 #include <causeway/pipeline.hpp>
 #include <causeway/runtime.hpp>
@@ -31,8 +33,9 @@ namespace telluride {
 
 namespace {
 
-// Memory mode spreads sensors over this many locks; durable mode keeps one shard_state per
-// shard of the layout, since each is checkpointed as a whole (one for now).
+// With shards 1, memory mode spreads sensors over this many locks and durable mode keeps one
+// shard_state, checkpointed as a whole. With K > 1 the tracker has one slot per shard of the
+// layout, routed by the queue a reading came from (shard_tag.hpp).
 constexpr std::size_t memory_tracker_shards = 16;
 constexpr std::size_t durable_tracker_shards = 1;
 
@@ -77,6 +80,7 @@ struct running_parts {
   std::shared_ptr<outputs> out;
   http::http_server* server = nullptr;
   std::shared_ptr<durable_state> durable;  ///< null in memory mode
+  std::unique_ptr<shard_coordinator> shards;  ///< null with shards 1
 };
 
 void stop_part(caf::actor_system& system, const caf::actor& part) {
@@ -85,19 +89,26 @@ void stop_part(caf::actor_system& system, const caf::actor& part) {
 }
 
 /// The daemon's one shutdown sequence, whatever ends it (a signal, a failed start):
+///   0. with K > 1 shards the shard coordinator stops: no rebalance starts after it;
 ///   1. the config handler stops: no reconfiguration starts after it (one in progress ends);
 ///   2. the readings pipeline stops consuming and drains: everything it took is processed and
 ///      acknowledged; then it stops (in durable mode, a last checkpoint round runs after the
 ///      drain and before the readings channels close, so those acknowledgements reach the
 ///      broker); the checkpoint writer ends;
+///      with K > 1 each shard held gets its release record (others take it without waiting for
+///      this node's heartbeat to lapse);
 ///   3. the reporter publishes one last round (aggregates, metrics, stats) and stops;
 ///   4. the outputs get up to 10 s for the broker's confirms;
 ///   5. the HTTP server closes (it answered /readyz 503 from step 2 on).
 causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts) {
+  if (parts.shards)
+    parts.shards->stop();
   stop_part(system, parts.config_handler);
   parts.intake->set_consuming(false);
   auto drained = parts.readings->drain();
   parts.readings->stop();
+  if (parts.shards)
+    parts.shards->release_all();
   if (parts.durable)
     parts.durable->stop();
   stop_part(system, parts.reporter);
@@ -105,6 +116,34 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
     spdlog::warn("some outputs were not confirmed by the broker before exit");
   parts.server->stop();
   return drained;
+}
+
+/// With K > 1: readings left in the readings queue of a run with shards 1 are not consumed
+/// here (moving them is the layout change's job); one warning says so.
+void warn_if_legacy_readings(const broker_connections& broker, const config& cfg) {
+  auto state = causeway::amqp::inspect_queue(*broker.readings->connection(), cfg.routes.readings_queue);
+  if (state && state->messages_ready > 0)
+    spdlog::warn("{} readings wait in {} (from a run with shards 1); with shards {} this daemon consumes only the "
+                 "shard queues {}.0 .. {}.{} and leaves them there",
+                 state->messages_ready, cfg.routes.readings_queue, cfg.shards, cfg.routes.readings_queue,
+                 cfg.routes.readings_queue, cfg.shards - 1);
+}
+
+/// Drains the readings pipeline and starts it on the intake's current shards (as a
+/// reconfiguration does, with the current config); false when the supervisor refused or is gone.
+bool restart_readings(caf::actor_system& system, const caf::actor& supervisor, const config_store& config,
+                      readings_intake& intake) {
+  const auto cfg = config.current().first;
+  auto options = make_pipeline_options(cfg);
+  options.producer.concurrency = intake.producers(cfg);
+  bool ok = false;
+  intake.set_consuming(false);
+  caf::scoped_actor self{system};
+  self->request(supervisor, caf::infinite, causeway::restart_atom::value, std::move(options))
+    .receive([&](causeway::restart_result& result) { ok = result.ok; },
+             [](caf::error& e) { spdlog::error("readings pipeline supervisor is gone: {}", to_string(e)); });
+  intake.set_consuming(true);
+  return ok;
 }
 
 } // namespace
@@ -123,16 +162,16 @@ int run_daemon(const daemon_options& options) {
   auto broker = connect_broker(*cfg, options.connect_timeout, durable.get());
   if (!broker)
     return fail(broker.err().message);
-  if (cfg->shards > 1)
-    spdlog::warn("shards {}: readings now go to the shard queues {}.0 .. {}.{}, which this build does not consume "
-                 "yet; it consumes only {}", cfg->shards, cfg->routes.readings_queue, cfg->routes.readings_queue,
-                 cfg->shards - 1, cfg->routes.readings_queue);
+  const bool is_sharded = cfg->shards > 1;
+  if (is_sharded)
+    warn_if_legacy_readings(*broker, *cfg);
 
   auto current_config = std::make_shared<config_store>(*cfg);
   auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);
   auto totals = std::make_shared<throughput>();
   auto stages = std::make_shared<node_metrics>();
-  auto intake = std::make_shared<readings_intake>(broker->readings);
+  auto intake = is_sharded ? std::make_shared<readings_intake>(broker->readings, cfg->shards)
+                           : std::make_shared<readings_intake>(broker->readings);
   auto counters = std::make_shared<control_counters>();
   alert_rules rules;
   rules.thresholds = cfg->alert_thresholds;
@@ -143,7 +182,10 @@ int run_daemon(const daemon_options& options) {
                  max_sensors, budget_bytes_per_sensor);
   else
     spdlog::info("tracking at most {} sensors (max_sensors)", max_sensors);
-  auto tracker = std::make_shared<sensor_tracker>(durable ? durable_tracker_shards : memory_tracker_shards, rules,
+  auto tracker =
+    is_sharded ? std::make_shared<sensor_tracker>(cfg->shards, sensor_tracker::routing::by_layout, rules,
+                                                  message_id_capacity(*cfg) * cfg->shards, max_sensors)
+               : std::make_shared<sensor_tracker>(durable ? durable_tracker_shards : memory_tracker_shards, rules,
                                                   message_id_capacity(*cfg), max_sensors);
   if (durable) {
     // Before the first reading is consumed.
@@ -158,6 +200,7 @@ int run_daemon(const daemon_options& options) {
   caf::actor_system system{runtime};
   causeway::pipeline_spec spec;
   spec.options = make_pipeline_options(*cfg);
+  spec.options.producer.concurrency = intake->producers(*cfg);
   spec.handler = std::make_shared<reading_handler>(tracker, totals, out);
   spec.make_producer = intake->factory();
   spec.telemetry = stages;
@@ -190,16 +233,32 @@ int run_daemon(const daemon_options& options) {
 
   http::server_options http_options;
   http_options.listen = to_string(cfg->http_listen);
-  http::http_server server{
-    http_options,
-    make_http_api(system, http_api_parts{status, current_config, tracker, readings_pipeline.supervisor(), config_handler})};
-  running_parts running{config, &readings_pipeline, intake, report, out, &server, durable};
+  auto board = std::make_shared<shard_board>();
+  board->publish(shard_board_view{cfg->node_name, cfg->shards, {}, {}});  // K > 1: the coordinator fills it
+  http::http_server server{http_options,
+                           make_http_api(system, http_api_parts{status, current_config, tracker,
+                                                                readings_pipeline.supervisor(), config_handler, board})};
+  running_parts running{config, &readings_pipeline, intake, report, out, &server, durable, nullptr};
+  if (is_sharded) {
+    auto coordinator = shard_coordinator::start(shard_coordinator_parts{
+      *cfg, base_connection(*cfg, options.connect_timeout), broker->publisher, durable, tracker, intake, rules, board,
+      [&system, supervisor = readings_pipeline.supervisor(), current_config, intake] {
+        return restart_readings(system, supervisor, *current_config, *intake);
+      }});
+    if (!coordinator) {
+      shut_down(system, running);
+      return fail(coordinator.err().message);
+    }
+    running.shards = std::move(*coordinator);
+  }
   if (auto err = server.start()) {
     shut_down(system, running);
     return fail(err->message);
   }
   spdlog::info("node {}: consuming {} on {}; state {}; HTTP on http://{}/", cfg->node_name,
-               cfg->routes.readings_queue, mask_password(cfg->amqp_url),
+               is_sharded ? "the shards the membership gives it of " + std::to_string(cfg->shards)
+                          : cfg->routes.readings_queue,
+               mask_password(cfg->amqp_url),
                durable ? "durable (checkpoints to the stream " + cfg->state_stream + ")" : std::string("in memory"),
                http_options.listen);
 

@@ -25,7 +25,7 @@ daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) 
   s.totals = sources_.totals->peek();
   s.duplicates = sources_.totals->duplicates();
   auto source = sources_.readings->current();
-  s.readings = source->stats();
+  s.readings = sources_.readings->stats();
   s.connection = source->connection()->stats();
   s.published = sources_.out->publisher().stats();
   s.sensors = sources_.tracker->size();

@@ -1,9 +1,11 @@
 #include "telluride/daemon/durable_state.hpp"
 
+#include "telluride/daemon/reading_handler.hpp"
 #include "telluride/daemon/state_restore.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <utility>
 
 namespace telluride {
@@ -37,34 +39,98 @@ expected<void> durable_state::restore(const amqp::connection_options& base, sens
     return error{"cannot open the checkpoint publishing connection: " + publisher.err().message};
   sink_ = std::make_shared<stream_record_sink>(std::move(*publisher), state_exchange(cfg_));
 
+  if (tracker.route() == sensor_tracker::routing::by_layout)
+    return {};  // K > 1: the shard coordinator takes shards (take_shard)
   for (std::uint32_t shard = 0; shard < tracker.shard_count(); ++shard) {
-    const auto started = std::chrono::steady_clock::now();
     const shard_identity identity{static_cast<std::uint32_t>(tracker.shard_count()), shard};
-    auto reading = base;
-    reading.name = "telluride-restore";
-    auto source = stream_record_source::open(reading, cfg_.state_stream);
-    if (!source)
-      return source.err();
-    shard_claim claim{identity, cfg_.node_name, rules, tracker.id_capacity_per_shard()};
-    auto restored = restore_from_stream(**source, *sink_, claim, restore_settings{});
-    source->reset();  // closes its connection
+    auto restored = restore_one(base, tracker, rules, identity, shard);
     if (!restored)
-      return error{"cannot restore from the state stream " + cfg_.state_stream + ": " + restored.err().message};
-    const auto took =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    const std::uint64_t sensors = restored->state.table().size();
-    spdlog::info("shard {} restored from {} in {} ms: {} sensors, {} alerts raised, {} records read (last sequence "
-                 "{}), claimed with epoch {}",
-                 shard, cfg_.state_stream, took.count(), sensors, restored->state.alerts_raised(),
-                 claim.records_read(), restored->sequence, claim.epoch());
-    chains_.emplace_back(identity, cfg_.node_name, claim.epoch(), restored->sequence);
-    tracker.restore_shard(shard, std::move(restored->state));
-    std::lock_guard lock(mutex_);
-    restored_.sensors += sensors;
-    restored_.records += claim.records_read();
-    restored_.epoch = claim.epoch();
-    restored_.took += took;
+      return restored.err();
+    chains_.push_back(std::move(restored->first));
   }
+  return {};
+}
+
+expected<std::pair<shard_chain, std::chrono::milliseconds>>
+durable_state::restore_one(const amqp::connection_options& base, sensor_tracker& tracker, const alert_rules& rules,
+                           shard_identity identity, std::size_t slot) {
+  const auto started = std::chrono::steady_clock::now();
+  auto reading = base;
+  reading.name = "telluride-restore";
+  auto source = stream_record_source::open(reading, cfg_.state_stream);
+  if (!source)
+    return source.err();
+  shard_claim claim{identity, cfg_.node_name, rules, tracker.id_capacity_per_shard()};
+  auto restored = restore_from_stream(**source, *sink_, claim, restore_settings{});
+  source->reset();  // closes its connection
+  if (!restored)
+    return error{"cannot restore from the state stream " + cfg_.state_stream + ": " + restored.err().message};
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  const std::uint64_t sensors = restored->state.table().size();
+  spdlog::info("shard {} restored from {} in {} ms: {} sensors, {} alerts raised, {} records read (last sequence "
+               "{}), claimed with epoch {}",
+               identity.shard, cfg_.state_stream, took.count(), sensors, restored->state.alerts_raised(),
+               claim.records_read(), restored->sequence, claim.epoch());
+  shard_chain chain{identity, cfg_.node_name, claim.epoch(), restored->sequence};
+  tracker.restore_shard(slot, std::move(restored->state));
+  std::lock_guard lock(mutex_);
+  restored_.sensors += sensors;
+  restored_.records += claim.records_read();
+  restored_.epoch = claim.epoch();
+  restored_.took += took;
+  return std::pair{std::move(chain), took};
+}
+
+expected<shard_taken> durable_state::take_shard(const amqp::connection_options& base, sensor_tracker& tracker,
+                                               const alert_rules& rules, std::uint32_t shard) {
+  std::shared_ptr<checkpoint_writer> writer;
+  {
+    std::lock_guard lock(mutex_);
+    writer = writer_;
+  }
+  if (!writer || !sink_)
+    return error{"shard " + std::to_string(shard) + ": the checkpoint writer does not run"};
+  auto restored = restore_one(base, tracker, rules, shard_identity{cfg_.shards, shard}, shard);
+  if (!restored)
+    return restored.err();
+  const shard_taken taken{restored->first.epoch(), restored->second};
+  writer->add_chain(std::move(restored->first));
+  return taken;
+}
+
+void durable_state::drop_shard(std::uint32_t shard) {
+  std::shared_ptr<checkpoint_writer> writer;
+  {
+    std::lock_guard lock(mutex_);
+    writer = writer_;
+  }
+  if (writer)
+    writer->remove_chain(shard);
+}
+
+expected<void> durable_state::release_shard(std::uint32_t shard) {
+  std::shared_ptr<checkpoint_writer> writer;
+  {
+    std::lock_guard lock(mutex_);
+    writer = writer_;
+  }
+  if (!writer)
+    return error{"shard " + std::to_string(shard) + ": the checkpoint writer does not run"};
+  auto chain = writer->remove_chain(shard);
+  if (!chain)
+    return error{"shard " + std::to_string(shard) + " is not held here"};
+  checkpoint_record record;
+  record.header = chain->next(record_kind::release, now_ms());
+  auto bytes = encode_checkpoint(record);
+  if (!bytes)
+    return error{"shard " + std::to_string(shard) + ": cannot encode its release: " + bytes.err().message};
+  auto confirmed = std::make_shared<std::promise<bool>>();
+  auto outcome = confirmed->get_future();
+  std::vector<outgoing_record> records;
+  records.push_back(outgoing_record{shard, record_kind::release, std::move(*bytes)});
+  sink_->publish(std::move(records), [confirmed](bool ok) { confirmed->set_value(ok); });
+  if (outcome.wait_for(std::chrono::seconds(10)) != std::future_status::ready || !outcome.get())
+    return error{"shard " + std::to_string(shard) + ": the broker did not confirm its release"};
   return {};
 }
 

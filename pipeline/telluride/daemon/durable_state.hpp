@@ -13,8 +13,11 @@
 //     shutdown, reconfiguration): one more round, so that what the drained stages acknowledged
 //     reaches the broker on the channel it came from;
 //   - `stop`: a last round, and the writer ends.
-// This build consumes one readings queue: its state is shard 0 of a layout of 1, whatever
-// `shards` says (docs/sharding.md describes what K > 1 will take). Thread-safe.
+// With shards 1 the state is shard 0 of a layout of 1, restored at start. With K > 1 shards
+// nothing is restored at start: the shard coordinator takes shards (`take_shard`: claim,
+// restore into the tracker's slot, written by every round from then on) and gives them up
+// (`release_shard`, after the drain whose last round held the final checkpoint and released
+// the acknowledgements) as the assignment says (docs/sharding.md). Thread-safe.
 #pragma once
 
 #include "telluride/daemon/checkpoint_writer.hpp"
@@ -45,6 +48,12 @@ struct restore_figures {
   std::chrono::milliseconds took{0};
 };
 
+/// A shard taken over (take_shard).
+struct shard_taken {
+  std::uint64_t epoch = 0;  ///< of its claim
+  std::chrono::milliseconds took{0};  ///< from the claim to the end of the restore
+};
+
 /// Durable mode's figures (/metrics).
 struct durable_figures {
   checkpoint_stats checkpoints;
@@ -69,6 +78,20 @@ public:
   expected<void> restore(const causeway::amqp::connection_options& base, sensor_tracker& tracker,
                          const alert_rules& rules);
 
+  /// K > 1: claims shard `shard` of the layout, restores it into the tracker's slot (before any
+  /// of its readings is consumed), and rounds write it from then on. Its epoch and the time it
+  /// took, or a one-line error naming the shard (nothing changed then). After start_writing.
+  expected<shard_taken> take_shard(const causeway::amqp::connection_options& base,
+                                                 sensor_tracker& tracker, const alert_rules& rules,
+                                                 std::uint32_t shard);
+  /// K > 1: rounds leave shard `shard` out, and its `release` record is written and confirmed.
+  /// Call once the shard's readings are drained and a round confirmed its final state.
+  expected<void> release_shard(std::uint32_t shard);
+
+  /// K > 1, fenced (another node claimed the shard above our epoch): rounds leave it out; no
+  /// release is written (the claim is no longer ours).
+  void drop_shard(std::uint32_t shard);
+
   /// Starts the checkpoint writer; `config` gives the early-round threshold (half of
   /// producer_concurrency × prefetch_count).
   void start_writing(std::shared_ptr<sensor_tracker> tracker, std::shared_ptr<const config_store> config);
@@ -82,6 +105,10 @@ public:
   durable_figures figures() const;
 
 private:
+  /// Claims and restores `identity` into the tracker's `slot`: its chain, and the time it took.
+  expected<std::pair<shard_chain, std::chrono::milliseconds>> restore_one(const causeway::amqp::connection_options& base, sensor_tracker& tracker, const alert_rules& rules,
+              shard_identity identity, std::size_t slot);
+
   config cfg_;
   std::shared_ptr<part_health> health_;
   std::shared_ptr<causeway::ack_gate> gate_ = std::make_shared<causeway::ack_gate>();

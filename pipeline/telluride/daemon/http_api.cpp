@@ -13,6 +13,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include <chrono>
+#include <map>
 
 namespace telluride {
 
@@ -64,6 +65,29 @@ response post_config(caf::actor_system& system, const config_store& config_now, 
   return json(outcome.applied ? 200 : 400, outcome.event);
 }
 
+/// Why a sensor is not here with K > 1: the broker's hash decides its shard, which this node
+/// does not compute; it names this node's shards and the owners of the others.
+std::string sensor_elsewhere(const sensor_key& key, const shard_board_view& view) {
+  std::string mine;
+  std::map<std::string, std::string> others;
+  for (const auto& r : view.shards) {
+    if (r.owner == view.node && r.state == "active") {
+      mine += (mine.empty() ? "" : ",") + std::to_string(r.shard);
+      continue;
+    }
+    auto& list = others[r.owner.empty() ? std::string("nobody yet") : r.owner];
+    list += (list.empty() ? "" : ",") + std::to_string(r.shard);
+  }
+  std::string text = "no readings for sensor " + to_string(key) + " on node " + view.node + " (shards " +
+                     (mine.empty() ? std::string("none") : mine) + ")";
+  if (!others.empty()) {
+    text += "; its shard is owned by another node:";
+    for (const auto& [owner, list] : others)
+      text += " " + owner + " (shards " + list + ")";
+  }
+  return text;
+}
+
 } // namespace
 
 http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
@@ -76,8 +100,9 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
       return json(503, {{"status", "not ready"}, {"reason", *reason}});
     return json(200, {{"status", "ready"}});
   });
-  routes.add("GET", "/metrics", [status = parts.status](const request&, const route_params&) {
-    response r = response::text(200, prometheus_metrics(status->take(now_ms(), snapshot_detail::with_stages)));
+  routes.add("GET", "/metrics", [status = parts.status, shards = parts.shards](const request&, const route_params&) {
+    response r = response::text(200, prometheus_metrics(status->take(now_ms(), snapshot_detail::with_stages)) +
+                                       shards_metrics(shards->view()));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });
@@ -95,16 +120,28 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
     http::handler_thread::worker);
   routes.add(
     "GET", "/api/topology",
-    [&system, status = parts.status, pipeline = parts.pipeline](const request&, const route_params&) {
+    [&system, status = parts.status, pipeline = parts.pipeline, shards = parts.shards](const request&,
+                                                                                        const route_params&) {
       auto stages = pipeline_stages(system, pipeline);
-      return json(200, topology_json(status->take(now_ms()), stages));
+      auto body = topology_json(status->take(now_ms()), stages);
+      if (auto view = shards->view(); !view.shards.empty())
+        body["shards"] = shards_json(view);
+      return json(200, body);
     },
     http::handler_thread::worker);
-  routes.add("GET", "/api/sensors/{line}/{device}/{sensor}", [tracker = parts.tracker](const request&, const route_params& p) {
+  routes.add("GET", "/api/shards", [shards = parts.shards](const request&, const route_params&) {
+    return json(200, shards_json(shards->view()));
+  });
+  routes.add("GET", "/api/sensors/{line}/{device}/{sensor}", [tracker = parts.tracker, shards = parts.shards](
+                                                               const request&, const route_params& p) {
     sensor_key key{json_id_from_text(p["line"]), json_id_from_text(p["device"]), json_id_from_text(p["sensor"])};
     auto found = tracker->find(key);
-    if (!found)
-      return error_response(404, "no readings for sensor " + to_string(key));
+    if (!found) {
+      auto view = shards->view();
+      if (view.shards.empty())
+        return error_response(404, "no readings for sensor " + to_string(key));
+      return error_response(404, sensor_elsewhere(key, view));
+    }
     return response::json(200, to_json_text(*found) + "\n");
   });
   routes.add("GET", "/", [](const request&, const route_params&) {

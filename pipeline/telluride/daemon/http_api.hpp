@@ -2,7 +2,8 @@
 //
 //   GET  /healthz, /readyz (200 only while readings and control are handled; 503 with the
 //        reason otherwise), /metrics (Prometheus text),
-//        /api/config, /api/topology, /api/sensors/{line}/{device}/{sensor}, / (dashboard)
+//        /api/config, /api/topology, /api/sensors/{line}/{device}/{sensor}, /api/shards,
+//        / (dashboard)
 //   POST /api/config   the reconfiguration JSON; needs `Authorization: Bearer <http_token>`,
 //                      refused (403) when no token is configured
 // Most handlers run on the HTTP server's loop thread and read snapshots. The ones that need an
@@ -19,6 +20,7 @@
 #include "telluride/daemon/daemon_probe.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/sensor_tracker.hpp"
+#include "telluride/daemon/shard_board.hpp"
 #include "telluride/http/router.hpp"
 
 #include <caf/actor.hpp>
@@ -36,6 +38,7 @@ struct http_api_parts {
   std::shared_ptr<const sensor_tracker> tracker;
   caf::actor pipeline;                         ///< the readings supervisor: its stages
   std::shared_ptr<const actor_slot> config_handler;  ///< the current config actor (its supervisor may replace it)
+  std::shared_ptr<const shard_board> shards;  ///< GET /api/shards; empty rows with shards 1
 };
 
 http::router make_http_api(caf::actor_system& system, http_api_parts parts);

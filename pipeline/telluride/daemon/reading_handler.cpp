@@ -1,6 +1,7 @@
 #include "telluride/daemon/reading_handler.hpp"
 
 #include "telluride/daemon/pipeline_shape.hpp"
+#include "telluride/daemon/shard_tag.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -54,9 +55,11 @@ void reading_handler::handle_batch(std::span<causeway::message> batch, const cau
   thread_local std::vector<std::size_t> messages;            // batch position of each reading
   readings.clear();
   messages.clear();
+  const bool is_by_layout = tracker_->route() == sensor_tracker::routing::by_layout;
+  shard_lookup shards;
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (const auto* r = decoded(batch[i])) {
-      readings.push_back({r, batch[i].metadata.get("message_id")});
+      readings.push_back({r, batch[i].metadata.get("message_id"), is_by_layout ? shards.of(batch[i]) : 0});
       messages.push_back(i);
     }
   auto outcome = tracker_->apply(readings);

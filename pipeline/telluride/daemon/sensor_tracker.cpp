@@ -6,7 +6,11 @@ namespace telluride {
 
 sensor_tracker::sensor_tracker(std::size_t shards, alert_rules rules, std::size_t id_capacity,
                                std::uint64_t max_sensors)
-  : quota_(max_sensors) {
+  : sensor_tracker(shards, routing::by_hash, std::move(rules), id_capacity, max_sensors) {}
+
+sensor_tracker::sensor_tracker(std::size_t shards, routing route, alert_rules rules, std::size_t id_capacity,
+                               std::uint64_t max_sensors)
+  : route_(route), rules_(rules), quota_(max_sensors) {
   shards = std::max<std::size_t>(shards, 1);
   id_capacity_per_shard_ = std::max<std::size_t>(id_capacity / shards, 1024);
   shards_.reserve(shards);
@@ -18,6 +22,18 @@ void sensor_tracker::with_shard(std::size_t shard, const std::function<void(shar
   auto& s = *shards_.at(shard);
   std::lock_guard guard{s.mutex};
   visit(s.state);
+}
+
+void sensor_tracker::clear_shard(std::size_t shard) {
+  auto& s = *shards_.at(shard);
+  std::lock_guard guard{s.mutex};
+  s.state = shard_state(rules_, id_capacity_per_shard_);
+}
+
+std::size_t sensor_tracker::sensors_in(std::size_t shard) const {
+  auto& s = *shards_.at(shard);
+  std::lock_guard guard{s.mutex};
+  return s.state.table().size();
 }
 
 void sensor_tracker::restore_shard(std::size_t shard, shard_state restored) {
@@ -38,7 +54,7 @@ sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {
   const std::size_t n_shards = shards_.size();
   starts.assign(n_shards + 1, 0);
   for (const auto& r : readings)
-    ++starts[r.decoded->hash % n_shards + 1];
+    ++starts[slot_of(r) + 1];
   for (std::size_t i = 0; i < n_shards; ++i)
     starts[i + 1] += starts[i];
   order.resize(readings.size());
@@ -47,7 +63,7 @@ sensor_tracker::outcome sensor_tracker::apply(std::span<const input> readings) {
     thread_local std::vector<std::uint32_t> next;
     next.assign(starts.begin(), starts.end() - 1);
     for (std::uint32_t i = 0; i < readings.size(); ++i)
-      order[next[readings[i].decoded->hash % n_shards]++] = i;
+      order[next[slot_of(readings[i])]++] = i;
   }
   for (std::size_t i = 0; i < n_shards; ++i)
     if (starts[i] != starts[i + 1])
@@ -85,6 +101,15 @@ std::vector<std::string> sensor_tracker::take_changed_json() {
 }
 
 std::optional<sensor_aggregate> sensor_tracker::find(const sensor_key& key) const {
+  if (route_ == routing::by_layout) {
+    // The sensor's shard is the broker's to know: look in every slot (HTTP only).
+    for (const auto& s : shards_) {
+      std::lock_guard guard{s->mutex};
+      if (const auto* found = s->state.table().find(key))
+        return *found;
+    }
+    return std::nullopt;
+  }
   auto& s = shard_of(hash_value(key));
   std::lock_guard guard{s.mutex};
   if (const auto* found = s.state.table().find(key))

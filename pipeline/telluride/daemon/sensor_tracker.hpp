@@ -3,9 +3,11 @@
 // Lives outside the restarted pipeline, so a reconfiguration never loses state. Sharded by
 // sensor hash into a fixed number of shards, independent of pipeline concurrency; each shard
 // has its own lock and state (shard_state: aggregates, alert counters and message-id window).
-// In memory mode the daemon uses 16 shards (less lock contention); in durable mode one per
-// shard of the layout (one for now), whose state its checkpoints hold (with_shard) and a
-// restore brings back (restore_shard).
+// With one readings queue (shards 1) in memory mode the daemon uses 16 shards picked by sensor
+// hash (less lock contention); in durable mode one. With K > 1 shard queues the tracker has K
+// slots routed by layout (`by_layout`): a reading goes to the slot of the shard queue it was
+// delivered on (input::shard), the state checkpoints hold (with_shard) and a restore brings
+// back (restore_shard); the daemon never computes the broker's consistent hash.
 // A batch is applied shard by shard: readings of a sensor the tracker does not know are refused once
 // `max_sensors` sensors are tracked; readings whose message_id was applied before are skipped
 // (docs/guarantees.md, Counted once); the rest are checked against alert thresholds in order,
@@ -42,6 +44,12 @@ public:
   /// most, over all shards.
   sensor_tracker(std::size_t shards, alert_rules rules, std::size_t id_capacity, std::uint64_t max_sensors);
 
+  /// How a reading finds its shard: by its sensor's hash, or by the shard of the layout it was
+  /// delivered from (input::shard, below shard_count()).
+  enum class routing : std::uint8_t { by_hash, by_layout };
+  sensor_tracker(std::size_t shards, routing route, alert_rules rules, std::size_t id_capacity,
+                 std::uint64_t max_sensors);
+
   /// What a batch did (shard_state::outcome over all shards; `refused` holds positions in the
   /// batch of readings of new sensors beyond max_sensors).
   struct outcome : shard_state::outcome {
@@ -52,6 +60,7 @@ public:
   struct input {
     const decoded_reading* decoded = nullptr;
     std::string_view message_id;
+    std::uint32_t shard = 0;  ///< by_layout: the shard queue it came from
   };
 
   /// Applies readings in the order given (one batch processor's batch).
@@ -73,6 +82,12 @@ public:
   /// Replaces shard `shard`'s state by `restored` (before any reading is applied to it); its
   /// sensors take places of the max_sensors quota.
   void restore_shard(std::size_t shard, shard_state restored);
+  /// Forgets shard `shard`'s state (given up to another daemon). Its sensors keep their places
+  /// in the max_sensors quota (the quota never shrinks).
+  void clear_shard(std::size_t shard);
+  /// Sensors of shard `shard`.
+  std::size_t sensors_in(std::size_t shard) const;
+  routing route() const noexcept { return route_; }
 
   /// Sensors tracked (lock-free; equals size()).
   std::uint64_t tracked() const noexcept { return quota_.taken(); }
@@ -87,11 +102,16 @@ private:
     shard(const alert_rules& rules, std::size_t capacity) : state(rules, capacity) {}
   };
   shard& shard_of(std::uint64_t hash) const { return *shards_[hash % shards_.size()]; }
+  std::size_t slot_of(const input& r) const noexcept {
+    return route_ == routing::by_layout ? r.shard % shards_.size() : r.decoded->hash % shards_.size();
+  }
   /// Applies the readings at `positions` (all of shard `s`, in batch order) under its lock.
   void apply_to_shard(shard& s, std::span<const input> readings, std::span<const std::uint32_t> positions,
                       outcome& out);
 
   std::vector<std::unique_ptr<shard>> shards_;
+  routing route_ = routing::by_hash;
+  alert_rules rules_;
   std::size_t id_capacity_per_shard_ = 0;
   sensor_quota quota_;
   std::atomic<std::uint64_t> refused_{0};

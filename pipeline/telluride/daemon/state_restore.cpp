@@ -48,7 +48,7 @@ expected<bool> read_until(record_source& source, shard_claim& claim, std::chrono
       return false;
     for (const auto& bytes : *records) {
       claim.read(bytes);
-      if (enough())
+      if (enough(bytes))
         return true;  // what follows was written after it
     }
   }
@@ -59,8 +59,16 @@ expected<bool> read_until(record_source& source, shard_claim& claim, std::chrono
 expected<restored_shard> restore_from_stream(record_source& source, record_sink& sink, shard_claim& claim,
                                              const restore_settings& settings) {
   const std::string shard = "shard " + std::to_string(claim.shard().shard);
-  // 1. Everything there is now (the stream has no end marker: quiet means caught up).
-  if (auto read = read_until(source, claim, settings.settle, [] { return false; }); !read)
+  // 1. Everything there is now (the stream has no end marker: quiet means caught up, and so
+  //    does a record written after the reading began, when other owners write all the time and
+  //    the stream is never quiet). A clock behind the writers' ends this early: the claim may
+  //    then lose, and is made again above what was read by then (step 4).
+  const std::int64_t began_ms = now_ms();
+  auto is_recent = [began_ms](std::string_view bytes) {
+    auto header = decode_checkpoint_header(bytes);
+    return header && header->written_at_ms >= began_ms;
+  };
+  if (auto read = read_until(source, claim, settings.settle, is_recent); !read)
     return error{shard + ": " + read.err().message};
   for (int attempt = 1; attempt <= settings.attempts; ++attempt) {
     // 2. The claim.
@@ -75,7 +83,7 @@ expected<restored_shard> restore_from_stream(record_source& source, record_sink&
                    " was not written: " + written.err().message};
     // 3. Read on up to it.
     auto read = read_until(source, claim, settings.read_back_timeout,
-                           [&] { return claim.state() != shard_claim::outcome::waiting; });
+                           [&](std::string_view) { return claim.state() != shard_claim::outcome::waiting; });
     if (!read)
       return error{shard + ": " + read.err().message};
     if (!*read)

@@ -1,8 +1,9 @@
 // state_restore.hpp — a shard restored from the state stream at start, before any of its
 // readings is applied (docs/checkpoints.md, Restoring at start):
 //
-//   1. read the stream from its first record until nothing more comes for `settle` (so the
-//      claim's epoch is above every epoch written so far);
+//   1. read the stream from its first record until nothing more comes for `settle`, or until a
+//      record written after the reading began (others checkpoint all the time: the stream is
+//      then never quiet), so the claim's epoch is above every epoch written so far;
 //   2. write the claim (a takeover: the highest epoch read + 1) and wait for its confirm;
 //   3. read on until the claim comes back: every record written before it is then read;
 //   4. the claim won: the shard is restored (its latest snapshot and the deltas after it).

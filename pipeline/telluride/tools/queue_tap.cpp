@@ -49,7 +49,9 @@ causeway::expected<std::unique_ptr<queue_tap>> queue_tap::open(tap_options optio
   if (is_private) {
     // The framework's consumer redeclares its queue by name after a reconnect, so the private
     // queue is named here rather than by the broker.
-    consume.queue = "telluride-tap." + std::to_string(::getpid()) + "." + random_hex_id();
+    consume.queue = !options.private_queue.empty()
+                      ? options.private_queue
+                      : "telluride-tap." + std::to_string(::getpid()) + "." + random_hex_id();
     consume.declare = amqp::queue_declaration{false, true, true, {}};
     consume.bindings.push_back({options.exchange, options.routing_key, {}});
   } else {

@@ -28,6 +28,7 @@ struct tap_options {
   std::string queue;
   std::string exchange;     ///< private queue: bound to this exchange...
   std::string routing_key;  ///< ...with this key
+  std::string private_queue;  ///< the private queue's name (empty: telluride-tap.<pid>.<random>)
   std::uint16_t prefetch_count = 100;
   /// Declare `exchange` (durable, direct, as the daemon does) before binding to it, so a tap
   /// can start before the daemon ever ran.

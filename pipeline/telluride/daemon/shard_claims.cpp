@@ -1,0 +1,27 @@
+#include "telluride/daemon/shard_claims.hpp"
+
+namespace telluride {
+
+claim_news shard_claims::read(const record_header& h) {
+  if (h.layout != layout_ || h.shard >= layout_)
+    return claim_news::none;
+  auto& holder = holders_[h.shard];
+  switch (h.kind) {
+    case record_kind::takeover:
+      if (h.epoch <= holder.epoch)
+        return claim_news::lost_claim;
+      holder = shard_holder_view{h.epoch, h.owner, false};
+      return claim_news::claimed;
+    case record_kind::release:
+      if (h.epoch != holder.epoch || h.owner != holder.node || holder.is_released)
+        return claim_news::none;
+      holder.is_released = true;
+      return claim_news::released;
+    case record_kind::snapshot:
+    case record_kind::delta:
+      return claim_news::none;
+  }
+  return claim_news::none;
+}
+
+} // namespace telluride

@@ -1,0 +1,424 @@
+#include "telluride/daemon/shard_coordinator.hpp"
+
+#include "telluride/daemon/broker_topology.hpp"
+#include "telluride/daemon/member_heartbeat.hpp"
+#include "telluride/daemon/reading_handler.hpp"
+#include "telluride/daemon/shard_claims.hpp"
+#include "telluride/daemon/state_stream.hpp"
+#include "telluride/tools/queue_tap.hpp"
+
+#include <causeway/sharding/membership.hpp>
+#include <causeway/sharding/shard_assignment.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace telluride {
+
+namespace sharding = causeway::sharding;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto heartbeat_every = std::chrono::seconds(1);
+constexpr auto tick = std::chrono::milliseconds(100);
+// Heard for this long before the first assignment, so that daemons started together see each
+// other before any of them claims (otherwise the first would claim every shard and hand most
+// back a moment later).
+constexpr auto settle = std::chrono::milliseconds(2500);
+constexpr auto retry_after = std::chrono::seconds(1);
+
+std::uint64_t random_start_id() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) ^ device() ^
+         static_cast<std::uint64_t>(clock::now().time_since_epoch().count());
+}
+
+} // namespace
+
+struct shard_coordinator::impl {
+  shard_coordinator_parts parts;
+  std::uint64_t start_id = random_start_id();
+  clock::time_point started = clock::now();
+  std::unique_ptr<tools::queue_tap> members;   // this node's queue of heartbeats
+  std::unique_ptr<stream_record_source> tail;  // durable: the state stream from its first record
+  std::optional<sharding::membership> view;
+  shard_claims claims{1};
+  std::map<std::string, std::set<std::uint32_t>, std::less<>> held_by;  // memory: others' heartbeats
+  std::map<std::string, clock::time_point, std::less<>> other_layouts;  // nodes heard with another K
+  std::vector<std::uint32_t> owned;                  // consumed now, ascending
+  std::map<std::uint32_t, std::uint64_t> epochs;     // durable: the claim of each owned shard
+  std::map<std::uint32_t, clock::time_point> retry_at;
+  bool is_refusing = false;                          // another K is live: logged once
+
+  mutable std::mutex held_mutex;
+  std::map<std::uint32_t, std::string> held;  // what the heartbeats say: shard → state
+
+  std::mutex stop_mutex;
+  std::condition_variable stopping;
+  bool is_stopping = false;
+  std::thread loop_thread;
+  std::thread heartbeat_thread;
+
+  const config& cfg() const { return parts.cfg; }
+
+  void set_held(std::uint32_t shard, std::optional<std::string> state) {
+    std::lock_guard lock(held_mutex);
+    if (state)
+      held[shard] = *state;
+    else
+      held.erase(shard);
+  }
+
+  bool wait_stop(std::chrono::milliseconds d) {
+    std::unique_lock lock(stop_mutex);
+    return stopping.wait_for(lock, d, [this] { return is_stopping; });
+  }
+
+  void send_heartbeats() {
+    do {
+      member_heartbeat hb{cfg().node_name, start_id, cfg().shards, {}};
+      {
+        std::lock_guard lock(held_mutex);
+        for (const auto& [shard, state] : held)
+          hb.held.push_back(held_shard{shard, state});
+      }
+      causeway::amqp::outgoing_message msg;
+      msg.exchange = members_exchange(cfg());
+      msg.body = encode_heartbeat(hb);
+      msg.properties.content_type = "application/json";
+      msg.properties.persistent = false;
+      parts.publisher->publish(std::move(msg), [](causeway::amqp::publish_outcome) {});
+    } while (!wait_stop(heartbeat_every));
+  }
+
+  void hear(const std::string& bytes, clock::time_point now) {
+    auto hb = decode_heartbeat(bytes);
+    if (!hb)
+      return;  // not ours to judge: a bad heartbeat changes nothing
+    if (hb->shards != cfg().shards) {
+      if (other_layouts.find(hb->node) == other_layouts.end())
+        spdlog::error("node {} runs with shards {}, this one with {}: this node takes no shard while it is heard",
+                      hb->node, hb->shards, cfg().shards);
+      other_layouts[hb->node] = now;
+      return;
+    }
+    auto changes = view->heard(hb->node, hb->start_id, now);
+    if (!changes)
+      return;
+    for (const auto& c : *changes) {
+      if (c.what == sharding::member_event::clashed && c.name == cfg().node_name) {
+        spdlog::error("another daemon runs with the node name {} (start ids differ): stopping; node names must be "
+                      "unique",
+                      c.name);
+        std::raise(SIGTERM);
+      }
+      if (c.what == sharding::member_event::left)
+        held_by.erase(c.name);
+      if (c.what != sharding::member_event::clashed && c.name != cfg().node_name)
+        spdlog::info("node {} {}", c.name, c.what == sharding::member_event::joined ? "joined" : "left");
+    }
+    auto& shards = held_by[hb->node];
+    shards.clear();
+    for (const auto& h : hb->held)
+      shards.insert(h.shard);
+  }
+
+  /// Reads what the tail has, a bounded number of bursts per tick (the stream may be long at
+  /// start), so that releases and claims are seen within a tick or two of their writing.
+  void read_tail() {
+    for (int burst = 0; burst < 64 && tail; ++burst)
+      if (!read_tail_burst())
+        return;
+  }
+
+  /// One burst of the tail; false when nothing came (or the tail was lost).
+  bool read_tail_burst() {
+    auto records = tail->next(std::chrono::milliseconds(1));
+    if (!records) {
+      spdlog::warn("tail of the state stream: {}; reading it again from its first record", records.err().message);
+      tail.reset();
+      auto reopened = open_tail();
+      if (reopened) {
+        tail = std::move(*reopened);
+        claims = shard_claims{cfg().shards};
+      }
+      return false;
+    }
+    if (records->empty())
+      return false;
+    for (const auto& bytes : *records) {
+      auto header = decode_checkpoint_header(bytes);
+      if (!header)
+        continue;
+      if (claims.read(*header) != claim_news::claimed || header->owner == cfg().node_name)
+        continue;
+      auto held_epoch = epochs.find(header->shard);
+      if (held_epoch != epochs.end() && header->epoch > held_epoch->second)
+        fence(header->shard, header->owner, header->epoch);
+    }
+    return true;
+  }
+
+  expected<std::unique_ptr<stream_record_source>> open_tail() const {
+    auto c = parts.base;
+    c.name = "telluride-claims";
+    return stream_record_source::open(c, cfg().state_stream);
+  }
+
+  bool is_free(std::uint32_t shard, clock::time_point now) const {
+    if (!parts.durable) {
+      for (const auto& [node, shards] : held_by)
+        if (node != cfg().node_name && view->is_live(node) && shards.count(shard) != 0)
+          return false;
+      return true;
+    }
+    const auto& h = claims.of(shard);
+    return h.epoch == 0 || h.is_released || h.node == cfg().node_name || view->is_gone(h.node, now);
+  }
+
+  std::vector<std::uint32_t> target(clock::time_point now) {
+    for (auto it = other_layouts.begin(); it != other_layouts.end();)
+      it = now - it->second > std::chrono::seconds(5) ? other_layouts.erase(it) : std::next(it);
+    if (!other_layouts.empty()) {
+      is_refusing = true;
+      return {};
+    }
+    if (is_refusing)
+      spdlog::info("no node with another shards value is heard any more: taking part again");
+    is_refusing = false;
+    auto assignment = sharding::shard_assignment::compute(cfg().shards, view->live());
+    if (!assignment)
+      return owned;
+    return assignment->shards_of(cfg().node_name);
+  }
+
+  void fence(std::uint32_t shard, const std::string& node, std::uint64_t epoch) {
+    spdlog::warn("shard {} was claimed by {} with epoch {} above ours ({}): this node was taken for gone; "
+                 "it stops consuming the shard and drops its state",
+                 shard, node, epoch, epochs[shard]);
+    if (parts.durable)
+      parts.durable->drop_shard(shard);
+    std::vector<std::uint32_t> next;
+    std::copy_if(owned.begin(), owned.end(), std::back_inserter(next), [&](std::uint32_t s) { return s != shard; });
+    if (parts.intake->set_shards(next))
+      parts.restart_pipeline();
+    parts.tracker->clear_shard(shard);
+    owned = std::move(next);
+    epochs.erase(shard);
+    set_held(shard, std::nullopt);
+  }
+
+  void rebalance(clock::time_point now) {
+    const auto wanted = target(now);
+    std::vector<std::uint32_t> lost;
+    std::vector<std::uint32_t> gained;
+    std::set_difference(owned.begin(), owned.end(), wanted.begin(), wanted.end(), std::back_inserter(lost));
+    for (std::uint32_t s : wanted)
+      if (!std::binary_search(owned.begin(), owned.end(), s) && is_free(s, now) &&
+          (retry_at.count(s) == 0 || retry_at[s] <= now))
+        gained.push_back(s);
+    if (lost.empty() && gained.empty())
+      return;
+
+    std::vector<std::pair<std::uint32_t, std::chrono::milliseconds>> taken;
+    for (std::uint32_t s : gained) {
+      set_held(s, "restoring");
+      std::chrono::milliseconds took{0};
+      if (parts.durable) {
+        auto t = parts.durable->take_shard(parts.base, *parts.tracker, parts.rules, s);
+        if (!t) {
+          spdlog::error("cannot take shard {}: {}; retrying in {} s", s, t.err().message, retry_after.count());
+          retry_at[s] = now + retry_after;
+          set_held(s, std::nullopt);
+          continue;
+        }
+        epochs[s] = t->epoch;
+        took = t->took;
+      }
+      taken.emplace_back(s, took);
+    }
+    for (std::uint32_t s : lost)
+      set_held(s, "handing_over");
+    std::vector<std::uint32_t> next;
+    std::set_difference(owned.begin(), owned.end(), lost.begin(), lost.end(), std::back_inserter(next));
+    for (const auto& t : taken)
+      next.push_back(t.first);
+    std::sort(next.begin(), next.end());
+    if (auto set = parts.intake->set_shards(next); !set) {
+      spdlog::error("cannot consume the shards {}: {}", fmt::join(next, ","), set.err().message);
+      for (const auto& t : taken)
+        give_up(t.first);
+      for (std::uint32_t s : lost)
+        set_held(s, "active");
+      return;
+    }
+    const auto drain_started = clock::now();
+    if (!parts.restart_pipeline())
+      spdlog::error("the readings pipeline did not restart for shards {}", fmt::join(next, ","));
+    const auto drained = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - drain_started);
+    for (std::uint32_t s : lost) {
+      give_up(s);
+      spdlog::info("shard {} released (drained and checkpointed in {} ms)", s, drained.count());
+    }
+    for (const auto& [s, took] : taken) {
+      set_held(s, "active");
+      if (parts.durable)
+        spdlog::info("shard {} taken with epoch {}: restored in {} ms", s, epochs[s], took.count());
+      else
+        spdlog::info("shard {} taken (state in memory: nothing to restore)", s);
+    }
+    owned = std::move(next);
+  }
+
+  /// Writes the release of a shard this node holds (durable) and drops its state.
+  void give_up(std::uint32_t s) {
+    if (parts.durable)
+      if (auto released = parts.durable->release_shard(s); !released)
+        spdlog::error("cannot release shard {}: {} (others take it once this node is gone)", s,
+                      released.err().message);
+    parts.tracker->clear_shard(s);
+    epochs.erase(s);
+    set_held(s, std::nullopt);
+  }
+
+  void publish_board(clock::time_point now) {
+    shard_board_view v;
+    v.node = cfg().node_name;
+    v.layout = cfg().shards;
+    v.members = view->live();
+    auto assignment = sharding::shard_assignment::compute(cfg().shards, v.members);
+    std::map<std::uint32_t, std::string> states;
+    {
+      std::lock_guard lock(held_mutex);
+      states = held;
+    }
+    std::int64_t lag = 0;
+    if (parts.durable) {
+      const auto confirmed = parts.durable->figures().checkpoints.last_confirmed_ms;
+      lag = confirmed == 0 ? 0 : std::max<std::int64_t>(0, now_ms() - confirmed);
+    }
+    for (std::uint32_t s = 0; s < cfg().shards; ++s) {
+      shard_row row;
+      row.shard = s;
+      row.queue = shard_queue(cfg().routes, s);
+      if (auto it = states.find(s); it != states.end()) {
+        row.owner = cfg().node_name;
+        row.state = it->second;
+        row.sensors = parts.tracker->sensors_in(s);
+        row.checkpoint_lag_ms = row.state == "active" ? lag : 0;
+      } else {
+        row.owner = known_owner(s, assignment ? std::string(assignment->owner_of(s)) : std::string{}, now);
+      }
+      v.shards.push_back(std::move(row));
+    }
+    parts.board->publish(std::move(v));
+  }
+
+  std::string known_owner(std::uint32_t s, std::string assigned, clock::time_point now) const {
+    if (parts.durable) {
+      const auto& h = claims.of(s);
+      if (h.epoch != 0 && !h.is_released && !view->is_gone(h.node, now))
+        return h.node;
+    } else {
+      for (const auto& [node, shards] : held_by)
+        if (view->is_live(node) && shards.count(s) != 0)
+          return node;
+    }
+    return assigned;
+  }
+
+  void run() {
+    while (!wait_stop(tick)) {
+      const auto now = clock::now();
+      for (int burst = 0; burst < 16; ++burst) {
+        auto heard = members->take(std::chrono::milliseconds(1));
+        if (heard.empty())
+          break;
+        for (const auto& m : heard)
+          hear(m.data, now);
+        members->acknowledge(heard);
+      }
+      read_tail();
+      for (const auto& c : view->expire(now))
+        spdlog::info("node {} left (not heard for 5 s)", c.name);
+      if (now - started >= settle)
+        rebalance(now);
+      publish_board(now);
+    }
+  }
+};
+
+shard_coordinator::shard_coordinator(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+
+shard_coordinator::~shard_coordinator() {
+  stop();
+}
+
+expected<std::unique_ptr<shard_coordinator>> shard_coordinator::start(shard_coordinator_parts parts) {
+  auto state = std::make_unique<impl>();
+  state->parts = std::move(parts);
+  const config& cfg = state->parts.cfg;
+  auto view = sharding::membership::create(cfg.node_name, state->start_id, state->started);
+  if (!view)
+    return error{"node_name " + cfg.node_name + ": " + view.err().message};
+  state->view = std::move(*view);
+  state->claims = shard_claims{cfg.shards};
+  tools::tap_options tap;
+  tap.connection = state->parts.base;
+  tap.connection.name = "telluride-members";
+  tap.exchange = members_exchange(cfg);
+  tap.private_queue = members_queue(cfg);
+  tap.declare_exchange = false;  // declared with the topology (fanout)
+  auto members = tools::queue_tap::open(std::move(tap));
+  if (!members) {
+    const auto& why = members.err().message;
+    if (why.find("RESOURCE_LOCKED") != std::string::npos)
+      return error{"another daemon runs with the node name " + cfg.node_name + " (its queue " + members_queue(cfg) +
+                   " is in use); node names must be unique"};
+    return error{"cannot listen to the members exchange " + members_exchange(cfg) + ": " + why};
+  }
+  state->members = std::move(*members);
+  if (state->parts.durable) {
+    auto tail = state->open_tail();
+    if (!tail)
+      return tail.err();
+    state->tail = std::move(*tail);
+  }
+  auto* s = state.get();
+  s->publish_board(clock::now());  // every shard standby until the first assignment
+  s->heartbeat_thread = std::thread([s] { s->send_heartbeats(); });
+  s->loop_thread = std::thread([s] { s->run(); });
+  return std::make_unique<shard_coordinator>(std::move(state));
+}
+
+void shard_coordinator::stop() {
+  {
+    std::lock_guard lock(impl_->stop_mutex);
+    impl_->is_stopping = true;
+  }
+  impl_->stopping.notify_all();
+  if (impl_->loop_thread.joinable())
+    impl_->loop_thread.join();
+  if (impl_->heartbeat_thread.joinable())
+    impl_->heartbeat_thread.join();
+}
+
+void shard_coordinator::release_all() {
+  stop();
+  for (std::uint32_t s : impl_->owned) {
+    impl_->give_up(s);
+    spdlog::info("shard {} released (shutting down)", s);
+  }
+  impl_->owned.clear();
+}
+
+} // namespace telluride
