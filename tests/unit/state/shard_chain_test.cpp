@@ -181,6 +181,29 @@ TEST_CASE("a snapshot is due once the stream grew by max_stream_bytes since the 
   CHECK_FALSE(s.chain.is_due());
 }
 
+TEST_CASE("with a stream meter, other writers' records count towards the retention rule too") {
+  snapshot_policy policy;
+  policy.max_stream_bytes = 2000;
+  auto meter = std::make_shared<stream_meter>();
+  meter->add_record(10'000);  // before the chain watches: not counted
+  live_shard s{shard_chain{one_shard, "node-a", 1, 0, policy}};
+  s.chain.measure_stream_with(meter);
+  REQUIRE(s.write());
+  CHECK(s.chain.stream_bytes_since_snapshot() == 0);
+  s.chain.stream_grew(100);  // this writer's own records
+  meter->add_record(1000);   // another daemon's record: 1000 + the overhead
+  CHECK(s.chain.stream_bytes_since_snapshot() == 1000 + stream_meter::record_overhead);
+  CHECK_FALSE(s.chain.is_due());
+  meter->add_record(1000 - 2 * stream_meter::record_overhead);
+  CHECK(s.chain.stream_bytes_since_snapshot() == 2000);
+  CHECK(s.chain.is_due());
+  auto h = s.write();
+  REQUIRE(h);
+  CHECK(h->kind == record_kind::snapshot);
+  CHECK(s.chain.stream_bytes_since_snapshot() == 0);
+  CHECK_FALSE(s.chain.is_due());
+}
+
 TEST_CASE("a claim takes the epoch above every epoch read and wins when it comes back holding the fence") {
   record_writer old_owner{1, 0, "node-old", 0};
   std::vector<std::string> stream;
