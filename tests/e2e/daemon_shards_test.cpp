@@ -10,6 +10,9 @@
 
 #include <algorithm>
 
+// Its own namespace: the unity build compiles several test files as one.
+namespace shards_e2e {
+
 using namespace telluride::test;
 
 namespace {
@@ -105,3 +108,5 @@ TEST_CASE("on a broker without the consistent-hash plugin the daemon with shards
   one.start(e2e::within_budget(20s));
   CHECK(one.stop() == std::optional<int>{0});
 }
+
+} // namespace shards_e2e

@@ -6,13 +6,16 @@
 //   - the ack gate, put in front of each readings channel's acknowledger (`hook`), which
 //     holds every acknowledgement until a checkpoint round releases it;
 //   - `restore`, at start, before the pipeline consumes anything: each shard of the tracker
-//     is claimed and restored from the stream (state_restore.hpp), its sensors taking places
-//     in the max_sensors quota; one log line per shard;
-//   - the checkpoint writer (checkpoint_writer.hpp), started after the restore;
+//     is claimed and restored from the stream, from its indexed snapshot when it can
+//     (indexed_restore.hpp), its sensors taking places in the max_sensors quota; one log line
+//     per shard;
+//   - the checkpoint writer (checkpoint_writer.hpp), started after the restore, and the
+//     stream follower (stream_follower.hpp), which indexes the snapshots the writer wrote and
+//     measures the stream's growth for the writer's retention rule;
 //   - `release_held`, called by the readings source before a channel closes (after a drain:
 //     shutdown, reconfiguration): one more round, so that what the drained stages acknowledged
 //     reaches the broker on the channel it came from;
-//   - `stop`: a last round, and the writer ends.
+//   - `stop`: a last round, and the writer ends; the follower indexes what it wrote, and ends.
 // This build consumes one readings queue: its state is shard 0 of a layout of 1, whatever
 // `shards` says (docs/sharding.md describes what K > 1 will take). Thread-safe.
 #pragma once
@@ -22,6 +25,7 @@
 #include "telluride/daemon/part_health.hpp"
 #include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/daemon/state_stream.hpp"
+#include "telluride/daemon/stream_follower.hpp"
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
@@ -42,6 +46,7 @@ struct restore_figures {
   std::uint64_t sensors = 0;
   std::uint64_t records = 0;  ///< read from the stream, every shard's
   std::uint64_t epoch = 0;    ///< the claim's
+  std::uint64_t indexed = 0;  ///< shards restored from their indexed snapshot
   std::chrono::milliseconds took{0};
 };
 
@@ -87,6 +92,11 @@ private:
   std::shared_ptr<causeway::ack_gate> gate_ = std::make_shared<causeway::ack_gate>();
   std::shared_ptr<stream_record_sink> sink_;
   std::vector<shard_chain> chains_;  // from restore to start_writing
+  std::shared_ptr<snapshot_index_store> index_;
+  std::shared_ptr<stream_meter> meter_ = std::make_shared<stream_meter>();
+  record_source_opener follow_;       // the follower's reader
+  std::int64_t follow_from_ = -1;     // the earliest claim's offset
+  std::unique_ptr<stream_follower> follower_;
   mutable std::mutex mutex_;
   std::shared_ptr<checkpoint_writer> writer_;
   restore_figures restored_;
