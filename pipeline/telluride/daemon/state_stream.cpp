@@ -61,7 +61,17 @@ expected<std::unique_ptr<stream_record_source>> stream_record_source::open(amqp:
 }
 
 expected<std::vector<stream_record>> stream_record_source::next(std::chrono::milliseconds timeout) {
+  // The tap may come back empty before the timeout (an empty burst): that is not quiet yet,
+  // and a restore that took it for the end of the stream would claim too early.
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout;
   auto messages = tap_->take(timeout);
+  while (messages.empty()) {
+    const auto now = clock::now();
+    if (now >= deadline)
+      break;
+    messages = tap_->take(std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
+  }
   std::vector<stream_record> records;
   records.reserve(messages.size());
   for (auto& m : messages) {
