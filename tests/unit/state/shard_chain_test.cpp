@@ -183,7 +183,7 @@ TEST_CASE("a snapshot is due once the stream grew by max_stream_bytes since the 
 
 TEST_CASE("with a stream meter, other writers' records count towards the retention rule too") {
   snapshot_policy policy;
-  policy.max_stream_bytes = 2000;
+  policy.max_stream_bytes = 4000;
   auto meter = std::make_shared<stream_meter>();
   meter->add_record(10'000);  // before the chain watches: not counted
   live_shard s{shard_chain{one_shard, "node-a", 1, 0, policy}};
@@ -194,8 +194,8 @@ TEST_CASE("with a stream meter, other writers' records count towards the retenti
   meter->add_record(1000);   // another daemon's record: 1000 + the overhead
   CHECK(s.chain.stream_bytes_since_snapshot() == 1000 + stream_meter::record_overhead);
   CHECK_FALSE(s.chain.is_due());
-  meter->add_record(1000 - 2 * stream_meter::record_overhead);
-  CHECK(s.chain.stream_bytes_since_snapshot() == 2000);
+  meter->add_record(4000 - 1000 - 2 * stream_meter::record_overhead);
+  CHECK(s.chain.stream_bytes_since_snapshot() == 4000);
   CHECK(s.chain.is_due());
   auto h = s.write();
   REQUIRE(h);
