@@ -15,6 +15,7 @@
 // bytes_per_sensor, ...
 #include "support/bench_support.hpp"
 #include "support/command_line.hpp"
+#include "support/shard_fill.hpp"
 
 #include "telluride/state/checkpoint_fold.hpp"
 #include "telluride/state/checkpoint_record.hpp"
@@ -22,7 +23,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <string>
@@ -50,29 +50,6 @@ struct settings {
   int rounds = 3;
 };
 
-/// Applies `per_sensor` readings to each of sensors [first, first + count), in batches of 100,
-/// with message ids from `next_id` on.
-void apply_readings(shard_state& shard, std::size_t first, std::size_t count, int per_sensor, std::size_t& next_id) {
-  std::deque<reading> readings;
-  std::deque<std::string> ids;
-  std::vector<shard_state::input> batch;
-  for (int round = 0; round < per_sensor; ++round)
-    for (std::size_t n = first; n < first + count; ++n) {
-      reading& r = readings.emplace_back();
-      r.key = sensor_key{json_id{10}, json_id{100}, json_id{static_cast<std::int64_t>(n)}};
-      r.value = 99.4 + static_cast<double>((n * 7 + static_cast<std::size_t>(round) * 13) % 100) * 0.01;
-      r.timestamp = "2021-02-12T01:18:51.838675Z";
-      batch.push_back({&r, ids.emplace_back("run-3f9a2c-" + std::to_string(next_id++))});
-      if (batch.size() == 100) {
-        shard.apply(batch);
-        batch.clear();
-        readings.clear();
-        ids.clear();
-      }
-    }
-  shard.apply(batch);
-}
-
 std::string encoded(const checkpoint_record& record) {
   auto bytes = encode_checkpoint(record);
   if (!bytes) {
@@ -96,7 +73,7 @@ int main(int argc, char** argv) {
   const alert_rules rules;  // the daemon's defaults: the readings stay below them
   shard_state shard{rules, s.ids};
   std::size_t next_id = 0;
-  apply_readings(shard, 0, s.sensors, 10, next_id);
+  bench::apply_readings(shard, 0, s.sensors, 10, next_id);
 
   checkpoint_record snapshot;
   snapshot.header = record_header{record_kind::snapshot, 12, 3, 1, 1, 1, 1764600000000, "node-a"};
@@ -121,7 +98,7 @@ int main(int argc, char** argv) {
 
   // A delta after a tenth of the sensors had one more reading each.
   const std::size_t changed = std::max<std::size_t>(1, s.sensors / 10);
-  apply_readings(shard, 0, changed, 1, next_id);
+  bench::apply_readings(shard, 0, changed, 1, next_id);
   checkpoint_record delta;
   delta.header = record_header{record_kind::delta, 12, 3, 1, 2, 1, 1764600000100, "node-a"};
   delta.image = shard.take_delta();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh NAME — builds what the benchmark needs, runs it and prints, as its last line,
 # one JSON object with at least name, msgs_per_s, peak_rss_mib (and ratio where there is a
-# reference). NAME: inmemory | rabbitmq | daemon | shards | sensors | checkpoint | fuzz. A benchmark
+# reference). NAME: inmemory | rabbitmq | daemon | shards | sensors | checkpoint | restore | fuzz. A benchmark
 # reports; it never fails on a slow machine.
 #   bench/run.sh fuzz [SECONDS]   every fuzz target for SECONDS each (default 60), through
 #                                 scripts/fuzz.sh; exits 1 after its JSON line if one crashed
@@ -12,7 +12,7 @@ build=${BUILD_DIR:-$root/build}
 name=${1:-}
 
 usage() {
-  echo "usage: bench/run.sh inmemory|rabbitmq|daemon|shards|sensors|checkpoint|fuzz [SECONDS]" >&2
+  echo "usage: bench/run.sh inmemory|rabbitmq|daemon|shards|sensors|checkpoint|restore|fuzz [SECONDS]" >&2
   exit 2
 }
 
@@ -64,6 +64,10 @@ case $name in
   checkpoint)
     configure bench_checkpoint
     "$build/bin/bench_checkpoint" "${@:2}"
+    ;;
+  restore)
+    configure bench_restore
+    "$root/bench/restore.sh" "$build" "${@:2}"
     ;;
   fuzz)
     # Its own clang build (build-fuzz); a crash is a finding, not a slow machine: its exit

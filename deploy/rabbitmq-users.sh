@@ -2,10 +2,12 @@
 # Least-privilege RabbitMQ users for Telluride, on the broker of deploy/rabbitmq-local.sh:
 #   telluride-daemon     the daemon: declares its topology (docs/wire-format.md, Routes; with
 #                        `shards` the exchange sensor_shards and the queues
-#                        sensor_reading_queue.<n>; the stream telluride_state; the heartbeat
-#                        exchange telluride_state.members and its own queue on it,
-#                        telluride_state.members.<node>), consumes the
-#                        input queues, publishes outputs and dead letters; touches nothing else
+#                        sensor_reading_queue.<n>; the stream telluride_state, its snapshot
+#                        index (the exchange telluride_state.index and the queues
+#                        telluride_state.index.<K>.<s>), the heartbeat exchange
+#                        telluride_state.members and its own queue on it,
+#                        telluride_state.members.<node>), consumes the input queues,
+#                        publishes outputs and dead letters; touches nothing else
 #   telluride-dashboard  read-only: consumes the output queues (tail --from-queue), or a private
 #                        queue telluride-tap.* that it declares and binds to an output route
 #                        (tail); publishes nothing, declares or deletes nothing else
@@ -76,6 +78,12 @@ shard_queues_regex() {
   printf '^%s\\.[0-9]+$' "$(printf '%s' "$prefix$readings_queue" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
 }
 
+# ^state_stream\.index(\.K\.s)?$, prefixed: the snapshot index's exchange and its queues
+# (docs/checkpoints.md, Finding the latest snapshot).
+state_index_regex() {
+  printf '^%s\\.index(\\.[0-9]+\\.[0-9]+)?$' "$(printf '%s' "$prefix$state_stream" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
+}
+
 all_names=("${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "${output_queues[@]}" "$state_stream")
 # ^state_stream\.members(\..+)?$, prefixed: the heartbeat exchange (shards > 1) and each node's
 # queue on it.
@@ -83,9 +91,9 @@ members_regex() {
   printf '^%s(\\..+)?$' "$(printf '%s' "$prefix$state_stream.members" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
 }
 
-daemon_configure="$(names_regex "${all_names[@]}")|$(shard_queues_regex)|$(members_regex)"
+daemon_configure="$(names_regex "${all_names[@]}")|$(shard_queues_regex)|$(state_index_regex)|$(members_regex)"
 daemon_write=$daemon_configure # publish to the exchanges; bind the queues
-daemon_read="$(names_regex "${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "$state_stream")|$(shard_queues_regex)|$(members_regex)"
+daemon_read="$(names_regex "${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "$state_stream")|$(shard_queues_regex)|$(state_index_regex)|$(members_regex)"
 dashboard_configure="^$tap_queues\$"
 dashboard_write="^$tap_queues\$"                                                 # bind its tap queue
 dashboard_read="$(names_regex "${exchanges[@]}" "${output_queues[@]}")|^$tap_queues\$" # bind from; consume

@@ -190,6 +190,12 @@ public:
       admin.delete_queue(state_stream_);
       admin.delete_exchange(state_stream_);  // durable mode publishes its checkpoints there
       admin.delete_exchange(state_stream_ + ".members");  // heartbeats with shards > 1
+      // Its snapshot index: a queue per shard of the layout (and of a layout of 1, which a
+      // test that changes shards may have used), and their exchange.
+      for (int shard = 0; shard < shards_; ++shard)
+        admin.delete_queue(state_stream_ + ".index." + std::to_string(shards_) + "." + std::to_string(shard));
+      admin.delete_queue(state_stream_ + ".index.1.0");
+      admin.delete_exchange(state_stream_ + ".index");
       admin.delete_exchange(routes_["exchange"].get<std::string>());
       admin.delete_exchange(routes_["events_exchange"].get<std::string>());
       admin.delete_exchange(routes_["shards_exchange"].get<std::string>());

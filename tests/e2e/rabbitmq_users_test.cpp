@@ -163,6 +163,16 @@ TEST_CASE("rabbitmq-users.sh: the daemon, dashboard and sensors users do their j
   CHECK(again.out.find("telluride-sensors exists: password unchanged") != std::string::npos);
 
   CHECK(d.stop() == std::optional<int>{0});
+  // Durable mode's snapshot index: the daemon declared it and wrote its entry as its own user,
+  // and may read it.
+  CHECK(d.log().find("could not be indexed") == std::string::npos);
+  bool is_indexed = false;
+  CHECK_FALSE(attempt(daemon_url, [&](amqp::channel& ch) {
+    auto reply = amqp_basic_get(ch.state(), ch.id(), amqp::view(prefix + "telluride_state.index.1.0"), 0);
+    is_indexed = reply.reply_type == AMQP_RESPONSE_NORMAL && reply.reply.id == AMQP_BASIC_GET_OK_METHOD;
+    return reply;
+  }));
+  CHECK(is_indexed);
 
   // With shards > 1 the daemon also declares the heartbeat exchange and its own queue on it,
   // publishes and reads heartbeats, and tails the state stream: both shards become its own.

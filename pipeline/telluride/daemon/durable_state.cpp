@@ -1,7 +1,7 @@
 #include "telluride/daemon/durable_state.hpp"
 
+#include "telluride/daemon/indexed_restore.hpp"
 #include "telluride/daemon/reading_handler.hpp"
-#include "telluride/daemon/state_restore.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -37,7 +37,11 @@ expected<void> durable_state::restore(const amqp::connection_options& base, sens
   auto publisher = amqp::publisher::open(pub);
   if (!publisher)
     return error{"cannot open the checkpoint publishing connection: " + publisher.err().message};
-  sink_ = std::make_shared<stream_record_sink>(std::move(*publisher), state_exchange(cfg_));
+  sink_ = std::make_shared<stream_record_sink>(*publisher, state_exchange(cfg_));
+  index_ = std::make_shared<snapshot_index_store>(std::move(*publisher), cfg_.state_stream);
+  auto following = base;
+  following.name = "telluride-state-follower";
+  follow_ = stream_opener(following);
 
   if (tracker.route() == sensor_tracker::routing::by_layout)
     return {};  // K > 1: the shard coordinator takes shards (take_shard)
@@ -51,34 +55,56 @@ expected<void> durable_state::restore(const amqp::connection_options& base, sens
   return {};
 }
 
+record_source_opener durable_state::stream_opener(amqp::connection_options connection) const {
+  return [stream = cfg_.state_stream, connection](std::optional<std::int64_t> from)
+           -> expected<std::unique_ptr<record_source>> {
+    auto source = stream_record_source::open(connection, stream, from);
+    if (!source)
+      return source.err();
+    return std::unique_ptr<record_source>(std::move(*source));
+  };
+}
+
 expected<std::pair<shard_chain, std::chrono::milliseconds>>
 durable_state::restore_one(const amqp::connection_options& base, sensor_tracker& tracker, const alert_rules& rules,
                            shard_identity identity, std::size_t slot) {
   const auto started = std::chrono::steady_clock::now();
   auto reading = base;
   reading.name = "telluride-restore";
-  auto source = stream_record_source::open(reading, cfg_.state_stream);
-  if (!source)
-    return source.err();
-  shard_claim claim{identity, cfg_.node_name, rules, tracker.id_capacity_per_shard()};
-  auto restored = restore_from_stream(**source, *sink_, claim, restore_settings{});
-  source->reset();  // closes its connection
+  const shard_restore_request request{identity, cfg_.node_name, rules, tracker.id_capacity_per_shard()};
+  auto restored =
+    restore_indexed(plan_restore_start(identity, index_->read(identity)), stream_opener(reading), *sink_, request, {});
   if (!restored)
     return error{"cannot restore from the state stream " + cfg_.state_stream + ": " + restored.err().message};
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-  const std::uint64_t sensors = restored->state.table().size();
-  spdlog::info("shard {} restored from {} in {} ms: {} sensors, {} alerts raised, {} records read (last sequence "
-               "{}), claimed with epoch {}",
-               identity.shard, cfg_.state_stream, took.count(), sensors, restored->state.alerts_raised(),
-               claim.records_read(), restored->sequence, claim.epoch());
-  shard_chain chain{identity, cfg_.node_name, claim.epoch(), restored->sequence};
-  tracker.restore_shard(slot, std::move(restored->state));
+  const std::uint64_t sensors = restored->restored.state.table().size();
+  spdlog::info("shard {} restored from {} in {} ms: {} sensors, {} alerts raised, {} records read {} (last "
+               "sequence {}), claimed with epoch {}",
+               identity.shard, cfg_.state_stream, took.count(), sensors, restored->restored.state.alerts_raised(),
+               restored->records_read,
+               restored->started_at ? "from the indexed snapshot at offset " + std::to_string(*restored->started_at)
+                                    : std::string("from the first record"),
+               restored->restored.sequence, restored->epoch);
+  shard_chain chain{identity, cfg_.node_name, restored->epoch, restored->restored.sequence};
+  chain.measure_stream_with(meter_);
+  tracker.restore_shard(slot, std::move(restored->restored.state));
   std::lock_guard lock(mutex_);
+  if (const auto at = restored->restored.claim_offset; at >= 0 && (follow_from_ < 0 || at < follow_from_))
+    follow_from_ = at;
   restored_.sensors += sensors;
-  restored_.records += claim.records_read();
-  restored_.epoch = claim.epoch();
+  restored_.records += restored->records_read;
+  restored_.epoch = restored->epoch;
+  restored_.indexed += restored->started_at ? 1 : 0;
   restored_.took += took;
   return std::pair{std::move(chain), took};
+}
+
+void durable_state::follow_if_idle() {
+  std::lock_guard lock(mutex_);
+  if (follower_ || follow_from_ < 0 || !writer_)
+    return;
+  follower_ = std::make_unique<stream_follower>(stream_follower_options{cfg_.node_name}, follow_, index_, meter_);
+  follower_->start(follow_from_);
 }
 
 expected<shard_taken> durable_state::take_shard(const amqp::connection_options& base, sensor_tracker& tracker,
@@ -95,6 +121,7 @@ expected<shard_taken> durable_state::take_shard(const amqp::connection_options& 
     return restored.err();
   const shard_taken taken{restored->first.epoch(), restored->second};
   writer->add_chain(std::move(restored->first));
+  follow_if_idle();  // the first shard taken: from its claim on
   return taken;
 }
 
@@ -145,8 +172,14 @@ void durable_state::start_writing(std::shared_ptr<sensor_tracker> tracker, std::
                                                     sink_, health_);
   chains_.clear();
   writer->start();
-  std::lock_guard lock(mutex_);
-  writer_ = std::move(writer);
+  {
+    std::lock_guard lock(mutex_);
+    writer_ = std::move(writer);
+  }
+  // K = 1: from the restore's claim on. K > 1 restores nothing yet: from the first shard taken.
+  if (cfg_.shards <= 1 && follow_from_ < 0)
+    spdlog::warn("the state stream gave no offsets: snapshots are not indexed (restores read the whole stream)");
+  follow_if_idle();
 }
 
 void durable_state::release_held() {
@@ -162,12 +195,16 @@ void durable_state::release_held() {
 
 void durable_state::stop() {
   std::shared_ptr<checkpoint_writer> writer;
+  stream_follower* follower = nullptr;
   {
     std::lock_guard lock(mutex_);
     writer = writer_;
+    follower = follower_.get();  // lives as long as this object
   }
   if (writer)
     writer->stop();
+  if (follower)
+    follower->stop();  // after the writer: it indexes the last round's snapshots
 }
 
 durable_figures durable_state::figures() const {

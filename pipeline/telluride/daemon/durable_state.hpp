@@ -6,13 +6,17 @@
 //   - the ack gate, put in front of each readings channel's acknowledger (`hook`), which
 //     holds every acknowledgement until a checkpoint round releases it;
 //   - `restore`, at start, before the pipeline consumes anything: each shard of the tracker
-//     is claimed and restored from the stream (state_restore.hpp), its sensors taking places
-//     in the max_sensors quota; one log line per shard;
-//   - the checkpoint writer (checkpoint_writer.hpp), started after the restore;
+//     is claimed and restored from the stream, from its indexed snapshot when it can
+//     (indexed_restore.hpp), its sensors taking places in the max_sensors quota; one log line
+//     per shard;
+//   - the checkpoint writer (checkpoint_writer.hpp), started after the restore, and the
+//     stream follower (stream_follower.hpp), which indexes the snapshots the writer wrote and
+//     measures the stream's growth for the writer's retention rule (with K > 1 from the first
+//     shard taken);
 //   - `release_held`, called by the readings source before a channel closes (after a drain:
 //     shutdown, reconfiguration): one more round, so that what the drained stages acknowledged
 //     reaches the broker on the channel it came from;
-//   - `stop`: a last round, and the writer ends.
+//   - `stop`: a last round, and the writer ends; the follower indexes what it wrote, and ends.
 // With shards 1 the state is shard 0 of a layout of 1, restored at start. With K > 1 shards
 // nothing is restored at start: the shard coordinator takes shards (`take_shard`: claim,
 // restore into the tracker's slot, written by every round from then on) and gives them up
@@ -25,6 +29,7 @@
 #include "telluride/daemon/part_health.hpp"
 #include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/daemon/state_stream.hpp"
+#include "telluride/daemon/stream_follower.hpp"
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
@@ -45,6 +50,7 @@ struct restore_figures {
   std::uint64_t sensors = 0;
   std::uint64_t records = 0;  ///< read from the stream, every shard's
   std::uint64_t epoch = 0;    ///< the claim's
+  std::uint64_t indexed = 0;  ///< shards restored from their indexed snapshot
   std::chrono::milliseconds took{0};
 };
 
@@ -109,11 +115,22 @@ private:
   expected<std::pair<shard_chain, std::chrono::milliseconds>> restore_one(const causeway::amqp::connection_options& base, sensor_tracker& tracker, const alert_rules& rules,
               shard_identity identity, std::size_t slot);
 
+  /// Reads the state stream with `connection`, from an offset or from its first record.
+  record_source_opener stream_opener(causeway::amqp::connection_options connection) const;
+  /// Starts the follower (it indexes this node's snapshots) from the earliest claim, once
+  /// there is a claim and a writer, unless it runs.
+  void follow_if_idle();
+
   config cfg_;
   std::shared_ptr<part_health> health_;
   std::shared_ptr<causeway::ack_gate> gate_ = std::make_shared<causeway::ack_gate>();
   std::shared_ptr<stream_record_sink> sink_;
   std::vector<shard_chain> chains_;  // from restore to start_writing
+  std::shared_ptr<snapshot_index_store> index_;
+  std::shared_ptr<stream_meter> meter_ = std::make_shared<stream_meter>();
+  record_source_opener follow_;    // the follower's reader
+  std::int64_t follow_from_ = -1;  // the earliest claim's offset
+  std::unique_ptr<stream_follower> follower_;
   mutable std::mutex mutex_;
   std::shared_ptr<checkpoint_writer> writer_;
   restore_figures restored_;

@@ -155,8 +155,8 @@ struct shard_coordinator::impl {
     }
     if (records->empty())
       return false;
-    for (const auto& bytes : *records) {
-      auto header = decode_checkpoint_header(bytes);
+    for (const auto& record : *records) {
+      auto header = decode_checkpoint_header(record.bytes);
       if (!header)
         continue;
       if (claims.read(*header) != claim_news::claimed || header->owner == cfg().node_name)

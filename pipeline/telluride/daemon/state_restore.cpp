@@ -37,18 +37,20 @@ expected<void> write_and_confirm(record_sink& sink, outgoing_record record, std:
 }
 
 /// Reads records until `enough` says so after one, or nothing comes for `quiet`: true when
-/// `enough` ended it.
+/// `enough` ended it. `last_offset` is the offset of the last record read.
 template <class Enough>
-expected<bool> read_until(record_source& source, shard_claim& claim, std::chrono::milliseconds quiet, Enough enough) {
+expected<bool> read_until(record_source& source, shard_claim& claim, std::chrono::milliseconds quiet,
+                          std::int64_t& last_offset, Enough enough) {
   for (;;) {
     auto records = source.next(quiet);
     if (!records)
       return records.err();
     if (records->empty())
       return false;
-    for (const auto& bytes : *records) {
-      claim.read(bytes);
-      if (enough(bytes))
+    for (const auto& record : *records) {
+      claim.read(record.bytes);
+      last_offset = record.offset;
+      if (enough(record.bytes))
         return true;  // what follows was written after it
     }
   }
@@ -56,9 +58,10 @@ expected<bool> read_until(record_source& source, shard_claim& claim, std::chrono
 
 } // namespace
 
-expected<restored_shard> restore_from_stream(record_source& source, record_sink& sink, shard_claim& claim,
-                                             const restore_settings& settings) {
+expected<stream_restored> restore_from_stream(record_source& source, record_sink& sink, shard_claim& claim,
+                                              const restore_settings& settings) {
   const std::string shard = "shard " + std::to_string(claim.shard().shard);
+  std::int64_t last_offset = -1;
   // 1. Everything there is now (the stream has no end marker: quiet means caught up, and so
   //    does a record written after the reading began, when other owners write all the time and
   //    the stream is never quiet). A clock behind the writers' ends this early: the claim may
@@ -68,7 +71,7 @@ expected<restored_shard> restore_from_stream(record_source& source, record_sink&
     auto header = decode_checkpoint_header(bytes);
     return header && header->written_at_ms >= began_ms;
   };
-  if (auto read = read_until(source, claim, settings.settle, is_recent); !read)
+  if (auto read = read_until(source, claim, settings.settle, last_offset, is_recent); !read)
     return error{shard + ": " + read.err().message};
   for (int attempt = 1; attempt <= settings.attempts; ++attempt) {
     // 2. The claim.
@@ -82,7 +85,7 @@ expected<restored_shard> restore_from_stream(record_source& source, record_sink&
       return error{shard + ": the takeover with epoch " + std::to_string(claim.epoch()) +
                    " was not written: " + written.err().message};
     // 3. Read on up to it.
-    auto read = read_until(source, claim, settings.read_back_timeout,
+    auto read = read_until(source, claim, settings.read_back_timeout, last_offset,
                            [&](std::string_view) { return claim.state() != shard_claim::outcome::waiting; });
     if (!read)
       return error{shard + ": " + read.err().message};
@@ -97,7 +100,10 @@ expected<restored_shard> restore_from_stream(record_source& source, record_sink&
                  fence ? fence->owner : std::string("?"), fence ? fence->epoch : 0);
   }
   // 4.
-  return std::move(claim).finish();
+  auto restored = std::move(claim).finish();
+  if (!restored)
+    return restored.err();
+  return stream_restored{std::move(*restored), last_offset};
 }
 
 } // namespace telluride

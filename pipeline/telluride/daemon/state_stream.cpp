@@ -2,6 +2,7 @@
 
 #include "telluride/tools/queue_tap.hpp"
 
+#include <charconv>
 #include <utility>
 
 namespace telluride {
@@ -41,12 +42,16 @@ stream_record_source::stream_record_source(std::unique_ptr<tools::queue_tap> tap
 stream_record_source::~stream_record_source() = default;
 
 expected<std::unique_ptr<stream_record_source>> stream_record_source::open(amqp::connection_options connection,
-                                                                           const std::string& stream) {
+                                                                           const std::string& stream,
+                                                                           std::optional<std::int64_t> from) {
   tools::tap_options options;
   options.connection = std::move(connection);
   options.queue = stream;
   options.prefetch_count = stream_prefetch;
-  options.consume_arguments = {{"x-stream-offset", std::string("first")}};
+  if (from)
+    options.consume_arguments = {{"x-stream-offset", *from}};
+  else
+    options.consume_arguments = {{"x-stream-offset", std::string("first")}};
   options.max_body_size = max_record_size;
   options.is_stream = true;
   auto tap = tools::queue_tap::open(std::move(options));
@@ -55,9 +60,19 @@ expected<std::unique_ptr<stream_record_source>> stream_record_source::open(amqp:
   return std::make_unique<stream_record_source>(std::move(*tap));
 }
 
-expected<std::vector<std::string>> stream_record_source::next(std::chrono::milliseconds timeout) {
+expected<std::vector<stream_record>> stream_record_source::next(std::chrono::milliseconds timeout) {
+  // The tap may come back empty before the timeout (an empty burst): that is not quiet yet,
+  // and a restore that took it for the end of the stream would claim too early.
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout;
   auto messages = tap_->take(timeout);
-  std::vector<std::string> records;
+  while (messages.empty()) {
+    const auto now = clock::now();
+    if (now >= deadline)
+      break;
+    messages = tap_->take(std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
+  }
+  std::vector<stream_record> records;
   records.reserve(messages.size());
   for (auto& m : messages) {
     // A reconnected channel starts the stream again from the first record.
@@ -67,10 +82,26 @@ expected<std::vector<std::string>> stream_record_source::next(std::chrono::milli
       return error{"the connection to the state stream was lost while reading it"};
     if (m.is_failed())
       return error{"a record of the state stream could not be read: " + m.failure_reason()};
-    records.push_back(std::move(m.data));
+    records.push_back(stream_record{stream_offset_of(m.metadata.get("headers")), std::move(m.data)});
   }
   tap_->acknowledge(messages);  // grants the stream's credit; records stay in the stream
   return records;
+}
+
+std::int64_t stream_offset_of(std::string_view headers_json) noexcept {
+  // Causeway renders header names as JSON strings, escaping every quote inside a name or a
+  // string value, so `"x-stream-offset":` can only be a key; records carry no nested tables
+  // (their headers are `shard` and `kind`), so the only such key is the broker's.
+  constexpr std::string_view key = "\"x-stream-offset\":";
+  const auto at = headers_json.find(key);
+  if (at == std::string_view::npos)
+    return -1;
+  std::int64_t offset = -1;
+  const char* first = headers_json.data() + at + key.size();
+  const char* last = headers_json.data() + headers_json.size();
+  if (auto [end, ec] = std::from_chars(first, last, offset); ec != std::errc{} || offset < 0)
+    return -1;
+  return offset;
 }
 
 } // namespace telluride

@@ -7,8 +7,10 @@
 // cover an exchange of that name. Each record carries the headers `shard` (integer) and `kind`
 // (string).
 //
-// The stream is read over AMQP 0-9-1 from its first record (`x-stream-offset: first`, a
-// prefetch, acks that only grant credit), on a connection of its own, by a queue_tap.
+// The stream is read over AMQP 0-9-1 from its first record or from an offset (the consume
+// argument `x-stream-offset`, a prefetch, acks that only grant credit), on a connection of its
+// own, by a queue_tap; each record comes with the offset it was delivered at (the delivery's
+// header `x-stream-offset`).
 #pragma once
 
 #include "telluride/daemon/checkpoint_round.hpp"
@@ -19,8 +21,12 @@
 #include <causeway/amqp/publisher.hpp>
 
 #include <chrono>
+#include <functional>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace telluride {
@@ -44,29 +50,45 @@ private:
   std::string exchange_;
 };
 
+/// A record as read from the stream: its bytes and the offset it was delivered at.
+struct stream_record {
+  std::int64_t offset = -1;  ///< -1: the delivery carried no offset
+  std::string bytes;
+};
+
 /// Where a restore reads records from, in stream order.
 class record_source {
 public:
   virtual ~record_source() = default;
   /// The records that arrive within `timeout` (empty when none did); an error when the stream
   /// cannot be read on (its channel was lost: what comes next would start over).
-  virtual expected<std::vector<std::string>> next(std::chrono::milliseconds timeout) = 0;
+  virtual expected<std::vector<stream_record>> next(std::chrono::milliseconds timeout) = 0;
 };
 
-/// The state stream read from its first record.
+/// Opens a reader of the state stream at offset `from` (none: at its first record).
+using record_source_opener =
+  std::function<expected<std::unique_ptr<record_source>>(std::optional<std::int64_t> from)>;
+
+/// The state stream read from its first record, or from an offset.
 class stream_record_source final : public record_source {
 public:
-  /// Connects with `connection` and consumes `stream` from "first"; one-line errors.
+  /// Connects with `connection` and consumes `stream` from `from` (none: "first"); one-line
+  /// errors.
   static expected<std::unique_ptr<stream_record_source>> open(causeway::amqp::connection_options connection,
-                                                              const std::string& stream);
+                                                              const std::string& stream,
+                                                              std::optional<std::int64_t> from = std::nullopt);
   explicit stream_record_source(std::unique_ptr<tools::queue_tap> tap);
   ~stream_record_source() override;
 
-  expected<std::vector<std::string>> next(std::chrono::milliseconds timeout) override;
+  expected<std::vector<stream_record>> next(std::chrono::milliseconds timeout) override;
 
 private:
   std::unique_ptr<tools::queue_tap> tap_;
   std::uint64_t channel_epoch_ = 0;  // of the first delivery; 0 before it
 };
+
+/// The offset in a delivery's headers as Causeway renders them (metadata "headers", a JSON
+/// object): the integer of the top-level key `x-stream-offset`; -1 when there is none.
+std::int64_t stream_offset_of(std::string_view headers_json) noexcept;
 
 } // namespace telluride

@@ -9,8 +9,18 @@ shard_chain::shard_chain(shard_identity shard, std::string owner, std::uint64_t 
                          snapshot_policy policy)
   : shard_(shard), owner_(std::move(owner)), epoch_(epoch), policy_(policy), next_(last_read + 1) {}
 
+void shard_chain::measure_stream_with(std::shared_ptr<const stream_meter> meter) {
+  meter_ = std::move(meter);
+  meter_at_snapshot_ = meter_ ? meter_->bytes() : 0;
+}
+
+std::uint64_t shard_chain::stream_bytes_since_snapshot() const noexcept {
+  const std::uint64_t measured = meter_ ? meter_->bytes() - meter_at_snapshot_ : 0;
+  return std::max(stream_bytes_since_snapshot_, measured);
+}
+
 bool shard_chain::is_due() const noexcept {
-  return must_snapshot_ || !snapshot_ || stream_bytes_since_snapshot_ >= policy_.max_stream_bytes;
+  return must_snapshot_ || !snapshot_ || stream_bytes_since_snapshot() >= policy_.max_stream_bytes;
 }
 
 bool shard_chain::wants_snapshot() const noexcept {
@@ -42,6 +52,7 @@ void shard_chain::confirmed(const record_header& header, std::size_t bytes) {
     deltas_since_snapshot_ = 0;
     delta_bytes_since_snapshot_ = 0;
     stream_bytes_since_snapshot_ = 0;
+    meter_at_snapshot_ = meter_ ? meter_->bytes() : 0;
   } else if (header.kind == record_kind::delta) {
     ++deltas_since_snapshot_;
     delta_bytes_since_snapshot_ += bytes;

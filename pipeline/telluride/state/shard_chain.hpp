@@ -11,16 +11,19 @@
 //    snapshot folds either way (a delta would need what the lost one held);
 //  - a delta builds on the snapshot in use; snapshots come again often enough that a restore
 //    stays short (policy: deltas since the snapshot, their bytes against the snapshot's) and
-//    that the stream's retention never cuts the latest one off (bytes written to the stream,
-//    every shard's, since this shard's snapshot).
+//    that the stream's retention never cuts the latest one off (bytes written to the stream
+//    since this shard's snapshot: this writer's records, and every writer's as a stream_meter
+//    that follows the stream counts them).
 // Pure: no broker, no clock (times come in).
 #pragma once
 
 #include "telluride/state/checkpoint_fold.hpp"
 #include "telluride/state/checkpoint_record.hpp"
+#include "telluride/state/stream_meter.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -64,6 +67,11 @@ public:
   void failed() noexcept;
   /// Records of `bytes` (this shard's or another's) reached the stream.
   void stream_grew(std::size_t bytes) noexcept { stream_bytes_since_snapshot_ += bytes; }
+  /// Also counts what `meter` measures (every writer's records) towards the retention rule;
+  /// from the next confirmed snapshot on (until then, from now).
+  void measure_stream_with(std::shared_ptr<const stream_meter> meter);
+  /// Bytes the stream grew by since this shard's snapshot, as far as this chain knows.
+  std::uint64_t stream_bytes_since_snapshot() const noexcept;
 
   const shard_identity& shard() const noexcept { return shard_; }
   std::uint64_t epoch() const noexcept { return epoch_; }
@@ -84,6 +92,8 @@ private:
   std::uint64_t deltas_since_snapshot_ = 0;
   std::uint64_t delta_bytes_since_snapshot_ = 0;
   std::uint64_t stream_bytes_since_snapshot_ = 0;
+  std::shared_ptr<const stream_meter> meter_;
+  std::uint64_t meter_at_snapshot_ = 0;
 };
 
 /// The takeover record with which `owner` claims `shard` under `epoch`, after reading records

@@ -15,8 +15,10 @@ void shard_claim::read(std::string_view bytes) {
   if (state_ != outcome::waiting)
     return;
   auto header = decode_checkpoint_header(bytes);
-  if (!header || header->kind != record_kind::takeover || header->layout != shard_.layout ||
-      header->shard != shard_.shard || header->owner != owner_ || header->epoch != epoch_)
+  const record_header& c = claimed_;
+  if (!header || header->kind != record_kind::takeover || header->layout != c.layout || header->shard != c.shard ||
+      header->owner != c.owner || header->epoch != c.epoch || header->sequence != c.sequence ||
+      header->base != c.base || header->written_at_ms != c.written_at_ms)
     return;
   // Its own takeover, read back: the fold admitted it as the fence, or ignored it because a
   // claim of the same or a higher epoch came first.
@@ -28,7 +30,9 @@ checkpoint_record shard_claim::claim(std::int64_t now_ms) {
   const auto& fence = fold_.fence();
   epoch_ = (fence ? fence->epoch : 0) + 1;
   state_ = outcome::waiting;
-  return takeover_record(shard_, owner_, epoch_, fold_.last_sequence(), fold_.snapshot(), now_ms);
+  auto record = takeover_record(shard_, owner_, epoch_, fold_.last_sequence(), fold_.snapshot(), now_ms);
+  claimed_ = record.header;
+  return record;
 }
 
 expected<restored_shard> shard_claim::finish() && {

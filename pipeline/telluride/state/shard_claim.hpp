@@ -4,7 +4,10 @@
 // at start; docs/sharding.md, steps 7 and 8).
 //
 // The owner reads from the start of the stream, writes its claim (claim()), and reads on until
-// its own takeover comes back: everything written before the claim is then read. The claim won
+// its own takeover comes back: everything written before the claim is then read. Its own
+// takeover is the record with exactly its header (epoch, sequence, time and owner): an earlier
+// claim of the same owner name with the same epoch (a previous process of that node, whose
+// claim lies after where this one stopped reading before claiming) is not mistaken for it. The claim won
 // when the fence is still its own after its takeover; it lost when another owner's claim of
 // the same or a higher epoch came first (the fold ignored ours): the owner may claim again with
 // a higher epoch and read on. Pure: no broker, no clock.
@@ -59,6 +62,7 @@ private:
   std::string owner_;
   checkpoint_fold fold_;
   std::uint64_t epoch_ = 0;
+  record_header claimed_;  // the latest claim's header: its own takeover, when read back
   std::uint64_t records_read_ = 0;
   outcome state_ = outcome::unclaimed;
 };

@@ -1,6 +1,7 @@
 // memory_stream.hpp — a state stream in memory for the durable-mode tests: records published
 // to it (record_sink) are appended, and read back in order (record_source), as RabbitMQ's
-// stream would; it can refuse or ignore what is published, and let something in first.
+// stream would (a record's offset is its position, from 0), also from an offset; it can refuse
+// or ignore what is published, and let something in first.
 #pragma once
 
 #include "telluride/daemon/checkpoint_round.hpp"
@@ -10,7 +11,9 @@
 #include <causeway/ack_gate.hpp>
 #include <causeway/testing.hpp>
 
+#include <algorithm>
 #include <deque>
+#include <optional>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -52,11 +55,23 @@ public:
     done(true);
   }
 
-  expected<std::vector<std::string>> next(std::chrono::milliseconds) override {
+  expected<std::vector<stream_record>> next(std::chrono::milliseconds) override {
     std::lock_guard lock(mutex_);
-    std::vector<std::string> out(records_.begin() + static_cast<std::ptrdiff_t>(read_at_), records_.end());
-    read_at_ = records_.size();
+    std::vector<stream_record> out;
+    for (; read_at_ < records_.size(); ++read_at_)
+      out.push_back(stream_record{static_cast<std::int64_t>(read_at_), records_[read_at_]});
     return out;
+  }
+
+  /// Retention: the records before `offset` are gone; a reader from an offset before it
+  /// starts at it.
+  void drop_before(std::size_t offset) {
+    std::lock_guard lock(mutex_);
+    retained_from_ = offset;
+  }
+  std::size_t retained_from() const {
+    std::lock_guard lock(mutex_);
+    return retained_from_;
   }
 
   void set_answer(answer how) {
@@ -109,10 +124,32 @@ private:
   mutable std::mutex mutex_;
   std::vector<std::string> records_;
   std::size_t read_at_ = 0;
+  std::size_t retained_from_ = 0;
   answer answer_ = answer::confirm;
   std::function<void()> before_next_;
   std::size_t batches_ = 0;
   std::vector<std::pair<std::uint32_t, record_kind>> headers_;
+};
+
+/// A reader of a memory_stream from an offset (none: its first retained record), as the
+/// broker's stream delivers: an offset before the retained part starts at it, one past the end
+/// waits for it.
+class memory_reader final : public record_source {
+public:
+  memory_reader(const memory_stream& stream, std::optional<std::int64_t> from)
+    : stream_(stream), at_(std::max<std::size_t>(from ? static_cast<std::size_t>(*from) : 0, stream.retained_from())) {}
+
+  expected<std::vector<stream_record>> next(std::chrono::milliseconds) override {
+    const auto records = stream_.records();
+    std::vector<stream_record> out;
+    for (; at_ < records.size(); ++at_)
+      out.push_back(stream_record{static_cast<std::int64_t>(at_), records[at_]});
+    return out;
+  }
+
+private:
+  const memory_stream& stream_;
+  std::size_t at_;
 };
 
 /// Readings of a durable-mode tracker, kept alive as long as the batches pointing at them.

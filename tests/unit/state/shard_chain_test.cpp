@@ -181,6 +181,29 @@ TEST_CASE("a snapshot is due once the stream grew by max_stream_bytes since the 
   CHECK_FALSE(s.chain.is_due());
 }
 
+TEST_CASE("with a stream meter, other writers' records count towards the retention rule too") {
+  snapshot_policy policy;
+  policy.max_stream_bytes = 4000;
+  auto meter = std::make_shared<stream_meter>();
+  meter->add_record(10'000);  // before the chain watches: not counted
+  live_shard s{shard_chain{one_shard, "node-a", 1, 0, policy}};
+  s.chain.measure_stream_with(meter);
+  REQUIRE(s.write());
+  CHECK(s.chain.stream_bytes_since_snapshot() == 0);
+  s.chain.stream_grew(100);  // this writer's own records
+  meter->add_record(1000);   // another daemon's record: 1000 + the overhead
+  CHECK(s.chain.stream_bytes_since_snapshot() == 1000 + stream_meter::record_overhead);
+  CHECK_FALSE(s.chain.is_due());
+  meter->add_record(4000 - 1000 - 2 * stream_meter::record_overhead);
+  CHECK(s.chain.stream_bytes_since_snapshot() == 4000);
+  CHECK(s.chain.is_due());
+  auto h = s.write();
+  REQUIRE(h);
+  CHECK(h->kind == record_kind::snapshot);
+  CHECK(s.chain.stream_bytes_since_snapshot() == 0);
+  CHECK_FALSE(s.chain.is_due());
+}
+
 TEST_CASE("a claim takes the epoch above every epoch read and wins when it comes back holding the fence") {
   record_writer old_owner{1, 0, "node-old", 0};
   std::vector<std::string> stream;
@@ -244,6 +267,38 @@ TEST_CASE("a rival's claim of the same epoch read first makes the claim lose, an
   claim.read(*encode_checkpoint(again));
   CHECK(claim.state() == shard_claim::outcome::won);
   CHECK(std::move(claim).finish().has_value());
+}
+
+TEST_CASE("an earlier claim of the same node with the same epoch is not taken for the claim read back") {
+  record_writer writer{1, 0, "node-w", 0};
+  std::vector<std::string> stream;
+  stream.push_back(writer.takeover(0));                           // epoch 1, sequence 1
+  stream.push_back(writer.snapshot(image_of_sensors({{1, 1}})));  // 2
+  stream.push_back(writer.delta(image_of_sensors({{2, 1}})));     // 3
+  // node-a's previous process claimed epoch 2 after sequence 3 and wrote on.
+  stream.push_back(*encode_checkpoint(takeover_record(one_shard, "node-a", 2, 3, 2, 100)));
+  record_writer previous{1, 0, "node-a", 2};
+  previous.continue_after(3, 2);
+  stream.push_back(previous.snapshot(image_of_sensors({{1, 7}, {2, 7}})));  // 4
+  stream.push_back(previous.delta(image_of_sensors({{3, 1}})));             // 5
+
+  // node-a restarted read the first three records only (the broker paused longer than its
+  // quiet time), so it claims epoch 2 as well; that claim lands after everything above.
+  shard_claim claim{one_shard, "node-a", alert_rules{}, 64};
+  for (std::size_t i = 0; i < 3; ++i)
+    claim.read(stream[i]);
+  auto mine = claim.claim(200);
+  CHECK(mine.header.epoch == 2);
+  for (std::size_t i = 3; i < stream.size(); ++i) {
+    claim.read(stream[i]);
+    CHECK(claim.state() == shard_claim::outcome::waiting);
+  }
+  claim.read(*encode_checkpoint(mine));
+  CHECK(claim.state() == shard_claim::outcome::won);
+  auto restored = std::move(claim).finish();
+  REQUIRE(restored.has_value());
+  CHECK(restored->state.table().size() == 3);  // the previous process's snapshot and delta
+  CHECK(restored->sequence == 5);
 }
 
 TEST_CASE("a claim that did not win, or a stream whose records do not fold, finishes with one line naming the shard") {

@@ -1,0 +1,34 @@
+// stream_meter.hpp — how much the state stream grew, as counted by a reader that follows it
+// (every writer's records, not only this daemon's), so that a shard's owner writes a snapshot
+// before the stream's retention could reach its previous one (shard_chain.hpp,
+// docs/checkpoints.md, Retention).
+//
+// Each record counts its bytes plus `record_overhead`, a bound on what the broker stores
+// around a message's body (its properties and headers as a stream entry, and its share of a
+// chunk header). Thread-safe: the follower adds, the checkpoint writer reads.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace telluride {
+
+class stream_meter {
+public:
+  /// Bytes a stream entry takes besides its body, at most: measured 762 for a record alone in
+  /// its chunk, with a 19-byte exchange name (docs/checkpoints.md, Retention).
+  static constexpr std::uint64_t record_overhead = 1024;
+
+  /// A record of `body_bytes` was read from the stream.
+  void add_record(std::size_t body_bytes) noexcept {
+    bytes_.fetch_add(body_bytes + record_overhead, std::memory_order_relaxed);
+  }
+  /// The stream's growth since this meter started: monotonic.
+  std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
+
+private:
+  std::atomic<std::uint64_t> bytes_{0};
+};
+
+} // namespace telluride
