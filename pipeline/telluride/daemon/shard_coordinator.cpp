@@ -58,6 +58,7 @@ struct shard_coordinator::impl {
   std::vector<std::uint32_t> owned;                  // consumed now, ascending
   std::map<std::uint32_t, std::uint64_t> epochs;     // durable: the claim of each owned shard
   std::map<std::uint32_t, clock::time_point> retry_at;
+  clock::time_point tail_retry_at{};                 // durable: when to reopen a lost tail
   bool is_refusing = false;                          // another K is live: logged once
 
   std::mutex stop_mutex;
@@ -111,7 +112,15 @@ struct shard_coordinator::impl {
 
   /// Reads what the tail has, a bounded number of bursts per tick (the stream may be long at
   /// start), so that releases and claims are seen within a tick or two of their writing.
-  void read_tail() {
+  void read_tail(clock::time_point now) {
+    if (!tail && parts.durable && now >= tail_retry_at) {
+      // Lost earlier and not reopened then: every second until it opens.
+      tail_retry_at = now + std::chrono::seconds(1);
+      if (auto reopened = open_tail(); reopened) {
+        tail = std::move(*reopened);
+        claims = shard_claims{cfg().shards};
+      }
+    }
     for (int burst = 0; burst < 64 && tail; ++burst)
       if (!read_tail_burst())
         return;
@@ -308,7 +317,7 @@ struct shard_coordinator::impl {
           hear(m.data, now);
         members->acknowledge(heard);
       }
-      read_tail();
+      read_tail(now);
       for (const auto& c : view->expire(now))
         spdlog::info("node {} left (not heard for 5 s)", c.name);
       if (now - started >= settle)
