@@ -36,6 +36,7 @@ constexpr auto tick = std::chrono::milliseconds(100);
 // back a moment later).
 constexpr auto settle = std::chrono::milliseconds(2500);
 constexpr auto retry_after = std::chrono::seconds(1);
+constexpr auto lapse = std::chrono::seconds(5);  // membership_options' default
 
 std::uint64_t random_start_id() {
   std::random_device device;
@@ -59,6 +60,7 @@ struct shard_coordinator::impl {
   std::map<std::uint32_t, std::uint64_t> epochs;     // durable: the claim of each owned shard
   std::map<std::uint32_t, clock::time_point> retry_at;
   clock::time_point tail_retry_at{};                 // durable: when to reopen a lost tail
+  std::optional<clock::time_point> last_deaf;        // when this node last heard no heartbeat at all
   bool is_refusing = false;                          // another K is live: logged once
 
   std::mutex stop_mutex;
@@ -157,7 +159,10 @@ struct shard_coordinator::impl {
   expected<std::unique_ptr<stream_record_source>> open_tail() const {
     auto c = parts.base;
     c.name = "telluride-claims";
-    return stream_record_source::open(c, cfg().state_stream);
+    // Reconnected, the tail reads the stream again from its first record: shard_claims reads
+    // a record twice with no change (a claim's second reading is not above its own epoch, a
+    // release's finds it released).
+    return stream_record_source::open(c, cfg().state_stream, stream_record_source::on_reconnect::start_over);
   }
 
   bool is_free(std::uint32_t shard, clock::time_point now) const {
@@ -306,6 +311,19 @@ struct shard_coordinator::impl {
                               [this](std::string_view n) { return view->is_live(n); });
   }
 
+  /// Members not heard for a lapse leave, unless this node was deaf within the last lapse: its
+  /// own heartbeats may come back before the others' do (after a broker restart, say), and those
+  /// others were not silent, this node could not hear them. Judging them at once would take their
+  /// shards while they still consume them.
+  void expire_members(clock::time_point now) {
+    if (view->is_deaf(now))
+      last_deaf = now;
+    if (last_deaf && now - *last_deaf < lapse)
+      return;
+    for (const auto& c : view->expire(now))
+      spdlog::info("node {} left (not heard for 5 s)", c.name);
+  }
+
   void run() {
     while (!wait_stop(tick)) {
       const auto now = clock::now();
@@ -318,8 +336,7 @@ struct shard_coordinator::impl {
         members->acknowledge(heard);
       }
       read_tail(now);
-      for (const auto& c : view->expire(now))
-        spdlog::info("node {} left (not heard for 5 s)", c.name);
+      expire_members(now);
       if (now - started >= settle)
         rebalance(now);
       publish_board(now);

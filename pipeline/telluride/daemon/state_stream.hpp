@@ -56,16 +56,24 @@ public:
 /// The state stream read from its first record.
 class stream_record_source final : public record_source {
 public:
+  /// What a lost and reconnected channel means for the reader.
+  enum class on_reconnect : std::uint8_t {
+    fail,       ///< an error: what comes next would start over (a restore)
+    start_over  ///< read on: the records come again from the first (a reader to whom a record
+                ///< read twice changes nothing, such as the shard coordinator's claims)
+  };
   /// Connects with `connection` and consumes `stream` from "first"; one-line errors.
   static expected<std::unique_ptr<stream_record_source>> open(causeway::amqp::connection_options connection,
-                                                              const std::string& stream);
-  explicit stream_record_source(std::unique_ptr<tools::queue_tap> tap);
+                                                              const std::string& stream,
+                                                              on_reconnect reconnect = on_reconnect::fail);
+  explicit stream_record_source(std::unique_ptr<tools::queue_tap> tap, on_reconnect reconnect = on_reconnect::fail);
   ~stream_record_source() override;
 
   expected<std::vector<std::string>> next(std::chrono::milliseconds timeout) override;
 
 private:
   std::unique_ptr<tools::queue_tap> tap_;
+  on_reconnect reconnect_;
   std::uint64_t channel_epoch_ = 0;  // of the first delivery; 0 before it
 };
 
