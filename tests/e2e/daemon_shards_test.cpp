@@ -57,6 +57,28 @@ TEST_CASE("the sharding and state keys come from the file and the flags, and /ap
   CHECK(unnamed.stop() == std::optional<int>{0});
 }
 
+TEST_CASE("with shards > 1 readings a run with one shard left in the readings queue stay there, with one warning") {
+  daemon_process d{"shardlegacy" + std::to_string(::getpid()), {{"shards", 2}, {"state", "memory"}}};
+  d.launch({"pipeline", "--config", d.config_path(), "--shards", "1"});  // binds the readings queue
+  REQUIRE(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 20s));
+  REQUIRE(d.stop() == std::optional<int>{0});
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  for (int i = 0; i < 5; ++i)
+    s.publish(d.route("exchange"), d.route("readings_routing_key"),
+              R"({"line_id": 1, "device_id": 2, "sensor_id": 3, "reading": 4.5, "timestamp": "2026-12-01T10:00:00Z"})",
+              "legacy-" + std::to_string(i));
+  s.wait_confirms();
+  REQUIRE(s.ready(d.route("readings_queue")) == 5);
+  d.start();
+  CHECK(eventually([&] { return d.log().find("taken (state in memory: nothing to restore)") != std::string::npos; },
+                   10s));
+  CHECK(d.log().find("5 readings wait in " + d.route("readings_queue") + " (from a run with shards 1); with shards 2 "
+                     "this daemon consumes only the shard queues " + d.route("readings_queue") + ".0 .. " +
+                     d.route("readings_queue") + ".1 and leaves them there") != std::string::npos);
+  CHECK(s.ready(d.route("readings_queue")) == 5);
+  CHECK(d.stop() == std::optional<int>{0});
+}
+
 TEST_CASE("a bad sharding or state value, in a flag or the file, ends the daemon with one line naming the key") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
     {{"--shards", "0"}, "telluride pipeline: shards must be an integer in 1..1024, got 0\n"},

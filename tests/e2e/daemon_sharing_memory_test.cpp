@@ -41,6 +41,18 @@ TEST_CASE("in memory mode two daemons split 4 shards and count every reading onc
   aggregates.check(want);
   CHECK(metric_of(a.port(), "telluride_sensors") + metric_of(b.port(), "telluride_sensors") == 120);
   CHECK(metric_of(a.port(), "telluride_shard_members") == 2);
+  // The shards in /api/topology and /metrics too.
+  auto topology = nlohmann::json::parse(http_request(a.port(), "GET", "/api/topology").body);
+  CHECK(topology["shards"]["node"] == "mem-a");
+  CHECK(topology["shards"]["shards"].size() == 4);
+  const auto metrics = http_request(a.port(), "GET", "/metrics").body;
+  std::size_t active_lines = 0;  // telluride_shard_state{shard,queue,state,owner} lines of shards active here
+  for (auto at = metrics.find(",state=\"active\",owner=\"mem-a\"} 1\n"); at != std::string::npos;
+       at = metrics.find(",state=\"active\",owner=\"mem-a\"} 1\n", at + 1))
+    ++active_lines;
+  CHECK(active_lines == 2);
+  CHECK(metrics.find("\ntelluride_shard_state{shard=\"0\",queue=\"" + a.route("readings_queue") + ".0\",state=\"") !=
+        std::string::npos);
 
   // A sensor on b's shards: a names its own shards and b's.
   bool is_elsewhere_named = false;

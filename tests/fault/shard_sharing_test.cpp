@@ -3,7 +3,8 @@
 // survivors take the shards over (from the dead one once its heartbeat lapsed, from the
 // stopped one once it released them), restore them from the state stream, and go on. At the
 // end every sensor's aggregate is exact over every reading published, the shard queues are
-// empty and nothing is unacknowledged.
+// empty and nothing is unacknowledged. Also one daemon holding every shard, killed and started
+// again under its node name: it takes its shards back without waiting for a lapse.
 #include "fault_checks.hpp"
 
 #include "../e2e/shard_members.hpp"
@@ -25,9 +26,14 @@ struct sharing_run {
 
 constexpr int shards = 12;
 
-/// The daemons of `ports` split the 12 shards as CONTRACT §7 says within `timeout`.
+/// The daemons of `ports` split `k` shards as CONTRACT §7 says within `timeout`.
+bool split_within_of(int k, const std::vector<int>& ports, std::chrono::milliseconds timeout) {
+  return eventually([&] { return shards_split(ports, k); }, timeout);
+}
+
+/// The same for the 12 shards of the three-daemon scenario.
 bool split_within(const std::vector<int>& ports, std::chrono::milliseconds timeout) {
-  return eventually([&] { return shards_split(ports, shards); }, timeout);
+  return split_within_of(shards, ports, timeout);
 }
 
 void three_daemons_share_the_shards(const sharing_run& run) {
@@ -88,7 +94,43 @@ void three_daemons_share_the_shards(const sharing_run& run) {
   CHECK(a.stop() == std::optional<int>{0});
 }
 
+void one_daemon_killed_and_started_again(const sharing_run& run) {
+  daemon_process d{"sharekill" + std::to_string(::getpid()),
+                   {{"shards", 4}, {"rate_limit_allowed", 30}, {"rate_limit_interval", 100}, {"prefetch_count", 20}}};
+  launch_member(d, d, "solo");
+  CHECK(split_within_of(4, {d.port()}, 10s));
+  reading_set set{run.sensors, run.readings, 13, "sharekill"};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  publish_keyed(s, d, set, 0, run.readings);
+  CHECK(metric_reaches(d, "telluride_amqp_consumed_total", static_cast<double>(run.readings) / 3, 60s));
+  CHECK(d.stop(SIGKILL) == std::optional<int>{128 + SIGKILL});
+  // The same node name again: the claims in the stream are an earlier process's of its own, so
+  // it takes its shards back at once, with a new claim each.
+  launch_member(d, d, "solo");
+  CHECK(split_within_of(4, {d.port()}, 10s));
+  CHECK(d.log().find("taken with epoch 2: restored in") != std::string::npos);
+  require_alive(d);
+  aggregate_view aggregates;
+  const auto want = set.expected(run.readings);
+  CHECK(eventually([&] { aggregates.update(s, d); return aggregates.matches(want); }, 120s));
+  aggregates.check(want);
+  for (int shard = 0; shard < 4; ++shard) {
+    auto queue = amqp_test::list_queue(d.route("readings_queue") + "." + std::to_string(shard));
+    CHECK(queue.ready == 0);
+    CHECK(queue.unacked == 0);
+  }
+  CHECK(d.stop() == std::optional<int>{0});
+}
+
 } // namespace
+
+TEST_CASE("one daemon holding 4 shards, killed with kill -9 and started again under its node name: aggregates exact [ci]") {
+  one_daemon_killed_and_started_again({4'000, 200});
+}
+
+TEST_CASE("one daemon holding 4 shards, killed with kill -9 and started again under its node name: aggregates exact [full]") {
+  one_daemon_killed_and_started_again({20'000, 500});
+}
 
 TEST_CASE("three daemons share 12 shards, kill -9 one and stop one mid-stream: shards move, aggregates exact [ci]") {
   three_daemons_share_the_shards({12'000, 300});

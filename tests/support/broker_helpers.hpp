@@ -131,7 +131,7 @@ public:
   /// `script_env`: more `VAR=value ` settings for deploy/rabbitmq-local.sh (e.g.
   /// "TELLURIDE_BROKER_PLUGINS= " for a broker without the plugins it enables).
   /// Slots in use: 0-2, 4 and 8 integration/amqp, 3-4 its TLS tests, 5 e2e TLS and restart, 6 e2e
-  /// alarm, 7 e2e users, 9 e2e broker without plugins, 10-14 the fault matrix (tests run one at
+  /// alarm, 7 e2e users, 9 e2e broker without plugins, 10-16 the fault matrix (tests run one at
   /// a time).
   explicit private_broker(int slot, const std::string& extra_conf = {}, const std::string& advanced_config = {},
                           const std::string& script_env = {}) {

@@ -1,9 +1,11 @@
 #include "telluride/daemon/shard_coordinator.hpp"
 
 #include "telluride/daemon/broker_topology.hpp"
+#include "telluride/daemon/heartbeat_sender.hpp"
 #include "telluride/daemon/member_heartbeat.hpp"
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/daemon/shard_claims.hpp"
+#include "telluride/daemon/shard_plan.hpp"
 #include "telluride/daemon/state_stream.hpp"
 #include "telluride/tools/queue_tap.hpp"
 
@@ -28,13 +30,13 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto heartbeat_every = std::chrono::seconds(1);
 constexpr auto tick = std::chrono::milliseconds(100);
 // Heard for this long before the first assignment, so that daemons started together see each
 // other before any of them claims (otherwise the first would claim every shard and hand most
 // back a moment later).
 constexpr auto settle = std::chrono::milliseconds(2500);
 constexpr auto retry_after = std::chrono::seconds(1);
+constexpr auto lapse = std::chrono::seconds(5);  // membership_options' default
 
 std::uint64_t random_start_id() {
   std::random_device device;
@@ -57,47 +59,25 @@ struct shard_coordinator::impl {
   std::vector<std::uint32_t> owned;                  // consumed now, ascending
   std::map<std::uint32_t, std::uint64_t> epochs;     // durable: the claim of each owned shard
   std::map<std::uint32_t, clock::time_point> retry_at;
+  clock::time_point tail_retry_at{};                 // durable: when to reopen a lost tail
+  std::optional<clock::time_point> last_deaf;        // when this node last heard no heartbeat at all
   bool is_refusing = false;                          // another K is live: logged once
-
-  mutable std::mutex held_mutex;
-  std::map<std::uint32_t, std::string> held;  // what the heartbeats say: shard → state
 
   std::mutex stop_mutex;
   std::condition_variable stopping;
   bool is_stopping = false;
   std::thread loop_thread;
-  std::thread heartbeat_thread;
+  std::unique_ptr<heartbeat_sender> heartbeats;
 
   const config& cfg() const { return parts.cfg; }
 
   void set_held(std::uint32_t shard, std::optional<std::string> state) {
-    std::lock_guard lock(held_mutex);
-    if (state)
-      held[shard] = *state;
-    else
-      held.erase(shard);
+    heartbeats->set_held(shard, std::move(state));
   }
 
   bool wait_stop(std::chrono::milliseconds d) {
     std::unique_lock lock(stop_mutex);
     return stopping.wait_for(lock, d, [this] { return is_stopping; });
-  }
-
-  void send_heartbeats() {
-    do {
-      member_heartbeat hb{cfg().node_name, start_id, cfg().shards, {}};
-      {
-        std::lock_guard lock(held_mutex);
-        for (const auto& [shard, state] : held)
-          hb.held.push_back(held_shard{shard, state});
-      }
-      causeway::amqp::outgoing_message msg;
-      msg.exchange = members_exchange(cfg());
-      msg.body = encode_heartbeat(hb);
-      msg.properties.content_type = "application/json";
-      msg.properties.persistent = false;
-      parts.publisher->publish(std::move(msg), [](causeway::amqp::publish_outcome) {});
-    } while (!wait_stop(heartbeat_every));
   }
 
   void hear(const std::string& bytes, clock::time_point now) {
@@ -134,7 +114,15 @@ struct shard_coordinator::impl {
 
   /// Reads what the tail has, a bounded number of bursts per tick (the stream may be long at
   /// start), so that releases and claims are seen within a tick or two of their writing.
-  void read_tail() {
+  void read_tail(clock::time_point now) {
+    if (!tail && parts.durable && now >= tail_retry_at) {
+      // Lost earlier and not reopened then: every second until it opens.
+      tail_retry_at = now + std::chrono::seconds(1);
+      if (auto reopened = open_tail(); reopened) {
+        tail = std::move(*reopened);
+        claims = shard_claims{cfg().shards};
+      }
+    }
     for (int burst = 0; burst < 64 && tail; ++burst)
       if (!read_tail_burst())
         return;
@@ -171,18 +159,17 @@ struct shard_coordinator::impl {
   expected<std::unique_ptr<stream_record_source>> open_tail() const {
     auto c = parts.base;
     c.name = "telluride-claims";
-    return stream_record_source::open(c, cfg().state_stream);
+    // Reconnected, the tail reads the stream again from its first record: shard_claims reads
+    // a record twice with no change (a claim's second reading is not above its own epoch, a
+    // release's finds it released).
+    return stream_record_source::open(c, cfg().state_stream, std::nullopt, stream_record_source::on_reconnect::start_over);
   }
 
   bool is_free(std::uint32_t shard, clock::time_point now) const {
-    if (!parts.durable) {
-      for (const auto& [node, shards] : held_by)
-        if (node != cfg().node_name && view->is_live(node) && shards.count(shard) != 0)
-          return false;
-      return true;
-    }
-    const auto& h = claims.of(shard);
-    return h.epoch == 0 || h.is_released || h.node == cfg().node_name || view->is_gone(h.node, now);
+    if (!parts.durable)
+      return is_unheld(shard, cfg().node_name, held_by, [this](std::string_view n) { return view->is_live(n); });
+    return is_claim_free(claims.of(shard), cfg().node_name,
+                         [this, now](std::string_view n) { return view->is_gone(n, now); });
   }
 
   std::vector<std::uint32_t> target(clock::time_point now) {
@@ -218,16 +205,13 @@ struct shard_coordinator::impl {
   }
 
   void rebalance(clock::time_point now) {
-    const auto wanted = target(now);
-    std::vector<std::uint32_t> lost;
-    std::vector<std::uint32_t> gained;
-    std::set_difference(owned.begin(), owned.end(), wanted.begin(), wanted.end(), std::back_inserter(lost));
-    for (std::uint32_t s : wanted)
-      if (!std::binary_search(owned.begin(), owned.end(), s) && is_free(s, now) &&
-          (retry_at.count(s) == 0 || retry_at[s] <= now))
-        gained.push_back(s);
-    if (lost.empty() && gained.empty())
+    const auto moves = plan_moves(owned, target(now), [&](std::uint32_t s) {
+      return is_free(s, now) && (retry_at.count(s) == 0 || retry_at[s] <= now);
+    });
+    if (moves.empty())
       return;
+    const auto& lost = moves.lost;
+    const auto& gained = moves.gained;
 
     std::vector<std::pair<std::uint32_t, std::chrono::milliseconds>> taken;
     for (std::uint32_t s : gained) {
@@ -296,11 +280,7 @@ struct shard_coordinator::impl {
     v.layout = cfg().shards;
     v.members = view->live();
     auto assignment = sharding::shard_assignment::compute(cfg().shards, v.members);
-    std::map<std::uint32_t, std::string> states;
-    {
-      std::lock_guard lock(held_mutex);
-      states = held;
-    }
+    const auto states = heartbeats->held();
     std::int64_t lag = 0;
     if (parts.durable) {
       const auto confirmed = parts.durable->figures().checkpoints.last_confirmed_ms;
@@ -324,16 +304,24 @@ struct shard_coordinator::impl {
   }
 
   std::string known_owner(std::uint32_t s, std::string assigned, clock::time_point now) const {
-    if (parts.durable) {
-      const auto& h = claims.of(s);
-      if (h.epoch != 0 && !h.is_released && !view->is_gone(h.node, now))
-        return h.node;
-    } else {
-      for (const auto& [node, shards] : held_by)
-        if (view->is_live(node) && shards.count(s) != 0)
-          return node;
-    }
-    return assigned;
+    if (parts.durable)
+      return owner_by_claim(claims.of(s), std::move(assigned),
+                            [this, now](std::string_view n) { return view->is_gone(n, now); });
+    return owner_by_heartbeat(s, std::move(assigned), held_by,
+                              [this](std::string_view n) { return view->is_live(n); });
+  }
+
+  /// Members not heard for a lapse leave, unless this node was deaf within the last lapse: its
+  /// own heartbeats may come back before the others' do (after a broker restart, say), and those
+  /// others were not silent, this node could not hear them. Judging them at once would take their
+  /// shards while they still consume them.
+  void expire_members(clock::time_point now) {
+    if (view->is_deaf(now))
+      last_deaf = now;
+    if (last_deaf && now - *last_deaf < lapse)
+      return;
+    for (const auto& c : view->expire(now))
+      spdlog::info("node {} left (not heard for 5 s)", c.name);
   }
 
   void run() {
@@ -347,9 +335,8 @@ struct shard_coordinator::impl {
           hear(m.data, now);
         members->acknowledge(heard);
       }
-      read_tail();
-      for (const auto& c : view->expire(now))
-        spdlog::info("node {} left (not heard for 5 s)", c.name);
+      read_tail(now);
+      expire_members(now);
       if (now - started >= settle)
         rebalance(now);
       publish_board(now);
@@ -371,6 +358,8 @@ expected<std::unique_ptr<shard_coordinator>> shard_coordinator::start(shard_coor
   if (!view)
     return error{"node_name " + cfg.node_name + ": " + view.err().message};
   state->view = std::move(*view);
+  state->heartbeats = std::make_unique<heartbeat_sender>(
+    state->parts.publisher, members_exchange(cfg), member_heartbeat{cfg.node_name, state->start_id, cfg.shards, {}});
   state->claims = shard_claims{cfg.shards};
   tools::tap_options tap;
   tap.connection = state->parts.base;
@@ -395,7 +384,7 @@ expected<std::unique_ptr<shard_coordinator>> shard_coordinator::start(shard_coor
   }
   auto* s = state.get();
   s->publish_board(clock::now());  // every shard standby until the first assignment
-  s->heartbeat_thread = std::thread([s] { s->send_heartbeats(); });
+  s->heartbeats->start();
   s->loop_thread = std::thread([s] { s->run(); });
   return std::make_unique<shard_coordinator>(std::move(state));
 }
@@ -408,8 +397,7 @@ void shard_coordinator::stop() {
   impl_->stopping.notify_all();
   if (impl_->loop_thread.joinable())
     impl_->loop_thread.join();
-  if (impl_->heartbeat_thread.joinable())
-    impl_->heartbeat_thread.join();
+  impl_->heartbeats->stop();
 }
 
 void shard_coordinator::release_all() {

@@ -37,13 +37,15 @@ void stream_record_sink::publish(std::vector<outgoing_record> records, std::func
   });
 }
 
-stream_record_source::stream_record_source(std::unique_ptr<tools::queue_tap> tap) : tap_(std::move(tap)) {}
+stream_record_source::stream_record_source(std::unique_ptr<tools::queue_tap> tap, on_reconnect reconnect)
+  : tap_(std::move(tap)), reconnect_(reconnect) {}
 
 stream_record_source::~stream_record_source() = default;
 
 expected<std::unique_ptr<stream_record_source>> stream_record_source::open(amqp::connection_options connection,
                                                                            const std::string& stream,
-                                                                           std::optional<std::int64_t> from) {
+                                                                           std::optional<std::int64_t> from,
+                                                                           on_reconnect reconnect) {
   tools::tap_options options;
   options.connection = std::move(connection);
   options.queue = stream;
@@ -57,7 +59,7 @@ expected<std::unique_ptr<stream_record_source>> stream_record_source::open(amqp:
   auto tap = tools::queue_tap::open(std::move(options));
   if (!tap)
     return error{"cannot read the state stream " + stream + ": " + tap.err().message};
-  return std::make_unique<stream_record_source>(std::move(*tap));
+  return std::make_unique<stream_record_source>(std::move(*tap), reconnect);
 }
 
 expected<std::vector<stream_record>> stream_record_source::next(std::chrono::milliseconds timeout) {
@@ -78,8 +80,11 @@ expected<std::vector<stream_record>> stream_record_source::next(std::chrono::mil
     // A reconnected channel starts the stream again from the first record.
     if (channel_epoch_ == 0)
       channel_epoch_ = m.ack.epoch;
-    if (m.ack.epoch != channel_epoch_)
-      return error{"the connection to the state stream was lost while reading it"};
+    if (m.ack.epoch != channel_epoch_) {
+      if (reconnect_ == on_reconnect::fail)
+        return error{"the connection to the state stream was lost while reading it"};
+      channel_epoch_ = m.ack.epoch;  // the stream comes again from its first record
+    }
     if (m.is_failed())
       return error{"a record of the state stream could not be read: " + m.failure_reason()};
     records.push_back(stream_record{stream_offset_of(m.metadata.get("headers")), std::move(m.data)});

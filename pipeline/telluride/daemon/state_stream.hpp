@@ -72,18 +72,27 @@ using record_source_opener =
 /// The state stream read from its first record, or from an offset.
 class stream_record_source final : public record_source {
 public:
+  /// What a lost and reconnected channel means for the reader.
+  enum class on_reconnect : std::uint8_t {
+    fail,       ///< an error: what comes next would start over (a restore)
+    start_over  ///< read on: the records come again from where the reading began (a reader to
+                ///< whom a record read twice changes nothing, such as the shard coordinator's
+                ///< claims)
+  };
   /// Connects with `connection` and consumes `stream` from `from` (none: "first"); one-line
   /// errors.
   static expected<std::unique_ptr<stream_record_source>> open(causeway::amqp::connection_options connection,
                                                               const std::string& stream,
-                                                              std::optional<std::int64_t> from = std::nullopt);
-  explicit stream_record_source(std::unique_ptr<tools::queue_tap> tap);
+                                                              std::optional<std::int64_t> from = std::nullopt,
+                                                              on_reconnect reconnect = on_reconnect::fail);
+  explicit stream_record_source(std::unique_ptr<tools::queue_tap> tap, on_reconnect reconnect = on_reconnect::fail);
   ~stream_record_source() override;
 
   expected<std::vector<stream_record>> next(std::chrono::milliseconds timeout) override;
 
 private:
   std::unique_ptr<tools::queue_tap> tap_;
+  on_reconnect reconnect_;
   std::uint64_t channel_epoch_ = 0;  // of the first delivery; 0 before it
 };
 
