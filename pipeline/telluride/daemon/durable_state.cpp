@@ -78,7 +78,6 @@ expected<void> durable_state::restore(const amqp::connection_options& base, sens
     restored_.sensors += sensors;
     restored_.records += restored->records_read;
     restored_.epoch = restored->epoch;
-    restored_.indexed += restored->started_at ? 1 : 0;
     restored_.took += took;
   }
   return {};
