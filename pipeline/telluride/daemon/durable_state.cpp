@@ -94,7 +94,6 @@ durable_state::restore_one(const amqp::connection_options& base, sensor_tracker&
   restored_.sensors += sensors;
   restored_.records += restored->records_read;
   restored_.epoch = restored->epoch;
-  restored_.indexed += restored->started_at ? 1 : 0;
   restored_.took += took;
   return std::pair{std::move(chain), took};
 }

@@ -50,7 +50,6 @@ struct restore_figures {
   std::uint64_t sensors = 0;
   std::uint64_t records = 0;  ///< read from the stream, every shard's
   std::uint64_t epoch = 0;    ///< the claim's
-  std::uint64_t indexed = 0;  ///< shards restored from their indexed snapshot
   std::chrono::milliseconds took{0};
 };
 

@@ -9,6 +9,7 @@
 
 #include "telluride/daemon/indexed_restore.hpp"
 #include "telluride/domain/hash.hpp"
+#include "telluride/state/snapshot_indexer.hpp"
 
 #include <doctest/doctest.h>
 
@@ -166,6 +167,68 @@ TEST_CASE("an entry whose snapshot retention removed, or that names another reco
                                  "(the stream ends before it)");
     CHECK(restored->records_read == w.stream.records().size());  // all, its own claim included
   }
+}
+
+TEST_CASE("with two shards and three owners on one stream, a restore from an entry sees every later claim and "
+          "release of its shard and restores what the first record does") {
+  constexpr shard_identity shard_0{2, 0};
+  record_writer a{2, 0, "node-a", 0};
+  record_writer b{2, 1, "node-b", 0};
+  record_writer c{2, 0, "node-c", 1};
+  memory_stream stream;
+  stream.append(a.takeover(0));                 // 0: shard 0, epoch 1, sequence 1
+  stream.append(b.takeover(0));                 // 1: shard 1
+  stream.append(a.snapshot(image_of(1, 1)));    // 2: a's snapshot 2 (indexed by a)
+  stream.append(b.snapshot(image_of(50, 1)));   // 3
+  stream.append(a.delta(image_of(2, 1)));       // 4: 3
+  stream.append(b.delta(image_of(51, 1)));      // 5
+  stream.append(a.release());                   // 6: 4, a hands shard 0 over
+  stream.append(c.takeover(4));                 // 7: c claims with epoch 2, sequence 5
+  stream.append(c.snapshot(image_of(1, 9)));    // 8: c's snapshot 6 (indexed by c)
+  stream.append(b.delta(image_of(52, 1)));      // 9
+  stream.append(c.delta(image_of(3, 1)));       // 10: 7
+
+  // What each owner's follower offers, and what a restore from each entry reads.
+  snapshot_indexer as_a{"node-a"};
+  snapshot_indexer as_c{"node-c"};
+  std::vector<snapshot_index_entry> entries;
+  const auto records = stream.records();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (auto e = as_a.read(static_cast<std::int64_t>(i), records[i]))
+      entries.push_back(*e);
+    if (auto e = as_c.read(static_cast<std::int64_t>(i), records[i]))
+      entries.push_back(*e);
+  }
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].offset == 2);
+  CHECK(entries[1].offset == 8);
+
+  auto whole = restore_shard(shard_0, records, alert_rules{}, 64);
+  REQUIRE(whole.has_value());
+  const std::size_t before = records.size();
+  for (const auto& entry : entries) {
+    CAPTURE(entry.offset);
+    record_source_opener open = [&](std::optional<std::int64_t> from) -> expected<std::unique_ptr<record_source>> {
+      return std::unique_ptr<record_source>(std::make_unique<memory_reader>(stream, from));
+    };
+    const shard_restore_request by_d{shard_0, "node-d", alert_rules{}, 64};
+    auto restored = restore_indexed(restore_start{entry, {}}, open, stream, by_d, restore_settings{});
+    REQUIRE_MESSAGE(restored.has_value(), (restored ? std::string() : restored.err().message));
+    CHECK(restored->started_at == std::optional<std::int64_t>{entry.offset});
+    // Every record from the entry on, of both shards, and the claim (each restore's claim
+    // is one more record for the next).
+    CHECK(restored->records_read == stream.records().size() - static_cast<std::size_t>(entry.offset));
+    CHECK(json_of(restored->restored.state) == json_of(whole->state));
+    CHECK(restored->restored.sequence == 7);
+    CHECK(restored->restored.snapshot == std::optional<std::uint64_t>{6});
+    // Shard 1's records from there on: 3, 5 and 9, or 9 alone.
+    CHECK(restored->restored.counts.other_shards == (entry.offset == 2 ? 3u : 1u));
+  }
+  // Two claims by node-d: epochs 3 and 4, above c's.
+  CHECK(stream.records().size() == before + 2);
+  auto last = decode_checkpoint_header(stream.records().back());
+  REQUIRE(last.has_value());
+  CHECK(last->epoch == 4);
 }
 
 TEST_CASE("records after the indexed snapshot that do not fold from there are read again from the first record") {
