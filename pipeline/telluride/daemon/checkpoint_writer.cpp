@@ -137,7 +137,8 @@ void checkpoint_writer::add_chain(shard_chain chain) {
 
 std::optional<shard_chain> checkpoint_writer::remove_chain(std::uint32_t shard) {
   std::lock_guard lock(chains_mutex_);
-  auto it = std::find_if(chains_.begin(), chains_.end(), [&](const shard_chain& c) { return c.shard().shard == shard; });
+  auto it =
+    std::find_if(chains_.begin(), chains_.end(), [&](const shard_chain& c) { return c.shard().shard == shard; });
   if (it == chains_.end())
     return std::nullopt;
   auto chain = std::move(*it);

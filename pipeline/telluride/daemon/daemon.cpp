@@ -24,6 +24,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -118,6 +119,13 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
   return drained;
 }
 
+/// Message ids remembered over the K slots with K > 1: as with one shard, and at least two
+/// prefetch windows per shard (a shard's redeliveries come from its one channel). Each slot's
+/// window is allocated whole, owned or not, so the total stays near one shard's.
+std::size_t sharded_id_capacity(const config& cfg) {
+  return std::max<std::size_t>(message_id_capacity(cfg), std::size_t{cfg.shards} * 2 * cfg.prefetch_count);
+}
+
 /// With K > 1: readings left in the readings queue of a run with shards 1 are not consumed
 /// here (moving them is the layout change's job); one warning says so.
 void warn_if_legacy_readings(const broker_connections& broker, const config& cfg) {
@@ -184,7 +192,7 @@ int run_daemon(const daemon_options& options) {
     spdlog::info("tracking at most {} sensors (max_sensors)", max_sensors);
   auto tracker =
     is_sharded ? std::make_shared<sensor_tracker>(cfg->shards, sensor_tracker::routing::by_layout, rules,
-                                                  message_id_capacity(*cfg) * cfg->shards, max_sensors)
+                                                  sharded_id_capacity(*cfg), max_sensors)
                : std::make_shared<sensor_tracker>(durable ? durable_tracker_shards : memory_tracker_shards, rules,
                                                   message_id_capacity(*cfg), max_sensors);
   if (durable) {

@@ -111,7 +111,8 @@ public:
 
 private:
   /// Claims and restores `identity` into the tracker's `slot`: its chain, and the time it took.
-  expected<std::pair<shard_chain, std::chrono::milliseconds>> restore_one(const causeway::amqp::connection_options& base, sensor_tracker& tracker, const alert_rules& rules,
+  expected<std::pair<shard_chain, std::chrono::milliseconds>>
+  restore_one(const causeway::amqp::connection_options& base, sensor_tracker& tracker, const alert_rules& rules,
               shard_identity identity, std::size_t slot);
 
   /// Reads the state stream with `connection`, from an offset or from its first record.

@@ -4,9 +4,8 @@
 #include "telluride/daemon/heartbeat_sender.hpp"
 #include "telluride/daemon/member_heartbeat.hpp"
 #include "telluride/daemon/reading_handler.hpp"
-#include "telluride/daemon/shard_claims.hpp"
+#include "telluride/daemon/claims_tail.hpp"
 #include "telluride/daemon/shard_plan.hpp"
-#include "telluride/daemon/state_stream.hpp"
 #include "telluride/tools/queue_tap.hpp"
 
 #include <causeway/sharding/membership.hpp>
@@ -51,15 +50,13 @@ struct shard_coordinator::impl {
   std::uint64_t start_id = random_start_id();
   clock::time_point started = clock::now();
   std::unique_ptr<tools::queue_tap> members;   // this node's queue of heartbeats
-  std::unique_ptr<stream_record_source> tail;  // durable: the state stream from its first record
+  std::unique_ptr<claims_tail> tail;            // durable: who claimed and released each shard
   std::optional<sharding::membership> view;
-  shard_claims claims{1};
   std::map<std::string, std::set<std::uint32_t>, std::less<>> held_by;  // memory: others' heartbeats
   std::map<std::string, clock::time_point, std::less<>> other_layouts;  // nodes heard with another K
   std::vector<std::uint32_t> owned;                  // consumed now, ascending
   std::map<std::uint32_t, std::uint64_t> epochs;     // durable: the claim of each owned shard
   std::map<std::uint32_t, clock::time_point> retry_at;
-  clock::time_point tail_retry_at{};                 // durable: when to reopen a lost tail
   std::optional<clock::time_point> last_deaf;        // when this node last heard no heartbeat at all
   bool is_refusing = false;                          // another K is live: logged once
 
@@ -112,63 +109,17 @@ struct shard_coordinator::impl {
       shards.insert(h.shard);
   }
 
-  /// Reads what the tail has, a bounded number of bursts per tick (the stream may be long at
-  /// start), so that releases and claims are seen within a tick or two of their writing.
-  void read_tail(clock::time_point now) {
-    if (!tail && parts.durable && now >= tail_retry_at) {
-      // Lost earlier and not reopened then: every second until it opens.
-      tail_retry_at = now + std::chrono::seconds(1);
-      if (auto reopened = open_tail(); reopened) {
-        tail = std::move(*reopened);
-        claims = shard_claims{cfg().shards};
-      }
-    }
-    for (int burst = 0; burst < 64 && tail; ++burst)
-      if (!read_tail_burst())
-        return;
-  }
-
-  /// One burst of the tail; false when nothing came (or the tail was lost).
-  bool read_tail_burst() {
-    auto records = tail->next(std::chrono::milliseconds(1));
-    if (!records) {
-      spdlog::warn("tail of the state stream: {}; reading it again from its first record", records.err().message);
-      tail.reset();
-      auto reopened = open_tail();
-      if (reopened) {
-        tail = std::move(*reopened);
-        claims = shard_claims{cfg().shards};
-      }
-      return false;
-    }
-    if (records->empty())
-      return false;
-    for (const auto& record : *records) {
-      auto header = decode_checkpoint_header(record.bytes);
-      if (!header)
-        continue;
-      if (claims.read(*header) != claim_news::claimed || header->owner == cfg().node_name)
-        continue;
-      auto held_epoch = epochs.find(header->shard);
-      if (held_epoch != epochs.end() && header->epoch > held_epoch->second)
-        fence(header->shard, header->owner, header->epoch);
-    }
-    return true;
-  }
-
-  expected<std::unique_ptr<stream_record_source>> open_tail() const {
-    auto c = parts.base;
-    c.name = "telluride-claims";
-    // Reconnected, the tail reads the stream again from its first record: shard_claims reads
-    // a record twice with no change (a claim's second reading is not above its own epoch, a
-    // release's finds it released).
-    return stream_record_source::open(c, cfg().state_stream, std::nullopt, stream_record_source::on_reconnect::start_over);
+  /// A newer claim by another node on a shard held here fences it.
+  void on_claim(const record_header& h) {
+    auto held_epoch = epochs.find(h.shard);
+    if (h.owner != cfg().node_name && held_epoch != epochs.end() && h.epoch > held_epoch->second)
+      fence(h.shard, h.owner, h.epoch);
   }
 
   bool is_free(std::uint32_t shard, clock::time_point now) const {
     if (!parts.durable)
       return is_unheld(shard, cfg().node_name, held_by, [this](std::string_view n) { return view->is_live(n); });
-    return is_claim_free(claims.of(shard), cfg().node_name,
+    return is_claim_free(tail->claims().of(shard), cfg().node_name,
                          [this, now](std::string_view n) { return view->is_gone(n, now); });
   }
 
@@ -305,7 +256,7 @@ struct shard_coordinator::impl {
 
   std::string known_owner(std::uint32_t s, std::string assigned, clock::time_point now) const {
     if (parts.durable)
-      return owner_by_claim(claims.of(s), std::move(assigned),
+      return owner_by_claim(tail->claims().of(s), std::move(assigned),
                             [this, now](std::string_view n) { return view->is_gone(n, now); });
     return owner_by_heartbeat(s, std::move(assigned), held_by,
                               [this](std::string_view n) { return view->is_live(n); });
@@ -335,7 +286,8 @@ struct shard_coordinator::impl {
           hear(m.data, now);
         members->acknowledge(heard);
       }
-      read_tail(now);
+      if (tail)
+        tail->read(now, [this](const record_header& h) { on_claim(h); });
       expire_members(now);
       if (now - started >= settle)
         rebalance(now);
@@ -360,7 +312,6 @@ expected<std::unique_ptr<shard_coordinator>> shard_coordinator::start(shard_coor
   state->view = std::move(*view);
   state->heartbeats = std::make_unique<heartbeat_sender>(
     state->parts.publisher, members_exchange(cfg), member_heartbeat{cfg.node_name, state->start_id, cfg.shards, {}});
-  state->claims = shard_claims{cfg.shards};
   tools::tap_options tap;
   tap.connection = state->parts.base;
   tap.connection.name = "telluride-members";
@@ -377,7 +328,7 @@ expected<std::unique_ptr<shard_coordinator>> shard_coordinator::start(shard_coor
   }
   state->members = std::move(*members);
   if (state->parts.durable) {
-    auto tail = state->open_tail();
+    auto tail = claims_tail::open(state->parts.base, cfg.state_stream, cfg.shards);
     if (!tail)
       return tail.err();
     state->tail = std::move(*tail);

@@ -7,9 +7,10 @@
 //     `<state_stream>.members`;
 //   - the loop (every 100 ms): heartbeats read from this daemon's exclusive queue
 //     `<state_stream>.members.<node>` feed causeway::sharding::membership (a node not heard for
-//     5 s is gone); in durable mode a tail of the state stream feeds shard_claims (who claimed,
-//     who released); shard_assignment over the live members says which shards are this
-//     daemon's. When that differs from what it consumes (shard_plan.hpp), it rebalances:
+//     5 s is gone); in durable mode a tail of the state stream (claims_tail.hpp) says who
+//     claimed and who released each shard; shard_assignment over the live members says which
+//     shards are this daemon's. When that differs from what it consumes (shard_plan.hpp), it
+//     rebalances:
 //       1. each gained shard that is free (released, never claimed, or its holder gone; in
 //          memory mode: no live member's heartbeat holds it) is claimed and restored
 //          (durable_state::take_shard: takeover epoch+1, state read up to it) while the
