@@ -20,21 +20,6 @@ build=${1:?usage: bench/daemon.sh BUILD_DIR [args...]}
 shift
 build=$(cd "$build" && pwd)
 
-# Both programs, up to date (a no-op when they are).
-if ! cmake --build "$build" --target telluride bench_daemon >&2; then
-  echo '{"name":"daemon","error":"building telluride and bench_daemon failed"}'
-  exit 1
-fi
-
 # shellcheck source=private_broker.sh
 source "$root/bench/private_broker.sh"
-start_private_broker daemon "$build/bench-daemon-broker" telluride-bench-daemon@localhost \
-  "${BENCH_DAEMON_BROKER_PORT:-12700}"
-
-work=$build/bench-daemon
-mkdir -p "$work"
-echo "daemon.sh: daemon configs and logs in $work" >&2
-
-"$build/bin/bench_daemon" --url "amqp://guest:guest@127.0.0.1:$TELLURIDE_BROKER_PORT/%2f" \
-  --broker-pid "$broker_pid" --telluride "$build/bin/telluride" --work-dir "$work" \
-  --messages 200000 --sensors 1000 --sensors-large 10000 "$@" | log_lines_to_stderr
+run_daemon_bench daemon "$build" "${BENCH_DAEMON_BROKER_PORT:-12700}" --messages 200000 --sensors 1000 --sensors-large 10000 "$@"

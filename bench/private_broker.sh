@@ -7,6 +7,11 @@
 #   log_lines_to_stderr
 #       A filter: the library's log lines ("[2026-...] [info] ...") go to stderr, the rest to
 #       stdout, so the benchmark's JSON line stays last on stdout.
+#   run_daemon_bench NAME BUILD PORT [ARGS...]
+#       The benchmarks that run `telluride pipeline` (daemon, shards): builds telluride and
+#       bench_NAME in BUILD, starts a private broker (BUILD/bench-NAME-broker, node
+#       telluride-bench-NAME@localhost, AMQP port PORT), and runs bench_NAME against it with the
+#       daemons' configs and logs in BUILD/bench-NAME, then ARGS.
 
 start_private_broker() {
   local name=$1
@@ -33,4 +38,20 @@ log_lines_to_stderr() {
   while IFS= read -r line; do
     if [[ $line == "["[0-9]* ]]; then echo "$line" >&2; else echo "$line"; fi
   done
+}
+
+run_daemon_bench() {
+  local name=$1 build=$2 port=$3
+  shift 3
+  # Both programs, up to date (a no-op when they are).
+  if ! cmake --build "$build" --target telluride "bench_$name" >&2; then
+    echo "{\"name\":\"$name\",\"error\":\"building telluride and bench_$name failed\"}"
+    exit 1
+  fi
+  start_private_broker "$name" "$build/bench-$name-broker" "telluride-bench-$name@localhost" "$port"
+  local work=$build/bench-$name
+  mkdir -p "$work"
+  echo "$name: daemon configs and logs in $work" >&2
+  "$build/bin/bench_$name" --url "amqp://guest:guest@127.0.0.1:$TELLURIDE_BROKER_PORT/%2f" \
+    --broker-pid "$broker_pid" --telluride "$build/bin/telluride" --work-dir "$work" "$@" | log_lines_to_stderr
 }

@@ -16,20 +16,6 @@ build=${1:?usage: bench/shards.sh BUILD_DIR [args...]}
 shift
 build=$(cd "$build" && pwd)
 
-if ! cmake --build "$build" --target telluride bench_shards >&2; then
-  echo '{"name":"shards","error":"building telluride and bench_shards failed"}'
-  exit 1
-fi
-
 # shellcheck source=private_broker.sh
 source "$root/bench/private_broker.sh"
-start_private_broker shards "$build/bench-shards-broker" telluride-bench-shards@localhost \
-  "${BENCH_SHARDS_BROKER_PORT:-12710}"
-
-work=$build/bench-shards
-mkdir -p "$work"
-echo "shards.sh: daemon configs and logs in $work" >&2
-
-"$build/bin/bench_shards" --url "amqp://guest:guest@127.0.0.1:$TELLURIDE_BROKER_PORT/%2f" \
-  --broker-pid "$broker_pid" --telluride "$build/bin/telluride" --work-dir "$work" \
-  --messages 300000 --sensors 2000 --shards 12 "$@" | log_lines_to_stderr
+run_daemon_bench shards "$build" "${BENCH_SHARDS_BROKER_PORT:-12710}" --messages 300000 --sensors 2000 --shards 12 "$@"
