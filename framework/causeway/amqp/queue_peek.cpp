@@ -23,7 +23,13 @@ expected<std::optional<std::string>> peek_message(connection& conn, const std::s
         return describe(read, step);
       body.emplace(text(message.body));
       amqp_destroy_message(&message);
-      return failure{};  // the channel closes unacknowledged: the message goes back
+      // Given back at once, not only when the channel closes: the broker requeues it before it
+      // handles the close, so the head is in place again when the close-ok comes (the queue's
+      // own count may still lag a moment behind).
+      const auto* got = static_cast<const amqp_basic_get_ok_t*>(reply.reply.decoded);
+      if (amqp_basic_reject(ch.state(), ch.id(), got->delivery_tag, 1) != AMQP_STATUS_OK)
+        return failure{failure_scope::connection, 0, step + ": the reject could not be sent"};
+      return failure{};
     });
   });
   if (!ran)

@@ -32,9 +32,17 @@ TEST_CASE("peeking at a queue reads its head message and leaves it there") {
     REQUIRE(got.has_value());
     CHECK(*got == std::optional<std::string>{"second"});
   }
-  auto state = amqp::inspect_queue(*queue.admin, queue.name);
-  REQUIRE(state);
-  CHECK(state->messages_ready == 1);
+  // The peeked message is back at the head; the queue's count follows the requeue
+  // asynchronously on the broker, so it is read until it shows it (at most 5 s).
+  std::uint32_t ready = 0;
+  for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(20ms)) {
+    auto state = amqp::inspect_queue(*queue.admin, queue.name);
+    REQUIRE(state);
+    if ((ready = state->messages_ready) == 1)
+      break;
+  }
+  CHECK(ready == 1);
 
   auto missing = amqp::peek_message(*queue.admin, queue.name + "-missing");
   REQUIRE_FALSE(missing.has_value());
