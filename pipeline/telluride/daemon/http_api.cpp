@@ -68,15 +68,18 @@ response post_config(caf::actor_system& system, const config_store& config_now, 
 /// Why a sensor is not here with K > 1: the broker's hash decides its shard, which this node
 /// does not compute; it names this node's shards and the owners of the others.
 std::string sensor_elsewhere(const sensor_key& key, const shard_board_view& view) {
+  auto add = [](std::string& list, std::uint32_t shard) {
+    if (!list.empty())
+      list += ',';
+    list += std::to_string(shard);
+  };
   std::string mine;
   std::map<std::string, std::string> others;
   for (const auto& r : view.shards) {
-    if (r.owner == view.node && r.state == "active") {
-      mine += (mine.empty() ? "" : ",") + std::to_string(r.shard);
-      continue;
-    }
-    auto& list = others[r.owner.empty() ? std::string("nobody yet") : r.owner];
-    list += (list.empty() ? "" : ",") + std::to_string(r.shard);
+    if (r.owner == view.node && r.state == "active")
+      add(mine, r.shard);
+    else
+      add(others[r.owner.empty() ? std::string("nobody yet") : r.owner], r.shard);
   }
   std::string text = "no readings for sensor " + to_string(key) + " on node " + view.node + " (shards " +
                      (mine.empty() ? std::string("none") : mine) + ")";
