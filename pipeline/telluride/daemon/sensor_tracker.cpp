@@ -28,6 +28,15 @@ void sensor_tracker::clear_shard(std::size_t shard) {
   auto& s = *shards_.at(shard);
   std::lock_guard guard{s.mutex};
   s.state = shard_state(rules_, id_capacity_per_shard_);
+  s.state.inherit_from(inherited_);
+}
+
+void sensor_tracker::inherit_from(std::shared_ptr<const inherited_state> inherited) {
+  inherited_ = std::move(inherited);
+  for (auto& s : shards_) {
+    std::lock_guard guard{s->mutex};
+    s->state.inherit_from(inherited_);
+  }
 }
 
 std::size_t sensor_tracker::sensors_in(std::size_t shard) const {
@@ -41,6 +50,7 @@ void sensor_tracker::restore_shard(std::size_t shard, shard_state restored) {
   std::lock_guard guard{s.mutex};
   const std::size_t before = s.state.table().size();
   s.state = std::move(restored);
+  s.state.inherit_from(inherited_);
   if (s.state.table().size() > before)
     quota_.take_restored(s.state.table().size() - before);
 }
@@ -111,9 +121,15 @@ std::optional<sensor_aggregate> sensor_tracker::find(const sensor_key& key) cons
     return std::nullopt;
   }
   auto& s = shard_of(hash_value(key));
-  std::lock_guard guard{s.mutex};
-  if (const auto* found = s.state.table().find(key))
-    return *found;
+  {
+    std::lock_guard guard{s.mutex};
+    if (const auto* found = s.state.table().find(key))
+      return *found;
+  }
+  // Every sensor is this daemon's: one not met since the layout changed is as it was left.
+  if (inherited_)
+    if (const sensor_record* record = inherited_->find(key))
+      return record->aggregate;
   return std::nullopt;
 }
 

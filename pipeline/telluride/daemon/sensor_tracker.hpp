@@ -87,6 +87,12 @@ public:
   void clear_shard(std::size_t shard);
   /// Sensors of shard `shard`.
   std::size_t sensors_in(std::size_t shard) const;
+  /// After a change of the number of shards: every slot takes a sensor it meets for the first
+  /// time from `inherited` (shard_state::inherit_from), restored and cleared slots included;
+  /// with one layout of one daemon (by_hash), find answers from it for a sensor not met yet.
+  /// Before any reading is applied.
+  void inherit_from(std::shared_ptr<const inherited_state> inherited);
+  const std::shared_ptr<const inherited_state>& inherited() const noexcept { return inherited_; }
   routing route() const noexcept { return route_; }
 
   /// Sensors tracked (lock-free; equals size()).
@@ -115,6 +121,7 @@ private:
   std::size_t id_capacity_per_shard_ = 0;
   sensor_quota quota_;
   std::atomic<std::uint64_t> refused_{0};
+  std::shared_ptr<const inherited_state> inherited_;
 };
 
 } // namespace telluride

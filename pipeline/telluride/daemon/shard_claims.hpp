@@ -5,7 +5,9 @@
 //     node holds the shard from there on; one whose epoch is not above lost and is ignored;
 //   - a `release` by the holder under the holder's epoch frees the shard;
 //   - checkpoints (snapshot, delta) change no holder, and records of another layout than
-//     this deployment's K (an earlier run with another `shards`) are ignored.
+//     this deployment's K (an earlier run with another `shards`) are ignored;
+//   - a `layout` record of K (the number of shards changed to K) frees every shard: claims
+//     made before it belong to an earlier life of the layout.
 // Pure: headers in, holders out.
 #pragma once
 

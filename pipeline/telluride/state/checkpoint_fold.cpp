@@ -50,6 +50,10 @@ void checkpoint_fold::read(std::string_view bytes) {
     return;
   }
   const record_header& h = *header;
+  if (h.kind == record_kind::layout && h.layout == shard_.layout) {
+    start_layout();
+    return;
+  }
   if (h.layout != shard_.layout || h.shard != shard_.shard) {
     ++counts_.other_shards;
     return;
@@ -98,8 +102,18 @@ void checkpoint_fold::read_takeover(const record_header& h, std::uint64_t hash) 
     advance(h.sequence, hash);
 }
 
+void checkpoint_fold::start_layout() {
+  state_ = shard_state{state_.alerts().rules(), state_.message_ids().capacity()};
+  snapshot_.reset();
+  problem_.reset();
+  is_released_ = false;
+  starts_layout_ = true;
+  ++counts_.applied;
+}
+
 void checkpoint_fold::read_snapshot(const record_header& h, std::string_view bytes, std::uint64_t hash) {
   snapshot_ = h.sequence;
+  starts_layout_ = false;
   advance(h.sequence, hash);
   is_released_ = false;
   auto record = decode_checkpoint(bytes);
@@ -155,7 +169,8 @@ void checkpoint_fold::read_in_sequence(const record_header& h, std::string_view 
 expected<restored_shard> checkpoint_fold::finish() && {
   if (problem_)
     return *problem_;
-  return restored_shard{std::move(state_), std::move(fence_), last_.value_or(0), snapshot_, is_released_, counts_};
+  return restored_shard{std::move(state_), std::move(fence_), last_.value_or(0), snapshot_, is_released_, counts_,
+                        starts_layout_};
 }
 
 expected<restored_shard> restore_shard(shard_identity shard, std::span<const std::string> records,

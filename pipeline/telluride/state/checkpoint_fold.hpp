@@ -4,7 +4,9 @@
 // The fold takes the shard's latest snapshot and applies every delta after it, in sequence.
 // The rules, in the order they are checked for each record:
 //  1. Bytes that do not decode are a problem (below).
-//  2. A record of another layout or shard is ignored (counted in other_shards).
+//  2. A layout record of the shard's layout (the number of shards changed to it) starts the
+//     shard afresh: no state, no snapshot in use, no problem; the fence and the sequences go
+//     on. Any other record of another layout or shard is ignored (counted in other_shards).
 //  3. Fence: a record whose epoch is below the fence's, or equal to it from another owner, is
 //     ignored (fenced): a zombie owner's late write, or the loser of two takeovers of one
 //     epoch (the first in the stream wins). A takeover with a higher epoch moves the fence to
@@ -71,6 +73,9 @@ struct restored_shard {
   std::optional<std::uint64_t> snapshot;  ///< the snapshot in use: the base of the next delta
   bool is_released = false;               ///< the last record read (not ignored) is a release
   fold_counts counts;
+  /// A layout record started the shard afresh and no snapshot followed: the shard starts its
+  /// layout now (shard_state::start_layout).
+  bool starts_layout = false;
 };
 
 class checkpoint_fold {
@@ -85,6 +90,8 @@ public:
   const std::optional<error>& problem() const noexcept { return problem_; }
   const std::optional<owner_fence>& fence() const noexcept { return fence_; }
   bool is_released() const noexcept { return is_released_; }
+  /// A layout record started the shard afresh, and no snapshot came since.
+  bool starts_layout() const noexcept { return starts_layout_; }
   /// The last sequence read (0: none): a takeover written now names it.
   std::uint64_t last_sequence() const noexcept { return last_.value_or(0); }
   /// The snapshot in use, if any.
@@ -98,6 +105,8 @@ public:
 
 private:
   void read_takeover(const record_header& h, std::uint64_t hash);
+  /// A layout record of this shard's layout: the shard starts afresh.
+  void start_layout();
   void read_snapshot(const record_header& h, std::string_view bytes, std::uint64_t hash);
   void read_in_sequence(const record_header& h, std::string_view bytes, std::uint64_t hash);
   /// Whether the record at an already-read sequence is a copy (true) or a problem (false).
@@ -116,6 +125,7 @@ private:
   std::vector<std::uint64_t> hashes_;      // of the records with sequences hashes_from_..last_
   std::uint64_t hashes_from_ = 0;
   bool is_released_ = false;
+  bool starts_layout_ = false;
   std::optional<error> problem_;
   fold_counts counts_;
 };

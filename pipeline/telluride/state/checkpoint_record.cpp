@@ -38,6 +38,8 @@ std::optional<std::string> header_rule_broken(const record_header& h) {
     return "layout " + std::to_string(h.layout) + " is out of 1.." + std::to_string(max_checkpoint_layout);
   if (h.shard >= h.layout)
     return "shard " + std::to_string(h.shard) + " is out of 0.." + std::to_string(h.layout - 1);
+  if (h.kind == record_kind::layout && h.shard != 0)
+    return "a layout record names shard " + std::to_string(h.shard) + " (it is every shard's: 0)";
   if (h.kind == record_kind::snapshot && h.base != h.sequence)
     return "snapshot " + std::to_string(h.sequence) + " names base " + std::to_string(h.base) +
            " (a snapshot is its own base)";
@@ -185,8 +187,9 @@ expected<record_header> read_header(byte_reader& in) {
     return problem("format version " + std::to_string(version) + " is not supported (this build reads " +
                    std::to_string(checkpoint_format_version) + ")", 4);
   const std::uint8_t kind = in.u8();
-  if (kind < 1 || kind > 4)
-    return problem("kind " + std::to_string(kind) + " is unknown (1 snapshot, 2 delta, 3 takeover, 4 release)", 6);
+  if (kind < 1 || kind > 5)
+    return problem("kind " + std::to_string(kind) + " is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout)",
+                   6);
   record_header h;
   h.kind = static_cast<record_kind>(kind);
   h.layout = in.u32();
@@ -256,6 +259,7 @@ std::string_view to_string(record_kind kind) noexcept {
     case record_kind::delta: return "delta";
     case record_kind::takeover: return "takeover";
     case record_kind::release: return "release";
+    case record_kind::layout: return "layout";
   }
   return "unknown";
 }

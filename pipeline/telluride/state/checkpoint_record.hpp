@@ -2,13 +2,15 @@
 //
 // Each shard's owner writes records to the RabbitMQ stream `state_stream`, one AMQP message
 // body each: a snapshot (the whole shard state), a delta (what changed since the shard's
-// previous snapshot or delta), a takeover (a new owner's fence: its epoch, no state) or a
-// release (the owner handed the shard over cleanly). Binary, little-endian, versioned:
+// previous snapshot or delta), a takeover (a new owner's fence: its epoch, no state), a
+// release (the owner handed the shard over cleanly) or a layout record (a change of the number
+// of shards: the layout it names starts afresh, and its image is the state the new shards
+// inherit; docs/checkpoints.md, Changing the number of shards). Binary, little-endian, versioned:
 //
 //   header   magic "TLSR", version u16 (1), kind u8 (1 snapshot, 2 delta, 3 takeover,
-//            4 release), layout K u32, shard u32, epoch u64, sequence u64, base u64,
+//            4 release, 5 layout), layout K u32, shard u32, epoch u64, sequence u64, base u64,
 //            written_at_ms i64, owner (u16 length + UTF-8)
-//   body     (snapshot and delta only) alerts_raised u64; sensor count u32, then per sensor:
+//   body     (snapshot, delta and layout only) alerts_raised u64; sensor count u32, then per sensor:
 //            three ids (tag u8: 0 int64 | 1 string of u32 length + UTF-8), running_stats raw
 //            state (count u64, then origin, mean, m2, min, max, sum, sum_error,
 //            inverse_unit as f64), last_reading f64, last_timestamp (u8 length + bytes),
@@ -31,20 +33,22 @@
 
 namespace telluride {
 
-enum class record_kind : std::uint8_t { snapshot = 1, delta = 2, takeover = 3, release = 4 };
+enum class record_kind : std::uint8_t { snapshot = 1, delta = 2, takeover = 3, release = 4, layout = 5 };
 
-/// "snapshot", "delta", "takeover" or "release": also the value of the AMQP header `kind`.
+/// "snapshot", "delta", "takeover", "release" or "layout": also the value of the AMQP header
+/// `kind`.
 std::string_view to_string(record_kind kind) noexcept;
 
-/// Whether records of this kind carry a shard image (snapshot and delta do).
+/// Whether records of this kind carry a shard image (snapshot, delta and layout do; a layout
+/// record's is the inherited state, empty in the stream's copy).
 constexpr bool has_image(record_kind kind) noexcept {
-  return kind == record_kind::snapshot || kind == record_kind::delta;
+  return kind == record_kind::snapshot || kind == record_kind::delta || kind == record_kind::layout;
 }
 
 struct record_header {
   record_kind kind = record_kind::snapshot;
   std::uint32_t layout = 1;       ///< the number of shards K of the deployment that wrote it
-  std::uint32_t shard = 0;        ///< 0..K-1
+  std::uint32_t shard = 0;        ///< 0..K-1 (0 in a layout record, which is every shard's)
   std::uint64_t epoch = 0;        ///< the writer's owner epoch: +1 with every takeover
   std::uint64_t sequence = 0;     ///< per shard, +1 per record, continuing across owners
   std::uint64_t base = 0;         ///< the snapshot a delta builds on (a snapshot's own sequence)
@@ -66,8 +70,8 @@ inline constexpr std::size_t max_message_id_size = 255;         ///< an AMQP sho
 inline constexpr std::size_t checkpoint_header_size = 4 + 2 + 1 + 4 + 4 + 8 + 8 + 8 + 8 + 2;
 
 /// The record's bytes. An error (one line) when it breaks a rule decode checks: layout
-/// 1..1024, shard below it, a snapshot's base its own sequence and a delta's below it, an
-/// image only in snapshots and deltas, owner and string ids UTF-8 within their bounds,
+/// 1..1024, shard below it (0 in a layout record), a snapshot's base its own sequence and a
+/// delta's below it, an image only in snapshots, deltas and layout records, owner and string ids UTF-8 within their bounds,
 /// message ids of at most 255 bytes, fewer than 2^32 sensors and ids.
 expected<std::string> encode_checkpoint(const checkpoint_record& record);
 

@@ -25,9 +25,14 @@ void shard_state::apply(std::span<const input> readings, sensor_quota* quota, ou
   const auto partials = folder.fold(all);
   places.clear();
   for (const sensor_partial& partial : partials) {
+    const std::size_t known = table_.size();
     places.push_back(table_.admit(*partial.key, quota));
-    if (places.back())
-      mark_changed(*places.back());
+    if (!places.back())
+      continue;
+    if (inherited_ && table_.size() > known)
+      if (const sensor_record* record = inherited_->find(*partial.key))
+        put(*record);  // first met since the layout changed: its record so far, then its readings
+    mark_changed(*places.back());
   }
   // Then each reading in order: refused, a duplicate, or counted. A refused reading's
   // message_id is not recorded: a copy of it sent again (say, moved back from dlx_queue) is
@@ -119,6 +124,14 @@ shard_image shard_state::take_delta() {
 void shard_state::put(const sensor_record& record) {
   table_.assign(record.aggregate);
   alerts_.set_consecutive(record.aggregate.key, record.consecutive_warnings);
+}
+
+void shard_state::start_layout(const inherited_state& inherited, bool with_alerts) {
+  for (const std::string& id : inherited.image().message_ids)
+    if (ids_.first_time(id))
+      ++ids_since_image_;
+  if (with_alerts)
+    alerts_raised_ = inherited.image().alerts_raised;
 }
 
 void shard_state::restore(const shard_image& snapshot) {

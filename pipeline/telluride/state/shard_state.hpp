@@ -24,11 +24,13 @@
 #include "telluride/domain/reading.hpp"
 #include "telluride/domain/sensor_quota.hpp"
 #include "telluride/domain/sensor_table.hpp"
+#include "telluride/state/inherited_state.hpp"
 #include "telluride/state/shard_image.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -83,6 +85,14 @@ public:
   /// delta's. Marks the sensors changed for the aggregate publisher, not for the next delta.
   void apply(const shard_image& delta);
 
+  /// After a change of the number of shards: a sensor met for the first time takes its record
+  /// from `inherited` before its readings are applied (inherited_state.hpp). Kept by restore.
+  void inherit_from(std::shared_ptr<const inherited_state> inherited) noexcept { inherited_ = std::move(inherited); }
+  /// A shard that starts its layout afresh: remembers the inherited message ids (a reading
+  /// routed both to an old and to a new queue around the change is recognised), and with
+  /// `with_alerts` takes the inherited count of alerts raised (one shard of the layout does).
+  void start_layout(const inherited_state& inherited, bool with_alerts);
+
   /// Visits the aggregates changed since the previous call (sensor_table::take_changed).
   void take_changed(const std::function<void(const sensor_aggregate&)>& visit) { table_.take_changed(visit); }
 
@@ -105,6 +115,7 @@ private:
   std::vector<std::uint32_t> changed_;  // positions changed since the last image, in order
   std::vector<bool> is_changed_;        // by position
   std::size_t ids_since_image_ = 0;     // ids remembered since the last image
+  std::shared_ptr<const inherited_state> inherited_;
 
   // apply's buffers, kept from batch to batch so that a warm batch allocates nothing.
   struct scratch {

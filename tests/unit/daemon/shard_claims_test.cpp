@@ -62,4 +62,19 @@ TEST_CASE("records of another layout, or of a shard past it, are not this deploy
   CHECK(claims.layout() == 4);
 }
 
+TEST_CASE("a layout record of this layout frees every shard, another layout's changes nothing") {
+  shard_claims claims{4};
+  REQUIRE(claims.read(header(record_kind::takeover, 1, 3, "a")) == claim_news::claimed);
+  REQUIRE(claims.read(header(record_kind::takeover, 2, 1, "b")) == claim_news::claimed);
+  CHECK(claims.read(header(record_kind::layout, 0, 0, "c", 2)) == claim_news::none);
+  CHECK_FALSE(claims.of(1).is_released);
+  CHECK(claims.read(header(record_kind::layout, 0, 0, "c")) == claim_news::released);
+  CHECK(claims.of(1) == shard_holder_view{3, "a", true});
+  CHECK(claims.of(2) == shard_holder_view{1, "b", true});
+  CHECK(claims.of(0).is_released);
+  // The next claim of the new life is above the old epochs, as any takeover must be.
+  CHECK(claims.read(header(record_kind::takeover, 1, 4, "c")) == claim_news::claimed);
+  CHECK(claims.of(1) == shard_holder_view{4, "c", false});
+}
+
 } // namespace shard_claims_test

@@ -211,8 +211,8 @@ TEST_CASE("a corrupt header is refused with what is wrong") {
   const std::vector<corrupt> cases = {
       {"magic", patched(bytes, 3, "X"), "no TLSR magic (byte 0)"},
       {"version", patched(bytes, 4, "\x02"), "format version 2 is not supported (this build reads 1) (byte 4)"},
-      {"kind 0", patched(bytes, 6, std::string(1, '\0')), "kind 0 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release) (byte 6)"},
-      {"kind 5", patched(bytes, 6, "\x05"), "kind 5 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release) (byte 6)"},
+      {"kind 0", patched(bytes, 6, std::string(1, '\0')), "kind 0 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout) (byte 6)"},
+      {"kind 6", patched(bytes, 6, "\x06"), "kind 6 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout) (byte 6)"},
       {"layout 0", patched(bytes, 7, le32(0)), "layout 0 is out of 1..1024"},
       {"layout 1025", patched(bytes, 7, le32(1025)), "layout 1025 is out of 1..1024"},
       {"shard", patched(bytes, 11, le32(1)), "shard 1 is out of 0..0"},
