@@ -81,7 +81,7 @@ shard_queues_regex() {
 # ^state_stream\.index(\.K\.s)?$, prefixed: the snapshot index's exchange and its queues
 # (docs/checkpoints.md, Finding the latest snapshot).
 state_index_regex() {
-  printf '^%s\\.index(\\.[0-9]+\\.[0-9]+)?$' "$(printf '%s' "$prefix$state_stream" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
+  printf '^%s\\.index(\\.[0-9]+\\.[0-9]+|\\.layout|\\.layout\\.lock)?$' "$(printf '%s' "$prefix$state_stream" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
 }
 
 all_names=("${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "${output_queues[@]}" "$state_stream")

@@ -46,6 +46,18 @@ void append(amqp::topology_spec& to, amqp::topology_spec from) {
 
 } // namespace
 
+amqp::topology_spec state_stream_topology(const config& cfg) {
+  amqp::topology_spec spec;
+  spec.queues.push_back(durable_queue(cfg.state_stream, {{"x-queue-type", std::string("stream")},
+                                                         {"x-max-length-bytes", state_stream_max_bytes},
+                                                         {"x-stream-max-segment-size-bytes", state_stream_segment_bytes}}));
+  // Checkpoints are published to an exchange of the stream's name: the daemon's broker user
+  // may not publish to the default exchange.
+  spec.exchanges.push_back({cfg.state_stream, "fanout", true, false, {}});
+  spec.bindings.push_back({cfg.state_stream, cfg.state_stream, "", {}});
+  return spec;
+}
+
 amqp::topology_spec sharded_readings_topology(const config& cfg) {
   const route_names& r = cfg.routes;
   amqp::topology_spec spec;
@@ -96,15 +108,8 @@ amqp::topology_spec broker_topology(const config& cfg, std::uint32_t left_behind
     spec.deleted_exchanges.push_back(r.shards_exchange);
   }
 
-  if (cfg.state == state_mode::durable) {
-    spec.queues.push_back(durable_queue(cfg.state_stream, {{"x-queue-type", std::string("stream")},
-                                                           {"x-max-length-bytes", state_stream_max_bytes},
-                                                           {"x-stream-max-segment-size-bytes", state_stream_segment_bytes}}));
-    // Checkpoints are published to an exchange of the stream's name: the daemon's broker user
-    // may not publish to the default exchange.
-    spec.exchanges.push_back({cfg.state_stream, "fanout", true, false, {}});
-    spec.bindings.push_back({cfg.state_stream, cfg.state_stream, "", {}});
-  }
+  if (cfg.state == state_mode::durable)
+    append(spec, state_stream_topology(cfg));
   return spec;
 }
 

@@ -49,6 +49,10 @@ std::string members_exchange(const config& cfg);
 std::string members_queue(const config& cfg);
 std::string shard_queue(const route_names& routes, std::uint32_t shard);
 
+/// The state stream (durable mode): the stream `state_stream` with its size retention, and the
+/// fanout exchange of its name bound to it. Pure.
+causeway::amqp::topology_spec state_stream_topology(const config& cfg);
+
 /// The sharded readings route alone (cfg.shards > 1): the consistent-hash exchange, the shard
 /// queues, their bindings, the binding from `routes.exchange`, and the unbinding of the
 /// readings queue (which must exist). Pure.

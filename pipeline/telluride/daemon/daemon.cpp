@@ -5,6 +5,7 @@
 #include "telluride/daemon/daemon_probe.hpp"
 #include "telluride/daemon/durable_state.hpp"
 #include "telluride/daemon/http_api.hpp"
+#include "telluride/daemon/layout_change.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/pipeline_shape.hpp"
 #include "telluride/daemon/reading_handler.hpp"
@@ -34,12 +35,6 @@ namespace telluride {
 
 namespace {
 
-// With shards 1, memory mode spreads sensors over this many locks and durable mode keeps one
-// shard_state, checkpointed as a whole. With K > 1 the tracker has one slot per shard of the
-// layout, routed by the queue a reading came from (shard_tag.hpp).
-constexpr std::size_t memory_tracker_shards = 16;
-constexpr std::size_t durable_tracker_shards = 1;
-
 int fail(const std::string& message) {
   std::fprintf(stderr, "telluride pipeline: %s\n", message.c_str());
   return 1;
@@ -54,6 +49,12 @@ sigset_t block_termination_signals() {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+/// Whether SIGINT or SIGTERM came (taking it), without waiting.
+bool is_signal_pending(const sigset_t& set) {
+  const timespec now{0, 0};
+  return sigtimedwait(&set, nullptr, &now) > 0;
 }
 
 int wait_for_signal(const sigset_t& set) {
@@ -119,15 +120,8 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
   return drained;
 }
 
-/// Message ids remembered over the K slots with K > 1: as with one shard, and at least two
-/// prefetch windows per shard (a shard's redeliveries come from its one channel). Each slot's
-/// window is allocated whole, owned or not, so the total stays near one shard's.
-std::size_t sharded_id_capacity(const config& cfg) {
-  return std::max<std::size_t>(message_id_capacity(cfg), std::size_t{cfg.shards} * 2 * cfg.prefetch_count);
-}
-
-/// With K > 1: readings left in the readings queue of a run with shards 1 are not consumed
-/// here (moving them is the layout change's job); one warning says so.
+/// Memory mode with K > 1: readings left in the readings queue of a run with shards 1 are not
+/// consumed (durable mode consumes them first: layout_change.hpp); one warning says so.
 void warn_if_legacy_readings(const broker_connections& broker, const config& cfg) {
   auto state = causeway::amqp::inspect_queue(*broker.readings->connection(), cfg.routes.readings_queue);
   if (state && state->messages_ready > 0)
@@ -164,6 +158,20 @@ int run_daemon(const daemon_options& options) {
   if (!cfg)
     return fail(cfg.err().message);
   auto parts_health = std::make_shared<part_health>();
+  auto totals = std::make_shared<throughput>();
+  auto stages = std::make_shared<node_metrics>();
+  causeway::runtime_config runtime{2};
+  caf::actor_system system{runtime};
+
+  // Durable mode: a layout of another number of shards is changed to this one first.
+  auto settled = settle_layout(layout_change_parts{*cfg, options.connect_timeout, &system, totals, stages,
+                                                   parts_health, [&signals] { return is_signal_pending(signals); }});
+  if (!settled)
+    return fail(settled.err().message);
+  if (settled->stopped) {
+    spdlog::info("stopped while changing the number of shards; the next start goes on with it");
+    return 0;
+  }
   std::shared_ptr<durable_state> durable;
   if (cfg->state == state_mode::durable)
     durable = std::make_shared<durable_state>(*cfg, parts_health);
@@ -171,13 +179,11 @@ int run_daemon(const daemon_options& options) {
   if (!broker)
     return fail(broker.err().message);
   const bool is_sharded = cfg->shards > 1;
-  if (is_sharded)
+  if (is_sharded && !durable)
     warn_if_legacy_readings(*broker, *cfg);
 
   auto current_config = std::make_shared<config_store>(*cfg);
   auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);
-  auto totals = std::make_shared<throughput>();
-  auto stages = std::make_shared<node_metrics>();
   auto intake = is_sharded ? std::make_shared<readings_intake>(broker->readings, cfg->shards)
                            : std::make_shared<readings_intake>(broker->readings);
   auto counters = std::make_shared<control_counters>();
@@ -190,11 +196,8 @@ int run_daemon(const daemon_options& options) {
                  max_sensors, budget_bytes_per_sensor);
   else
     spdlog::info("tracking at most {} sensors (max_sensors)", max_sensors);
-  auto tracker =
-    is_sharded ? std::make_shared<sensor_tracker>(cfg->shards, sensor_tracker::routing::by_layout, rules,
-                                                  sharded_id_capacity(*cfg), max_sensors)
-               : std::make_shared<sensor_tracker>(durable ? durable_tracker_shards : memory_tracker_shards, rules,
-                                                  message_id_capacity(*cfg), max_sensors);
+  auto tracker = make_tracker(*cfg, rules, max_sensors);
+  tracker->inherit_from(settled->inherited);
   if (durable) {
     // Before the first reading is consumed.
     if (auto restored = durable->restore(base_connection(*cfg, options.connect_timeout), *tracker, rules); !restored)
@@ -204,14 +207,7 @@ int run_daemon(const daemon_options& options) {
   auto status = std::make_shared<const daemon_probe>(
     probe_sources{now_ms(), current_config, counters, intake, parts_health, totals, tracker, stages, out, durable});
 
-  causeway::runtime_config runtime{2};
-  caf::actor_system system{runtime};
-  causeway::pipeline_spec spec;
-  spec.options = make_pipeline_options(*cfg);
-  spec.options.producer.concurrency = intake->producers(*cfg);
-  spec.handler = std::make_shared<reading_handler>(tracker, totals, out);
-  spec.make_producer = intake->factory();
-  spec.telemetry = stages;
+  auto spec = readings_pipeline_spec(*cfg, *intake, std::make_shared<reading_handler>(tracker, totals, out), stages);
   spec.on_event = log_pipeline_event;
   auto started = causeway::pipeline::start(system, std::move(spec));
   if (!started)

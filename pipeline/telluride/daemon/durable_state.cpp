@@ -87,6 +87,10 @@ durable_state::restore_one(const amqp::connection_options& base, sensor_tracker&
                restored->restored.sequence, restored->epoch);
   shard_chain chain{identity, cfg_.node_name, restored->epoch, restored->restored.sequence};
   chain.measure_stream_with(meter_);
+  // The number of shards changed and this shard starts its layout: it remembers the ids the old
+  // layout applied last, and shard 0 carries the alerts the old layout raised.
+  if (restored->restored.starts_layout && tracker.inherited())
+    restored->restored.state.start_layout(*tracker.inherited(), identity.shard == 0);
   tracker.restore_shard(slot, std::move(restored->restored.state));
   std::lock_guard lock(mutex_);
   if (const auto at = restored->restored.claim_offset; at >= 0 && (follow_from_ < 0 || at < follow_from_))

@@ -1,5 +1,7 @@
 #include "telluride/daemon/readings_intake.hpp"
 
+#include "telluride/daemon/pipeline_shape.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -140,6 +142,18 @@ causeway::producer_factory readings_intake::factory() {
       return std::make_unique<idle_producer>();
     return source->factory()(index);
   };
+}
+
+causeway::pipeline_spec readings_pipeline_spec(const config& cfg, readings_intake& intake,
+                                               std::shared_ptr<causeway::handler> handler,
+                                               std::shared_ptr<causeway::telemetry_sink> telemetry) {
+  causeway::pipeline_spec spec;
+  spec.options = make_pipeline_options(cfg);
+  spec.options.producer.concurrency = intake.producers(cfg);
+  spec.handler = std::move(handler);
+  spec.make_producer = intake.factory();
+  spec.telemetry = std::move(telemetry);
+  return spec;
 }
 
 } // namespace telluride

@@ -19,6 +19,7 @@
 #include "telluride/domain/expected.hpp"
 
 #include <causeway/amqp/queue_source.hpp>
+#include <causeway/pipeline.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -80,5 +81,11 @@ private:
   mutable std::vector<std::shared_ptr<causeway::amqp::queue_source>> opened_;  // K > 1: every shard source, for stats
   std::atomic<bool> consuming_{false};
 };
+
+/// The readings pipeline consuming what `intake` gives, handled by `handler`: the options of
+/// `cfg` (pipeline_shape.hpp) with as many producers as the intake needs.
+causeway::pipeline_spec readings_pipeline_spec(const config& cfg, readings_intake& intake,
+                                               std::shared_ptr<causeway::handler> handler,
+                                               std::shared_ptr<causeway::telemetry_sink> telemetry);
 
 } // namespace telluride

@@ -94,6 +94,20 @@ std::size_t message_id_capacity(const config& cfg) {
   return std::max<std::size_t>(65536, 8 * cfg.producer_concurrency * cfg.prefetch_count);
 }
 
+std::shared_ptr<sensor_tracker> make_tracker(const config& cfg, const alert_rules& rules, std::uint64_t max_sensors) {
+  constexpr std::size_t memory_tracker_shards = 16;
+  constexpr std::size_t durable_tracker_shards = 1;
+  if (cfg.shards > 1) {
+    // Each slot's window is allocated whole, owned or not, so the total stays near one shard's.
+    const std::size_t ids =
+      std::max<std::size_t>(message_id_capacity(cfg), std::size_t{cfg.shards} * 2 * cfg.prefetch_count);
+    return std::make_shared<sensor_tracker>(cfg.shards, sensor_tracker::routing::by_layout, rules, ids, max_sensors);
+  }
+  const bool is_durable = cfg.state == state_mode::durable;
+  return std::make_shared<sensor_tracker>(is_durable ? durable_tracker_shards : memory_tracker_shards, rules,
+                                          message_id_capacity(cfg), max_sensors);
+}
+
 std::uint64_t max_sensors_bound(const config& cfg) {
   if (cfg.max_sensors != 0)
     return cfg.max_sensors;
@@ -112,29 +126,18 @@ causeway::amqp::connection_options base_connection(const config& cfg, std::chron
   return base;
 }
 
-expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
-                                            durable_state* durable) {
-  using namespace causeway::amqp;
-  const connection_options base = base_connection(cfg, timeout);
-  auto declare_topology = [&]() -> expected<void> {
-    const quiet_logs quiet;
-    auto conn = connection::open(base);
-    if (!conn)
-      return conn.err();
-    return declare_broker_topology(**conn, cfg);
-  };
-
-  // Declare first: it proves the broker is reachable, the login works and nothing conflicts.
+expected<void> retry_unreachable(const config& cfg, std::chrono::milliseconds timeout,
+                                 const std::function<expected<void>()>& attempt) {
   // Only an unreachable broker is retried, silently, so a failure stays one line.
   auto started = std::chrono::steady_clock::now();
   auto deadline = started + timeout;
   std::chrono::milliseconds backoff{100};
   std::mt19937 rng{std::random_device{}()};
   for (;;) {
-    auto declared = declare_topology();
-    if (declared)
-      break;
-    const auto& why = declared.err().message;
+    auto done = attempt();
+    if (done)
+      return {};
+    const auto& why = done.err().message;
     auto now = std::chrono::steady_clock::now();
     if (!is_unreachable(why) || now >= deadline) {
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
@@ -148,6 +151,24 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
     std::this_thread::sleep_until(std::min(now + pause, deadline));
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
+}
+
+expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
+                                            durable_state* durable, bool declare) {
+  using namespace causeway::amqp;
+  const connection_options base = base_connection(cfg, timeout);
+  // Declare first: it proves the broker is reachable, the login works and nothing conflicts.
+  auto declared = retry_unreachable(cfg, timeout, [&]() -> expected<void> {
+    const quiet_logs quiet;
+    auto conn = connection::open(base);
+    if (!conn)
+      return conn.err();
+    if (!declare)
+      return {};
+    return declare_broker_topology(**conn, cfg);
+  });
+  if (!declared)
+    return declared.err();
 
   broker_connections out;
   publisher_options pub;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "telluride/daemon/daemon.hpp"
+#include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
@@ -9,6 +10,7 @@
 #include <causeway/amqp/publisher.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace telluride {
@@ -21,6 +23,13 @@ expected<config> load_daemon_config(const daemon_options& options);
 /// Message ids remembered for "counted once": several prefetch windows of every producer.
 std::size_t message_id_capacity(const config& cfg);
 
+/// The sensor tracker of a daemon with `cfg` (its layout, its state mode). With shards 1,
+/// memory mode spreads sensors over 16 locks and durable mode keeps one shard_state,
+/// checkpointed as a whole; with K > 1 the tracker has one slot per shard of the layout,
+/// routed by the queue a reading came from (shard_tag.hpp), each remembering its share of the
+/// message ids (at least two prefetch windows: a shard's redeliveries come from its one channel).
+std::shared_ptr<sensor_tracker> make_tracker(const config& cfg, const alert_rules& rules, std::uint64_t max_sensors);
+
 /// Sensors tracked at most: max_sensors, or when it is 0, max_sensors_for_memory of this
 /// machine's physical memory (sensor_quota.hpp).
 std::uint64_t max_sensors_bound(const config& cfg);
@@ -30,6 +39,12 @@ class durable_state;
 /// The connection settings every connection of the daemon starts from: the URL, and a
 /// connect timeout within `timeout` (at most 5 s).
 causeway::amqp::connection_options base_connection(const config& cfg, std::chrono::milliseconds timeout);
+
+/// Runs `attempt` until it succeeds, retrying (with backoff, silently) while the broker is
+/// unreachable and `timeout` has not passed; any other error at once. The error names the
+/// broker (password masked).
+expected<void> retry_unreachable(const config& cfg, std::chrono::milliseconds timeout,
+                                 const std::function<expected<void>()>& attempt);
 
 struct broker_connections {
   std::shared_ptr<causeway::amqp::publisher> publisher;
@@ -41,7 +56,9 @@ struct broker_connections {
 /// unreachable broker with backoff until `timeout`; a refused login, a conflicting
 /// declaration or a missing plugin fails at once. With `durable`, the readings channels hold
 /// their acknowledgements in its ack gate (durable_state::hook).
+/// With `declare` false the topology is left as it is (a change of the number of shards
+/// declares it step by step: layout_change.hpp) and only the connections are opened.
 expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
-                                            durable_state* durable = nullptr);
+                                            durable_state* durable = nullptr, bool declare = true);
 
 } // namespace telluride

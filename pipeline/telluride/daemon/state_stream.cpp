@@ -46,14 +46,25 @@ expected<std::unique_ptr<stream_record_source>> stream_record_source::open(amqp:
                                                                            const std::string& stream,
                                                                            std::optional<std::int64_t> from,
                                                                            on_reconnect reconnect) {
+  if (from)
+    return open_at(std::move(connection), stream, *from, reconnect);
+  return open_at(std::move(connection), stream, std::string("first"), reconnect);
+}
+
+expected<std::unique_ptr<stream_record_source>> stream_record_source::open_last(amqp::connection_options connection,
+                                                                                const std::string& stream) {
+  return open_at(std::move(connection), stream, std::string("last"), on_reconnect::fail);
+}
+
+expected<std::unique_ptr<stream_record_source>> stream_record_source::open_at(amqp::connection_options connection,
+                                                                              const std::string& stream,
+                                                                              amqp::argument_value start,
+                                                                              on_reconnect reconnect) {
   tools::tap_options options;
   options.connection = std::move(connection);
   options.queue = stream;
   options.prefetch_count = stream_prefetch;
-  if (from)
-    options.consume_arguments = {{"x-stream-offset", *from}};
-  else
-    options.consume_arguments = {{"x-stream-offset", std::string("first")}};
+  options.consume_arguments = {{"x-stream-offset", std::move(start)}};
   options.max_body_size = max_record_size;
   options.is_stream = true;
   auto tap = tools::queue_tap::open(std::move(options));

@@ -17,6 +17,7 @@
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
+#include <causeway/amqp/arguments.hpp>
 #include <causeway/amqp/connection.hpp>
 #include <causeway/amqp/publisher.hpp>
 
@@ -85,12 +86,21 @@ public:
                                                               const std::string& stream,
                                                               std::optional<std::int64_t> from = std::nullopt,
                                                               on_reconnect reconnect = on_reconnect::fail);
+  /// Reads from the stream's last chunk on (its latest records; none when it is empty).
+  static expected<std::unique_ptr<stream_record_source>> open_last(causeway::amqp::connection_options connection,
+                                                                   const std::string& stream);
   explicit stream_record_source(std::unique_ptr<tools::queue_tap> tap, on_reconnect reconnect = on_reconnect::fail);
   ~stream_record_source() override;
 
   expected<std::vector<stream_record>> next(std::chrono::milliseconds timeout) override;
 
 private:
+  /// Consumes `stream` from `start` (the consume argument x-stream-offset).
+  static expected<std::unique_ptr<stream_record_source>> open_at(causeway::amqp::connection_options connection,
+                                                                 const std::string& stream,
+                                                                 causeway::amqp::argument_value start,
+                                                                 on_reconnect reconnect);
+
   std::unique_ptr<tools::queue_tap> tap_;
   on_reconnect reconnect_;
   std::uint64_t channel_epoch_ = 0;  // of the first delivery; 0 before it

@@ -1,0 +1,89 @@
+// Changing `shards` between restarts in durable mode (CONTRACT §7): the readings a run left in
+// its queues are consumed with its state first, the new shards inherit every sensor, and the
+// aggregates stay exact through 1 → 4 → 2 → 1 shards, with nothing counted twice.
+#include "shard_members.hpp"
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+// Its own namespace: the unity build compiles several test files as one.
+namespace daemon_layout_test {
+
+using namespace telluride::test;
+
+TEST_CASE("changing shards between restarts (1, 4, 2, 1) loses and double-counts nothing, queued readings included") {
+  daemon_process d{"layout" + std::to_string(::getpid()), {{"checkpoint_interval_ms", 50}}};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{60, 5000, 29, "layout"};
+  aggregate_view view;
+  auto run = [&](int shards) {
+    d.launch({"pipeline", "--config", d.config_path(), "--shards", std::to_string(shards)});
+    REQUIRE(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 60s));
+  };
+  auto exact_upto = [&](std::size_t readings) {
+    const auto want = set.expected(readings);
+    CHECK(eventually([&] { view.update(s, d); return view.matches(want); }, 60s));
+    view.check(want);
+  };
+  auto changed = [&](int from, int to, int left) {
+    const std::string line = "the number of shards changed from " + std::to_string(from) + " to " + std::to_string(to) +
+                             " in ";
+    const auto log = d.log();
+    const auto at = log.find(line);
+    REQUIRE_MESSAGE(at != std::string::npos, log);
+    CHECK(log.find(" ms: " + std::to_string(left) + " readings left in the old queues applied, 60 sensors handed on "
+                   "to the new shards", at) != std::string::npos);
+  };
+  auto shard_queues = [&](int shards) {
+    std::vector<std::string> queues;
+    for (int shard = 0; shard < shards; ++shard)
+      queues.push_back(d.route("readings_queue") + "." + std::to_string(shard));
+    return queues;
+  };
+
+  run(1);
+  publish_keyed(s, d, set, 0, 1000);
+  exact_upto(1000);
+  REQUIRE(d.stop() == std::optional<int>{0});
+  publish_keyed(s, d, set, 1000, 1500);  // waits in the readings queue of the run with 1 shard
+  REQUIRE(s.ready(d.route("readings_queue")) == 500);
+
+  run(4);
+  changed(1, 4, 500);
+  CHECK(s.ready(d.route("readings_queue")) == 0);
+  publish_keyed(s, d, set, 1500, 2500);
+  exact_upto(2500);
+  REQUIRE(d.stop() == std::optional<int>{0});
+  publish_keyed(s, d, set, 2500, 3000);  // spread over the 4 shard queues
+  std::uint32_t left = 0;
+  for (const auto& queue : shard_queues(4))
+    left += s.ready(queue);
+  REQUIRE(left == 500);
+
+  run(2);  // 4 and 2 share queue names: through 1
+  changed(4, 1, 500);
+  changed(1, 2, 0);
+  publish_keyed(s, d, set, 3000, 4000);
+  exact_upto(4000);
+  REQUIRE(d.stop() == std::optional<int>{0});
+  publish_keyed(s, d, set, 4000, 4500);
+
+  run(1);
+  changed(2, 1, 500);
+  publish_keyed(s, d, set, 4500, 5000);
+  exact_upto(5000);
+  CHECK(metric_of(d.port(), "telluride_readings_duplicate_total") == 0);
+  REQUIRE(d.stop() == std::optional<int>{0});
+  CHECK(s.ready(d.route("readings_queue")) == 0);
+  for (const auto& queue : shard_queues(4))
+    CHECK(s.ready(queue) == 0);
+
+  // The same shards again: nothing to change, the state goes on.
+  run(1);
+  CHECK(d.log().find("the number of shards changed") == std::string::npos);
+  CHECK(d.log().find(": 60 sensors, ") != std::string::npos);
+  REQUIRE(d.stop() == std::optional<int>{0});
+}
+
+} // namespace daemon_layout_test
