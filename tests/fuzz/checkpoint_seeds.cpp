@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   record.header = record_header{record_kind::snapshot, 4, 1, 1, 4, 4, 1764600000300, "node-a"};
   record.image = shard.take_snapshot();  // a full id window
   ok = ok && write(folder, "snapshot_full_window", record);
+  // A change of the number of shards to 8, with what the new shards inherit.
+  record.header = record_header{record_kind::layout, 8, 0, 0, 0, 0, 1764600000350, "node-a"};
+  ok = ok && write(folder, "layout_inheritance", record);
 
   record.image = {};
   record.header = record_header{record_kind::release, 4, 1, 1, 5, 4, 1764600000400, "node-a"};

@@ -26,9 +26,10 @@ TEST_CASE("the checkpoint decoder's fuzz seeds decode, one record of each kind a
     ++kinds[decoded->header.kind];
     ++seeds;
   }
-  CHECK(seeds == 6);
+  CHECK(seeds == 7);
   CHECK(kinds[telluride::record_kind::snapshot] == 3);
   CHECK(kinds[telluride::record_kind::delta] == 1);
   CHECK(kinds[telluride::record_kind::takeover] == 1);
   CHECK(kinds[telluride::record_kind::release] == 1);
+  CHECK(kinds[telluride::record_kind::layout] == 1);
 }
