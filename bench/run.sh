@@ -50,8 +50,8 @@ case $name in
     ;;
   daemon)
     [[ -x $root/bench/daemon.sh ]] || { echo "bench/daemon.sh is missing" >&2; exit 1; }
-    configure telluride bench_daemon
-    "$root/bench/daemon.sh" "$build"
+    configure telluride bench_daemon noisy_neighbour
+    "$root/bench/daemon.sh" "$build" "${@:2}"
     ;;
   shards)
     configure telluride bench_shards
