@@ -51,6 +51,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace amqp = causeway::amqp;
@@ -85,7 +86,7 @@ settings parse(int argc, char** argv) {
   app.add_option("--idle-seconds", s.idle_seconds, "the idle daemon's CPU is measured over this long")
     ->check(CLI::Range(1.0, 600.0));
   app.add_option("--profile", s.profile, "only one durable drain, recorded by perf record -g into this file");
-  app.add_option("--perf", s.perf, "the perf program");
+  app.add_option("--perf", s.perf, "the perf program (its path)");
   app.add_option("--set", overrides, "KEY=JSON: a daemon config key other than the default (experiments)")
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   bench::parse_command_line(app, argc, argv, "daemon");
@@ -134,6 +135,18 @@ int profile_one_drain(const settings& s, causeway::amqp::connection& admin) {
   auto summary = profile(s.perf, s.profile, std::filesystem::path{s.telluride}.filename().string());
   if (!summary)
     die(summary.err().message);
+  // perf attached before the daemon named its threads: it shows them as ":TID".
+  const auto labels = labelled_threads(d);
+  for (auto& [name, percent] : summary->threads) {
+    std::string_view shown = name;
+    if (shown.starts_with(':'))
+      shown.remove_prefix(1);
+    for (std::size_t i = 0; i < d.threads.size(); ++i)
+      if (shown == std::to_string(d.threads[i].tid)) {
+        name = labels[i].first;
+        break;
+      }
+  }
   std::printf("daemon (durable), %zu sensors, under perf: %.0f msgs/s, %.2f CPU-s per million readings\n", s.sensors,
               d.msgs_per_s, cpu_per_million(d.cpu_s, s.messages));
   auto profile_json = print_profile(*summary);

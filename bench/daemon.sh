@@ -61,7 +61,7 @@ check_perf() {
 
 if $profile; then
   check_perf
-  args=(--profile "$build/bench-daemon/daemon.perf.data" "${args[@]}")
+  args=(--profile "$build/bench-daemon/daemon.perf.data" --perf "$(command -v perf)" "${args[@]}")
 fi
 
 # shellcheck source=private_broker.sh

@@ -20,40 +20,6 @@ constexpr double target_reconfigure_ms = 100;
 
 // --- the report ------------------------------------------------------------------------------------
 
-/// Thread labels, in creation order. The names the daemon's threads have are ambiguous, so
-/// known ones are translated: CAF 0.17 names its scheduler workers "caf.multiplexer" (their
-/// stacks show worker<work_stealing>::run), "caf.actor" is a detached actor's thread, the
-/// HTTP server's thread keeps the program's name, and both AMQP connection threads are
-/// "amqp-telluride-" (the name is cut at 15 characters): connect_broker opens the
-/// publisher's connection before the consumer's. Unknown names are shown as they are.
-std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r) {
-  std::map<std::string, int> count, seen;
-  for (const auto& t : r.threads)
-    if (t.tid != r.pid)
-      ++count[t.name];
-  std::vector<std::pair<std::string, double>> out;
-  for (const auto& t : r.threads) {
-    std::string label;
-    int k = t.tid == r.pid ? 0 : seen[t.name]++;
-    if (t.tid == r.pid)
-      label = "main";
-    else if (t.name == "amqp-telluride-" && count[t.name] == 2)
-      label = k == 0 ? "amqp_publisher" : "amqp_consumer";
-    else if (t.name == "caf.multiplexer")
-      label = "caf_worker#" + std::to_string(k);
-    else if (t.name == "caf.clock" && count[t.name] == 1)
-      label = "caf_clock";
-    else if (t.name == "caf.actor" && count[t.name] == 1)
-      label = "caf_detached";
-    else if (t.name == "telluride" && count[t.name] == 1)
-      label = "http";
-    else
-      label = count[t.name] > 1 ? t.name + "#" + std::to_string(k) : t.name;
-    out.emplace_back(label, t.cpu_s);
-  }
-  return out;
-}
-
 void print_threads(const settings& s, const daemon_result& r) {
   double listed = 0;
   std::printf("daemon threads at %zu sensors, in creation order: CPU-s per million readings (user/system share), "
@@ -114,6 +80,40 @@ nlohmann::json compare_modes(const settings& s, const daemon_result& durable, co
 }
 
 } // namespace
+
+// The names the daemon's threads have are ambiguous, so
+/// known ones are translated: CAF 0.17 names its scheduler workers "caf.multiplexer" (their
+/// stacks show worker<work_stealing>::run), "caf.actor" is a detached actor's thread, the
+/// HTTP server's thread keeps the program's name, and both AMQP connection threads are
+/// "amqp-telluride-" (the name is cut at 15 characters): connect_broker opens the
+/// publisher's connection before the consumer's. Unknown names are shown as they are.
+std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r) {
+  std::map<std::string, int> count, seen;
+  for (const auto& t : r.threads)
+    if (t.tid != r.pid)
+      ++count[t.name];
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& t : r.threads) {
+    std::string label;
+    int k = t.tid == r.pid ? 0 : seen[t.name]++;
+    if (t.tid == r.pid)
+      label = "main";
+    else if (t.name == "amqp-telluride-" && count[t.name] == 2)
+      label = k == 0 ? "amqp_publisher" : "amqp_consumer";
+    else if (t.name == "caf.multiplexer")
+      label = "caf_worker#" + std::to_string(k);
+    else if (t.name == "caf.clock" && count[t.name] == 1)
+      label = "caf_clock";
+    else if (t.name == "caf.actor" && count[t.name] == 1)
+      label = "caf_detached";
+    else if (t.name == "telluride" && count[t.name] == 1)
+      label = "http";
+    else
+      label = count[t.name] > 1 ? t.name + "#" + std::to_string(k) : t.name;
+    out.emplace_back(label, t.cpu_s);
+  }
+  return out;
+}
 
 const daemon_result& best_of(const std::vector<daemon_result>& rounds) {
   return *std::max_element(rounds.begin(), rounds.end(),

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace daemon_bench {
@@ -41,6 +43,10 @@ struct results {
 /// rounds and of the paced runs to stdout and returns the JSON report: the durable (default)
 /// daemon against the baseline, quiet and noisy, and durable against memory mode.
 nlohmann::json report(const settings& s, const results& r);
+
+/// The daemon's threads labelled (main, amqp_consumer, caf_worker#0...), with their CPU
+/// seconds, in the order of r.threads (creation order).
+std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r);
 
 // For busy_report.cpp:
 const daemon_result& best_of(const std::vector<daemon_result>& rounds);

@@ -224,6 +224,7 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
   auto config_path = write_config_file(s, topology.config(), port, token, tag);
   auto log_path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".log")).string();
   std::filesystem::remove(log_path);
+  std::filesystem::remove(log_path + ".perf");
 
   double broker_before = bench::process_cpu_seconds(s.broker_pid);
   auto segments_before = bench::tcp_out_segments();
@@ -260,8 +261,9 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
     perf->signal(SIGINT);
     auto stopped = perf->wait(120s);
     forget_on_die(&kill_perf);
-    if (!stopped || !WIFEXITED(*stopped))
-      die("perf record did not end cleanly after SIGINT: " + perf->log_tail(5));
+    // perf record ends on SIGINT by exiting, or by the signal itself once it wrote its file.
+    if (!stopped || !(WIFEXITED(*stopped) || (WIFSIGNALED(*stopped) && WTERMSIG(*stopped) == SIGINT)))
+      die("perf record did not end after SIGINT: " + perf->log_tail(5));
     perf.reset();
   }
   out.peak_rss_mib = bench::process_peak_rss_mib(pid);

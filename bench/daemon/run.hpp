@@ -38,7 +38,7 @@ struct settings {
   double paced_seconds = 8;     // each paced run publishes rate × this many readings
   double idle_seconds = 5;      // the idle daemon's CPU is measured over this long
   std::string profile;          // a perf.data path: only one durable drain, recorded by perf
-  std::string perf = "perf";    // the perf program
+  std::string perf = "/usr/bin/perf";  // the perf program (a path: it is spawned without a PATH search)
 };
 
 /// Ends the benchmark: kills the daemon of the run in progress, deletes what the runs declared,
