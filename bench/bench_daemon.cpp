@@ -4,7 +4,7 @@
 //
 //   bench_daemon --url amqp://guest:guest@127.0.0.1:12700/%2f --broker-pid PID
 //                --telluride build/bin/telluride --work-dir DIR
-//                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 3]
+//                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 1]
 //                [--set KEY=JSON]...   (experiments: a daemon config key other than the default)
 //                [--noise 0.3] [--noisy-neighbour PATH] [--paced-rates 5000,20000] [--paced-seconds 8]
 //                [--idle-seconds 5] [--profile FILE.perf.data [--perf perf]]

@@ -12,11 +12,12 @@
 
 namespace daemon_bench {
 
-/// One paced run: `readings` published by `telluride sensors --rate target_rate`.
+/// One paced run: `telluride sensors --rate target_rate --duration paced_seconds` published
+/// `readings` (fewer than rate × seconds when the broker could not take the rate).
 struct paced_result {
   double target_rate = 0;
   std::size_t readings = 0;
-  double achieved_rate = 0;  ///< readings / (publisher's spawn → every reading successful)
+  double achieved_rate = 0;  ///< readings / (the publisher's spawn → every reading successful)
   double cpu_s = 0;          ///< the daemon's, over that span
   double cpu_s_per_million() const { return readings > 0 ? cpu_s * 1e6 / static_cast<double>(readings) : 0; }
 };

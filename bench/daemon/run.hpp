@@ -29,13 +29,13 @@ struct settings {
   std::size_t messages = 200000;
   std::size_t sensors = 1000;
   std::size_t sensors_large = 10000;
-  int rounds = 3;
+  int rounds = 1;
   std::uint16_t prefetch = 1000;  // the baseline's; the daemon runs its default config
   nlohmann::json daemon_overrides = nlohmann::json::object();  // --set KEY=JSON, for experiments
   double noise = 0.3;           // the noisy side's neighbour: busy share of each period; 0 = quiet only
   std::string neighbour;        // the noisy_neighbour program (default: beside bench_daemon)
   std::vector<double> paced_rates{5000, 20000};  // readings/s of the paced runs (empty: none)
-  double paced_seconds = 8;     // each paced run publishes rate × this many readings
+  double paced_seconds = 8;     // each paced run publishes for this long
   double idle_seconds = 5;      // the idle daemon's CPU is measured over this long
   std::string profile;          // a perf.data path: only one durable drain, recorded by perf
   std::string perf = "/usr/bin/perf";  // the perf program (a path: it is spawned without a PATH search)
