@@ -9,10 +9,12 @@
 // The buffer defaults to 4 × the last-level cache of cpu0 (/sys/devices/system/cpu/cpu0/
 // cache/index*/size, the highest level; 32 MiB when unreadable). It runs until SIGTERM or
 // SIGINT (or --max-seconds), then prints one JSON line on stdout: the fraction asked for, the
-// fraction of wall time it was busy, the periods run and the bytes streamed.
+// share of its wall time it spent in busy phases (preemptions included), the CPU it got in
+// fractions of one core, the periods run and the bytes streamed.
 #include "support/command_line.hpp"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,13 +138,19 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_until(period_start);
   }
   const double wall = std::chrono::duration<double>(clock_type::now() - started).count();
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  const double cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   std::uint64_t checksum = 0;
   for (std::size_t i = 0; i < buffer.size(); i += words_per_line * 4096)
     checksum += buffer[i];
-  std::printf("{\"name\": \"noisy_neighbour\", \"fraction\": %.3f, \"busy_fraction\": %.3f, \"periods\": %llu, "
+  std::printf("{\"name\": \"noisy_neighbour\", \"fraction\": %.3f, \"busy_fraction\": %.3f, \"cpu_fraction\": %.3f, "
+              "\"periods\": %llu, "
               "\"period_us\": %lld, \"buffer_mib\": %.0f, \"llc_mib\": %.1f, \"gib_streamed\": %.2f, \"seconds\": %.2f, "
               "\"checksum\": %llu}\n",
               fraction, wall > 0 ? std::chrono::duration<double>(busy_total).count() / wall : 0.0,
+              wall > 0 ? cpu / wall : 0.0,
               static_cast<unsigned long long>(periods), static_cast<long long>(period_us),
               static_cast<double>(bytes) / (1 << 20), static_cast<double>(llc) / (1 << 20),
               static_cast<double>(streamed) / (1ull << 30), wall, static_cast<unsigned long long>(checksum));

@@ -56,12 +56,16 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
     const double ratio_noisy = noisy_daemon.msgs_per_s / noisy_baseline.msgs_per_s;
     const double cpu_ratio_noisy = noisy_daemon.cpu_s / noisy_baseline.client_cpu_s;
     double busy = 0;
-    for (const auto& n : r.noisy.neighbours)
+    double cpu = 0;
+    for (const auto& n : r.noisy.neighbours) {
       busy += n.busy_fraction / static_cast<double>(r.noisy.neighbours.size());
-    std::printf("                    noisy (--noise %.2f, the neighbour busy %.3f of its time, %.0f MiB buffer): "
+      cpu += n.cpu_fraction / static_cast<double>(r.noisy.neighbours.size());
+    }
+    std::printf("                    noisy (--noise %.2f, the neighbour in busy phases %.3f of its time, on a core "
+                "%.3f, %.0f MiB buffer): "
                 "consumer %.0f msgs/s, daemon %.0f msgs/s, ratio %.3f (%s); CPU per reading daemon %.2f / consumer "
                 "%.2f CPU-s/M = %.3f (%s)\n",
-                s.noise, busy, r.noisy.neighbours.empty() ? 0.0 : r.noisy.neighbours.front().buffer_mib,
+                s.noise, busy, cpu, r.noisy.neighbours.empty() ? 0.0 : r.noisy.neighbours.front().buffer_mib,
                 noisy_baseline.msgs_per_s, noisy_daemon.msgs_per_s, ratio_noisy, verdict(ratio_noisy >= busy_target::ratio),
                 cpu_per_million(noisy_daemon.cpu_s, s.messages), cpu_per_million(noisy_baseline.client_cpu_s, s.messages),
                 cpu_ratio_noisy, verdict(cpu_ratio_noisy <= busy_target::cpu_ratio));
@@ -73,6 +77,7 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
     out["cpu_ratio_noisy"] = round_to(cpu_ratio_noisy, 3);
     out["noise"] = s.noise;
     out["neighbour_busy_fraction"] = round_to(busy, 3);
+    out["neighbour_cpu_fraction"] = round_to(cpu, 3);
     out["msgs_per_s_noisy"] = round_to(noisy_daemon.msgs_per_s, 0);
     out["baseline_msgs_per_s_noisy"] = round_to(noisy_baseline.msgs_per_s, 0);
     out["cpu_s_per_million_noisy"] = round_to(cpu_per_million(noisy_daemon.cpu_s, s.messages), 3);

@@ -48,6 +48,7 @@ causeway::expected<neighbour_summary> neighbour_process::stop() {
   neighbour_summary s;
   s.fraction = j.value("fraction", 0.0);
   s.busy_fraction = j.value("busy_fraction", 0.0);
+  s.cpu_fraction = j.value("cpu_fraction", 0.0);
   s.gib_streamed = j.value("gib_streamed", 0.0);
   s.buffer_mib = j.value("buffer_mib", 0.0);
   s.seconds = j.value("seconds", 0.0);

@@ -15,7 +15,8 @@ namespace bench {
 /// What the neighbour did while it ran (its JSON line).
 struct neighbour_summary {
   double fraction = 0;       ///< asked for
-  double busy_fraction = 0;  ///< of its wall time, as it measured
+  double busy_fraction = 0;  ///< of its wall time spent in busy phases (preemptions included)
+  double cpu_fraction = 0;   ///< the CPU it got, in fractions of one core
   double gib_streamed = 0;
   double buffer_mib = 0;
   double seconds = 0;
