@@ -51,7 +51,6 @@
 #include <filesystem>
 #include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace amqp = causeway::amqp;
@@ -135,14 +134,14 @@ int profile_one_drain(const settings& s, causeway::amqp::connection& admin) {
   auto summary = profile(s.perf, s.profile, std::filesystem::path{s.telluride}.filename().string());
   if (!summary)
     die(summary.err().message);
-  // perf attached before the daemon named its threads: it shows them as ":TID".
+  // perf shows a thread as "TID:comm" (or ":TID" when it attached before the thread was
+  // named): the benchmark's labels tell the two CAF workers and the AMQP threads apart.
   const auto labels = labelled_threads(d);
   for (auto& [name, percent] : summary->threads) {
-    std::string_view shown = name;
-    if (shown.starts_with(':'))
-      shown.remove_prefix(1);
+    const auto colon = name.find(':');
+    const std::string tid = colon == 0 ? name.substr(1) : name.substr(0, colon);
     for (std::size_t i = 0; i < d.threads.size(); ++i)
-      if (shown == std::to_string(d.threads[i].tid)) {
+      if (tid == std::to_string(d.threads[i].tid)) {
         name = labels[i].first;
         break;
       }

@@ -3,7 +3,6 @@
 #include "daemon/daemon_metrics.hpp"
 #include "daemon/scoped_topology.hpp"
 #include "support/child_process.hpp"
-#include "support/http_client.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -34,22 +33,6 @@ double threads_cpu_seconds(long pid) {
   return sum;
 }
 
-void wait_until_ready(bench::child_process& daemon, std::uint16_t port) {
-  const auto started = clock_type::now();
-  for (;;) {
-    if (auto ended = daemon.wait(0ms))
-      die("the paced daemon ended early (" + bench::describe_status(*ended) + ")");
-    bench::http_call call;
-    call.path = "/readyz";
-    call.timeout = 5s;
-    if (auto reply = bench::http_request(port, call); reply && reply->status == 200)
-      return;
-    if (clock_type::now() - started > stall_timeout)
-      die("the paced daemon was not ready within " + std::to_string(stall_timeout.count()) + " s");
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 } // namespace
 
 paced_runs run_paced(const settings& s, causeway::amqp::connection& admin) {
@@ -70,7 +53,7 @@ paced_runs run_paced(const settings& s, causeway::amqp::connection& admin) {
   bench::child_process daemon = std::move(*spawned);
   set_running_daemon(&daemon);
   const long pid = daemon.pid();
-  wait_until_ready(daemon, port);
+  wait_until_ready(daemon, port, "the paced daemon");
 
   // Idle: ready, nothing to read. Its start-up work (restore, first checkpoint) settles first.
   std::this_thread::sleep_for(1s);

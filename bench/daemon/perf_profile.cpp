@@ -161,7 +161,7 @@ causeway::expected<profile_summary> profile(const std::string& perf, const std::
   auto symbols = run_report(common + "--sort dso,sym 2>/dev/null");
   if (!symbols)
     return symbols.err();
-  auto threads = run_report(common + "--sort comm 2>/dev/null");
+  auto threads = run_report(common + "--sort pid 2>/dev/null");
   if (!threads)
     return threads.err();
   profile_summary out;

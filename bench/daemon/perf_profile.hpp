@@ -26,7 +26,8 @@ struct profile_line {
 /// The lines of such a report, in its order (largest first); headers and blanks skipped.
 std::vector<profile_line> parse_symbol_report(std::string_view text);
 
-/// The lines of `perf report --stdio --no-children --sort comm` as (thread name, percent).
+/// The lines of `perf report --stdio --no-children --sort pid` as ("TID:name", percent): one per
+/// thread (the name is ":TID" when perf missed it).
 std::vector<std::pair<std::string, double>> parse_thread_report(std::string_view text);
 
 /// "# Samples: 3K of event 'cpu-clock'" → "3K"; "" when absent.

@@ -179,18 +179,7 @@ void measure_restore(const settings& s, daemon_result& out, const std::string& c
     die(spawned.err().message);
   bench::child_process daemon = std::move(*spawned);
   running_daemon = &daemon;
-  for (;;) {
-    if (auto ended = daemon.wait(0ms))
-      die("the restarted daemon ended early (" + bench::describe_status(*ended) + ")");
-    bench::http_call call;
-    call.path = "/readyz";
-    call.timeout = 5s;
-    if (auto reply = bench::http_request(port, call); reply && reply->status == 200)
-      break;
-    if (clock_type::now() - started > stall_timeout)
-      die("the restarted daemon was not ready within " + std::to_string(stall_timeout.count()) + " s");
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_until_ready(daemon, port, "the restarted daemon");
   out.restart_ready_ms = seconds_since(started) * 1000.0;
   const auto text = metrics_text(port);
   out.restore_ms = bench::prometheus_value(text, "telluride_restore_milliseconds");
@@ -240,6 +229,9 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
   std::optional<bench::child_process> perf;
   std::function<void()> kill_perf = [&perf] { perf.reset(); };
   if (!perf_output.empty()) {
+    // Attached once the daemon runs every thread (ready: consuming): perf attributes the
+    // samples of threads started after it attached to their parent.
+    wait_until_ready(daemon, port, "the daemon");
     auto recording = bench::child_process::spawn(
       {s.perf, "record", "-g", "--no-buildid", "-p", std::to_string(pid), "-o", perf_output}, log_path + ".perf");
     if (!recording)
