@@ -4,8 +4,19 @@
 //
 //   bench_daemon --url amqp://guest:guest@127.0.0.1:12700/%2f --broker-pid PID
 //                --telluride build/bin/telluride --work-dir DIR
-//                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 3]
+//                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 1]
 //                [--set KEY=JSON]...   (experiments: a daemon config key other than the default)
+//                [--noise 0.3] [--noisy-neighbour PATH] [--paced-rates 5000,20000] [--paced-seconds 8]
+//                [--idle-seconds 5] [--profile FILE.perf.data [--perf perf]]
+//
+// Quiet and noisy (issue P2.4): each round also drains the baseline and the durable daemon
+// while the noisy neighbour (bench/noisy_neighbour.cpp, --noise F of every millisecond spent
+// streaming through 4 x the last-level cache) runs beside them; --noise 0 leaves it out.
+// Paced: after the drains one durable daemon idles for --idle-seconds (its CPU, in % of a
+// core), then `telluride sensors` feeds it at each --paced-rates rate for --paced-seconds;
+// its CPU per reading at each rate is held against the drain's (--paced-seconds 0: none).
+// --profile FILE: only one durable drain at --sensors, recorded by `perf record -g` into
+// FILE; prints the top symbols and the shares of the groups of the issue (perf_profile.hpp).
 //
 // The daemon runs in both state modes, side by side in the same run: durable (the default:
 // checkpoints to a state stream of the run's own, acks after each confirmed checkpoint) and
@@ -25,9 +36,12 @@
 // round of each counts (noise on a shared machine only slows runs down); then one daemon run
 // in each mode at `--sensors-large`. Progress goes to stderr; the last stdout line is one JSON object
 // (bench/run.sh contract) with name "daemon", msgs_per_s, peak_rss_mib, ratio, ...
+#include "daemon/paced.hpp"
+#include "daemon/perf_profile.hpp"
 #include "daemon/report.hpp"
 #include "daemon/run.hpp"
 #include "support/command_line.hpp"
+#include "support/neighbour_process.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -35,6 +49,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,6 +73,19 @@ settings parse(int argc, char** argv) {
   app.add_option("--sensors", s.sensors, "sensors of the rounds")->check(CLI::Range(1, 10'000'000));
   app.add_option("--sensors-large", s.sensors_large, "sensors of the last run")->check(CLI::Range(1, 10'000'000));
   app.add_option("--rounds", s.rounds, "rounds; the best of each side counts")->check(CLI::Range(1, 100));
+  app.add_option("--noise", s.noise, "busy share of each millisecond of the noisy neighbour (0: quiet only)")
+    ->check(CLI::Range(0.0, 0.95));
+  app.add_option("--noisy-neighbour", s.neighbour, "the noisy_neighbour program (default: beside bench_daemon)");
+  app.add_option("--paced-rates", s.paced_rates, "readings/s of the paced runs")
+    ->check(CLI::Range(1.0, 1e6))
+    ->delimiter(',')
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--paced-seconds", s.paced_seconds, "length of each paced run (0: no paced or idle run)")
+    ->check(CLI::Range(0.0, 600.0));
+  app.add_option("--idle-seconds", s.idle_seconds, "the idle daemon's CPU is measured over this long")
+    ->check(CLI::Range(1.0, 600.0));
+  app.add_option("--profile", s.profile, "only one durable drain, recorded by perf record -g into this file");
+  app.add_option("--perf", s.perf, "the perf program (its path)");
   app.add_option("--set", overrides, "KEY=JSON: a daemon config key other than the default (experiments)")
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   bench::parse_command_line(app, argc, argv, "daemon");
@@ -70,9 +98,70 @@ settings parse(int argc, char** argv) {
   }
   if (::access(s.telluride.c_str(), X_OK) != 0)
     die("no telluride program at " + s.telluride);
+  if (s.neighbour.empty())
+    s.neighbour = (std::filesystem::path{argv[0]}.parent_path() / "noisy_neighbour").string();
+  if (s.noise > 0 && s.profile.empty() && ::access(s.neighbour.c_str(), X_OK) != 0)
+    die("no noisy_neighbour program at " + s.neighbour + " (--noisy-neighbour PATH, or --noise 0)");
   std::error_code ec;
   std::filesystem::create_directories(s.work_dir, ec);
   return s;
+}
+
+/// Runs `body` with the noisy neighbour at `s.noise` beside it; its summary.
+template <class Body>
+bench::neighbour_summary beside_neighbour(const settings& s, const std::string& tag, Body body) {
+  auto started = bench::neighbour_process::start(
+    s.neighbour, s.noise, (std::filesystem::path{s.work_dir} / ("noisy-neighbour-" + tag + ".log")).string());
+  if (!started)
+    die(started.err().message);
+  bench::neighbour_process neighbour = std::move(*started);
+  std::function<void()> kill = [&neighbour] { neighbour.kill(); };
+  on_die(&kill);
+  body();
+  auto summary = neighbour.stop();
+  forget_on_die(&kill);
+  if (!summary)
+    die(summary.err().message);
+  return *summary;
+}
+
+/// --profile: one durable drain under perf, and where its time went.
+int profile_one_drain(const settings& s, causeway::amqp::connection& admin) {
+  std::fprintf(stderr, "one durable drain of %zu readings of %zu sensors, recorded by perf into %s\n", s.messages,
+               s.sensors, s.profile.c_str());
+  auto d = run_daemon(s, admin, s.sensors, "profile_s" + std::to_string(s.sensors), telluride::state_mode::durable,
+                      s.profile);
+  auto summary = profile(s.perf, s.profile, std::filesystem::path{s.telluride}.filename().string());
+  if (!summary)
+    die(summary.err().message);
+  // perf shows a thread as "TID:comm" (or ":TID" when it attached before the thread was
+  // named): the benchmark's labels tell the two CAF workers and the AMQP threads apart.
+  const auto labels = labelled_threads(d);
+  for (auto& [name, percent] : summary->threads) {
+    const auto colon = name.find(':');
+    const std::string tid = colon == 0 ? name.substr(1) : name.substr(0, colon);
+    for (std::size_t i = 0; i < d.threads.size(); ++i)
+      if (tid == std::to_string(d.threads[i].tid)) {
+        name = labels[i].first;
+        break;
+      }
+  }
+  std::printf("daemon (durable), %zu sensors, under perf: %.0f msgs/s, %.2f CPU-s per million readings\n", s.sensors,
+              d.msgs_per_s, cpu_per_million(d.cpu_s, s.messages));
+  auto profile_json = print_profile(*summary);
+  nlohmann::json out{{"name", "daemon_profile"},
+                     {"msgs_per_s", round_to(d.msgs_per_s, 0)},
+                     {"peak_rss_mib", round_to(d.peak_rss_mib, 1)},
+                     {"cpu_s_per_million", round_to(cpu_per_million(d.cpu_s, s.messages), 3)},
+                     {"messages", s.messages},
+                     {"sensors", s.sensors},
+                     {"perf_data", s.profile},
+                     {"groups", profile_json["groups"]},
+                     {"threads", profile_json["threads"]},
+                     {"samples", profile_json["samples"]},
+                     {"top", profile_json["top"]}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
 }
 
 } // namespace
@@ -87,11 +176,16 @@ int main(int argc, char** argv) {
   if (!admin)
     die(admin.err().message);
 
+  if (!s.profile.empty())
+    return profile_one_drain(s, **admin);
+
   using telluride::state_mode;
   bench::reading_fleet fleet{s.sensors};
-  std::vector<bench::drain_result> baselines;
-  runs durable;
-  runs memory;
+  results r;
+  r.pressure_before = bench::cpu_pressure_some_avg10();
+  auto& baselines = r.baselines;
+  auto& durable = r.durable;
+  auto& memory = r.memory;
   for (int round = 0; round < s.rounds; ++round) {
     std::fprintf(stderr, "round %d of %d: %zu readings of %zu sensors per drain\n", round + 1, s.rounds, s.messages,
                  s.sensors);
@@ -114,6 +208,24 @@ int main(int argc, char** argv) {
       daemon(state_mode::memory);
       baseline();
     }
+    if (s.noise <= 0)
+      continue;
+    std::fprintf(stderr, "round %d of %d, noisy: the neighbour streams %.0f %% of each millisecond\n", round + 1,
+                 s.rounds, s.noise * 100);
+    r.noisy.neighbours.push_back(beside_neighbour(s, tag, [&] {
+      auto noisy_baseline = [&] { r.noisy.baselines.push_back(drain_baseline(s, **admin, fleet, tag + "_noisy_baseline")); };
+      auto noisy_daemon = [&] {
+        r.noisy.durable.push_back(run_daemon(s, **admin, s.sensors, tag + "_noisy_durable_s" + std::to_string(s.sensors),
+                                             state_mode::durable));
+      };
+      if (round % 2 == 0) {
+        noisy_daemon();
+        noisy_baseline();
+      } else {
+        noisy_baseline();
+        noisy_daemon();
+      }
+    }));
   }
   std::fprintf(stderr, "one daemon run in each mode with %zu sensors\n", s.sensors_large);
   memory.large = run_daemon(s, **admin, s.sensors_large, "large_memory_s" + std::to_string(s.sensors_large),
@@ -121,6 +233,12 @@ int main(int argc, char** argv) {
   durable.large = run_daemon(s, **admin, s.sensors_large, "large_durable_s" + std::to_string(s.sensors_large),
                              state_mode::durable);
 
-  std::printf("%s\n", report(s, baselines, durable, memory).dump().c_str());
+  if (s.paced_seconds > 0 && !s.paced_rates.empty()) {
+    std::fprintf(stderr, "one durable daemon with %zu sensors: idle for %.0f s, then paced\n", s.sensors, s.idle_seconds);
+    r.paced = run_paced(s, **admin);
+  }
+  r.pressure_after = bench::cpu_pressure_some_avg10();
+
+  std::printf("%s\n", report(s, r).dump().c_str());
   return 0;
 }

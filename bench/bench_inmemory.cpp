@@ -1,18 +1,21 @@
 // bench_inmemory — Causeway's own overhead: 100-byte messages through producer(1) →
 // processors(2) → 2 batchers (batch 100) → batch processors (2 each), no-op handlers, a
 // counting acknowledger. A feeder thread keeps at most `window` messages outstanding, so the
-// figure includes creating messages and memory stays flat. Prints one JSON line.
+// figure includes creating messages and memory stays flat. Then, in the same run, the same
+// shape and feeding built from bare CAF actors passing vectors (inmemory/bare_caf.hpp): the
+// reference. Prints one JSON line: Causeway's figures, the reference's (bare_caf_*), and
+// ratio = Causeway's rate / the reference's.
 //
 //   bench_inmemory [--messages N] [--window W] [--workers T]
 #include "causeway/in_memory_producer.hpp"
 #include "causeway/pipeline.hpp"
 #include "causeway/runtime.hpp"
 #include "causeway/testing.hpp"
+#include "inmemory/bare_caf.hpp"
+#include "support/bench_support.hpp"
 #include "support/command_line.hpp"
 
 #include <caf/actor_system.hpp>
-
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -29,34 +32,15 @@ struct noop_handler : causeway::handler {
   }
 };
 
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
+struct causeway_result {
+  double seconds = 0;
+  double cpu_s = 0;
+  std::uint64_t successful = 0;
+  std::uint64_t failed = 0;
+};
 
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return secs(usage.ru_utime) + secs(usage.ru_stime);
-}
-
-} // namespace
-
-int main(int argc, char** argv) {
-  std::uint64_t total = 10'000'000;
-  std::uint64_t window = 20'000;
-  std::uint64_t workers = 2;
-  CLI::App app{"Causeway's own overhead: messages through an in-memory pipeline with no-op handlers.",
-               "bench_inmemory"};
-  bench::last_one_wins(app);
-  app.add_option("--messages", total, "messages to run through")->check(CLI::Range(1ull, 1'000'000'000ull));
-  app.add_option("--window", window, "messages outstanding at most")->check(CLI::Range(1ull, 100'000'000ull));
-  app.add_option("--workers", workers, "actor system worker threads")->check(CLI::Range(1ull, 256ull));
-  bench::parse_command_line(app, argc, argv, "inmemory");
-  constexpr std::size_t chunk = 1000;
-
+causeway_result run_causeway(std::uint64_t total, std::uint64_t window, std::uint64_t workers, std::size_t chunk) {
+  causeway_result out;
   causeway::runtime_config cfg{workers};
   caf::actor_system system{cfg};
   auto acks = std::make_shared<causeway::testing::counting_acknowledger>();
@@ -78,12 +62,13 @@ int main(int argc, char** argv) {
   auto started = causeway::pipeline::start(system, spec);
   if (!started) {
     std::fprintf(stderr, "bench_inmemory: %s\n", started.err().message.c_str());
-    return 1;
+    std::printf("{\"name\": \"inmemory\", \"error\": \"the pipeline did not start\"}\n");
+    std::exit(1);
   }
   auto pipeline = std::move(*started);
 
   const std::string payload(100, 'x');
-  auto cpu_before = cpu_seconds();
+  auto cpu_before = bench::own_cpu_seconds();
   auto begin = std::chrono::steady_clock::now();
   std::uint64_t pushed = 0;
   while (pushed < total) {
@@ -100,14 +85,44 @@ int main(int argc, char** argv) {
     pushed += n;
   }
   acks->wait_for(total, std::chrono::minutes(10));
-  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-  auto cpu = cpu_seconds() - cpu_before;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  out.cpu_s = bench::own_cpu_seconds() - cpu_before;
   pipeline.drain();
+  out.successful = acks->successful();
+  out.failed = acks->failed();
+  return out;
+}
 
+} // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t total = 10'000'000;
+  std::uint64_t window = 20'000;
+  std::uint64_t workers = 2;
+  CLI::App app{"Causeway's own overhead: messages through an in-memory pipeline with no-op handlers.",
+               "bench_inmemory"};
+  bench::last_one_wins(app);
+  app.add_option("--messages", total, "messages to run through")->check(CLI::Range(1ull, 1'000'000'000ull));
+  app.add_option("--window", window, "messages outstanding at most")->check(CLI::Range(1ull, 100'000'000ull));
+  app.add_option("--workers", workers, "actor system worker threads")->check(CLI::Range(1ull, 256ull));
+  bench::parse_command_line(app, argc, argv, "inmemory");
+  constexpr std::size_t chunk = 1000;
+
+  auto causeway = run_causeway(total, window, workers, chunk);
+  // The reference, on an actor system of its own once Causeway's is gone.
+  auto bare = inmemory_bench::run_bare_caf(total, window, workers, chunk);
+  const double rate = static_cast<double>(total) / causeway.seconds;
+  const double bare_rate = static_cast<double>(bare.counted) / bare.seconds;
+  const double cpu_us = causeway.cpu_s * 1e6 / static_cast<double>(total);
+  const double bare_cpu_us = bare.cpu_s * 1e6 / static_cast<double>(total);
+  std::fprintf(stderr, "inmemory: Causeway %.0f msgs/s, %.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
+               rate, cpu_us, bare_rate, bare_cpu_us, rate / bare_rate);
   std::printf("{\"name\": \"inmemory\", \"messages\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.0f, "
-              "\"cpu_us_per_msg\": %.3f, \"peak_rss_mib\": %.1f, \"failed\": %llu, \"workers\": %llu}\n",
-              static_cast<unsigned long long>(total), elapsed, static_cast<double>(total) / elapsed,
-              cpu * 1e6 / static_cast<double>(total), peak_rss_mib(),
-              static_cast<unsigned long long>(acks->failed()), static_cast<unsigned long long>(workers));
-  return acks->successful() == total ? 0 : 1;
+              "\"cpu_us_per_msg\": %.3f, \"peak_rss_mib\": %.1f, \"failed\": %llu, \"workers\": %llu, "
+              "\"bare_caf_seconds\": %.3f, \"bare_caf_msgs_per_s\": %.0f, \"bare_caf_cpu_us_per_msg\": %.3f, "
+              "\"ratio\": %.3f, \"cpu_ratio\": %.3f}\n",
+              static_cast<unsigned long long>(total), causeway.seconds, rate, cpu_us, bench::peak_rss_mib(),
+              static_cast<unsigned long long>(causeway.failed), static_cast<unsigned long long>(workers), bare.seconds, bare_rate,
+              bare_cpu_us, rate / bare_rate, cpu_us / bare_cpu_us);
+  return causeway.successful == total && bare.counted == total ? 0 : 1;
 }

@@ -8,8 +8,8 @@
 #       A filter: the library's log lines ("[2026-...] [info] ...") go to stderr, the rest to
 #       stdout, so the benchmark's JSON line stays last on stdout.
 #   run_daemon_bench NAME BUILD PORT [ARGS...]
-#       The benchmarks that run `telluride pipeline` (daemon, shards): builds telluride and
-#       bench_NAME in BUILD, starts a private broker (BUILD/bench-NAME-broker, node
+#       The benchmarks that run `telluride pipeline` (daemon, shards): builds telluride,
+#       bench_NAME and noisy_neighbour (the daemon benchmark's --noise) in BUILD, starts a private broker (BUILD/bench-NAME-broker, node
 #       telluride-bench-NAME@localhost, AMQP port PORT), and runs bench_NAME against it with the
 #       daemons' configs and logs in BUILD/bench-NAME, then ARGS.
 
@@ -43,8 +43,8 @@ log_lines_to_stderr() {
 run_daemon_bench() {
   local name=$1 build=$2 port=$3
   shift 3
-  # Both programs, up to date (a no-op when they are).
-  if ! cmake --build "$build" --target telluride "bench_$name" >&2; then
+  # The programs, up to date (a no-op when they are).
+  if ! cmake --build "$build" --target telluride "bench_$name" noisy_neighbour >&2; then
     echo "{\"name\":\"$name\",\"error\":\"building telluride and bench_$name failed\"}"
     exit 1
   fi

@@ -5,6 +5,18 @@
 # reports; it never fails on a slow machine.
 #   bench/run.sh fuzz [SECONDS]   every fuzz target for SECONDS each (default 60), through
 #                                 scripts/fuzz.sh; exits 1 after its JSON line if one crashed
+#   bench/run.sh inmemory         Causeway's in-memory pipeline and, in the same run, the same
+#                                 shape from bare CAF actors; ratio = Causeway / bare CAF
+#   bench/run.sh daemon [--noise F] [--profile] [bench_daemon flags...]   (bench/daemon.sh)
+#       --noise F        the noisy side runs beside bench/noisy_neighbour, which streams through
+#                        4 x the last-level cache for F of every millisecond (default 0.3;
+#                        0: quiet only); quiet and noisy are reported side by side
+#       --profile        instead, one durable drain under `perf record -g`: top symbols and
+#                        shares by group (Telluride, libc malloc/free, kernel, CAF, rabbitmq-c,
+#                        libuv...) and by thread; says so when perf is missing or not allowed
+#       --messages N --rounds N --sensors N --sensors-large N   fewer readings, more rounds
+#       --paced-rates 5000,20000 --paced-seconds 8 --idle-seconds 5   the paced and idle runs
+#                        (--paced-seconds 0: none)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,8 +62,8 @@ case $name in
     ;;
   daemon)
     [[ -x $root/bench/daemon.sh ]] || { echo "bench/daemon.sh is missing" >&2; exit 1; }
-    configure telluride bench_daemon
-    "$root/bench/daemon.sh" "$build"
+    configure telluride bench_daemon noisy_neighbour
+    "$root/bench/daemon.sh" "$build" "${@:2}"
     ;;
   shards)
     configure telluride bench_shards

@@ -15,6 +15,7 @@ packages=(
   libcaf-dev libuv1-dev nlohmann-json3-dev doctest-dev librabbitmq-dev libcli11-dev
   libspdlog-dev libhttp-parser-dev libsimdjson-dev libssl-dev
   rabbitmq-server openssl
+  linux-perf # bench/run.sh daemon --profile
 )
 # Only for scripts/fuzz.sh, so the demo does not wait for them: clang and its runtimes
 # (libclang-rt-14-dev ships libFuzzer, ASan and UBSan: libclang_rt.fuzzer-x86_64.a).

@@ -23,6 +23,22 @@ std::string metrics_text(std::uint16_t port) {
   return reply && reply->status == 200 ? reply->body : std::string{};
 }
 
+void wait_until_ready(bench::child_process& daemon, std::uint16_t port, const std::string& which) {
+  const auto started = clock_type::now();
+  for (;;) {
+    if (auto ended = daemon.wait(0ms))
+      die(which + " ended early (" + bench::describe_status(*ended) + ")");
+    bench::http_call call;
+    call.path = "/readyz";
+    call.timeout = 5s;
+    if (auto reply = bench::http_request(port, call); reply && reply->status == 200)
+      return;
+    if (clock_type::now() - started > stall_timeout)
+      die(which + " was not ready within " + std::to_string(stall_timeout.count()) + " s");
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
 void wait_for_metric(bench::child_process& daemon, std::uint16_t port, const std::string& metric, double target,
                      const std::function<void(const std::string&)>& on_sample) {
   double seen = -1;

@@ -17,6 +17,10 @@ inline constexpr std::chrono::seconds stall_timeout{120};
 /// The daemon's /metrics text, or "" when it did not answer 200.
 std::string metrics_text(std::uint16_t port);
 
+/// Polls GET /readyz every 5 ms until it answers 200; dies when the daemon ends or after
+/// stall_timeout. `which` names the daemon in those errors ("the restarted daemon").
+void wait_until_ready(bench::child_process& daemon, std::uint16_t port, const std::string& which);
+
 /// Polls /metrics until `metric` reaches `target`; dies when the daemon ends or nothing
 /// moves for stall_timeout. Polls slowly at first (each poll costs the daemon CPU), then fast
 /// near the end, so the moment of completion is seen within ~10 ms.

@@ -20,40 +20,6 @@ constexpr double target_reconfigure_ms = 100;
 
 // --- the report ------------------------------------------------------------------------------------
 
-/// Thread labels, in creation order. The names the daemon's threads have are ambiguous, so
-/// known ones are translated: CAF 0.17 names its scheduler workers "caf.multiplexer" (their
-/// stacks show worker<work_stealing>::run), "caf.actor" is a detached actor's thread, the
-/// HTTP server's thread keeps the program's name, and both AMQP connection threads are
-/// "amqp-telluride-" (the name is cut at 15 characters): connect_broker opens the
-/// publisher's connection before the consumer's. Unknown names are shown as they are.
-std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r) {
-  std::map<std::string, int> count, seen;
-  for (const auto& t : r.threads)
-    if (t.tid != r.pid)
-      ++count[t.name];
-  std::vector<std::pair<std::string, double>> out;
-  for (const auto& t : r.threads) {
-    std::string label;
-    int k = t.tid == r.pid ? 0 : seen[t.name]++;
-    if (t.tid == r.pid)
-      label = "main";
-    else if (t.name == "amqp-telluride-" && count[t.name] == 2)
-      label = k == 0 ? "amqp_publisher" : "amqp_consumer";
-    else if (t.name == "caf.multiplexer")
-      label = "caf_worker#" + std::to_string(k);
-    else if (t.name == "caf.clock" && count[t.name] == 1)
-      label = "caf_clock";
-    else if (t.name == "caf.actor" && count[t.name] == 1)
-      label = "caf_detached";
-    else if (t.name == "telluride" && count[t.name] == 1)
-      label = "http";
-    else
-      label = count[t.name] > 1 ? t.name + "#" + std::to_string(k) : t.name;
-    out.emplace_back(label, t.cpu_s);
-  }
-  return out;
-}
-
 void print_threads(const settings& s, const daemon_result& r) {
   double listed = 0;
   std::printf("daemon threads at %zu sensors, in creation order: CPU-s per million readings (user/system share), "
@@ -79,17 +45,6 @@ nlohmann::json threads_json(const settings& s, const daemon_result& r) {
   for (const auto& [label, cpu] : labelled_threads(r))
     out[label] = std::round(cpu_per_million(cpu, s.messages) * 1000) / 1000;
   return out;
-}
-
-// Rounded to `decimals` places, so that the JSON shows 1.15 rather than 1.1500000000000001.
-double round_to(double value, int decimals) {
-  double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
-
-const daemon_result& best_of(const std::vector<daemon_result>& rounds) {
-  return *std::max_element(rounds.begin(), rounds.end(),
-                           [](const auto& a, const auto& b) { return a.msgs_per_s < b.msgs_per_s; });
 }
 
 /// Durable mode against memory mode, at one number of sensors: printed, and as JSON.
@@ -126,13 +81,56 @@ nlohmann::json compare_modes(const settings& s, const daemon_result& durable, co
 
 } // namespace
 
-nlohmann::json report(const settings& s, const std::vector<bench::drain_result>& baselines, const runs& durable,
-                      const runs& memory) {
+// The names the daemon's threads have are ambiguous, so
+/// known ones are translated: CAF 0.17 names its scheduler workers "caf.multiplexer" (their
+/// stacks show worker<work_stealing>::run), "caf.actor" is a detached actor's thread, the
+/// HTTP server's thread keeps the program's name, and both AMQP connection threads are
+/// "amqp-telluride-" (the name is cut at 15 characters): connect_broker opens the
+/// publisher's connection before the consumer's. Unknown names are shown as they are.
+std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r) {
+  std::map<std::string, int> count, seen;
+  for (const auto& t : r.threads)
+    if (t.tid != r.pid)
+      ++count[t.name];
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& t : r.threads) {
+    std::string label;
+    int k = t.tid == r.pid ? 0 : seen[t.name]++;
+    if (t.tid == r.pid)
+      label = "main";
+    else if (t.name == "amqp-telluride-" && count[t.name] == 2)
+      label = k == 0 ? "amqp_publisher" : "amqp_consumer";
+    else if (t.name == "caf.multiplexer")
+      label = "caf_worker#" + std::to_string(k);
+    else if (t.name == "caf.clock" && count[t.name] == 1)
+      label = "caf_clock";
+    else if (t.name == "caf.actor" && count[t.name] == 1)
+      label = "caf_detached";
+    else if (t.name == "telluride" && count[t.name] == 1)
+      label = "http";
+    else
+      label = count[t.name] > 1 ? t.name + "#" + std::to_string(k) : t.name;
+    out.emplace_back(label, t.cpu_s);
+  }
+  return out;
+}
+
+const daemon_result& best_of(const std::vector<daemon_result>& rounds) {
+  return *std::max_element(rounds.begin(), rounds.end(),
+                           [](const auto& a, const auto& b) { return a.msgs_per_s < b.msgs_per_s; });
+}
+
+const bench::drain_result& best_of(const std::vector<bench::drain_result>& baselines) {
+  return *std::max_element(baselines.begin(), baselines.end(),
+                           [](const auto& a, const auto& b) { return a.msgs_per_s < b.msgs_per_s; });
+}
+
+nlohmann::json report(const settings& s, const results& r) {
+  const auto& durable = r.durable;
+  const auto& memory = r.memory;
   const auto& best_daemon = best_of(durable.rounds);
   const auto& large = durable.large;
-  const auto best_baseline = *std::max_element(baselines.begin(), baselines.end(), [](const auto& a, const auto& b) {
-    return a.msgs_per_s < b.msgs_per_s;
-  });
+  const auto& best_baseline = best_of(r.baselines);
   const double ratio = best_daemon.msgs_per_s / best_baseline.msgs_per_s;
   const double cpu_m = cpu_per_million(best_daemon.cpu_s, s.messages);
   const double cpu_m_large = cpu_per_million(large.cpu_s, s.messages);
@@ -147,12 +145,12 @@ nlohmann::json report(const settings& s, const std::vector<bench::drain_result>&
   std::printf("rabbitmq-c consumer %8.0f msgs/s  client %.2f CPU-s/M  broker %.2f CPU-s/100k\n",
               best_baseline.msgs_per_s, cpu_per_million(best_baseline.client_cpu_s, s.messages),
               per_100k(best_baseline.broker_cpu_s));
-  for (const auto* r : {&best_daemon, &large})
+  for (const auto* d : {&best_daemon, &large})
     std::printf("daemon %6zu sensors %8.0f msgs/s  (%.0f by wall time)  %.2f CPU-s/M  peak RSS %.1f MiB  broker %.2f "
                 "CPU-s/100k  reconfigure %.1f ms (drain %.0f ms)\n",
-                r->sensors, r->msgs_per_s, static_cast<double>(s.messages) / r->wall_s,
-                cpu_per_million(r->cpu_s, s.messages), r->peak_rss_mib, per_100k(r->broker_cpu_s), r->reconfigure_ms,
-                r->drain_ms);
+                d->sensors, d->msgs_per_s, static_cast<double>(s.messages) / d->wall_s,
+                cpu_per_million(d->cpu_s, s.messages), d->peak_rss_mib, per_100k(d->broker_cpu_s), d->reconfigure_ms,
+                d->drain_ms);
   // Broker and consumer share two cores with everything else on the machine: when they are
   // saturated, the rates are in the inverse ratio of broker + consumer CPU per reading.
   const double baseline_us = (best_baseline.broker_cpu_s + best_baseline.client_cpu_s) * 1e6 / static_cast<double>(s.messages);
@@ -219,9 +217,12 @@ nlohmann::json report(const settings& s, const std::vector<bench::drain_result>&
     {"sensors_10k", s.sensors_large},
     {"rounds", s.rounds},
   };
-  report["durable_vs_memory"] = std::move(modes);
+  // The drain-rate ratio at --sensors; the whole comparisons under "modes".
+  report["durable_vs_memory"] = modes[0]["rate_ratio"];
+  report["modes"] = std::move(modes);
   if (!s.daemon_overrides.empty())
     report["daemon_overrides"] = s.daemon_overrides;
+  report_busy_host(s, r, report);
   return report;
 }
 

@@ -2,6 +2,7 @@
 
 #include "daemon/daemon_metrics.hpp"
 #include "daemon/daemon_setup.hpp"
+#include "daemon/scoped_topology.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 
@@ -33,10 +34,9 @@ namespace {
 // The daemon of the run in progress: killed by die().
 bench::child_process* running_daemon = nullptr;
 
-// Deletes what a run declared; die() runs the ones still registered, so a failed run leaves
-// no 200,000-message queue in the broker's data folder.
+// What die() undoes (on_die): the topologies runs declared, helper processes (the noisy
+// neighbour, perf).
 std::vector<std::function<void()>*> cleanups;
-
 
 double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
@@ -55,36 +55,15 @@ double seconds_since(clock_type::time_point t) { return std::chrono::duration<do
   std::exit(1);
 }
 
+void on_die(std::function<void()>* cleanup) { cleanups.push_back(cleanup); }
+
+void forget_on_die(std::function<void()>* cleanup) { std::erase(cleanups, cleanup); }
+
+void set_running_daemon(bench::child_process* daemon) { running_daemon = daemon; }
+
 namespace {
 
 // --- the broker side ----------------------------------------------------------------------------
-
-/// The daemon's topology under `prefix`, declared as the daemon declares it; deleted again by
-/// the destructor.
-class scoped_topology {
-public:
-  scoped_topology(amqp::connection& admin, const std::string& prefix,
-                  telluride::state_mode mode = telluride::state_mode::memory)
-    : admin_(admin), config_(config_under(prefix, mode)), spec_(topology_of(config_)) {
-    cleanups.push_back(&remove_);
-    if (auto declared = amqp::declare(admin_, spec_); !declared)
-      die("declaring the daemon's topology: " + declared.err().message);
-  }
-  ~scoped_topology() { remove_(); }
-  scoped_topology(const scoped_topology&) = delete;
-  scoped_topology& operator=(const scoped_topology&) = delete;
-  const telluride::route_names& routes() const noexcept { return config_.routes; }
-  const telluride::config& config() const noexcept { return config_; }
-
-private:
-  amqp::connection& admin_;
-  telluride::config config_;
-  amqp::topology_spec spec_;
-  std::function<void()> remove_ = [this] {
-    std::erase(cleanups, &remove_);
-    delete_topology(admin_, spec_);
-  };
-};
 
 void preload_readings(const settings& s, const bench::reading_fleet& fleet, const std::string& queue,
                       const std::string& id_prefix) {
@@ -103,6 +82,14 @@ void preload_readings(const settings& s, const bench::reading_fleet& fleet, cons
 // --- the baseline ---------------------------------------------------------------------------------
 
 } // namespace
+
+std::string write_config_file(const settings& s, const telluride::config& topology, std::uint16_t port,
+                              const std::string& token, const std::string& tag) {
+  auto path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".json")).string();
+  if (auto written = write_daemon_config(topology, daemon_file{s.url, port, token, s.daemon_overrides}, path); !written)
+    die(written.err().message);
+  return path;
+}
 
 bench::drain_result drain_baseline(const settings& s, amqp::connection& admin, const bench::reading_fleet& fleet,
                                    const std::string& tag) {
@@ -141,15 +128,6 @@ namespace {
 
 
 
-
-std::string write_daemon_config(const settings& s, const telluride::config& topology, std::uint16_t port,
-                                const std::string& token, const std::string& tag) {
-  auto path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".json")).string();
-  if (auto written = daemon_bench::write_daemon_config(topology, daemon_file{s.url, port, token, s.daemon_overrides}, path);
-      !written)
-    die(written.err().message);
-  return path;
-}
 
 void reconfigure(daemon_result& out, std::uint16_t port, const std::string& token) {
   bench::http_call call;
@@ -201,18 +179,7 @@ void measure_restore(const settings& s, daemon_result& out, const std::string& c
     die(spawned.err().message);
   bench::child_process daemon = std::move(*spawned);
   running_daemon = &daemon;
-  for (;;) {
-    if (auto ended = daemon.wait(0ms))
-      die("the restarted daemon ended early (" + bench::describe_status(*ended) + ")");
-    bench::http_call call;
-    call.path = "/readyz";
-    call.timeout = 5s;
-    if (auto reply = bench::http_request(port, call); reply && reply->status == 200)
-      break;
-    if (clock_type::now() - started > stall_timeout)
-      die("the restarted daemon was not ready within " + std::to_string(stall_timeout.count()) + " s");
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_until_ready(daemon, port, "the restarted daemon");
   out.restart_ready_ms = seconds_since(started) * 1000.0;
   const auto text = metrics_text(port);
   out.restore_ms = bench::prometheus_value(text, "telluride_restore_milliseconds");
@@ -230,7 +197,7 @@ void measure_restore(const settings& s, daemon_result& out, const std::string& c
 } // namespace
 
 daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t sensors, const std::string& tag,
-                         telluride::state_mode mode) {
+                         telluride::state_mode mode, const std::string& perf_output) {
   daemon_result out;
   out.mode = mode;
   out.sensors = sensors;
@@ -243,9 +210,10 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
   if (port == 0)
     die("no free local TCP port for the daemon's HTTP");
   const std::string token = "bench-" + std::to_string(::getpid()) + "-" + tag;
-  auto config_path = write_daemon_config(s, topology.config(), port, token, tag);
+  auto config_path = write_config_file(s, topology.config(), port, token, tag);
   auto log_path = (std::filesystem::path{s.work_dir} / ("daemon-" + tag + ".log")).string();
   std::filesystem::remove(log_path);
+  std::filesystem::remove(log_path + ".perf");
 
   double broker_before = bench::process_cpu_seconds(s.broker_pid);
   auto segments_before = bench::tcp_out_segments();
@@ -258,6 +226,19 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
   running_daemon = &daemon;
   const long pid = daemon.pid();
   out.pid = pid;
+  std::optional<bench::child_process> perf;
+  std::function<void()> kill_perf = [&perf] { perf.reset(); };
+  if (!perf_output.empty()) {
+    // Attached once the daemon runs every thread (ready: consuming): perf attributes the
+    // samples of threads started after it attached to their parent.
+    wait_until_ready(daemon, port, "the daemon");
+    auto recording = bench::child_process::spawn(
+      {s.perf, "record", "-g", "--no-buildid", "-p", std::to_string(pid), "-o", perf_output}, log_path + ".perf");
+    if (!recording)
+      die("perf: " + recording.err().message);
+    perf = std::move(*recording);
+    on_die(&kill_perf);
+  }
 
   // In flight while draining: near prefetch_count, the broker waits for the daemon's acks.
   std::vector<double> in_flight;
@@ -268,6 +249,15 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
                   });
   out.wall_s = seconds_since(started);
   out.cpu_s = bench::process_cpu_seconds(pid);
+  if (perf) {
+    perf->signal(SIGINT);
+    auto stopped = perf->wait(120s);
+    forget_on_die(&kill_perf);
+    // perf record ends on SIGINT by exiting, or by the signal itself once it wrote its file.
+    if (!stopped || !(WIFEXITED(*stopped) || (WIFSIGNALED(*stopped) && WTERMSIG(*stopped) == SIGINT)))
+      die("perf record did not end after SIGINT: " + perf->log_tail(5));
+    perf.reset();
+  }
   out.peak_rss_mib = bench::process_peak_rss_mib(pid);
   out.threads = bench::process_threads(pid);
   out.broker_cpu_s = bench::process_cpu_seconds(s.broker_pid) - broker_before;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "support/bench_support.hpp"
+#include "support/child_process.hpp"
 #include "support/reading_fleet.hpp"
 
 #include "telluride/domain/config.hpp"
@@ -11,8 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,14 +29,33 @@ struct settings {
   std::size_t messages = 200000;
   std::size_t sensors = 1000;
   std::size_t sensors_large = 10000;
-  int rounds = 3;
+  int rounds = 1;
   std::uint16_t prefetch = 1000;  // the baseline's; the daemon runs its default config
   nlohmann::json daemon_overrides = nlohmann::json::object();  // --set KEY=JSON, for experiments
+  double noise = 0.3;           // the noisy side's neighbour: busy share of each period; 0 = quiet only
+  std::string neighbour;        // the noisy_neighbour program (default: beside bench_daemon)
+  std::vector<double> paced_rates{5000, 20000};  // readings/s of the paced runs (empty: none)
+  double paced_seconds = 8;     // each paced run publishes for this long
+  double idle_seconds = 5;      // the idle daemon's CPU is measured over this long
+  std::string profile;          // a perf.data path: only one durable drain, recorded by perf
+  std::string perf = "/usr/bin/perf";  // the perf program (a path: it is spawned without a PATH search)
 };
 
 /// Ends the benchmark: kills the daemon of the run in progress, deletes what the runs declared,
 /// prints the error (stderr, and the JSON error line on stdout) and exits 1.
 [[noreturn]] void die(const std::string& why);
+
+/// die() runs `*cleanup` (deleting queues, stopping helper processes) until it is forgotten.
+void on_die(std::function<void()>* cleanup);
+void forget_on_die(std::function<void()>* cleanup);
+
+/// die() kills `daemon` (and shows its log) until it is set to nullptr again.
+void set_running_daemon(bench::child_process* daemon);
+
+/// Writes the config of a daemon of the run `tag` (every default, the routes of `topology`,
+/// HTTP on `port` with `token`, the --set keys) into the work dir; its path.
+std::string write_config_file(const settings& s, const telluride::config& topology, std::uint16_t port,
+                              const std::string& token, const std::string& tag);
 
 /// Preloads `s.messages` readings into a queue of their own and drains them with the bare
 /// rabbitmq-c consumer.
@@ -72,11 +94,19 @@ struct daemon_result {
 
 /// Preloads readings of `sensors` sensors and drains them with the daemon in `mode`; see
 /// bench_daemon.cpp.
+/// With `perf_output`, `perf record -g` samples the daemon from its spawn until every reading
+/// is successful, into that file.
 daemon_result run_daemon(const settings& s, causeway::amqp::connection& admin, std::size_t sensors,
-                         const std::string& tag, telluride::state_mode mode);
+                         const std::string& tag, telluride::state_mode mode, const std::string& perf_output = {});
 
 inline double per_1000(std::uint64_t n, std::size_t messages) {
   return static_cast<double>(n) * 1000.0 / static_cast<double>(messages);
+}
+
+/// Rounded to `decimals` places, so that the JSON shows 1.15 rather than 1.1500000000000001.
+inline double round_to(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
 }
 
 inline double cpu_per_million(double cpu_s, std::size_t messages) {

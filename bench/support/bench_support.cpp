@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <utility>
@@ -134,6 +136,17 @@ context_switches process_context_switches(long pid) {
     out.involuntary += t.involuntary_switches;
   }
   return out;
+}
+
+double cpu_pressure_some_avg10() {
+  std::ifstream in("/proc/pressure/cpu");
+  std::string line;
+  while (std::getline(in, line)) {
+    constexpr std::string_view key = "some avg10=";
+    if (line.starts_with(key))
+      return std::strtod(line.c_str() + key.size(), nullptr);
+  }
+  return -1;
 }
 
 std::uint64_t tcp_out_segments() {

@@ -66,6 +66,10 @@ struct context_switches {
 };
 context_switches process_context_switches(long pid);
 
+/// The host's CPU pressure: `some avg10` of /proc/pressure/cpu (% of the last 10 s in which
+/// some runnable task waited for a core); -1 when the kernel does not report it.
+double cpu_pressure_some_avg10();
+
 /// TCP segments sent by this machine so far (Tcp OutSegs of /proc/net/snmp, every socket of
 /// the network namespace, pure ACKs included); 0 when unreadable. A drain's delta per message
 /// shows how finely the broker cut its deliveries.

@@ -1,0 +1,127 @@
+// The figures of issue P2.4 (fast on a busy host too): see report.hpp.
+#include "daemon/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace daemon_bench {
+
+namespace {
+
+// Targets of issue P2.4.
+namespace busy_target {
+constexpr double ratio = 0.9;               // daemon / no-op consumer drain rate, at least
+constexpr double cpu_ratio = 0.9;           // daemon / no-op consumer CPU per reading, at most
+constexpr double cpu_10k_vs_1k = 1.2;       // at most
+constexpr double paced_5k_vs_drain = 1.5;   // at most
+constexpr double idle_core_percent = 1.0;   // below
+} // namespace busy_target
+
+const char* verdict(bool met) { return met ? "met" : "MISSED"; }
+
+/// 5000 → "5k", 20000 → "20k", 2500 → "2.5k", 800 → "800".
+std::string rate_label(double rate) {
+  char text[32];
+  if (rate >= 1000)
+    std::snprintf(text, sizeof text, "%gk", rate / 1000);
+  else
+    std::snprintf(text, sizeof text, "%g", rate);
+  return text;
+}
+
+} // namespace
+
+void report_busy_host(const settings& s, const results& r, nlohmann::json& out) {
+  const auto& daemon = best_of(r.durable.rounds);
+  const auto& baseline = best_of(r.baselines);
+  const double ratio = daemon.msgs_per_s / baseline.msgs_per_s;
+  const double cpu_ratio = daemon.cpu_s / baseline.client_cpu_s;
+  const double cpu_10k_vs_1k = r.durable.large.cpu_s / daemon.cpu_s;
+  auto& targets = out["targets_met"];
+
+  out["cpu_ratio"] = round_to(cpu_ratio, 3);
+  out["cpu_10k_vs_1k"] = round_to(cpu_10k_vs_1k, 3);
+  targets["cpu_ratio"] = cpu_ratio <= busy_target::cpu_ratio;
+  targets["cpu_10k_vs_1k"] = cpu_10k_vs_1k <= busy_target::cpu_10k_vs_1k;
+  std::printf("busy host (P2.4)    quiet: ratio %.3f (target >= %.1f %s), CPU per reading daemon %.2f / consumer "
+              "%.2f CPU-s/M = %.3f (target <= %.1f %s)\n",
+              ratio, busy_target::ratio, verdict(ratio >= busy_target::ratio), cpu_per_million(daemon.cpu_s, s.messages),
+              cpu_per_million(baseline.client_cpu_s, s.messages), cpu_ratio, busy_target::cpu_ratio,
+              verdict(cpu_ratio <= busy_target::cpu_ratio));
+
+  if (!r.noisy.durable.empty() && !r.noisy.baselines.empty()) {
+    const auto& noisy_daemon = best_of(r.noisy.durable);
+    const auto& noisy_baseline = best_of(r.noisy.baselines);
+    const double ratio_noisy = noisy_daemon.msgs_per_s / noisy_baseline.msgs_per_s;
+    const double cpu_ratio_noisy = noisy_daemon.cpu_s / noisy_baseline.client_cpu_s;
+    double busy = 0;
+    double cpu = 0;
+    for (const auto& n : r.noisy.neighbours) {
+      busy += n.busy_fraction / static_cast<double>(r.noisy.neighbours.size());
+      cpu += n.cpu_fraction / static_cast<double>(r.noisy.neighbours.size());
+    }
+    std::printf("                    noisy (--noise %.2f, the neighbour in busy phases %.3f of its time, on a core "
+                "%.3f, %.0f MiB buffer): "
+                "consumer %.0f msgs/s, daemon %.0f msgs/s, ratio %.3f (%s); CPU per reading daemon %.2f / consumer "
+                "%.2f CPU-s/M = %.3f (%s)\n",
+                s.noise, busy, cpu, r.noisy.neighbours.empty() ? 0.0 : r.noisy.neighbours.front().buffer_mib,
+                noisy_baseline.msgs_per_s, noisy_daemon.msgs_per_s, ratio_noisy, verdict(ratio_noisy >= busy_target::ratio),
+                cpu_per_million(noisy_daemon.cpu_s, s.messages), cpu_per_million(noisy_baseline.client_cpu_s, s.messages),
+                cpu_ratio_noisy, verdict(cpu_ratio_noisy <= busy_target::cpu_ratio));
+    std::printf("                    noisy / quiet: consumer rate %.3f, daemon rate %.3f; consumer CPU %.3f, daemon "
+                "CPU %.3f\n",
+                noisy_baseline.msgs_per_s / baseline.msgs_per_s, noisy_daemon.msgs_per_s / daemon.msgs_per_s,
+                noisy_baseline.client_cpu_s / baseline.client_cpu_s, noisy_daemon.cpu_s / daemon.cpu_s);
+    out["ratio_noisy"] = round_to(ratio_noisy, 3);
+    out["cpu_ratio_noisy"] = round_to(cpu_ratio_noisy, 3);
+    out["noise"] = s.noise;
+    out["neighbour_busy_fraction"] = round_to(busy, 3);
+    out["neighbour_cpu_fraction"] = round_to(cpu, 3);
+    out["msgs_per_s_noisy"] = round_to(noisy_daemon.msgs_per_s, 0);
+    out["baseline_msgs_per_s_noisy"] = round_to(noisy_baseline.msgs_per_s, 0);
+    out["cpu_s_per_million_noisy"] = round_to(cpu_per_million(noisy_daemon.cpu_s, s.messages), 3);
+    out["baseline_client_cpu_s_per_million_noisy"] = round_to(cpu_per_million(noisy_baseline.client_cpu_s, s.messages), 3);
+    out["peak_rss_mib_noisy"] = round_to(noisy_daemon.peak_rss_mib, 1);
+    targets["ratio_noisy"] = ratio_noisy >= busy_target::ratio;
+    targets["cpu_ratio_noisy"] = cpu_ratio_noisy <= busy_target::cpu_ratio;
+  }
+  std::printf("                    %zu sensors: CPU per reading %.3f x that of %zu (target <= %.1f %s)\n",
+              s.sensors_large, cpu_10k_vs_1k, s.sensors, busy_target::cpu_10k_vs_1k,
+              verdict(cpu_10k_vs_1k <= busy_target::cpu_10k_vs_1k));
+
+  if (r.paced) {
+    const double drain_cpu_m = cpu_per_million(daemon.cpu_s, s.messages);
+    std::printf("                    idle daemon: %.2f %% of a core over %.1f s (target < %.0f %% %s)\n",
+                r.paced->idle_core_percent, r.paced->idle_seconds, busy_target::idle_core_percent,
+                verdict(r.paced->idle_core_percent < busy_target::idle_core_percent));
+    auto paced = nlohmann::json::array();
+    for (const auto& p : r.paced->runs) {
+      const double vs_drain = p.cpu_s_per_million() / drain_cpu_m;
+      const std::string label = rate_label(p.target_rate);
+      const bool has_target = p.target_rate == 5000;
+      std::printf("                    paced %s readings/s: %zu readings at %.0f/s, %.2f CPU-s/M = %.3f x the drain's%s\n",
+                  label.c_str(), p.readings, p.achieved_rate, p.cpu_s_per_million(), vs_drain,
+                  has_target ? (vs_drain <= busy_target::paced_5k_vs_drain ? " (target <= 1.5 met)" : " (target <= 1.5 MISSED)")
+                             : "");
+      out["paced_" + label + "_cpu_vs_drain"] = round_to(vs_drain, 3);
+      paced.push_back({{"target_rate", p.target_rate},
+                       {"readings", p.readings},
+                       {"achieved_rate", round_to(p.achieved_rate, 0)},
+                       {"cpu_s_per_million", round_to(p.cpu_s_per_million(), 3)},
+                       {"cpu_vs_drain", round_to(vs_drain, 3)}});
+      if (has_target)
+        targets["paced_5k_cpu_vs_drain"] = vs_drain <= busy_target::paced_5k_vs_drain;
+    }
+    out["paced"] = std::move(paced);
+    out["idle_core_percent"] = round_to(r.paced->idle_core_percent, 3);
+    out["paced_peak_rss_mib"] = round_to(r.paced->peak_rss_mib, 1);
+    targets["idle_core_percent"] = r.paced->idle_core_percent < busy_target::idle_core_percent;
+  }
+  std::printf("host CPU pressure   some avg10 %.2f %% at the start, %.2f %% at the end (/proc/pressure/cpu)\n",
+              r.pressure_before, r.pressure_after);
+  out["cpu_pressure_some_avg10_before"] = r.pressure_before;
+  out["cpu_pressure_some_avg10_after"] = r.pressure_after;
+}
+
+} // namespace daemon_bench
