@@ -1,6 +1,6 @@
 // Changing `shards` between restarts in durable mode (CONTRACT §7): the readings a run left in
 // its queues are consumed with its state first, the new shards inherit every sensor, and the
-// aggregates stay exact through 1 → 4 → 2 → 1 shards, with nothing counted twice.
+// aggregates stay exact through 1 → 8 → 2 → 1 shards, with nothing counted twice.
 #include "shard_members.hpp"
 
 #include <doctest/doctest.h>
@@ -12,7 +12,7 @@ namespace daemon_layout_test {
 
 using namespace telluride::test;
 
-TEST_CASE("changing shards between restarts (1, 4, 2, 1) loses and double-counts nothing, queued readings included") {
+TEST_CASE("changing shards between restarts (1, 8, 2, 1) loses and double-counts nothing, queued readings included") {
   daemon_process d{"layout" + std::to_string(::getpid()), {{"checkpoint_interval_ms", 50}}};
   amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{60, 5000, 29, "layout"};
@@ -49,20 +49,20 @@ TEST_CASE("changing shards between restarts (1, 4, 2, 1) loses and double-counts
   publish_keyed(s, d, set, 1000, 1500);  // waits in the readings queue of the run with 1 shard
   REQUIRE(s.ready(d.route("readings_queue")) == 500);
 
-  run(4);
-  changed(1, 4, 500);
+  run(8);
+  changed(1, 8, 500);
   CHECK(s.ready(d.route("readings_queue")) == 0);
   publish_keyed(s, d, set, 1500, 2500);
   exact_upto(2500);
   REQUIRE(d.stop() == std::optional<int>{0});
-  publish_keyed(s, d, set, 2500, 3000);  // spread over the 4 shard queues
+  publish_keyed(s, d, set, 2500, 3000);  // spread over the 8 shard queues
   std::uint32_t left = 0;
-  for (const auto& queue : shard_queues(4))
+  for (const auto& queue : shard_queues(8))
     left += s.ready(queue);
   REQUIRE(left == 500);
 
-  run(2);  // 4 and 2 share queue names: through 1
-  changed(4, 1, 500);
+  run(2);  // 8 and 2 share queue names: through 1
+  changed(8, 1, 500);
   changed(1, 2, 0);
   publish_keyed(s, d, set, 3000, 4000);
   exact_upto(4000);
@@ -76,7 +76,7 @@ TEST_CASE("changing shards between restarts (1, 4, 2, 1) loses and double-counts
   CHECK(metric_of(d.port(), "telluride_readings_duplicate_total") == 0);
   REQUIRE(d.stop() == std::optional<int>{0});
   CHECK(s.ready(d.route("readings_queue")) == 0);
-  for (const auto& queue : shard_queues(4))
+  for (const auto& queue : shard_queues(8))
     CHECK(s.ready(queue) == 0);
 
   // The same shards again: nothing to change, the state goes on.

@@ -358,27 +358,33 @@ expected<layout_settled> settle_layout(const layout_change_parts& p) {
   auto base = base_connection(cfg, p.connect_timeout);
   base.name = "telluride-layout";
   std::shared_ptr<amqp::connection> admin;
-  auto opened = retry_unreachable(cfg, p.connect_timeout, [&]() -> expected<void> {
-    auto conn = amqp::connection::open(base);
-    if (!conn)
-      return conn.err();
-    admin = std::move(*conn);
-    return {};
-  });
-  if (!opened)
-    return opened.err();
-  amqp::topology_spec spec = state_stream_topology(cfg);
-  spec.exchanges.push_back({snapshot_index_exchange(cfg.state_stream), "direct", true, false, {}});
-  spec.queues.push_back({layout_queue(cfg), true, false, false, {{"x-max-length", std::int64_t{1}}}});
-  spec.bindings.push_back({layout_queue(cfg), snapshot_index_exchange(cfg.state_stream),
-                           std::string(layout_routing_key), {}});
-  if (auto declared = amqp::declare(*admin, spec); !declared)
-    return error{"cannot declare the state stream " + cfg.state_stream + ": " + declared.err().message};
-
-  auto in_use = read_layout_in_use(*admin, cfg, base);
+  expected<layout_in_use> in_use = layout_in_use{};
+  {
+    // Finding the layout in use is one quiet step of the start; a change says what it does.
+    const quiet_logs quiet;
+    auto opened = retry_unreachable(cfg, p.connect_timeout, [&]() -> expected<void> {
+      auto conn = amqp::connection::open(base);
+      if (!conn)
+        return conn.err();
+      admin = std::move(*conn);
+      return {};
+    });
+    if (!opened)
+      return opened.err();
+    amqp::topology_spec spec = state_stream_topology(cfg);
+    spec.exchanges.push_back({snapshot_index_exchange(cfg.state_stream), "direct", true, false, {}});
+    spec.queues.push_back({layout_queue(cfg), true, false, false, {{"x-max-length", std::int64_t{1}}}});
+    spec.bindings.push_back({layout_queue(cfg), snapshot_index_exchange(cfg.state_stream),
+                             std::string(layout_routing_key), {}});
+    if (auto declared = amqp::declare(*admin, spec); !declared)
+      return error{"cannot declare the state stream " + cfg.state_stream + ": " + declared.err().message};
+    in_use = read_layout_in_use(*admin, cfg, base);
+  }
   if (!in_use)
     return in_use.err();
-  if (in_use->is_recorded && *in_use->layout == cfg.shards)
+  // The layout recorded is this daemon's; or nothing ran yet (it is recorded once a layout has
+  // run: a daemon that then fails to start, say for a missing plugin, leaves nothing behind).
+  if (!in_use->layout || (in_use->is_recorded && *in_use->layout == cfg.shards))
     return layout_settled{std::move(in_use->inherited), false};
 
   // One daemon changes or records the layout; the others wait for it, then find it done.
@@ -415,9 +421,9 @@ expected<layout_settled> settle_layout(const layout_change_parts& p) {
   if (!publisher)
     return error{"cannot open the layout change's publishing connection: " + publisher.err().message};
   if (!in_use->layout || *in_use->layout == cfg.shards) {
-    // A fresh deployment, or one from before the layout queue: the layout is recorded, so that
-    // the next starts need not read the stream.
-    if (!in_use->is_recorded)
+    // A deployment from before the layout queue: its layout is recorded, so that the next
+    // starts need not read the stream.
+    if (in_use->layout && !in_use->is_recorded)
       if (auto recorded = record_layout(**publisher, cfg, cfg.shards, {}); !recorded)
         return recorded.err();
     return layout_settled{std::move(in_use->inherited), false};

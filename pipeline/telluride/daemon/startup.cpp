@@ -28,21 +28,6 @@ bool is_unreachable(const std::string& message) {
   return message.find("connect to ") != std::string::npos;
 }
 
-/// While it lives, only errors are logged. The start-up declaration reports its outcome as one
-/// line: the framework's lines about its short-lived connection (open; lost and reconnecting
-/// when the broker closes it, as it does for an unknown exchange type) would only repeat it.
-/// Nothing else runs yet at that point.
-class quiet_logs {
-public:
-  quiet_logs() : saved_(spdlog::get_level()) { spdlog::set_level(spdlog::level::err); }
-  ~quiet_logs() { spdlog::set_level(saved_); }
-  quiet_logs(const quiet_logs&) = delete;
-  quiet_logs& operator=(const quiet_logs&) = delete;
-
-private:
-  spdlog::level::level_enum saved_;
-};
-
 /// `<hostname>-<pid>` (CONTRACT §7): unique among the daemons of one machine.
 std::string default_node_name() {
   char host[256] = {};
@@ -52,6 +37,9 @@ std::string default_node_name() {
 }
 
 } // namespace
+
+quiet_logs::quiet_logs() : saved_(static_cast<int>(spdlog::get_level())) { spdlog::set_level(spdlog::level::err); }
+quiet_logs::~quiet_logs() { spdlog::set_level(static_cast<spdlog::level::level_enum>(saved_)); }
 
 expected<config> load_daemon_config(const daemon_options& options) {
   config cfg;

@@ -40,6 +40,20 @@ class durable_state;
 /// connect timeout within `timeout` (at most 5 s).
 causeway::amqp::connection_options base_connection(const config& cfg, std::chrono::milliseconds timeout);
 
+/// While it lives, only errors are logged. Start-up steps that report their outcome as one line
+/// hold it: the framework's lines about their short-lived connections (open; lost and
+/// reconnecting when the broker closes one) would only repeat it. Nothing else runs yet then.
+class quiet_logs {
+public:
+  quiet_logs();
+  ~quiet_logs();
+  quiet_logs(const quiet_logs&) = delete;
+  quiet_logs& operator=(const quiet_logs&) = delete;
+
+private:
+  int saved_;
+};
+
 /// Runs `attempt` until it succeeds, retrying (with backoff, silently) while the broker is
 /// unreachable and `timeout` has not passed; any other error at once. The error names the
 /// broker (password masked).
