@@ -58,26 +58,23 @@ round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tra
     const std::size_t slot = tracker.shard_count() == 1 ? 0 : chain.shard().shard;
     if (slot >= tracker.shard_count())
       continue;
-    checkpoint_record record;
-    bool has_record = false;
+    record_header header;
+    std::optional<expected<std::string>> bytes;
     tracker.with_shard(slot, [&](shard_state& state) {
       if (!state.has_changes() && !chain.is_due())
         return;
-      const bool is_snapshot = chain.wants_snapshot();
-      record.header = chain.next(is_snapshot ? record_kind::snapshot : record_kind::delta, now_ms);
-      record.image = is_snapshot ? state.take_snapshot() : state.take_delta();
-      has_record = true;
+      header = chain.next(chain.wants_snapshot() ? record_kind::snapshot : record_kind::delta, now_ms);
+      bytes = state.encode_image(header);  // under the lock, straight into the record's bytes
     });
-    if (!has_record)
-      continue;
-    written.push_back(pending_record{i, record.header});
-    auto bytes = encode_checkpoint(record);
     if (!bytes)
+      continue;
+    written.push_back(pending_record{i, header});
+    if (!*bytes)
       return fail("cannot encode the checkpoint of shard " + std::to_string(chain.shard().shard) + ": " +
-                  bytes.err().message);
-    (record.header.kind == record_kind::snapshot ? out.snapshots : out.deltas) += 1;
-    out.bytes += bytes->size();
-    records.push_back(outgoing_record{chain.shard().shard, record.header.kind, std::move(*bytes)});
+                  bytes->err().message);
+    (header.kind == record_kind::snapshot ? out.snapshots : out.deltas) += 1;
+    out.bytes += (*bytes)->size();
+    records.push_back(outgoing_record{chain.shard().shard, header.kind, std::move(**bytes)});
   }
 
   if (!records.empty()) {

@@ -28,6 +28,11 @@ public:
 
   /// The full key (allocates only for string ids).
   sensor_key key() const;
+  /// The full key when an id is a string (no copy made), else null: then the ids are
+  /// integer_ids().
+  const sensor_key* with_strings() const noexcept { return with_strings_.get(); }
+  /// Line, device and sensor id when all are integers.
+  const std::int64_t (&integer_ids() const noexcept)[3] { return ids_; }
   /// Equals hash_value(key()), without making the key.
   std::uint64_t hash() const noexcept;
 

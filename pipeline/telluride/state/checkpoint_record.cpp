@@ -83,39 +83,24 @@ void write_stats(byte_writer& out, const running_stats& stats) {
     out.f64(x);
 }
 
-std::optional<std::string> write_sensor(byte_writer& out, const sensor_record& record) {
-  const sensor_aggregate& a = record.aggregate;
-  const sensor_key key = a.key.key();
-  for (const json_id* id : {&key.line_id, &key.device_id, &key.sensor_id})
-    if (auto broken = write_id(out, *id))
-      return broken;
+std::optional<std::string> write_sensor(byte_writer& out, const sensor_aggregate& a, std::uint64_t warnings) {
+  if (const sensor_key* key = a.key.with_strings()) {
+    for (const json_id* id : {&key->line_id, &key->device_id, &key->sensor_id})
+      if (auto broken = write_id(out, *id))
+        return broken;
+  } else {
+    for (std::int64_t id : a.key.integer_ids()) {
+      out.u8(integer_tag);
+      out.i64(id);
+    }
+  }
   write_stats(out, a.stats);
   out.f64(a.last_reading);
   if (!causeway::is_valid_utf8(a.last_timestamp.view()))
     return std::string("a last_timestamp is not UTF-8");
   out.u8(static_cast<std::uint8_t>(a.last_timestamp.size()));
   out.bytes(a.last_timestamp.view());
-  out.u64(record.consecutive_warnings);
-  return std::nullopt;
-}
-
-std::optional<std::string> write_image(byte_writer& out, const shard_image& image) {
-  constexpr auto max_count = std::numeric_limits<std::uint32_t>::max();
-  if (image.sensors.size() > max_count || image.message_ids.size() > max_count)
-    return std::string("an image holds 2^32 sensors or ids or more");
-  out.u64(image.alerts_raised);
-  out.u32(static_cast<std::uint32_t>(image.sensors.size()));
-  for (const sensor_record& record : image.sensors)
-    if (auto broken = write_sensor(out, record))
-      return broken;
-  out.u32(static_cast<std::uint32_t>(image.message_ids.size()));
-  for (const std::string& id : image.message_ids) {
-    if (id.size() > max_message_id_size)
-      return "a message id is " + std::to_string(id.size()) + " bytes (at most " +
-             std::to_string(max_message_id_size) + ")";
-    out.u16(static_cast<std::uint16_t>(id.size()));
-    out.bytes(id);
-  }
+  out.u64(warnings);
   return std::nullopt;
 }
 
@@ -264,18 +249,19 @@ std::string_view to_string(record_kind kind) noexcept {
   return "unknown";
 }
 
-expected<std::string> encode_checkpoint(const checkpoint_record& record) {
-  const record_header& h = record.header;
-  if (auto broken = header_rule_broken(h))
-    return problem(*broken);
-  const shard_image& image = record.image;
-  if (!has_image(h.kind) && (image.alerts_raised != 0 || !image.sensors.empty() || !image.message_ids.empty()))
-    return problem("a " + std::string(to_string(h.kind)) + " record holds no state");
-  std::string bytes;
-  if (has_image(h.kind))
-    bytes.reserve(checkpoint_header_size + h.owner.size() + 16 + image.sensors.size() * 160 +
-                  image.message_ids.size() * 40);
-  byte_writer out{bytes};
+checkpoint_encoder::checkpoint_encoder(const record_header& h, std::uint64_t alerts_raised, std::size_t sensors,
+                                       std::size_t size_hint)
+  : sensors_left_(sensors) {
+  if (auto broken = header_rule_broken(h)) {
+    problem_ = std::move(*broken);
+    return;
+  }
+  if (sensors > std::numeric_limits<std::uint32_t>::max()) {
+    problem_ = "an image holds 2^32 sensors or ids or more";
+    return;
+  }
+  bytes_.reserve(checkpoint_header_size + h.owner.size() + size_hint);
+  byte_writer out{bytes_};
   out.bytes(magic);
   out.u16(checkpoint_format_version);
   out.u8(static_cast<std::uint8_t>(h.kind));
@@ -287,10 +273,86 @@ expected<std::string> encode_checkpoint(const checkpoint_record& record) {
   out.i64(h.written_at_ms);
   out.u16(static_cast<std::uint16_t>(h.owner.size()));
   out.bytes(h.owner);
-  if (has_image(h.kind))
-    if (auto broken = write_image(out, image))
-      return problem(*broken);
-  return bytes;
+  has_image_ = has_image(h.kind);
+  if (has_image_) {
+    out.u64(alerts_raised);
+    out.u32(static_cast<std::uint32_t>(sensors));
+  }
+}
+
+void checkpoint_encoder::sensor(const sensor_aggregate& aggregate, std::uint64_t consecutive_warnings) {
+  if (problem_)
+    return;
+  if (!has_image_ || sensors_left_ == 0) {
+    problem_ = "more sensors than the image announced";
+    return;
+  }
+  --sensors_left_;
+  byte_writer out{bytes_};
+  if (auto broken = write_sensor(out, aggregate, consecutive_warnings))
+    problem_ = std::move(*broken);
+}
+
+void checkpoint_encoder::ids(std::size_t count) {
+  if (problem_)
+    return;
+  if (!has_image_ || sensors_left_ != 0 || has_ids_) {
+    problem_ = "the ids do not follow every announced sensor";
+    return;
+  }
+  if (count > std::numeric_limits<std::uint32_t>::max()) {
+    problem_ = "an image holds 2^32 sensors or ids or more";
+    return;
+  }
+  has_ids_ = true;
+  ids_left_ = count;
+  byte_writer{bytes_}.u32(static_cast<std::uint32_t>(count));
+}
+
+void checkpoint_encoder::id(std::string_view id) {
+  if (problem_)
+    return;
+  if (!has_ids_ || ids_left_ == 0) {
+    problem_ = "more message ids than announced";
+    return;
+  }
+  if (id.size() > max_message_id_size) {
+    problem_ = "a message id is " + std::to_string(id.size()) + " bytes (at most " +
+               std::to_string(max_message_id_size) + ")";
+    return;
+  }
+  --ids_left_;
+  byte_writer out{bytes_};
+  out.u16(static_cast<std::uint16_t>(id.size()));
+  out.bytes(id);
+}
+
+expected<std::string> checkpoint_encoder::finish() && {
+  if (!problem_ && has_image_ && (!has_ids_ || ids_left_ != 0 || sensors_left_ != 0))
+    problem_ = "the image ended before every announced sensor and id";
+  if (problem_)
+    return problem(*problem_);
+  return std::move(bytes_);
+}
+
+expected<std::string> encode_checkpoint(const checkpoint_record& record) {
+  const record_header& h = record.header;
+  const shard_image& image = record.image;
+  if (!header_rule_broken(h) && !has_image(h.kind) &&
+      (image.alerts_raised != 0 || !image.sensors.empty() || !image.message_ids.empty()))
+    return problem("a " + std::string(to_string(h.kind)) + " record holds no state");
+  if (image.message_ids.size() > std::numeric_limits<std::uint32_t>::max())
+    return problem("an image holds 2^32 sensors or ids or more");
+  const std::size_t hint = has_image(h.kind) ? 16 + image.sensors.size() * 160 + image.message_ids.size() * 40 : 0;
+  checkpoint_encoder encoder{h, image.alerts_raised, has_image(h.kind) ? image.sensors.size() : 0, hint};
+  if (!has_image(h.kind))
+    return std::move(encoder).finish();
+  for (const sensor_record& record : image.sensors)
+    encoder.sensor(record.aggregate, record.consecutive_warnings);
+  encoder.ids(image.message_ids.size());
+  for (const std::string& id : image.message_ids)
+    encoder.id(id);
+  return std::move(encoder).finish();
 }
 
 expected<record_header> decode_checkpoint_header(std::string_view bytes) {

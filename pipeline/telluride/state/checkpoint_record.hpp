@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,6 +75,28 @@ inline constexpr std::size_t checkpoint_header_size = 4 + 2 + 1 + 4 + 4 + 8 + 8 
 /// delta's below it, an image only in snapshots, deltas and layout records, owner and string ids UTF-8 within their bounds,
 /// message ids of at most 255 bytes, fewer than 2^32 sensors and ids.
 expected<std::string> encode_checkpoint(const checkpoint_record& record);
+
+/// A record encoded part by part, for a writer that holds the state in another form than a
+/// shard_image (shard_state::encode_image): the header, then exactly `sensors` sensors, then
+/// ids(n) and n message ids. The bytes are those encode_checkpoint gives for the same record;
+/// the first rule broken (as encode_checkpoint words it) comes out of finish().
+class checkpoint_encoder {
+public:
+  checkpoint_encoder(const record_header& header, std::uint64_t alerts_raised, std::size_t sensors,
+                     std::size_t size_hint = 0);
+  void sensor(const sensor_aggregate& aggregate, std::uint64_t consecutive_warnings);
+  void ids(std::size_t count);
+  void id(std::string_view id);
+  expected<std::string> finish() &&;
+
+private:
+  std::string bytes_;
+  std::optional<std::string> problem_;
+  std::size_t sensors_left_ = 0;
+  std::size_t ids_left_ = 0;
+  bool has_image_ = false;
+  bool has_ids_ = false;
+};
 
 /// The header alone, checked as decode_checkpoint checks it (the body is not read): enough to
 /// skip a record of another shard, or one that a fence ignores, without decoding its state.

@@ -121,6 +121,27 @@ shard_image shard_state::take_delta() {
   return image;
 }
 
+expected<std::string> shard_state::encode_image(const record_header& header) {
+  const bool is_snapshot = header.kind == record_kind::snapshot;
+  const std::size_t sensors = is_snapshot ? table_.size() : changed_.size();
+  const std::size_t ids = is_snapshot ? ids_.size() : std::min(ids_since_image_, ids_.size());
+  checkpoint_encoder encoder{header, alerts_raised_, sensors, sensors * 120 + ids * 40};
+  auto add = [&](std::uint32_t position) {
+    const sensor_aggregate& aggregate = table_.at(position);
+    encoder.sensor(aggregate, alerts_.consecutive(aggregate.key));
+  };
+  if (is_snapshot)
+    for (std::uint32_t position = 0; position < table_.size(); ++position)
+      add(position);
+  else
+    for (std::uint32_t position : changed_)
+      add(position);
+  encoder.ids(ids);
+  ids_.for_each_latest(ids, [&](std::string_view id) { encoder.id(id); });
+  forget_changes();
+  return std::move(encoder).finish();
+}
+
 void shard_state::put(const sensor_record& record) {
   table_.assign(record.aggregate);
   alerts_.set_consecutive(record.aggregate.key, record.consecutive_warnings);

@@ -24,6 +24,7 @@
 #include "telluride/domain/reading.hpp"
 #include "telluride/domain/sensor_quota.hpp"
 #include "telluride/domain/sensor_table.hpp"
+#include "telluride/state/checkpoint_record.hpp"
 #include "telluride/state/inherited_state.hpp"
 #include "telluride/state/shard_image.hpp"
 
@@ -71,6 +72,11 @@ public:
   /// remembered since the previous snapshot or delta, and alerts_raised. Starts a new change
   /// period.
   shard_image take_delta();
+
+  /// The record with `header` (a snapshot or a delta) holding what take_snapshot or take_delta
+  /// would give, encoded straight from the state: the bytes of encode_checkpoint for that
+  /// record, without copying the image first. Starts a new change period as they do.
+  expected<std::string> encode_image(const record_header& header);
 
   /// Whether a delta taken now would hold a sensor or an id.
   bool has_changes() const noexcept { return !changed_.empty() || ids_since_image_ != 0; }
