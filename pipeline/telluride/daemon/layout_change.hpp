@@ -3,8 +3,8 @@
 // shards).
 //
 // The layout in use is named by the layout record in the queue `<state_stream>.index.layout`
-// (x-max-length 1). Without one (a fresh deployment, or one from before that queue: the layout
-// of the state stream's last record) the first daemon records it. A daemon whose `shards`
+// (x-max-length 1). Without one, the layout of the state stream's last record, which the next
+// daemon records (an empty stream: a fresh deployment, nothing to record yet). A daemon whose `shards`
 // differs, before it declares its own topology or consumes anything, goes from the old layout
 // A to its own B; it records or changes the layout under a lock (the exclusive queue
 // `<state_stream>.index.layout.lock`: the others wait, then find it done):
