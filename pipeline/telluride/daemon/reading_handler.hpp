@@ -2,9 +2,10 @@
 //
 // handle_message routes a decoded reading to its sensor's batcher; handle_batch applies the
 // batch to the sensor tracker (the batch is acknowledged only after that returns), publishes
-// the alerts it raised (and remembers them in recent_alerts, for the live feed) and fails the readings the tracker refused (new sensors beyond
-// max_sensors); handle_failed dead-letters bad and refused readings with their reason
-// (x-telluride-reason), waits until the broker has them, logs and counts them.
+// the alerts it raised (and remembers them in recent_alerts, for the live feed) and fails the
+// readings the tracker refused (new sensors beyond max_sensors); handle_failed dead-letters bad
+// and refused readings with their reason (x-telluride-reason), waits until the broker has them,
+// logs and counts them.
 #pragma once
 
 #include "telluride/daemon/outputs.hpp"

@@ -155,10 +155,12 @@ std::string prometheus_metrics(const daemon_snapshot& s) {
   metric("telluride_stage_duration_microseconds", "gauge", "Mean duration of a call over the last 60 calls.");
   for (const auto& n : s.stages)
     out << "telluride_stage_duration_microseconds" << stage_labels(n) << ' ' << n.sma_duration << '\n';
-  metric("telluride_stage_busy_seconds_total", "counter", "Time per stage instance spent in calls (rate() is its workload).");
+  metric("telluride_stage_busy_seconds_total", "counter",
+         "Time per stage instance spent in calls (rate() is its workload).");
   for (const auto& n : s.stages)
     out << "telluride_stage_busy_seconds_total" << stage_labels(n) << ' ' << seconds_text(n.busy_us) << '\n';
-  metric("telluride_stage_workload", "gauge", "Busy time over wall time per stage instance in the latest second, 0..1.");
+  metric("telluride_stage_workload", "gauge",
+         "Busy time over wall time per stage instance in the latest second, 0..1.");
   for (const auto& n : s.stages)
     out << "telluride_stage_workload" << stage_labels(n) << ' ' << n.workload << '\n';
   metric("telluride_stage_duration_seconds", "histogram", "Duration of each call per stage instance.");

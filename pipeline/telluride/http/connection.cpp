@@ -1,6 +1,5 @@
 #include "telluride/http/connection.hpp"
 
-
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -329,7 +328,8 @@ void connection::rearm_timer() {
 // it pauses while a handler runs on a worker.
 void connection::update_reading() {
   bool wants = !peer_closed_
-               && (timeline_.is<phase::finishing>() || timeline_.is<phase::lingering>() || timeline_.is<phase::streaming>()
+               && (timeline_.is<phase::finishing>() || timeline_.is<phase::lingering>()
+                   || timeline_.is<phase::streaming>()
                    || (timeline_.is<phase::reading>()
                        && uv_stream_get_write_queue_size(stream()) <= context_.options->max_queued_response_bytes));
   if (wants && !is_reading_) {
