@@ -6,6 +6,7 @@
 #include "telluride/daemon/durable_state.hpp"
 #include "telluride/daemon/http_api.hpp"
 #include "telluride/daemon/layout_change.hpp"
+#include "telluride/daemon/live_feed.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/pipeline_shape.hpp"
 #include "telluride/daemon/reading_handler.hpp"
@@ -81,6 +82,7 @@ struct running_parts {
   caf::actor reporter;        ///< its part supervisor
   std::shared_ptr<outputs> out;
   http::http_server* server = nullptr;
+  live_feed* live = nullptr;
   std::shared_ptr<durable_state> durable;  ///< null in memory mode
   std::unique_ptr<shard_coordinator> shards;  ///< null with shards 1
 };
@@ -101,7 +103,8 @@ void stop_part(caf::actor_system& system, const caf::actor& part) {
 ///      this node's heartbeat to lapse);
 ///   3. the reporter publishes one last round (aggregates, metrics, stats) and stops;
 ///   4. the outputs get up to 10 s for the broker's confirms;
-///   5. the HTTP server closes (it answered /readyz 503 from step 2 on).
+///   5. the live feed stops and the HTTP server closes (it answered /readyz 503, and the feed
+///      showed the daemon not ready, from step 2 on).
 causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts) {
   if (parts.shards)
     parts.shards->stop();
@@ -116,6 +119,7 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
   stop_part(system, parts.reporter);
   if (!parts.out->wait_confirmed(std::chrono::seconds(10)))
     spdlog::warn("some outputs were not confirmed by the broker before exit");
+  parts.live->stop();
   parts.server->stop();
   return drained;
 }
@@ -184,6 +188,7 @@ int run_daemon(const daemon_options& options) {
 
   auto current_config = std::make_shared<config_store>(*cfg);
   auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);
+  auto alerts = std::make_shared<recent_alerts>();
   auto intake = is_sharded ? std::make_shared<readings_intake>(broker->readings, cfg->shards)
                            : std::make_shared<readings_intake>(broker->readings);
   auto counters = std::make_shared<control_counters>();
@@ -207,7 +212,8 @@ int run_daemon(const daemon_options& options) {
   auto status = std::make_shared<const daemon_probe>(
     probe_sources{now_ms(), current_config, counters, intake, parts_health, totals, tracker, stages, out, durable});
 
-  auto spec = readings_pipeline_spec(*cfg, *intake, std::make_shared<reading_handler>(tracker, totals, out), stages);
+  auto spec =
+    readings_pipeline_spec(*cfg, *intake, std::make_shared<reading_handler>(tracker, totals, out, alerts), stages);
   spec.on_event = log_pipeline_event;
   auto started = causeway::pipeline::start(system, std::move(spec));
   if (!started)
@@ -239,10 +245,12 @@ int run_daemon(const daemon_options& options) {
   http_options.listen = to_string(cfg->http_listen);
   auto board = std::make_shared<shard_board>();
   board->publish(shard_board_view{cfg->node_name, cfg->shards, {}, {}});  // K > 1: the coordinator fills it
-  http::http_server server{http_options,
-                           make_http_api(system, http_api_parts{status, current_config, tracker,
-                                                                readings_pipeline.supervisor(), config_handler, board})};
-  running_parts running{config, &readings_pipeline, intake, report, out, &server, durable, nullptr};
+  auto live_events = std::make_shared<http::event_feed>();
+  live_feed live{live_feed_parts{status, stages, current_config, board, alerts, live_events}};
+  http::http_server server{http_options, make_http_api(system, http_api_parts{status, current_config, tracker,
+                                                                              readings_pipeline.supervisor(),
+                                                                              config_handler, board, live_events})};
+  running_parts running{config, &readings_pipeline, intake, report, out, &server, &live, durable, nullptr};
   if (is_sharded) {
     auto coordinator = shard_coordinator::start(shard_coordinator_parts{
       *cfg, base_connection(*cfg, options.connect_timeout), broker->publisher, durable, tracker, intake, rules, board,

@@ -6,6 +6,7 @@
 #include "telluride/daemon/snapshot_views.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/domain/json_id.hpp"
+#include "telluride/domain/reconfiguration_schema.hpp"
 #include "telluride/http/bearer_token.hpp"
 
 #include <causeway/atoms.hpp>
@@ -112,6 +113,12 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
   routes.add("GET", "/api/config", [config = parts.config](const request&, const route_params&) {
     auto [cfg, version] = config->current();
     return json(200, {{"version", version}, {"config", to_json(cfg, secrets::masked)}});
+  });
+  routes.add("GET", "/api/config/schema", [schema = reconfiguration_schema_json()](const request&, const route_params&) {
+    return json(200, schema);
+  });
+  routes.add("GET", "/api/stream", [live = parts.live](const request&, const route_params&) {
+    return response::event_stream(live);
   });
   // These two wait on actors (the reconfiguration drains the pipeline, up to actor_timeout):
   // they run on workers so the loop keeps answering /healthz and /readyz meanwhile.

@@ -2,8 +2,9 @@
 //
 //   GET  /healthz, /readyz (200 only while readings and control are handled; 503 with the
 //        reason otherwise), /metrics (Prometheus text),
-//        /api/config, /api/topology, /api/sensors/{line}/{device}/{sensor}, /api/shards,
-//        / (dashboard)
+//        /api/config, /api/config/schema (the reconfiguration keys and their bounds),
+//        /api/topology, /api/sensors/{line}/{device}/{sensor}, /api/shards,
+//        /api/stream (the live feed, server-sent events), / (dashboard)
 //   POST /api/config   the reconfiguration JSON; needs `Authorization: Bearer <http_token>`,
 //                      refused (403) when no token is configured
 // Most handlers run on the HTTP server's loop thread and read snapshots. The ones that need an
@@ -21,6 +22,7 @@
 #include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/daemon/shard_board.hpp"
+#include "telluride/http/event_feed.hpp"
 #include "telluride/http/router.hpp"
 
 #include <caf/actor.hpp>
@@ -39,6 +41,7 @@ struct http_api_parts {
   caf::actor pipeline;                         ///< the readings supervisor: its stages
   std::shared_ptr<const actor_slot> config_handler;  ///< the current config actor (its supervisor may replace it)
   std::shared_ptr<const shard_board> shards;  ///< GET /api/shards; empty rows with shards 1
+  std::shared_ptr<http::event_feed> live;     ///< GET /api/stream (live_feed.hpp publishes it)
 };
 
 http::router make_http_api(caf::actor_system& system, http_api_parts parts);

@@ -34,8 +34,9 @@ std::int64_t now_ms() noexcept {
 }
 
 reading_handler::reading_handler(std::shared_ptr<sensor_tracker> tracker,
-                                 std::shared_ptr<throughput> totals, std::shared_ptr<outputs> out)
-  : tracker_(std::move(tracker)), totals_(std::move(totals)), out_(std::move(out)) {}
+                                 std::shared_ptr<throughput> totals, std::shared_ptr<outputs> out,
+                                 std::shared_ptr<recent_alerts> recent)
+  : tracker_(std::move(tracker)), totals_(std::move(totals)), out_(std::move(out)), recent_(std::move(recent)) {}
 
 void reading_handler::handle_message(causeway::message& msg, const causeway::context&) {
   const auto* r = decoded(msg);
@@ -72,8 +73,12 @@ void reading_handler::handle_batch(std::span<causeway::message> batch, const cau
   totals_->record(outcome.applied, 0, now_ms());
   if (outcome.duplicates > 0)
     totals_->record_duplicates(outcome.duplicates);
-  for (const auto& raised : outcome.alerts)
-    out_->alert(to_json_text(raised));
+  for (const auto& raised : outcome.alerts) {
+    auto text = to_json_text(raised);
+    if (recent_)
+      recent_->add(text);
+    out_->alert(std::move(text));
+  }
 }
 
 void reading_handler::refuse(causeway::message& msg, const sensor_key& key) {

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -20,6 +22,29 @@ void copy_text(char (&to)[N], const std::string& from) {
 std::string stage_labels(const node_metric& n) {
   return "{node_type=\"" + std::string{causeway::to_string(n.kind)} + "\",name=\"" + n.name + "\",partition=\"" +
          std::to_string(n.partition) + "\"}";
+}
+
+/// Microseconds as seconds with six decimals: the resolution of the durations, without the
+/// exponent a stream would write for small values.
+std::string seconds_text(double us) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6f", us / 1e6);
+  return text;
+}
+
+/// `le` of each finite bucket of duration_histogram, in seconds.
+constexpr std::array<const char*, duration_histogram::upper_bounds_us.size()> bucket_bounds{
+  "0.00001", "0.00005", "0.0001", "0.0005", "0.001", "0.005", "0.01", "0.05", "0.1", "0.5", "1", "5"};
+
+// The histogram's series of one instance: cumulative buckets with `le` in seconds, sum, count.
+void append_duration_histogram(std::ostringstream& out, const node_metric& n) {
+  std::string labels = stage_labels(n);
+  labels.pop_back();  // the closing brace: `le` joins the instance's labels
+  for (std::size_t i = 0; i < duration_histogram::bucket_count; ++i)
+    out << "telluride_stage_duration_seconds_bucket" << labels << ",le=\""
+        << (i < bucket_bounds.size() ? bucket_bounds[i] : "+Inf") << "\"} " << n.durations.cumulative(i) << '\n';
+  out << "telluride_stage_duration_seconds_sum" << labels << "} " << seconds_text(n.busy_us) << '\n';
+  out << "telluride_stage_duration_seconds_count" << labels << "} " << n.durations.total() << '\n';
 }
 
 } // namespace
@@ -130,6 +155,17 @@ std::string prometheus_metrics(const daemon_snapshot& s) {
   metric("telluride_stage_duration_microseconds", "gauge", "Mean duration of a call over the last 60 calls.");
   for (const auto& n : s.stages)
     out << "telluride_stage_duration_microseconds" << stage_labels(n) << ' ' << n.sma_duration << '\n';
+  metric("telluride_stage_busy_seconds_total", "counter",
+         "Time per stage instance spent in calls (rate() is its workload).");
+  for (const auto& n : s.stages)
+    out << "telluride_stage_busy_seconds_total" << stage_labels(n) << ' ' << seconds_text(n.busy_us) << '\n';
+  metric("telluride_stage_workload", "gauge",
+         "Busy time over wall time per stage instance in the latest second, 0..1.");
+  for (const auto& n : s.stages)
+    out << "telluride_stage_workload" << stage_labels(n) << ' ' << n.workload << '\n';
+  metric("telluride_stage_duration_seconds", "histogram", "Duration of each call per stage instance.");
+  for (const auto& n : s.stages)
+    append_duration_histogram(out, n);
   return out.str();
 }
 

@@ -22,10 +22,12 @@ response busy_response() {
 
 } // namespace
 
-/// One queued write: the bytes must live until libuv reports the write done.
+/// One queued write: the bytes must live until libuv reports the write done. A stream frame
+/// is shared by every viewer's write (`shared`); other bytes are the write's own (`bytes`).
 struct connection::write_request {
   uv_write_t req{};
   std::string bytes;
+  std::shared_ptr<const std::string> shared;
   connection* owner = nullptr;
 };
 
@@ -76,8 +78,11 @@ void connection::start() {
 void connection::close_now() {
   if (timeline_.is<phase::closing>())
     return;
+  if (timeline_.is<phase::streaming>())
+    context_.streams->remove(*this);
+  else
+    --context_.open_connections;
   timeline_.close();
-  --context_.open_connections;
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
 }
@@ -176,10 +181,18 @@ void connection::on_worker_done(worker_job& job, bool ran) {
 }
 
 void connection::respond(const response& res, const parsed_request& to) {
+  if (res.stream && to.req.method != "HEAD" && !context_.is_stopping) {
+    start_stream(res.stream, to);
+    return;
+  }
   bool keep_alive = to.keep_alive && !context_.is_stopping;
   write(serialize(res, {keep_alive, to.req.method != "HEAD"}));
   if (!keep_alive && timeline_.is<phase::reading>())
     finish();
+}
+
+void connection::on_feed() {
+  enter(*this, [this] { send_latest_frame(); });
 }
 
 void connection::on_read_end(ssize_t status) {
@@ -192,16 +205,31 @@ void connection::on_read_end(ssize_t status) {
   is_reading_ = false;
   if (timeline_.is<phase::reading>())
     finish();
+  else if (timeline_.is<phase::streaming>())
+    close_now();  // the viewer went away
 }
 
 void connection::write(std::string bytes) {
-  if (timeline_.is<phase::closing>())
-    return;
   auto req = std::make_unique<write_request>();
   req->bytes = std::move(bytes);
+  queue_write(std::move(req));
+}
+
+void connection::write_shared(std::shared_ptr<const std::string> bytes) {
+  auto req = std::make_unique<write_request>();
+  req->shared = std::move(bytes);
+  queue_write(std::move(req));
+}
+
+void connection::queue_write(std::unique_ptr<write_request> req) {
+  if (timeline_.is<phase::closing>())
+    return;
   req->owner = this;
   req->req.data = req.get();
-  uv_buf_t buf = uv_buf_init(req->bytes.data(), static_cast<unsigned>(req->bytes.size()));
+  // libuv only reads the buffer: the const_cast never leads to a write into a shared frame.
+  auto* data = req->shared ? const_cast<char*>(req->shared->data()) : req->bytes.data();
+  auto size = req->shared ? req->shared->size() : req->bytes.size();
+  uv_buf_t buf = uv_buf_init(data, static_cast<unsigned>(size));
   if (uv_write(&req->req, stream(), &buf, 1, on_write) != 0) {
     close_now();
     return;
@@ -295,11 +323,13 @@ void connection::rearm_timer() {
 }
 
 // Reading runs while requests may come (unless the client is behind on reading our responses)
-// and while finishing or lingering (input is dropped, so the kernel never resets the close);
+// and while finishing, lingering or streaming (input is dropped, so the kernel never resets the
+// close, and a viewer's going away is seen);
 // it pauses while a handler runs on a worker.
 void connection::update_reading() {
   bool wants = !peer_closed_
                && (timeline_.is<phase::finishing>() || timeline_.is<phase::lingering>()
+                   || timeline_.is<phase::streaming>()
                    || (timeline_.is<phase::reading>()
                        && uv_stream_get_write_queue_size(stream()) <= context_.options->max_queued_response_bytes));
   if (wants && !is_reading_) {

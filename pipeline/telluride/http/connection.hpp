@@ -3,6 +3,9 @@
 // Reads bytes, parses requests, answers them in request order (a loop handler at once, a worker
 // handler on the server's worker_pool with reading paused meanwhile), and closes the socket when the
 // client, the protocol, a limit, a deadline (connection_timeline.hpp) or the server says so.
+// A request answered with a live stream (response::event_stream) turns the connection into a
+// viewer of the server's stream_fanout: it writes the stream head, then each frame it is
+// offered, and closes when a frame would put more than `max_stream_buffer_bytes` unsent.
 // Owned by the server's registry; it frees nothing itself: once its libuv handles have closed
 // and its worker job (if any) has come back, it calls `connection_context::on_closed`, which
 // destroys it.
@@ -15,6 +18,7 @@
 #include "telluride/http/request_handler.hpp"
 #include "telluride/http/request_parser.hpp"
 #include "telluride/http/server_options.hpp"
+#include "telluride/http/stream_fanout.hpp"
 #include "telluride/http/worker_pool.hpp"
 
 #include <uv.h>
@@ -24,6 +28,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +43,7 @@ struct connection_context {
   const handler_placement* placement = nullptr;
   const server_options* options = nullptr;
   worker_pool* workers = nullptr;
+  stream_fanout* streams = nullptr;
   /// Called once, when the last handle has closed and no worker job is out; may destroy the
   /// connection.
   std::function<void(connection&)> on_closed;
@@ -45,12 +51,14 @@ struct connection_context {
   /// away, and the callback has consumed it before the next read starts.
   std::array<char, 64 * 1024> read_buffer{};
   bool is_stopping = false;
-  /// Connections constructed and not yet closing (what `max_connections` caps).
+  /// Connections constructed and neither closing nor streaming (what `max_connections` caps).
   std::size_t open_connections = 0;
   /// Handlers on workers and not yet answered (what `max_worker_handlers` caps).
   std::size_t worker_handlers = 0;
   /// The serial of the next connection: ties in eviction go to the older one.
   std::uint64_t next_serial = 0;
+  /// Viewers closed because they fell `max_stream_buffer_bytes` behind.
+  std::uint64_t slow_viewers_dropped = 0;
 };
 
 class connection {
@@ -70,8 +78,13 @@ public:
   /// its response dropped. Idempotent.
   void close_now();
 
-  /// How expendable the connection is when the server is full; nullopt once closing.
+  /// How expendable the connection is when the server is full; nullopt once closing or
+  /// streaming.
   std::optional<eviction_rank> rank() const { return timeline_.rank(); }
+
+  /// A streamed feed published: writes its latest frame if not yet sent (or closes a viewer
+  /// too far behind). Ignored unless streaming.
+  void on_feed();
 
 private:
   struct write_request;
@@ -94,7 +107,11 @@ private:
   void serve();
   bool start_worker(parsed_request& next);
   void respond(const response& res, const parsed_request& to);
+  void start_stream(std::shared_ptr<event_feed> feed, const parsed_request& to);
+  void send_latest_frame();
   void write(std::string bytes);
+  void write_shared(std::shared_ptr<const std::string> bytes);
+  void queue_write(std::unique_ptr<write_request> req);
   void finish();
   void shut_down();
   void rearm_timer();
@@ -115,6 +132,8 @@ private:
   bool is_reading_ = false;
   bool peer_closed_ = false;
   bool owes_continue_ = false;  // 100 Continue, once the requests before it are answered
+  std::shared_ptr<event_feed> feed_;  // streaming: the feed viewed
+  std::uint64_t sent_serial_ = 0;     // streaming: the serial of the last frame written
 };
 
 } // namespace telluride::http

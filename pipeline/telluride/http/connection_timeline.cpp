@@ -27,6 +27,8 @@ void connection_timeline::on_written(loop_time now) {
     r->last_progress = now;
   else if (auto* f = std::get_if<phase::finishing>(&phase_))
     f->last_progress = now;
+  else if (auto* st = std::get_if<phase::streaming>(&phase_))
+    st->last_progress = now;
 }
 
 void connection_timeline::start_handler(loop_time now) {
@@ -50,6 +52,11 @@ void connection_timeline::linger(loop_time now) {
     phase_ = phase::lingering{now};
 }
 
+void connection_timeline::stream(loop_time now) {
+  if (is<phase::reading>())
+    phase_ = phase::streaming{now};
+}
+
 std::optional<loop_time> connection_timeline::next_deadline() const {
   return std::visit(
     overloaded{
@@ -60,6 +67,7 @@ std::optional<loop_time> connection_timeline::next_deadline() const {
         return std::min(idle, *p.request_started + timeouts_.request);
       },
       [this](const phase::finishing& p) -> std::optional<loop_time> { return p.last_progress + timeouts_.idle; },
+      [this](const phase::streaming& p) -> std::optional<loop_time> { return p.last_progress + timeouts_.idle; },
       [this](const phase::lingering& p) -> std::optional<loop_time> { return p.since + timeouts_.linger; },
       [](const auto&) -> std::optional<loop_time> { return std::nullopt; },
     },
@@ -75,6 +83,9 @@ expiry connection_timeline::expired(loop_time now) const {
         return now >= p.last_progress + timeouts_.idle ? expiry::idle : expiry::none;
       },
       [&](const phase::finishing& p) {
+        return now >= p.last_progress + timeouts_.idle ? expiry::idle : expiry::none;
+      },
+      [&](const phase::streaming& p) {
         return now >= p.last_progress + timeouts_.idle ? expiry::idle : expiry::none;
       },
       [&](const phase::lingering& p) { return now >= p.since + timeouts_.linger ? expiry::linger : expiry::none; },
@@ -97,7 +108,7 @@ std::optional<eviction_rank> connection_timeline::rank() const {
       [this](const phase::awaiting_handler& p) -> std::optional<eviction_rank> {
         return eviction_rank{2, p.since, serial_};
       },
-      [](const phase::closing&) -> std::optional<eviction_rank> { return std::nullopt; },
+      [](const auto&) -> std::optional<eviction_rank> { return std::nullopt; },  // closing, streaming
     },
     phase_);
 }

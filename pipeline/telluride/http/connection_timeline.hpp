@@ -12,6 +12,9 @@
 //   awaiting_handler  the server is the slow one (a handler runs on a worker): no deadline.
 //   finishing         the last response is queued: idle deadline only.
 //   lingering         our side is shut down: `since + linger`.
+//   streaming         a live stream (response::event_stream): idle deadline `last_progress + idle`,
+//                     where progress is a frame written to the client; a viewer that takes
+//                     nothing for that long is closed. Streams are never evicted (their own cap).
 //   closing           none.
 #pragma once
 
@@ -44,12 +47,17 @@ struct finishing {
 struct lingering {
   loop_time since;
 };
+/// The connection carries a live stream until it closes; the client's input is dropped.
+struct streaming {
+  loop_time last_progress;
+};
 /// The handles are closing.
 struct closing {};
 } // namespace phase
 
 using connection_phase =
-  std::variant<phase::reading, phase::awaiting_handler, phase::finishing, phase::lingering, phase::closing>;
+  std::variant<phase::reading, phase::awaiting_handler, phase::finishing, phase::lingering, phase::streaming,
+               phase::closing>;
 
 struct connection_timeouts {
   std::chrono::milliseconds request{10'000};
@@ -92,7 +100,7 @@ public:
   /// reading: bytes arrived; `completed` requests ended in them and `is_mid_request` says
   /// whether part of another one is left. A request's clock starts with its first byte.
   void on_read(loop_time now, std::size_t completed, bool is_mid_request);
-  /// reading, finishing: a response was written.
+  /// reading, finishing, streaming: a response (or a frame) was written.
   void on_written(loop_time now);
   /// reading → awaiting_handler.
   void start_handler(loop_time now);
@@ -103,6 +111,8 @@ public:
   void finish(loop_time now);
   /// finishing → lingering.
   void linger(loop_time now);
+  /// reading → streaming.
+  void stream(loop_time now);
   /// any → closing.
   void close() noexcept { phase_ = phase::closing{}; }
 
@@ -112,7 +122,8 @@ public:
   std::optional<loop_time> next_deadline() const;
   /// Which deadline has passed at `now` (the request deadline wins a tie with idle).
   expiry expired(loop_time now) const;
-  /// How expendable the connection is; nullopt once closing (it no longer counts).
+  /// How expendable the connection is; nullopt once closing or streaming (it no longer counts
+  /// against the connection cap).
   std::optional<eviction_rank> rank() const;
 
 private:

@@ -50,8 +50,10 @@ struct http_server::impl {
   uv_async_t async{};
   connection_context context;
   std::optional<worker_pool> workers;  // created by start(), with the loop
+  std::optional<stream_fanout> streams;  // created by start(), with the loop
   std::unordered_map<connection*, std::unique_ptr<connection>> connections;
   std::atomic<std::size_t> connection_count{0};
+  std::atomic<std::uint64_t> slow_viewers_dropped{0};
   std::uint16_t port = 0;
   int loop_close_status = 0;
   std::mutex state_mutex;
@@ -128,6 +130,7 @@ void http_server::impl::run() {
 void http_server::impl::forget(connection& c) {
   connections.erase(&c);
   connection_count.store(connections.size(), std::memory_order_relaxed);
+  slow_viewers_dropped.store(context.slow_viewers_dropped, std::memory_order_relaxed);
 }
 
 void http_server::impl::on_connection(uv_stream_t* server, int status) {
@@ -179,6 +182,7 @@ void http_server::impl::on_stop() {
   uv_close(reinterpret_cast<uv_handle_t*>(&async), nullptr);
   for (auto& [ptr, owned] : connections)
     owned->close_now();
+  streams->close();
   workers->close();  // running handlers finish; the loop ends once they are back
 }
 
@@ -206,6 +210,8 @@ std::optional<error> http_server::start() {
   }
   impl_->workers.emplace(&impl_->loop, impl_->options.max_worker_handlers);
   impl_->context.workers = &*impl_->workers;
+  impl_->streams.emplace(&impl_->loop);
+  impl_->context.streams = &*impl_->streams;
   impl_->thread = std::thread{[this] { impl_->run(); }};
   impl_->loop_thread_id = impl_->thread.get_id();
   impl_->state = run_state::running;
@@ -236,6 +242,14 @@ std::uint16_t http_server::port() const noexcept {
 
 std::size_t http_server::connection_count() const noexcept {
   return impl_->connection_count.load(std::memory_order_relaxed);
+}
+
+std::size_t http_server::stream_count() const noexcept {
+  return impl_->streams ? impl_->streams->size() : 0;
+}
+
+std::uint64_t http_server::slow_viewers_dropped() const noexcept {
+  return impl_->slow_viewers_dropped.load(std::memory_order_relaxed);
 }
 
 } // namespace telluride::http

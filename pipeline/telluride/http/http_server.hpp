@@ -21,6 +21,9 @@
 //   and a connection that sends and reads nothing for `idle_timeout` is closed;
 // - at `max_connections` a new connection is still accepted: the most expendable open one is
 //   closed instead (see connection_timeline.hpp);
+// - live streams (response::event_stream) have their own cap (`max_streams`), are never
+//   evicted for ordinary connections and never evict them, and a viewer that falls
+//   `max_stream_buffer_bytes` behind is closed;
 // - handlers that wait run on workers (`handler_thread::worker`, at most
 //   `max_worker_handlers` at once, 503 beyond), so the loop answers /healthz meanwhile.
 //
@@ -67,8 +70,14 @@ public:
   /// The bound port (the kernel's choice when the options said port 0); 0 before `start`.
   std::uint16_t port() const noexcept;
 
-  /// Open client connections, including ones being closed. Any thread.
+  /// Open client connections, including ones being closed and live streams. Any thread.
   std::size_t connection_count() const noexcept;
+
+  /// Live streams open now. Any thread.
+  std::size_t stream_count() const noexcept;
+
+  /// Viewers of live streams closed so far because they fell too far behind. Any thread.
+  std::uint64_t slow_viewers_dropped() const noexcept;
 
 private:
   struct impl;

@@ -5,11 +5,15 @@
 namespace telluride::http {
 
 response response::text(int status, std::string body) {
-  return response{status, "text/plain; charset=utf-8", std::move(body), {}};
+  return response{status, "text/plain; charset=utf-8", std::move(body), {}, nullptr};
 }
 
 response response::json(int status, std::string body) {
-  return response{status, "application/json", std::move(body), {}};
+  return response{status, "application/json", std::move(body), {}, nullptr};
+}
+
+response response::event_stream(std::shared_ptr<event_feed> feed) {
+  return response{200, "text/event-stream; charset=utf-8", {}, {}, std::move(feed)};
 }
 
 std::string_view reason_phrase(int status) noexcept {

@@ -3,10 +3,16 @@
 // A handler fills status, content type, body and any extra headers; the server adds
 // Content-Length and Connection itself (values the handler sets for those two are ignored) and
 // omits the body for HEAD requests.
+//
+// A response made by `event_stream(feed)` opens a live stream instead (server-sent events):
+// the server writes a stream head (sse_frame.hpp) and then every frame the feed publishes, until
+// the client goes, falls too far behind, or the server stops (docs/http.md, Live stream).
 #pragma once
 
+#include "telluride/http/event_feed.hpp"
 #include "telluride/http/request.hpp"
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +24,16 @@ struct response {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<header_field> headers;  ///< extra headers, written in this order
+  /// Set: the connection streams this feed (status, body and headers are then ignored but for
+  /// HEAD, which gets the head of an empty text/event-stream answer).
+  std::shared_ptr<event_feed> stream;
 
   /// A plain-text response.
   static response text(int status, std::string body);
   /// An `application/json` response; `body` must already be JSON.
   static response json(int status, std::string body);
+  /// A live stream of `feed`'s frames.
+  static response event_stream(std::shared_ptr<event_feed> feed);
 };
 
 /// "OK", "Not Found", ...; "Unknown" for a code this server never uses.

@@ -37,6 +37,15 @@ struct server_options {
   std::chrono::milliseconds linger_timeout{2'000};
   /// Reading from a client pauses while this many response bytes wait to be sent to it.
   std::size_t max_queued_response_bytes = 4 * 1024 * 1024;
+  /// Live streams (response::event_stream) open at once. A stream leaves the connections that
+  /// `max_connections` caps when it starts, so viewers never push out a health check, and a
+  /// health check never closes a viewer; a stream request beyond this gets 503.
+  std::size_t max_streams = 32;
+  /// A viewer whose unsent stream bytes would exceed this with the next frame is closed: a slow
+  /// viewer is dropped, never buffered without bound.
+  std::size_t max_stream_buffer_bytes = 1024 * 1024;
+  /// How long a browser waits before it reconnects a lost stream (the stream's `retry:`).
+  std::chrono::milliseconds stream_retry{2'000};
 };
 
 } // namespace telluride::http

@@ -34,8 +34,9 @@ void node_accumulator::add(std::size_t messages, double duration_us, std::int64_
   m.last_duration = duration_us;
   m.min_duration = std::min(m.min_duration, duration_us);
   m.max_duration = std::max(m.max_duration, duration_us);
-  total_us_ += duration_us;
-  m.mean_duration = total_us_ / static_cast<double>(m.call_count);
+  m.busy_us += duration_us;
+  m.durations.add(duration_us);
+  m.mean_duration = m.busy_us / static_cast<double>(m.call_count);
   // Ring of the last sma_window durations; the running sum is refreshed from the ring when it
   // wraps so rounding errors cannot pile up.
   recent_sum_ += duration_us - recent_[recent_next_];
@@ -67,6 +68,15 @@ void node_metrics::on_event(const causeway::telemetry_event& event) {
   }
   it->second.acc.add(event.messages, us, ms);
   it->second.changed = true;
+}
+
+void node_metrics::close_interval(time_point now) {
+  std::lock_guard guard{mutex_};
+  auto wall = std::chrono::duration_cast<workload_meter::microseconds>(now - interval_start_);
+  for (auto& [k, e] : nodes_)
+    e.acc.metric().workload = e.workload.close(workload_meter::microseconds{e.acc.metric().busy_us}, wall);
+  if (wall > workload_meter::microseconds{0})
+    interval_start_ = now;
 }
 
 std::vector<node_metric> node_metrics::take_changed() {

@@ -5,13 +5,21 @@
 // instances that did work since its last publish every metrics_interval_ms (docs/wire-format.md,
 // Node metric). Counters are cumulative since the daemon started: an instance keeps its
 // identity (kind, name, index) across pipeline restarts.
+//
+// For the live dashboard and /metrics it also keeps, per instance, a histogram of call
+// durations and the workload (busy time / wall time) of the latest interval: whoever ticks
+// (the daemon's live feed, once a second) calls `close_interval`. None of it costs a clock read:
+// both come from the durations the stages already report.
 #pragma once
 
 #include "causeway/telemetry.hpp"
+#include "telluride/telemetry/duration_histogram.hpp"
+#include "telluride/telemetry/workload_meter.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -38,8 +46,13 @@ struct node_metric {
   double sma_duration = 0;   ///< mean of the last sma_window calls
   std::int64_t first_time = 0;  ///< epoch milliseconds
   std::int64_t last_time = 0;
+  // Not on the node-metrics route (its message is fixed by docs/wire-format.md):
+  double busy_us = 0;            ///< sum of every call's duration, microseconds
+  double workload = 0;           ///< busy / wall time over the latest closed interval, 0..1
+  duration_histogram durations;  ///< every call's duration
 };
 
+/// The node-metric message of docs/wire-format.md (without busy time, workload, histogram).
 nlohmann::json to_json(const node_metric& metric);
 
 /// Folds durations into one node's metric. Pure.
@@ -51,7 +64,6 @@ public:
 
 private:
   node_metric metric_;
-  double total_us_ = 0;
   std::array<double, sma_window> recent_{};
   double recent_sum_ = 0;
   std::size_t recent_next_ = 0;
@@ -59,7 +71,17 @@ private:
 
 class node_metrics : public causeway::telemetry_sink {
 public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  /// The first interval starts at `start`.
+  explicit node_metrics(time_point start = std::chrono::steady_clock::now()) : interval_start_(start) {}
+
   void on_event(const causeway::telemetry_event& event) override;
+
+  /// Ends the current interval at `now` (a later time than the previous call's): every
+  /// instance's workload becomes its busy share of the interval (workload_meter.hpp); an
+  /// instance first seen during it counts from the interval's start. Any thread.
+  void close_interval(time_point now);
 
   /// The instances that did work since the last call, and forgets that they did.
   std::vector<node_metric> take_changed();
@@ -70,9 +92,11 @@ private:
   using key = std::tuple<causeway::stage_kind, std::string, std::size_t>;
   struct entry {
     node_accumulator acc;
+    workload_meter workload;
     bool changed = false;
   };
   mutable std::mutex mutex_;
+  time_point interval_start_;
   std::map<key, entry, std::less<>> nodes_;
 };
 

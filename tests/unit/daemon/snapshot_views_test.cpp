@@ -178,8 +178,55 @@ TEST_CASE("/metrics shows every counter of the snapshot, in this order") {
     "# HELP telluride_stage_duration_microseconds Mean duration of a call over the last 60 calls.\n"
     "# TYPE telluride_stage_duration_microseconds gauge\n"
     "telluride_stage_duration_microseconds{node_type=\"processor\",name=\"default\",partition=\"0\"} 2.5\n"
-    "telluride_stage_duration_microseconds{node_type=\"batch_processor\",name=\"sensor_batcher_one\",partition=\"1\"} 120\n";
-  CHECK(prometheus_metrics(s) == expected);
+    "telluride_stage_duration_microseconds{node_type=\"batch_processor\",name=\"sensor_batcher_one\",partition=\"1\"} 120\n"
+    "# HELP telluride_stage_busy_seconds_total Time per stage instance spent in calls (rate() is its workload).\n"
+    "# TYPE telluride_stage_busy_seconds_total counter\n"
+    "telluride_stage_busy_seconds_total{node_type=\"processor\",name=\"default\",partition=\"0\"} 0.000000\n"
+    "telluride_stage_busy_seconds_total{node_type=\"batch_processor\",name=\"sensor_batcher_one\",partition=\"1\"} 0.000000\n"
+    "# HELP telluride_stage_workload Busy time over wall time per stage instance in the latest second, 0..1.\n"
+    "# TYPE telluride_stage_workload gauge\n"
+    "telluride_stage_workload{node_type=\"processor\",name=\"default\",partition=\"0\"} 0\n"
+    "telluride_stage_workload{node_type=\"batch_processor\",name=\"sensor_batcher_one\",partition=\"1\"} 0\n"
+    "# HELP telluride_stage_duration_seconds Duration of each call per stage instance.\n"
+    "# TYPE telluride_stage_duration_seconds histogram\n";
+  CHECK(prometheus_metrics(s).substr(0, expected.size()) == expected);
+}
+
+TEST_CASE("/metrics shows each stage's busy time, workload and duration histogram in seconds") {
+  auto s = sample_snapshot();
+  auto n = stage(causeway::stage_kind::processor, "default", 0, 4, 40, 2.5);
+  n.busy_us = 1'234'567.0;
+  n.workload = 0.25;
+  for (double us : {8.0, 700.0, 700.0, 6'000'000.0})
+    n.durations.add(us);
+  s.stages = {n};
+  auto text = prometheus_metrics(s);
+  const std::string labels = "node_type=\"processor\",name=\"default\",partition=\"0\"";
+  const std::string expected =
+    "telluride_stage_busy_seconds_total{" + labels + "} 1.234567\n"
+    "# HELP telluride_stage_workload Busy time over wall time per stage instance in the latest second, 0..1.\n"
+    "# TYPE telluride_stage_workload gauge\n"
+    "telluride_stage_workload{" + labels + "} 0.25\n"
+    "# HELP telluride_stage_duration_seconds Duration of each call per stage instance.\n"
+    "# TYPE telluride_stage_duration_seconds histogram\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.00001\"} 1\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.00005\"} 1\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.0001\"} 1\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.0005\"} 1\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.001\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.005\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.01\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.05\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.1\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"0.5\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"1\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"5\"} 3\n"
+    "telluride_stage_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 4\n"
+    "telluride_stage_duration_seconds_sum{" + labels + "} 1.234567\n"
+    "telluride_stage_duration_seconds_count{" + labels + "} 4\n";
+  auto at = text.find("telluride_stage_busy_seconds_total{");
+  REQUIRE(at != std::string::npos);
+  CHECK(text.substr(at) == expected);
 }
 
 TEST_CASE("/metrics says not ready, and in flight 0, when the snapshot does") {

@@ -128,3 +128,28 @@ TEST_CASE("equal waits are broken by acceptance order") {
   auto second = accepted_at(100ms, 5);
   CHECK(*first.rank() < *second.rank());
 }
+
+TEST_CASE("a stream expires idle from its last written frame and is never ranked for eviction") {
+  auto c = accepted_at(0ms);
+  c.on_read(10ms, 1, false);
+  c.stream(20ms);
+  REQUIRE(c.is<phase::streaming>());
+  CHECK(c.next_deadline() == 420ms);
+  CHECK_FALSE(c.rank().has_value());
+  c.on_written(300ms);  // a frame reached the client's socket
+  CHECK(c.next_deadline() == 700ms);
+  CHECK(c.expired(699ms) == expiry::none);
+  c.on_read(650ms, 0, true);  // a viewer's input is not progress
+  CHECK(c.expired(700ms) == expiry::idle);
+}
+
+TEST_CASE("only a reading connection becomes a stream") {
+  auto c = accepted_at(0ms);
+  c.start_handler(5ms);
+  c.stream(6ms);
+  CHECK(c.is<phase::awaiting_handler>());
+  c.end_handler(7ms, false);
+  c.finish(8ms);
+  c.stream(9ms);
+  CHECK(c.is<phase::finishing>());
+}

@@ -45,8 +45,12 @@ struct reply {
 
 class test_client {
 public:
-  explicit test_client(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  /// `receive_buffer` > 0 sets SO_RCVBUF before connecting (a client that holds little).
+  explicit test_client(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds{5},
+                       int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     timeval tv{static_cast<time_t>(timeout.count() / 1000),
                static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -113,6 +117,18 @@ public:
     r.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
     return r;
+  }
+
+  /// Reads until `marker` has arrived and returns everything before and including it; nullopt
+  /// on timeout or close (for streams, whose body has no length).
+  std::optional<std::string> read_through(std::string_view marker) {
+    std::size_t at;
+    while ((at = buffer_.find(marker)) == std::string::npos)
+      if (!fill())
+        return std::nullopt;
+    auto out = buffer_.substr(0, at + marker.size());
+    buffer_.erase(0, at + marker.size());
+    return out;
   }
 
   /// Sends `bytes` and reads one response.

@@ -1,0 +1,63 @@
+// live_feed.hpp — the daemon's live snapshot, built once per tick and published to the viewers
+// of GET /api/stream.
+//
+// A thread of its own looks every `check_every` whether a snapshot is due (feed_schedule.hpp:
+// every `interval`, and at once when the config version or the shards' ownership changed). A
+// due snapshot closes the stages' workload interval (node_metrics::close_interval, which /metrics
+// shows too), takes one daemon_snapshot, renders it (live_view.hpp) and publishes it framed as
+// one server-sent event to the event feed; the HTTP server shares those bytes with every viewer.
+// Its cost is one snapshot per tick, whatever the number of viewers, and none per reading.
+//
+// Thread rule: the constructor starts the thread; `stop` (or the destructor) ends and joins it,
+// from the owner's thread.
+#pragma once
+
+#include "telluride/daemon/config_store.hpp"
+#include "telluride/daemon/daemon_probe.hpp"
+#include "telluride/daemon/recent_alerts.hpp"
+#include "telluride/daemon/shard_board.hpp"
+#include "telluride/http/event_feed.hpp"
+#include "telluride/telemetry/node_metrics.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace telluride {
+
+/// What the live feed reads and where it publishes; every pointer is set.
+struct live_feed_parts {
+  std::shared_ptr<const daemon_probe> status;
+  std::shared_ptr<node_metrics> stages;  ///< its workload intervals end at each snapshot
+  std::shared_ptr<const config_store> config;
+  std::shared_ptr<const shard_board> shards;
+  std::shared_ptr<const recent_alerts> alerts;
+  std::shared_ptr<http::event_feed> feed;
+  std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds check_every{100};
+};
+
+class live_feed {
+public:
+  /// Starts the thread; the first snapshot is published at once.
+  explicit live_feed(live_feed_parts parts);
+  ~live_feed();
+  live_feed(const live_feed&) = delete;
+  live_feed& operator=(const live_feed&) = delete;
+
+  /// Ends and joins the thread. Idempotent.
+  void stop();
+
+private:
+  void run();
+
+  live_feed_parts parts_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool is_stopping_ = false;
+  std::thread thread_;
+};
+
+} // namespace telluride
