@@ -3,7 +3,7 @@
 // shards).
 //
 // The layout in use is named by the layout record in the queue `<state_stream>.index.layout`
-// (x-max-length 1). Without one, the layout of the state stream's last record, which the next
+// (x-max-length 1; layout_record.hpp). Without one, the layout of the state stream's last record, which the next
 // daemon records (an empty stream: a fresh deployment, nothing to record yet). A daemon whose `shards`
 // differs, before it declares its own topology or consumes anything, goes from the old layout
 // A to its own B; it records or changes the layout under a lock (the exclusive queue
@@ -46,9 +46,6 @@ namespace telluride {
 
 class part_health;
 class throughput;
-
-/// The queue holding the layout record in use (the layout and its inheritance).
-std::string layout_queue(const config& cfg);
 
 struct layout_change_parts {
   config cfg;  ///< the daemon's: the layout it runs
