@@ -36,16 +36,32 @@ void ack_gate::hold(const std::shared_ptr<acknowledger>& inner, std::span<messag
       out.fail(m.failure_reason());
     return out;
   };
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& m : successful)
+      open_.successful.push_back(stub(m));
+    for (const auto& m : failed)
+      open_.failed.push_back(stub(m));
+    if (wake_at_ != 0 && !has_woken_ && open_.successful.size() + open_.failed.size() >= wake_at_) {
+      has_woken_ = true;
+      wake = wake_;
+    }
+  }
+  if (wake)
+    wake();
+}
+
+void ack_gate::wake_at(std::size_t count, std::function<void()> wake) {
   std::lock_guard lock(mutex_);
-  for (const auto& m : successful)
-    open_.successful.push_back(stub(m));
-  for (const auto& m : failed)
-    open_.failed.push_back(stub(m));
+  wake_at_ = wake ? count : 0;
+  wake_ = std::move(wake);
 }
 
 std::uint64_t ack_gate::seal() {
   std::lock_guard lock(mutex_);
   const auto number = current_++;
+  has_woken_ = false;
   sealed_.push_back(std::exchange(open_, round_of_acks{current_, {}, {}}));
   return number;
 }

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -49,6 +50,10 @@ public:
   std::size_t held() const;
   /// Acknowledgements held that no round sealed yet.
   std::size_t unsealed() const;
+  /// Calls `wake` once the acknowledgements no round sealed yet reach `count`, once per round
+  /// (outside the gate's lock, on the thread that holds them), so that a checkpointing thread
+  /// need not poll `unsealed`. Replaces the previous call's; `count` 0 or an empty `wake`: none.
+  void wake_at(std::size_t count, std::function<void()> wake);
 
 private:
   class gated;
@@ -61,6 +66,9 @@ private:
   };
 
   mutable std::mutex mutex_;
+  std::size_t wake_at_ = 0;
+  std::function<void()> wake_;
+  bool has_woken_ = false;  // in the open round
   std::uint64_t current_ = 1;
   std::vector<round_of_acks> sealed_;  // oldest first
   round_of_acks open_{1, {}, {}};

@@ -38,6 +38,11 @@ std::size_t checkpoint_writer::early_threshold() const {
 void checkpoint_writer::run() {
   using clock = std::chrono::steady_clock;
   std::size_t early_at = early_threshold();
+  auto ring = [signal = signal_] {
+    std::lock_guard lock(signal->mutex);
+    signal->wake.notify_all();
+  };
+  gate_->wake_at(early_at, ring);
   auto next_round = clock::now() + options_.interval;
   bool is_backing_off = false;  // after a failed round, only the interval starts the next one
   std::unique_lock lock(mutex_);
@@ -49,7 +54,7 @@ void checkpoint_writer::run() {
     const bool is_due = is_flush_wanted || now >= next_round ||
                         (!is_backing_off && early_at != 0 && gate_->unsealed() >= early_at);
     if (!is_due) {
-      wake_.wait_for(lock, std::min<clock::duration>(options_.poll, next_round - now));
+      wake_.wait_for(lock, next_round - now);
       continue;
     }
     const std::uint64_t ticket = flushes_wanted_;
@@ -60,7 +65,10 @@ void checkpoint_writer::run() {
       outcome = run_checkpoint_round(*gate_, *tracker_, chains_, *sink_, options_.confirm_timeout, now_ms());
     }
     note(outcome);
-    early_at = early_threshold();
+    if (const std::size_t at = early_threshold(); at != early_at) {
+      early_at = at;
+      gate_->wake_at(early_at, ring);
+    }
     is_backing_off = !outcome.ok;
     next_round = clock::now() + options_.interval;
     lock.lock();
@@ -70,6 +78,8 @@ void checkpoint_writer::run() {
   }
   is_running_ = false;
   finished_.notify_all();
+  lock.unlock();
+  gate_->wake_at(0, nullptr);
 }
 
 void checkpoint_writer::note(const round_outcome& outcome) {

@@ -41,10 +41,9 @@ inline constexpr std::string_view checkpoints_part = "checkpoints";
 struct checkpoint_writer_options {
   std::chrono::milliseconds interval{100};
   std::chrono::milliseconds confirm_timeout{10'000};
-  /// How often the gate is looked at between rounds.
-  std::chrono::milliseconds poll{2};
-  /// Held acknowledgements that start a round before the interval ends; asked after every
-  /// round (the config may have changed). Empty or 0: only the interval.
+  /// Held acknowledgements that start a round before the interval ends (the gate wakes the
+  /// writer when they are reached: ack_gate::wake_at); asked after every round (the config may
+  /// have changed). Empty or 0: only the interval.
   std::function<std::size_t()> early_at;
 };
 
@@ -98,8 +97,14 @@ private:
   std::shared_ptr<record_sink> sink_;
   std::shared_ptr<part_health> health_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;      // the writer: a flush is wanted, or stop
+  // Shared with the gate's wake-up, which may run after this writer is gone.
+  struct wake_signal {
+    std::mutex mutex;
+    std::condition_variable wake;  // the writer: a flush is wanted, enough acks held, or stop
+  };
+  std::shared_ptr<wake_signal> signal_ = std::make_shared<wake_signal>();
+  std::mutex& mutex_ = signal_->mutex;
+  std::condition_variable& wake_ = signal_->wake;
   std::condition_variable finished_;  // flushers: a round ended
   std::uint64_t flushes_wanted_ = 0;  // tickets handed out
   std::uint64_t flushes_done_ = 0;    // tickets the latest round covered

@@ -63,6 +63,32 @@ TEST_CASE("the gate holds acknowledgements until their round is released, then p
   CHECK(gate->held() == 0);
 }
 
+TEST_CASE("the gate wakes its checkpointer once per round when the unsealed acknowledgements reach the mark") {
+  auto gate = std::make_shared<ack_gate>();
+  auto source = std::make_shared<recording_acknowledger>();
+  auto through_gate = gate->wrap(source);
+  int rings = 0;
+  gate->wake_at(4, [&] { ++rings; });
+  auto first = tagged(1, 3, through_gate);
+  through_gate->ack(first, {});
+  CHECK(rings == 0);
+  auto second = tagged(4, 2, through_gate);
+  through_gate->ack(second, {});  // 5 >= 4
+  CHECK(rings == 1);
+  auto third = tagged(6, 4, through_gate);
+  through_gate->ack(third, {});
+  CHECK(rings == 1);  // once per round
+  gate->seal();
+  auto fourth = tagged(10, 4, through_gate);
+  through_gate->ack(fourth, {});
+  CHECK(rings == 2);  // the next round reached it again
+  gate->wake_at(0, nullptr);
+  gate->seal();
+  auto fifth = tagged(14, 9, through_gate);
+  through_gate->ack(fifth, {});
+  CHECK(rings == 2);  // no mark: never
+}
+
 TEST_CASE("a round that was never released is passed on by a later release, and failures keep their reason") {
   auto gate = std::make_shared<ack_gate>();
   auto source = std::make_shared<recording_acknowledger>();
