@@ -60,11 +60,12 @@ void checkpoint_writer::run() {
     const std::uint64_t ticket = flushes_wanted_;
     lock.unlock();
     round_outcome outcome;
+    const auto started = clock::now();
     {
       std::lock_guard chains_lock(chains_mutex_);
       outcome = run_checkpoint_round(*gate_, *tracker_, chains_, *sink_, options_.confirm_timeout, now_ms());
     }
-    note(outcome);
+    note(outcome, std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started));
     if (const std::size_t at = early_threshold(); at != early_at) {
       early_at = at;
       gate_->wake_at(early_at, ring);
@@ -82,7 +83,7 @@ void checkpoint_writer::run() {
   gate_->wake_at(0, nullptr);
 }
 
-void checkpoint_writer::note(const round_outcome& outcome) {
+void checkpoint_writer::note(const round_outcome& outcome, std::chrono::microseconds took) {
   std::uint64_t failures = 0;
   {
     std::lock_guard lock(mutex_);
@@ -92,6 +93,7 @@ void checkpoint_writer::note(const round_outcome& outcome) {
       stats_.deltas += outcome.deltas;
       stats_.bytes += outcome.bytes;
       stats_.released += outcome.released;
+      stats_.round_us += static_cast<std::uint64_t>(took.count());
       stats_.is_failing = false;
       stats_.last_confirmed_ms = now_ms();
       failures = std::exchange(failures_in_a_row_, 0);

@@ -55,6 +55,7 @@ struct checkpoint_stats {
   std::uint64_t deltas = 0;
   std::uint64_t bytes = 0;          ///< of the confirmed records
   std::uint64_t released = 0;       ///< acknowledgements let through
+  std::uint64_t round_us = 0;       ///< confirmed rounds' time from seal to release, summed
   bool is_failing = false;          ///< the latest round failed
   std::int64_t last_confirmed_ms = 0;  ///< when the latest round succeeded (epoch ms; 0: never)
 };
@@ -86,7 +87,7 @@ public:
 
 private:
   void run();
-  void note(const round_outcome& outcome);
+  void note(const round_outcome& outcome, std::chrono::microseconds took);
   std::size_t early_threshold() const;
 
   checkpoint_writer_options options_;

@@ -43,7 +43,7 @@ daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) 
                                        f.checkpoints.bytes,     f.held,
                                        static_cast<std::uint64_t>(f.restore.took.count()),
                                        f.restore.sensors,       f.restore.records,
-                                       f.restore.epoch};
+                                       f.restore.epoch,         f.checkpoints.round_us};
   }
   if (detail == snapshot_detail::with_stages)
     s.stages = sources_.stages->snapshot();

@@ -44,6 +44,7 @@ struct checkpoint_figures {
   std::uint64_t restored_sensors = 0;
   std::uint64_t restore_records = 0;  ///< records read by the restore
   std::uint64_t epoch = 0;          ///< the owner epoch of this process's claim
+  std::uint64_t round_us = 0;       ///< confirmed rounds' time from seal to release, summed
 };
 
 struct daemon_snapshot {

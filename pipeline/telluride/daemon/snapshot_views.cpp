@@ -129,6 +129,9 @@ std::string prometheus_metrics(const daemon_snapshot& s) {
     metric("telluride_checkpoint_rounds_total", "counter", "Checkpoint rounds since start, by outcome.");
     out << "telluride_checkpoint_rounds_total{outcome=\"confirmed\"} " << c.rounds << '\n';
     out << "telluride_checkpoint_rounds_total{outcome=\"failed\"} " << c.failed_rounds << '\n';
+    metric("telluride_checkpoint_round_seconds_total", "counter",
+           "Time confirmed checkpoint rounds took, from the seal to the release of their acknowledgements.");
+    out << "telluride_checkpoint_round_seconds_total " << static_cast<double>(c.round_us) / 1e6 << '\n';
     metric("telluride_checkpoint_records_total", "counter", "Checkpoint records confirmed by the broker, by kind.");
     out << "telluride_checkpoint_records_total{kind=\"snapshot\"} " << c.snapshots << '\n';
     out << "telluride_checkpoint_records_total{kind=\"delta\"} " << c.deltas << '\n';

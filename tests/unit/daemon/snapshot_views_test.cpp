@@ -242,7 +242,7 @@ TEST_CASE("/metrics says not ready, and in flight 0, when the snapshot does") {
 TEST_CASE("/metrics shows durable mode's checkpoint and restore figures, between the ready gauge and the stages") {
   auto s = sample_snapshot();
   CHECK(prometheus_metrics(s).find("telluride_checkpoint") == std::string::npos);  // memory mode: none
-  s.checkpoints = telluride::checkpoint_figures{41, 2, 3, 38, 123456, 250, 35, 500, 77, 6};
+  s.checkpoints = telluride::checkpoint_figures{41, 2, 3, 38, 123456, 250, 35, 500, 77, 6, 123'000};
   auto text = prometheus_metrics(s);
   const std::string expected =
     "telluride_ready 1\n"
@@ -250,6 +250,10 @@ TEST_CASE("/metrics shows durable mode's checkpoint and restore figures, between
     "# TYPE telluride_checkpoint_rounds_total counter\n"
     "telluride_checkpoint_rounds_total{outcome=\"confirmed\"} 41\n"
     "telluride_checkpoint_rounds_total{outcome=\"failed\"} 2\n"
+    "# HELP telluride_checkpoint_round_seconds_total Time confirmed checkpoint rounds took, from the seal to the "
+    "release of their acknowledgements.\n"
+    "# TYPE telluride_checkpoint_round_seconds_total counter\n"
+    "telluride_checkpoint_round_seconds_total 0.123\n"
     "# HELP telluride_checkpoint_records_total Checkpoint records confirmed by the broker, by kind.\n"
     "# TYPE telluride_checkpoint_records_total counter\n"
     "telluride_checkpoint_records_total{kind=\"snapshot\"} 3\n"
