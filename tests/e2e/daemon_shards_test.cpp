@@ -57,7 +57,7 @@ TEST_CASE("the sharding and state keys come from the file and the flags, and /ap
   CHECK(unnamed.stop() == std::optional<int>{0});
 }
 
-TEST_CASE("with shards > 1 readings a run with one shard left in the readings queue stay there, with one warning") {
+TEST_CASE("in memory mode, readings a run with one shard left in the readings queue are consumed before the shards") {
   daemon_process d{"shardlegacy" + std::to_string(::getpid()), {{"shards", 2}, {"state", "memory"}}};
   d.launch({"pipeline", "--config", d.config_path(), "--shards", "1"});  // binds the readings queue
   REQUIRE(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 20s));
@@ -69,13 +69,16 @@ TEST_CASE("with shards > 1 readings a run with one shard left in the readings qu
               "legacy-" + std::to_string(i));
   s.wait_confirms();
   REQUIRE(s.ready(d.route("readings_queue")) == 5);
-  d.start();
-  CHECK(eventually([&] { return d.log().find("taken (state in memory: nothing to restore)") != std::string::npos; },
-                   10s));
-  CHECK(d.log().find("5 readings wait in " + d.route("readings_queue") + " (from a run with shards 1); with shards 2 "
-                     "this daemon consumes only the shard queues " + d.route("readings_queue") + ".0 .. " +
-                     d.route("readings_queue") + ".1 and leaves them there") != std::string::npos);
-  CHECK(s.ready(d.route("readings_queue")) == 5);
+  d.start(60s);
+  const auto log = d.log();
+  CHECK(log.find("the number of shards changed from 1 to 2 in ") != std::string::npos);
+  CHECK(log.find(" ms: 5 readings left in the old queues applied, 1 sensors handed on to the new shards") !=
+        std::string::npos);
+  CHECK(s.ready(d.route("readings_queue")) == 0);
+  aggregate_view view;
+  const std::map<std::string, expected_aggregate> want{{"1/2/3", {5, 4.5, 4.5, 4.5, 0.0, 4.5, "2026-12-01T10:00:00Z"}}};
+  CHECK(eventually([&] { view.update(s, d); return view.matches(want); }, 20s));
+  view.check(want);
   CHECK(d.stop() == std::optional<int>{0});
 }
 

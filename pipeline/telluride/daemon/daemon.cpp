@@ -124,17 +124,6 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
   return drained;
 }
 
-/// Memory mode with K > 1: readings left in the readings queue of a run with shards 1 are not
-/// consumed (durable mode consumes them first: layout_change.hpp); one warning says so.
-void warn_if_legacy_readings(const broker_connections& broker, const config& cfg) {
-  auto state = causeway::amqp::inspect_queue(*broker.readings->connection(), cfg.routes.readings_queue);
-  if (state && state->messages_ready > 0)
-    spdlog::warn("{} readings wait in {} (from a run with shards 1); with shards {} this daemon consumes only the "
-                 "shard queues {}.0 .. {}.{} and leaves them there",
-                 state->messages_ready, cfg.routes.readings_queue, cfg.shards, cfg.routes.readings_queue,
-                 cfg.routes.readings_queue, cfg.shards - 1);
-}
-
 /// Drains the readings pipeline and starts it on the intake's current shards (as a
 /// reconfiguration does, with the current config); false when the supervisor refused or is gone.
 bool restart_readings(caf::actor_system& system, const caf::actor& supervisor, const config_store& config,
@@ -167,7 +156,8 @@ int run_daemon(const daemon_options& options) {
   causeway::runtime_config runtime{2};
   caf::actor_system system{runtime};
 
-  // Durable mode: a layout of another number of shards is changed to this one first.
+  // A layout of another number of shards is changed to this one first (durable mode), or what
+  // it left in its queues is consumed first (memory mode).
   auto settled = settle_layout(layout_change_parts{*cfg, options.connect_timeout, &system, totals, stages,
                                                    parts_health, [&signals] { return is_signal_pending(signals); }});
   if (!settled)
@@ -183,8 +173,6 @@ int run_daemon(const daemon_options& options) {
   if (!broker)
     return fail(broker.err().message);
   const bool is_sharded = cfg->shards > 1;
-  if (is_sharded && !durable)
-    warn_if_legacy_readings(*broker, *cfg);
 
   auto current_config = std::make_shared<config_store>(*cfg);
   auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);

@@ -98,27 +98,36 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
                                       amqp::connection& admin, const std::shared_ptr<outputs>& out) {
   const alert_rules rules = rules_of(old_cfg);
   const auto base = base_connection(old_cfg, p.connect_timeout);
-  auto durable = std::make_shared<durable_state>(old_cfg, p.health);
+  // Memory mode: no state to restore or checkpoint, the readings are counted in this process.
+  auto durable =
+    old_cfg.state == state_mode::durable ? std::make_shared<durable_state>(old_cfg, p.health) : nullptr;
+  auto stop_durable = [&] {
+    if (durable)
+      durable->stop();
+  };
   auto broker = connect_broker(old_cfg, p.connect_timeout, durable.get(), false);
   if (!broker)
     return broker.err();
   auto tracker = make_tracker(old_cfg, rules, max_sensors_bound(old_cfg));
   tracker->inherit_from(inherited);
-  if (auto restored = durable->restore(base, *tracker, rules); !restored)
-    return restored.err();
-  durable->start_writing(tracker, std::make_shared<config_store>(old_cfg));
+  if (durable) {
+    if (auto restored = durable->restore(base, *tracker, rules); !restored)
+      return restored.err();
+    durable->start_writing(tracker, std::make_shared<config_store>(old_cfg));
+  }
   std::shared_ptr<readings_intake> intake;
   if (old_cfg.shards > 1) {
     intake = std::make_shared<readings_intake>(broker->readings, old_cfg.shards);
     std::vector<std::uint32_t> all(old_cfg.shards);
     std::iota(all.begin(), all.end(), 0);
     for (std::uint32_t shard : all)
-      if (auto taken = durable->take_shard(base, *tracker, rules, shard); !taken) {
-        durable->stop();
-        return taken.err();
-      }
+      if (durable)
+        if (auto taken = durable->take_shard(base, *tracker, rules, shard); !taken) {
+          stop_durable();
+          return taken.err();
+        }
     if (auto set = intake->set_shards(all); !set) {
-      durable->stop();
+      stop_durable();
       return set.err();
     }
   } else {
@@ -128,7 +137,7 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
     *p.system, readings_pipeline_spec(old_cfg, *intake, std::make_shared<reading_handler>(tracker, p.totals, out),
                                       p.stages));
   if (!started) {
-    durable->stop();
+    stop_durable();
     return error{started.err().message};
   }
   intake->set_consuming(true);
@@ -154,7 +163,7 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
   intake->set_consuming(false);
   started->drain();
   started->stop();
-  durable->stop();
+  stop_durable();
   if (!failed)
     return failed.err();
   drained_layout drained;
@@ -164,9 +173,14 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
   if (!left)
     return left.err();
   drained.is_complete = finished && is_settled() && left->messages_ready == 0;
-  if (drained.is_complete)
-    for (std::size_t slot = 0; slot < tracker->shard_count(); ++slot)
-      tracker->with_shard(slot, [&](shard_state& state) { drained.finals.push_back(state.take_snapshot()); });
+  if (!drained.is_complete)
+    return drained;
+  for (std::size_t slot = 0; slot < tracker->shard_count(); ++slot)
+    tracker->with_shard(slot, [&](shard_state& state) { drained.finals.push_back(state.take_snapshot()); });
+  // The aggregates as the old layout leaves them: a sensor whose readings do not come again is
+  // published all the same.
+  for (std::string& aggregate : tracker->take_changed_json())
+    out->aggregate(std::move(aggregate));
   return drained;
 }
 
@@ -223,9 +237,10 @@ expected<layout_settled> change_layout(const layout_change_parts& p, amqp::conne
   }
   auto next = next_inheritance(inherited.get(), drained.finals, message_id_capacity(p.cfg));
   const std::size_t sensors = next.sensors.size();
-  if (auto written = write_layout_change(publisher, p.cfg, to, next); !written)
-    return error{"changing the number of shards from " + std::to_string(from) + " to " + std::to_string(to) + ": " +
-                 written.err().message};
+  if (p.cfg.state == state_mode::durable)
+    if (auto written = write_layout_change(publisher, p.cfg, to, next); !written)
+      return error{"changing the number of shards from " + std::to_string(from) + " to " + std::to_string(to) +
+                   ": " + written.err().message};
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started);
   spdlog::info("the number of shards changed from {} to {} in {} ms: {} readings left in the old queues applied, "
                "{} sensors handed on to the new shards",
@@ -233,12 +248,43 @@ expected<layout_settled> change_layout(const layout_change_parts& p, amqp::conne
   return layout_settled{std::make_shared<const inherited_state>(std::move(next)), false};
 }
 
+/// Memory mode (no stream, no layout record): the layout whose readings are left in queues this
+/// daemon does not consume: with K > 1 the readings queue's (1), with 1 the shard queues' (as
+/// many as exist); none when they hold nothing.
+expected<layout_in_use> leftover_layout(amqp::connection& admin, const config& cfg) {
+  std::uint32_t layout = 1;
+  if (cfg.shards <= 1) {
+    layout = 0;
+    while (layout < max_shard_queues && amqp::inspect_queue(admin, shard_queue(cfg.routes, layout)))
+      ++layout;
+    if (layout == 0)
+      return layout_in_use{};
+  }
+  auto left = sum_of(admin, queues_of(cfg, layout));
+  if (!left)
+    return left.err();
+  if (left->messages_ready == 0)
+    return layout_in_use{};
+  return layout_in_use{layout, nullptr, false};
+}
+
+/// Memory mode: the readings a run with `from` shards left are consumed first (the state they
+/// make is this process's, handed on to its slots).
+expected<layout_settled> in_memory_change(const layout_change_parts& p, amqp::connection& admin,
+                                          const amqp::connection_options& base, std::uint32_t from) {
+  amqp::publisher_options options;
+  options.connection = base;
+  options.connection.name = "telluride-layout-publisher";
+  auto publisher = amqp::publisher::open(options);
+  if (!publisher)
+    return error{"cannot open the layout change's publishing connection: " + publisher.err().message};
+  return change_layout(p, admin, *publisher, from, p.cfg.shards, nullptr);
+}
+
 } // namespace
 
 expected<layout_settled> settle_layout(const layout_change_parts& p) {
   const config& cfg = p.cfg;
-  if (cfg.state != state_mode::durable)
-    return layout_settled{};
   auto base = base_connection(cfg, p.connect_timeout);
   base.name = "telluride-layout";
   std::shared_ptr<amqp::connection> admin;
@@ -255,12 +301,21 @@ expected<layout_settled> settle_layout(const layout_change_parts& p) {
     });
     if (!opened)
       return opened.err();
-    if (auto declared = amqp::declare(*admin, layout_topology(cfg)); !declared)
-      return error{"cannot declare the state stream " + cfg.state_stream + ": " + declared.err().message};
-    in_use = read_layout_in_use(*admin, cfg, base);
+    if (cfg.state != state_mode::durable) {
+      in_use = leftover_layout(*admin, cfg);
+    } else {
+      if (auto declared = amqp::declare(*admin, layout_topology(cfg)); !declared)
+        return error{"cannot declare the state stream " + cfg.state_stream + ": " + declared.err().message};
+      in_use = read_layout_in_use(*admin, cfg, base);
+    }
   }
   if (!in_use)
     return in_use.err();
+  if (cfg.state != state_mode::durable) {
+    if (!in_use->layout)
+      return layout_settled{};
+    return in_memory_change(p, *admin, base, *in_use->layout);
+  }
   // The layout recorded is this daemon's; or nothing ran yet (it is recorded once a layout has
   // run: a daemon that then fails to start, say for a missing plugin, leaves nothing behind).
   if (!in_use->layout || (in_use->is_recorded && *in_use->layout == cfg.shards))

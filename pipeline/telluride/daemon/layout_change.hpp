@@ -21,6 +21,12 @@
 // A > 1 to B > 1 passes through 1 (A's readings and B's share queue names, so A's queues must
 // be empty before B's routing starts): A → 1 → B, each a change as above. A termination signal
 // stops the change at the next step; the next start goes on from where it stopped.
+//
+// Memory mode has no stream and no layout record: a daemon with K > 1 consumes what waits in the
+// readings queue (a run with 1 shard left it), and one with 1 what waits in the shard queues,
+// the same way (steps 2 to 4, in this process), before its own queues; its slots inherit what
+// that made. K_a > 1 to K_b > 1 is not told apart in memory mode: the shared queues are consumed
+// by the new layout directly.
 #pragma once
 
 #include "telluride/daemon/outputs.hpp"
