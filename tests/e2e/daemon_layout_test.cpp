@@ -86,4 +86,40 @@ TEST_CASE("changing shards between restarts (1, 8, 2, 1) loses and double-counts
   REQUIRE(d.stop() == std::optional<int>{0});
 }
 
+TEST_CASE("two daemons started at once with a new number of shards: one changes the layout, both share it, exact") {
+  daemon_process a{"layout2" + std::to_string(::getpid()), {{"checkpoint_interval_ms", 50}}};
+  daemon_process b{"layout2b" + std::to_string(::getpid())};
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{40, 3000, 31, "layout2"};
+  aggregate_view view;
+  auto ready = [](daemon_process& d) {
+    return eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 60s);
+  };
+  a.launch({"pipeline", "--config", a.config_path(), "--node", "a"});
+  REQUIRE(ready(a));
+  publish_keyed(s, a, set, 0, 1000);
+  CHECK(eventually([&] { view.update(s, a); return view.matches(set.expected(1000)); }, 60s));
+  REQUIRE(a.stop() == std::optional<int>{0});
+  publish_keyed(s, a, set, 1000, 1600);  // left in the readings queue
+  for (auto* d : {&a, &b})
+    d->launch({"pipeline", "--config", a.config_path(), "--node", d == &a ? "a" : "b", "--shards", "4", "--http",
+               "127.0.0.1:" + std::to_string(d->port())});
+  REQUIRE(ready(a));
+  REQUIRE(ready(b));
+  // Exactly one of them changed the layout; the other waited for it or found it done.
+  const auto changed = [](const std::string& log) {
+    return log.find("the number of shards changed from 1 to 4 in ") != std::string::npos;
+  };
+  CHECK(changed(a.log()) != changed(b.log()));
+  CHECK(eventually([&] { return shards_split({a.port(), b.port()}, 4); }, 30s));
+  publish_keyed(s, a, set, 1600, 3000);
+  const auto want = set.expected(3000);
+  CHECK(eventually([&] { view.update(s, a); return view.matches(want); }, 60s));
+  view.check(want);
+  CHECK(metric_of(a.port(), "telluride_readings_duplicate_total") + metric_of(b.port(), "telluride_readings_duplicate_total") == 0);
+  CHECK(a.stop() == std::optional<int>{0});
+  CHECK(b.stop() == std::optional<int>{0});
+  CHECK(s.ready(a.route("readings_queue")) == 0);
+}
+
 } // namespace daemon_layout_test
