@@ -154,11 +154,13 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
     }
     return response::json(200, to_json_text(*found) + "\n");
   });
-  routes.add("GET", "/", [](const request&, const route_params&) {
-    response r = response::text(200, std::string{dashboard_html});
-    r.content_type = "text/html; charset=utf-8";
-    return r;
-  });
+  for (const embedded_asset& asset : dashboard_assets()) {
+    routes.add("GET", std::string{asset.path}, [asset](const request&, const route_params&) {
+      response r = response::text(200, std::string{asset.body});
+      r.content_type = std::string{asset.content_type} + "; charset=utf-8";
+      return r;
+    });
+  }
   return routes;
 }
 
