@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# run.sh — the dashboard's browser test: starts `telluride pipeline` against the test broker
+# (TELLURIDE_TEST_AMQP_URL, from ctest) with a config of its own, and `telluride sensors`
+# publishing to it, then runs dashboard_test.js in Debian's headless chromium. Stops both on exit.
+#   tests/browser/run.sh OUT_DIR     # OUT_DIR: config, logs and the screenshot
+# Needs: TELLURIDE_BIN, TELLURIDE_TEST_AMQP_URL, /usr/bin/chromium, node and
+# tests/browser/node_modules (scripts/setup.sh runs `npm ci` there).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out=${1:?usage: run.sh OUT_DIR}
+: "${TELLURIDE_BIN:?}" "${TELLURIDE_TEST_AMQP_URL:?}"
+for need in /usr/bin/chromium "$here/node_modules/playwright-core"; do
+  if [[ ! -e $need ]]; then
+    echo "browser test: $need is missing (run scripts/setup.sh)" >&2
+    exit 1
+  fi
+done
+mkdir -p "$out"
+
+# A free port for the daemon's HTTP server, and a token for POST /api/config.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+token=browser-test-$RANDOM$RANDOM
+# Route names of this test alone (the same on every run, so reruns declare nothing new).
+prefix=browser-test
+python3 - "$out/config.json" "$port" "$token" "$prefix" <<'PY'
+import json, os, sys
+path, port, token, prefix = sys.argv[1:]
+routes = {"exchange": "sensor_events", "events_exchange": "broadway_events",
+          "readings_queue": "sensor_reading_queue", "control_queue": "broadway_config_queue",
+          "aggregates_queue": "sensor_health_queue", "metrics_queue": "sensor_metric_queue",
+          "alerts_queue": "sensor_alert_queue", "throughput_queue": "broadway_throughput_queue",
+          "events_queue": "broadway_event_queue", "dead_letter_queue": "dlx_queue",
+          "shards_exchange": "sensor_shards"}
+config = {"amqp_url": os.environ["TELLURIDE_TEST_AMQP_URL"], "http_listen": "127.0.0.1:" + port,
+          "http_token": token, "state": "memory", "shards": 1,
+          "aggregate_interval_ms": 200, "metrics_interval_ms": 200,
+          "routes": {k: prefix + "." + v for k, v in routes.items()}}
+json.dump(config, open(path, "w"), indent=1)
+PY
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+"$TELLURIDE_BIN" pipeline --config "$out/config.json" >"$out/daemon.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+if ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null; then
+  echo "browser test: the daemon did not become ready within 20 s; its log:" >&2
+  tail -20 "$out/daemon.log" >&2
+  exit 1
+fi
+"$TELLURIDE_BIN" sensors --config "$out/config.json" --count 20 --rate 200 --duration 60 --seed 7 --quiet \
+  >"$out/sensors.log" 2>&1 &
+pids+=($!)
+
+DASHBOARD_URL=http://127.0.0.1:$port/ DASHBOARD_TOKEN=$token DASHBOARD_OUT=$out \
+  node "$here/dashboard_test.js"
