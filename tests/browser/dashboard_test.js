@@ -64,6 +64,15 @@ async function main() {
       assert.ok(colours.every(c => c.startsWith('rgb(')), 'every node has a workload colour');
     });
 
+    await check('the host CPU shows one bar per core of /proc/stat, each 0..100 %', async () => {
+      const cores = fs.readFileSync('/proc/stat', 'utf8').split('\n').filter(l => /^cpu\d/.test(l)).length;
+      assert.ok(cores > 0);
+      await page.waitForFunction(n => document.querySelectorAll('#cpu .core').length === n, cores, {timeout: 5000});
+      const shares = await page.$$eval('#cpu .core .share', spans => spans.map(s => parseInt(s.textContent, 10)));
+      assert.equal(shares.length, cores);
+      assert.ok(shares.every(p => p >= 0 && p <= 100), `shares ${shares}`);
+    });
+
     await check('the form is built from /api/config/schema with the current values', async () => {
       const schema = await (await page.request.get(url + 'api/config/schema')).json();
       await page.waitForSelector('#cfg-processor_concurrency');

@@ -75,6 +75,7 @@ function render(snapshot) {
   renderGraph(snapshot.stages);
   record(snapshot);
   drawChart();
+  renderCpu(snapshot.cpu_percent);
   renderShards(snapshot.shards);
   renderAlerts(snapshot.alerts);
 }
@@ -155,6 +156,15 @@ function drawChart() {
     history.forEach((p, i) => (i ? g.lineTo : g.moveTo).call(g, x(p.t), y(p[field])));
     g.stroke();
   }
+}
+
+// ---- host CPU ----------------------------------------------------------------------------
+
+function renderCpu(cores) {
+  if (!cores || !cores.length) return;  // the first snapshot has no interval to measure yet
+  $('cpu').innerHTML = cores.map((p, i) => `<div class="core" data-core="${i}"><span>cpu${i}</span>` +
+    `<span class="bar"><span style="width:${p.toFixed(1)}%;background:${workloadColour(p / 100)}"></span></span>` +
+    `<span class="share">${Math.round(p)} %</span></div>`).join('');
 }
 
 // ---- shards and alerts ---------------------------------------------------------------------
