@@ -73,6 +73,37 @@ async function main() {
       assert.ok(shares.every(p => p >= 0 && p <= 100), `shares ${shares}`);
     });
 
+    await check('sensors: all 20 listed, their readings sum to the total, one found by search shows its exact aggregate', async () => {
+      // run.sh publishes 2000 readings of 20 sensors: wait until they are all handled and the
+      // total stands still (a reading left in the queue by an interrupted earlier run counts too).
+      const total = async () => Number((await page.textContent('#total')).replace(/,/g, ''));
+      let last = -1;
+      for (let i = 0; i < 40 && !(last >= 2000 && last === await total()); ++i) {
+        last = await total();
+        await page.waitForTimeout(1500);
+      }
+      assert.ok(last >= 2000, `total ${last}`);
+      const all = await (await page.request.get(url + 'api/sensors?limit=100')).json();
+      assert.equal(all.matched, 20);
+      assert.equal(all.sensors.length, 20);
+      assert.equal(all.sensors.reduce((n, s) => n + s.total_reads, 0), last);
+      await page.waitForFunction(() => document.querySelectorAll('#sensor-list tr[data-key]').length === 20);
+      const target = all.sensors[19];  // the least read
+      const key = `${target.line_id}/${target.device_id}/${target.sensor_id}`;
+      const exact = await (await page.request.get(url + 'api/sensors/' + key.split('/').map(encodeURIComponent).join('/'))).json();
+      await page.fill('#sensor-search', key);
+      await page.waitForFunction(k => {
+        const rows = [...document.querySelectorAll('#sensor-list tr[data-key]')];
+        return rows.length >= 1 && rows.every(r => r.dataset.key.includes(k));
+      }, key);
+      const row = page.locator(`#sensor-list tr[data-key="${key}"]`);
+      assert.equal(await row.locator('[data-field="total_reads"]').textContent(), String(exact.total_reads));
+      for (const field of ['mean', 'min', 'max', 'last_reading'])
+        assert.equal(Number(await row.locator(`[data-field="${field}"]`).textContent()),
+                     Number(exact[field].toPrecision(6)), field);
+      await page.fill('#sensor-search', '');
+    });
+
     await check('the form is built from /api/config/schema with the current values', async () => {
       const schema = await (await page.request.get(url + 'api/config/schema')).json();
       await page.waitForSelector('#cfg-processor_concurrency');

@@ -57,7 +57,7 @@ if ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null; then
   tail -20 "$out/daemon.log" >&2
   exit 1
 fi
-"$TELLURIDE_BIN" sensors --config "$out/config.json" --count 20 --rate 200 --duration 60 --seed 7 --quiet \
+"$TELLURIDE_BIN" sensors --config "$out/config.json" --count 20 --rate 400 --messages 2000 --seed 7 --quiet \
   >"$out/sensors.log" 2>&1 &
 pids+=($!)
 

@@ -1,6 +1,6 @@
 // dashboard.js — the live dashboard: renders each snapshot of GET /api/stream (docs/wire-format.md,
-// Live snapshot), keeps the last 5 minutes of throughput for the chart, looks sensors up with
-// GET /api/sensors/..., and builds the configuration form from GET /api/config/schema.
+// Live snapshot), keeps the last 5 minutes of throughput for the chart, lists sensors from
+// GET /api/sensors, and builds the configuration form from GET /api/config/schema.
 'use strict';
 
 const $ = id => document.getElementById(id);
@@ -78,6 +78,7 @@ function render(snapshot) {
   renderCpu(snapshot.cpu_percent);
   renderShards(snapshot.shards);
   renderAlerts(snapshot.alerts);
+  countAlerts(snapshot.alerts);
 }
 
 function renderTotals(s) {
@@ -186,24 +187,68 @@ function renderAlerts(alerts) {
 }
 
 // ---- sensors -------------------------------------------------------------------------------
+// GET /api/sensors gives the most read sensors matching the search (at most SENSOR_LIMIT); the
+// page adds readings/s from two polls and the alerts it saw in the stream, and sorts them.
 
-async function findSensor(event) {
-  event.preventDefault();
-  const parts = ['sensor-line', 'sensor-device', 'sensor-sensor'].map(id => encodeURIComponent($(id).value.trim()));
-  const out = $('sensor-result');
-  try {
-    const reply = await fetch('/api/sensors/' + parts.join('/'));
-    const body = await reply.json();
-    if (!reply.ok) {
-      out.innerHTML = `<p class="error">${escapeHtml(body.error || reply.status)}</p>`;
-      return;
-    }
-    out.innerHTML = '<table id="sensor-aggregate"><tbody>' + Object.entries(body).map(([k, v]) =>
-      `<tr><th>${escapeHtml(k)}</th><td data-field="${escapeHtml(k)}">${escapeHtml(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`)
-      .join('') + '</tbody></table>';
-  } catch (e) {
-    out.innerHTML = '<p class="error">the daemon did not answer</p>';
+const SENSOR_LIMIT = 100;
+const SENSOR_POLL_MS = 2000;
+let sensorSeen = new Map();      // key → {reads, t}: the previous poll's rows, for readings/s
+const alertCounts = new Map();   // key → alerts seen in the stream since the page opened
+let previousAlerts = new Set();  // the alerts of the previous snapshot, as JSON texts
+let sensorRows = [];
+let sensorTimer = null;
+
+function sensorKey(s) { return `${s.line_id}/${s.device_id}/${s.sensor_id}`; }
+
+/// Counts the alerts a snapshot brings that the previous one did not have.
+function countAlerts(alerts) {
+  const texts = new Set(alerts.map(a => JSON.stringify(a)));
+  for (const a of alerts) {
+    if (previousAlerts.has(JSON.stringify(a))) continue;
+    const key = sensorKey(a);
+    alertCounts.set(key, (alertCounts.get(key) || 0) + 1);
   }
+  previousAlerts = texts;
+}
+
+async function pollSensors() {
+  clearTimeout(sensorTimer);
+  const query = new URLSearchParams({limit: String(SENSOR_LIMIT)});
+  const search = $('sensor-search').value.trim();
+  if (search) query.set('q', search);
+  try {
+    const reply = await fetch('/api/sensors?' + query);
+    const body = await reply.json();
+    if (!reply.ok) throw new Error(body.error || reply.status);
+    const now = Date.now(), seen = new Map();
+    sensorRows = body.sensors.map(s => {
+      const key = sensorKey(s), before = sensorSeen.get(key);
+      const rate = before && now > before.t ? (s.total_reads - before.reads) * 1000 / (now - before.t) : 0;
+      seen.set(key, {reads: s.total_reads, t: now});
+      return {key, aggregate: s, rate};
+    });
+    sensorSeen = seen;
+    $('sensor-count').textContent = `(${body.matched} matched${body.matched > body.sensors.length
+      ? `, the ${body.sensors.length} most read shown` : ''})`;
+    renderSensors();
+  } catch (e) {
+    $('sensor-count').textContent = '(the daemon did not answer)';
+  }
+  sensorTimer = setTimeout(pollSensors, SENSOR_POLL_MS);
+}
+
+function renderSensors() {
+  const by = $('sensor-sort').value;
+  const score = r => by === 'rate' ? r.rate : by === 'alerts' ? (alertCounts.get(r.key) || 0) : r.aggregate.total_reads;
+  const rows = sensorRows.slice().sort((a, b) => score(b) - score(a) || a.key.localeCompare(b.key));
+  const number = v => typeof v === 'number' ? Number(v.toPrecision(6)) : v;
+  $('sensor-list').innerHTML = rows.length ? rows.map(r => {
+    const a = r.aggregate;
+    return `<tr data-key="${escapeHtml(r.key)}"><td>${escapeHtml(r.key)}</td>` +
+      `<td data-field="total_reads">${a.total_reads}</td><td>${r.rate.toFixed(1)}</td>` +
+      `<td data-field="alerts">${alertCounts.get(r.key) || 0}</td>` +
+      ['mean', 'min', 'max', 'last_reading'].map(f => `<td data-field="${f}">${number(a[f])}</td>`).join('') + '</tr>';
+  }).join('') : '<tr><td colspan="8" class="muted">no sensor matches</td></tr>';
 }
 
 // ---- configuration form --------------------------------------------------------------------
@@ -296,8 +341,14 @@ async function submitConfig(event) {
   }
 }
 
-$('sensor-form').addEventListener('submit', findSensor);
+let searchDelay = null;
+$('sensor-search').addEventListener('input', () => {
+  clearTimeout(searchDelay);
+  searchDelay = setTimeout(() => { sensorSeen.clear(); pollSensors(); }, 250);
+});
+$('sensor-sort').addEventListener('change', renderSensors);
 $('config-form').addEventListener('submit', submitConfig);
 window.addEventListener('resize', drawChart);
 loadConfigForm();
 connect();
+pollSensors();
