@@ -165,6 +165,27 @@ async function main() {
       await page.screenshot({path: path.join(out, 'dashboard-phone.png'), fullPage: true});
     });
 
+    await check('the badge and banner name each state the snapshot reports', async () => {
+      const shown = await page.evaluate(() => {
+        const status = (ready, reason, consuming, broker_connected) => ({ready, reason, consuming, broker_connected});
+        return [
+          stateOf({status: status(true, null, true, true)}),
+          stateOf({status: status(false, 'the readings pipeline is restarting', false, true)}),
+          stateOf({status: status(false, 'the broker connection is down', true, false)}),
+          stateOf({status: status(false, 'config handler: stopped (x), restarting', true, true)}),
+        ];
+      });
+      assert.deepEqual(shown, [['live', 'live'], ['draining', 'draining'], ['broker', 'broker unreachable'],
+                               ['not-ready', 'not ready']]);
+    });
+
+    await check('when the daemon stops, the page says it is unreachable', async () => {
+      process.kill(Number(process.env.DAEMON_PID), 'SIGTERM');
+      await page.waitForSelector('#state[data-state="unreachable"]', {timeout: 15000});
+      assert.equal(await page.textContent('#state'), 'daemon unreachable');
+      assert.equal(await page.textContent('#banner'), 'The live stream is interrupted; reconnecting…');
+    });
+
     await check('the page asked nothing outside the daemon and threw no error', async () => {
       assert.deepEqual(outside, []);
       assert.deepEqual(errors, []);

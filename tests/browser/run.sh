@@ -61,5 +61,5 @@ fi
   >"$out/sensors.log" 2>&1 &
 pids+=($!)
 
-DASHBOARD_URL=http://127.0.0.1:$port/ DASHBOARD_TOKEN=$token DASHBOARD_OUT=$out \
+DASHBOARD_URL=http://127.0.0.1:$port/ DASHBOARD_TOKEN=$token DASHBOARD_OUT=$out DAEMON_PID=${pids[0]} \
   node "$here/dashboard_test.js"
