@@ -150,6 +150,23 @@ async function main() {
       assert.equal(await page.inputValue('#cfg-processor_concurrency'), '3');
     });
 
+    await check('a value the daemon refuses shows its config_rejected reason, and nothing changes', async () => {
+      // A form whose schema is older than the daemon's bounds: loosen the page's copy so the
+      // value gets past the inline check and the daemon's own validation answers.
+      await page.evaluate(() => { schemaKeys.find(k => k.key === 'producer_concurrency').max = 1000; });
+      await page.fill('#cfg-producer_concurrency', '65');
+      assert.equal(await page.textContent('#err-producer_concurrency'), '');
+      await page.click('#config-submit');
+      await page.waitForSelector('#config-answer.rejected');
+      assert.equal(await page.textContent('#config-answer'),
+                   'config_rejected: producer_concurrency must be an integer in 1..64, got 65');
+      assert.deepEqual(JSON.parse(posts[2]), {producer_concurrency: 65});
+      const current = await (await page.request.get(url + 'api/config')).json();
+      assert.equal(current.version, 1);
+      assert.equal(current.config.producer_concurrency, 1);
+      await page.fill('#cfg-producer_concurrency', '1');
+    });
+
     await check('a screenshot at 1280x800', async () => {
       await page.waitForSelector('#state[data-state="live"]', {timeout: 30000});
       await page.evaluate(() => window.scrollTo(0, 0));
