@@ -18,26 +18,23 @@ for need in /usr/bin/chromium "$here/node_modules/playwright-core"; do
 done
 mkdir -p "$out"
 
-# A free port for the daemon's HTTP server, and a token for POST /api/config.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free port for the daemon's HTTP server, a token for POST /api/config, and route names of
+# this test alone (the same on every run, so reruns declare nothing new). Node does the JSON.
 token=browser-test-$RANDOM$RANDOM
-# Route names of this test alone (the same on every run, so reruns declare nothing new).
-prefix=browser-test
-python3 - "$out/config.json" "$port" "$token" "$prefix" <<'PY'
-import json, os, sys
-path, port, token, prefix = sys.argv[1:]
-routes = {"exchange": "sensor_events", "events_exchange": "broadway_events",
-          "readings_queue": "sensor_reading_queue", "control_queue": "broadway_config_queue",
-          "aggregates_queue": "sensor_health_queue", "metrics_queue": "sensor_metric_queue",
-          "alerts_queue": "sensor_alert_queue", "throughput_queue": "broadway_throughput_queue",
-          "events_queue": "broadway_event_queue", "dead_letter_queue": "dlx_queue",
-          "shards_exchange": "sensor_shards"}
-config = {"amqp_url": os.environ["TELLURIDE_TEST_AMQP_URL"], "http_listen": "127.0.0.1:" + port,
-          "http_token": token, "state": "memory", "shards": 1,
-          "aggregate_interval_ms": 200, "metrics_interval_ms": 200,
-          "routes": {k: prefix + "." + v for k, v in routes.items()}}
-json.dump(config, open(path, "w"), indent=1)
-PY
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+  console.log(s.address().port); s.close(); });')
+node - "$out/config.json" "$port" "$token" <<'JS'
+const [path, port, token] = process.argv.slice(2);
+const routes = {exchange: 'sensor_events', events_exchange: 'broadway_events',
+  readings_queue: 'sensor_reading_queue', control_queue: 'broadway_config_queue',
+  aggregates_queue: 'sensor_health_queue', metrics_queue: 'sensor_metric_queue',
+  alerts_queue: 'sensor_alert_queue', throughput_queue: 'broadway_throughput_queue',
+  events_queue: 'broadway_event_queue', dead_letter_queue: 'dlx_queue', shards_exchange: 'sensor_shards'};
+const config = {amqp_url: process.env.TELLURIDE_TEST_AMQP_URL, http_listen: `127.0.0.1:${port}`,
+  http_token: token, state: 'memory', shards: 1, aggregate_interval_ms: 200, metrics_interval_ms: 200,
+  routes: Object.fromEntries(Object.entries(routes).map(([k, v]) => [k, `browser-test.${v}`]))};
+require('fs').writeFileSync(path, JSON.stringify(config, null, 1));
+JS
 
 pids=()
 cleanup() {
@@ -48,11 +45,15 @@ trap cleanup EXIT
 
 "$TELLURIDE_BIN" pipeline --config "$out/config.json" >"$out/daemon.log" 2>&1 &
 pids+=($!)
+is_ready() {
+  node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+    "http://127.0.0.1:$port/readyz"
+}
 for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  is_ready && break
   sleep 0.2
 done
-if ! curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null; then
+if ! is_ready; then
   echo "browser test: the daemon did not become ready within 20 s; its log:" >&2
   tail -20 "$out/daemon.log" >&2
   exit 1
