@@ -16,6 +16,7 @@ packages=(
   libspdlog-dev libhttp-parser-dev libsimdjson-dev libssl-dev
   rabbitmq-server openssl
   linux-perf # bench/run.sh daemon --profile
+  chromium nodejs npm # tests/browser: the dashboard in a headless browser
 )
 # Only for scripts/fuzz.sh, so the demo does not wait for them: clang and its runtimes
 # (libclang-rt-14-dev ships libFuzzer, ASan and UBSan: libclang_rt.fuzzer-x86_64.a).
@@ -106,7 +107,18 @@ configure_and_build() {
   say "done: $build_dir/bin"
 }
 
+# The browser test's driver (playwright-core, no browser download: it uses Debian's chromium),
+# pinned by tests/browser/package-lock.json; installed here, never when the tests run.
+install_browser_test_driver() {
+  if [[ -d tests/browser/node_modules/playwright-core ]]; then
+    return 0
+  fi
+  say "installing tests/browser's npm packages (npm ci)"
+  (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+}
+
 install_missing
 if ! $fuzz_tools_only; then
+  install_browser_test_driver
   configure_and_build
 fi

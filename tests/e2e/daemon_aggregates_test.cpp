@@ -48,6 +48,35 @@ TEST_CASE("20,000 readings over 300 sensors give exact aggregates and bad ones a
   CHECK(http.status == 200);
   CHECK(nlohmann::json::parse(http.body)["total_reads"] == want.at(second.key()).count);
 
+  // GET /api/sensors lists every sensor, the most read first; their readings add up.
+  auto listed = nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors?limit=500").body);
+  CHECK(listed["matched"] == 300);
+  REQUIRE(listed["sensors"].size() == 300);
+  std::uint64_t reads = 0;
+  for (std::size_t i = 0; i < 300; ++i) {
+    reads += listed["sensors"][i]["total_reads"].get<std::uint64_t>();
+    if (i > 0)
+      CHECK(listed["sensors"][i]["total_reads"] <= listed["sensors"][i - 1]["total_reads"]);
+  }
+  CHECK(reads == 20'000);
+  auto top = nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors?limit=1").body);
+  CHECK(top["matched"] == 300);
+  REQUIRE(top["sensors"].size() == 1);
+  CHECK(top["sensors"][0] == listed["sensors"][0]);
+  const auto key_text = second.line.dump() + "/" + second.device.dump() + "/" + second.sensor.dump();
+  auto found = nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors?q=" + key_text).body);
+  std::size_t hits = 0;
+  for (const auto& a : found["sensors"]) {
+    CHECK((a["line_id"].dump() + "/" + a["device_id"].dump() + "/" + a["sensor_id"].dump()).find(key_text) !=
+          std::string::npos);
+    if (a["line_id"] == second.line && a["device_id"] == second.device && a["sensor_id"] == second.sensor) {
+      ++hits;
+      CHECK(a == nlohmann::json::parse(http.body));
+    }
+  }
+  CHECK(hits == 1);
+  CHECK(http_request(d.port(), "GET", "/api/sensors?limit=0").status == 400);
+
   CHECK(d.stop() == std::optional<int>{0});
   CHECK(s.ready(d.route("readings_queue")) == 0);
 }

@@ -29,6 +29,11 @@ TEST_CASE("the HTTP API answers health, metrics, config, topology and sensors") 
   auto dashboard = http_request(d.port(), "GET", "/");
   CHECK(dashboard.status == 200);
   CHECK(dashboard.body.find("<title>Telluride</title>") != std::string::npos);
+  CHECK(dashboard.body.find("<script src=\"/dashboard.js\"></script>") != std::string::npos);
+  auto script = http_request(d.port(), "GET", "/dashboard.js");
+  CHECK(script.status == 200);
+  CHECK(script.body.find("new EventSource('/api/stream')") != std::string::npos);
+  CHECK(http_request(d.port(), "GET", "/dashboard.css").status == 200);
 
   auto config = nlohmann::json::parse(http_request(d.port(), "GET", "/api/config").body);
   CHECK(config["version"] == 0);

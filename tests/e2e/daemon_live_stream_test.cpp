@@ -4,6 +4,7 @@
 #include "daemon_checks.hpp"
 
 #include "telluride/domain/reconfiguration_schema.hpp"
+#include "telluride/telemetry/host_cpu.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 
@@ -98,6 +101,13 @@ TEST_CASE("the live stream sends a snapshot every second and its totals rise wit
   CHECK((*second)["status"]["ready"] == true);
   CHECK((*second)["totals"]["messages"] == 0);
   CHECK((*second)["alerts"].empty());
+  // The host's per-core CPU since the previous snapshot: one share for each cpuN of /proc/stat.
+  std::ifstream stat{"/proc/stat"};
+  auto cores = telluride::parse_proc_stat(std::string{std::istreambuf_iterator<char>(stat), {}});
+  REQUIRE(cores);
+  REQUIRE((*second)["cpu_percent"].size() == cores->size());
+  for (const auto& share : (*second)["cpu_percent"])
+    CHECK((share.get<double>() >= 0.0 && share.get<double>() <= 100.0));
 
   amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{5, 50, 3, "live"};

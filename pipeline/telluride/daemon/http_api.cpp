@@ -3,6 +3,7 @@
 #include "telluride/daemon/config_actor.hpp"
 #include "telluride/daemon/dashboard.hpp"
 #include "telluride/daemon/reading_handler.hpp"
+#include "telluride/daemon/sensor_listing.hpp"
 #include "telluride/daemon/snapshot_views.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/domain/json_id.hpp"
@@ -142,6 +143,18 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
   routes.add("GET", "/api/shards", [shards = parts.shards](const request&, const route_params&) {
     return json(200, shards_json(shards->view()));
   });
+  // Visits every sensor (one shard lock at a time): on a worker, so the loop keeps answering.
+  routes.add(
+    "GET", "/api/sensors",
+    [tracker = parts.tracker](const request& req, const route_params&) {
+      auto query = parse_sensor_listing_query(req.query_value("q"), req.query_value("limit"));
+      if (!query)
+        return error_response(400, query.err().message);
+      sensor_listing listing{std::move(*query)};
+      tracker->for_each_sensor([&](const sensor_aggregate& a) { listing.offer(a); });
+      return response::json(200, listing.take_json() + "\n");
+    },
+    http::handler_thread::worker);
   routes.add("GET", "/api/sensors/{line}/{device}/{sensor}", [tracker = parts.tracker, shards = parts.shards](
                                                                const request&, const route_params& p) {
     sensor_key key{json_id_from_text(p["line"]), json_id_from_text(p["device"]), json_id_from_text(p["sensor"])};
@@ -154,11 +167,13 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
     }
     return response::json(200, to_json_text(*found) + "\n");
   });
-  routes.add("GET", "/", [](const request&, const route_params&) {
-    response r = response::text(200, std::string{dashboard_html});
-    r.content_type = "text/html; charset=utf-8";
-    return r;
-  });
+  for (const embedded_asset& asset : dashboard_assets()) {
+    routes.add("GET", std::string{asset.path}, [asset](const request&, const route_params&) {
+      response r = response::text(200, std::string{asset.body});
+      r.content_type = std::string{asset.content_type} + "; charset=utf-8";
+      return r;
+    });
+  }
   return routes;
 }
 

@@ -4,6 +4,7 @@
 #include "telluride/daemon/live_view.hpp"
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/http/sse_frame.hpp"
+#include "telluride/telemetry/host_cpu.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -44,6 +45,7 @@ void live_feed::stop() {
 void live_feed::run() {
   feed_schedule schedule{parts_.interval};
   std::optional<daemon_snapshot> previous;
+  host_cpu_meter host_cpu;  // per-core CPU since the previous snapshot
   std::unique_lock lock{mutex_};
   while (!is_stopping_) {
     lock.unlock();
@@ -56,7 +58,7 @@ void live_feed::run() {
         parts_.stages->close_interval(now);
         auto snapshot = parts_.status->take(now_ms(), snapshot_detail::with_stages);
         auto rates = previous ? rates_between(*previous, snapshot) : live_rates{};
-        auto document = live_snapshot_json(snapshot, rates, shards, parts_.alerts->latest());
+        auto document = live_snapshot_json(snapshot, rates, shards, parts_.alerts->latest(), host_cpu.sample());
         parts_.feed->publish(http::sse_event(document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
         schedule.published(now, snapshot.config_version, std::move(ownership));
         previous = std::move(snapshot);

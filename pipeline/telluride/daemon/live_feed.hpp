@@ -4,9 +4,10 @@
 // A thread of its own looks every `check_every` whether a snapshot is due (feed_schedule.hpp:
 // every `interval`, and at once when the config version or the shards' ownership changed). A
 // due snapshot closes the stages' workload interval (node_metrics::close_interval, which /metrics
-// shows too), takes one daemon_snapshot, renders it (live_view.hpp) and publishes it framed as
-// one server-sent event to the event feed; the HTTP server shares those bytes with every viewer.
-// Its cost is one snapshot per tick, whatever the number of viewers, and none per reading.
+// shows too), takes one daemon_snapshot and the host's per-core CPU (host_cpu.hpp), renders
+// them (live_view.hpp) and publishes them framed as one server-sent event to the event feed;
+// the HTTP server shares those bytes with every viewer. Its cost is one snapshot per tick,
+// whatever the number of viewers, and none per reading.
 //
 // Thread rule: the constructor starts the thread; `stop` (or the destructor) ends and joins it,
 // from the owner's thread.

@@ -50,7 +50,7 @@ live_rates rates_between(const daemon_snapshot& before, const daemon_snapshot& n
 }
 
 nlohmann::json live_snapshot_json(const daemon_snapshot& s, const live_rates& rates, const shard_board_view& shards,
-                        const std::vector<std::string>& alerts) {
+                        const std::vector<std::string>& alerts, const std::vector<double>& cpu_percent) {
   auto reason = s.ready.problem();
   nlohmann::json status = {{"ready", !reason},
                  {"reason", reason ? nlohmann::json(*reason) : nlohmann::json(nullptr)},
@@ -79,7 +79,8 @@ nlohmann::json live_snapshot_json(const daemon_snapshot& s, const live_rates& ra
             {"failed_per_second", rates.failed_per_second}}},
           {"stages", std::move(stages)},
           {"shards", std::move(shard_doc)},
-          {"alerts", std::move(alert_list)}};
+          {"alerts", std::move(alert_list)},
+          {"cpu_percent", cpu_percent}};
 }
 
 } // namespace telluride

@@ -27,10 +27,12 @@ live_rates rates_between(const daemon_snapshot& before, const daemon_snapshot& n
 
 /// {"node", "taken_ms", "started_ms", "config_version", "status": {"ready", "reason",
 /// "consuming", "broker_connected"}, "totals": {...}, "rates": {...}, "stages": [...],
-/// "shards": {"node", "shards": [...], "members": [...]}, "alerts": [...]}. `snapshot` must be
-/// taken with its stages; `alerts` are alert messages' JSON texts, oldest first (one that does not
-/// parse is left out).
+/// "shards": {"node", "shards": [...], "members": [...]}, "alerts": [...], "cpu_percent": [...]}.
+/// `snapshot` must be taken with its stages; `alerts` are alert messages' JSON texts, oldest
+/// first (one that does not parse is left out); `cpu_percent` is each host core's busy share
+/// since the previous snapshot (host_cpu.hpp), empty when unknown.
 nlohmann::json live_snapshot_json(const daemon_snapshot& snapshot, const live_rates& rates,
-                                  const shard_board_view& shards, const std::vector<std::string>& alerts);
+                                  const shard_board_view& shards, const std::vector<std::string>& alerts,
+                                  const std::vector<double>& cpu_percent);
 
 } // namespace telluride

@@ -110,6 +110,13 @@ std::vector<std::string> sensor_tracker::take_changed_json() {
   return out;
 }
 
+void sensor_tracker::for_each_sensor(const std::function<void(const sensor_aggregate&)>& visit) const {
+  for (const auto& s : shards_) {
+    std::lock_guard guard{s->mutex};
+    s->state.table().for_each(visit);
+  }
+}
+
 std::optional<sensor_aggregate> sensor_tracker::find(const sensor_key& key) const {
   if (route_ == routing::by_layout) {
     // The sensor's shard is the broker's to know: look in every slot (HTTP only).

@@ -70,6 +70,10 @@ public:
   /// the last call, clearing their flags; made under each shard's lock, with no copy of them.
   std::vector<std::string> take_changed_json();
   std::optional<sensor_aggregate> find(const sensor_key& key) const;
+  /// Runs `visit` on every sensor's aggregate, shard by shard under each shard's lock (so it
+  /// holds up the readings of one shard at a time); sensors known only from an inherited state
+  /// are not visited. For GET /api/sensors.
+  void for_each_sensor(const std::function<void(const sensor_aggregate&)>& visit) const;
   std::size_t size() const;
   std::uint64_t alerts_raised() const;
 

@@ -54,12 +54,12 @@ TEST_CASE("rates are the totals' growth over the time between two snapshots") {
   CHECK(none.messages_per_second == 0.0);
 }
 
-TEST_CASE("the live snapshot carries totals, rates, stages with workload, shards, version and alerts") {
+TEST_CASE("the live snapshot carries totals, rates, stages with workload, shards, version, alerts and CPU") {
   shard_board_view shards{"node-a", 2, {{0, "q.0", "node-a", "active", 7, 12}, {1, "q.1", "node-b", "standby", 0, 0}},
                           {"node-a", "node-b"}};
   std::vector<std::string> alerts{R"({"event":"threshold_exceeded","sensor_id":1})", "not json",
                                   R"({"event":"threshold_exceeded","sensor_id":2})"};
-  auto doc = live_snapshot_json(sample(12'000, 990, 10), live_rates{50, 49, 1}, shards, alerts);
+  auto doc = live_snapshot_json(sample(12'000, 990, 10), live_rates{50, 49, 1}, shards, alerts, {12.5, 100.0});
   const nlohmann::json expected = nlohmann::json::parse(R"({
     "node": "node-a", "taken_ms": 12000, "started_ms": 1000, "config_version": 2,
     "status": {"ready": true, "reason": null, "consuming": true, "broker_connected": true},
@@ -72,7 +72,8 @@ TEST_CASE("the live snapshot carries totals, rates, stages with workload, shards
     "shards": {"node": "node-a", "members": ["node-a", "node-b"], "shards": [
       {"shard": 0, "queue": "q.0", "owner": "node-a", "state": "active", "sensors": 7, "checkpoint_lag_ms": 12},
       {"shard": 1, "queue": "q.1", "owner": "node-b", "state": "standby", "sensors": 0, "checkpoint_lag_ms": 0}]},
-    "alerts": [{"event": "threshold_exceeded", "sensor_id": 1}, {"event": "threshold_exceeded", "sensor_id": 2}]
+    "alerts": [{"event": "threshold_exceeded", "sensor_id": 1}, {"event": "threshold_exceeded", "sensor_id": 2}],
+    "cpu_percent": [12.5, 100.0]
   })");
   CHECK(doc == expected);
 }
@@ -80,12 +81,13 @@ TEST_CASE("the live snapshot carries totals, rates, stages with workload, shards
 TEST_CASE("the live snapshot says why the daemon is not ready, and has no success share before any reading") {
   auto s = sample(12'000, 0, 0);
   s.ready.consuming = false;
-  auto doc = live_snapshot_json(s, {}, shard_board_view{"n", 1, {}, {}}, {});
+  auto doc = live_snapshot_json(s, {}, shard_board_view{"n", 1, {}, {}}, {}, {});
   CHECK(doc["status"]["ready"] == false);
   CHECK(doc["status"]["reason"] == "the readings pipeline is restarting");
   CHECK(doc["totals"]["successful_percent"].is_null());
   CHECK(doc["shards"]["shards"].empty());
   CHECK(doc["alerts"].empty());
+  CHECK(doc["cpu_percent"] == nlohmann::json::array());
 }
 
 TEST_CASE("recent alerts keep the last ones, oldest first, and count them all") {

@@ -1,0 +1,56 @@
+// sensor_listing.hpp — the sensors of GET /api/sensors: those whose key text (`line/device/sensor`,
+// as sensor_key_text writes it) contains a search text, the most read first, at most `limit`.
+//
+// Fed one aggregate at a time (under each shard's lock, by the route), it keeps only the `limit`
+// best so far in a heap, so its memory is bounded whatever the number of sensors. Pure.
+#pragma once
+
+#include "telluride/domain/expected.hpp"
+#include "telluride/domain/sensor_aggregate.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace telluride {
+
+struct sensor_listing_query {
+  static constexpr std::size_t max_limit = 500;
+  static constexpr std::size_t max_search_bytes = 256;
+  std::string search;       ///< empty: every sensor
+  std::size_t limit = 50;   ///< 1..max_limit
+};
+
+/// The query from the decoded `q` and `limit` parameters (absent: every sensor, 50); an error
+/// names the parameter when `limit` is not an integer in 1..500 or `q` is over 256 bytes.
+expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<std::string>& search,
+                                                          const std::optional<std::string>& limit);
+
+class sensor_listing {
+public:
+  explicit sensor_listing(sensor_listing_query query);
+
+  /// Counts the aggregate when its key matches, and keeps it when it is among the `limit` most
+  /// read so far (ties: the smaller key text first).
+  void offer(const sensor_aggregate& aggregate);
+
+  /// `{"matched": N, "sensors": [aggregate messages...]}`: N sensors matched, the kept ones in
+  /// order (most read first).
+  std::string take_json();
+
+private:
+  struct entry {
+    std::uint64_t reads;
+    std::string key_text;
+    sensor_aggregate aggregate;
+  };
+  static bool ranks_before(const entry& a, const entry& b);
+
+  sensor_listing_query query_;
+  std::uint64_t matched_ = 0;
+  std::vector<entry> kept_;  ///< a heap whose front is the worst kept
+};
+
+} // namespace telluride
