@@ -38,6 +38,12 @@ esac
 say() { echo "setup: $*"; }
 
 is_installed() {
+  case $1 in
+    # A Node.js from elsewhere (NodeSource's nodejs ships its own npm and conflicts with
+    # Debian's npm package) serves the browser test as well: its commands are enough.
+    nodejs) command -v node >/dev/null && return 0 ;;
+    npm) command -v npm >/dev/null && return 0 ;;
+  esac
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
 }
 
