@@ -51,16 +51,13 @@ alert_rules rules_of(const config& cfg) {
   return rules;
 }
 
-/// Waits, `poll_every` at a time, until `done` says so; false when a stop was requested first.
-bool wait_until(const layout_change_parts& p, const std::function<expected<bool>()>& done, expected<void>& failed) {
+/// Waits, `poll_every` at a time, until `done` says so: true then, false when a stop was
+/// requested first, or `done`'s error.
+expected<bool> wait_until(const layout_change_parts& p, const std::function<expected<bool>()>& done) {
   for (;;) {
     auto is_done = done();
-    if (!is_done) {
-      failed = is_done.err();
-      return false;
-    }
-    if (*is_done)
-      return true;
+    if (!is_done || *is_done)
+      return is_done;
     if (p.stop_requested())
       return false;
     std::this_thread::sleep_for(poll_every);
@@ -81,6 +78,18 @@ expected<amqp::queue_state> sum_of(amqp::connection& admin, const std::vector<st
     sum.consumers += state->consumers;
   }
   return sum;
+}
+
+/// wait_until the sum over `queues` (sum_of) is `done`.
+expected<bool> wait_on_queues(const layout_change_parts& p, amqp::connection& admin,
+                              const std::vector<std::string>& queues,
+                              const std::function<bool(const amqp::queue_state&)>& done) {
+  return wait_until(p, [&]() -> expected<bool> {
+    auto sum = sum_of(admin, queues);
+    if (!sum)
+      return sum.err();
+    return done(*sum);
+  });
 }
 
 /// What consuming an old layout's queues until they were empty gave.
@@ -149,30 +158,23 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
   };
   // Empty twice in a row, with nothing taken and unsettled.
   int quiet = 0;
-  expected<void> failed;
-  const bool finished = wait_until(
-    p,
-    [&]() -> expected<bool> {
-      auto sum = sum_of(admin, queues);
-      if (!sum)
-        return sum.err();
-      quiet = sum->messages_ready == 0 && is_settled() ? quiet + 1 : 0;
-      return quiet >= 2;
-    },
-    failed);
+  const auto finished = wait_on_queues(p, admin, queues, [&](const amqp::queue_state& sum) {
+    quiet = sum.messages_ready == 0 && is_settled() ? quiet + 1 : 0;
+    return quiet >= 2;
+  });
   intake->set_consuming(false);
   started->drain();
   started->stop();
   stop_durable();
-  if (!failed)
-    return failed.err();
+  if (!finished)
+    return finished.err();
   drained_layout drained;
-  drained.stopped = !finished;
+  drained.stopped = !*finished;
   drained.applied = intake->stats().acked + intake->stats().rejected;
   auto left = sum_of(admin, queues);
   if (!left)
     return left.err();
-  drained.is_complete = finished && is_settled() && left->messages_ready == 0;
+  drained.is_complete = *finished && is_settled() && left->messages_ready == 0;
   if (!drained.is_complete)
     return drained;
   for (std::size_t slot = 0; slot < tracker->shard_count(); ++slot)
@@ -192,25 +194,18 @@ expected<layout_settled> change_layout(const layout_change_parts& p, amqp::conne
   const config old_cfg = with_shards(p.cfg, from);
   const auto old_queues = queues_of(old_cfg, from);
   bool said = false;
-  expected<void> failed;
-  const bool is_alone = wait_until(
-    p,
-    [&]() -> expected<bool> {
-      auto sum = sum_of(admin, old_queues);
-      if (!sum)
-        return sum.err();
-      if (sum->consumers > 0 && !said) {
-        spdlog::info("changing the number of shards from {} to {}: waiting for the {} consumers of the old queues "
-                     "to stop (the daemons still running with shards {})",
-                     from, to, sum->consumers, from);
-        said = true;
-      }
-      return sum->consumers == 0;
-    },
-    failed);
-  if (!failed)
-    return failed.err();
+  const auto is_alone = wait_on_queues(p, admin, old_queues, [&](const amqp::queue_state& sum) {
+    if (sum.consumers > 0 && !said) {
+      spdlog::info("changing the number of shards from {} to {}: waiting for the {} consumers of the old queues "
+                   "to stop (the daemons still running with shards {})",
+                   from, to, sum.consumers, from);
+      said = true;
+    }
+    return sum.consumers == 0;
+  });
   if (!is_alone)
+    return is_alone.err();
+  if (!*is_alone)
     return layout_settled{nullptr, true};
   if (auto declared = declare_broker_topology(admin, with_shards(p.cfg, to)); !declared)
     return error{explain_declaration_failure(declared.err().message)};
@@ -328,21 +323,17 @@ expected<layout_settled> settle_layout(const layout_change_parts& p) {
   if (!lock)
     return error{lock.err().message};
   bool said = false;
-  expected<void> failed;
-  const bool is_locked = wait_until(
-    p,
-    [&]() -> expected<bool> {
-      auto locked = try_lock_layout(**lock, cfg);
-      if (locked && !*locked && !said) {
-        spdlog::info("another daemon is changing the number of shards; waiting for it");
-        said = true;
-      }
-      return locked;
-    },
-    failed);
-  if (!failed)
-    return failed.err();
+  const auto is_locked = wait_until(p, [&]() -> expected<bool> {
+    auto locked = try_lock_layout(**lock, cfg);
+    if (locked && !*locked && !said) {
+      spdlog::info("another daemon is changing the number of shards; waiting for it");
+      said = true;
+    }
+    return locked;
+  });
   if (!is_locked)
+    return is_locked.err();
+  if (!*is_locked)
     return layout_settled{nullptr, true};
   in_use = read_layout_in_use(*admin, cfg, base);
   if (!in_use)
