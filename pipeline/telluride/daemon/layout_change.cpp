@@ -263,16 +263,25 @@ expected<layout_in_use> leftover_layout(amqp::connection& admin, const config& c
   return layout_in_use{layout, nullptr, false};
 }
 
-/// Memory mode: the readings a run with `from` shards left are consumed first (the state they
-/// make is this process's, handed on to its slots).
-expected<layout_settled> in_memory_change(const layout_change_parts& p, amqp::connection& admin,
-                                          const amqp::connection_options& base, std::uint32_t from) {
+/// The publishing connection of a layout change: alerts and aggregates of the old layout's
+/// readings, and the layout records.
+expected<std::shared_ptr<amqp::publisher>> open_layout_publisher(const amqp::connection_options& base) {
   amqp::publisher_options options;
   options.connection = base;
   options.connection.name = "telluride-layout-publisher";
   auto publisher = amqp::publisher::open(options);
   if (!publisher)
     return error{"cannot open the layout change's publishing connection: " + publisher.err().message};
+  return std::move(*publisher);
+}
+
+/// Memory mode: the readings a run with `from` shards left are consumed first (the state they
+/// make is this process's, handed on to its slots).
+expected<layout_settled> in_memory_change(const layout_change_parts& p, amqp::connection& admin,
+                                          const amqp::connection_options& base, std::uint32_t from) {
+  auto publisher = open_layout_publisher(base);
+  if (!publisher)
+    return publisher.err();
   return change_layout(p, admin, *publisher, from, p.cfg.shards, nullptr);
 }
 
@@ -339,12 +348,9 @@ expected<layout_settled> settle_layout(const layout_change_parts& p) {
   if (!in_use)
     return in_use.err();
 
-  amqp::publisher_options options;
-  options.connection = base;
-  options.connection.name = "telluride-layout-publisher";
-  auto publisher = amqp::publisher::open(options);
+  auto publisher = open_layout_publisher(base);
   if (!publisher)
-    return error{"cannot open the layout change's publishing connection: " + publisher.err().message};
+    return publisher.err();
   if (!in_use->layout || *in_use->layout == cfg.shards) {
     // A deployment from before the layout queue: its layout is recorded, so that the next
     // starts need not read the stream.
