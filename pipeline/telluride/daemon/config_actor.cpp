@@ -1,6 +1,5 @@
 #include "telluride/daemon/config_actor.hpp"
 
-#include "telluride/daemon/pipeline_shape.hpp"
 #include "telluride/domain/config_schema.hpp"
 
 #include <causeway/acknowledger.hpp>
@@ -117,8 +116,7 @@ expected<telluride::config> config_actor::check_change(const std::string& body) 
 void config_actor::start_restart(pending_change req, telluride::config next) {
   busy_ = true;
   parts_.readings->set_consuming(false);
-  auto options = make_pipeline_options(next);
-  options.producer.concurrency = parts_.readings->producers(next);
+  auto options = readings_pipeline_options(next, *parts_.readings);
   request(parts_.pipeline, caf::infinite, causeway::restart_atom::value, std::move(options))
     .then(
       [this, req = std::move(req), next](causeway::restart_result& result) mutable {

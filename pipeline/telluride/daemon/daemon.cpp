@@ -8,7 +8,7 @@
 #include "telluride/daemon/layout_change.hpp"
 #include "telluride/daemon/live_feed.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
-#include "telluride/daemon/pipeline_shape.hpp"
+#include "telluride/daemon/readings_intake.hpp"
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/daemon/reporter.hpp"
 #include "telluride/daemon/shard_coordinator.hpp"
@@ -129,8 +129,7 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
 bool restart_readings(caf::actor_system& system, const caf::actor& supervisor, const config_store& config,
                       readings_intake& intake) {
   const auto cfg = config.current().first;
-  auto options = make_pipeline_options(cfg);
-  options.producer.concurrency = intake.producers(cfg);
+  auto options = readings_pipeline_options(cfg, intake);
   bool ok = false;
   intake.set_consuming(false);
   caf::scoped_actor self{system};

@@ -170,7 +170,8 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
     return finished.err();
   drained_layout drained;
   drained.stopped = !*finished;
-  drained.applied = intake->stats().acked + intake->stats().rejected;
+  const auto settled = intake->stats();
+  drained.applied = settled.acked + settled.rejected;
   auto left = sum_of(admin, queues);
   if (!left)
     return left.err();

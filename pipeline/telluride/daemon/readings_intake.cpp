@@ -144,12 +144,17 @@ causeway::producer_factory readings_intake::factory() {
   };
 }
 
+causeway::pipeline_options readings_pipeline_options(const config& cfg, const readings_intake& intake) {
+  auto options = make_pipeline_options(cfg);
+  options.producer.concurrency = intake.producers(cfg);
+  return options;
+}
+
 causeway::pipeline_spec readings_pipeline_spec(const config& cfg, readings_intake& intake,
                                                std::shared_ptr<causeway::handler> handler,
                                                std::shared_ptr<causeway::telemetry_sink> telemetry) {
   causeway::pipeline_spec spec;
-  spec.options = make_pipeline_options(cfg);
-  spec.options.producer.concurrency = intake.producers(cfg);
+  spec.options = readings_pipeline_options(cfg, intake);
   spec.handler = std::move(handler);
   spec.make_producer = intake.factory();
   spec.telemetry = std::move(telemetry);

@@ -82,6 +82,10 @@ private:
   std::atomic<bool> consuming_{false};
 };
 
+/// The readings pipeline's options for `cfg` (pipeline_shape.hpp) with as many producers as
+/// `intake` needs: what a start, a restart and a reconfiguration all run.
+causeway::pipeline_options readings_pipeline_options(const config& cfg, const readings_intake& intake);
+
 /// The readings pipeline consuming what `intake` gives, handled by `handler`: the options of
 /// `cfg` (pipeline_shape.hpp) with as many producers as the intake needs.
 causeway::pipeline_spec readings_pipeline_spec(const config& cfg, readings_intake& intake,
