@@ -49,7 +49,8 @@ TEST_CASE("the schema's first and bounded keys read as CONTRACT section 3 states
 }
 
 TEST_CASE("a value the schema's bounds accept is accepted by the daemon's validation, one outside refused") {
-  for (const auto& k : reconfiguration_schema_json().at("keys")) {
+  const auto schema = reconfiguration_schema_json();  // a range-for over the temporary's keys reads freed memory
+  for (const auto& k : schema.at("keys")) {
     const std::string key = k.at("key");
     const std::int64_t min = k.at("min");
     const std::int64_t max = k.at("max");
