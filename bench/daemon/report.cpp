@@ -84,9 +84,9 @@ nlohmann::json compare_modes(const settings& s, const daemon_result& durable, co
 // The names the daemon's threads have are ambiguous, so
 /// known ones are translated: CAF 0.17 names its scheduler workers "caf.multiplexer" (their
 /// stacks show worker<work_stealing>::run), "caf.actor" is a detached actor's thread, the
-/// HTTP server's thread keeps the program's name, and both AMQP connection threads are
-/// "amqp-telluride-" (the name is cut at 15 characters): connect_broker opens the
-/// publisher's connection before the consumer's. Unknown names are shown as they are.
+/// HTTP server's thread keeps the program's name. AMQP connection threads are named after
+/// their connection ("amqp-consumer", "amqp-publisher", "amqp-checkpoint"...) and shown as
+/// they are, like unknown names.
 std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r) {
   std::map<std::string, int> count, seen;
   for (const auto& t : r.threads)
@@ -98,8 +98,6 @@ std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result
     int k = t.tid == r.pid ? 0 : seen[t.name]++;
     if (t.tid == r.pid)
       label = "main";
-    else if (t.name == "amqp-telluride-" && count[t.name] == 2)
-      label = k == 0 ? "amqp_publisher" : "amqp_consumer";
     else if (t.name == "caf.multiplexer")
       label = "caf_worker#" + std::to_string(k);
     else if (t.name == "caf.clock" && count[t.name] == 1)

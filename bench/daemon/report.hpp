@@ -44,7 +44,7 @@ struct results {
 /// daemon against the baseline, quiet and noisy, and durable against memory mode.
 nlohmann::json report(const settings& s, const results& r);
 
-/// The daemon's threads labelled (main, amqp_consumer, caf_worker#0...), with their CPU
+/// The daemon's threads labelled (main, amqp-consumer, caf_worker#0...), with their CPU
 /// seconds, in the order of r.threads (creation order).
 std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r);
 
