@@ -263,7 +263,7 @@ async function main() {
       await totalReaches(before + 600);
       assert.equal(await page.textContent('#config-version'), '3');
       const log = await page.evaluate(() => stateLog);
-      assert.deepEqual(log, [['draining', 'Draining: the pipeline finishes what it took, then starts again.'], ['live', '']]);
+      assert.deepEqual(log, [['draining', 'Draining: the pipeline finishes what it took before it restarts or stops.'], ['live', '']]);
     });
 
     await check('a screenshot at 1280x800', async () => {

@@ -66,7 +66,7 @@ function render(snapshot) {
   latest = snapshot;
   const [key, text] = stateOf(snapshot);
   let detail = null;
-  if (key === 'draining') detail = 'Draining: the pipeline finishes what it took, then starts again.';
+  if (key === 'draining') detail = 'Draining: the pipeline finishes what it took before it restarts or stops.';
   else if (key !== 'live') detail = 'Not ready: ' + (snapshot.status.reason || 'unknown reason');
   showState(key, text, detail);
   $('node').textContent = snapshot.node;
