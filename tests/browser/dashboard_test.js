@@ -1,9 +1,11 @@
 // dashboard_test.js — the dashboard in a real browser (Debian's chromium, headless, driven by
-// playwright-core; no browser download). Run by run.sh, which starts the daemon and the sensors
-// and sets DASHBOARD_URL, DASHBOARD_TOKEN and DASHBOARD_OUT. Exits 1 at the first failed check.
+// playwright-core; no browser download). Run by run.sh, which starts the broker proxy, the daemon
+// and the sensors and sets DASHBOARD_URL, DASHBOARD_TOKEN, DASHBOARD_OUT, DASHBOARD_CONFIG,
+// DAEMON_PID and PROXY_PID. Exits 1 at the first failed check.
 'use strict';
 
 const assert = require('node:assert/strict');
+const {execFile} = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -12,6 +14,17 @@ const {chromium} = require('playwright-core');
 const url = process.env.DASHBOARD_URL;
 const token = process.env.DASHBOARD_TOKEN;
 const out = process.env.DASHBOARD_OUT;
+
+/// Publishes `messages` readings of run.sh's 20 sensors (the same seed) straight to the broker,
+/// not through the proxy; resolves once the broker confirmed every one.
+function publish(messages, rate) {
+  const args = ['sensors', '--config', process.env.DASHBOARD_CONFIG, '--amqp', process.env.TELLURIDE_TEST_AMQP_URL,
+                '--count', '20', '--rate', String(rate), '--messages', String(messages), '--seed', '7', '--quiet'];
+  return new Promise((resolve, reject) => execFile(process.env.TELLURIDE_BIN, args, (e, stdout, stderr) =>
+    e ? reject(new Error(`telluride sensors failed: ${stderr}`)) : resolve()));
+}
+
+const sensorKeyOf = s => `${s.line_id}/${s.device_id}/${s.sensor_id}`;
 
 function check(name, fn) {
   return fn().then(() => console.log('ok   ' + name), e => {
@@ -43,6 +56,19 @@ async function main() {
     await page.goto(url);
     await page.waitForSelector('#state[data-state="live"]', {timeout: 10000});
     console.log(`page live (first snapshot shown) after ${Date.now() - started} ms`);
+    // Every state the badge takes, with the banner's text, however briefly it shows.
+    await page.evaluate(() => {
+      const badge = document.getElementById('state');
+      window.stateLog = [];
+      new MutationObserver(() => {
+        const last = stateLog[stateLog.length - 1];
+        if (!last || last[0] !== badge.dataset.state)
+          stateLog.push([badge.dataset.state, document.getElementById('banner').textContent]);
+      }).observe(badge, {attributes: true, attributeFilter: ['data-state']});
+    });
+    const total = async () => Number((await page.textContent('#total')).replace(/,/g, ''));
+    const totalReaches = n => page.waitForFunction(
+      n => Number(document.getElementById('total').textContent.replace(/,/g, '')) === n, n, {timeout: 15000});
 
     await check('the total rises within 3 s', async () => {
       const read = async () => Number((await page.textContent('#total')).replace(/,/g, ''));
@@ -102,6 +128,31 @@ async function main() {
         assert.equal(Number(await row.locator(`[data-field="${field}"]`).textContent()),
                      Number(exact[field].toPrecision(6)), field);
       await page.fill('#sensor-search', '');
+    });
+
+    await check('sorted by alerts, the table shows the daemon\'s sort=alerts order and each row\'s alerts', async () => {
+      const asked = page.waitForRequest(r => r.url().includes('/api/sensors?'));
+      await page.selectOption('#sensor-sort', 'alerts');
+      assert.equal(new URL((await asked).url()).search, '?limit=100&sort=alerts');
+      const byAlerts = await (await page.request.get(url + 'api/sensors?limit=100&sort=alerts')).json();
+      assert.equal(byAlerts.sensors.length, 20);
+      const expected = byAlerts.sensors.map(s => [sensorKeyOf(s), String(s.alerts ?? 0)]);
+      await page.waitForFunction(want => JSON.stringify([...document.querySelectorAll('#sensor-list tr[data-key]')]
+        .map(r => [r.dataset.key, r.querySelector('[data-field="alerts"]').textContent])) === want,
+        JSON.stringify(expected), {timeout: 5000});
+      assert.equal(await page.textContent('#sensor-count'), '(20 matched)');
+    });
+
+    await check('sorted by readings/s, the page asks for the 500 most read; with the readings done every rate is 0.0', async () => {
+      const asked = page.waitForRequest(r => r.url().includes('/api/sensors?'));
+      await page.selectOption('#sensor-sort', 'rate');
+      assert.equal(new URL((await asked).url()).search, '?limit=500&sort=reads');
+      // Each of the 20 was seen by the previous poll with the same total_reads.
+      await page.waitForFunction(() => {
+        const rates = [...document.querySelectorAll('#sensor-list [data-field="rate"]')].map(c => c.textContent);
+        return rates.length === 20 && rates.every(r => r === '0.0');
+      }, null, {timeout: 5000});
+      assert.equal(await page.textContent('#sensor-count'), '(20 matched)');
     });
 
     await check('the form is built from /api/config/schema with the current values', async () => {
@@ -167,6 +218,54 @@ async function main() {
       await page.fill('#cfg-producer_concurrency', '1');
     });
 
+    await check('the broker taken away: "broker unreachable" within 5 s; back: live, and the readings sent meanwhile are counted', async () => {
+      const before = await total();
+      await page.evaluate(() => { stateLog.length = 0; });
+      process.kill(Number(process.env.PROXY_PID), 'SIGUSR1');  // cut every connection, refuse new ones
+      await page.waitForSelector('#state[data-state="broker"]', {timeout: 5000});
+      assert.equal(await page.textContent('#state'), 'broker unreachable');
+      assert.equal(await page.textContent('#banner'), 'Not ready: the broker connection is down');
+      await publish(200, 2000);  // queued at the broker, which the daemon cannot reach
+      assert.equal(await total(), before);
+      process.kill(Number(process.env.PROXY_PID), 'SIGUSR2');
+      await page.waitForSelector('#state[data-state="live"]', {timeout: 10000});
+      await totalReaches(before + 200);
+      const log = await page.evaluate(() => stateLog);
+      assert.deepEqual(log[0], ['broker', 'Not ready: the broker connection is down']);
+      assert.deepEqual(log[log.length - 1], ['live', '']);
+      assert.ok(log.every(([state]) => state === 'broker' || state === 'live'), JSON.stringify(log));
+    });
+
+    await check('a reconfiguration drains for real: "draining" while the readings it holds go through, then live, version 3, each reading counted once', async () => {
+      // Slow the pipeline: 50 readings a second, at most 200 taken from the broker at once.
+      await page.fill('#cfg-rate_limit_allowed', '50');
+      await page.fill('#cfg-prefetch_count', '200');
+      await page.click('#config-submit');
+      await page.waitForFunction(() => /^config_applied: version 2 /.test(document.getElementById('config-answer').textContent),
+                                 null, {timeout: 15000});
+      assert.deepEqual(JSON.parse(posts[3]), {rate_limit_allowed: 50, prefetch_count: 200});
+      const before = await total();
+      await publish(600, 5000);
+      // While they flow at 50 a second, the sensors sorted by readings/s show it, fastest first.
+      await page.waitForFunction(() => {
+        const rates = [...document.querySelectorAll('#sensor-list [data-field="rate"]')].map(c => Number(c.textContent));
+        return rates.length === 20 && rates[0] > 0 && rates.every((r, i) => i === 0 || r <= rates[i - 1]);
+      }, null, {timeout: 10000});
+      await page.evaluate(() => { stateLog.length = 0; });
+      // Lifting the limit restarts the pipeline: the old one first passes what it holds at 50 a second.
+      await page.fill('#cfg-rate_limit_allowed', '0');
+      await page.click('#config-submit');
+      await page.waitForFunction(() => /^config_applied: version 3 /.test(document.getElementById('config-answer').textContent),
+                                 null, {timeout: 20000});
+      assert.match(await page.textContent('#config-answer'), /^config_applied: version 3 \(drained in \d+ ms\)$/);
+      assert.deepEqual(JSON.parse(posts[4]), {rate_limit_allowed: 0});
+      await page.waitForSelector('#state[data-state="live"]', {timeout: 5000});
+      await totalReaches(before + 600);
+      assert.equal(await page.textContent('#config-version'), '3');
+      const log = await page.evaluate(() => stateLog);
+      assert.deepEqual(log, [['draining', 'Draining: the pipeline finishes what it took before it restarts or stops.'], ['live', '']]);
+    });
+
     await check('a screenshot at 1280x800', async () => {
       await page.waitForSelector('#state[data-state="live"]', {timeout: 30000});
       await page.evaluate(() => window.scrollTo(0, 0));
@@ -182,18 +281,10 @@ async function main() {
       await page.screenshot({path: path.join(out, 'dashboard-phone.png'), fullPage: true});
     });
 
-    await check('the badge and banner name each state the snapshot reports', async () => {
-      const shown = await page.evaluate(() => {
-        const status = (ready, reason, consuming, broker_connected) => ({ready, reason, consuming, broker_connected});
-        return [
-          stateOf({status: status(true, null, true, true)}),
-          stateOf({status: status(false, 'the readings pipeline is restarting', false, true)}),
-          stateOf({status: status(false, 'the broker connection is down', true, false)}),
-          stateOf({status: status(false, 'config handler: stopped (x), restarting', true, true)}),
-        ];
-      });
-      assert.deepEqual(shown, [['live', 'live'], ['draining', 'draining'], ['broker', 'broker unreachable'],
-                               ['not-ready', 'not ready']]);
+    await check('"not ready" names the reason the snapshot gives (a part down: not caused here)', async () => {
+      const shown = await page.evaluate(() => stateOf({status: {ready: false, consuming: true, broker_connected: true,
+                                                                reason: 'config handler: stopped (x), restarting'}}));
+      assert.deepEqual(shown, ['not-ready', 'not ready']);
     });
 
     await check('when the daemon stops, the page says it is unreachable', async () => {

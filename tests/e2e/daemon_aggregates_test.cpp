@@ -76,6 +76,11 @@ TEST_CASE("20,000 readings over 300 sensors give exact aggregates and bad ones a
   }
   CHECK(hits == 1);
   CHECK(http_request(d.port(), "GET", "/api/sensors?limit=0").status == 400);
+  // sort=reads is the default order; a sort the daemon cannot answer is a 400 naming the choices.
+  CHECK(nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors?limit=500&sort=reads").body) == listed);
+  auto bad_sort = http_request(d.port(), "GET", "/api/sensors?sort=rate");
+  CHECK(bad_sort.status == 400);
+  CHECK(nlohmann::json::parse(bad_sort.body) == nlohmann::json{{"error", "sort must be reads or alerts"}});
 
   CHECK(d.stop() == std::optional<int>{0});
   CHECK(s.ready(d.route("readings_queue")) == 0);

@@ -1,5 +1,6 @@
 // feed_schedule.hpp — when the live feed publishes a snapshot: every interval, and at once when
-// the config version or the shards' ownership changed since the last one.
+// the config version, the shards' ownership or the daemon's status (ready, or why not) changed
+// since the last one, so a viewer sees a drain or a lost broker when it starts and when it ends.
 //
 // Pure: times, the version and the ownership are passed in; the live feed (live_feed.hpp) asks
 // it a few times a second.
@@ -19,16 +20,17 @@ public:
   explicit feed_schedule(std::chrono::milliseconds interval) : interval_(interval) {}
 
   /// Whether a snapshot is due at `now`: none was published yet, `interval` has passed since
-  /// the last, or `config_version` or `ownership` (shard owners and states, as text) differ
-  /// from the last one's.
-  bool is_due(time_point now, std::uint64_t config_version, const std::string& ownership) const {
+  /// the last, or `config_version`, `ownership` (shard owners and states, as text) or `status`
+  /// (why the daemon is not ready, empty when it is) differ from the last one's.
+  bool is_due(time_point now, std::uint64_t config_version, const std::string& ownership,
+              const std::string& status) const {
     return !last_ || now - last_->at >= interval_ || config_version != last_->config_version ||
-           ownership != last_->ownership;
+           ownership != last_->ownership || status != last_->status;
   }
 
-  /// A snapshot of this version and ownership was published at `now`.
-  void published(time_point now, std::uint64_t config_version, std::string ownership) {
-    last_ = last_publish{now, config_version, std::move(ownership)};
+  /// A snapshot of this version, ownership and status was published at `now`.
+  void published(time_point now, std::uint64_t config_version, std::string ownership, std::string status) {
+    last_ = last_publish{now, config_version, std::move(ownership), std::move(status)};
   }
 
 private:
@@ -36,6 +38,7 @@ private:
     time_point at;
     std::uint64_t config_version = 0;
     std::string ownership;
+    std::string status;
   };
   std::chrono::milliseconds interval_;
   std::optional<last_publish> last_;

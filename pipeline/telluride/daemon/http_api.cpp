@@ -147,11 +147,14 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
   routes.add(
     "GET", "/api/sensors",
     [tracker = parts.tracker](const request& req, const route_params&) {
-      auto query = parse_sensor_listing_query(req.query_value("q"), req.query_value("limit"));
+      auto query =
+        parse_sensor_listing_query(req.query_value("q"), req.query_value("limit"), req.query_value("sort"));
       if (!query)
         return error_response(400, query.err().message);
       sensor_listing listing{std::move(*query)};
-      tracker->for_each_sensor([&](const sensor_aggregate& a) { listing.offer(a); });
+      // The tracker keeps no count of alerts per sensor yet (issue 13 adds it to the aggregates it
+      // visits): until then every sensor ranks 0 under sort=alerts, i.e. the most read first.
+      tracker->for_each_sensor([&](const sensor_aggregate& a) { listing.offer(a, 0); });
       return response::json(200, listing.take_json() + "\n");
     },
     http::handler_thread::worker);

@@ -54,13 +54,15 @@ void live_feed::run() {
       const auto version = parts_.config->version();
       const auto shards = parts_.shards->view();
       auto ownership = ownership_text(shards);
-      if (schedule.is_due(now, version, ownership)) {
+      auto status = parts_.status->check_readiness().problem().value_or("");
+      if (schedule.is_due(now, version, ownership, status)) {
         parts_.stages->close_interval(now);
         auto snapshot = parts_.status->take(now_ms(), snapshot_detail::with_stages);
         auto rates = previous ? rates_between(*previous, snapshot) : live_rates{};
         auto document = live_snapshot_json(snapshot, rates, shards, parts_.alerts->latest(), host_cpu.sample());
         parts_.feed->publish(http::sse_event(document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
-        schedule.published(now, snapshot.config_version, std::move(ownership));
+        schedule.published(now, snapshot.config_version, std::move(ownership),
+                           snapshot.ready.problem().value_or(""));
         previous = std::move(snapshot);
       }
     } catch (const std::exception& e) {

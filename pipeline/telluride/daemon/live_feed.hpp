@@ -2,7 +2,8 @@
 // of GET /api/stream.
 //
 // A thread of its own looks every `check_every` whether a snapshot is due (feed_schedule.hpp:
-// every `interval`, and at once when the config version or the shards' ownership changed). A
+// every `interval`, and at once when the config version, the shards' ownership or the daemon's
+// readiness changed). A
 // due snapshot closes the stages' workload interval (node_metrics::close_interval, which /metrics
 // shows too), takes one daemon_snapshot and the host's per-core CPU (host_cpu.hpp), renders
 // them (live_view.hpp) and publishes them framed as one server-sent event to the event feed;

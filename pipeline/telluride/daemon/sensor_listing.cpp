@@ -8,7 +8,8 @@
 namespace telluride {
 
 expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<std::string>& search,
-                                                          const std::optional<std::string>& limit) {
+                                                          const std::optional<std::string>& limit,
+                                                          const std::optional<std::string>& sort) {
   sensor_listing_query query;
   if (search) {
     if (search->size() > sensor_listing_query::max_search_bytes)
@@ -25,6 +26,14 @@ expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<st
       return error{"limit must be an integer in 1.." + std::to_string(sensor_listing_query::max_limit)};
     query.limit = n;
   }
+  if (sort) {
+    if (*sort == "reads")
+      query.order = sensor_order::reads;
+    else if (*sort == "alerts")
+      query.order = sensor_order::alerts;
+    else
+      return error{"sort must be reads or alerts"};
+  }
   return query;
 }
 
@@ -33,15 +42,18 @@ sensor_listing::sensor_listing(sensor_listing_query query) : query_(std::move(qu
 }
 
 bool sensor_listing::ranks_before(const entry& a, const entry& b) {
+  if (a.rank != b.rank)
+    return a.rank > b.rank;
   return a.reads != b.reads ? a.reads > b.reads : a.key_text < b.key_text;
 }
 
-void sensor_listing::offer(const sensor_aggregate& aggregate) {
+void sensor_listing::offer(const sensor_aggregate& aggregate, std::uint64_t alerts) {
   auto key_text = sensor_key_text(aggregate.key.key());
   if (!query_.search.empty() && key_text.find(query_.search) == std::string::npos)
     return;
   ++matched_;
-  entry candidate{aggregate.stats.count(), std::move(key_text), aggregate};
+  const std::uint64_t reads = aggregate.stats.count();
+  entry candidate{query_.order == sensor_order::alerts ? alerts : reads, reads, std::move(key_text), aggregate};
   if (kept_.size() == query_.limit) {
     if (!ranks_before(candidate, kept_.front()))
       return;

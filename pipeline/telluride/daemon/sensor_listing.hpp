@@ -1,5 +1,6 @@
 // sensor_listing.hpp — the sensors of GET /api/sensors: those whose key text (`line/device/sensor`,
-// as sensor_key_text writes it) contains a search text, the most read first, at most `limit`.
+// as sensor_key_text writes it) contains a search text, the first `limit` in the order asked for
+// (`sort`): the most read first, or the most alerts raised first.
 //
 // Fed one aggregate at a time (under each shard's lock, by the route), it keeps only the `limit`
 // best so far in a heap, so its memory is bounded whatever the number of sensors. Pure.
@@ -16,36 +17,46 @@
 
 namespace telluride {
 
+/// The order of the listing: `reads` (total_reads, most first) or `alerts` (alerts raised for
+/// the sensor, most first; ties: the most read first). Ties after that: the smaller key text.
+enum class sensor_order : std::uint8_t { reads, alerts };
+
 struct sensor_listing_query {
   static constexpr std::size_t max_limit = 500;
   static constexpr std::size_t max_search_bytes = 256;
   std::string search;       ///< empty: every sensor
   std::size_t limit = 50;   ///< 1..max_limit
+  sensor_order order = sensor_order::reads;
 };
 
-/// The query from the decoded `q` and `limit` parameters (absent: every sensor, 50); an error
-/// names the parameter when `limit` is not an integer in 1..500 or `q` is over 256 bytes.
+/// The query from the decoded `q`, `limit` and `sort` parameters (absent: every sensor, 50,
+/// reads); an error names the first bad parameter: `q` over 256 bytes, `limit` not an integer in
+/// 1..500, `sort` neither `reads` nor `alerts`. No value is echoed (it may be any bytes).
 expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<std::string>& search,
-                                                          const std::optional<std::string>& limit);
+                                                          const std::optional<std::string>& limit,
+                                                          const std::optional<std::string>& sort);
 
 class sensor_listing {
 public:
   explicit sensor_listing(sensor_listing_query query);
 
-  /// Counts the aggregate when its key matches, and keeps it when it is among the `limit` most
-  /// read so far (ties: the smaller key text first).
-  void offer(const sensor_aggregate& aggregate);
+  /// Counts the aggregate when its key matches, and keeps it when it is among the first `limit`
+  /// so far in the query's order. `alerts`: the alerts raised for the sensor (its rank under
+  /// sensor_order::alerts).
+  void offer(const sensor_aggregate& aggregate, std::uint64_t alerts);
 
   /// `{"matched": N, "sensors": [aggregate messages...]}`: N sensors matched, the kept ones in
-  /// order (most read first).
+  /// the query's order.
   std::string take_json();
 
 private:
   struct entry {
+    std::uint64_t rank;  ///< reads or alerts, as the order says
     std::uint64_t reads;
     std::string key_text;
     sensor_aggregate aggregate;
   };
+  /// Whether `a` comes before `b`: the higher rank, then the more reads, then the smaller key.
   static bool ranks_before(const entry& a, const entry& b);
 
   sensor_listing_query query_;

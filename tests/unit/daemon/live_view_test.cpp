@@ -99,17 +99,23 @@ TEST_CASE("recent alerts keep the last ones, oldest first, and count them all") 
   CHECK(ring.total() == 5);
 }
 
-TEST_CASE("the feed publishes at first, every interval, and at once on a new version or ownership") {
+TEST_CASE("the feed publishes at first, every interval, and at once on a new version, ownership or status") {
   feed_schedule schedule{1000ms};
   const auto t0 = std::chrono::steady_clock::time_point{} + 50s;
-  CHECK(schedule.is_due(t0, 0, ""));
-  schedule.published(t0, 0, "0=a/active;");
-  CHECK_FALSE(schedule.is_due(t0 + 999ms, 0, "0=a/active;"));
-  CHECK(schedule.is_due(t0 + 1000ms, 0, "0=a/active;"));
-  CHECK(schedule.is_due(t0 + 100ms, 1, "0=a/active;"));          // config applied
-  CHECK(schedule.is_due(t0 + 100ms, 0, "0=b/active;"));          // the shard changed hands
-  CHECK(schedule.is_due(t0 + 100ms, 0, "0=a/handing_over;"));    // and its state
-  schedule.published(t0 + 100ms, 1, "0=a/active;");
-  CHECK_FALSE(schedule.is_due(t0 + 1099ms, 1, "0=a/active;"));
-  CHECK(schedule.is_due(t0 + 1100ms, 1, "0=a/active;"));
+  CHECK(schedule.is_due(t0, 0, "", ""));
+  schedule.published(t0, 0, "0=a/active;", "");
+  CHECK_FALSE(schedule.is_due(t0 + 999ms, 0, "0=a/active;", ""));
+  CHECK(schedule.is_due(t0 + 1000ms, 0, "0=a/active;", ""));
+  CHECK(schedule.is_due(t0 + 100ms, 1, "0=a/active;", ""));          // config applied
+  CHECK(schedule.is_due(t0 + 100ms, 0, "0=b/active;", ""));          // the shard changed hands
+  CHECK(schedule.is_due(t0 + 100ms, 0, "0=a/handing_over;", ""));    // and its state
+  CHECK(schedule.is_due(t0 + 100ms, 0, "0=a/active;", "the readings pipeline is restarting"));  // a drain
+  schedule.published(t0 + 100ms, 1, "0=a/active;", "");
+  CHECK_FALSE(schedule.is_due(t0 + 1099ms, 1, "0=a/active;", ""));
+  CHECK(schedule.is_due(t0 + 1100ms, 1, "0=a/active;", ""));
+  // While the broker is away the snapshot that said so is not repeated before the interval; the
+  // one after it comes at once when the broker is back.
+  schedule.published(t0 + 1200ms, 1, "0=a/active;", "the broker connection is down");
+  CHECK_FALSE(schedule.is_due(t0 + 1300ms, 1, "0=a/active;", "the broker connection is down"));
+  CHECK(schedule.is_due(t0 + 1300ms, 1, "0=a/active;", ""));
 }

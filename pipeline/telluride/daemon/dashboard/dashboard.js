@@ -66,7 +66,7 @@ function render(snapshot) {
   latest = snapshot;
   const [key, text] = stateOf(snapshot);
   let detail = null;
-  if (key === 'draining') detail = 'Draining: the pipeline finishes what it took, then starts again.';
+  if (key === 'draining') detail = 'Draining: the pipeline finishes what it took before it restarts or stops.';
   else if (key !== 'live') detail = 'Not ready: ' + (snapshot.status.reason || 'unknown reason');
   showState(key, text, detail);
   $('node').textContent = snapshot.node;
@@ -78,7 +78,6 @@ function render(snapshot) {
   renderCpu(snapshot.cpu_percent);
   renderShards(snapshot.shards);
   renderAlerts(snapshot.alerts);
-  countAlerts(snapshot.alerts);
 }
 
 function renderTotals(s) {
@@ -187,66 +186,78 @@ function renderAlerts(alerts) {
 }
 
 // ---- sensors -------------------------------------------------------------------------------
-// GET /api/sensors gives the most read sensors matching the search (at most SENSOR_LIMIT); the
-// page adds readings/s from two polls and the alerts it saw in the stream, and sorts them.
+// GET /api/sensors ranks the sensors matching the search on the daemon and answers the first
+// SENSOR_LIMIT: the most read (sort=reads) or those with the most alerts raised (sort=alerts; each
+// row's `alerts`, 0 when absent). Readings per second are the page's own: the difference of a
+// sensor's total_reads between two polls over the time between them (the daemon keeps no rate per
+// sensor). Sorted by rate, the page asks for the RATE_POOL most read and shows the SENSOR_LIMIT
+// fastest of them (all of them when no more match).
 
 const SENSOR_LIMIT = 100;
+const RATE_POOL = 500;
 const SENSOR_POLL_MS = 2000;
-let sensorSeen = new Map();      // key → {reads, t}: the previous poll's rows, for readings/s
-const alertCounts = new Map();   // key → alerts seen in the stream since the page opened
-let previousAlerts = new Set();  // the alerts of the previous snapshot, as JSON texts
-let sensorRows = [];
+let sensorSeen = new Map();  // key → {reads, t}: each sensor's total_reads at the poll it was last seen
+let sensorRows = [];         // {key, aggregate, rate (null: not seen before)}, in the daemon's order
+let sensorAnswer = null;     // {matched, listed, by} of the latest poll
 let sensorTimer = null;
+let sensorPoll = 0;           // the latest poll's number
 
 function sensorKey(s) { return `${s.line_id}/${s.device_id}/${s.sensor_id}`; }
 
-/// Counts the alerts a snapshot brings that the previous one did not have.
-function countAlerts(alerts) {
-  const texts = new Set(alerts.map(a => JSON.stringify(a)));
-  for (const a of alerts) {
-    if (previousAlerts.has(JSON.stringify(a))) continue;
-    const key = sensorKey(a);
-    alertCounts.set(key, (alertCounts.get(key) || 0) + 1);
-  }
-  previousAlerts = texts;
-}
-
+/// Asks for the sensors now (and then every SENSOR_POLL_MS); an answer to an older poll than the
+/// latest (the search or the sort changed meanwhile) is dropped.
 async function pollSensors() {
   clearTimeout(sensorTimer);
-  const query = new URLSearchParams({limit: String(SENSOR_LIMIT)});
+  const poll = ++sensorPoll;
+  const by = $('sensor-sort').value;
+  const query = new URLSearchParams({limit: String(by === 'rate' ? RATE_POOL : SENSOR_LIMIT),
+                                     sort: by === 'alerts' ? 'alerts' : 'reads'});
   const search = $('sensor-search').value.trim();
   if (search) query.set('q', search);
   try {
     const reply = await fetch('/api/sensors?' + query);
     const body = await reply.json();
+    if (poll !== sensorPoll) return;
     if (!reply.ok) throw new Error(body.error || reply.status);
-    const now = Date.now(), seen = new Map();
+    const now = Date.now();
     sensorRows = body.sensors.map(s => {
       const key = sensorKey(s), before = sensorSeen.get(key);
-      const rate = before && now > before.t ? (s.total_reads - before.reads) * 1000 / (now - before.t) : 0;
-      seen.set(key, {reads: s.total_reads, t: now});
+      const rate = before && now > before.t ? (s.total_reads - before.reads) * 1000 / (now - before.t) : null;
+      sensorSeen.set(key, {reads: s.total_reads, t: now});
       return {key, aggregate: s, rate};
     });
-    sensorSeen = seen;
-    $('sensor-count').textContent = `(${body.matched} matched${body.matched > body.sensors.length
-      ? `, the ${body.sensors.length} most read shown` : ''})`;
+    for (const [key, seen] of sensorSeen) if (seen.t < now - 60000) sensorSeen.delete(key);
+    sensorAnswer = {matched: body.matched, listed: body.sensors.length, by};
     renderSensors();
   } catch (e) {
+    if (poll !== sensorPoll) return;
     $('sensor-count').textContent = '(the daemon did not answer)';
   }
   sensorTimer = setTimeout(pollSensors, SENSOR_POLL_MS);
 }
 
+function sensorCountText({matched, listed, by}) {
+  const shown = Math.min(listed, SENSOR_LIMIT);
+  if (by === 'rate')
+    return matched > shown ? `(${matched} matched, the ${shown} fastest of the ${listed} most read shown)` : `(${matched} matched)`;
+  if (matched <= listed) return `(${matched} matched)`;
+  return `(${matched} matched, the ${listed} ${by === 'alerts' ? 'with the most alerts' : 'most read'} shown)`;
+}
+
 function renderSensors() {
-  const by = $('sensor-sort').value;
-  const score = r => by === 'rate' ? r.rate : by === 'alerts' ? (alertCounts.get(r.key) || 0) : r.aggregate.total_reads;
-  const rows = sensorRows.slice().sort((a, b) => score(b) - score(a) || a.key.localeCompare(b.key));
+  if (!sensorAnswer) return;
+  let rows = sensorRows;
+  if (sensorAnswer.by === 'rate')  // the fastest first; a sensor not seen before has no rate yet
+    rows = rows.slice().sort((a, b) => (b.rate ?? -1) - (a.rate ?? -1) || a.key.localeCompare(b.key))
+      .slice(0, SENSOR_LIMIT);
+  $('sensor-count').textContent = sensorCountText(sensorAnswer);
   const number = v => typeof v === 'number' ? Number(v.toPrecision(6)) : v;
   $('sensor-list').innerHTML = rows.length ? rows.map(r => {
     const a = r.aggregate;
     return `<tr data-key="${escapeHtml(r.key)}"><td>${escapeHtml(r.key)}</td>` +
-      `<td data-field="total_reads">${a.total_reads}</td><td>${r.rate.toFixed(1)}</td>` +
-      `<td data-field="alerts">${alertCounts.get(r.key) || 0}</td>` +
+      `<td data-field="total_reads">${a.total_reads}</td>` +
+      `<td data-field="rate">${r.rate === null ? '–' : r.rate.toFixed(1)}</td>` +
+      `<td data-field="alerts">${Number(a.alerts ?? 0)}</td>` +
       ['mean', 'min', 'max', 'last_reading'].map(f => `<td data-field="${f}">${number(a[f])}</td>`).join('') + '</tr>';
   }).join('') : '<tr><td colspan="8" class="muted">no sensor matches</td></tr>';
 }
@@ -344,9 +355,9 @@ async function submitConfig(event) {
 let searchDelay = null;
 $('sensor-search').addEventListener('input', () => {
   clearTimeout(searchDelay);
-  searchDelay = setTimeout(() => { sensorSeen.clear(); pollSensors(); }, 250);
+  searchDelay = setTimeout(pollSensors, 250);
 });
-$('sensor-sort').addEventListener('change', renderSensors);
+$('sensor-sort').addEventListener('change', pollSensors);
 $('config-form').addEventListener('submit', submitConfig);
 window.addEventListener('resize', drawChart);
 loadConfigForm();
