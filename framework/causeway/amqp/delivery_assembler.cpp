@@ -52,37 +52,36 @@ feed_result delivery_assembler::feed(const amqp_frame_t& frame) {
 feed_result delivery_assembler::on_deliver(const amqp_basic_deliver_t& deliver) {
   feed_result out;
   out.outcome = frame_outcome::taken;
-  if (const auto* w = std::get_if<awaiting_header>(&phase_)) {
-    out = break_off(tag_text(w->d.delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
+  if (std::holds_alternative<awaiting_header>(phase_)) {
+    out = break_off(tag_text(current_.delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
                     " before its content header");
   } else if (const auto* r = std::get_if<reading_body>(&phase_)) {
-    out = break_off(tag_text(r->d.delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
-                    " after " + std::to_string(r->d.msg.data.size()) + " of " +
+    out = break_off(tag_text(current_.delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
+                    " after " + std::to_string(current_.msg.data.size()) + " of " +
                     std::to_string(r->body_size) + " body bytes");
   } else if (in_progress()) {
     out = break_off({});
   }
-  assembled_delivery next;
-  next.delivery_tag = deliver.delivery_tag;
-  next.redelivered = deliver.redelivered != 0;
+  current_ = {};
+  current_.delivery_tag = deliver.delivery_tag;
+  current_.redelivered = deliver.redelivered != 0;
   // Each key is added once, into room for all of them (the properties' values guessed at 96
   // bytes): one allocation per message.
-  auto& md = next.msg.metadata;
+  auto& md = current_.msg.metadata;
   md.reserve(deliver.exchange.len + deliver.routing_key.len + 96 + 140, 9);
   md.add("delivery_tag", std::to_string(deliver.delivery_tag));
-  md.add("redelivered", next.redelivered ? "true" : "false");
+  md.add("redelivered", current_.redelivered ? "true" : "false");
   md.add("exchange", text(deliver.exchange));
   md.add("routing_key", text(deliver.routing_key));
-  phase_ = awaiting_header{std::move(next)};
+  phase_ = awaiting_header{};
   return out;
 }
 
 feed_result delivery_assembler::on_header(const amqp_frame_t& frame) {
-  auto* waiting = std::get_if<awaiting_header>(&phase_);
-  if (waiting == nullptr) {
+  if (!std::holds_alternative<awaiting_header>(phase_)) {
     if (const auto* r = std::get_if<reading_body>(&phase_))
-      return break_off(tag_text(r->d.delivery_tag) + ": a second content header after " +
-                       std::to_string(r->d.msg.data.size()) + " of " + std::to_string(r->body_size) +
+      return break_off(tag_text(current_.delivery_tag) + ": a second content header after " +
+                       std::to_string(current_.msg.data.size()) + " of " + std::to_string(r->body_size) +
                        " body bytes");
     if (in_progress())
       return break_off({});
@@ -91,27 +90,22 @@ feed_result delivery_assembler::on_header(const amqp_frame_t& frame) {
     out.problem = "content header without a basic.deliver before it";
     return out;
   }
-  assembled_delivery d = std::move(waiting->d);
   const auto& props = frame.payload.properties;
   if (props.class_id == AMQP_BASIC_CLASS && props.decoded != nullptr)
-    add_properties(d.msg.metadata, *static_cast<const amqp_basic_properties_t*>(props.decoded));
+    add_properties(current_.msg.metadata, *static_cast<const amqp_basic_properties_t*>(props.decoded));
   const std::uint64_t body_size = props.body_size;
   feed_result out;
   out.outcome = frame_outcome::taken;
   if (body_size > limits_.max_body_size) {
-    phase_ = skipping_body{std::move(d), body_size, 0};
+    phase_ = skipping_body{body_size, 0};
     return out;
   }
   // body_size fits in memory from here on: it is at most max_body_size.
-  d.msg.data.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(body_size, limits_.reserve_ahead)) +
-                     limits_.padding);
-  if (body_size == 0) {
-    phase_ = idle{};
-    out.outcome = frame_outcome::completed;
-    out.delivery = std::move(d);
-    return out;
-  }
-  phase_ = reading_body{std::move(d), body_size};
+  current_.msg.data.reserve(
+    static_cast<std::size_t>(std::min<std::uint64_t>(body_size, limits_.reserve_ahead)) + limits_.padding);
+  if (body_size == 0)
+    return end_delivery(frame_outcome::completed);
+  phase_ = reading_body{body_size};
   return out;
 }
 
@@ -119,19 +113,16 @@ feed_result delivery_assembler::on_body(amqp_bytes_t fragment) {
   feed_result out;
   out.outcome = frame_outcome::taken;
   if (auto* r = std::get_if<reading_body>(&phase_)) {
-    auto& body = r->d.msg.data;
+    auto& body = current_.msg.data;
     if (fragment.len > r->body_size - body.size())
-      return break_off(tag_text(r->d.delivery_tag) + ": body frames carry more than the " +
+      return break_off(tag_text(current_.delivery_tag) + ": body frames carry more than the " +
                        std::to_string(r->body_size) + " bytes announced");
     if (fragment.len == 0)
       return out;
     grow(body, r->body_size, body.size() + fragment.len);
     body.append(static_cast<const char*>(fragment.bytes), fragment.len);
-    if (body.size() == r->body_size) {
-      out.outcome = frame_outcome::completed;
-      out.delivery = std::move(r->d);
-      phase_ = idle{};
-    }
+    if (body.size() == r->body_size)
+      return end_delivery(frame_outcome::completed);
     return out;
   }
   if (auto* s = std::get_if<skipping_body>(&phase_)) {
@@ -140,32 +131,31 @@ feed_result delivery_assembler::on_body(amqp_bytes_t fragment) {
       return break_off({});
     return out;
   }
-  if (const auto* w = std::get_if<awaiting_header>(&phase_))
-    return break_off(tag_text(w->d.delivery_tag) + ": body frame before its content header");
+  if (std::holds_alternative<awaiting_header>(phase_))
+    return break_off(tag_text(current_.delivery_tag) + ": body frame before its content header");
   out.outcome = frame_outcome::ignored;
   out.problem = "body frame of " + std::to_string(fragment.len) + " bytes without a delivery";
   return out;
 }
 
 feed_result delivery_assembler::break_off(const std::string& why) {
-  feed_result out;
-  assembled_delivery* d = nullptr;
+  if (!in_progress())
+    return {};
+  auto outcome = frame_outcome::broken;
   std::string reason = why;
-  out.outcome = frame_outcome::broken;
-  if (auto* w = std::get_if<awaiting_header>(&phase_)) {
-    d = &w->d;
-  } else if (auto* r = std::get_if<reading_body>(&phase_)) {
-    d = &r->d;
-  } else if (auto* s = std::get_if<skipping_body>(&phase_)) {
-    d = &s->d;
-    out.outcome = frame_outcome::oversized;
+  if (const auto* s = std::get_if<skipping_body>(&phase_)) {
+    outcome = frame_outcome::oversized;
     reason = oversize_reason(s->body_size, limits_.max_body_size);
   }
-  if (d == nullptr)
-    return {};
-  d->msg.data = std::string{};  // a failed delivery carries no body, and frees what it held
-  d->msg.fail(std::move(reason));
-  out.delivery = std::move(*d);
+  current_.msg.data = std::string{};  // a failed delivery carries no body, and frees what it held
+  current_.msg.fail(std::move(reason));
+  return end_delivery(outcome);
+}
+
+feed_result delivery_assembler::end_delivery(frame_outcome outcome) {
+  feed_result out;
+  out.outcome = outcome;
+  out.delivery.emplace(std::move(current_));  // on_deliver starts the next one afresh
   phase_ = idle{};
   return out;
 }
@@ -182,13 +172,11 @@ void delivery_assembler::grow(std::string& body, std::uint64_t body_size, std::s
 }
 
 std::size_t delivery_assembler::buffered() const noexcept {
-  const auto* r = std::get_if<reading_body>(&phase_);
-  return r != nullptr ? r->d.msg.data.size() : 0;
+  return std::holds_alternative<reading_body>(phase_) ? current_.msg.data.size() : 0;
 }
 
 std::size_t delivery_assembler::reserved() const noexcept {
-  const auto* r = std::get_if<reading_body>(&phase_);
-  return r != nullptr ? r->d.msg.data.capacity() : 0;
+  return std::holds_alternative<reading_body>(phase_) ? current_.msg.data.capacity() : 0;
 }
 
 } // namespace causeway::amqp

@@ -90,7 +90,10 @@ public:
   feed_result feed(const amqp_frame_t& frame);
 
   /// Drops the delivery in progress (the channel closed: the broker redelivers it).
-  void reset() noexcept { phase_ = idle{}; }
+  void reset() noexcept {
+    phase_ = idle{};
+    current_ = {};
+  }
 
   /// A delivery started and has not ended yet.
   bool in_progress() const noexcept { return !std::holds_alternative<idle>(phase_); }
@@ -101,16 +104,14 @@ public:
   const assembly_limits& limits() const noexcept { return limits_; }
 
 private:
+  // The delivery in progress is `current_` in every phase but idle: it is built where it stays,
+  // and moved once, when it ends (a message is moved often enough on its way).
   struct idle {};
-  struct awaiting_header {
-    assembled_delivery d;
-  };
+  struct awaiting_header {};
   struct reading_body {
-    assembled_delivery d;
     std::uint64_t body_size;
   };
   struct skipping_body {
-    assembled_delivery d;
     std::uint64_t body_size;
     std::uint64_t skipped;
   };
@@ -122,10 +123,13 @@ private:
   /// Ends the delivery in progress as failed: oversized when its body was being skipped,
   /// broken with `why` otherwise. Leaves the phase idle.
   feed_result break_off(const std::string& why);
+  /// Hands on current_ with `outcome` and leaves the phase idle.
+  feed_result end_delivery(frame_outcome outcome);
   void grow(std::string& body, std::uint64_t body_size, std::size_t needed) const;
 
   assembly_limits limits_;
   phase phase_;
+  assembled_delivery current_;
 };
 
 } // namespace causeway::amqp

@@ -175,10 +175,10 @@ void queue_channel::take(feed_result result) {
     case frame_outcome::completed:
       break;
   }
-  accept(std::move(*result.delivery));
+  accept(*result.delivery);
 }
 
-void queue_channel::accept(assembled_delivery d) {
+void queue_channel::accept(assembled_delivery& d) {
   // Frames come only while the channel is usable, so it is live.
   d.msg.ack = ack_ref{message_acker_, d.delivery_tag, life_.live()->epoch};
   window_.deliver(d.delivery_tag);

@@ -103,7 +103,8 @@ private:
   void on_method(channel& ch, const amqp_method_t& method);
   /// What the assembler made of a frame: a delivery to hand on, or a problem to report.
   void take(feed_result result);
-  void accept(assembled_delivery d);
+  /// Gives the delivery its ack reference and moves its message into the burst being gathered.
+  void accept(assembled_delivery& d);
   /// Frames out of order: logged once per channel generation, counted every time.
   void note_malformed(const std::string& problem);
   /// Records settlements (`handled`: by the pipeline, not given back by fail_pending).
