@@ -9,9 +9,11 @@ runtime_config::runtime_config(std::size_t workers) {
   if (workers == 0)
     workers = std::max(1u, std::thread::hardware_concurrency());
   set("scheduler.max-threads", workers);
-  // Idle workers must sleep, not spin: the broker shares these cores.
-  set("work-stealing.aggressive-poll-attempts", 0);
-  set("work-stealing.moderate-poll-attempts", 0);
+  // Idle workers must sleep, not spin or poll: the broker shares these cores. Work sharing (one
+  // queue, workers wake when a job is queued) instead of CAF's default work stealing, whose
+  // sleeping workers wake every 10 ms to look for work to steal: an idle daemon spent 0.9 % of
+  // a core on that alone (of 1.1 %; 0.4 % in all with sharing), and drains measured as fast.
+  set("scheduler.policy", caf::atom("sharing"));
 }
 
 } // namespace causeway
