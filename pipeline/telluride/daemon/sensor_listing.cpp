@@ -1,5 +1,6 @@
 #include "telluride/daemon/sensor_listing.hpp"
 
+#include "telluride/domain/json_text.hpp"
 #include "telluride/domain/sensor_key.hpp"
 
 #include <algorithm>
@@ -28,6 +29,14 @@ expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<st
   return query;
 }
 
+void append_sensor_json(std::string& out, const sensor_aggregate& aggregate, std::uint64_t alerts) {
+  append_json(out, aggregate);
+  out.pop_back();  // the aggregate's closing brace
+  out += ",\"alerts\":";
+  append_json_unsigned(out, alerts);
+  out += '}';
+}
+
 sensor_listing::sensor_listing(sensor_listing_query query) : query_(std::move(query)) {
   kept_.reserve(query_.limit + 1);
 }
@@ -36,12 +45,12 @@ bool sensor_listing::ranks_before(const entry& a, const entry& b) {
   return a.reads != b.reads ? a.reads > b.reads : a.key_text < b.key_text;
 }
 
-void sensor_listing::offer(const sensor_aggregate& aggregate) {
+void sensor_listing::offer(const sensor_aggregate& aggregate, std::uint64_t alerts) {
   auto key_text = sensor_key_text(aggregate.key.key());
   if (!query_.search.empty() && key_text.find(query_.search) == std::string::npos)
     return;
   ++matched_;
-  entry candidate{aggregate.stats.count(), std::move(key_text), aggregate};
+  entry candidate{aggregate.stats.count(), std::move(key_text), aggregate, alerts};
   if (kept_.size() == query_.limit) {
     if (!ranks_before(candidate, kept_.front()))
       return;
@@ -58,7 +67,7 @@ std::string sensor_listing::take_json() {
   for (std::size_t i = 0; i < kept_.size(); ++i) {
     if (i > 0)
       out += ',';
-    append_json(out, kept_[i].aggregate);
+    append_sensor_json(out, kept_[i].aggregate, kept_[i].alerts);
   }
   out += "]}";
   kept_.clear();

@@ -26,8 +26,8 @@ sensor_aggregate aggregate_of(std::int64_t line, std::int64_t sensor, int reads)
 nlohmann::json list(sensor_listing_query query) {
   sensor_listing listing{std::move(query)};
   for (int sensor = 1; sensor <= 9; ++sensor)
-    listing.offer(aggregate_of(10, sensor, sensor));
-  listing.offer(aggregate_of(10, 77, 5));
+    listing.offer(aggregate_of(10, sensor, sensor), static_cast<std::uint64_t>(sensor % 3));
+  listing.offer(aggregate_of(10, 77, 5), 40);
   return nlohmann::json::parse(listing.take_json());
 }
 
@@ -48,6 +48,9 @@ TEST_CASE("the listing keeps the most read sensors first, ties by key text, at m
   CHECK(doc["sensors"][0]["total_reads"] == 9);
   CHECK(doc["sensors"][0]["max"] == 8.0);
   CHECK(doc["sensors"][0]["last_reading"] == 8.0);
+  CHECK(doc["sensors"][0]["alerts"] == 0);
+  CHECK(doc["sensors"][1]["alerts"] == 2);
+  CHECK(doc["sensors"][2]["alerts"] == 1);
 
   auto ties = list({"", 6});
   CHECK(keys_of(ties) == std::vector<std::string>{"10/100/9", "10/100/8", "10/100/7", "10/100/6", "10/100/5",
@@ -80,4 +83,18 @@ TEST_CASE("the listing's parameters: absent means every sensor and 50, a bad one
   auto long_search = parse_sensor_listing_query(std::string(257, 'a'), std::nullopt);
   REQUIRE_FALSE(long_search);
   CHECK(long_search.err().message == "q must be at most 256 bytes, got 257");
+}
+
+TEST_CASE("a sensor on the HTTP API is its aggregate message with the alerts raised added last") {
+  const sensor_aggregate a = aggregate_of(10, 7, 3);
+  std::string out;
+  append_sensor_json(out, a, 12);
+  std::string expected = to_json_text(a);
+  expected.insert(expected.size() - 1, ",\"alerts\":12");
+  CHECK(out == expected);
+  const auto doc = nlohmann::json::parse(out);
+  CHECK(doc.size() == 11);  // the aggregate's ten fields, then alerts
+  CHECK(doc["alerts"] == 12);
+  CHECK(doc["total_reads"] == 3);
+  CHECK(doc["sensor_id"] == 7);
 }
