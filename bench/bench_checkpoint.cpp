@@ -90,9 +90,7 @@ int main(int argc, char** argv) {
     shard_state restored{rules, s.ids};
     restored.restore(decoded->image);
   });
-  std::size_t id_bytes = 0;
-  for (const std::string& id : snapshot.image.message_ids)
-    id_bytes += 2 + id.size();
+  const std::size_t id_bytes = 8 * snapshot.image.message_ids.size();
   const std::size_t sensor_bytes = bytes.size() - checkpoint_header_size - snapshot.header.owner.size() - 16 - id_bytes;
   const double bytes_per_sensor = static_cast<double>(sensor_bytes) / static_cast<double>(s.sensors);
 

@@ -18,7 +18,6 @@ inline void apply_readings(telluride::shard_state& shard, std::size_t first, std
                            std::size_t& next_id) {
   using namespace telluride;
   std::deque<reading> readings;
-  std::deque<std::string> ids;
   std::vector<shard_state::input> batch;
   for (int round = 0; round < per_sensor; ++round)
     for (std::size_t n = first; n < first + count; ++n) {
@@ -26,12 +25,11 @@ inline void apply_readings(telluride::shard_state& shard, std::size_t first, std
       r.key = sensor_key{json_id{10}, json_id{100}, json_id{static_cast<std::int64_t>(n)}};
       r.value = 99.4 + static_cast<double>((n * 7 + static_cast<std::size_t>(round) * 13) % 100) * 0.01;
       r.timestamp = "2021-02-12T01:18:51.838675Z";
-      batch.push_back({&r, ids.emplace_back("run-3f9a2c-" + std::to_string(next_id++))});
+      batch.push_back({&r, message_id_fingerprint("run-3f9a2c-" + std::to_string(next_id++))});
       if (batch.size() == 100) {
         shard.apply(batch);
         batch.clear();
         readings.clear();
-        ids.clear();
       }
     }
   shard.apply(batch);

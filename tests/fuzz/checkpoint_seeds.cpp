@@ -1,6 +1,8 @@
 // checkpoint_seeds.cpp — writes the seeds of the checkpoint_decoder fuzz target: one valid
 // record of each kind, made by the code that makes them in the daemon (a shard_state's
 // snapshot and delta, encode_checkpoint), so the seeds follow the format when it changes.
+// (The seeds named v1_* are what this program wrote for format version 1, kept so the fuzzer
+// goes on reading version 1 records, which users' streams still hold.)
 //
 //   cmake --build build-fuzz --target checkpoint_seeds
 //   build-fuzz/bin/checkpoint_seeds tests/fuzz/corpus/checkpoint_decoder
@@ -14,6 +16,7 @@
 #include <deque>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -51,14 +54,13 @@ int main(int argc, char** argv) {
   rules.thresholds = {{"default", 100.0}};
   shard_state shard{rules, 4};
   std::deque<reading> readings;
-  std::deque<std::string> ids;
   std::vector<shard_state::input> batch;
-  auto add = [&](const sensor_key& key, double value, std::string id) {
+  auto add = [&](const sensor_key& key, double value, std::string_view id) {
     reading& r = readings.emplace_back();
     r.key = key;
     r.value = value;
     r.timestamp = "2026-11-22T10:00:00.123Z";
-    batch.push_back({&r, ids.emplace_back(std::move(id))});
+    batch.push_back({&r, message_id_fingerprint(id)});
   };
 
   checkpoint_record record;
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
   add(key_of(2), DBL_MAX, "m-6");
   add(key_of(3), 4.9e-324, "m-7");
   add(key_of(1), -DBL_MAX, "m-8");
+  add(string_key_of("line-ü", "s-1"), 170, "m-9");  // the third warning: an alert
   shard.apply(batch);
   record.header = record_header{record_kind::delta, 4, 1, 1, 3, 2, 1764600000200, "node-a"};
   record.image = shard.take_delta();

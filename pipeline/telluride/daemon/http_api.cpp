@@ -152,9 +152,7 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
       if (!query)
         return error_response(400, query.err().message);
       sensor_listing listing{std::move(*query)};
-      // The tracker keeps no count of alerts per sensor yet (issue 13 adds it to the aggregates it
-      // visits): until then every sensor ranks 0 under sort=alerts, i.e. the most read first.
-      tracker->for_each_sensor([&](const sensor_aggregate& a) { listing.offer(a, 0); });
+      tracker->for_each_sensor([&](const sensor_aggregate& a, std::uint64_t alerts) { listing.offer(a, alerts); });
       return response::json(200, listing.take_json() + "\n");
     },
     http::handler_thread::worker);
@@ -168,7 +166,10 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
         return error_response(404, "no readings for sensor " + to_string(key));
       return error_response(404, sensor_elsewhere(key, view));
     }
-    return response::json(200, to_json_text(*found) + "\n");
+    std::string body;
+    append_sensor_json(body, found->aggregate, found->alerts);
+    body += '\n';
+    return response::json(200, std::move(body));
   });
   for (const embedded_asset& asset : dashboard_assets()) {
     routes.add("GET", std::string{asset.path}, [asset](const request&, const route_params&) {

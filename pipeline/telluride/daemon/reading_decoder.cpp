@@ -1,5 +1,7 @@
 #include "telluride/daemon/reading_decoder.hpp"
 
+#include "telluride/domain/message_id_window.hpp"
+
 #include <any>
 
 namespace telluride {
@@ -16,6 +18,8 @@ std::uint64_t decode_reading(causeway::message& msg) {
   decoded_reading out;
   out.hash = hash_value(parsed->key);
   out.reading = std::move(*parsed);
+  if (const auto id = msg.metadata.get("message_id"); !id.empty())
+    out.message_id = message_id_fingerprint(id);
   auto hash = out.hash;
   msg.decoded = std::move(out);
   return hash;

@@ -1,9 +1,10 @@
 // reading_decoder.hpp — turns a reading message's bytes into a reading, once.
 //
 // Runs as the processors' partition_by, in the producer stage: it parses the body (a
-// thread-local parser), keeps the result in `msg.decoded`, and returns the sensor's hash, so
-// every reading of a sensor goes to the same processor and batch processor. A body that is
-// not a reading fails the message with the parser's reason.
+// thread-local parser), keeps the result in `msg.decoded` with the fingerprint of the AMQP
+// message_id (so the batch processors never look the id up in the metadata), and returns the
+// sensor's hash, so every reading of a sensor goes to the same processor and batch processor.
+// A body that is not a reading fails the message with the parser's reason.
 #pragma once
 
 #include "telluride/domain/reading.hpp"
@@ -11,13 +12,16 @@
 #include <causeway/message.hpp>
 
 #include <cstdint>
-#include <string>
+#include <optional>
 
 namespace telluride {
 
 struct decoded_reading {
   telluride::reading reading;
   std::uint64_t hash = 0;   ///< hash_value(reading.key)
+  /// message_id_fingerprint of the AMQP message_id; none when the message has none (or an
+  /// empty one): such a reading is never taken for a duplicate.
+  std::optional<std::uint64_t> message_id;
 };
 
 /// Decodes `msg` in place; returns the sensor hash, 0 for a failed message.

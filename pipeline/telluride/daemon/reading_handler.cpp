@@ -60,7 +60,7 @@ void reading_handler::handle_batch(std::span<causeway::message> batch, const cau
   shard_lookup shards;
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (const auto* r = decoded(batch[i])) {
-      readings.push_back({r, batch[i].metadata.get("message_id"), is_by_layout ? shards.of(batch[i]) : 0});
+      readings.push_back({r, is_by_layout ? shards.of(batch[i]) : 0});
       messages.push_back(i);
     }
   auto outcome = tracker_->apply(readings);

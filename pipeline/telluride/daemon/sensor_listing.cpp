@@ -1,5 +1,6 @@
 #include "telluride/daemon/sensor_listing.hpp"
 
+#include "telluride/domain/json_text.hpp"
 #include "telluride/domain/sensor_key.hpp"
 
 #include <algorithm>
@@ -37,6 +38,14 @@ expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<st
   return query;
 }
 
+void append_sensor_json(std::string& out, const sensor_aggregate& aggregate, std::uint64_t alerts) {
+  append_json(out, aggregate);
+  out.pop_back();  // the aggregate's closing brace
+  out += ",\"alerts\":";
+  append_json_unsigned(out, alerts);
+  out += '}';
+}
+
 sensor_listing::sensor_listing(sensor_listing_query query) : query_(std::move(query)) {
   kept_.reserve(query_.limit + 1);
 }
@@ -53,7 +62,7 @@ void sensor_listing::offer(const sensor_aggregate& aggregate, std::uint64_t aler
     return;
   ++matched_;
   const std::uint64_t reads = aggregate.stats.count();
-  entry candidate{query_.order == sensor_order::alerts ? alerts : reads, reads, std::move(key_text), aggregate};
+  entry candidate{query_.order == sensor_order::alerts ? alerts : reads, reads, std::move(key_text), aggregate, alerts};
   if (kept_.size() == query_.limit) {
     if (!ranks_before(candidate, kept_.front()))
       return;
@@ -70,7 +79,7 @@ std::string sensor_listing::take_json() {
   for (std::size_t i = 0; i < kept_.size(); ++i) {
     if (i > 0)
       out += ',';
-    append_json(out, kept_[i].aggregate);
+    append_sensor_json(out, kept_[i].aggregate, kept_[i].alerts);
   }
   out += "]}";
   kept_.clear();

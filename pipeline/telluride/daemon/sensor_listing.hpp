@@ -1,6 +1,7 @@
 // sensor_listing.hpp — the sensors of GET /api/sensors: those whose key text (`line/device/sensor`,
 // as sensor_key_text writes it) contains a search text, the first `limit` in the order asked for
-// (`sort`): the most read first, or the most alerts raised first.
+// (`sort`): the most read first, or the most alerts raised first; and how that route and
+// GET /api/sensors/{line}/{device}/{sensor} show a sensor.
 //
 // Fed one aggregate at a time (under each shard's lock, by the route), it keeps only the `limit`
 // best so far in a heap, so its memory is bounded whatever the number of sensors. Pure.
@@ -36,17 +37,22 @@ expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<st
                                                           const std::optional<std::string>& limit,
                                                           const std::optional<std::string>& sort);
 
+/// Appends a sensor as the HTTP API shows it: the aggregate message (docs/wire-format.md,
+/// Aggregate) with one more field, `"alerts"`, the alerts raised for the sensor since its state
+/// began (in durable mode, since the deployment first started).
+void append_sensor_json(std::string& out, const sensor_aggregate& aggregate, std::uint64_t alerts);
+
 class sensor_listing {
 public:
   explicit sensor_listing(sensor_listing_query query);
 
-  /// Counts the aggregate when its key matches, and keeps it when it is among the first `limit`
-  /// so far in the query's order. `alerts`: the alerts raised for the sensor (its rank under
-  /// sensor_order::alerts).
+  /// Counts the aggregate when its key matches, and keeps it (with its count of alerts) when it
+  /// is among the first `limit` so far in the query's order. `alerts`: the alerts raised for the
+  /// sensor (its rank under sensor_order::alerts).
   void offer(const sensor_aggregate& aggregate, std::uint64_t alerts);
 
-  /// `{"matched": N, "sensors": [aggregate messages...]}`: N sensors matched, the kept ones in
-  /// the query's order.
+  /// `{"matched": N, "sensors": [sensors...]}` (append_sensor_json): N sensors matched, the
+  /// kept ones in the query's order.
   std::string take_json();
 
 private:
@@ -55,6 +61,7 @@ private:
     std::uint64_t reads;
     std::string key_text;
     sensor_aggregate aggregate;
+    std::uint64_t alerts;
   };
   /// Whether `a` comes before `b`: the higher rank, then the more reads, then the smaller key.
   static bool ranks_before(const entry& a, const entry& b);

@@ -90,7 +90,7 @@ void sensor_tracker::apply_to_shard(shard& s, std::span<const input> readings,
   thread_local std::vector<shard_state::input> inputs;
   inputs.clear();
   for (std::uint32_t pos : positions)
-    inputs.push_back({&readings[pos].decoded->reading, readings[pos].message_id});
+    inputs.push_back({&readings[pos].decoded->reading, readings[pos].decoded->message_id});
   const std::size_t refused_before = out.refused.size();
   {
     std::lock_guard guard{s.mutex};
@@ -110,33 +110,49 @@ std::vector<std::string> sensor_tracker::take_changed_json() {
   return out;
 }
 
-void sensor_tracker::for_each_sensor(const std::function<void(const sensor_aggregate&)>& visit) const {
+void sensor_tracker::for_each_sensor(
+  const std::function<void(const sensor_aggregate&, std::uint64_t alerts)>& visit) const {
   for (const auto& s : shards_) {
     std::lock_guard guard{s->mutex};
-    s->state.table().for_each(visit);
+    const alert_tracker& alerts = s->state.alerts();
+    s->state.table().for_each([&](const sensor_aggregate& a) { visit(a, alerts.raised_for(a.key)); });
   }
 }
 
-std::optional<sensor_aggregate> sensor_tracker::find(const sensor_key& key) const {
+namespace {
+
+/// The sensor's aggregate and alerts in `state`, or none; under the shard's lock.
+std::optional<sensor_record> find_in(const shard_state& state, const sensor_key& key) {
+  const sensor_aggregate* found = state.table().find(key);
+  if (found == nullptr)
+    return std::nullopt;
+  sensor_record record{*found};
+  record.alerts = state.alerts().raised_for(found->key);
+  return record;
+}
+
+} // namespace
+
+std::optional<sensor_record> sensor_tracker::find(const sensor_key& key) const {
   if (route_ == routing::by_layout) {
     // The sensor's shard is the broker's to know: look in every slot (HTTP only).
     for (const auto& s : shards_) {
       std::lock_guard guard{s->mutex};
-      if (const auto* found = s->state.table().find(key))
-        return *found;
+      if (auto found = find_in(s->state, key))
+        return found;
     }
     return std::nullopt;
   }
   auto& s = shard_of(hash_value(key));
   {
     std::lock_guard guard{s.mutex};
-    if (const auto* found = s.state.table().find(key))
-      return *found;
+    if (auto found = find_in(s.state, key))
+      return found;
   }
   // Every sensor is this daemon's: one not met since the layout changed is as it was left.
   if (inherited_)
     if (const sensor_record* record = inherited_->find(key))
-      return record->aggregate;
+      return sensor_record{record->aggregate, 0, record->alerts};
   return std::nullopt;
 }
 

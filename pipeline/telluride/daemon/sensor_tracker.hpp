@@ -56,10 +56,9 @@ public:
     bool is_first_refusal = false;   ///< this call refused a reading for the first time since start
   };
 
-  /// One reading of a batch: what was decoded, and its AMQP message_id (empty when absent).
+  /// One reading of a batch: what was decoded (with its message_id's fingerprint).
   struct input {
     const decoded_reading* decoded = nullptr;
-    std::string_view message_id;
     std::uint32_t shard = 0;  ///< by_layout: the shard queue it came from
   };
 
@@ -69,11 +68,13 @@ public:
   /// The aggregate messages (docs/wire-format.md, Aggregate) of the aggregates changed since
   /// the last call, clearing their flags; made under each shard's lock, with no copy of them.
   std::vector<std::string> take_changed_json();
-  std::optional<sensor_aggregate> find(const sensor_key& key) const;
-  /// Runs `visit` on every sensor's aggregate, shard by shard under each shard's lock (so it
-  /// holds up the readings of one shard at a time); sensors known only from an inherited state
-  /// are not visited. For GET /api/sensors.
-  void for_each_sensor(const std::function<void(const sensor_aggregate&)>& visit) const;
+  /// The sensor's aggregate and the alerts raised for it (its consecutive_warnings are not
+  /// filled in), or none.
+  std::optional<sensor_record> find(const sensor_key& key) const;
+  /// Runs `visit` on every sensor's aggregate and count of alerts raised, shard by shard under
+  /// each shard's lock (so it holds up the readings of one shard at a time); sensors known only
+  /// from an inherited state are not visited. For GET /api/sensors.
+  void for_each_sensor(const std::function<void(const sensor_aggregate&, std::uint64_t alerts)>& visit) const;
   std::size_t size() const;
   std::uint64_t alerts_raised() const;
 

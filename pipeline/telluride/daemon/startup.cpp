@@ -78,7 +78,7 @@ expected<config> load_daemon_config(const daemon_options& options) {
 
 std::size_t message_id_capacity(const config& cfg) {
   // A broker failure redelivers at most producers × prefetch readings; remember several such
-  // windows at the largest the bounds allow today, and never fewer than 64 Ki ids (~3.5 MiB).
+  // windows at the largest the bounds allow today, and never fewer than 64 Ki ids (1.5 MiB).
   return std::max<std::size_t>(65536, 8 * cfg.producer_concurrency * cfg.prefetch_count);
 }
 

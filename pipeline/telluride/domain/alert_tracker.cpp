@@ -52,6 +52,7 @@ std::optional<alert> alert_tracker::observe(const reading& r) {
   const std::uint64_t count = ++found->second;
   if (count != rules_.alert_after)
     return std::nullopt;
+  ++raised_[found->first];
   return alert{r.key, r.value, *threshold, count, r.timestamp.str()};
 }
 
@@ -65,6 +66,20 @@ std::uint64_t alert_tracker::consecutive(const compact_sensor_key& key) const {
     return 0;
   const auto found = counters_.find(key);
   return found == counters_.end() ? 0 : found->second;
+}
+
+std::uint64_t alert_tracker::raised_for(const compact_sensor_key& key) const {
+  if (raised_.empty())
+    return 0;
+  const auto found = raised_.find(key);
+  return found == raised_.end() ? 0 : found->second;
+}
+
+void alert_tracker::set_raised_for(const compact_sensor_key& key, std::uint64_t count) {
+  if (count == 0)
+    raised_.erase(key);
+  else
+    raised_.insert_or_assign(key, count);
 }
 
 void alert_tracker::set_consecutive(const compact_sensor_key& key, std::uint64_t count) {

@@ -11,6 +11,9 @@
 // sent, so a sensor stuck high does not flood the alerts route. Only after a reading at or
 // below the threshold (a reset) can the sensor alert again.
 //
+// It also counts the alerts raised for each sensor (GET /api/sensors shows them; checkpoints
+// keep them).
+//
 // Not thread-safe; readings of one sensor must come in broker order (they do: a sensor's
 // readings all go through one batch processor).
 #pragma once
@@ -69,16 +72,26 @@ public:
   /// the sensor): its next reading goes on from `count` as if the warnings had been observed.
   void set_consecutive(const compact_sensor_key& key, std::uint64_t count);
 
+  /// Alerts raised for the sensor: by observe, on top of what set_raised_for set.
+  std::uint64_t raised_for(const compact_sensor_key& key) const;
+
+  /// Sets the sensor's count of alerts raised, as a checkpoint recorded it (0 forgets it).
+  void set_raised_for(const compact_sensor_key& key, std::uint64_t count);
+
   /// Sensors whose counter is above 0; only these take memory (a 64-byte node and a bucket
-  /// each, with no other allocation unless an id is a string).
+  /// each, with no other allocation unless an id is a string), and so do the sensors that ever
+  /// alerted, in the count of alerts raised.
   std::size_t sensors_above() const noexcept { return counters_.size(); }
+  /// Sensors with at least one alert raised.
+  std::size_t sensors_alerted() const noexcept { return raised_.size(); }
 
   const alert_rules& rules() const noexcept { return rules_; }
 
 private:
   alert_rules rules_;
-  std::unordered_map<compact_sensor_key, std::uint64_t, compact_sensor_key_hash, compact_sensor_key_equal>
-    counters_;
+  using counts = std::unordered_map<compact_sensor_key, std::uint64_t, compact_sensor_key_hash, compact_sensor_key_equal>;
+  counts counters_;  // consecutive warnings, of the sensors above their threshold
+  counts raised_;    // alerts raised, of the sensors that alerted (rare: touched once per alert)
 };
 
 } // namespace telluride

@@ -2,8 +2,6 @@
 
 #include "telluride/domain/hash.hpp"
 
-#include <cstdio>
-
 namespace telluride {
 
 control_ledger::control_ledger(std::size_t capacity) : seen_(capacity) {}
@@ -17,15 +15,10 @@ void control_ledger::handled(std::string_view message_id, std::string_view body)
     seen_.first_time(identity(message_id, body));
 }
 
-// The id, then the body's hash: a publisher that reuses an id for another change is not
-// mistaken for a copy.
-std::string control_ledger::identity(std::string_view message_id, std::string_view body) {
-  char digest[17];
-  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(hash_bytes(body)));
-  std::string out(message_id);
-  out += '\n';
-  out += digest;
-  return out;
+// The id's fingerprint combined with the body's hash: a publisher that reuses an id for another
+// change is not mistaken for a copy.
+std::uint64_t control_ledger::identity(std::string_view message_id, std::string_view body) noexcept {
+  return hash_combine(message_id_fingerprint(message_id), hash_bytes(body));
 }
 
 } // namespace telluride

@@ -15,7 +15,7 @@
 #include "telluride/domain/message_id_window.hpp"
 
 #include <cstddef>
-#include <string>
+#include <cstdint>
 #include <string_view>
 
 namespace telluride {
@@ -33,7 +33,7 @@ public:
   void handled(std::string_view message_id, std::string_view body);
 
 private:
-  static std::string identity(std::string_view message_id, std::string_view body);
+  static std::uint64_t identity(std::string_view message_id, std::string_view body) noexcept;
 
   message_id_window seen_;
 };

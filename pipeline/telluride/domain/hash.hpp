@@ -3,7 +3,9 @@
 // A multiply-fold construction in the style of wyhash with a murmur3 finaliser: every input
 // bit affects every output bit, so `hash % n` spreads well for any n. Values are stable: the
 // same input gives the same hash on every run and every little-endian 64-bit machine, so a
-// sensor always lands in the same partition. Not for security: there is no secret seed.
+// sensor always lands in the same partition, and checkpoints (format version 2) can store
+// message-id fingerprints (message_id_fingerprint: hash_bytes of the id): changing hash_bytes
+// changes that format. Not for security: there is no secret seed.
 #pragma once
 
 #include <cstdint>

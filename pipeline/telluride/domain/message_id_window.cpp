@@ -10,23 +10,22 @@ namespace telluride {
 namespace {
 
 constexpr std::size_t max_capacity = std::size_t{1} << 31;
+constexpr std::uint64_t empty_slot = 0;
 
-// A slot holds the low 32 bits of its id's hash above the id's ring position, so probing and
-// shifting read only the slot array (the home slot is `hash & mask`, and mask < 2^32); the
-// ring, and the id text, are read only when the 32 bits match.
-constexpr std::uint64_t make_slot(std::uint64_t hash, std::size_t position) noexcept {
-  return (hash << 32) | position;
-}
-
-constexpr std::uint32_t hash_bits(std::uint64_t slot) noexcept {
-  return static_cast<std::uint32_t>(slot >> 32);
-}
-
-constexpr std::uint32_t position_of(std::uint64_t slot) noexcept {
-  return static_cast<std::uint32_t>(slot);
+// A slot holds the fingerprint itself (the ids in the window have distinct fingerprints: a
+// second id with a remembered fingerprint is a duplicate and never goes in), so probing reads
+// the slot array only. 0 marks an empty slot: the fingerprint 0 is kept under another key,
+// which only makes it one more fingerprint that stands for two ids (odds as above). The ring
+// keeps fingerprints as given, so what for_each_latest visits is what came in.
+constexpr std::uint64_t slot_key(std::uint64_t fingerprint) noexcept {
+  return fingerprint != empty_slot ? fingerprint : 0x9e3779b97f4a7c15ULL;
 }
 
 } // namespace
+
+std::uint64_t message_id_fingerprint(std::string_view id) noexcept {
+  return hash_bytes(id);
+}
 
 message_id_window::message_id_window(std::size_t capacity) {
   capacity = std::clamp<std::size_t>(capacity, 1, max_capacity);
@@ -36,29 +35,23 @@ message_id_window::message_id_window(std::size_t capacity) {
   mask_ = slots_.size() - 1;
 }
 
-std::size_t message_id_window::probe(std::string_view id, std::uint64_t hash) const noexcept {
-  const auto bits = static_cast<std::uint32_t>(hash);
-  std::size_t slot = hash & mask_;
-  for (; slots_[slot] != empty_slot; slot = (slot + 1) & mask_) {
-    if (hash_bits(slots_[slot]) == bits && ring_[position_of(slots_[slot])].id == id)
-      break;
-  }
+std::size_t message_id_window::probe(std::uint64_t key) const noexcept {
+  std::size_t slot = key & mask_;
+  while (slots_[slot] != empty_slot && slots_[slot] != key)
+    slot = (slot + 1) & mask_;
   return slot;
 }
 
-bool message_id_window::contains(std::string_view id) const {
-  return slots_[probe(id, hash_bytes(id))] != empty_slot;
+bool message_id_window::contains(std::uint64_t fingerprint) const noexcept {
+  return slots_[probe(slot_key(fingerprint))] != empty_slot;
 }
 
 void message_id_window::forget_oldest() noexcept {
-  std::size_t hole = ring_[next_].hash & mask_;
-  while (position_of(slots_[hole]) != next_)
-    hole = (hole + 1) & mask_;
+  std::size_t hole = probe(slot_key(ring_[next_]));
   // Backward-shift deletion: pull later members of the probe run into the hole when the
   // hole lies between their home slot and where they sit.
-  for (std::size_t slot = (hole + 1) & mask_; slots_[slot] != empty_slot;
-       slot = (slot + 1) & mask_) {
-    const std::size_t home = hash_bits(slots_[slot]) & mask_;
+  for (std::size_t slot = (hole + 1) & mask_; slots_[slot] != empty_slot; slot = (slot + 1) & mask_) {
+    const std::size_t home = slots_[slot] & mask_;
     if (((slot - home) & mask_) >= ((slot - hole) & mask_)) {
       slots_[hole] = slots_[slot];
       hole = slot;
@@ -68,30 +61,28 @@ void message_id_window::forget_oldest() noexcept {
   --size_;
 }
 
-bool message_id_window::first_time(std::string_view id) {
-  const std::uint64_t hash = hash_bytes(id);
-  std::size_t slot = probe(id, hash);
+bool message_id_window::first_time(std::uint64_t fingerprint) {
+  const std::uint64_t key = slot_key(fingerprint);
+  std::size_t slot = probe(key);
   if (slots_[slot] != empty_slot)
     return false;
   if (size_ == ring_.size()) {
     forget_oldest();
-    slot = probe(id, hash);
+    slot = probe(key);
   }
-  ring_[next_].id.assign(id);
-  ring_[next_].hash = hash;
-  slots_[slot] = make_slot(hash, next_);
+  ring_[next_] = fingerprint;
+  slots_[slot] = key;
   next_ = next_ + 1 == ring_.size() ? 0 : next_ + 1;
   ++size_;
   return true;
 }
 
-void message_id_window::for_each_latest(std::size_t n,
-                                        const std::function<void(std::string_view)>& visit) const {
+void message_id_window::for_each_latest(std::size_t n, const std::function<void(std::uint64_t)>& visit) const {
   n = std::min(n, size_);
   // The newest id sits just before next_; the ring wraps.
   std::size_t at = (next_ + ring_.size() - n) % ring_.size();
   for (std::size_t i = 0; i < n; ++i) {
-    visit(ring_[at].id);
+    visit(ring_[at]);
     at = at + 1 == ring_.size() ? 0 : at + 1;
   }
 }

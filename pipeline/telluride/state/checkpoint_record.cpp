@@ -1,36 +1,18 @@
 #include "telluride/state/checkpoint_record.hpp"
 
+#include "telluride/domain/message_id_window.hpp"
+#include "telluride/state/checkpoint_rules.hpp"
 #include "telluride/state/record_bytes.hpp"
 
 #include <causeway/utf8.hpp>
 
 #include <cmath>
-#include <limits>
 #include <optional>
+#include <vector>
 
 namespace telluride {
 
-namespace {
-
-using detail::byte_reader;
-using detail::byte_writer;
-
-constexpr std::string_view magic = "TLSR";
-constexpr std::uint8_t integer_tag = 0;
-constexpr std::uint8_t string_tag = 1;
-constexpr std::size_t stats_size = 8 + 8 * 8;
-/// The fewest bytes a sensor takes: three empty string ids, stats, last reading, an empty
-/// timestamp, the alert counter.
-constexpr std::size_t min_sensor_size = 3 * (1 + 4) + stats_size + 8 + 1 + 8;
-constexpr std::size_t min_message_id_size = 2;
-
-error problem(std::string_view what, std::size_t at) {
-  return error{"checkpoint record: " + std::string(what) + " (byte " + std::to_string(at) + ")"};
-}
-
-error problem(std::string_view what) {
-  return error{"checkpoint record: " + std::string(what)};
-}
+namespace detail {
 
 /// The rules of a header that encode and decode both check; none when it keeps them.
 std::optional<std::string> header_rule_broken(const record_header& h) {
@@ -57,60 +39,33 @@ std::optional<std::string> header_rule_broken(const record_header& h) {
   return std::nullopt;
 }
 
-// --- encoding -------------------------------------------------------------------------------
+} // namespace detail
 
-std::optional<std::string> write_id(byte_writer& out, const json_id& id) {
-  if (id.is_integer()) {
-    out.u8(integer_tag);
-    out.i64(id.integer());
-    return std::nullopt;
-  }
-  const std::string& text = id.text();
-  if (text.size() > max_id_text_size)
-    return "a string id is " + std::to_string(text.size()) + " bytes (at most " + std::to_string(max_id_text_size) + ")";
-  if (!causeway::is_valid_utf8(text))
-    return std::string("a string id is not UTF-8");
-  out.u8(string_tag);
-  out.u32(static_cast<std::uint32_t>(text.size()));
-  out.bytes(text);
-  return std::nullopt;
-}
+namespace {
 
-void write_stats(byte_writer& out, const running_stats& stats) {
-  const running_stats::raw_state raw = stats.raw();
-  out.u64(raw.count);
-  for (double x : {raw.origin, raw.mean, raw.m2, raw.min, raw.max, raw.sum, raw.sum_error, raw.inverse_unit})
-    out.f64(x);
-}
+using detail::byte_reader;
+using detail::checkpoint_problem;
 
-std::optional<std::string> write_sensor(byte_writer& out, const sensor_aggregate& a, std::uint64_t warnings) {
-  if (const sensor_key* key = a.key.with_strings()) {
-    for (const json_id* id : {&key->line_id, &key->device_id, &key->sensor_id})
-      if (auto broken = write_id(out, *id))
-        return broken;
-  } else {
-    for (std::int64_t id : a.key.integer_ids()) {
-      out.u8(integer_tag);
-      out.i64(id);
-    }
-  }
-  write_stats(out, a.stats);
-  out.f64(a.last_reading);
-  if (!causeway::is_valid_utf8(a.last_timestamp.view()))
-    return std::string("a last_timestamp is not UTF-8");
-  out.u8(static_cast<std::uint8_t>(a.last_timestamp.size()));
-  out.bytes(a.last_timestamp.view());
-  out.u64(warnings);
-  return std::nullopt;
-}
+using detail::checkpoint_magic;
+using detail::header_rule_broken;
+using detail::integer_id_tag;
+using detail::string_id_tag;
+constexpr std::size_t stats_size = 8 + 8 * 8;
+/// The fewest bytes a sensor takes: three empty string ids, stats, last reading, an empty
+/// timestamp, the alert counter, and (version 2) the count of alerts.
+constexpr std::size_t min_sensor_size_v1 = 3 * (1 + 4) + stats_size + 8 + 1 + 8;
+constexpr std::size_t min_sensor_size = min_sensor_size_v1 + 8;
+/// The fewest bytes a message id takes: a fingerprint, or (version 1) an empty text.
+constexpr std::size_t message_id_size = 8;
+constexpr std::size_t min_message_id_size_v1 = 2;
 
 // --- decoding -------------------------------------------------------------------------------
 
 expected<json_id> read_id(byte_reader& in) {
   const std::uint8_t tag = in.u8();
-  if (tag == integer_tag)
+  if (tag == integer_id_tag)
     return json_id{in.i64()};
-  if (tag != string_tag)
+  if (tag != string_id_tag)
     return error{"id tag " + std::to_string(tag) + " is unknown"};
   const std::uint32_t size = in.u32();
   if (size > max_id_text_size)
@@ -123,8 +78,8 @@ expected<json_id> read_id(byte_reader& in) {
   return json_id{std::string(text)};
 }
 
-/// One sensor's record; an error names the problem within the sensor.
-expected<sensor_record> read_sensor(byte_reader& in) {
+/// One sensor's record in a record of `version`; an error names the problem within the sensor.
+expected<sensor_record> read_sensor(byte_reader& in, std::uint16_t version) {
   sensor_key key;
   for (json_id* id : {&key.line_id, &key.device_id, &key.sensor_id}) {
     auto read = read_id(in);
@@ -140,6 +95,7 @@ expected<sensor_record> read_sensor(byte_reader& in) {
   const std::uint8_t timestamp_size = in.u8();
   const std::string_view timestamp = in.bytes(timestamp_size);
   const std::uint64_t consecutive = in.u64();
+  const std::uint64_t alerts = version == checkpoint_format_v1 ? 0 : in.u64();
   if (in.failed())
     return error{"truncated"};
   auto stats = running_stats::from_raw(raw);
@@ -158,22 +114,29 @@ expected<sensor_record> read_sensor(byte_reader& in) {
   record.aggregate.last_reading = last_reading;
   record.aggregate.last_timestamp.assign(timestamp);
   record.consecutive_warnings = consecutive;
+  record.alerts = alerts;
   return record;
 }
 
-expected<record_header> read_header(byte_reader& in) {
+struct versioned_header {
+  record_header header;
+  std::uint16_t version = checkpoint_format_version;
+};
+
+expected<versioned_header> read_header(byte_reader& in) {
   if (in.left() < checkpoint_header_size)
-    return problem("too short for a header: " + std::to_string(in.left()) + " bytes (at least " +
+    return checkpoint_problem("too short for a header: " + std::to_string(in.left()) + " bytes (at least " +
                    std::to_string(checkpoint_header_size) + ")");
-  if (in.bytes(magic.size()) != magic)
-    return problem("no TLSR magic", 0);
+  if (in.bytes(checkpoint_magic.size()) != checkpoint_magic)
+    return checkpoint_problem("no TLSR magic", 0);
   const std::uint16_t version = in.u16();
-  if (version != checkpoint_format_version)
-    return problem("format version " + std::to_string(version) + " is not supported (this build reads " +
-                   std::to_string(checkpoint_format_version) + ")", 4);
+  if (version != checkpoint_format_version && version != checkpoint_format_v1)
+    return checkpoint_problem("format version " + std::to_string(version) + " is not supported (this build reads " +
+                   std::to_string(checkpoint_format_v1) + " and " + std::to_string(checkpoint_format_version) + ")",
+                   4);
   const std::uint8_t kind = in.u8();
   if (kind < 1 || kind > 5)
-    return problem("kind " + std::to_string(kind) + " is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout)",
+    return checkpoint_problem("kind " + std::to_string(kind) + " is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout)",
                    6);
   record_header h;
   h.kind = static_cast<record_kind>(kind);
@@ -186,53 +149,75 @@ expected<record_header> read_header(byte_reader& in) {
   const std::uint16_t owner_size = in.u16();
   const std::size_t owner_at = in.position();
   if (owner_size > max_owner_size)
-    return problem("owner name is " + std::to_string(owner_size) + " bytes (at most " +
+    return checkpoint_problem("owner name is " + std::to_string(owner_size) + " bytes (at most " +
                    std::to_string(max_owner_size) + ")", owner_at);
   const std::string_view owner = in.bytes(owner_size);
   if (in.failed())
-    return problem("truncated in the owner name", owner_at);
+    return checkpoint_problem("truncated in the owner name", owner_at);
   h.owner.assign(owner);
   if (auto broken = header_rule_broken(h))
-    return problem(*broken);
-  return h;
+    return checkpoint_problem(*broken);
+  return versioned_header{std::move(h), version};
 }
 
-expected<shard_image> read_image(byte_reader& in) {
-  shard_image image;
-  image.alerts_raised = in.u64();
-  const std::uint32_t sensors = in.u32();
-  if (in.failed())
-    return problem("truncated before the sensors", in.position());
-  // Bound what the count may reserve by what the bytes left can hold.
-  if (sensors > in.left() / min_sensor_size)
-    return problem("announces " + std::to_string(sensors) + " sensors in " + std::to_string(in.left()) +
-                   " bytes, which hold at most " + std::to_string(in.left() / min_sensor_size), in.position());
-  image.sensors.reserve(sensors);
-  for (std::uint32_t i = 0; i < sensors; ++i) {
-    const std::size_t at = in.position();
-    auto record = read_sensor(in);
-    if (!record)
-      return problem(record.err().message + " in sensor " + std::to_string(i + 1) + " of " + std::to_string(sensors), at);
-    image.sensors.push_back(std::move(*record));
-  }
-  const std::uint32_t ids = in.u32();
-  if (in.failed())
-    return problem("truncated before the message ids", in.position());
-  if (ids > in.left() / min_message_id_size)
-    return problem("announces " + std::to_string(ids) + " message ids in " + std::to_string(in.left()) +
-                   " bytes, which hold at most " + std::to_string(in.left() / min_message_id_size), in.position());
-  image.message_ids.reserve(ids);
+/// Version 1's message ids: each id's text, taken in as its fingerprint.
+expected<std::vector<std::uint64_t>> read_id_texts(byte_reader& in, std::uint32_t ids) {
+  std::vector<std::uint64_t> fingerprints;
+  if (ids > in.left() / min_message_id_size_v1)
+    return checkpoint_problem("announces " + std::to_string(ids) + " message ids in " + std::to_string(in.left()) +
+                   " bytes, which hold at most " + std::to_string(in.left() / min_message_id_size_v1), in.position());
+  fingerprints.reserve(ids);
   for (std::uint32_t i = 0; i < ids; ++i) {
     const std::size_t at = in.position();
     const std::uint16_t size = in.u16();
     if (size > max_message_id_size && !in.failed())
-      return problem("message id " + std::to_string(i + 1) + " is " + std::to_string(size) + " bytes (at most " +
+      return checkpoint_problem("message id " + std::to_string(i + 1) + " is " + std::to_string(size) + " bytes (at most " +
                      std::to_string(max_message_id_size) + ")", at);
     const std::string_view id = in.bytes(size);
     if (in.failed())
-      return problem("truncated in message id " + std::to_string(i + 1) + " of " + std::to_string(ids), at);
-    image.message_ids.emplace_back(id);
+      return checkpoint_problem("truncated in message id " + std::to_string(i + 1) + " of " + std::to_string(ids), at);
+    fingerprints.push_back(message_id_fingerprint(id));
   }
+  return fingerprints;
+}
+
+expected<std::vector<std::uint64_t>> read_fingerprints(byte_reader& in, std::uint32_t ids) {
+  std::vector<std::uint64_t> fingerprints;
+  if (ids > in.left() / message_id_size)
+    return checkpoint_problem("announces " + std::to_string(ids) + " message ids in " + std::to_string(in.left()) +
+                   " bytes, which hold at most " + std::to_string(in.left() / message_id_size), in.position());
+  fingerprints.reserve(ids);
+  for (std::uint32_t i = 0; i < ids; ++i)
+    fingerprints.push_back(in.u64());
+  return fingerprints;
+}
+
+expected<shard_image> read_image(byte_reader& in, std::uint16_t version) {
+  shard_image image;
+  image.alerts_raised = in.u64();
+  const std::uint32_t sensors = in.u32();
+  if (in.failed())
+    return checkpoint_problem("truncated before the sensors", in.position());
+  // Bound what the count may reserve by what the bytes left can hold.
+  const std::size_t sensor_size = version == checkpoint_format_v1 ? min_sensor_size_v1 : min_sensor_size;
+  if (sensors > in.left() / sensor_size)
+    return checkpoint_problem("announces " + std::to_string(sensors) + " sensors in " + std::to_string(in.left()) +
+                   " bytes, which hold at most " + std::to_string(in.left() / sensor_size), in.position());
+  image.sensors.reserve(sensors);
+  for (std::uint32_t i = 0; i < sensors; ++i) {
+    const std::size_t at = in.position();
+    auto record = read_sensor(in, version);
+    if (!record)
+      return checkpoint_problem(record.err().message + " in sensor " + std::to_string(i + 1) + " of " + std::to_string(sensors), at);
+    image.sensors.push_back(std::move(*record));
+  }
+  const std::uint32_t ids = in.u32();
+  if (in.failed())
+    return checkpoint_problem("truncated before the message ids", in.position());
+  auto fingerprints = version == checkpoint_format_v1 ? read_id_texts(in, ids) : read_fingerprints(in, ids);
+  if (!fingerprints)
+    return fingerprints.err();
+  image.message_ids = std::move(*fingerprints);
   return image;
 }
 
@@ -249,115 +234,12 @@ std::string_view to_string(record_kind kind) noexcept {
   return "unknown";
 }
 
-checkpoint_encoder::checkpoint_encoder(const record_header& h, std::uint64_t alerts_raised, std::size_t sensors,
-                                       std::size_t size_hint)
-  : sensors_left_(sensors) {
-  if (auto broken = header_rule_broken(h)) {
-    problem_ = std::move(*broken);
-    return;
-  }
-  if (sensors > std::numeric_limits<std::uint32_t>::max()) {
-    problem_ = "an image holds 2^32 sensors or ids or more";
-    return;
-  }
-  bytes_.reserve(checkpoint_header_size + h.owner.size() + size_hint);
-  byte_writer out{bytes_};
-  out.bytes(magic);
-  out.u16(checkpoint_format_version);
-  out.u8(static_cast<std::uint8_t>(h.kind));
-  out.u32(h.layout);
-  out.u32(h.shard);
-  out.u64(h.epoch);
-  out.u64(h.sequence);
-  out.u64(h.base);
-  out.i64(h.written_at_ms);
-  out.u16(static_cast<std::uint16_t>(h.owner.size()));
-  out.bytes(h.owner);
-  has_image_ = has_image(h.kind);
-  if (has_image_) {
-    out.u64(alerts_raised);
-    out.u32(static_cast<std::uint32_t>(sensors));
-  }
-}
-
-void checkpoint_encoder::sensor(const sensor_aggregate& aggregate, std::uint64_t consecutive_warnings) {
-  if (problem_)
-    return;
-  if (!has_image_ || sensors_left_ == 0) {
-    problem_ = "more sensors than the image announced";
-    return;
-  }
-  --sensors_left_;
-  byte_writer out{bytes_};
-  if (auto broken = write_sensor(out, aggregate, consecutive_warnings))
-    problem_ = std::move(*broken);
-}
-
-void checkpoint_encoder::ids(std::size_t count) {
-  if (problem_)
-    return;
-  if (!has_image_ || sensors_left_ != 0 || has_ids_) {
-    problem_ = "the ids do not follow every announced sensor";
-    return;
-  }
-  if (count > std::numeric_limits<std::uint32_t>::max()) {
-    problem_ = "an image holds 2^32 sensors or ids or more";
-    return;
-  }
-  has_ids_ = true;
-  ids_left_ = count;
-  byte_writer{bytes_}.u32(static_cast<std::uint32_t>(count));
-}
-
-void checkpoint_encoder::id(std::string_view id) {
-  if (problem_)
-    return;
-  if (!has_ids_ || ids_left_ == 0) {
-    problem_ = "more message ids than announced";
-    return;
-  }
-  if (id.size() > max_message_id_size) {
-    problem_ = "a message id is " + std::to_string(id.size()) + " bytes (at most " +
-               std::to_string(max_message_id_size) + ")";
-    return;
-  }
-  --ids_left_;
-  byte_writer out{bytes_};
-  out.u16(static_cast<std::uint16_t>(id.size()));
-  out.bytes(id);
-}
-
-expected<std::string> checkpoint_encoder::finish() && {
-  if (!problem_ && has_image_ && (!has_ids_ || ids_left_ != 0 || sensors_left_ != 0))
-    problem_ = "the image ended before every announced sensor and id";
-  if (problem_)
-    return problem(*problem_);
-  return std::move(bytes_);
-}
-
-expected<std::string> encode_checkpoint(const checkpoint_record& record) {
-  const record_header& h = record.header;
-  const shard_image& image = record.image;
-  if (!header_rule_broken(h) && !has_image(h.kind) &&
-      (image.alerts_raised != 0 || !image.sensors.empty() || !image.message_ids.empty()))
-    return problem("a " + std::string(to_string(h.kind)) + " record holds no state");
-  if (image.message_ids.size() > std::numeric_limits<std::uint32_t>::max())
-    return problem("an image holds 2^32 sensors or ids or more");
-  const std::size_t hint = has_image(h.kind) ? 16 + image.sensors.size() * 160 + image.message_ids.size() * 40 : 0;
-  checkpoint_encoder encoder{h, image.alerts_raised, has_image(h.kind) ? image.sensors.size() : 0, hint};
-  if (!has_image(h.kind))
-    return std::move(encoder).finish();
-  for (const sensor_record& record : image.sensors)
-    encoder.sensor(record.aggregate, record.consecutive_warnings);
-  encoder.ids(image.message_ids.size());
-  for (const std::string& id : image.message_ids)
-    encoder.id(id);
-  return std::move(encoder).finish();
-}
-
 expected<record_header> decode_checkpoint_header(std::string_view bytes) {
   byte_reader in{bytes};
-  return read_header(in);
+  auto read = read_header(in);
+  if (!read)
+    return read.err();
+  return std::move(read->header);
 }
 
 expected<checkpoint_record> decode_checkpoint(std::string_view bytes) {
@@ -366,15 +248,15 @@ expected<checkpoint_record> decode_checkpoint(std::string_view bytes) {
   if (!header)
     return header.err();
   checkpoint_record record;
-  record.header = std::move(*header);
+  record.header = std::move(header->header);
   if (has_image(record.header.kind)) {
-    auto image = read_image(in);
+    auto image = read_image(in, header->version);
     if (!image)
       return image.err();
     record.image = std::move(*image);
   }
   if (in.left() != 0)
-    return problem("bytes after the end of the " + std::string(to_string(record.header.kind)) + ": " +
+    return checkpoint_problem("bytes after the end of the " + std::string(to_string(record.header.kind)) + ": " +
                    std::to_string(in.left()), in.position());
   return record;
 }

@@ -7,20 +7,25 @@
 // of shards: the layout it names starts afresh, and its image is the state the new shards
 // inherit; docs/checkpoints.md, Changing the number of shards). Binary, little-endian, versioned:
 //
-//   header   magic "TLSR", version u16 (1), kind u8 (1 snapshot, 2 delta, 3 takeover,
+//   header   magic "TLSR", version u16 (2), kind u8 (1 snapshot, 2 delta, 3 takeover,
 //            4 release, 5 layout), layout K u32, shard u32, epoch u64, sequence u64, base u64,
 //            written_at_ms i64, owner (u16 length + UTF-8)
 //   body     (snapshot, delta and layout only) alerts_raised u64; sensor count u32, then per sensor:
 //            three ids (tag u8: 0 int64 | 1 string of u32 length + UTF-8), running_stats raw
 //            state (count u64, then origin, mean, m2, min, max, sum, sum_error,
 //            inverse_unit as f64), last_reading f64, last_timestamp (u8 length + bytes),
-//            consecutive warnings u64; message id count u32, then each id (u16 length +
-//            bytes), oldest first
+//            consecutive warnings u64, alerts u64; message id count u32, then each id's
+//            fingerprint (message_id_fingerprint) u64, oldest first
 //
-// The encoding is canonical: a record has exactly one byte form, so decoding and encoding
-// again gives the same bytes. Every length is bounded (below) and checked against the bytes
-// left before anything is allocated: decode takes any bytes and returns a record or a
-// one-line error, never more memory than a small multiple of the input.
+// Version 1, which daemons before this one wrote, is still read: its sensors have no alerts
+// field (0 is taken) and it holds each message id's text (u16 length + bytes, at most 255)
+// instead of its fingerprint; the decoder computes the fingerprints, so a shard restored from
+// version 1 records recognises the same ids. Encoding always writes version 2.
+//
+// The encoding is canonical: a record has exactly one byte form in each version, so decoding
+// version 2 bytes and encoding again gives the same bytes. Every length is bounded (below) and
+// checked against the bytes left before anything is allocated: decode takes any bytes and
+// returns a record or a one-line error, never more memory than a small multiple of the input.
 #pragma once
 
 #include "telluride/domain/expected.hpp"
@@ -62,31 +67,33 @@ struct checkpoint_record {
   shard_image image;  ///< snapshot and delta; empty for takeover and release
 };
 
-inline constexpr std::uint16_t checkpoint_format_version = 1;
+/// The version encode writes; decode reads it and checkpoint_format_v1.
+inline constexpr std::uint16_t checkpoint_format_version = 2;
+inline constexpr std::uint16_t checkpoint_format_v1 = 1;
 inline constexpr std::uint32_t max_checkpoint_layout = 1024;    ///< shards: 1..1024
 inline constexpr std::size_t max_owner_size = 255;              ///< bytes of a node name
 inline constexpr std::size_t max_id_text_size = std::size_t{1} << 20;  ///< a string id (a reading is at most 1 MiB)
-inline constexpr std::size_t max_message_id_size = 255;         ///< an AMQP short string
+inline constexpr std::size_t max_message_id_size = 255;         ///< an AMQP short string (version 1's id texts)
 /// Bytes of a header with an empty owner name.
 inline constexpr std::size_t checkpoint_header_size = 4 + 2 + 1 + 4 + 4 + 8 + 8 + 8 + 8 + 2;
 
-/// The record's bytes. An error (one line) when it breaks a rule decode checks: layout
-/// 1..1024, shard below it (0 in a layout record), a snapshot's base its own sequence and a
-/// delta's below it, an image only in snapshots, deltas and layout records, owner and string ids UTF-8 within their bounds,
-/// message ids of at most 255 bytes, fewer than 2^32 sensors and ids.
+/// The record's bytes (version 2). An error (one line) when it breaks a rule decode checks:
+/// layout 1..1024, shard below it (0 in a layout record), a snapshot's base its own sequence and
+/// a delta's below it, an image only in snapshots, deltas and layout records, owner and string
+/// ids UTF-8 within their bounds, fewer than 2^32 sensors and ids.
 expected<std::string> encode_checkpoint(const checkpoint_record& record);
 
 /// A record encoded part by part, for a writer that holds the state in another form than a
 /// shard_image (shard_state::encode_image): the header, then exactly `sensors` sensors, then
-/// ids(n) and n message ids. The bytes are those encode_checkpoint gives for the same record;
-/// the first rule broken (as encode_checkpoint words it) comes out of finish().
+/// ids(n) and n message id fingerprints. The bytes are those encode_checkpoint gives for the
+/// same record; the first rule broken (as encode_checkpoint words it) comes out of finish().
 class checkpoint_encoder {
 public:
   checkpoint_encoder(const record_header& header, std::uint64_t alerts_raised, std::size_t sensors,
                      std::size_t size_hint = 0);
-  void sensor(const sensor_aggregate& aggregate, std::uint64_t consecutive_warnings);
+  void sensor(const sensor_aggregate& aggregate, std::uint64_t consecutive_warnings, std::uint64_t alerts);
   void ids(std::size_t count);
-  void id(std::string_view id);
+  void id(std::uint64_t fingerprint);
   expected<std::string> finish() &&;
 
 private:
@@ -102,8 +109,8 @@ private:
 /// skip a record of another shard, or one that a fence ignores, without decoding its state.
 expected<record_header> decode_checkpoint_header(std::string_view bytes);
 
-/// The record in `bytes`, or a one-line error naming the part and the byte where it went
-/// wrong (`checkpoint record: truncated in sensor 4 of 10 (byte 531)`).
+/// The record in `bytes` (version 2 or 1), or a one-line error naming the part and the byte
+/// where it went wrong (`checkpoint record: truncated in sensor 4 of 10 (byte 531)`).
 expected<checkpoint_record> decode_checkpoint(std::string_view bytes);
 
 } // namespace telluride

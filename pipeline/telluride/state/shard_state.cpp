@@ -46,8 +46,8 @@ void shard_state::apply(std::span<const input> readings, sensor_quota* quota, ou
       out.refused.push_back(k);
       continue;
     }
-    if (!r.message_id.empty()) {
-      if (!ids_.first_time(r.message_id)) {
+    if (r.message_id) {
+      if (!ids_.first_time(*r.message_id)) {
         ++out.duplicates;
         has_duplicates = true;
         continue;
@@ -91,7 +91,7 @@ void shard_state::forget_changes() noexcept {
 
 sensor_record shard_state::record_at(std::uint32_t position) const {
   const sensor_aggregate& aggregate = table_.at(position);
-  return sensor_record{aggregate, alerts_.consecutive(aggregate.key)};
+  return sensor_record{aggregate, alerts_.consecutive(aggregate.key), alerts_.raised_for(aggregate.key)};
 }
 
 shard_image shard_state::take_snapshot() {
@@ -101,7 +101,7 @@ shard_image shard_state::take_snapshot() {
   for (std::uint32_t position = 0; position < table_.size(); ++position)
     image.sensors.push_back(record_at(position));
   image.message_ids.reserve(ids_.size());
-  ids_.for_each_latest(ids_.size(), [&](std::string_view id) { image.message_ids.emplace_back(id); });
+  ids_.for_each_latest(ids_.size(), [&](std::uint64_t id) { image.message_ids.push_back(id); });
   forget_changes();
   return image;
 }
@@ -116,7 +116,7 @@ shard_image shard_state::take_delta() {
   // live window too, so the delta needs only the ones it still holds.
   const std::size_t ids = std::min(ids_since_image_, ids_.size());
   image.message_ids.reserve(ids);
-  ids_.for_each_latest(ids, [&](std::string_view id) { image.message_ids.emplace_back(id); });
+  ids_.for_each_latest(ids, [&](std::uint64_t id) { image.message_ids.push_back(id); });
   forget_changes();
   return image;
 }
@@ -125,10 +125,10 @@ expected<std::string> shard_state::encode_image(const record_header& header) {
   const bool is_snapshot = header.kind == record_kind::snapshot;
   const std::size_t sensors = is_snapshot ? table_.size() : changed_.size();
   const std::size_t ids = is_snapshot ? ids_.size() : std::min(ids_since_image_, ids_.size());
-  checkpoint_encoder encoder{header, alerts_raised_, sensors, sensors * 120 + ids * 40};
+  checkpoint_encoder encoder{header, alerts_raised_, sensors, sensors * 128 + ids * 8};
   auto add = [&](std::uint32_t position) {
     const sensor_aggregate& aggregate = table_.at(position);
-    encoder.sensor(aggregate, alerts_.consecutive(aggregate.key));
+    encoder.sensor(aggregate, alerts_.consecutive(aggregate.key), alerts_.raised_for(aggregate.key));
   };
   if (is_snapshot)
     for (std::uint32_t position = 0; position < table_.size(); ++position)
@@ -137,7 +137,7 @@ expected<std::string> shard_state::encode_image(const record_header& header) {
     for (std::uint32_t position : changed_)
       add(position);
   encoder.ids(ids);
-  ids_.for_each_latest(ids, [&](std::string_view id) { encoder.id(id); });
+  ids_.for_each_latest(ids, [&](std::uint64_t id) { encoder.id(id); });
   forget_changes();
   return std::move(encoder).finish();
 }
@@ -145,10 +145,11 @@ expected<std::string> shard_state::encode_image(const record_header& header) {
 void shard_state::put(const sensor_record& record) {
   table_.assign(record.aggregate);
   alerts_.set_consecutive(record.aggregate.key, record.consecutive_warnings);
+  alerts_.set_raised_for(record.aggregate.key, record.alerts);
 }
 
 void shard_state::start_layout(const inherited_state& inherited, bool with_alerts) {
-  for (const std::string& id : inherited.image().message_ids)
+  for (std::uint64_t id : inherited.image().message_ids)
     if (ids_.first_time(id))
       ++ids_since_image_;
   if (with_alerts)
@@ -168,7 +169,7 @@ void shard_state::restore(const shard_image& snapshot) {
 void shard_state::apply(const shard_image& delta) {
   for (const sensor_record& record : delta.sensors)
     put(record);
-  for (const std::string& id : delta.message_ids)
+  for (std::uint64_t id : delta.message_ids)
     ids_.first_time(id);
   alerts_raised_ = delta.alerts_raised;
 }

@@ -1,9 +1,9 @@
 // shard_state.hpp — one shard's state: what its owner applies readings to, and what its
 // checkpoints save and a restore brings back (docs/checkpoints.md).
 //
-// A shard's state is its sensors' aggregates (sensor_table), their alert counters
-// (alert_tracker), the message ids it remembers (message_id_window) and the count of alerts it
-// raised. Readings go in with apply, in broker order, exactly as the daemon's sensor_tracker
+// A shard's state is its sensors' aggregates (sensor_table), their alert counters and counts
+// of alerts raised (alert_tracker), the message ids it remembers (message_id_window, by
+// fingerprint) and the count of alerts it raised in all. Readings go in with apply, in broker order, exactly as the daemon's sensor_tracker
 // applies a batch to one of its shards (it keeps one shard_state per shard): readings whose
 // message_id was applied before are skipped, the rest checked against the alert thresholds in
 // order, folded per sensor and merged; a new sensor takes a place of the optional quota.
@@ -34,7 +34,6 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <string_view>
 #include <vector>
 
 namespace telluride {
@@ -44,10 +43,11 @@ public:
   /// Alerts follow `rules`; the last `id_capacity` message ids are remembered.
   shard_state(alert_rules rules, std::size_t id_capacity);
 
-  /// One reading and its AMQP message_id (empty when absent).
+  /// One reading and the fingerprint of its AMQP message_id (message_id_fingerprint); none for a
+  /// reading without a message_id (or an empty one), which is never taken for a duplicate.
   struct input {
     const telluride::reading* reading = nullptr;
-    std::string_view message_id;
+    std::optional<std::uint64_t> message_id;
   };
 
   /// What applying readings did.
@@ -110,7 +110,7 @@ public:
 private:
   void mark_changed(std::uint32_t position);
   sensor_record record_at(std::uint32_t position) const;
-  /// Sets one sensor to its record (aggregate and alert counter).
+  /// Sets one sensor to its record (aggregate, alert counter, alerts raised).
   void put(const sensor_record& record);
   void forget_changes() noexcept;
 

@@ -164,17 +164,14 @@ public:
       d.reading.value = value;
       d.reading.timestamp = "2026-12-01T10:00:00Z";
       d.hash = hash_value(d.reading.key);
-      const auto& kept = readings_.emplace_back(std::move(d));
-      auto& id = ids_.emplace_back("m-");
-      id += std::to_string(++next_id_);
-      out.push_back({&kept, id});
+      d.message_id = message_id_fingerprint("m-" + std::to_string(++next_id_));
+      out.push_back({&readings_.emplace_back(std::move(d))});
     }
     return out;
   }
 
 private:
   std::deque<decoded_reading> readings_;
-  std::deque<std::string> ids_;
   std::uint64_t next_id_ = 0;
 };
 

@@ -54,6 +54,9 @@ TEST_CASE("the listing keeps the most read sensors first, ties by key text, at m
   CHECK(doc["sensors"][0]["total_reads"] == 9);
   CHECK(doc["sensors"][0]["max"] == 8.0);
   CHECK(doc["sensors"][0]["last_reading"] == 8.0);
+  CHECK(doc["sensors"][0]["alerts"] == 0);  // alerts_of: 9 and 8 none, 7 one
+  CHECK(doc["sensors"][1]["alerts"] == 0);
+  CHECK(doc["sensors"][2]["alerts"] == 1);
 
   auto ties = list({"", 6});
   CHECK(keys_of(ties) == std::vector<std::string>{"10/100/9", "10/100/8", "10/100/7", "10/100/6", "10/100/5",
@@ -131,4 +134,18 @@ TEST_CASE("the listing's parameters: absent means every sensor and 50, a bad one
   auto two_bad = parse_sensor_listing_query(std::nullopt, std::string{"0"}, std::string{"x"});
   REQUIRE_FALSE(two_bad);
   CHECK(two_bad.err().message == "limit must be an integer in 1..500");
+}
+
+TEST_CASE("a sensor on the HTTP API is its aggregate message with the alerts raised added last") {
+  const sensor_aggregate a = aggregate_of(10, 7, 3);
+  std::string out;
+  append_sensor_json(out, a, 12);
+  std::string expected = to_json_text(a);
+  expected.insert(expected.size() - 1, ",\"alerts\":12");
+  CHECK(out == expected);
+  const auto doc = nlohmann::json::parse(out);
+  CHECK(doc.size() == 11);  // the aggregate's ten fields, then alerts
+  CHECK(doc["alerts"] == 12);
+  CHECK(doc["total_reads"] == 3);
+  CHECK(doc["sensor_id"] == 7);
 }

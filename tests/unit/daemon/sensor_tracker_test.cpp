@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 using telluride::alert_rules;
 using telluride::decoded_reading;
 using telluride::json_id;
+using telluride::sensor_aggregate;
 using telluride::sensor_key;
 using telluride::sensor_tracker;
 
@@ -27,12 +29,15 @@ sensor_key key_of(std::int64_t sensor) {
 /// Readings that live as long as the batches pointing at them.
 class readings {
 public:
-  const decoded_reading& make(std::int64_t sensor, double value) {
+  /// A reading with the AMQP message_id `id` (empty: none).
+  const decoded_reading& make(std::int64_t sensor, double value, std::string_view id = {}) {
     decoded_reading d;
     d.reading.key = key_of(sensor);
     d.reading.value = value;
     d.reading.timestamp = "2026-11-22T10:00:00Z";
     d.hash = hash_value(d.reading.key);
+    if (!id.empty())
+      d.message_id = telluride::message_id_fingerprint(id);
     return kept_.emplace_back(std::move(d));
   }
 
@@ -45,8 +50,8 @@ std::vector<sensor_tracker::input> batch_of(readings& store, const std::vector<s
                                             std::vector<std::string>* ids = nullptr) {
   std::vector<sensor_tracker::input> batch;
   for (std::size_t i = 0; i < values.size(); ++i)
-    batch.push_back({&store.make(values[i].first, values[i].second),
-                     ids == nullptr ? std::string_view{} : std::string_view{(*ids)[i]}});
+    batch.push_back({&store.make(values[i].first, values[i].second,
+                                 ids == nullptr ? std::string_view{} : std::string_view{(*ids)[i]})});
   return batch;
 }
 
@@ -92,9 +97,9 @@ TEST_CASE("the tracker admits exactly max_sensors distinct sensors over all its 
   for (std::int64_t s = 1; s <= 10; ++s) {
     const auto aggregate = tracker.find(key_of(s));
     REQUIRE(aggregate.has_value());
-    CHECK(aggregate->stats.count() == 2);
-    CHECK(aggregate->stats.mean() == 2.0);
-    CHECK(aggregate->stats.stddev() == 1.0);
+    CHECK(aggregate->aggregate.stats.count() == 2);
+    CHECK(aggregate->aggregate.stats.mean() == 2.0);
+    CHECK(aggregate->aggregate.stats.stddev() == 1.0);
   }
   for (std::int64_t s = 11; s <= 15; ++s)
     CHECK_FALSE(tracker.find(key_of(s)).has_value());
@@ -105,7 +110,7 @@ TEST_CASE("the tracker admits exactly max_sensors distinct sensors over all its 
   CHECK(outcome.refused == std::vector<std::size_t>{0, 2});
   CHECK_FALSE(outcome.is_first_refusal);
   CHECK(tracker.refused() == 7);
-  CHECK(tracker.find(key_of(3))->stats.count() == 3);
+  CHECK(tracker.find(key_of(3))->aggregate.stats.count() == 3);
 
   // The aggregates published are the ten tracked sensors'.
   CHECK(tracker.take_changed_json().size() == 10);
@@ -123,7 +128,7 @@ TEST_CASE("new sensors of one batch are admitted in batch order until the bound"
   for (std::int64_t s : {5, 6, 7, 8, 9})
     if (auto aggregate = tracker.find(key_of(s))) {
       admitted.insert(s);
-      CHECK(aggregate->stats.count() == (s == 6 || s == 8 ? 1u : 2u));
+      CHECK(aggregate->aggregate.stats.count() == (s == 6 || s == 8 ? 1u : 2u));
     }
   CHECK(admitted.size() == 3);
   std::uint64_t counted = 0;
@@ -162,9 +167,9 @@ TEST_CASE("duplicates inside one batch are counted once, beside refused readings
   CHECK(tracker.tracked() == 2);
   const auto one = tracker.find(key_of(1));
   REQUIRE(one.has_value());
-  CHECK(one->stats.count() == 3);
-  CHECK(one->stats.mean() == 4.0);
-  CHECK(one->last_reading == 6.0);
+  CHECK(one->aggregate.stats.count() == 3);
+  CHECK(one->aggregate.stats.mean() == 4.0);
+  CHECK(one->aggregate.last_reading == 6.0);
   CHECK(tracker.find(key_of(2)).has_value() != tracker.find(key_of(3)).has_value());
 }
 
@@ -198,4 +203,38 @@ TEST_CASE("a bound as large as the sensors changes nothing") {
   CHECK(tracker.tracked() == 1000);
   CHECK(tracker.refused() == 0);
   CHECK(tracker.apply(batch_of(store, {{1000, 1.0}})).refused == std::vector<std::size_t>{0});
+}
+
+TEST_CASE("the tracker answers each sensor's count of alerts raised, found or visited") {
+  alert_rules rules;
+  rules.thresholds = {{"default", 10.0}};
+  rules.alert_after = 2;
+  sensor_tracker tracker{shards, rules, 65536, 100};
+  readings store;
+  // Sensor 1 alerts twice (two excursions), sensor 2 once (one long excursion), sensor 3 never.
+  auto outcome = tracker.apply(
+    batch_of(store, {{1, 11}, {2, 11}, {1, 12}, {2, 12}, {2, 13}, {1, 1}, {3, 11}, {1, 11}, {1, 12}, {2, 14}}));
+  CHECK(outcome.alerts.size() == 3);
+  CHECK(tracker.alerts_raised() == 3);
+  CHECK(tracker.find(key_of(1))->alerts == 2);
+  CHECK(tracker.find(key_of(2))->alerts == 1);
+  CHECK(tracker.find(key_of(3))->alerts == 0);
+  CHECK(tracker.find(key_of(1))->aggregate.stats.count() == 5);
+  std::map<std::int64_t, std::uint64_t> visited;
+  tracker.for_each_sensor([&](const sensor_aggregate& a, std::uint64_t alerts) {
+    visited[a.key.key().sensor_id.integer()] = alerts;
+  });
+  CHECK(visited == std::map<std::int64_t, std::uint64_t>{{1, 2}, {2, 1}, {3, 0}});
+}
+
+TEST_CASE("readings without a message_id are all counted, those with one once") {
+  sensor_tracker tracker{shards, alert_rules{}, 65536, 100};
+  readings store;
+  std::vector<std::string> none{"", "", ""};
+  CHECK(tracker.apply(batch_of(store, {{1, 1}, {1, 1}, {1, 1}}, &none)).applied == 3);
+  std::vector<std::string> ids{"a", "a", ""};
+  auto outcome = tracker.apply(batch_of(store, {{1, 1}, {1, 1}, {1, 1}}, &ids));
+  CHECK(outcome.applied == 2);
+  CHECK(outcome.duplicates == 1);
+  CHECK(tracker.find(key_of(1))->aggregate.stats.count() == 5);
 }

@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 // Its own namespace: the unity build compiles several test files as one.
@@ -25,8 +26,9 @@ sensor_key key_of(std::int64_t sensor) {
 
 struct reading_store {
   std::deque<decoded_reading> kept;
-  const decoded_reading& make(std::int64_t sensor, double value) {
+  const decoded_reading& make(std::int64_t sensor, double value, std::string_view id) {
     decoded_reading d;
+    d.message_id = message_id_fingerprint(id);
     d.reading.key = key_of(sensor);
     d.reading.value = value;
     d.reading.timestamp = "2026-12-01T10:00:00Z";
@@ -85,8 +87,8 @@ TEST_CASE("routed by layout, readings land in the slot of the shard they came fr
   reading_store store;
   // Sensors 1 and 2 came from shard 3, sensor 3 from shard 0: their hashes play no part.
   std::vector<sensor_tracker::input> batch{
-    {&store.make(1, 10.0), "m1", 3}, {&store.make(2, 20.0), "m2", 3}, {&store.make(3, 30.0), "m3", 0},
-    {&store.make(1, 12.0), "m4", 3}};
+    {&store.make(1, 10.0, "m1"), 3}, {&store.make(2, 20.0, "m2"), 3}, {&store.make(3, 30.0, "m3"), 0},
+    {&store.make(1, 12.0, "m4"), 3}};
   auto outcome = tracker.apply(batch);
   CHECK(outcome.applied == 4);
   CHECK(tracker.sensors_in(0) == 1);
@@ -95,10 +97,10 @@ TEST_CASE("routed by layout, readings land in the slot of the shard they came fr
   CHECK(tracker.sensors_in(3) == 2);
   auto one = tracker.find(key_of(1));
   REQUIRE(one.has_value());
-  CHECK(one->stats.count() == 2);
-  CHECK(one->last_reading == 12.0);
+  CHECK(one->aggregate.stats.count() == 2);
+  CHECK(one->aggregate.last_reading == 12.0);
   // A message id is recognised within its shard: the same reading again is not counted.
-  auto again = tracker.apply(std::vector<sensor_tracker::input>{{&store.make(1, 12.0), "m4", 3}});
+  auto again = tracker.apply(std::vector<sensor_tracker::input>{{&store.make(1, 12.0, "m4"), 3}});
   CHECK(again.applied == 0);
   CHECK(again.duplicates == 1);
 

@@ -26,10 +26,10 @@ std::string from_hex(std::string_view hex) {
 // The snapshot of one sensor, computed by hand from the format (docs/checkpoints.md): layout
 // 1, shard 0, epoch 1, sequence 5, base 5, written at 0, owner "a"; alerts_raised 2; sensor
 // 10/-100/"s" with stats of one reading 2.0 (count 1, origin 2, mean 0, m2 0, min 2, max 2,
-// sum 2, sum_error 0, inverse_unit 1), last reading 2.0 at 2026-11-22T10:00:00Z, 1 warning;
-// one message id "m1".
+// sum 2, sum_error 0, inverse_unit 1), last reading 2.0 at 2026-11-22T10:00:00Z, 1 warning,
+// 3 alerts; one message id "m1", whose fingerprint is 0xfba57084a7d2e0de.
 const std::string one_sensor_header =
-    from_hex("544c535201000101000000000000000100000000000000050000000000000005000000000000000000000000000000010061");
+    from_hex("544c535202000101000000000000000100000000000000050000000000000005000000000000000000000000000000010061");
 const std::string one_sensor_body = from_hex(
     "0200000000000000"                                   // alerts_raised
     "01000000"                                           // sensors
@@ -41,7 +41,8 @@ const std::string one_sensor_body = from_hex(
     "0000000000000040"                                   // last_reading
     "14" "323032362d31312d32325431303a30303a30305a"      // last_timestamp
     "0100000000000000"                                   // consecutive warnings
-    "01000000" "0200" "6d31");                           // message ids
+    "0300000000000000"                                   // alerts
+    "01000000" "dee0d2a78470a5fb");                      // message ids: fingerprints
 
 checkpoint_record one_sensor_record() {
   checkpoint_record record;
@@ -53,8 +54,9 @@ checkpoint_record one_sensor_record() {
   sensor.aggregate.last_reading = 2.0;
   sensor.aggregate.last_timestamp = "2026-11-22T10:00:00Z";
   sensor.consecutive_warnings = 1;
+  sensor.alerts = 3;
   record.image.sensors.push_back(sensor);
-  record.image.message_ids = {"m1"};
+  record.image.message_ids = fps({"m1"});
   return record;
 }
 
@@ -97,6 +99,7 @@ void check_same_image(const shard_image& actual, const shard_image& expected) {
     CHECK(same_bits(a.aggregate.stats.raw(), e.aggregate.stats.raw()));
     CHECK(a.aggregate.key == e.aggregate.key);
     CHECK(a.consecutive_warnings == e.consecutive_warnings);
+    CHECK(a.alerts == e.alerts);
   }
   CHECK(actual.message_ids == expected.message_ids);
 }
@@ -107,15 +110,16 @@ TEST_CASE("a takeover record is the documented header, field by field, little-en
   checkpoint_record record;
   record.header = record_header{record_kind::takeover, 8, 3, 2, 11, 7, 1764600000000, "node-b"};
   CHECK(encoded(record) ==
-        from_hex("544c5352" "0100" "03" "08000000" "03000000" "0200000000000000" "0b00000000000000"
+        from_hex("544c5352" "0200" "03" "08000000" "03000000" "0200000000000000" "0b00000000000000"
                  "0700000000000000" "002e5bda9a010000" "0600" "6e6f64652d62"));
   CHECK(to_string(record_kind::takeover) == "takeover");
   CHECK(to_string(record_kind::release) == "release");
 }
 
-TEST_CASE("a snapshot is the documented body: tagged ids, raw stats, timestamp, counter, ids") {
+TEST_CASE("a snapshot is the documented body: tagged ids, raw stats, timestamp, counters, fingerprints") {
+  CHECK(message_id_fingerprint("m1") == 0xfba57084a7d2e0deULL);
   const std::string bytes = encoded(one_sensor_record());
-  CHECK(bytes.size() == 203);
+  CHECK(bytes.size() == 215);
   CHECK(bytes == one_sensor_header + one_sensor_body);
   const auto decoded = decode_checkpoint(bytes);
   REQUIRE(decoded.has_value());
@@ -131,12 +135,14 @@ TEST_CASE("a live shard's snapshot round-trips exactly: string ids, extremes, co
   batch.add(key_of(1), 1e308, "m1").add(string_key_of(2), -1e308, "m2").add(key_of(1), -1e308, "m3");
   batch.add(key_of(1), 1, "m4").add(string_key_of(2), 150, "m5").add(string_key_of(2), 1e300, "m6");
   batch.add(key_of(3), DBL_MAX, "m7").add(key_of(3), -DBL_MAX, "m8").add(key_of(4), 4.9e-324, "m9");
+  batch.add(key_of(4), 101).add(key_of(4), 102).add(key_of(4), 103);
   live.apply(batch.take());
   checkpoint_record record;
   record.header = record_header{record_kind::snapshot, 16, 9, 3, 40, 40, -5, "node-ü"};
   record.image = live.take_snapshot();
   REQUIRE(record.image.message_ids.size() == 4);  // the window is full
   REQUIRE(record.image.sensors[1].consecutive_warnings == 2);
+  REQUIRE(record.image.sensors[3].alerts == 1);
 
   const std::string bytes = encoded(record);
   const auto decoded = decode_checkpoint(bytes);
@@ -183,7 +189,7 @@ TEST_CASE("deltas, takeovers and releases round-trip, and encode again to the sa
 TEST_CASE("every truncation of a valid record is refused with one line") {
   checkpoint_record record = one_sensor_record();
   record.image.sensors.push_back(record_of(string_key_of(5), 3, 2));
-  record.image.message_ids.push_back("m2");
+  record.image.message_ids.push_back(message_id_fingerprint("m2"));
   const std::string bytes = encoded(record);
   for (std::size_t size = 0; size < bytes.size(); ++size) {
     CAPTURE(size);
@@ -196,9 +202,10 @@ TEST_CASE("every truncation of a valid record is refused with one line") {
   CHECK(decode_checkpoint(bytes.substr(0, 49)).err().message == "checkpoint record: truncated in the owner name (byte 49)");
   CHECK(decode_checkpoint(bytes.substr(0, 100)).err().message ==
         "checkpoint record: announces 2 sensors in 38 bytes, which hold at most 0 (byte 62)");
-  CHECK(decode_checkpoint(bytes.substr(0, 300)).err().message == "checkpoint record: truncated in sensor 2 of 2 (byte 195)");
+  CHECK(decode_checkpoint(bytes.substr(0, 300)).err().message == "checkpoint record: truncated in sensor 2 of 2 (byte 203)");
   CHECK(decode_checkpoint(bytes.substr(0, bytes.size() - 1)).err().message ==
-        "checkpoint record: truncated in message id 2 of 2 (byte " + std::to_string(bytes.size() - 4) + ")");
+        "checkpoint record: announces 2 message ids in 15 bytes, which hold at most 1 (byte " +
+            std::to_string(bytes.size() - 16) + ")");
 }
 
 TEST_CASE("a corrupt header is refused with what is wrong") {
@@ -210,7 +217,8 @@ TEST_CASE("a corrupt header is refused with what is wrong") {
   };
   const std::vector<corrupt> cases = {
       {"magic", patched(bytes, 3, "X"), "no TLSR magic (byte 0)"},
-      {"version", patched(bytes, 4, "\x02"), "format version 2 is not supported (this build reads 1) (byte 4)"},
+      {"version 0", patched(bytes, 4, std::string(1, '\0')), "format version 0 is not supported (this build reads 1 and 2) (byte 4)"},
+      {"version 3", patched(bytes, 4, "\x03"), "format version 3 is not supported (this build reads 1 and 2) (byte 4)"},
       {"kind 0", patched(bytes, 6, std::string(1, '\0')), "kind 0 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout) (byte 6)"},
       {"kind 6", patched(bytes, 6, "\x06"), "kind 6 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout) (byte 6)"},
       {"layout 0", patched(bytes, 7, le32(0)), "layout 0 is out of 1..1024"},
@@ -221,7 +229,7 @@ TEST_CASE("a corrupt header is refused with what is wrong") {
       {"release base", patched(patched(bytes, 6, "\x04"), 31, "\x06"), "release 5 names base 6, after itself"},
       {"owner size", patched(bytes, 47, from_hex("0001")), "owner name is 256 bytes (at most 255) (byte 49)"},
       {"owner UTF-8", patched(bytes, 49, "\xff"), "owner name is not UTF-8"},
-      {"takeover with a body", patched(bytes, 6, "\x03"), "bytes after the end of the takeover: 153 (byte 50)"},
+      {"takeover with a body", patched(bytes, 6, "\x03"), "bytes after the end of the takeover: 165 (byte 50)"},
   };
   for (const corrupt& c : cases) {
     CAPTURE(c.what);
@@ -236,8 +244,8 @@ TEST_CASE("a corrupt header is refused with what is wrong") {
 TEST_CASE("a corrupt body is refused naming the sensor or id, and its header still reads") {
   const std::string bytes = one_sensor_header + one_sensor_body;
   checkpoint_record with_ids = one_sensor_record();
-  for (int i = 0; i < 10; ++i)
-    with_ids.image.message_ids.push_back("id-" + std::to_string(i));
+  for (std::uint64_t i = 0; i < 10; ++i)
+    with_ids.image.message_ids.push_back(i);
   const std::string longer = encoded(with_ids);  // the same bytes up to the ids, more after
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -247,7 +255,7 @@ TEST_CASE("a corrupt body is refused naming the sensor or id, and its header sti
     std::string error;
   };
   const std::vector<corrupt> cases = {
-      {"sensor count", patched(bytes, 58, le32(UINT32_MAX)), "announces 4294967295 sensors in 141 bytes, which hold at most 1 (byte 62)"},
+      {"sensor count", patched(bytes, 58, le32(UINT32_MAX)), "announces 4294967295 sensors in 153 bytes, which hold at most 1 (byte 62)"},
       {"id tag", patched(bytes, 62, "\x07"), "id tag 7 is unknown in sensor 1 of 1 (byte 62)"},
       {"id size", patched(bytes, 81, le32(1048577)), "a string id is 1048577 bytes (at most 1048576) in sensor 1 of 1 (byte 62)"},
       {"id UTF-8", patched(bytes, 85, "\xc3"), "a string id is not UTF-8 in sensor 1 of 1 (byte 62)"},
@@ -257,9 +265,8 @@ TEST_CASE("a corrupt body is refused naming the sensor or id, and its header sti
       {"last reading", patched(bytes, 158, f64(-inf)), "last_reading is not finite in sensor 1 of 1 (byte 62)"},
       {"timestamp size", patched(longer, 166, "\x28"), "last_timestamp is 40 bytes (at most 39) in sensor 1 of 1 (byte 62)"},
       {"timestamp UTF-8", patched(bytes, 170, "\x80"), "last_timestamp is not UTF-8 in sensor 1 of 1 (byte 62)"},
-      {"id count", patched(bytes, 195, le32(UINT32_MAX)), "announces 4294967295 message ids in 4 bytes, which hold at most 2 (byte 199)"},
-      {"message id size", patched(longer, 199, from_hex("2c01")), "message id 1 is 300 bytes (at most 255) (byte 199)"},
-      {"trailing byte", bytes + "x", "bytes after the end of the snapshot: 1 (byte 203)"},
+      {"id count", patched(bytes, 203, le32(2)), "announces 2 message ids in 8 bytes, which hold at most 1 (byte 207)"},
+      {"trailing byte", bytes + "x", "bytes after the end of the snapshot: 1 (byte 215)"},
   };
   for (const corrupt& c : cases) {
     CAPTURE(c.what);
@@ -284,7 +291,6 @@ TEST_CASE("encoding refuses what decoding would refuse") {
     return record;
   };
   const std::vector<refused> cases = {
-      {"message id", with([](auto& r) { r.image.message_ids.push_back(std::string(256, 'x')); }), "a message id is 256 bytes (at most 255)"},
       {"owner", with([](auto& r) { r.header.owner = std::string(256, 'o'); }), "owner name is 256 bytes (at most 255)"},
       {"owner UTF-8", with([](auto& r) { r.header.owner = "\xff"; }), "owner name is not UTF-8"},
       {"layout", with([](auto& r) { r.header.layout = 0; }), "layout 0 is out of 1..1024"},

@@ -97,7 +97,7 @@ TEST_CASE("decoding a valid snapshot allocates a small multiple of its size") {
   for (int i = 0; i < 1000; ++i)
     record.image.sensors.push_back(record_of(key_of(i), 3));
   for (int i = 0; i < 1000; ++i)
-    record.image.message_ids.push_back("message-" + std::to_string(i));
+    record.image.message_ids.push_back(message_id_fingerprint("message-" + std::to_string(i)));
   const std::string bytes = *encode_checkpoint(record);
   const std::size_t allocated = allocated_by_decoding(bytes);
   CHECK(allocated > bytes.size());  // the counting works: the record is really decoded

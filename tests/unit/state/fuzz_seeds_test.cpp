@@ -1,5 +1,6 @@
 // The checkpoint_decoder fuzz target's seeds are valid records of each kind: written by
-// tests/fuzz/checkpoint_seeds.cpp, they must follow the format as it is now.
+// tests/fuzz/checkpoint_seeds.cpp, they must follow the format as it is now; the v1_* seeds,
+// which it wrote for format version 1, must still decode.
 #include "telluride/state/checkpoint_record.hpp"
 
 #include <doctest/doctest.h>
@@ -10,10 +11,11 @@
 #include <map>
 #include <string>
 
-TEST_CASE("the checkpoint decoder's fuzz seeds decode, one record of each kind at least") {
+TEST_CASE("the checkpoint decoder's fuzz seeds decode, one record of each kind in each version") {
   const std::filesystem::path folder =
       std::filesystem::path(CAUSEWAY_SOURCE_DIR) / "tests/fuzz/corpus/checkpoint_decoder";
   std::map<telluride::record_kind, int> kinds;
+  std::map<int, int> versions;
   int seeds = 0;
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
     if (entry.path().filename().string().starts_with("regress"))
@@ -24,12 +26,16 @@ TEST_CASE("the checkpoint decoder's fuzz seeds decode, one record of each kind a
     const auto decoded = telluride::decode_checkpoint(bytes);
     REQUIRE_MESSAGE(decoded.has_value(), (decoded ? std::string() : decoded.err().message));
     ++kinds[decoded->header.kind];
+    const int version = static_cast<unsigned char>(bytes.at(4));
+    CHECK(entry.path().filename().string().starts_with("v1_") == (version == 1));
+    ++versions[version];
     ++seeds;
   }
-  CHECK(seeds == 7);
-  CHECK(kinds[telluride::record_kind::snapshot] == 3);
-  CHECK(kinds[telluride::record_kind::delta] == 1);
-  CHECK(kinds[telluride::record_kind::takeover] == 1);
-  CHECK(kinds[telluride::record_kind::release] == 1);
-  CHECK(kinds[telluride::record_kind::layout] == 1);
+  CHECK(seeds == 14);
+  CHECK(versions == std::map<int, int>{{1, 7}, {2, 7}});
+  CHECK(kinds[telluride::record_kind::snapshot] == 6);
+  CHECK(kinds[telluride::record_kind::delta] == 2);
+  CHECK(kinds[telluride::record_kind::takeover] == 2);
+  CHECK(kinds[telluride::record_kind::release] == 2);
+  CHECK(kinds[telluride::record_kind::layout] == 2);
 }

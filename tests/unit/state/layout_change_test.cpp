@@ -24,7 +24,7 @@ std::string layout_record(std::uint32_t layout, shard_image image = {}) {
   return std::move(*bytes);
 }
 
-shard_image image_with(std::vector<sensor_record> sensors, std::vector<std::string> ids = {},
+shard_image image_with(std::vector<sensor_record> sensors, std::vector<std::uint64_t> ids = {},
                        std::uint64_t alerts = 0) {
   shard_image image;
   image.sensors = std::move(sensors);
@@ -34,14 +34,15 @@ shard_image image_with(std::vector<sensor_record> sensors, std::vector<std::stri
 }
 
 TEST_CASE("a layout record carries the inherited state, and names shard 0 only") {
-  const auto bytes = layout_record(4, image_with({record_of(key_of(1), 3)}, {"m1", "m2"}, 7));
+  const auto bytes = layout_record(4, image_with({record_of(key_of(1), 3, 0, 2)}, fps({"m1", "m2"}), 7));
   auto decoded = decode_checkpoint(bytes);
   REQUIRE(decoded.has_value());
   CHECK(decoded->header.kind == record_kind::layout);
   CHECK(decoded->header.layout == 4);
   REQUIRE(decoded->image.sensors.size() == 1);
   CHECK(decoded->image.sensors[0].aggregate.stats.count() == 3);
-  CHECK(decoded->image.message_ids == std::vector<std::string>{"m1", "m2"});
+  CHECK(decoded->image.sensors[0].alerts == 2);
+  CHECK(decoded->image.message_ids == fps({"m1", "m2"}));
   CHECK(decoded->image.alerts_raised == 7);
   CHECK(to_string(record_kind::layout) == "layout");
 
@@ -98,8 +99,9 @@ TEST_CASE("a shard takes an inherited sensor's record the first time it meets th
   rules.alert_after = 2;
   sensor_record one = record_of(key_of(1), 3);  // readings 1, 2, 3
   one.consecutive_warnings = 1;
+  one.alerts = 4;
   auto inherited = std::make_shared<const inherited_state>(
-    image_with({one, record_of(key_of(2), 4)}, {"old-1", "old-2"}, 9));
+    image_with({one, record_of(key_of(2), 4, 0, 6)}, fps({"old-1", "old-2"}), 9));
   shard_state shard{rules, 64};
   shard.inherit_from(inherited);
   shard.start_layout(*inherited, true);
@@ -113,6 +115,8 @@ TEST_CASE("a shard takes an inherited sensor's record the first time it meets th
   REQUIRE(out.alerts.size() == 1);  // the inherited counter (1) and this warning make 2
   CHECK(out.alerts[0].key == key_of(1));
   CHECK(shard.alerts_raised() == 10);
+  CHECK(shard.alerts().raised_for(key_of(1)) == 5);  // 4 inherited, and this one
+  CHECK(shard.alerts().raised_for(key_of(2)) == 0);  // not met here: still the inheritance's
   CHECK(shard.table().find(key_of(1))->stats.count() == 4);
   CHECK(shard.table().find(key_of(1))->stats.max() == 101);
   CHECK(shard.table().find(key_of(3))->stats.count() == 1);  // not inherited: its own from the start
@@ -131,19 +135,25 @@ TEST_CASE("a shard takes an inherited sensor's record the first time it meets th
   restored.apply(batch.take());
   CHECK(restored.table().find(key_of(2))->stats.count() == 5);
   CHECK(restored.table().find(key_of(1))->stats.count() == 6);
+  CHECK(restored.alerts().raised_for(key_of(1)) == 5);  // from its own snapshot record
+  CHECK(restored.alerts().raised_for(key_of(2)) == 6);  // taken from the inheritance now
 }
 
 TEST_CASE("the next inheritance holds every final sensor, the untaken inherited ones, and the latest ids") {
-  const inherited_state before{image_with({record_of(key_of(1), 3), record_of(key_of(9), 2)}, {"x"}, 4)};
+  const inherited_state before{image_with({record_of(key_of(1), 3, 0, 1), record_of(key_of(9), 2, 0, 8)}, fps({"x"}), 4)};
   std::vector<shard_image> finals;
-  finals.push_back(image_with({record_of(key_of(1), 5), record_of(key_of(2), 1)}, {"a1", "a2", "a3"}, 6));
-  finals.push_back(image_with({record_of(key_of(3), 7)}, {"b1", "b2"}, 1));
+  finals.push_back(image_with({record_of(key_of(1), 5, 0, 2), record_of(key_of(2), 1)}, fps({"a1", "a2", "a3"}), 6));
+  finals.push_back(image_with({record_of(key_of(3), 7, 0, 3)}, fps({"b1", "b2"}), 1));
   const shard_image next = next_inheritance(&before, finals, 4);
   std::vector<std::pair<std::int64_t, std::uint64_t>> sensors;
-  for (const sensor_record& r : next.sensors)
+  std::vector<std::uint64_t> alerts;
+  for (const sensor_record& r : next.sensors) {
     sensors.emplace_back(r.aggregate.key.key().sensor_id.integer(), r.aggregate.stats.count());
+    alerts.push_back(r.alerts);
+  }
   CHECK(sensors == std::vector<std::pair<std::int64_t, std::uint64_t>>{{1, 5}, {2, 1}, {3, 7}, {9, 2}});
-  CHECK(next.message_ids == std::vector<std::string>{"a2", "a3", "b1", "b2"});
+  CHECK(alerts == std::vector<std::uint64_t>{2, 0, 3, 8});  // each sensor's count goes with its record
+  CHECK(next.message_ids == fps({"a2", "a3", "b1", "b2"}));
   CHECK(next.alerts_raised == 7);
   CHECK(next_inheritance(nullptr, {}, 4).sensors.empty());
 }

@@ -52,7 +52,7 @@ TEST_CASE("readings are counted once per message id, alert in order and merge pe
   CHECK(one->stats.mean() == 89);
   CHECK(one->last_reading == 50);
   CHECK(shard.table().find(key_of(2))->stats.count() == 2);
-  CHECK(ids_of(shard.message_ids()) == std::vector<std::string>{"m1", "m2", "m3", "m4", "m5"});
+  CHECK(ids_of(shard.message_ids()) == fps({"m1", "m2", "m3", "m4", "m5"}));
 }
 
 TEST_CASE("a quota refuses new sensors' readings at their positions and keeps their ids unseen") {
@@ -63,7 +63,7 @@ TEST_CASE("a quota refuses new sensors' readings at their positions and keeps th
   auto out = shard.apply(batch.take(), &quota);
   CHECK(out.applied == 2);
   CHECK(out.refused == std::vector<std::size_t>{1, 3});
-  CHECK(ids_of(shard.message_ids()) == std::vector<std::string>{"a", "c"});
+  CHECK(ids_of(shard.message_ids()) == fps({"a", "c"}));
   CHECK(quota.taken() == 1);
   CHECK(shard.table().size() == 1);
 }
@@ -81,7 +81,7 @@ TEST_CASE("a snapshot holds every sensor in order of first sight with its counte
   CHECK(image.sensors[1].aggregate.stats.count() == 2);
   CHECK(image.sensors[1].aggregate.stats.mean() == 0);
   CHECK(image.sensors[2].aggregate.last_reading == -1e308);
-  CHECK(image.message_ids == std::vector<std::string>{"c", "d", "e"});  // the window holds 3
+  CHECK(image.message_ids == fps({"c", "d", "e"}));  // the window holds 3
   CHECK(image.alerts_raised == 0);
   CHECK_FALSE(shard.has_changes());
   CHECK(shard.take_delta().sensors.empty());
@@ -104,13 +104,13 @@ TEST_CASE("a delta holds the sensors changed and the ids remembered since the pr
   CHECK(delta.sensors[0].aggregate.stats.count() == 3);  // whole records, not increments
   CHECK(delta.sensors[0].aggregate.last_reading == 6);
   CHECK(delta.sensors[2].aggregate.stats.count() == 1);
-  CHECK(delta.message_ids == std::vector<std::string>{"d", "e", "f"});
+  CHECK(delta.message_ids == fps({"d", "e", "f"}));
 
   batch.add(key_of(4), 8, "g");
   shard.apply(batch.take());
   delta = shard.take_delta();
   CHECK(keys_of(delta) == std::vector<std::string>{"10/100/4"});
-  CHECK(delta.message_ids == std::vector<std::string>{"g"});
+  CHECK(delta.message_ids == fps({"g"}));
   CHECK_FALSE(shard.has_changes());
   CHECK(shard.take_delta().sensors.empty());
 }
@@ -122,7 +122,7 @@ TEST_CASE("a delta after more ids than the window holds carries the ones it stil
     batch.add(key_of(1), i, "id-" + std::to_string(i));
   shard.apply(batch.take());
   const shard_image delta = shard.take_delta();
-  CHECK(delta.message_ids == std::vector<std::string>{"id-6", "id-7", "id-8", "id-9"});
+  CHECK(delta.message_ids == fps({"id-6", "id-7", "id-8", "id-9"}));
 }
 
 TEST_CASE("the publisher's changed aggregates and the images are tracked apart") {
@@ -178,13 +178,13 @@ TEST_CASE("restoring a snapshot replaces everything the shard held") {
   shard_image image;
   image.alerts_raised = 4;
   image.sensors = {record_of(key_of(1), 3, 1)};
-  image.message_ids = {"x", "y"};
+  image.message_ids = fps({"x", "y"});
   shard.restore(image);
   CHECK(shard.table().size() == 1);
   CHECK(shard.table().find(key_of(9)) == nullptr);
   CHECK(shard.alerts().consecutive(key_of(9)) == 0);
   CHECK(shard.alerts().consecutive(key_of(1)) == 1);
-  CHECK(ids_of(shard.message_ids()) == std::vector<std::string>{"x", "y"});
+  CHECK(ids_of(shard.message_ids()) == fps({"x", "y"}));
   CHECK(shard.alerts_raised() == 4);
   CHECK_FALSE(shard.has_changes());
 }
@@ -193,12 +193,12 @@ TEST_CASE("a delta upserts whole records, appends ids through the window and set
   shard_state shard{rules_above_100_after_3(), 3};
   shard_image snapshot;
   snapshot.sensors = {record_of(key_of(1), 2, 2), record_of(key_of(2), 1)};
-  snapshot.message_ids = {"a", "b"};
+  snapshot.message_ids = fps({"a", "b"});
   snapshot.alerts_raised = 1;
   shard.restore(snapshot);
   shard_image delta;
   delta.sensors = {record_of(key_of(1), 5, 0), record_of(key_of(3), 1, 1)};
-  delta.message_ids = {"c", "d"};
+  delta.message_ids = fps({"c", "d"});
   delta.alerts_raised = 2;
   shard.apply(delta);
   CHECK(shard.table().size() == 3);
@@ -206,7 +206,71 @@ TEST_CASE("a delta upserts whole records, appends ids through the window and set
   CHECK(shard.table().find(key_of(2))->stats.count() == 1);
   CHECK(shard.alerts().consecutive(key_of(1)) == 0);
   CHECK(shard.alerts().consecutive(key_of(3)) == 1);
-  CHECK(ids_of(shard.message_ids()) == std::vector<std::string>{"b", "c", "d"});
+  CHECK(ids_of(shard.message_ids()) == fps({"b", "c", "d"}));
   CHECK(shard.alerts_raised() == 2);
   CHECK_FALSE(shard.has_changes());
+}
+
+TEST_CASE("a reading without a message_id is never taken for a duplicate nor remembered") {
+  shard_state shard{alert_rules{}, 4};
+  batch_builder batch;
+  batch.add(key_of(1), 1).add(key_of(1), 1).add(key_of(1), 2, "m1").add(key_of(1), 1);
+  auto out = shard.apply(batch.take());
+  CHECK(out.applied == 4);
+  CHECK(out.duplicates == 0);
+  batch.add(key_of(1), 1).add(key_of(1), 2, "m1");
+  out = shard.apply(batch.take());
+  CHECK(out.applied == 1);
+  CHECK(out.duplicates == 1);
+  CHECK(shard.table().find(key_of(1))->stats.count() == 5);
+  CHECK(ids_of(shard.message_ids()) == fps({"m1"}));
+}
+
+TEST_CASE("each sensor counts the alerts raised for it, and its records carry the count") {
+  shard_state shard{rules_above_100_after_3(), 64};
+  batch_builder batch;
+  // Sensor 1: two excursions of three (two alerts); sensor 2: one long excursion (one alert);
+  // sensor 3: never above.
+  for (double v : {101, 102, 103, 50, 101, 102, 103})
+    batch.add(key_of(1), v);
+  for (double v : {101, 102, 103, 104, 105})
+    batch.add(string_key_of(2), v);
+  batch.add(key_of(3), 100);
+  auto out = shard.apply(batch.take());
+  CHECK(out.alerts.size() == 3);
+  CHECK(shard.alerts_raised() == 3);
+  CHECK(shard.alerts().raised_for(key_of(1)) == 2);
+  CHECK(shard.alerts().raised_for(string_key_of(2)) == 1);
+  CHECK(shard.alerts().raised_for(key_of(3)) == 0);
+  CHECK(shard.alerts().sensors_alerted() == 2);
+
+  const shard_image snapshot = shard.take_snapshot();
+  REQUIRE(snapshot.sensors.size() == 3);
+  CHECK(snapshot.sensors[0].alerts == 2);
+  CHECK(snapshot.sensors[1].alerts == 1);
+  CHECK(snapshot.sensors[2].alerts == 0);
+
+  // Sensor 2 comes back below, then alerts again: its delta record carries 2.
+  for (double v : {1, 101, 102, 103})
+    batch.add(string_key_of(2), v);
+  shard.apply(batch.take());
+  const shard_image delta = shard.take_delta();
+  REQUIRE(delta.sensors.size() == 1);
+  CHECK(delta.sensors[0].alerts == 2);
+  CHECK(delta.alerts_raised == 4);
+
+  // Restored from the snapshot and the delta, the counts go on from where they were.
+  shard_state restored{rules_above_100_after_3(), 64};
+  restored.restore(snapshot);
+  CHECK(restored.alerts().raised_for(key_of(1)) == 2);
+  CHECK(restored.alerts().raised_for(string_key_of(2)) == 1);
+  restored.apply(delta);
+  check_same_state(restored, shard);
+  for (double v : {50, 101, 102, 103})
+    batch.add(key_of(1), v);
+  const auto readings = batch.take();
+  shard.apply(readings);
+  restored.apply(readings);
+  CHECK(restored.alerts().raised_for(key_of(1)) == 3);
+  check_same_state(restored, shard);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,7 +38,9 @@ public:
     r.key = key;
     r.value = value;
     r.timestamp = timestamp;
-    const std::string& id = ids_.emplace_back(std::move(message_id));
+    std::optional<std::uint64_t> id;
+    if (!message_id.empty())
+      id = message_id_fingerprint(message_id);
     batch_.push_back({&r, id});
     return *this;
   }
@@ -51,7 +54,6 @@ public:
 
 private:
   std::deque<reading> readings_;
-  std::deque<std::string> ids_;
   std::vector<shard_state::input> batch_;
 };
 
@@ -59,15 +61,24 @@ inline bool same_bits(const running_stats::raw_state& a, const running_stats::ra
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
-/// Every remembered id, oldest first.
-inline std::vector<std::string> ids_of(const message_id_window& window) {
-  std::vector<std::string> out;
-  window.for_each_latest(window.size(), [&](std::string_view id) { out.emplace_back(id); });
+/// The fingerprints of `ids`, in order.
+inline std::vector<std::uint64_t> fps(std::initializer_list<std::string_view> ids) {
+  std::vector<std::uint64_t> out;
+  for (std::string_view id : ids)
+    out.push_back(message_id_fingerprint(id));
+  return out;
+}
+
+/// Every remembered id's fingerprint, oldest first.
+inline std::vector<std::uint64_t> ids_of(const message_id_window& window) {
+  std::vector<std::uint64_t> out;
+  window.for_each_latest(window.size(), [&](std::uint64_t id) { out.push_back(id); });
   return out;
 }
 
 /// Checks that two shard states hold the same sensors (same order, same aggregate JSON, same
-/// raw stats bit for bit, same alert counters), the same ids and the same alerts_raised.
+/// raw stats bit for bit, same alert counters and alerts raised), the same ids and the same
+/// alerts_raised.
 inline void check_same_state(const shard_state& actual, const shard_state& expected) {
   REQUIRE(actual.table().size() == expected.table().size());
   for (std::uint32_t p = 0; p < expected.table().size(); ++p) {
@@ -77,14 +88,17 @@ inline void check_same_state(const shard_state& actual, const shard_state& expec
     CHECK(to_json_text(a) == to_json_text(e));
     CHECK(same_bits(a.stats.raw(), e.stats.raw()));
     CHECK(actual.alerts().consecutive(a.key) == expected.alerts().consecutive(e.key));
+    CHECK(actual.alerts().raised_for(a.key) == expected.alerts().raised_for(e.key));
   }
   CHECK(actual.alerts().sensors_above() == expected.alerts().sensors_above());
+  CHECK(actual.alerts().sensors_alerted() == expected.alerts().sensors_alerted());
   CHECK(ids_of(actual.message_ids()) == ids_of(expected.message_ids()));
   CHECK(actual.alerts_raised() == expected.alerts_raised());
 }
 
 /// An aggregate of `readings` values 1, 2, ..., readings for `key`.
-inline sensor_record record_of(const sensor_key& key, int readings, std::uint64_t warnings = 0) {
+inline sensor_record record_of(const sensor_key& key, int readings, std::uint64_t warnings = 0,
+                               std::uint64_t alerts = 0) {
   sensor_record record;
   record.aggregate.key = key;
   for (int i = 1; i <= readings; ++i)
@@ -92,6 +106,7 @@ inline sensor_record record_of(const sensor_key& key, int readings, std::uint64_
   record.aggregate.last_reading = readings;
   record.aggregate.last_timestamp = "2026-11-22T10:00:0" + std::to_string(readings % 10) + "Z";
   record.consecutive_warnings = warnings;
+  record.alerts = alerts;
   return record;
 }
 

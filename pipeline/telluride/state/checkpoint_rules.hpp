@@ -1,0 +1,34 @@
+// checkpoint_rules.hpp — what the checkpoint record's encoder and decoder share
+// (checkpoint_record.hpp): the magic, the id tags, the one-line errors and the header's rules.
+// Internal to the state library.
+#pragma once
+
+#include "telluride/domain/expected.hpp"
+#include "telluride/state/checkpoint_record.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace telluride::detail {
+
+inline constexpr std::string_view checkpoint_magic = "TLSR";
+inline constexpr std::uint8_t integer_id_tag = 0;
+inline constexpr std::uint8_t string_id_tag = 1;
+
+/// `checkpoint record: WHAT (byte AT)`.
+inline error checkpoint_problem(std::string_view what, std::size_t at) {
+  return error{"checkpoint record: " + std::string(what) + " (byte " + std::to_string(at) + ")"};
+}
+
+/// `checkpoint record: WHAT`.
+inline error checkpoint_problem(std::string_view what) {
+  return error{"checkpoint record: " + std::string(what)};
+}
+
+/// The rules of a header that encode and decode both check; none when it keeps them.
+std::optional<std::string> header_rule_broken(const record_header& h);
+
+} // namespace telluride::detail
