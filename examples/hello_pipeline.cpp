@@ -33,7 +33,7 @@ public:
 };
 
 int main() {
-  causeway::runtime_config cfg;  // one scheduler thread per core, idle workers sleep
+  causeway::runtime_config cfg;  // one scheduler thread per core, work sharing: idle workers sleep until work comes
   caf::actor_system system{cfg};
   auto acks = std::make_shared<causeway::testing::counting_acknowledger>();
   auto feed = causeway::in_memory_feed::make(acks);  // or causeway::amqp::queue_source
