@@ -53,24 +53,24 @@ feed_result delivery_assembler::on_deliver(const amqp_basic_deliver_t& deliver) 
   feed_result out;
   out.outcome = frame_outcome::taken;
   if (std::holds_alternative<awaiting_header>(phase_)) {
-    out = break_off(tag_text(current_.delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
+    out = break_off(tag_text(current_->delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
                     " before its content header");
   } else if (const auto* r = std::get_if<reading_body>(&phase_)) {
-    out = break_off(tag_text(current_.delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
-                    " after " + std::to_string(current_.msg.data.size()) + " of " +
+    out = break_off(tag_text(current_->delivery_tag) + " broken off by " + tag_text(deliver.delivery_tag) +
+                    " after " + std::to_string(current_->msg.data.size()) + " of " +
                     std::to_string(r->body_size) + " body bytes");
   } else if (in_progress()) {
     out = break_off({});
   }
-  current_ = {};
-  current_.delivery_tag = deliver.delivery_tag;
-  current_.redelivered = deliver.redelivered != 0;
+  current_.emplace();
+  current_->delivery_tag = deliver.delivery_tag;
+  current_->redelivered = deliver.redelivered != 0;
   // Each key is added once, into room for all of them (the properties' values guessed at 96
   // bytes): one allocation per message.
-  auto& md = current_.msg.metadata;
+  auto& md = current_->msg.metadata;
   md.reserve(deliver.exchange.len + deliver.routing_key.len + 96 + 140, 9);
   md.add("delivery_tag", std::to_string(deliver.delivery_tag));
-  md.add("redelivered", current_.redelivered ? "true" : "false");
+  md.add("redelivered", current_->redelivered ? "true" : "false");
   md.add("exchange", text(deliver.exchange));
   md.add("routing_key", text(deliver.routing_key));
   phase_ = awaiting_header{};
@@ -80,8 +80,8 @@ feed_result delivery_assembler::on_deliver(const amqp_basic_deliver_t& deliver) 
 feed_result delivery_assembler::on_header(const amqp_frame_t& frame) {
   if (!std::holds_alternative<awaiting_header>(phase_)) {
     if (const auto* r = std::get_if<reading_body>(&phase_))
-      return break_off(tag_text(current_.delivery_tag) + ": a second content header after " +
-                       std::to_string(current_.msg.data.size()) + " of " + std::to_string(r->body_size) +
+      return break_off(tag_text(current_->delivery_tag) + ": a second content header after " +
+                       std::to_string(current_->msg.data.size()) + " of " + std::to_string(r->body_size) +
                        " body bytes");
     if (in_progress())
       return break_off({});
@@ -92,7 +92,7 @@ feed_result delivery_assembler::on_header(const amqp_frame_t& frame) {
   }
   const auto& props = frame.payload.properties;
   if (props.class_id == AMQP_BASIC_CLASS && props.decoded != nullptr)
-    add_properties(current_.msg.metadata, *static_cast<const amqp_basic_properties_t*>(props.decoded));
+    add_properties(current_->msg.metadata, *static_cast<const amqp_basic_properties_t*>(props.decoded));
   const std::uint64_t body_size = props.body_size;
   feed_result out;
   out.outcome = frame_outcome::taken;
@@ -101,7 +101,7 @@ feed_result delivery_assembler::on_header(const amqp_frame_t& frame) {
     return out;
   }
   // body_size fits in memory from here on: it is at most max_body_size.
-  current_.msg.data.reserve(
+  current_->msg.data.reserve(
     static_cast<std::size_t>(std::min<std::uint64_t>(body_size, limits_.reserve_ahead)) + limits_.padding);
   if (body_size == 0)
     return end_delivery(frame_outcome::completed);
@@ -113,9 +113,9 @@ feed_result delivery_assembler::on_body(amqp_bytes_t fragment) {
   feed_result out;
   out.outcome = frame_outcome::taken;
   if (auto* r = std::get_if<reading_body>(&phase_)) {
-    auto& body = current_.msg.data;
+    auto& body = current_->msg.data;
     if (fragment.len > r->body_size - body.size())
-      return break_off(tag_text(current_.delivery_tag) + ": body frames carry more than the " +
+      return break_off(tag_text(current_->delivery_tag) + ": body frames carry more than the " +
                        std::to_string(r->body_size) + " bytes announced");
     if (fragment.len == 0)
       return out;
@@ -132,7 +132,7 @@ feed_result delivery_assembler::on_body(amqp_bytes_t fragment) {
     return out;
   }
   if (std::holds_alternative<awaiting_header>(phase_))
-    return break_off(tag_text(current_.delivery_tag) + ": body frame before its content header");
+    return break_off(tag_text(current_->delivery_tag) + ": body frame before its content header");
   out.outcome = frame_outcome::ignored;
   out.problem = "body frame of " + std::to_string(fragment.len) + " bytes without a delivery";
   return out;
@@ -147,15 +147,19 @@ feed_result delivery_assembler::break_off(const std::string& why) {
     outcome = frame_outcome::oversized;
     reason = oversize_reason(s->body_size, limits_.max_body_size);
   }
-  current_.msg.data = std::string{};  // a failed delivery carries no body, and frees what it held
-  current_.msg.fail(std::move(reason));
+  // A failed delivery carries no body, and frees what it held (assigning an empty string would
+  // keep the allocation).
+  current_->msg.data.clear();
+  current_->msg.data.shrink_to_fit();
+  current_->msg.fail(std::move(reason));
   return end_delivery(outcome);
 }
 
 feed_result delivery_assembler::end_delivery(frame_outcome outcome) {
   feed_result out;
   out.outcome = outcome;
-  out.delivery.emplace(std::move(current_));  // on_deliver starts the next one afresh
+  out.delivery.emplace(std::move(*current_));
+  current_.reset();
   phase_ = idle{};
   return out;
 }
@@ -172,11 +176,11 @@ void delivery_assembler::grow(std::string& body, std::uint64_t body_size, std::s
 }
 
 std::size_t delivery_assembler::buffered() const noexcept {
-  return std::holds_alternative<reading_body>(phase_) ? current_.msg.data.size() : 0;
+  return std::holds_alternative<reading_body>(phase_) ? current_->msg.data.size() : 0;
 }
 
 std::size_t delivery_assembler::reserved() const noexcept {
-  return std::holds_alternative<reading_body>(phase_) ? current_.msg.data.capacity() : 0;
+  return std::holds_alternative<reading_body>(phase_) ? current_->msg.data.capacity() : 0;
 }
 
 } // namespace causeway::amqp

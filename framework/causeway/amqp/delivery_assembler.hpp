@@ -92,7 +92,7 @@ public:
   /// Drops the delivery in progress (the channel closed: the broker redelivers it).
   void reset() noexcept {
     phase_ = idle{};
-    current_ = {};
+    current_.reset();
   }
 
   /// A delivery started and has not ended yet.
@@ -104,8 +104,10 @@ public:
   const assembly_limits& limits() const noexcept { return limits_; }
 
 private:
-  // The delivery in progress is `current_` in every phase but idle: it is built where it stays,
-  // and moved once, when it ends (a message is moved often enough on its way).
+  // The delivery in progress is `current_` in every phase but idle (and empty in idle): it is
+  // built where it stays, and moved once, when it ends (a message is moved often enough on its
+  // way). An optional, so that a new delivery starts from a fresh message: assigning an empty
+  // string to a body keeps the body's allocation.
   struct idle {};
   struct awaiting_header {};
   struct reading_body {
@@ -129,7 +131,7 @@ private:
 
   assembly_limits limits_;
   phase phase_;
-  assembled_delivery current_;
+  std::optional<assembled_delivery> current_;
 };
 
 } // namespace causeway::amqp

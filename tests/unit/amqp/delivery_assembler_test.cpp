@@ -239,6 +239,26 @@ TEST_CASE("a body within reserve_ahead is allocated once, exactly, with its padd
   CHECK(r.delivery->msg.data.capacity() == 90 + 64);
 }
 
+TEST_CASE("a body dropped by a reset or a break-off leaves no allocation to the next delivery") {
+  frame_builder f;
+  assembly_limits limits{1000, 32, 64};
+  delivery_assembler a(limits);
+  a.feed(f.deliver(1));
+  a.feed(f.header(1000));
+  a.feed(f.body(std::string(500, 'x')));
+  CHECK(a.reserved() >= 500 + 64);
+  a.reset();
+  a.feed(f.deliver(1));
+  a.feed(f.header(10));
+  CHECK(a.reserved() == 10 + 64);  // not the 500 bytes of the body reset
+
+  auto broken = a.feed(f.deliver(2));  // breaks off delivery 1 after its header
+  REQUIRE(broken.outcome == frame_outcome::broken);
+  CHECK(broken.delivery->msg.data.capacity() < 32);  // freed: a failed delivery holds no body
+  a.feed(f.header(20));
+  CHECK(a.reserved() == 20 + 64);
+}
+
 TEST_CASE("reset drops the delivery in progress and the next one starts clean") {
   frame_builder f;
   delivery_assembler a(small);
