@@ -90,14 +90,17 @@ TEST_CASE("a clean restart in durable mode keeps exact aggregates and alert coun
   CHECK(metric_of(d.port(), "telluride_readings_duplicate_total") == 0);
   // Throughput totals stay per process: this one counted what it was given.
   CHECK(eventually([&] { return metric_of(d.port(), "telluride_readings_total{outcome=\"successful\"}") == 2001; }, 30s));
-  // The sensor's own count of alerts, on the HTTP API.
+  // The sensor's own count of alerts, in the listing; the sensor's route is its aggregate message.
   auto excursion = nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors/7/8/9").body);
-  CHECK(excursion["alerts"] == 1);
+  CHECK(excursion.size() == 10);
+  CHECK_FALSE(excursion.contains("alerts"));
   CHECK(excursion["total_reads"] == 3);
   auto listed = nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors?q=7/8/9").body);
   REQUIRE(listed["sensors"].size() == 1);
   CHECK(listed["sensors"][0]["alerts"] == 1);
-  CHECK(listed["sensors"][0] == excursion);
+  auto without_alerts = listed["sensors"][0];
+  without_alerts.erase("alerts");
+  CHECK(without_alerts == excursion);
 
   CHECK(d.stop() == std::optional<int>{0});
   queue = amqp_test::list_queue(d.route("readings_queue"));
@@ -107,9 +110,10 @@ TEST_CASE("a clean restart in durable mode keeps exact aggregates and alert coun
   // Restored from the checkpoints: the sensor's count of alerts comes back with it.
   d.start();
   CHECK(d.log().find(": 41 sensors, 1 alerts raised") != std::string::npos);
-  excursion = nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors/7/8/9").body);
-  CHECK(excursion["alerts"] == 1);
-  CHECK(excursion["total_reads"] == 3);
+  listed = nlohmann::json::parse(http_request(d.port(), "GET", "/api/sensors?q=7/8/9").body);
+  REQUIRE(listed["sensors"].size() == 1);
+  CHECK(listed["sensors"][0]["alerts"] == 1);
+  CHECK(listed["sensors"][0]["total_reads"] == 3);
   CHECK(d.stop() == std::optional<int>{0});
 }
 

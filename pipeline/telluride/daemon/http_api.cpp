@@ -166,10 +166,8 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
         return error_response(404, "no readings for sensor " + to_string(key));
       return error_response(404, sensor_elsewhere(key, view));
     }
-    std::string body;
-    append_sensor_json(body, found->aggregate, found->alerts);
-    body += '\n';
-    return response::json(200, std::move(body));
+    // Exactly the aggregate message (docs/wire-format.md): the listing adds the alerts raised.
+    return response::json(200, to_json_text(found->aggregate) + "\n");
   });
   for (const embedded_asset& asset : dashboard_assets()) {
     routes.add("GET", std::string{asset.path}, [asset](const request&, const route_params&) {

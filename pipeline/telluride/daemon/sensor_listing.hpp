@@ -1,7 +1,7 @@
 // sensor_listing.hpp — the sensors of GET /api/sensors: those whose key text (`line/device/sensor`,
 // as sensor_key_text writes it) contains a search text, the first `limit` in the order asked for
-// (`sort`): the most read first, or the most alerts raised first; and how that route and
-// GET /api/sensors/{line}/{device}/{sensor} show a sensor.
+// (`sort`): the most read first, or the most alerts raised first; and how that route shows a
+// sensor (GET /api/sensors/{line}/{device}/{sensor} answers the bare aggregate message).
 //
 // Fed one aggregate at a time (under each shard's lock, by the route), it keeps only the `limit`
 // best so far in a heap, so its memory is bounded whatever the number of sensors. Pure.
@@ -37,7 +37,7 @@ expected<sensor_listing_query> parse_sensor_listing_query(const std::optional<st
                                                           const std::optional<std::string>& limit,
                                                           const std::optional<std::string>& sort);
 
-/// Appends a sensor as the HTTP API shows it: the aggregate message (docs/wire-format.md,
+/// Appends a sensor as the listing shows it: the aggregate message (docs/wire-format.md,
 /// Aggregate) with one more field, `"alerts"`, the alerts raised for the sensor since its state
 /// began (in durable mode, since the deployment first started).
 void append_sensor_json(std::string& out, const sensor_aggregate& aggregate, std::uint64_t alerts);
