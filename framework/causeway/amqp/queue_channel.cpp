@@ -106,6 +106,9 @@ failure queue_channel::on_open(channel& ch) {
     case queue_channel_step::finish_drain: finish_drain(); return {};
     default: return {};
   }
+  if (options_.before_consume)
+    if (failure f = options_.before_consume(ch))
+      return f;
   field_table args(options_.consume_arguments);
   auto* ok = amqp_basic_consume(ch.state(), ch.id(), view(queue_),
                                 options_.consumer_tag.empty() ? amqp_empty_bytes : view(options_.consumer_tag),

@@ -28,6 +28,7 @@
 #include "causeway/acknowledger.hpp"
 #include "causeway/amqp/arguments.hpp"
 #include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/error.hpp"
 #include "causeway/expected.hpp"
 #include "causeway/producer.hpp"
 
@@ -91,6 +92,12 @@ struct queue_source_options {
   /// before its channel closes or gives them back: the last moment their delivery tags still
   /// mean something. It may block as long as it needs. Empty: nothing is held.
   std::function<void()> release_held;
+  /// Runs on the connection thread each time a channel is about to consume (basic.consume),
+  /// after the queue's declaration: at the first open and again after every loss. A failure
+  /// keeps the channel from consuming: it is closed and opened again after the channel's
+  /// retry delay, like any channel failure. E.g. taking an exclusive lock queue on the
+  /// consuming connection, so that one process at a time consumes. Empty: always consume.
+  std::function<failure(channel&)> before_consume;
 
   static connection_options default_connection() {
     connection_options o;
