@@ -9,6 +9,7 @@
 #include "telluride/daemon/live_feed.hpp"
 #include "telluride/daemon/part_supervisor.hpp"
 #include "telluride/daemon/readings_intake.hpp"
+#include "telluride/daemon/readings_lock.hpp"
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/daemon/reporter.hpp"
 #include "telluride/daemon/shard_coordinator.hpp"
@@ -41,14 +42,20 @@ int fail(const std::string& message) {
   return 1;
 }
 
-/// Blocks SIGINT and SIGTERM in this thread and every thread started after it, so that only
-/// wait_for_signal sees them.
+/// Asks the main thread to restart the daemon's parts (readings_lock.hpp): blocked like the
+/// termination signals, seen only by the main thread's wait.
+constexpr int restart_signal = SIGUSR2;
+
+/// Blocks SIGINT, SIGTERM and restart_signal in this thread and every thread started after it,
+/// so that only wait_for_signal sees them. Returns the termination signals.
 sigset_t block_termination_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  sigset_t blocked = set;
+  sigaddset(&blocked, restart_signal);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   return set;
 }
 
@@ -140,18 +147,82 @@ bool restart_readings(caf::actor_system& system, const caf::actor& supervisor, c
   return ok;
 }
 
+/// With shards 1, takes the readings lock on the readings connection, waiting while another
+/// daemon holds it (standby). False when a termination signal came meanwhile.
+expected<bool> take_readings_lock(readings_lock& lock, causeway::amqp::connection& readings, const config& cfg,
+                                  const sigset_t& signals) {
+  const auto started = std::chrono::steady_clock::now();
+  bool said = false;
+  for (;;) {
+    auto taken = lock.try_take(readings);
+    if (!taken)
+      return taken.err();
+    if (*taken) {
+      if (said)
+        spdlog::info("node {}: took the readings lock {} after {} s of standby; restoring and consuming",
+                     cfg.node_name, lock.queue(),
+                     std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+                       .count());
+      return true;
+    }
+    if (!said)
+      spdlog::info("node {}: another daemon consumes {} (shards 1; lock {}): standing by until its connection "
+                   "closes (run several daemons with shards > 1 to share the readings)",
+                   cfg.node_name, cfg.routes.readings_queue, lock.queue());
+    said = true;
+    if (is_signal_pending(signals))
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+/// What outlives one life of the daemon's parts: the process's throughput totals and stage
+/// metrics.
+struct process_parts {
+  std::shared_ptr<throughput> totals = std::make_shared<throughput>();
+  std::shared_ptr<node_metrics> stages = std::make_shared<node_metrics>();
+};
+
+/// How one life of the daemon's parts ended.
+struct life_end {
+  int code = 0;
+  /// Restart the parts with `next` (the configuration in effect): the readings lock went with
+  /// a lost connection, and the state is restored before anything is consumed again.
+  bool restart = false;
+  config next;
+};
+
+life_end serve(const daemon_options& options, const config& start_with, const sigset_t& signals,
+               const process_parts& process);
+
 } // namespace
 
 int run_daemon(const daemon_options& options) {
   auto signals = block_termination_signals();
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
-  auto cfg = load_daemon_config(options);
-  if (!cfg)
-    return fail(cfg.err().message);
+  auto loaded = load_daemon_config(options);
+  if (!loaded)
+    return fail(loaded.err().message);
+  const process_parts process;
+  config cfg = std::move(*loaded);
+  for (;;) {
+    auto ended = serve(options, cfg, signals, process);
+    if (!ended.restart)
+      return ended.code;
+    cfg = std::move(ended.next);
+  }
+}
+
+namespace {
+
+life_end serve(const daemon_options& options, const config& start_with, const sigset_t& signals,
+               const process_parts& process) {
+  const config* cfg = &start_with;
+  const auto fail = [](const std::string& message) { return life_end{telluride::fail(message), false, {}}; };
   auto parts_health = std::make_shared<part_health>();
-  auto totals = std::make_shared<throughput>();
-  auto stages = std::make_shared<node_metrics>();
+  auto totals = process.totals;
+  auto stages = process.stages;
   causeway::runtime_config runtime{2};
   caf::actor_system system{runtime};
 
@@ -163,14 +234,31 @@ int run_daemon(const daemon_options& options) {
     return fail(settled.err().message);
   if (settled->stopped) {
     spdlog::info("stopped while changing the number of shards; the next start goes on with it");
-    return 0;
+    return {};
   }
   std::shared_ptr<durable_state> durable;
   if (cfg->state == state_mode::durable)
     durable = std::make_shared<durable_state>(*cfg, parts_health);
-  auto broker = connect_broker(*cfg, options.connect_timeout, durable.get());
+  auto restart = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<readings_lock> lock;
+  if (cfg->shards == 1)
+    lock = std::make_shared<readings_lock>(readings_lock_queue(cfg->routes.readings_queue), durable != nullptr,
+                                           [restart, main = pthread_self()] {
+                                             *restart = true;
+                                             pthread_kill(main, restart_signal);
+                                           });
+  auto broker = connect_broker(*cfg, options.connect_timeout, durable.get(), true, lock);
   if (!broker)
     return fail(broker.err().message);
+  if (lock) {
+    auto taken = take_readings_lock(*lock, *broker->readings->connection(), *cfg, signals);
+    if (!taken)
+      return fail(taken.err().message);
+    if (!*taken) {
+      spdlog::info("stopped while standing by");
+      return {};
+    }
+  }
   const bool is_sharded = cfg->shards > 1;
 
   auto current_config = std::make_shared<config_store>(*cfg);
@@ -261,7 +349,19 @@ int run_daemon(const daemon_options& options) {
                durable ? "durable (checkpoints to the stream " + cfg->state_stream + ")" : std::string("in memory"),
                http_options.listen);
 
-  auto signal = wait_for_signal(signals);
+  sigset_t awaited = signals;
+  sigaddset(&awaited, restart_signal);
+  int signal = 0;
+  do
+    signal = wait_for_signal(awaited);
+  while (signal == restart_signal && !*restart);
+  if (signal == restart_signal) {
+    spdlog::warn("node {}: the readings connection was lost, and the readings lock {} with it: another daemon may "
+                 "have consumed meanwhile; draining, then restoring the state from {} before consuming again",
+                 cfg->node_name, lock->queue(), cfg->state_stream);
+    shut_down(system, running);
+    return life_end{0, true, current_config->current().first};
+  }
   spdlog::info("{} received: draining (a second signal exits at once)", signal == SIGINT ? "SIGINT" : "SIGTERM");
   std::thread impatient{[signals] {
     auto second = wait_for_signal(signals);
@@ -274,7 +374,9 @@ int run_daemon(const daemon_options& options) {
   auto finished = totals->peek();
   spdlog::info("drained {} readings in {} ms; {} readings since start ({} failed)", drained.messages,
                drained.duration.count(), finished.total_message_count, finished.total_failed_count);
-  return 0;
+  return {};
 }
+
+} // namespace
 
 } // namespace telluride

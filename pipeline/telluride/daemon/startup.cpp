@@ -3,6 +3,7 @@
 #include "telluride/cli/commands.hpp"
 #include "telluride/daemon/broker_topology.hpp"
 #include "telluride/daemon/durable_state.hpp"
+#include "telluride/daemon/readings_lock.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/domain/sensor_quota.hpp"
 
@@ -142,7 +143,8 @@ expected<void> retry_unreachable(const config& cfg, std::chrono::milliseconds ti
 }
 
 expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
-                                            durable_state* durable, bool declare) {
+                                            durable_state* durable, bool declare,
+                                            std::shared_ptr<readings_lock> lock) {
   using namespace causeway::amqp;
   const connection_options base = base_connection(cfg, timeout);
   // Declare first: it proves the broker is reachable, the login works and nothing conflicts.
@@ -186,6 +188,8 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   auto readings_options = queue_options(cfg.routes.readings_queue, cfg.prefetch_count);
   if (durable != nullptr)
     durable->hook(readings_options);
+  if (lock)
+    readings_options.before_consume = [lock](channel& ch) { return lock->before_consume(ch); };
   auto readings = queue_source::open(std::move(readings_options));
   if (!readings)
     return error{"cannot consume " + cfg.routes.readings_queue + ": " + readings.err().message};

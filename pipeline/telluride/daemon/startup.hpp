@@ -35,6 +35,7 @@ std::shared_ptr<sensor_tracker> make_tracker(const config& cfg, const alert_rule
 std::uint64_t max_sensors_bound(const config& cfg);
 
 class durable_state;
+class readings_lock;
 
 /// The connection settings every connection of the daemon starts from: the URL, and a
 /// connect timeout within `timeout` (at most 5 s).
@@ -72,7 +73,9 @@ struct broker_connections {
 /// their acknowledgements in its ack gate (durable_state::hook).
 /// With `declare` false the topology is left as it is (a change of the number of shards
 /// declares it step by step: layout_change.hpp) and only the connections are opened.
+/// With `lock` (shards 1), every readings channel takes it before it consumes (readings_lock.hpp).
 expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
-                                            durable_state* durable = nullptr, bool declare = true);
+                                            durable_state* durable = nullptr, bool declare = true,
+                                            std::shared_ptr<readings_lock> lock = nullptr);
 
 } // namespace telluride

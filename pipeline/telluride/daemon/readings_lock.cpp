@@ -1,0 +1,60 @@
+#include "telluride/daemon/readings_lock.hpp"
+
+#include <causeway/amqp/topology_declaration.hpp>
+
+#include <utility>
+
+namespace telluride {
+
+namespace amqp = causeway::amqp;
+
+namespace {
+
+amqp::queue_spec lock_spec(const std::string& queue) {
+  return amqp::queue_spec{queue, false, true, true, {}};  // transient, exclusive, auto-delete
+}
+
+} // namespace
+
+std::string readings_lock_queue(const std::string& readings_queue) {
+  return readings_queue + ".lock";
+}
+
+lock_step next_lock_step(std::uint64_t losses_at_take, std::uint64_t losses_now, bool restores_after_loss) noexcept {
+  return losses_now > losses_at_take && restores_after_loss ? lock_step::stale : lock_step::declare;
+}
+
+readings_lock::readings_lock(std::string lock_queue, bool restores_after_loss, std::function<void()> on_stale)
+  : queue_(std::move(lock_queue)), restores_after_loss_(restores_after_loss), on_stale_(std::move(on_stale)) {}
+
+expected<bool> readings_lock::try_take(amqp::connection& conn) {
+  // The losses are read before the declaration: a loss in between counts as one after it.
+  const auto losses = conn.stats().losses;
+  amqp::topology_spec spec;
+  spec.queues.push_back(lock_spec(queue_));
+  auto declared = amqp::declare(conn, spec);
+  if (!declared) {
+    if (declared.err().message.find("RESOURCE_LOCKED") != std::string::npos)
+      return false;
+    return error{"cannot take the readings lock " + queue_ + ": " + declared.err().message};
+  }
+  losses_at_take_ = losses;
+  conn_ = &conn;
+  return true;
+}
+
+amqp::failure readings_lock::before_consume(amqp::channel& ch) {
+  amqp::connection* conn = conn_;
+  if (conn == nullptr)
+    return amqp::failure{amqp::failure_scope::channel, 0, "the readings lock " + queue_ + " is not taken yet"};
+  if (next_lock_step(losses_at_take_, conn->stats().losses, restores_after_loss_) == lock_step::stale) {
+    if (!said_stale_.exchange(true) && on_stale_)
+      on_stale_();
+    return amqp::failure{amqp::failure_scope::channel, 0,
+                         "the readings lock " + queue_ + " went with the lost connection: the state is restored "
+                         "before consuming again"};
+  }
+  return amqp::declare_queue(ch, lock_spec(queue_));
+}
+
+} // namespace telluride
