@@ -179,6 +179,7 @@ expected<bool> take_readings_lock(readings_lock& lock, causeway::amqp::connectio
 /// What outlives one life of the daemon's parts: the process's throughput totals and stage
 /// metrics.
 struct process_parts {
+  std::int64_t started_ms = now_ms();
   std::shared_ptr<throughput> totals = std::make_shared<throughput>();
   std::shared_ptr<node_metrics> stages = std::make_shared<node_metrics>();
 };
@@ -190,10 +191,11 @@ struct life_end {
   /// a lost connection, and the state is restored before anything is consumed again.
   bool restart = false;
   config next;
+  std::shared_ptr<const earlier_lives> counted;  ///< what every life so far counted
 };
 
 life_end serve(const daemon_options& options, const config& start_with, const sigset_t& signals,
-               const process_parts& process);
+               const process_parts& process, std::shared_ptr<const earlier_lives> earlier);
 
 } // namespace
 
@@ -206,20 +208,22 @@ int run_daemon(const daemon_options& options) {
     return fail(loaded.err().message);
   const process_parts process;
   config cfg = std::move(*loaded);
+  std::shared_ptr<const earlier_lives> earlier;
   for (;;) {
-    auto ended = serve(options, cfg, signals, process);
+    auto ended = serve(options, cfg, signals, process, earlier);
     if (!ended.restart)
       return ended.code;
     cfg = std::move(ended.next);
+    earlier = std::move(ended.counted);
   }
 }
 
 namespace {
 
 life_end serve(const daemon_options& options, const config& start_with, const sigset_t& signals,
-               const process_parts& process) {
+               const process_parts& process, std::shared_ptr<const earlier_lives> earlier) {
   const config* cfg = &start_with;
-  const auto fail = [](const std::string& message) { return life_end{telluride::fail(message), false, {}}; };
+  const auto fail = [](const std::string& message) { return life_end{telluride::fail(message), false, {}, nullptr}; };
   auto parts_health = std::make_shared<part_health>();
   auto totals = process.totals;
   auto stages = process.stages;
@@ -285,7 +289,8 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     durable->start_writing(tracker, current_config);
   }
   auto status = std::make_shared<const daemon_probe>(
-    probe_sources{now_ms(), current_config, counters, intake, parts_health, totals, tracker, stages, out, durable});
+    probe_sources{process.started_ms, current_config, counters, intake, parts_health, totals, tracker, stages, out,
+                  durable, std::move(earlier)});
 
   auto spec =
     readings_pipeline_spec(*cfg, *intake, std::make_shared<reading_handler>(tracker, totals, out, alerts), stages);
@@ -360,7 +365,8 @@ life_end serve(const daemon_options& options, const config& start_with, const si
                  "have consumed meanwhile; draining, then restoring the state from {} before consuming again",
                  cfg->node_name, lock->queue(), cfg->state_stream);
     shut_down(system, running);
-    return life_end{0, true, current_config->current().first};
+    return life_end{0, true, current_config->current().first,
+                    std::make_shared<const earlier_lives>(earlier_lives{status->take(now_ms())})};
   }
   spdlog::info("{} received: draining (a second signal exits at once)", signal == SIGINT ? "SIGINT" : "SIGTERM");
   std::thread impatient{[signals] {

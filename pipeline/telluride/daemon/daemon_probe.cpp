@@ -13,6 +13,31 @@ readiness daemon_probe::check_readiness() const {
   return r;
 }
 
+void add_life_counters(daemon_snapshot& to, const daemon_snapshot& from) noexcept {
+  to.connection.connects += from.connection.connects;
+  to.connection.losses += from.connection.losses;
+  to.connection.channel_losses += from.connection.channel_losses;
+  to.connection.blocked += from.connection.blocked;
+  to.readings.delivered += from.readings.delivered;
+  to.readings.handoffs += from.readings.handoffs;
+  to.readings.redelivered += from.readings.redelivered;
+  to.readings.acked += from.readings.acked;
+  to.readings.rejected += from.readings.rejected;
+  to.readings.requeued += from.readings.requeued;
+  to.readings.ack_frames += from.readings.ack_frames;
+  to.readings.dropped_acks += from.readings.dropped_acks;
+  to.readings.oversized += from.readings.oversized;
+  to.readings.malformed += from.readings.malformed;
+  to.published.published += from.published.published;
+  to.published.confirmed += from.published.confirmed;
+  to.published.nacked += from.published.nacked;
+  to.published.republished += from.published.republished;
+  to.published.blocked += from.published.blocked;
+  to.config_applied += from.config_applied;
+  to.config_rejected += from.config_rejected;
+  to.handler_errors += from.handler_errors;
+}
+
 daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) const {
   daemon_snapshot s;
   auto [cfg, version] = sources_.config->current();
@@ -47,6 +72,8 @@ daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) 
   }
   if (detail == snapshot_detail::with_stages)
     s.stages = sources_.stages->snapshot();
+  if (sources_.earlier)
+    add_life_counters(s, sources_.earlier->counted);
   return s;
 }
 

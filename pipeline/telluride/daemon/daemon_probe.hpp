@@ -25,7 +25,23 @@ namespace telluride {
 /// How much a snapshot holds: the per-stage metrics only when a view lists them (/metrics).
 enum class snapshot_detail : std::uint8_t { counters, with_stages };
 
-/// What the probe reads; every pointer is set but `durable`.
+/// Adds `from`'s per-life counters (see earlier_lives) to `to`'s; the states (connected,
+/// blocked, outstanding) stay `to`'s.
+void add_life_counters(daemon_snapshot& to, const daemon_snapshot& from) noexcept;
+
+/// What the connections and sources of the daemon's earlier lives in this process counted (the
+/// parts restart in place after the readings lock was lost: readings_lock.hpp). The probe adds
+/// them, so the counters stay per process. Written only between lives.
+struct earlier_lives {
+  /// The counters only: connection connects, losses, channel losses, blocked; every readings
+  /// source counter; published, confirmed, nacked, republished, blocked; the control counters.
+  daemon_snapshot counted;
+
+  /// Adds what `ended` (a snapshot taken as a life ended) counted in that life.
+  void add(const daemon_snapshot& ended) { add_life_counters(counted, ended); }
+};
+
+/// What the probe reads; every pointer is set but `durable` and `earlier`.
 struct probe_sources {
   std::int64_t started_ms = 0;
   std::shared_ptr<const config_store> config;
@@ -37,6 +53,7 @@ struct probe_sources {
   std::shared_ptr<const node_metrics> stages;
   std::shared_ptr<outputs> out;  // publisher stats (outputs has no const view of its publisher)
   std::shared_ptr<const durable_state> durable;  ///< null in memory mode
+  std::shared_ptr<const earlier_lives> earlier;  ///< null: this is the process's first life
 };
 
 class daemon_probe {
