@@ -73,10 +73,10 @@ names_regex() {
   printf '^(%s)$' "$out"
 }
 
-# ^readings_queue\.([0-9]+|lock)$, prefixed: the shard queues readings_queue.0, .1, ... and the
-# readings lock of shards 1 (one daemon at a time consumes readings_queue).
+# ^readings_queue\.([0-9]+(\.lock)?|lock)$, prefixed: the shard queues readings_queue.0, .1, ...,
+# each shard's lock (.0.lock, ...) and the readings lock of shards 1 (docs/sharding.md).
 shard_queues_regex() {
-  printf '^%s\\.([0-9]+|lock)$' "$(printf '%s' "$prefix$readings_queue" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
+  printf '^%s\\.([0-9]+(\\.lock)?|lock)$' "$(printf '%s' "$prefix$readings_queue" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
 }
 
 # ^state_stream\.index(\.K\.s)?$, prefixed: the snapshot index's exchange and its queues

@@ -268,7 +268,8 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   auto current_config = std::make_shared<config_store>(*cfg);
   auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);
   auto alerts = std::make_shared<recent_alerts>();
-  auto intake = is_sharded ? std::make_shared<readings_intake>(broker->readings, cfg->shards)
+  auto locks = is_sharded ? std::make_shared<shard_locks>(cfg->routes.readings_queue) : nullptr;
+  auto intake = is_sharded ? std::make_shared<readings_intake>(broker->readings, cfg->shards, locks)
                            : std::make_shared<readings_intake>(broker->readings);
   auto counters = std::make_shared<control_counters>();
   alert_rules rules;
@@ -333,7 +334,8 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   running_parts running{config, &readings_pipeline, intake, report, out, &server, &live, durable, nullptr};
   if (is_sharded) {
     auto coordinator = shard_coordinator::start(shard_coordinator_parts{
-      *cfg, base_connection(*cfg, options.connect_timeout), broker->publisher, durable, tracker, intake, rules, board,
+      *cfg, base_connection(*cfg, options.connect_timeout), broker->publisher, durable, tracker, intake, locks, rules,
+      board,
       [&system, supervisor = readings_pipeline.supervisor(), current_config, intake] {
         return restart_readings(system, supervisor, *current_config, *intake);
       }});

@@ -126,7 +126,8 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
   }
   std::shared_ptr<readings_intake> intake;
   if (old_cfg.shards > 1) {
-    intake = std::make_shared<readings_intake>(broker->readings, old_cfg.shards);
+    // Under the layout lock, once the old queues have no consumer left: no shard lock needed.
+    intake = std::make_shared<readings_intake>(broker->readings, old_cfg.shards, nullptr);
     std::vector<std::uint32_t> all(old_cfg.shards);
     std::iota(all.begin(), all.end(), 0);
     for (std::uint32_t shard : all)

@@ -30,6 +30,10 @@ expected<std::shared_ptr<causeway::amqp::queue_source>> readings_intake::open_sh
   options.prefetch_count = prefetch;
   options.acknowledge_through = tag_with_shard(shard, options.acknowledge_through);
   options.declare.reset();  // declared with the topology (single active consumer)
+  if (locks_)
+    options.before_consume = [locks = locks_, shard](causeway::amqp::channel& ch) {
+      return locks->before_consume(shard, ch);
+    };
   auto opened = causeway::amqp::queue_source::open(options, base->connection());
   if (!opened)
     return error{"cannot consume " + options.queue + ": " + opened.err().message};

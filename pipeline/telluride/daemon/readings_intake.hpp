@@ -14,6 +14,7 @@
 // next generation runs. Thread-safe.
 #pragma once
 
+#include "telluride/daemon/readings_lock.hpp"
 #include "telluride/daemon/shard_tag.hpp"
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
@@ -36,9 +37,11 @@ public:
     : current_(std::move(first)) {}
   /// K > 1: consumes the shard queues set_shards names, on `first`'s connection, with its
   /// options (the queue name changed to the shard's, the acknowledger tagged); `first` itself
-  /// (the readings queue) is not consumed.
-  readings_intake(std::shared_ptr<causeway::amqp::queue_source> first, std::uint32_t shards)
-    : current_(std::move(first)), layout_(shards) {}
+  /// (the readings queue) is not consumed. A shard's channel consumes only while `locks`
+  /// holds its lock (readings_lock.hpp).
+  readings_intake(std::shared_ptr<causeway::amqp::queue_source> first, std::uint32_t shards,
+                  std::shared_ptr<shard_locks> locks)
+    : current_(std::move(first)), layout_(shards), locks_(std::move(locks)) {}
 
   std::shared_ptr<causeway::amqp::queue_source> current() const {
     std::lock_guard guard{mutex_};
@@ -77,6 +80,7 @@ private:
   mutable std::mutex mutex_;
   std::shared_ptr<causeway::amqp::queue_source> current_;
   std::uint32_t layout_ = 1;
+  std::shared_ptr<shard_locks> locks_;  // K > 1
   std::vector<shard_source> owned_;  // K > 1, ascending by shard
   mutable std::vector<std::shared_ptr<causeway::amqp::queue_source>> opened_;  // K > 1: every shard source, for stats
   std::atomic<bool> consuming_{false};

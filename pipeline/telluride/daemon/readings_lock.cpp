@@ -43,6 +43,14 @@ expected<bool> readings_lock::try_take(amqp::connection& conn) {
   return true;
 }
 
+expected<void> readings_lock::release(amqp::connection& conn) {
+  conn_ = nullptr;
+  auto deleted = amqp::delete_queue(conn, queue_);
+  if (!deleted)
+    return error{"cannot let the lock " + queue_ + " go: " + deleted.err().message};
+  return {};
+}
+
 amqp::failure readings_lock::before_consume(amqp::channel& ch) {
   amqp::connection* conn = conn_;
   if (conn == nullptr)
@@ -55,6 +63,45 @@ amqp::failure readings_lock::before_consume(amqp::channel& ch) {
                          "before consuming again"};
   }
   return amqp::declare_queue(ch, lock_spec(queue_));
+}
+
+expected<bool> shard_locks::try_take(std::uint32_t shard, amqp::connection& conn) {
+  auto lock = held(shard);
+  if (!lock)
+    lock = std::make_shared<readings_lock>(readings_queue_ + "." + std::to_string(shard) + ".lock", false, nullptr);
+  auto taken = lock->try_take(conn);
+  if (taken && *taken) {
+    std::lock_guard guard{mutex_};
+    held_[shard] = lock;
+  }
+  return taken;
+}
+
+expected<void> shard_locks::release(std::uint32_t shard, amqp::connection& conn) {
+  std::shared_ptr<readings_lock> lock;
+  {
+    std::lock_guard guard{mutex_};
+    auto it = held_.find(shard);
+    if (it == held_.end())
+      return {};
+    lock = std::move(it->second);
+    held_.erase(it);
+  }
+  return lock->release(conn);
+}
+
+amqp::failure shard_locks::before_consume(std::uint32_t shard, amqp::channel& ch) {
+  auto lock = held(shard);
+  if (!lock)
+    return amqp::failure{amqp::failure_scope::channel, 0,
+                         "the lock of shard " + std::to_string(shard) + " is not held by this daemon"};
+  return lock->before_consume(ch);
+}
+
+std::shared_ptr<readings_lock> shard_locks::held(std::uint32_t shard) const {
+  std::lock_guard guard{mutex_};
+  auto it = held_.find(shard);
+  return it == held_.end() ? nullptr : it->second;
 }
 
 } // namespace telluride

@@ -26,6 +26,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace telluride {
@@ -48,6 +51,10 @@ public:
   /// while another connection does. Not on the connection's thread.
   expected<bool> try_take(causeway::amqp::connection& conn);
 
+  /// Lets the lock go (deletes the queue) on `conn`, where try_take took it. Not on the
+  /// connection's thread.
+  expected<void> release(causeway::amqp::connection& conn);
+
   /// For queue_source_options::before_consume (the connection's thread).
   causeway::amqp::failure before_consume(causeway::amqp::channel& ch);
 
@@ -64,5 +71,31 @@ private:
 
 /// `<readings_queue>.lock`.
 std::string readings_lock_queue(const std::string& readings_queue);
+
+/// With K > 1 shards, the same lock per shard: `<readings_queue>.<s>.lock`, on the readings
+/// connection, taken before the shard's takeover and let go after its release
+/// (docs/sharding.md, The handover protocol). A holder taken for gone while its connection
+/// lives (a stalled heartbeat) keeps its lock, so no other daemon claims the shard and applies
+/// readings beside it. After a lost connection each shard channel takes its lock again and
+/// consumes on: the claims in the stream fence a holder whose shard moved meanwhile.
+/// Thread-safe.
+class shard_locks {
+public:
+  explicit shard_locks(std::string readings_queue) : readings_queue_(std::move(readings_queue)) {}
+
+  /// True when this connection holds shard `shard`'s lock now, false while another does.
+  expected<bool> try_take(std::uint32_t shard, causeway::amqp::connection& conn);
+  /// Lets it go; nothing when it is not held here.
+  expected<void> release(std::uint32_t shard, causeway::amqp::connection& conn);
+  /// For the shard source's before_consume: fails while the lock is not held here.
+  causeway::amqp::failure before_consume(std::uint32_t shard, causeway::amqp::channel& ch);
+
+private:
+  std::shared_ptr<readings_lock> held(std::uint32_t shard) const;
+
+  std::string readings_queue_;
+  mutable std::mutex mutex_;
+  std::map<std::uint32_t, std::shared_ptr<readings_lock>> held_;
+};
 
 } // namespace telluride

@@ -59,6 +59,7 @@ struct shard_coordinator::impl {
   std::map<std::uint32_t, clock::time_point> retry_at;
   std::optional<clock::time_point> last_deaf;        // when this node last heard no heartbeat at all
   bool is_refusing = false;                          // another K is live: logged once
+  std::set<std::uint32_t> waiting_for_lock;          // free shards whose lock is still held: logged once
 
   std::mutex stop_mutex;
   std::condition_variable stopping;
@@ -153,6 +154,7 @@ struct shard_coordinator::impl {
     owned = std::move(next);
     epochs.erase(shard);
     set_held(shard, std::nullopt);
+    release_lock(shard);
   }
 
   void rebalance(clock::time_point now) {
@@ -166,6 +168,8 @@ struct shard_coordinator::impl {
 
     std::vector<std::pair<std::uint32_t, std::chrono::milliseconds>> taken;
     for (std::uint32_t s : gained) {
+      if (!take_lock(s, now))
+        continue;
       set_held(s, "restoring");
       std::chrono::milliseconds took{0};
       if (parts.durable) {
@@ -174,6 +178,7 @@ struct shard_coordinator::impl {
           spdlog::error("cannot take shard {}: {}; retrying in {} s", s, t.err().message, retry_after.count());
           retry_at[s] = now + retry_after;
           set_held(s, std::nullopt);
+          release_lock(s);
           continue;
         }
         epochs[s] = t->epoch;
@@ -214,7 +219,8 @@ struct shard_coordinator::impl {
     owned = std::move(next);
   }
 
-  /// Writes the release of a shard this node holds (durable) and drops its state.
+  /// Writes the release of a shard this node holds (durable), drops its state and lets its
+  /// lock go.
   void give_up(std::uint32_t s) {
     if (parts.durable)
       if (auto released = parts.durable->release_shard(s); !released)
@@ -223,6 +229,32 @@ struct shard_coordinator::impl {
     parts.tracker->clear_shard(s);
     epochs.erase(s);
     set_held(s, std::nullopt);
+    release_lock(s);
+  }
+
+  /// Takes shard `s`'s lock before its takeover: false while the previous holder's connection
+  /// still holds it (it drains, or it lives though it was taken for gone), or on an error.
+  bool take_lock(std::uint32_t s, clock::time_point now) {
+    auto taken = parts.locks->try_take(s, *parts.intake->current()->connection());
+    if (!taken) {
+      spdlog::error("cannot take shard {}: {}; retrying in {} s", s, taken.err().message, retry_after.count());
+      retry_at[s] = now + retry_after;
+      return false;
+    }
+    if (!*taken) {
+      if (waiting_for_lock.insert(s).second)
+        spdlog::info("shard {}: free by the membership, but its lock is still held by the previous holder's "
+                     "connection; waiting for it",
+                     s);
+      return false;
+    }
+    waiting_for_lock.erase(s);
+    return true;
+  }
+
+  void release_lock(std::uint32_t s) {
+    if (auto released = parts.locks->release(s, *parts.intake->current()->connection()); !released)
+      spdlog::warn("shard {}: {} (it goes with the connection)", s, released.err().message);
   }
 
   void publish_board(clock::time_point now) {

@@ -49,6 +49,9 @@ struct shard_coordinator_parts {
   std::shared_ptr<durable_state> durable;                ///< null in memory mode
   std::shared_ptr<sensor_tracker> tracker;
   std::shared_ptr<readings_intake> intake;
+  /// Each shard's lock, taken on the intake's connection before its takeover and let go after
+  /// its release (readings_lock.hpp).
+  std::shared_ptr<shard_locks> locks;
   alert_rules rules;
   std::shared_ptr<shard_board> board;
   /// Drains the readings pipeline and starts it again on the intake's shards; false when the
