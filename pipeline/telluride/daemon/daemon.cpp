@@ -243,14 +243,18 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   std::shared_ptr<durable_state> durable;
   if (cfg->state == state_mode::durable)
     durable = std::make_shared<durable_state>(*cfg, parts_health);
+  // The readings lock (shards 1) or a shard's lock (K > 1) went with a lost connection: in
+  // durable mode the parts restart, so that the state is restored before anything is consumed.
   auto restart = std::make_shared<std::atomic<bool>>(false);
+  auto request_restart = [restart, main = pthread_self()] {
+    *restart = true;
+    pthread_kill(main, restart_signal);
+  };
+  const bool restores_after_loss = durable != nullptr;
   std::shared_ptr<readings_lock> lock;
   if (cfg->shards == 1)
-    lock = std::make_shared<readings_lock>(readings_lock_queue(cfg->routes.readings_queue), durable != nullptr,
-                                           [restart, main = pthread_self()] {
-                                             *restart = true;
-                                             pthread_kill(main, restart_signal);
-                                           });
+    lock = std::make_shared<readings_lock>(readings_lock_queue(cfg->routes.readings_queue), restores_after_loss,
+                                           request_restart);
   auto broker = connect_broker(*cfg, options.connect_timeout, durable.get(), true, lock);
   if (!broker)
     return fail(broker.err().message);
@@ -268,7 +272,9 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   auto current_config = std::make_shared<config_store>(*cfg);
   auto out = std::make_shared<outputs>(broker->publisher, cfg->routes);
   auto alerts = std::make_shared<recent_alerts>();
-  auto locks = is_sharded ? std::make_shared<shard_locks>(cfg->routes.readings_queue) : nullptr;
+  auto locks = is_sharded ? std::make_shared<shard_locks>(cfg->routes.readings_queue, restores_after_loss,
+                                                         request_restart)
+                          : nullptr;
   auto intake = is_sharded ? std::make_shared<readings_intake>(broker->readings, cfg->shards, locks)
                            : std::make_shared<readings_intake>(broker->readings);
   auto counters = std::make_shared<control_counters>();
@@ -363,9 +369,9 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     signal = wait_for_signal(awaited);
   while (signal == restart_signal && !*restart);
   if (signal == restart_signal) {
-    spdlog::warn("node {}: the readings connection was lost, and the readings lock {} with it: another daemon may "
-                 "have consumed meanwhile; draining, then restoring the state from {} before consuming again",
-                 cfg->node_name, lock->queue(), cfg->state_stream);
+    spdlog::warn("node {}: the readings connection was lost, and its lock{} with it: another daemon may have "
+                 "consumed meanwhile; draining, then restoring the state from {} before consuming again",
+                 cfg->node_name, is_sharded ? "s" : " " + lock->queue(), cfg->state_stream);
     shut_down(system, running);
     return life_end{0, true, current_config->current().first,
                     std::make_shared<const earlier_lives>(earlier_lives{status->take(now_ms())})};

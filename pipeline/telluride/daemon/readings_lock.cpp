@@ -68,7 +68,8 @@ amqp::failure readings_lock::before_consume(amqp::channel& ch) {
 expected<bool> shard_locks::try_take(std::uint32_t shard, amqp::connection& conn) {
   auto lock = held(shard);
   if (!lock)
-    lock = std::make_shared<readings_lock>(readings_queue_ + "." + std::to_string(shard) + ".lock", false, nullptr);
+    lock = std::make_shared<readings_lock>(readings_queue_ + "." + std::to_string(shard) + ".lock",
+                                           restores_after_loss_, on_stale_);
   auto taken = lock->try_take(conn);
   if (taken && *taken) {
     std::lock_guard guard{mutex_};

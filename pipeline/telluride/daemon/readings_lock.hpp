@@ -76,12 +76,14 @@ std::string readings_lock_queue(const std::string& readings_queue);
 /// connection, taken before the shard's takeover and let go after its release
 /// (docs/sharding.md, The handover protocol). A holder taken for gone while its connection
 /// lives (a stalled heartbeat) keeps its lock, so no other daemon claims the shard and applies
-/// readings beside it. After a lost connection each shard channel takes its lock again and
-/// consumes on: the claims in the stream fence a holder whose shard moved meanwhile.
-/// Thread-safe.
+/// readings beside it. After a lost connection the rule is readings_lock's: in durable mode
+/// `on_stale` (the daemon restarts its parts: every shard is claimed and restored again), in
+/// memory mode each shard channel takes its lock again and consumes on. Thread-safe.
 class shard_locks {
 public:
-  explicit shard_locks(std::string readings_queue) : readings_queue_(std::move(readings_queue)) {}
+  shard_locks(std::string readings_queue, bool restores_after_loss, std::function<void()> on_stale)
+    : readings_queue_(std::move(readings_queue)), restores_after_loss_(restores_after_loss),
+      on_stale_(std::move(on_stale)) {}
 
   /// True when this connection holds shard `shard`'s lock now, false while another does.
   expected<bool> try_take(std::uint32_t shard, causeway::amqp::connection& conn);
@@ -94,6 +96,8 @@ private:
   std::shared_ptr<readings_lock> held(std::uint32_t shard) const;
 
   std::string readings_queue_;
+  bool restores_after_loss_;
+  std::function<void()> on_stale_;
   mutable std::mutex mutex_;
   std::map<std::uint32_t, std::shared_ptr<readings_lock>> held_;
 };
