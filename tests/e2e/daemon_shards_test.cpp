@@ -82,6 +82,51 @@ TEST_CASE("in memory mode, readings a run with one shard left in the readings qu
   CHECK(d.stop() == std::optional<int>{0});
 }
 
+TEST_CASE("in memory mode, readings a run with 4 shards left are consumed when it restarts with 2, then with 3") {
+  daemon_process d{"shardshrink" + std::to_string(::getpid()), {{"shards", 4}, {"state", "memory"}}};
+  d.start(60s);  // declares the 4 shard queues and binds them
+  REQUIRE(d.stop() == std::optional<int>{0});
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  reading_set set{60, 1'200, 53, "shardshrink"};
+  publish_keyed(s, d, set, 0, 600);
+  auto ready_in = [&](int shard) { return s.ready(d.route("readings_queue") + "." + std::to_string(shard)); };
+  REQUIRE(ready_in(2) + ready_in(3) > 0);  // some of them in the queues 2 shards do not have
+
+  // 4 to 2 through 1: every queue of the 4 drained, the two above 2 deleted.
+  d.launch({"pipeline", "--config", d.config_path(), "--shards", "2"});
+  REQUIRE(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 60s));
+  auto log = d.log();
+  CHECK(log.find("the number of shards changed from 4 to 1 in ") != std::string::npos);
+  CHECK(log.find(" ms: 600 readings left in the old queues applied, 60 sensors handed on to the new shards") !=
+        std::string::npos);
+  CHECK(log.find("the number of shards changed from 1 to 2 in ") != std::string::npos);
+  CHECK(amqp_test::list_queue(d.route("readings_queue") + ".2").ready == -1);  // deleted
+  CHECK(amqp_test::list_queue(d.route("readings_queue") + ".3").ready == -1);
+  publish_keyed(s, d, set, 600, 900);
+  aggregate_view view;
+  CHECK(eventually([&] { view.update(s, d); return view.matches(set.expected(900)); }, 30s));
+  view.check(set.expected(900));
+  REQUIRE(d.stop() == std::optional<int>{0});
+
+  // 2 to 3: the readings left in the 2 queues hash elsewhere among 3, so through 1 again.
+  s.drain(d.route("aggregates_queue"));
+  publish_keyed(s, d, set, 900, 1'200);
+  d.launch({"pipeline", "--config", d.config_path(), "--shards", "3"});
+  REQUIRE(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 60s));
+  log = d.log();
+  CHECK(log.find("the number of shards changed from 2 to 1 in ") != std::string::npos);
+  CHECK(log.find(" ms: 300 readings left in the old queues applied") != std::string::npos);
+  // Memory mode: this process counts what it applied, from zero.
+  std::vector<const reading_message*> handled;
+  for (std::size_t i = 900; i < 1'200; ++i)
+    handled.push_back(&set.messages()[i]);
+  const auto later = set.expected_of(handled);
+  aggregate_view after;
+  CHECK(eventually([&] { after.update(s, d); return after.matches(later); }, 30s));
+  after.check(later);
+  CHECK(d.stop() == std::optional<int>{0});
+}
+
 TEST_CASE("a bad sharding or state value, in a flag or the file, ends the daemon with one line naming the key") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
     {{"--shards", "0"}, "telluride pipeline: shards must be an integer in 1..1024, got 0\n"},

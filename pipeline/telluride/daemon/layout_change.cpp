@@ -246,23 +246,40 @@ expected<layout_settled> change_layout(const layout_change_parts& p, amqp::conne
 }
 
 /// Memory mode (no stream, no layout record): the layout whose readings are left in queues this
-/// daemon does not consume: with K > 1 the readings queue's (1), with 1 the shard queues' (as
-/// many as exist); none when they hold nothing.
+/// daemon would not consume, or would consume as the wrong shards; none when they hold nothing.
+/// With K > 1: the readings queue's (1); or, the shard queues that exist being L of them from 0
+/// on, L when L < K and they hold readings (a smaller layout ran: its sensors hash elsewhere in
+/// K), or when L > K and those from K on hold readings (a larger one ran: nothing consumes them).
+/// With 1: the shard queues' (as many as exist).
 expected<layout_in_use> leftover_layout(amqp::connection& admin, const config& cfg) {
-  std::uint32_t layout = 1;
-  if (cfg.shards <= 1) {
-    layout = 0;
-    while (layout < max_shard_queues && amqp::inspect_queue(admin, shard_queue(cfg.routes, layout)))
-      ++layout;
-    if (layout == 0)
-      return layout_in_use{};
+  std::uint32_t existing = 0;
+  while (existing < max_shard_queues && amqp::inspect_queue(admin, shard_queue(cfg.routes, existing)))
+    ++existing;
+  auto holds_readings = [&](std::vector<std::string> queues) -> expected<bool> {
+    auto left = sum_of(admin, queues);
+    if (!left)
+      return left.err();
+    return left->messages_ready > 0;
+  };
+  std::vector<std::uint32_t> candidates;  // most likely first
+  if (cfg.shards > 1) {
+    candidates.push_back(1);
+    if (existing > 1 && existing != cfg.shards)
+      candidates.push_back(existing);
+  } else if (existing > 0) {
+    candidates.push_back(existing);
   }
-  auto left = sum_of(admin, queues_of(cfg, layout));
-  if (!left)
-    return left.err();
-  if (left->messages_ready == 0)
-    return layout_in_use{};
-  return layout_in_use{layout, nullptr, false};
+  for (std::uint32_t layout : candidates) {
+    auto queues = queues_of(cfg, layout);
+    if (layout > cfg.shards && cfg.shards > 1)
+      queues.erase(queues.begin(), queues.begin() + cfg.shards);  // only the queues K no longer has
+    auto left = holds_readings(std::move(queues));
+    if (!left)
+      return left.err();
+    if (*left)
+      return layout_in_use{layout, nullptr, false};
+  }
+  return layout_in_use{};
 }
 
 /// The publishing connection of a layout change: alerts and aggregates of the old layout's
@@ -278,13 +295,32 @@ expected<std::shared_ptr<amqp::publisher>> open_layout_publisher(const amqp::con
 }
 
 /// Memory mode: the readings a run with `from` shards left are consumed first (the state they
-/// make is this process's, handed on to its slots).
+/// make is this process's, handed on to its slots). From K_a > 1 to K_b > 1 through 1, as in
+/// durable mode: the two layouts share queue names. The shard queues above K_b, empty and
+/// unbound by then, are deleted, so that the next start does not take them for a layout.
 expected<layout_settled> in_memory_change(const layout_change_parts& p, amqp::connection& admin,
                                           const amqp::connection_options& base, std::uint32_t from) {
   auto publisher = open_layout_publisher(base);
   if (!publisher)
     return publisher.err();
-  return change_layout(p, admin, *publisher, from, p.cfg.shards, nullptr);
+  const std::uint32_t to = p.cfg.shards;
+  std::vector<std::uint32_t> steps{to};
+  if (from > 1 && to > 1)
+    steps.insert(steps.begin(), 1);
+  layout_settled settled;
+  std::uint32_t at = from;
+  for (std::uint32_t step : steps) {
+    auto changed = change_layout(p, admin, *publisher, at, step, std::move(settled.inherited));
+    if (!changed || changed->stopped)
+      return changed;
+    settled = std::move(*changed);
+    at = step;
+  }
+  for (std::uint32_t shard = std::max<std::uint32_t>(to, 1); to > 1 && shard < from; ++shard)
+    if (auto deleted = amqp::delete_queue(admin, shard_queue(p.cfg.routes, shard)); !deleted)
+      spdlog::warn("the shard queue {} of the old layout could not be deleted: {}", shard_queue(p.cfg.routes, shard),
+                   deleted.err().message);
+  return settled;
 }
 
 } // namespace
