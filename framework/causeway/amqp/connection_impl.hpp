@@ -10,6 +10,7 @@
 #include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/connection_phase.hpp"
 #include "causeway/amqp/health_streak.hpp"
+#include "causeway/amqp/read_pacer.hpp"
 #include "causeway/amqp/uv_handle.hpp"
 
 #include <amqp.h>
@@ -63,7 +64,8 @@ public:
     : options(std::move(opts)),
       address(std::move(addr)),
       reconnect_backoff(options.reconnect),
-      health(options.healthy_after) {}
+      health(options.healthy_after),
+      pacer(options.read_interval, options.longest_read_interval) {}
 
   connection_options options;
   amqp::url address;
@@ -87,6 +89,7 @@ public:
   std::map<amqp_channel_t, std::unique_ptr<registration>> channels;
   backoff reconnect_backoff;
   health_streak health;  // whether the next loss starts reconnect_backoff over
+  read_pacer pacer;      // the interval between reads while frames keep coming
   std::mt19937_64 rng{std::random_device{}()};
   detail::clock_type::time_point last_read;
   detail::clock_type::time_point last_pass;
@@ -175,7 +178,7 @@ public:
   // --- reading ---
 
   void on_readable(int status);
-  // Busy: stop polling, read again after read_interval. Quiet: poll again.
+  // Busy: stop polling, read again after the pacer's interval. Quiet: poll again.
   void pace_reads(std::size_t frames_read);
   void on_read_timer();
   void start_polling();

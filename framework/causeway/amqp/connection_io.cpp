@@ -50,13 +50,14 @@ void connection::impl::on_readable(int status) {
 void connection::impl::pace_reads(std::size_t frames_read) {
   if (!life.has_socket() || !poll)
     return;
-  if (frames_read == 0 || options.read_interval.count() == 0) {
+  const auto next = pacer.after_read(frames_read);
+  if (!next) {
     start_polling();
     return;
   }
   uv_poll_stop(poll.get());
   uv_timer_start(&read_timer, callback<&impl::on_read_timer, work::reads>,
-                 static_cast<std::uint64_t>(options.read_interval.count()), 0);
+                 static_cast<std::uint64_t>(next->count()), 0);
 }
 
 void connection::impl::on_read_timer() {

@@ -18,7 +18,13 @@ TEST_CASE("draining 100,000 messages handles each exactly once and leaves the qu
     total = 20000;
     read_interval = std::chrono::milliseconds{25};
   }
+  std::chrono::milliseconds longest_read_interval{0};
+  SUBCASE("read_interval 1 ms, stretching to 8 ms while reads bring few frames") {
+    total = 20000;
+    longest_read_interval = std::chrono::milliseconds{8};
+  }
   CAPTURE(read_interval.count());
+  CAPTURE(longest_read_interval.count());
   scoped_queue queue("causeway-drain");
   preload(queue.name, total);
   CHECK(list_queue(queue.name).ready == static_cast<long>(total));
@@ -26,6 +32,7 @@ TEST_CASE("draining 100,000 messages handles each exactly once and leaves the qu
   amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
   options.connection.read_interval = read_interval;
+  options.connection.longest_read_interval = longest_read_interval;
   options.queue = queue.name;
   options.prefetch_count = 1000;
   auto source = amqp::queue_source::open(options);
