@@ -50,6 +50,7 @@ public:
     detail::uv_handle_ptr<uv_timer_t> retry_timer;
     detail::clock_type::time_point opened_at;
     bool wants_flush = false;
+    std::uint64_t flush_due = 0;  // loop time (ms) by which on_flush runs, while wants_flush
     bool had_frames = false;
     std::string last_logged;  // the last failure logged at warn level
   };
@@ -205,7 +206,9 @@ public:
   // --- timers and commands ---
 
   void on_heartbeat();
-  void request_flush(channel& ch);
+  void request_flush(channel& ch, std::chrono::milliseconds within);
+  /// Starts the flush timer for loop time `due` unless it runs and is due sooner.
+  void arm_flush_timer(std::uint64_t due);
   void on_flush();
   void on_wake();
   void shutdown();
