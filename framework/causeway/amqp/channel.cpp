@@ -31,6 +31,8 @@ void channel::fail(std::string reason) {
   owner_->impl_->report(id_, failure{failure_scope::channel, 0, std::move(reason)}, false);
 }
 
-void channel::request_flush() { owner_->impl_->request_flush(*this); }
+void channel::request_flush() { owner_->impl_->request_flush(*this, owner_->impl_->options.flush_interval); }
+
+void channel::request_flush(std::chrono::milliseconds within) { owner_->impl_->request_flush(*this, within); }
 
 } // namespace causeway::amqp

@@ -9,6 +9,7 @@
 #include <amqp.h>
 #include <uv.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,6 +54,9 @@ public:
   void fail(std::string reason);
   /// `channel_user::on_flush` runs within `flush_interval`.
   void request_flush();
+  /// `channel_user::on_flush` runs within `within` (at least 1 ms), or sooner when an earlier
+  /// request of this channel is due sooner. Requests merge: one on_flush serves all that are due.
+  void request_flush(std::chrono::milliseconds within);
   connection& owner() const noexcept { return *owner_; }
 
 private:

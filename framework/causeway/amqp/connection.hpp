@@ -52,6 +52,10 @@ struct connection_options {
   /// While data keeps arriving, the socket is read once per `read_interval` instead of on
   /// every readable event (docs/architecture.md, Read pacing). 0: read on every event.
   std::chrono::milliseconds read_interval{1};
+  /// Up to how far the interval between reads stretches while reads bring few frames (a low,
+  /// steady rate): fewer wake-ups per message, at most this much more latency (read_pacer.hpp).
+  /// At most read_interval (the default): the interval stays read_interval.
+  std::chrono::milliseconds longest_read_interval{0};
 };
 
 /// Counters readable from any thread.

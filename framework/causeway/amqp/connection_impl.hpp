@@ -10,6 +10,7 @@
 #include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/connection_phase.hpp"
 #include "causeway/amqp/health_streak.hpp"
+#include "causeway/amqp/read_pacer.hpp"
 #include "causeway/amqp/uv_handle.hpp"
 
 #include <amqp.h>
@@ -49,6 +50,7 @@ public:
     detail::uv_handle_ptr<uv_timer_t> retry_timer;
     detail::clock_type::time_point opened_at;
     bool wants_flush = false;
+    std::uint64_t flush_due = 0;  // loop time (ms) by which on_flush runs, while wants_flush
     bool had_frames = false;
     std::string last_logged;  // the last failure logged at warn level
   };
@@ -63,7 +65,8 @@ public:
     : options(std::move(opts)),
       address(std::move(addr)),
       reconnect_backoff(options.reconnect),
-      health(options.healthy_after) {}
+      health(options.healthy_after),
+      pacer(options.read_interval, options.longest_read_interval) {}
 
   connection_options options;
   amqp::url address;
@@ -87,6 +90,7 @@ public:
   std::map<amqp_channel_t, std::unique_ptr<registration>> channels;
   backoff reconnect_backoff;
   health_streak health;  // whether the next loss starts reconnect_backoff over
+  read_pacer pacer;      // the interval between reads while frames keep coming
   std::mt19937_64 rng{std::random_device{}()};
   detail::clock_type::time_point last_read;
   detail::clock_type::time_point last_pass;
@@ -175,7 +179,7 @@ public:
   // --- reading ---
 
   void on_readable(int status);
-  // Busy: stop polling, read again after read_interval. Quiet: poll again.
+  // Busy: stop polling, read again after the pacer's interval. Quiet: poll again.
   void pace_reads(std::size_t frames_read);
   void on_read_timer();
   void start_polling();
@@ -202,7 +206,9 @@ public:
   // --- timers and commands ---
 
   void on_heartbeat();
-  void request_flush(channel& ch);
+  void request_flush(channel& ch, std::chrono::milliseconds within);
+  /// Starts the flush timer for loop time `due` unless it runs and is due sooner.
+  void arm_flush_timer(std::uint64_t due);
   void on_flush();
   void on_wake();
   void shutdown();

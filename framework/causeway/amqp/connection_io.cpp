@@ -7,7 +7,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace causeway::amqp {
 
@@ -50,13 +52,14 @@ void connection::impl::on_readable(int status) {
 void connection::impl::pace_reads(std::size_t frames_read) {
   if (!life.has_socket() || !poll)
     return;
-  if (frames_read == 0 || options.read_interval.count() == 0) {
+  const auto next = pacer.after_read(frames_read);
+  if (!next) {
     start_polling();
     return;
   }
   uv_poll_stop(poll.get());
   uv_timer_start(&read_timer, callback<&impl::on_read_timer, work::reads>,
-                 static_cast<std::uint64_t>(options.read_interval.count()), 0);
+                 static_cast<std::uint64_t>(next->count()), 0);
 }
 
 void connection::impl::on_read_timer() {
@@ -227,24 +230,43 @@ void connection::impl::on_heartbeat() {
   read_pass();  // also sends our heartbeat when due
 }
 
-void connection::impl::request_flush(channel& ch) {
+void connection::impl::request_flush(channel& ch, std::chrono::milliseconds within) {
   auto it = channels.find(ch.id_);
   if (it == channels.end())
     return;
-  it->second->wants_flush = true;
-  if (!uv_is_active(handle(&flush_timer)))
-    uv_timer_start(&flush_timer, callback<&impl::on_flush, work::sends>,
-                   static_cast<std::uint64_t>(options.flush_interval.count()), 0);
+  auto& reg = *it->second;
+  const auto due = uv_now(&loop) + static_cast<std::uint64_t>(std::max<std::int64_t>(within.count(), 1));
+  if (reg.wants_flush && reg.flush_due <= due)
+    return;  // an earlier request serves this one too
+  reg.wants_flush = true;
+  reg.flush_due = due;
+  arm_flush_timer(due);
+}
+
+void connection::impl::arm_flush_timer(std::uint64_t due) {
+  auto* timer = &flush_timer;
+  if (uv_is_active(handle(timer)) && uv_now(&loop) + uv_timer_get_due_in(timer) <= due)
+    return;
+  uv_timer_start(timer, callback<&impl::on_flush, work::sends>, due - std::min(due, uv_now(&loop)), 0);
 }
 
 void connection::impl::on_flush() {
+  // Channels whose request is due get on_flush; the timer waits on for the earliest of the rest.
+  const auto now = uv_now(&loop);
+  std::optional<std::uint64_t> next;
   for (auto& [id, reg] : channels) {
     if (!reg->wants_flush)
       continue;
+    if (reg->flush_due > now) {
+      next = std::min(next.value_or(reg->flush_due), reg->flush_due);
+      continue;
+    }
     reg->wants_flush = false;
     if (reg->ch.is_usable())
       reg->user->on_flush(reg->ch);
   }
+  if (next)
+    arm_flush_timer(*next);
 }
 
 void connection::impl::on_wake() {

@@ -188,6 +188,8 @@ void queue_channel::accept(assembled_delivery& d) {
   if (d.redelivered)
     ++counters_->redelivered;
   ++counters_->delivered;
+  if (batch_.empty())
+    handoff_due_ = std::chrono::steady_clock::now() + options_.handoff_interval;
   batch_.push_back(std::move(d.msg));
 }
 
@@ -202,16 +204,28 @@ void queue_channel::note_malformed(const std::string& problem) {
                log_name_, problem);
 }
 
-// A read burst often holds only a few deliveries; handing each burst on would cost a stage
-// call (and a thread wake-up) per handful of messages. Bursts are gathered until a vector is
-// worth a call, or until the next flush tick (flush_interval, 2 ms), whichever comes first.
+// A read burst often holds only a few deliveries; handing each burst on would cost a wake-up
+// of every stage downstream per handful of messages. Bursts are gathered until a vector is
+// worth a call, or until handoff_interval after the first of them, whichever comes first.
 void queue_channel::on_burst_end(channel& ch) {
   if (batch_.empty())
     return;
   if (batch_.size() >= handoff_size())
     hand_off();
   else
-    ch.request_flush();
+    hand_off_when_due(ch);
+}
+
+void queue_channel::hand_off_when_due(channel& ch) {
+  if (batch_.empty())
+    return;
+  const auto now = std::chrono::steady_clock::now();
+  // Less than a millisecond early counts as due: the loop's timers have millisecond steps.
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(handoff_due_ - now);
+  if (left.count() <= 0)
+    hand_off();
+  else
+    ch.request_flush(left);
 }
 
 void queue_channel::hand_off() {
@@ -267,8 +281,8 @@ void queue_channel::record(const std::vector<settle_item>& items, bool handled) 
   counters_->requeued += requeued;
 }
 
-void queue_channel::on_flush(channel&) {
-  hand_off();
+void queue_channel::on_flush(channel& ch) {
+  hand_off_when_due(ch);
   flush(false);
 }
 

@@ -112,6 +112,8 @@ private:
   void flush(bool everything);
   /// Hands the gathered deliveries to the producer stage.
   void hand_off();
+  /// Hands them off if their time (handoff_interval) came, else asks for a flush when it does.
+  void hand_off_when_due(channel& ch);
   /// Deliveries worth one hand-off: a quarter of the prefetch window, at most 256.
   std::size_t handoff_size() const noexcept;
   bool send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind);
@@ -137,6 +139,7 @@ private:
   bool logged_malformed_ = false;                   // this generation
   delivery_assembler assembler_;
   std::vector<message> batch_;
+  std::chrono::steady_clock::time_point handoff_due_;  // while batch_ holds deliveries
 };
 
 } // namespace causeway::amqp::detail

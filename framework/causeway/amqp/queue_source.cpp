@@ -84,6 +84,8 @@ expected<void> validate(const queue_source_options& options) {
   if (options.connection.flush_interval.count() < 1)
     return error{"flush_interval must be at least 1 ms, got " +
                  std::to_string(options.connection.flush_interval.count())};
+  if (options.handoff_interval.count() < 1 || options.handoff_interval.count() > 1000)
+    return error{"handoff_interval must be in 1..1000 ms, got " + std::to_string(options.handoff_interval.count())};
   for (const auto& b : options.bindings)
     if (b.exchange.empty())
       return error{"bindings: exchange must be an exchange name (the default exchange cannot be bound)"};

@@ -173,6 +173,7 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
     queue_source_options o;
     o.connection = base;
     o.connection.name = "telluride-consumer";
+    o.connection.longest_read_interval = queue_source_options::default_connection().longest_read_interval;
     o.queue = queue;
     queue_declaration d;
     d.durable = true;

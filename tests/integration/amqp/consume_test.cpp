@@ -18,7 +18,13 @@ TEST_CASE("draining 100,000 messages handles each exactly once and leaves the qu
     total = 20000;
     read_interval = std::chrono::milliseconds{25};
   }
+  std::chrono::milliseconds longest_read_interval{0};
+  SUBCASE("read_interval 1 ms, stretching to 8 ms while reads bring few frames") {
+    total = 20000;
+    longest_read_interval = std::chrono::milliseconds{8};
+  }
   CAPTURE(read_interval.count());
+  CAPTURE(longest_read_interval.count());
   scoped_queue queue("causeway-drain");
   preload(queue.name, total);
   CHECK(list_queue(queue.name).ready == static_cast<long>(total));
@@ -26,6 +32,7 @@ TEST_CASE("draining 100,000 messages handles each exactly once and leaves the qu
   amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
   options.connection.read_interval = read_interval;
+  options.connection.longest_read_interval = longest_read_interval;
   options.queue = queue.name;
   options.prefetch_count = 1000;
   auto source = amqp::queue_source::open(options);
@@ -99,4 +106,44 @@ TEST_CASE("draining mid-stream cancels the consumer, finishes and acks what was 
   CHECK(counts.ready == static_cast<long>(total - handled));
   CHECK(counts.unacked == 0);
   CHECK(amqp::connection::unclean_loop_closes() == 0);
+}
+
+TEST_CASE("deliveries that arrive within handoff_interval reach the producer stage in one hand-off") {
+  // Five messages published 20 ms apart on one connection, a hand-off size of 250 (prefetch
+  // 1000) and a 1 s interval: the consumer gathers all five and hands them on once, a second
+  // after the first arrived.
+  constexpr std::size_t total = 5;
+  scoped_queue queue("causeway-handoff");
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.connection.longest_read_interval = 8ms;
+  options.queue = queue.name;
+  options.prefetch_count = 1000;
+  options.handoff_interval = 1000ms;
+  auto source = amqp::queue_source::open(options);
+  REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
+  auto handler = std::make_shared<counting_handler>(total);
+  {
+    pipeline_env env;
+    auto p = start_pipeline(env.system, **source, handler);
+    amqp::publisher_options publishing;
+    publishing.connection = test_connection(unique_name("causeway-handoff-publisher"));
+    auto pub = amqp::publisher::open(publishing);
+    REQUIRE_MESSAGE(pub, (pub ? "" : pub.err().message));
+    for (std::size_t i = 0; i < total; ++i) {
+      (*pub)->publish("", queue.name, std::to_string(i), amqp::message_properties{});
+      std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE((*pub)->wait_confirmed(30s));
+    REQUIRE(wait_until([&] { return handler->handled >= total; }, 30s));
+    p.drain();
+    p.stop();
+  }
+  auto stats = (*source)->stats();
+  CHECK(stats.delivered == total);
+  CHECK(stats.handoffs == 1);
+  CHECK(stats.acked == total);
+  auto [missing, duplicates] = handler->missing_and_duplicates();
+  CHECK(missing == 0);
+  CHECK(duplicates == 0);
 }

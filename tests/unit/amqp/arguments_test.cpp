@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -119,6 +120,13 @@ TEST_CASE("producer options are validated with the key named") {
   o.max_body_size = 536870913;
   CHECK(validate(o).err().message == "max_body_size must be in 1..536870912 bytes, got 536870913");
   o.max_body_size = 536870912;
+  CHECK(validate(o));
+  CHECK(o.handoff_interval == std::chrono::milliseconds{8});
+  o.handoff_interval = std::chrono::milliseconds{0};
+  CHECK(validate(o).err().message == "handoff_interval must be in 1..1000 ms, got 0");
+  o.handoff_interval = std::chrono::milliseconds{1001};
+  CHECK(validate(o).err().message == "handoff_interval must be in 1..1000 ms, got 1001");
+  o.handoff_interval = std::chrono::milliseconds{1000};
   CHECK(validate(o));
   o.bindings.push_back({"", "k", {}});
   CHECK(validate(o).err().message.find("bindings") == 0);

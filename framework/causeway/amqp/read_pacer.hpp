@@ -1,0 +1,56 @@
+// read_pacer.hpp — how long a busy connection waits before it reads its socket again.
+//
+// A read that brought frames stops polling the socket and reads again after an interval
+// (docs/architecture.md, Read pacing): one wake-up per interval instead of one per TCP
+// segment. The interval follows the rate, so that a read is worth its wake-up: a read that
+// brought fewer than half of `wanted_frames` doubles it (up to `longest`), one that brought
+// more than twice as many halves it (down to `shortest`). At a high rate it stays at
+// `shortest`; at a low, steady rate (a few deliveries per millisecond) it grows, and the
+// thread wakes, and hands deliveries on, once per `longest` instead of every millisecond.
+// A read that brings nothing ends the busy spell (the caller polls the socket again); the
+// interval is kept for the next one. Pure: no clock, no sockets.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+namespace causeway::amqp {
+
+class read_pacer {
+public:
+  using duration = std::chrono::milliseconds;
+
+  /// Frames a read should bring: ~64 small deliveries (method, header and body frame each).
+  static constexpr std::size_t default_wanted_frames = 192;
+
+  /// `longest` below `shortest` counts as `shortest` (a fixed interval).
+  read_pacer(duration shortest, duration longest, std::size_t wanted_frames = default_wanted_frames) noexcept
+    : shortest_(shortest),
+      longest_(std::max(shortest, longest)),
+      wanted_(std::max<std::size_t>(wanted_frames, 1)),
+      interval_(shortest) {}
+
+  /// After a read that brought `frames`: how long until the next read, or nothing when the
+  /// caller should poll the socket again (no frames, or pacing is off: `shortest` is 0).
+  std::optional<duration> after_read(std::size_t frames) noexcept {
+    if (frames == 0 || shortest_.count() == 0)
+      return std::nullopt;
+    if (frames * 2 < wanted_)
+      interval_ = std::min(interval_ * 2, longest_);
+    else if (frames > wanted_ * 2)
+      interval_ = std::max(interval_ / 2, shortest_);
+    return interval_;
+  }
+
+  duration interval() const noexcept { return interval_; }
+
+private:
+  duration shortest_;
+  duration longest_;
+  std::size_t wanted_;
+  duration interval_;
+};
+
+} // namespace causeway::amqp

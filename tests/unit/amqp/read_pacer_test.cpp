@@ -1,0 +1,79 @@
+#include "causeway/amqp/read_pacer.hpp"
+
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <vector>
+
+// Its own namespace: the unity build compiles several test files as one.
+namespace read_pacer_test {
+
+using causeway::amqp::read_pacer;
+using std::chrono::milliseconds;
+
+namespace {
+
+// What one read brought and the wait before the next read it leads to (-1: poll again).
+struct step {
+  std::size_t frames;
+  int next_ms;
+};
+
+void run(read_pacer pacer, const std::vector<step>& steps) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    CAPTURE(i);
+    CAPTURE(steps[i].frames);
+    auto next = pacer.after_read(steps[i].frames);
+    if (steps[i].next_ms < 0)
+      CHECK_FALSE(next.has_value());
+    else
+      CHECK(next == std::optional{milliseconds{steps[i].next_ms}});
+  }
+}
+
+} // namespace
+
+TEST_CASE("reads that bring few frames stretch the interval, doubling up to the longest") {
+  // wanted 192 frames: fewer than 96 double it, more than 384 halve it.
+  run(read_pacer{milliseconds{1}, milliseconds{8}},
+      {{30, 2}, {60, 4}, {95, 8}, {10, 8}, {120, 8}, {384, 8}});
+}
+
+TEST_CASE("reads that bring many frames shrink the interval, halving down to the shortest") {
+  run(read_pacer{milliseconds{1}, milliseconds{8}},
+      {{10, 2}, {10, 4}, {10, 8}, {385, 4}, {1500, 2}, {1500, 1}, {4096, 1}, {96, 1}, {95, 2}});
+}
+
+TEST_CASE("a read that brings nothing polls again and the interval is kept for the next busy spell") {
+  read_pacer pacer{milliseconds{1}, milliseconds{8}};
+  CHECK(pacer.after_read(10) == std::optional{milliseconds{2}});
+  CHECK(pacer.after_read(10) == std::optional{milliseconds{4}});
+  CHECK_FALSE(pacer.after_read(0).has_value());
+  CHECK(pacer.interval() == milliseconds{4});
+  CHECK(pacer.after_read(10) == std::optional{milliseconds{8}});
+}
+
+TEST_CASE("a longest interval at or below the shortest keeps the interval fixed") {
+  run(read_pacer{milliseconds{1}, milliseconds{0}}, {{1, 1}, {1, 1}, {5000, 1}, {0, -1}, {1, 1}});
+  run(read_pacer{milliseconds{25}, milliseconds{25}}, {{1, 25}, {5000, 25}});
+}
+
+TEST_CASE("a shortest interval of 0 turns pacing off: every read polls again") {
+  run(read_pacer{milliseconds{0}, milliseconds{8}}, {{1, -1}, {5000, -1}, {0, -1}});
+}
+
+TEST_CASE("the frames wanted per read set where the interval settles") {
+  // 15 frames per millisecond (a paced 5,000 deliveries/s): with 192 wanted it settles at 8 ms
+  // (120 frames), with 64 wanted at 4 ms (60 frames).
+  read_pacer wide{milliseconds{1}, milliseconds{16}};
+  read_pacer narrow{milliseconds{1}, milliseconds{16}, 64};
+  auto frames_in = [](milliseconds d) { return static_cast<std::size_t>(15 * d.count()); };
+  for (int i = 0; i < 10; ++i) {
+    wide.after_read(frames_in(wide.interval()));
+    narrow.after_read(frames_in(narrow.interval()));
+  }
+  CHECK(wide.interval() == milliseconds{8});
+  CHECK(narrow.interval() == milliseconds{4});
+}
+
+} // namespace read_pacer_test
