@@ -2,6 +2,7 @@
 
 #include "telluride/daemon/broker_topology.hpp"
 #include "telluride/daemon/reading_handler.hpp"
+#include "telluride/daemon/readings_lock.hpp"
 #include "telluride/daemon/snapshot_index_store.hpp"
 #include "telluride/daemon/state_stream.hpp"
 
@@ -84,14 +85,7 @@ expected<layout_in_use> read_layout_in_use(amqp::connection& admin, const config
 /// Declares the exclusive lock queue on `conn`: true when this connection holds it now, false
 /// when another daemon's does.
 expected<bool> try_lock_layout(amqp::connection& conn, const config& cfg) {
-  amqp::topology_spec spec;
-  spec.queues.push_back({layout_lock_queue(cfg), false, true, true, {}});
-  auto declared = amqp::declare(conn, spec);
-  if (declared)
-    return true;
-  if (declared.err().message.find("RESOURCE_LOCKED") != std::string::npos)
-    return false;
-  return error{"cannot take the layout lock " + layout_lock_queue(cfg) + ": " + declared.err().message};
+  return take_exclusive_lock(conn, layout_lock_queue(cfg));
 }
 
 /// The layout record of `layout` with `inheritance` in the layout queue: the layout in use.

@@ -27,17 +27,23 @@ lock_step next_lock_step(std::uint64_t losses_at_take, std::uint64_t losses_now,
 readings_lock::readings_lock(std::string lock_queue, bool restores_after_loss, std::function<void()> on_stale)
   : queue_(std::move(lock_queue)), restores_after_loss_(restores_after_loss), on_stale_(std::move(on_stale)) {}
 
+expected<bool> take_exclusive_lock(amqp::connection& conn, const std::string& queue) {
+  amqp::topology_spec spec;
+  spec.queues.push_back(lock_spec(queue));
+  auto declared = amqp::declare(conn, spec);
+  if (declared)
+    return true;
+  if (declared.err().message.find("RESOURCE_LOCKED") != std::string::npos)
+    return false;
+  return error{"cannot take the lock " + queue + ": " + declared.err().message};
+}
+
 expected<bool> readings_lock::try_take(amqp::connection& conn) {
   // The losses are read before the declaration: a loss in between counts as one after it.
   const auto losses = conn.stats().losses;
-  amqp::topology_spec spec;
-  spec.queues.push_back(lock_spec(queue_));
-  auto declared = amqp::declare(conn, spec);
-  if (!declared) {
-    if (declared.err().message.find("RESOURCE_LOCKED") != std::string::npos)
-      return false;
-    return error{"cannot take the readings lock " + queue_ + ": " + declared.err().message};
-  }
+  auto taken = take_exclusive_lock(conn, queue_);
+  if (!taken || !*taken)
+    return taken;
   losses_at_take_ = losses;
   conn_ = &conn;
   return true;

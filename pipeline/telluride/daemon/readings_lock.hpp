@@ -33,6 +33,12 @@
 
 namespace telluride {
 
+/// Declares `queue` transient, exclusive and auto-deleted on `conn`: true when this connection
+/// holds it now, false while another connection does (RESOURCE_LOCKED); any other failure is a
+/// one-line error naming the queue. The lock of the readings, of each shard and of a layout
+/// change. Not on the connection's thread.
+expected<bool> take_exclusive_lock(causeway::amqp::connection& conn, const std::string& queue);
+
 /// What a channel about to consume does (a pure rule, tested as a table).
 enum class lock_step : std::uint8_t {
   declare,  ///< declare the lock (held already by this connection: a no-op) and consume
