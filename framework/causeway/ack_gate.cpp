@@ -43,7 +43,8 @@ void ack_gate::hold(const std::shared_ptr<acknowledger>& inner, std::span<messag
       open_.successful.push_back(stub(m));
     for (const auto& m : failed)
       open_.failed.push_back(stub(m));
-    if (wake_at_ != 0 && !has_woken_ && open_.successful.size() + open_.failed.size() >= wake_at_) {
+    if (wake_ && !has_woken_ &&
+        (is_hurried_ || (wake_at_ != 0 && open_.successful.size() + open_.failed.size() >= wake_at_))) {
       has_woken_ = true;
       wake = wake_;
     }
@@ -58,10 +59,30 @@ void ack_gate::wake_at(std::size_t count, std::function<void()> wake) {
   wake_ = std::move(wake);
 }
 
+void ack_gate::hurry() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mutex_);
+    is_hurried_ = true;
+    if (wake_ && !has_woken_ && !(open_.successful.empty() && open_.failed.empty())) {
+      has_woken_ = true;
+      wake = wake_;
+    }
+  }
+  if (wake)
+    wake();
+}
+
+bool ack_gate::is_hurried() const {
+  std::lock_guard lock(mutex_);
+  return is_hurried_;
+}
+
 std::uint64_t ack_gate::seal() {
   std::lock_guard lock(mutex_);
   const auto number = current_++;
   has_woken_ = false;
+  is_hurried_ = false;
   sealed_.push_back(std::exchange(open_, round_of_acks{current_, {}, {}}));
   return number;
 }

@@ -54,6 +54,12 @@ public:
   /// (outside the gate's lock, on the thread that holds them), so that a checkpointing thread
   /// need not poll `unsealed`. Replaces the previous call's; `count` 0 or an empty `wake`: none.
   void wake_at(std::size_t count, std::function<void()> wake);
+  /// A source can be sent nothing more until some of what it holds is let through (its
+  /// prefetch window is full, see queue_source_options::on_window_full): calls the `wake_at`
+  /// callback now if the open round holds anything, else as soon as it does, whatever
+  /// `count` says; `is_hurried` is true until the next seal.
+  void hurry();
+  bool is_hurried() const;
 
 private:
   class gated;
@@ -69,6 +75,7 @@ private:
   std::size_t wake_at_ = 0;
   std::function<void()> wake_;
   bool has_woken_ = false;  // in the open round
+  bool is_hurried_ = false; // the open round
   std::uint64_t current_ = 1;
   std::vector<round_of_acks> sealed_;  // oldest first
   round_of_acks open_{1, {}, {}};

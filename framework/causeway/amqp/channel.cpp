@@ -35,4 +35,6 @@ void channel::request_flush() { owner_->impl_->request_flush(*this, owner_->impl
 
 void channel::request_flush(std::chrono::milliseconds within) { owner_->impl_->request_flush(*this, within); }
 
+void channel::read_promptly() { owner_->impl_->read_promptly(); }
+
 } // namespace causeway::amqp

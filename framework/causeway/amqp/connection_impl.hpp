@@ -182,6 +182,9 @@ public:
   // Busy: stop polling, read again after the pacer's interval. Quiet: poll again.
   void pace_reads(std::size_t frames_read);
   void on_read_timer();
+  /// Drops a pending paced read for polling (data is read as it arrives), and the pacer's
+  /// interval back to its shortest.
+  void read_promptly();
   void start_polling();
   /// Reads on in the loop's next turn, from the idle handle.
   void read_on_next_turn();

@@ -71,6 +71,14 @@ void connection::impl::on_read_timer() {
   pace_reads(frames);
 }
 
+void connection::impl::read_promptly() {
+  pacer.restart();
+  if (!life.has_socket() || !poll || !uv_is_active(handle(&read_timer)))
+    return;
+  uv_timer_stop(&read_timer);
+  start_polling();
+}
+
 void connection::impl::start_polling() {
   if (uv_is_active(handle(poll.get())))
     return;

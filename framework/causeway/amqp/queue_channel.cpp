@@ -13,8 +13,11 @@ namespace causeway::amqp::detail {
 
 namespace {
 
-// How long the lowest unsettled tag may block settled ones before they are acked singly.
+// How long the lowest unsettled tag may block settled ones before they are acked singly: while
+// they fill half the prefetch window, and while the window is full (the broker sends nothing
+// until a slot frees, so every millisecond waited is a millisecond of no deliveries).
 constexpr std::chrono::milliseconds scatter_after{50};
+constexpr std::chrono::milliseconds scatter_when_full{2};
 
 } // namespace
 
@@ -185,6 +188,9 @@ void queue_channel::accept(assembled_delivery& d) {
   // Frames come only while the channel is usable, so it is live.
   d.msg.ack = ack_ref{message_acker_, d.delivery_tag, life_.live()->epoch};
   window_.deliver(d.delivery_tag);
+  // Once, as the window fills (a channel's qos is never below its prefetch_count).
+  if (options_.on_window_full && window_.pending() + window_.settled() == options_.prefetch_count)
+    options_.on_window_full();
   if (d.redelivered)
     ++counters_->redelivered;
   ++counters_->delivered;
@@ -210,7 +216,8 @@ void queue_channel::note_malformed(const std::string& problem) {
 void queue_channel::on_burst_end(channel& ch) {
   if (batch_.empty())
     return;
-  if (batch_.size() >= handoff_size())
+  // A full window brings nothing more until something is settled: waiting gathers nothing.
+  if (batch_.size() >= handoff_size() || is_window_full())
     hand_off();
   else
     hand_off_when_due(ch);
@@ -293,6 +300,7 @@ void queue_channel::flush(bool everything) {
   if (live == nullptr || !live->ch->is_usable())
     return;
   channel& ch = *live->ch;
+  const bool was_full = is_window_full();
   auto runs = window_.take_contiguous();
   auto now = std::chrono::steady_clock::now();
   if (!runs.empty())
@@ -301,16 +309,29 @@ void queue_channel::flush(bool everything) {
     if (!send_run(ch, run.first, run.last, run.kind))
       return;
   // Finished messages stuck behind a slow one hold prefetch slots. Once half the window is
-  // held that way and the lowest tag has not moved for a while (a slow message, not just
-  // messages finishing out of order), settle them singly so the broker keeps delivering.
-  bool stuck = window_.settled() * 2 >= options_.prefetch_count;
-  if (everything || (stuck && now - last_progress_ >= scatter_after)) {
-    for (const auto& [tag, kind] : window_.take_scattered())
+  // held that way, or the window is full, and the lowest tag has not moved for a while (a
+  // slow message, not just messages finishing out of order), settle them singly so the
+  // broker keeps delivering.
+  const bool is_full = is_window_full() && window_.settled() > 0;
+  const bool stuck = is_full || window_.settled() * 2 >= options_.prefetch_count;
+  const auto patience = is_full ? scatter_when_full : scatter_after;
+  bool freed = !runs.empty();
+  if (everything || (stuck && now - last_progress_ >= patience)) {
+    auto scattered = window_.take_scattered();
+    freed = freed || !scattered.empty();
+    for (const auto& [tag, kind] : scattered)
       if (!send_run(ch, tag, tag, kind))
         return;
   } else if (stuck) {
-    ch.request_flush();  // look again shortly
+    ch.request_flush(std::chrono::ceil<std::chrono::milliseconds>(patience - (now - last_progress_)));
   }
+  // The broker held deliveries back for want of a free slot: they come now, in a burst.
+  if (was_full && freed)
+    ch.read_promptly();
+}
+
+bool queue_channel::is_window_full() const noexcept {
+  return window_.pending() + window_.settled() >= options_.prefetch_count;
 }
 
 bool queue_channel::send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind) {

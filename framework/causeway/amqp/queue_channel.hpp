@@ -114,6 +114,9 @@ private:
   void hand_off();
   /// Hands them off if their time (handoff_interval) came, else asks for a flush when it does.
   void hand_off_when_due(channel& ch);
+  /// As many deliveries unsettled as prefetch_count allows: the broker sends no more until
+  /// some are settled.
+  bool is_window_full() const noexcept;
   /// Deliveries worth one hand-off: a quarter of the prefetch window, at most 256.
   std::size_t handoff_size() const noexcept;
   bool send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind);

@@ -106,6 +106,11 @@ struct queue_source_options {
   /// retry delay, like any channel failure. E.g. taking an exclusive lock queue on the
   /// consuming connection, so that one process at a time consumes. Empty: always consume.
   std::function<failure(channel&)> before_consume;
+  /// Runs on the connection thread each time a channel's unsettled deliveries reach
+  /// prefetch_count: the broker sends that channel nothing more until some are settled. E.g.
+  /// an ack_gate's `hurry`, so that what it holds is let through now rather than at the next
+  /// checkpoint. Empty: nothing.
+  std::function<void()> on_window_full;
 
   static connection_options default_connection() {
     connection_options o;

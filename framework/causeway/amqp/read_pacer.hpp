@@ -44,6 +44,10 @@ public:
     return interval_;
   }
 
+  /// Back to `shortest`: the next reads come quickly again (e.g. the sender was held back, not
+  /// slow, and is about to send a burst).
+  void restart() noexcept { interval_ = shortest_; }
+
   duration interval() const noexcept { return interval_; }
 
 private:

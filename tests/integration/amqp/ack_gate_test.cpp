@@ -83,3 +83,58 @@ TEST_CASE("closing a source whose acknowledgements the gate still holds returns 
   CHECK(counts.ready == static_cast<long>(total));
   CHECK(counts.unacked == 0);
 }
+
+TEST_CASE("a full prefetch window calls on_window_full, whose hurry gets the gate's acknowledgements through below any mark") {
+  // The checkpointer's mark (1,000) is beyond the window (50): only the window filling up
+  // lets anything through, each time the broker stops delivering.
+  constexpr std::size_t total = 170;
+  scoped_queue queue("causeway-ack-gate-full");
+  preload(queue.name, total);
+  auto gate = std::make_shared<causeway::ack_gate>();
+  auto options = gated_source(queue.name, gate);
+  options.prefetch_count = 50;
+  options.handoff_interval = std::chrono::milliseconds{1000};  // a full window hands on at once
+  std::atomic<int> fills{0};
+  options.on_window_full = [gate, &fills] {
+    ++fills;
+    gate->hurry();
+  };
+  std::mutex mutex;
+  std::condition_variable rung;
+  bool is_rung = false;
+  gate->wake_at(1000, [&] {
+    std::lock_guard lock(mutex);
+    is_rung = true;
+    rung.notify_all();
+  });
+  std::atomic<bool> stopping{false};
+  std::thread checkpointer([&] {
+    while (!stopping) {
+      std::unique_lock lock(mutex);
+      if (!rung.wait_for(lock, 50ms, [&] { return is_rung; }))
+        continue;
+      is_rung = false;
+      lock.unlock();
+      gate->release(gate->seal());
+    }
+  });
+  auto source = amqp::queue_source::open(options);
+  REQUIRE(source);
+  auto handler = std::make_shared<counting_handler>(total);
+  pipeline_env env;
+  auto p = start_pipeline(env.system, **source, handler, pipeline_shape());
+  // Every window that fills is let through: what stays held at the end is less than a window.
+  auto acked = [&] { return (*source)->stats().acked; };
+  CHECK(wait_until([&] { return acked() + gate->held() == total && acked() > total - 50; }, 30s));
+  CHECK(fills.load() >= 3);
+  gate->release(gate->seal());
+  CHECK(wait_until([&] { return (*source)->stats().acked == total; }, 30s));
+  CHECK(handler->handled == total);
+  stopping = true;
+  checkpointer.join();
+  gate->wake_at(0, nullptr);
+  auto counts = wait_for_queue(queue.name, 0, 0);
+  CHECK(counts.ready == 0);
+  p.drain();
+  p.stop();
+}

@@ -53,6 +53,18 @@ TEST_CASE("a read that brings nothing polls again and the interval is kept for t
   CHECK(pacer.after_read(10) == std::optional{milliseconds{8}});
 }
 
+TEST_CASE("a restart brings the interval back to the shortest, from where reads stretch it again") {
+  read_pacer pacer{milliseconds{1}, milliseconds{8}};
+  run(pacer, {{10, 2}, {10, 4}, {10, 8}});
+  pacer.after_read(10);
+  pacer.after_read(10);
+  CHECK(pacer.interval() == milliseconds{4});
+  pacer.restart();
+  CHECK(pacer.interval() == milliseconds{1});
+  CHECK(pacer.after_read(10) == std::optional{milliseconds{2}});
+  CHECK(pacer.after_read(1000) == std::optional{milliseconds{1}});
+}
+
 TEST_CASE("a longest interval at or below the shortest keeps the interval fixed") {
   run(read_pacer{milliseconds{1}, milliseconds{0}}, {{1, 1}, {1, 1}, {5000, 1}, {0, -1}, {1, 1}});
   run(read_pacer{milliseconds{25}, milliseconds{25}}, {{1, 25}, {5000, 25}});

@@ -89,6 +89,39 @@ TEST_CASE("the gate wakes its checkpointer once per round when the unsealed ackn
   CHECK(rings == 2);  // no mark: never
 }
 
+TEST_CASE("a hurried gate wakes its checkpointer below the mark: at once if it holds any, else at the next one") {
+  auto gate = std::make_shared<ack_gate>();
+  auto source = std::make_shared<recording_acknowledger>();
+  auto through_gate = gate->wrap(source);
+  int rings = 0;
+  gate->wake_at(100, [&] { ++rings; });
+  CHECK_FALSE(gate->is_hurried());
+  auto first = tagged(1, 3, through_gate);
+  through_gate->ack(first, {});
+  CHECK(rings == 0);
+  gate->hurry();  // holds 3, far below 100: rings now
+  CHECK(gate->is_hurried());
+  CHECK(rings == 1);
+  gate->hurry();
+  auto second = tagged(4, 2, through_gate);
+  through_gate->ack(second, {});
+  CHECK(rings == 1);  // still once per round
+  gate->seal();
+  CHECK_FALSE(gate->is_hurried());  // a seal ends the hurry
+
+  gate->hurry();  // the open round holds nothing: the first acknowledgement rings
+  CHECK(rings == 1);
+  auto third = tagged(6, 1, through_gate);
+  through_gate->ack(third, {});
+  CHECK(rings == 2);
+  gate->seal();
+  auto fourth = tagged(7, 5, through_gate);
+  through_gate->ack(fourth, {});
+  CHECK(rings == 2);  // not hurried, below the mark
+  CHECK(gate->release(2) == 6);
+  CHECK(tags_of(*source) == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6});
+}
+
 TEST_CASE("a round that was never released is passed on by a later release, and failures keep their reason") {
   auto gate = std::make_shared<ack_gate>();
   auto source = std::make_shared<recording_acknowledger>();
