@@ -35,6 +35,11 @@ std::size_t checkpoint_writer::early_threshold() const {
   return options_.early_at ? options_.early_at() : 0;
 }
 
+bool checkpoint_writer::is_early(std::size_t early_at) const {
+  const std::size_t unsealed = gate_->unsealed();
+  return (early_at != 0 && unsealed >= early_at) || (unsealed > 0 && gate_->is_hurried());
+}
+
 void checkpoint_writer::run() {
   using clock = std::chrono::steady_clock;
   std::size_t early_at = early_threshold();
@@ -51,8 +56,7 @@ void checkpoint_writer::run() {
     if (is_stopping_ && !is_flush_wanted)
       break;
     const auto now = clock::now();
-    const bool is_due = is_flush_wanted || now >= next_round ||
-                        (!is_backing_off && early_at != 0 && gate_->unsealed() >= early_at);
+    const bool is_due = is_flush_wanted || now >= next_round || (!is_backing_off && is_early(early_at));
     if (!is_due) {
       wake_.wait_for(lock, next_round - now);
       continue;

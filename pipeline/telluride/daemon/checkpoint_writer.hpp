@@ -1,7 +1,8 @@
 // checkpoint_writer.hpp — durable mode's checkpoint rounds, on a thread of their own.
 //
 // Every `interval` (checkpoint_interval_ms), and sooner once the ack gate holds `early_at()`
-// acknowledgements that no round sealed yet, it runs a round (checkpoint_round.hpp): the
+// acknowledgements that no round sealed yet, or any while the gate is hurried (a readings
+// channel's prefetch window is full), it runs a round (checkpoint_round.hpp): the
 // changed state goes to the stream, and once the broker confirmed it the held
 // acknowledgements go to the broker. `early_at` is about half of what the broker lets the
 // daemon hold unacknowledged (producers × prefetch_count), so that rounds come before the
@@ -89,6 +90,8 @@ private:
   void run();
   void note(const round_outcome& outcome, std::chrono::microseconds took);
   std::size_t early_threshold() const;
+  /// The gate holds `early_at` acknowledgements no round sealed yet, or any while it is hurried.
+  bool is_early(std::size_t early_at) const;
 
   checkpoint_writer_options options_;
   std::shared_ptr<causeway::ack_gate> gate_;

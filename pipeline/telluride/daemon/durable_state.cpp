@@ -23,6 +23,9 @@ void durable_state::hook(amqp::queue_source_options& options) {
   options.acknowledge_through = [gate = gate_](std::shared_ptr<causeway::acknowledger> inner) {
     return gate->wrap(std::move(inner));
   };
+  // The broker sends nothing more until something is acknowledged: a round now, not at the
+  // half-window mark or the interval (docs/checkpoints.md, Sizing).
+  options.on_window_full = [gate = gate_] { gate->hurry(); };
   options.release_held = [self = weak_from_this()] {
     if (auto durable = self.lock())
       durable->release_held();

@@ -188,6 +188,28 @@ TEST_CASE("the writer runs rounds every interval, early once the gate holds earl
   CHECK(json_of(f.restored()) == f.live_json());
 }
 
+TEST_CASE("a hurried gate starts a round below early_at: a full prefetch window waits for no mark") {
+  durable_fixture f;
+  auto health = std::make_shared<part_health>();
+  checkpoint_writer_options options;
+  options.interval = 60s;
+  options.early_at = [] { return std::size_t{500}; };
+  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
+  writer.start();
+  f.handle({{1, 1.0}, {2, 2.0}});
+  std::this_thread::sleep_for(50ms);
+  CHECK(f.channel->count() == 0);  // 2 held, far below 500
+  f.gate->hurry();                 // what the readings source does when its window fills
+  CHECK(f.channel->wait_for(2, 5s));
+  CHECK(eventually([&] { return writer.stats().rounds == 1; }));
+  f.handle({{3, 3.0}});
+  std::this_thread::sleep_for(50ms);
+  CHECK(f.channel->count() == 2);  // the hurry ended with its round
+  writer.stop();
+  CHECK(f.channel->count() == 3);  // the last round on stop
+  CHECK(json_of(f.restored()) == f.live_json());
+}
+
 TEST_CASE("while rounds fail the part checkpoints is down with the reason, and a confirmed round brings it up again") {
   durable_fixture f;
   auto health = std::make_shared<part_health>();
