@@ -17,7 +17,7 @@ namespace {
 // they fill half the prefetch window, and while the window is full (the broker sends nothing
 // until a slot frees, so every millisecond waited is a millisecond of no deliveries).
 constexpr std::chrono::milliseconds scatter_after{50};
-constexpr std::chrono::milliseconds scatter_when_full{2};
+constexpr std::chrono::milliseconds scatter_when_full{10};
 
 } // namespace
 
