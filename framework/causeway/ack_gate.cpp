@@ -115,6 +115,14 @@ std::size_t ack_gate::held() const {
   return n;
 }
 
+std::size_t ack_gate::held_failed() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = open_.failed.size();
+  for (const auto& r : sealed_)
+    n += r.failed.size();
+  return n;
+}
+
 std::size_t ack_gate::unsealed() const {
   std::lock_guard lock(mutex_);
   return open_.successful.size() + open_.failed.size();

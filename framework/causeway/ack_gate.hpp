@@ -48,6 +48,8 @@ public:
 
   /// Acknowledgements held (sealed or not).
   std::size_t held() const;
+  /// Of those, the failed messages' (settlements of failures: rejections, dead-letterings).
+  std::size_t held_failed() const;
   /// Acknowledgements held that no round sealed yet.
   std::size_t unsealed() const;
   /// Calls `wake` once the acknowledgements no round sealed yet reach `count`, once per round

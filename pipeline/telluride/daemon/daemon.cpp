@@ -184,6 +184,13 @@ struct process_parts {
   std::shared_ptr<node_metrics> stages = std::make_shared<node_metrics>();
 };
 
+/// What the state held as a life ended after a lost connection (durable mode, shards 1): the
+/// next life restores the last confirmed checkpoint, and applies again what that misses.
+struct state_at_loss {
+  std::uint64_t total_reads = 0;  ///< sensor_tracker::total_reads as the life ended
+  std::uint64_t failed_held = 0;  ///< failed readings the gate never let through
+};
+
 /// How one life of the daemon's parts ended.
 struct life_end {
   int code = 0;
@@ -192,10 +199,24 @@ struct life_end {
   bool restart = false;
   config next;
   std::shared_ptr<const earlier_lives> counted;  ///< what every life so far counted
+  std::optional<state_at_loss> at_loss;           ///< shards 1, after a lost connection
 };
 
 life_end serve(const daemon_options& options, const config& start_with, const sigset_t& signals,
-               const process_parts& process, std::shared_ptr<const earlier_lives> earlier);
+               const process_parts& process, std::shared_ptr<const earlier_lives> earlier,
+               std::optional<state_at_loss> at_loss);
+
+/// The readings a life applied after its last confirmed checkpoint are delivered again and
+/// applied again by the next life, on top of the restored state: the process's throughput
+/// totals count them once (failed ones too: they fail again).
+void count_once_again(throughput& totals, const state_at_loss& at_loss, std::uint64_t restored_reads) {
+  const std::uint64_t again = at_loss.total_reads > restored_reads ? at_loss.total_reads - restored_reads : 0;
+  totals.take_back(again, at_loss.failed_held);
+  if (again + at_loss.failed_held > 0)
+    spdlog::info("{} readings applied and {} failed after the last confirmed checkpoint are delivered again; the "
+                 "throughput totals count them once",
+                 again, at_loss.failed_held);
+}
 
 } // namespace
 
@@ -209,21 +230,26 @@ int run_daemon(const daemon_options& options) {
   const process_parts process;
   config cfg = std::move(*loaded);
   std::shared_ptr<const earlier_lives> earlier;
+  std::optional<state_at_loss> at_loss;
   for (;;) {
-    auto ended = serve(options, cfg, signals, process, earlier);
+    auto ended = serve(options, cfg, signals, process, earlier, at_loss);
     if (!ended.restart)
       return ended.code;
     cfg = std::move(ended.next);
     earlier = std::move(ended.counted);
+    at_loss = ended.at_loss;
   }
 }
 
 namespace {
 
 life_end serve(const daemon_options& options, const config& start_with, const sigset_t& signals,
-               const process_parts& process, std::shared_ptr<const earlier_lives> earlier) {
+               const process_parts& process, std::shared_ptr<const earlier_lives> earlier,
+               std::optional<state_at_loss> at_loss) {
   const config* cfg = &start_with;
-  const auto fail = [](const std::string& message) { return life_end{telluride::fail(message), false, {}, nullptr}; };
+  const auto fail = [](const std::string& message) {
+    return life_end{telluride::fail(message), false, {}, nullptr, std::nullopt};
+  };
   auto parts_health = std::make_shared<part_health>();
   auto totals = process.totals;
   auto stages = process.stages;
@@ -293,6 +319,8 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     // Before the first reading is consumed.
     if (auto restored = durable->restore(base_connection(*cfg, options.connect_timeout), *tracker, rules); !restored)
       return fail(restored.err().message);
+    if (at_loss && !is_sharded)
+      count_once_again(*totals, *at_loss, tracker->total_reads());
     durable->start_writing(tracker, current_config);
   }
   auto status = std::make_shared<const daemon_probe>(
@@ -373,8 +401,11 @@ life_end serve(const daemon_options& options, const config& start_with, const si
                  "consumed meanwhile; draining, then restoring the state from {} before consuming again",
                  cfg->node_name, is_sharded ? "s" : " " + lock->queue(), cfg->state_stream);
     shut_down(system, running);
+    std::optional<state_at_loss> state;
+    if (!is_sharded)
+      state = state_at_loss{tracker->total_reads(), durable->held_failed()};
     return life_end{0, true, current_config->current().first,
-                    std::make_shared<const earlier_lives>(earlier_lives{status->take(now_ms())})};
+                    std::make_shared<const earlier_lives>(earlier_lives{status->take(now_ms())}), state};
   }
   spdlog::info("{} received: draining (a second signal exits at once)", signal == SIGINT ? "SIGINT" : "SIGTERM");
   std::thread impatient{[signals] {

@@ -109,6 +109,10 @@ public:
 
   durable_figures figures() const;
 
+  /// Failed readings whose settlement the gate still holds: after stop, those no round let
+  /// through (the broker delivers them again).
+  std::size_t held_failed() const { return gate_->held_failed(); }
+
 private:
   /// Claims and restores `identity` into the tracker's `slot`: its chain, and the time it took.
   expected<std::pair<shard_chain, std::chrono::milliseconds>>

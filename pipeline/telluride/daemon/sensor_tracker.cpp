@@ -165,6 +165,25 @@ std::size_t sensor_tracker::size() const {
   return n;
 }
 
+std::uint64_t sensor_tracker::total_reads() const {
+  std::uint64_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard guard{s->mutex};
+    s->state.table().for_each([&](const sensor_aggregate& a) { n += a.stats.count(); });
+  }
+  if (inherited_)
+    for (const auto& record : inherited_->image().sensors) {
+      const auto key = record.aggregate.key.key();
+      const bool is_met = std::any_of(shards_.begin(), shards_.end(), [&](const auto& s) {
+        std::lock_guard guard{s->mutex};
+        return s->state.table().find(key) != nullptr;
+      });
+      if (!is_met)
+        n += record.aggregate.stats.count();
+    }
+  return n;
+}
+
 std::uint64_t sensor_tracker::alerts_raised() const {
   std::uint64_t n = 0;
   for (const auto& s : shards_) {

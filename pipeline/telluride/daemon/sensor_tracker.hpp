@@ -76,6 +76,9 @@ public:
   /// from an inherited state are not visited. For GET /api/sensors.
   void for_each_sensor(const std::function<void(const sensor_aggregate&, std::uint64_t alerts)>& visit) const;
   std::size_t size() const;
+  /// Readings in the aggregates, as `total_reads` counts them: every sensor of every slot, and
+  /// every inherited sensor not met since (what the state counts since the deployment began).
+  std::uint64_t total_reads() const;
   std::uint64_t alerts_raised() const;
 
   /// Shards of the tracker (shard_state each, under its own lock).

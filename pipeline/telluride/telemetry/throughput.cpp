@@ -1,5 +1,7 @@
 #include "telluride/telemetry/throughput.hpp"
 
+#include <algorithm>
+
 namespace telluride {
 
 nlohmann::json to_json(const throughput_sample& s) {
@@ -34,9 +36,24 @@ throughput_sample throughput::peek() const noexcept {
   return s;
 }
 
+namespace {
+
+void subtract_at_most(std::atomic<std::uint64_t>& from, std::uint64_t n) noexcept {
+  auto now = from.load(std::memory_order_relaxed);
+  while (!from.compare_exchange_weak(now, now - std::min(now, n), std::memory_order_relaxed)) {
+  }
+}
+
+} // namespace
+
+void throughput::take_back(std::uint64_t successful, std::uint64_t failed) noexcept {
+  subtract_at_most(successful_, successful);
+  subtract_at_most(failed_, failed);
+}
+
 throughput_sample throughput::sample(std::int64_t now_ms) {
   auto s = peek();
-  if (previous_time_ != 0 && now_ms > previous_time_)
+  if (previous_time_ != 0 && now_ms > previous_time_ && s.total_message_count >= previous_total_)
     s.messages_per_second = static_cast<double>(s.total_message_count - previous_total_) * 1000.0 /
                             static_cast<double>(now_ms - previous_time_);
   previous_total_ = s.total_message_count;

@@ -29,6 +29,10 @@ public:
   void record(std::uint64_t successful, std::uint64_t failed, std::int64_t now_ms) noexcept;
   /// Duplicates recognised by message_id: acknowledged, not counted again.
   void record_duplicates(std::uint64_t n) noexcept { duplicates_.fetch_add(n, std::memory_order_relaxed); }
+  /// Uncounts messages that were counted but will be delivered and counted again (a durable
+  /// daemon restarting after a lost connection applies again what no checkpoint held). Never
+  /// below zero.
+  void take_back(std::uint64_t successful, std::uint64_t failed) noexcept;
 
   /// The totals, with the rate since the previous call to `sample` (not thread-safe against
   /// another `sample`; the daemon's publisher is the only caller).

@@ -1,6 +1,7 @@
 // The daemon's sensor tracker: counted once, alerts, and the bound on tracked sensors, without
 // actors or a broker.
 #include "telluride/daemon/sensor_tracker.hpp"
+#include "telluride/state/inherited_state.hpp"
 
 #include <doctest/doctest.h>
 
@@ -225,6 +226,30 @@ TEST_CASE("the tracker answers each sensor's count of alerts raised, found or vi
     visited[a.key.key().sensor_id.integer()] = alerts;
   });
   CHECK(visited == std::map<std::int64_t, std::uint64_t>{{1, 2}, {2, 1}, {3, 0}});
+}
+
+TEST_CASE("total_reads counts the readings in every shard's aggregates, and inherited sensors not met since") {
+  sensor_tracker tracker{shards, alert_rules{}, 65536, 100};
+  readings store;
+  CHECK(tracker.total_reads() == 0);
+  tracker.apply(batch_of(store, {{1, 1}, {2, 2}, {1, 3}, {3, 4}}));
+  CHECK(tracker.total_reads() == 4);
+
+  // Inherited (a change of the number of shards): sensor 1 with 10 readings, sensor 9 with 5.
+  telluride::shard_image image;
+  for (auto [sensor, count] : {std::pair<std::int64_t, int>{1, 10}, {9, 5}}) {
+    telluride::sensor_record record;
+    record.aggregate.key = key_of(sensor);
+    for (int i = 0; i < count; ++i)
+      record.aggregate.stats.add(1.0);
+    image.sensors.push_back(record);
+  }
+  sensor_tracker fresh{shards, alert_rules{}, 65536, 100};
+  fresh.inherit_from(std::make_shared<const telluride::inherited_state>(std::move(image)));
+  CHECK(fresh.total_reads() == 15);
+  fresh.apply(batch_of(store, {{1, 1}}));  // met again: its aggregate goes on from the inherited one
+  CHECK(fresh.find(key_of(1))->aggregate.stats.count() == 11);
+  CHECK(fresh.total_reads() == 16);
 }
 
 TEST_CASE("readings without a message_id are all counted, those with one once") {

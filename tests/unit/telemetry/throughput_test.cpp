@@ -32,6 +32,24 @@ TEST_CASE("messages_per_second is the rate since the previous sample") {
   CHECK(third.total_message_count == 600);
 }
 
+TEST_CASE("taking back counted messages lowers the totals, never below zero, and no rate goes negative") {
+  throughput t;
+  t.record(100, 7, 1000);
+  t.sample(1000);
+  t.take_back(30, 2);
+  auto s = t.sample(2000);
+  CHECK(s.total_successful_count == 70);
+  CHECK(s.total_failed_count == 5);
+  CHECK(s.messages_per_second == 0);
+  t.take_back(500, 500);
+  CHECK(t.peek().total_successful_count == 0);
+  CHECK(t.peek().total_failed_count == 0);
+  t.record(10, 0, 3000);
+  CHECK(t.sample(3000).messages_per_second == 0);  // from 0 after 75 were taken back: not a rate
+  t.record(10, 0, 3500);
+  CHECK(t.sample(4000).messages_per_second == doctest::Approx(10.0));
+}
+
 TEST_CASE("a throughput sample serialises with the contract's keys") {
   throughput_sample s{1, 2, 3, 4, 5, 6.5};
   auto j = to_json(s);
