@@ -402,7 +402,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
                  cfg->node_name, is_sharded ? "s" : " " + lock->queue(), cfg->state_stream);
     shut_down(system, running);
     std::optional<state_at_loss> state;
-    if (!is_sharded)
+    if (!is_sharded && durable)
       state = state_at_loss{tracker->total_reads(), durable->held_failed()};
     return life_end{0, true, current_config->current().first,
                     std::make_shared<const earlier_lives>(earlier_lives{status->take(now_ms())}), state};
