@@ -13,8 +13,8 @@
 # Prints the daemon's rate, the ratio, its CPU seconds per million readings, peak RSS,
 # per-thread CPU and the idle reconfiguration time, durable against memory mode (rate, CPU per
 # reading, checkpoint bytes per second, restore time), quiet against noisy, paced against the
-# drain, the idle daemon's CPU and the host's CPU pressure; stops the broker. The last line of
-# stdout is one JSON object.
+# drain (with each thread's CPU per reading, as for the drains), the idle daemon's CPU and the
+# host's CPU pressure; stops the broker. The last line of stdout is one JSON object.
 #
 # --profile: instead, one durable drain recorded by `perf record -g` (BUILD_DIR/bench-daemon/
 # daemon.perf.data); prints the top symbols and the shares of Telluride's own code, libc's

@@ -104,12 +104,26 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
                   label.c_str(), p.readings, p.achieved_rate, p.cpu_s_per_million(), vs_drain,
                   has_target ? (vs_drain <= busy_target::paced_5k_vs_drain ? " (target <= 1.5 met)" : " (target <= 1.5 MISSED)")
                              : "");
+      // Where it goes: the threads that took at least 0.1 CPU-s per million readings.
+      auto threads = nlohmann::json::object();
+      std::string shown;
+      for (const auto& [name, cpu] : p.threads) {
+        const double per_million = p.readings > 0 ? cpu * 1e6 / static_cast<double>(p.readings) : 0;
+        threads[name] = round_to(per_million, 3);
+        if (per_million >= 0.1) {
+          char figure[32];
+          std::snprintf(figure, sizeof figure, " %.2f", per_million);
+          shown += (shown.empty() ? "" : ", ") + name + figure;
+        }
+      }
+      std::printf("                      per thread, CPU-s/M: %s\n", shown.c_str());
       out["paced_" + label + "_cpu_vs_drain"] = round_to(vs_drain, 3);
       paced.push_back({{"target_rate", p.target_rate},
                        {"readings", p.readings},
                        {"achieved_rate", round_to(p.achieved_rate, 0)},
                        {"cpu_s_per_million", round_to(p.cpu_s_per_million(), 3)},
-                       {"cpu_vs_drain", round_to(vs_drain, 3)}});
+                       {"cpu_vs_drain", round_to(vs_drain, 3)},
+                       {"threads_cpu_s_per_million", std::move(threads)}});
       if (has_target)
         targets["paced_5k_cpu_vs_drain"] = vs_drain <= busy_target::paced_5k_vs_drain;
     }

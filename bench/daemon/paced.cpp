@@ -1,6 +1,7 @@
 #include "daemon/paced.hpp"
 
 #include "daemon/daemon_metrics.hpp"
+#include "daemon/report.hpp"
 #include "daemon/scoped_topology.hpp"
 #include "support/child_process.hpp"
 
@@ -31,6 +32,17 @@ double threads_cpu_seconds(long pid) {
   for (const auto& t : bench::process_threads(pid))
     sum += t.cpu_s;
   return sum;
+}
+
+/// The threads of `after` with the CPU each used since `before` (a thread not in `before`
+/// started meanwhile: all of its CPU).
+std::vector<bench::thread_cpu> cpu_since(const std::vector<bench::thread_cpu>& before,
+                                         std::vector<bench::thread_cpu> after) {
+  for (auto& t : after)
+    for (const auto& b : before)
+      if (b.tid == t.tid)
+        t.cpu_s -= b.cpu_s;
+  return after;
 }
 
 } // namespace
@@ -70,7 +82,7 @@ paced_runs run_paced(const settings& s, causeway::amqp::connection& admin) {
     r.target_rate = rate;
     const std::string publisher_log = log_path + ".sensors-" + std::to_string(static_cast<long long>(rate));
     std::filesystem::remove(publisher_log);
-    const double cpu_before = threads_cpu_seconds(pid);
+    const auto threads_before = bench::process_threads(pid);
     const auto started = clock_type::now();
     // --duration, not --messages: where the broker cannot take the rate, the run still ends in time.
     auto publisher = bench::child_process::spawn(
@@ -95,7 +107,9 @@ paced_runs run_paced(const settings& s, causeway::amqp::connection& admin) {
     total += r.readings;
     wait_for_metric(daemon, port, "telluride_readings_total{outcome=\"successful\"}", static_cast<double>(total));
     const double span = std::chrono::duration<double>(clock_type::now() - started).count();
-    r.cpu_s = threads_cpu_seconds(pid) - cpu_before;
+    r.threads = labelled_threads(cpu_since(threads_before, bench::process_threads(pid)), pid);
+    for (const auto& [label, cpu] : r.threads)
+      r.cpu_s += cpu;
     r.achieved_rate = static_cast<double>(r.readings) / span;
     // Everything acknowledged (durable mode: after its checkpoint) before the next rate.
     wait_for_metric(daemon, port, "telluride_amqp_acked_total", static_cast<double>(total));

@@ -19,6 +19,9 @@ struct paced_result {
   std::size_t readings = 0;
   double achieved_rate = 0;  ///< readings / (the publisher's spawn → every reading successful)
   double cpu_s = 0;          ///< the daemon's, over that span
+  /// The daemon's CPU seconds per thread over that span, labelled as the drains' threads
+  /// (labelled_threads), in thread creation order.
+  std::vector<std::pair<std::string, double>> threads;
   double cpu_s_per_million() const { return readings > 0 ? cpu_s * 1e6 / static_cast<double>(readings) : 0; }
 };
 

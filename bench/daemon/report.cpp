@@ -88,15 +88,19 @@ nlohmann::json compare_modes(const settings& s, const daemon_result& durable, co
 /// their connection ("amqp-consumer", "amqp-publisher", "amqp-checkpoint"...) and shown as
 /// they are, like unknown names.
 std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r) {
+  return labelled_threads(r.threads, r.pid);
+}
+
+std::vector<std::pair<std::string, double>> labelled_threads(const std::vector<bench::thread_cpu>& threads, long pid) {
   std::map<std::string, int> count, seen;
-  for (const auto& t : r.threads)
-    if (t.tid != r.pid)
+  for (const auto& t : threads)
+    if (t.tid != pid)
       ++count[t.name];
   std::vector<std::pair<std::string, double>> out;
-  for (const auto& t : r.threads) {
+  for (const auto& t : threads) {
     std::string label;
-    int k = t.tid == r.pid ? 0 : seen[t.name]++;
-    if (t.tid == r.pid)
+    int k = t.tid == pid ? 0 : seen[t.name]++;
+    if (t.tid == pid)
       label = "main";
     else if (t.name == "caf.multiplexer")
       label = "caf_worker#" + std::to_string(k);
