@@ -40,7 +40,7 @@ inline constexpr fault_sizes ci_sizes{2, 2, 1, 100, 1, 5};
 inline constexpr fault_sizes full_sizes{10, 10, 5, 10'000, 31, 100};  // 31 rounds of 34 kinds: 1,054 messages
 
 /// Private brokers of this suite (slots 10, 12, 14, 16: 20 ports apart, clear of the other suites').
-enum class broker_slot : int { restarts = 10, stall = 12, consumer_timeout = 14, sharded_restarts = 16 };
+enum class broker_slot : int { restarts = 10, stall = 12, consumer_timeout = 14, sharded_restarts = 16, sharded_restarts_one = 18 };
 
 /// Polls GET /readyz until it answers `status` (bounded by `timeout`).
 inline bool readyz_becomes(const daemon_process& d, int status, std::chrono::milliseconds timeout) {

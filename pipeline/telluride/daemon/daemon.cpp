@@ -31,7 +31,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <thread>
+#include <vector>
 
 namespace telluride {
 
@@ -112,13 +114,16 @@ void stop_part(caf::actor_system& system, const caf::actor& part) {
 ///   4. the outputs get up to 10 s for the broker's confirms;
 ///   5. the live feed stops and the HTTP server closes (it answered /readyz 503, and the feed
 ///      showed the daemon not ready, from step 2 on).
-causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts) {
+causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts,
+                                 const std::function<void()>& after_drain = {}) {
   if (parts.shards)
     parts.shards->stop();
   stop_part(system, parts.config_handler);
   parts.intake->set_consuming(false);
   auto drained = parts.readings->drain();
   parts.readings->stop();
+  if (after_drain)
+    after_drain();  // nothing is applied from here on, and the shards are still held
   if (parts.shards)
     parts.shards->release_all();
   if (parts.durable)
@@ -189,6 +194,9 @@ struct process_parts {
 struct state_at_loss {
   std::uint64_t total_reads = 0;  ///< sensor_tracker::total_reads as the life ended
   std::uint64_t failed_held = 0;  ///< failed readings the gate never let through
+  /// Shards > 1: sensor_tracker::total_reads_in of every slot after the drain, before the
+  /// shards were given up (durable_state::count_once_again).
+  std::vector<std::uint64_t> shard_reads;
 };
 
 /// How one life of the daemon's parts ended.
@@ -321,6 +329,8 @@ life_end serve(const daemon_options& options, const config& start_with, const si
       return fail(restored.err().message);
     if (at_loss && !is_sharded)
       count_once_again(*totals, *at_loss, tracker->total_reads());
+    if (at_loss && is_sharded)
+      durable->count_once_again(totals, at_loss->shard_reads);
     durable->start_writing(tracker, current_config);
   }
   auto status = std::make_shared<const daemon_probe>(
@@ -400,10 +410,17 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     spdlog::warn("node {}: the readings connection was lost, and its lock{} with it: another daemon may have "
                  "consumed meanwhile; draining, then restoring the state from {} before consuming again",
                  cfg->node_name, is_sharded ? "s" : " " + lock->queue(), cfg->state_stream);
-    shut_down(system, running);
+    std::vector<std::uint64_t> shard_reads;
+    shut_down(system, running, [&] {
+      if (is_sharded)
+        for (std::size_t s = 0; s < tracker->shard_count(); ++s)
+          shard_reads.push_back(tracker->total_reads_in(s));
+    });
     std::optional<state_at_loss> state;
     if (!is_sharded && durable)
-      state = state_at_loss{tracker->total_reads(), durable->held_failed()};
+      state = state_at_loss{tracker->total_reads(), durable->held_failed(), {}};
+    if (is_sharded && durable)
+      state = state_at_loss{0, 0, std::move(shard_reads)};
     return life_end{0, true, current_config->current().first,
                     std::make_shared<const earlier_lives>(earlier_lives{status->take(now_ms())}), state};
   }

@@ -127,8 +127,28 @@ expected<shard_taken> durable_state::take_shard(const amqp::connection_options& 
     return restored.err();
   const shard_taken taken{restored->first.epoch(), restored->second};
   writer->add_chain(std::move(restored->first));
+  std::uint64_t again = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (again_totals_ && shard < reads_at_loss_.size() && reads_at_loss_[shard] > 0) {
+      const std::uint64_t restored_reads = tracker.total_reads_in(shard);
+      again = reads_at_loss_[shard] > restored_reads ? reads_at_loss_[shard] - restored_reads : 0;
+      reads_at_loss_[shard] = 0;
+      again_totals_->take_back(again, 0);
+    }
+  }
+  if (again > 0)
+    spdlog::info("shard {}: {} readings applied after its last confirmed checkpoint are delivered again; the "
+                 "throughput totals count them once",
+                 shard, again);
   follow_if_idle();  // the first shard taken: from its claim on
   return taken;
+}
+
+void durable_state::count_once_again(std::shared_ptr<throughput> totals, std::vector<std::uint64_t> reads_at_loss) {
+  std::lock_guard lock(mutex_);
+  again_totals_ = std::move(totals);
+  reads_at_loss_ = std::move(reads_at_loss);
 }
 
 void durable_state::drop_shard(std::uint32_t shard) {

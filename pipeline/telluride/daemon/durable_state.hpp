@@ -30,6 +30,7 @@
 #include "telluride/daemon/sensor_tracker.hpp"
 #include "telluride/daemon/state_stream.hpp"
 #include "telluride/daemon/stream_follower.hpp"
+#include "telluride/telemetry/throughput.hpp"
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
@@ -113,6 +114,11 @@ public:
   /// through (the broker delivers them again).
   std::size_t held_failed() const { return gate_->held_failed(); }
 
+  /// K > 1, after a lost connection: `reads_at_loss[s]` is what slot s counted as the previous
+  /// life ended (sensor_tracker::total_reads_in). A shard taken again takes back from `totals`
+  /// what its restored state lacks of that: those readings are delivered and applied again.
+  void count_once_again(std::shared_ptr<throughput> totals, std::vector<std::uint64_t> reads_at_loss);
+
 private:
   /// Claims and restores `identity` into the tracker's `slot`: its chain, and the time it took.
   expected<std::pair<shard_chain, std::chrono::milliseconds>>
@@ -138,6 +144,8 @@ private:
   mutable std::mutex mutex_;
   std::shared_ptr<checkpoint_writer> writer_;
   restore_figures restored_;
+  std::shared_ptr<throughput> again_totals_;   // count_once_again
+  std::vector<std::uint64_t> reads_at_loss_;   // by shard; 0 once taken again
 };
 
 } // namespace telluride

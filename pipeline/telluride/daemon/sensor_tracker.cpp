@@ -184,6 +184,14 @@ std::uint64_t sensor_tracker::total_reads() const {
   return n;
 }
 
+std::uint64_t sensor_tracker::total_reads_in(std::size_t shard) const {
+  auto& s = *shards_.at(shard);
+  std::lock_guard guard{s.mutex};
+  std::uint64_t n = 0;
+  s.state.table().for_each([&](const sensor_aggregate& a) { n += a.stats.count(); });
+  return n;
+}
+
 std::uint64_t sensor_tracker::alerts_raised() const {
   std::uint64_t n = 0;
   for (const auto& s : shards_) {

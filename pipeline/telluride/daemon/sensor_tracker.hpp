@@ -79,6 +79,8 @@ public:
   /// Readings in the aggregates, as `total_reads` counts them: every sensor of every slot, and
   /// every inherited sensor not met since (what the state counts since the deployment began).
   std::uint64_t total_reads() const;
+  /// The readings in the aggregates of slot `shard` (inherited sensors aside).
+  std::uint64_t total_reads_in(std::size_t shard) const;
   std::uint64_t alerts_raised() const;
 
   /// Shards of the tracker (shard_state each, under its own lock).
