@@ -120,7 +120,8 @@ TEST_CASE("a clean restart in durable mode keeps exact aggregates and alert coun
 TEST_CASE("in memory mode a restart counts from zero, as before durable state") {
   daemon_process d{"memory" + std::to_string(::getpid()), {{"state", "memory"}}};
   d.start();
-  CHECK(d.log().find("state in memory") != std::string::npos);
+  // The line naming the state follows the HTTP server's start, which start() waits for.
+  CHECK(eventually([&] { return d.log().find("state in memory") != std::string::npos; }, 10s));
   amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   reading_set set{20, 400, 19, "mem"};
   publish_readings(s, d, set, 0, 200);
