@@ -3,22 +3,48 @@
 // consumes again, and every reading is counted exactly once (redeliveries carry message_id).
 #include "fault_checks.hpp"
 
+#include "../e2e/shard_members.hpp"
+
 using namespace fault_test;
 
 namespace {
 
-void broker_restarts_under_load(int restarts) {
-  amqp_test::private_broker broker{static_cast<int>(broker_slot::restarts)};
+/// The readings queues of `d` with `shards`: the one queue, or the shard queues.
+std::vector<std::string> readings_queues(const daemon_process& d, int shards) {
+  if (shards == 1)
+    return {d.route("readings_queue")};
+  std::vector<std::string> out;
+  for (int shard = 0; shard < shards; ++shard)
+    out.push_back(d.route("readings_queue") + "." + std::to_string(shard));
+  return out;
+}
+
+/// `shards` > 1: the one daemon holds every shard, restores each after a restart and applies
+/// again what it applied after their last confirmed checkpoints; its totals still count each
+/// reading once.
+void broker_restarts_under_load(int restarts, int shards = 1) {
+  amqp_test::private_broker broker{
+    static_cast<int>(shards == 1 ? broker_slot::restarts : broker_slot::sharded_restarts_one)};
   // At most 500 readings/s (rabbitmqctl takes seconds): a backlog is still queued at every restart.
-  daemon_process d{"restarts" + std::to_string(::getpid()),
-                   {{"amqp_url", broker.url()}, {"rate_limit_allowed", 50}, {"rate_limit_interval", 100}}};
+  daemon_process d{"restarts" + std::to_string(shards) + "_" + std::to_string(::getpid()),
+                   {{"amqp_url", broker.url()}, {"shards", shards}, {"rate_limit_allowed", 50},
+                    {"rate_limit_interval", 100}}};
   d.start();
   const std::size_t total = 5000 * static_cast<std::size_t>(restarts) + 5000;
   reading_set set{300, total, 61, "restarts"};
   {
     amqp_session s{broker.url()};
-    publish_readings(s, d, set, 0, total);
+    if (shards == 1)
+      publish_readings(s, d, set, 0, total);
+    else
+      publish_keyed(s, d, set, 0, total);
   }
+  auto ready = [&](amqp_session& s) {
+    long n = 0;
+    for (const auto& q : readings_queues(d, shards))
+      n += s.ready(q);
+    return n;
+  };
   double consumed = 0;
   for (int round = 0; round < restarts; ++round) {
     INFO("restart " << round + 1 << " of " << restarts);
@@ -26,7 +52,7 @@ void broker_restarts_under_load(int restarts) {
     CHECK(metric_reaches(d, "telluride_amqp_consumed_total", consumed + 1000, 30s));
     {
       amqp_session s{broker.url()};
-      CHECK(s.ready(d.route("readings_queue")) > 0);
+      CHECK(ready(s) > 0);
     }
     REQUIRE_MESSAGE(broker.ctl("stop_app") == 0, broker.last_output());
     CHECK(readyz_becomes(d, 503, 15s));
@@ -47,6 +73,7 @@ void broker_restarts_under_load(int restarts) {
   MESSAGE(restarts << " restarts: " << metric_of(d.port(), "telluride_readings_duplicate_total")
                    << " redelivered readings recognised and not counted again");
   CHECK(s.ready(d.route("dead_letter_queue")) == 0);
+  CHECK(ready(s) == 0);
   check_alive_ready_and_drained(s, d);
 }
 
@@ -58,4 +85,12 @@ TEST_CASE("broker restarts under load: the daemon lives, /readyz follows the bro
 
 TEST_CASE("broker restarts under load: the daemon lives, /readyz follows the broker, counts stay exact [full]") {
   broker_restarts_under_load(full_sizes.broker_restarts);
+}
+
+TEST_CASE("broker restarts under load, one daemon holding 4 shards: each reading counted once in its totals [ci]") {
+  broker_restarts_under_load(1, 4);  // CI's time is short: one restart
+}
+
+TEST_CASE("broker restarts under load, one daemon holding 4 shards: each reading counted once in its totals [full]") {
+  broker_restarts_under_load(3, 4);
 }

@@ -71,50 +71,7 @@ void two_daemons_through_broker_restarts(int restarts, std::size_t readings) {
   CHECK(a.stop() == std::optional<int>{0});
 }
 
-/// One daemon holding every shard: after each restart it restores its shards and applies again
-/// what it applied after their last confirmed checkpoints; its throughput totals count each
-/// reading once all the same.
-void one_daemon_through_broker_restarts(int restarts, std::size_t readings) {
-  amqp_test::private_broker broker{static_cast<int>(broker_slot::sharded_restarts_one)};
-  daemon_process d{"shrestartone" + std::to_string(::getpid()),
-                   {{"amqp_url", broker.url()}, {"shards", 4}, {"rate_limit_allowed", 50}, {"rate_limit_interval", 100}}};
-  d.start();
-  reading_set set{200, readings, 73, "shrestartone"};
-  {
-    amqp_session s{broker.url()};
-    publish_keyed(s, d, set, 0, readings);
-  }
-  double consumed = 0;
-  for (int round = 0; round < restarts; ++round) {
-    INFO("restart " << round + 1 << " of " << restarts);
-    CHECK(eventually([&] { return consumed_by({&d}) >= consumed + 1000; }, 30s));
-    REQUIRE_MESSAGE(broker.ctl("stop_app") == 0, broker.last_output());
-    CHECK(readyz_becomes(d, 503, 15s));
-    std::this_thread::sleep_for(1s);
-    REQUIRE_MESSAGE(broker.ctl("start_app") == 0, broker.last_output());
-    CHECK(readyz_becomes(d, 200, 40s));
-    require_alive(d);
-    consumed = consumed_by({&d});
-  }
-  amqp_session s{broker.url()};
-  send_control(s, d, R"({"rate_limit_allowed": 0})", "unlimited");
-  check_counts_exact(s, d, set.expected(readings), readings, 0);
-  MESSAGE(restarts << " restarts: " << metric_of(d.port(), "telluride_readings_duplicate_total")
-                   << " redelivered readings recognised and not counted again");
-  for (int shard = 0; shard < 4; ++shard)
-    CHECK(s.ready(d.route("readings_queue") + "." + std::to_string(shard)) == 0);
-  CHECK(d.stop() == std::optional<int>{0});
-}
-
 } // namespace
-
-TEST_CASE("broker restarts under load, one daemon holding 4 shards: each reading counted once in its totals [ci]") {
-  one_daemon_through_broker_restarts(1, 4'000);  // CI's time is short: one restart
-}
-
-TEST_CASE("broker restarts under load, one daemon holding 4 shards: each reading counted once in its totals [full]") {
-  one_daemon_through_broker_restarts(3, 10'000);
-}
 
 TEST_CASE("broker restarts while two daemons share 4 shards: both resume, aggregates exact [ci]") {
   two_daemons_through_broker_restarts(1, 4'000);

@@ -214,17 +214,6 @@ life_end serve(const daemon_options& options, const config& start_with, const si
                const process_parts& process, std::shared_ptr<const earlier_lives> earlier,
                std::optional<state_at_loss> at_loss);
 
-/// The readings a life applied after its last confirmed checkpoint are delivered again and
-/// applied again by the next life, on top of the restored state: the process's throughput
-/// totals count them once (failed ones too: they fail again).
-void count_once_again(throughput& totals, const state_at_loss& at_loss, std::uint64_t restored_reads) {
-  const std::uint64_t again = at_loss.total_reads > restored_reads ? at_loss.total_reads - restored_reads : 0;
-  totals.take_back(again, at_loss.failed_held);
-  if (again + at_loss.failed_held > 0)
-    spdlog::info("{} readings applied and {} failed after the last confirmed checkpoint are delivered again; the "
-                 "throughput totals count them once",
-                 again, at_loss.failed_held);
-}
 
 } // namespace
 
@@ -328,7 +317,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     if (auto restored = durable->restore(base_connection(*cfg, options.connect_timeout), *tracker, rules); !restored)
       return fail(restored.err().message);
     if (at_loss && !is_sharded)
-      count_once_again(*totals, *at_loss, tracker->total_reads());
+      count_reapplied_once(*totals, at_loss->total_reads, tracker->total_reads(), at_loss->failed_held, "the state");
     if (at_loss && is_sharded)
       durable->count_once_again(totals, at_loss->shard_reads);
     durable->start_writing(tracker, current_config);

@@ -19,6 +19,17 @@ durable_state::~durable_state() {
   stop();
 }
 
+std::uint64_t count_reapplied_once(throughput& totals, std::uint64_t reads_at_loss, std::uint64_t restored_reads,
+                                   std::uint64_t failed_held, std::string_view what) {
+  const std::uint64_t again = reads_at_loss > restored_reads ? reads_at_loss - restored_reads : 0;
+  totals.take_back(again, failed_held);
+  if (again + failed_held > 0)
+    spdlog::info("{}: {} readings applied and {} failed after the last confirmed checkpoint are delivered again; "
+                 "the throughput totals count them once",
+                 what, again, failed_held);
+  return again;
+}
+
 void durable_state::hook(amqp::queue_source_options& options) {
   options.acknowledge_through = [gate = gate_](std::shared_ptr<causeway::acknowledger> inner) {
     return gate->wrap(std::move(inner));
@@ -127,20 +138,12 @@ expected<shard_taken> durable_state::take_shard(const amqp::connection_options& 
     return restored.err();
   const shard_taken taken{restored->first.epoch(), restored->second};
   writer->add_chain(std::move(restored->first));
-  std::uint64_t again = 0;
   {
     std::lock_guard lock(mutex_);
-    if (again_totals_ && shard < reads_at_loss_.size() && reads_at_loss_[shard] > 0) {
-      const std::uint64_t restored_reads = tracker.total_reads_in(shard);
-      again = reads_at_loss_[shard] > restored_reads ? reads_at_loss_[shard] - restored_reads : 0;
-      reads_at_loss_[shard] = 0;
-      again_totals_->take_back(again, 0);
-    }
+    if (again_totals_ && shard < reads_at_loss_.size() && reads_at_loss_[shard] > 0)
+      count_reapplied_once(*again_totals_, std::exchange(reads_at_loss_[shard], 0), tracker.total_reads_in(shard), 0,
+                           "shard " + std::to_string(shard));
   }
-  if (again > 0)
-    spdlog::info("shard {}: {} readings applied after its last confirmed checkpoint are delivered again; the "
-                 "throughput totals count them once",
-                 shard, again);
   follow_if_idle();  // the first shard taken: from its claim on
   return taken;
 }

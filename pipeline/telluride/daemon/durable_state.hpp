@@ -43,6 +43,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace telluride {
 
@@ -66,6 +68,14 @@ struct durable_figures {
   restore_figures restore;
   std::uint64_t held = 0;  ///< acknowledgements the gate holds now
 };
+
+/// After a lost connection: `reads_at_loss` readings were in the state (or a shard's slot) as the
+/// previous life ended, `restored_reads` are in what was restored. The difference was applied
+/// after the last confirmed checkpoint and is applied again, as are `failed_held` failures: the
+/// throughput totals take them back, so that they count once; one log line names `what` (the
+/// state, or a shard). Returns the readings taken back.
+std::uint64_t count_reapplied_once(throughput& totals, std::uint64_t reads_at_loss, std::uint64_t restored_reads,
+                                   std::uint64_t failed_held, std::string_view what);
 
 class durable_state : public std::enable_shared_from_this<durable_state> {
 public:

@@ -167,10 +167,8 @@ std::size_t sensor_tracker::size() const {
 
 std::uint64_t sensor_tracker::total_reads() const {
   std::uint64_t n = 0;
-  for (const auto& s : shards_) {
-    std::lock_guard guard{s->mutex};
-    s->state.table().for_each([&](const sensor_aggregate& a) { n += a.stats.count(); });
-  }
+  for (std::size_t slot = 0; slot < shards_.size(); ++slot)
+    n += total_reads_in(slot);
   if (inherited_)
     for (const auto& record : inherited_->image().sensors) {
       const auto key = record.aggregate.key.key();
