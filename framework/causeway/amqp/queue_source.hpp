@@ -87,7 +87,7 @@ struct queue_source_options {
   /// downstream once: at a low rate a longer wait means fewer, fuller hand-offs (Flink's
   /// buffer timeout); at a high rate the size cuts them first. It adds at most this much
   /// to a message's latency.
-  std::chrono::milliseconds handoff_interval{8};
+  std::chrono::milliseconds handoff_interval{24};
   /// The largest body read into memory, in bytes (1..512 MiB, RabbitMQ's own ceiling). A
   /// larger one is skipped as it arrives and its message fails (see above).
   std::size_t max_body_size = 1024 * 1024;
@@ -115,9 +115,10 @@ struct queue_source_options {
   static connection_options default_connection() {
     connection_options o;
     o.name = "causeway-consumer";
-    // Few wake-ups at a low, steady rate (read_pacer.hpp); at most 8 ms more latency. As long
-    // as handoff_interval: a read and a hand-off often share one wake-up.
-    o.longest_read_interval = std::chrono::milliseconds{8};
+    // Few wake-ups at a low, steady rate (read_pacer.hpp); at most 24 ms more latency, a
+    // quarter of the default batch timeout. As long as handoff_interval: a read and a
+    // hand-off share one wake-up.
+    o.longest_read_interval = std::chrono::milliseconds{24};
     return o;
   }
 };

@@ -121,7 +121,7 @@ TEST_CASE("producer options are validated with the key named") {
   CHECK(validate(o).err().message == "max_body_size must be in 1..536870912 bytes, got 536870913");
   o.max_body_size = 536870912;
   CHECK(validate(o));
-  CHECK(o.handoff_interval == std::chrono::milliseconds{8});
+  CHECK(o.handoff_interval == std::chrono::milliseconds{24});
   o.handoff_interval = std::chrono::milliseconds{0};
   CHECK(validate(o).err().message == "handoff_interval must be in 1..1000 ms, got 0");
   o.handoff_interval = std::chrono::milliseconds{1001};

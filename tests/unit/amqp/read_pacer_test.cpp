@@ -35,17 +35,17 @@ void run(read_pacer pacer, const std::vector<step>& steps) {
 
 TEST_CASE("reads that bring few frames stretch the interval, doubling up to the longest") {
   // wanted 192 frames: fewer than 96 double it, more than 384 halve it.
-  run(read_pacer{milliseconds{1}, milliseconds{8}},
+  run(read_pacer{milliseconds{1}, milliseconds{8}, 192},
       {{30, 2}, {60, 4}, {95, 8}, {10, 8}, {120, 8}, {384, 8}});
 }
 
 TEST_CASE("reads that bring many frames shrink the interval, halving down to the shortest") {
-  run(read_pacer{milliseconds{1}, milliseconds{8}},
+  run(read_pacer{milliseconds{1}, milliseconds{8}, 192},
       {{10, 2}, {10, 4}, {10, 8}, {385, 4}, {1500, 2}, {1500, 1}, {4096, 1}, {96, 1}, {95, 2}});
 }
 
 TEST_CASE("a read that brings nothing polls again and the interval is kept for the next busy spell") {
-  read_pacer pacer{milliseconds{1}, milliseconds{8}};
+  read_pacer pacer{milliseconds{1}, milliseconds{8}, 192};
   CHECK(pacer.after_read(10) == std::optional{milliseconds{2}});
   CHECK(pacer.after_read(10) == std::optional{milliseconds{4}});
   CHECK_FALSE(pacer.after_read(0).has_value());
@@ -54,7 +54,7 @@ TEST_CASE("a read that brings nothing polls again and the interval is kept for t
 }
 
 TEST_CASE("a restart brings the interval back to the shortest, from where reads stretch it again") {
-  read_pacer pacer{milliseconds{1}, milliseconds{8}};
+  read_pacer pacer{milliseconds{1}, milliseconds{8}, 192};
   run(pacer, {{10, 2}, {10, 4}, {10, 8}});
   pacer.after_read(10);
   pacer.after_read(10);
@@ -77,7 +77,7 @@ TEST_CASE("a shortest interval of 0 turns pacing off: every read polls again") {
 TEST_CASE("the frames wanted per read set where the interval settles") {
   // 15 frames per millisecond (a paced 5,000 deliveries/s): with 192 wanted it settles at 8 ms
   // (120 frames), with 64 wanted at 4 ms (60 frames).
-  read_pacer wide{milliseconds{1}, milliseconds{16}};
+  read_pacer wide{milliseconds{1}, milliseconds{16}, 192};
   read_pacer narrow{milliseconds{1}, milliseconds{16}, 64};
   auto frames_in = [](milliseconds d) { return static_cast<std::size_t>(15 * d.count()); };
   for (int i = 0; i < 10; ++i) {
@@ -86,6 +86,20 @@ TEST_CASE("the frames wanted per read set where the interval settles") {
   }
   CHECK(wide.interval() == milliseconds{8});
   CHECK(narrow.interval() == milliseconds{4});
+}
+
+TEST_CASE("by default a paced 5,000 deliveries/s is read every 24 ms and 20,000/s every 8 ms") {
+  // 15 and 60 frames per millisecond, under the consumer's longest interval of 24 ms
+  // (queue_source_options::default_connection): ~120 and ~160 deliveries per wake-up.
+  auto settle = [](std::size_t frames_per_ms) {
+    read_pacer pacer{milliseconds{1}, milliseconds{24}};
+    for (int i = 0; i < 10; ++i)
+      pacer.after_read(frames_per_ms * static_cast<std::size_t>(pacer.interval().count()));
+    return pacer.interval();
+  };
+  CHECK(settle(15) == milliseconds{24});
+  CHECK(settle(60) == milliseconds{8});
+  CHECK(settle(400) == milliseconds{1});  // a drain: every millisecond
 }
 
 } // namespace read_pacer_test
