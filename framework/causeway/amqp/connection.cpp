@@ -2,6 +2,7 @@
 
 #include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/transport.hpp"
+#include "causeway/thread_name.hpp"
 
 #include <amqp_framing.h>
 #include <spdlog/spdlog.h>
@@ -55,7 +56,7 @@ bool mailbox::post(std::function<void()> command) {
 
 void connection::impl::run(std::promise<failure> first) {
   thread_id = std::this_thread::get_id();
-  pthread_setname_np(pthread_self(), thread_name(options.name).c_str());
+  name_this_thread(thread_name(options.name));
 
   uv_loop_init(&loop);
   loop.data = this;

@@ -2,6 +2,8 @@
 
 #include "telluride/daemon/reading_handler.hpp"
 
+#include <causeway/thread_name.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -41,6 +43,7 @@ bool checkpoint_writer::is_early(std::size_t early_at) const {
 }
 
 void checkpoint_writer::run() {
+  causeway::name_this_thread("ckpt-writer");
   using clock = std::chrono::steady_clock;
   std::size_t early_at = early_threshold();
   auto ring = [signal = signal_] {

@@ -21,6 +21,7 @@
 #include <causeway/atoms.hpp>
 #include <causeway/pipeline.hpp>
 #include <causeway/runtime.hpp>
+#include <causeway/thread_name.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -415,6 +416,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   }
   spdlog::info("{} received: draining (a second signal exits at once)", signal == SIGINT ? "SIGINT" : "SIGTERM");
   std::thread impatient{[signals] {
+    causeway::name_this_thread("second-signal");
     auto second = wait_for_signal(signals);
     std::fprintf(stderr, "telluride pipeline: second signal, exiting without draining\n");
     std::_Exit(128 + second);

@@ -1,5 +1,7 @@
 #include "telluride/daemon/heartbeat_sender.hpp"
 
+#include <causeway/thread_name.hpp>
+
 #include <utility>
 
 namespace telluride {
@@ -45,6 +47,7 @@ std::map<std::uint32_t, std::string> heartbeat_sender::held() const {
 }
 
 void heartbeat_sender::run() {
+  causeway::name_this_thread("heartbeat");
   std::unique_lock lock(mutex_);
   while (!is_stopping_) {
     member_heartbeat hb = self_;

@@ -6,6 +6,8 @@
 #include "telluride/http/sse_frame.hpp"
 #include "telluride/telemetry/host_cpu.hpp"
 
+#include <causeway/thread_name.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -43,6 +45,7 @@ void live_feed::stop() {
 }
 
 void live_feed::run() {
+  causeway::name_this_thread("live-feed");
   feed_schedule schedule{parts_.interval};
   std::optional<daemon_snapshot> previous;
   host_cpu_meter host_cpu;  // per-core CPU since the previous snapshot

@@ -10,6 +10,7 @@
 
 #include <causeway/sharding/membership.hpp>
 #include <causeway/sharding/shard_assignment.hpp>
+#include <causeway/thread_name.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -308,6 +309,7 @@ struct shard_coordinator::impl {
   }
 
   void run() {
+    causeway::name_this_thread("shard-coord");
     while (!wait_stop(tick)) {
       const auto now = clock::now();
       for (int burst = 0; burst < 16; ++burst) {

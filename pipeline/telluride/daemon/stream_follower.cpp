@@ -1,5 +1,7 @@
 #include "telluride/daemon/stream_follower.hpp"
 
+#include <causeway/thread_name.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <utility>
@@ -38,6 +40,7 @@ follower_stats stream_follower::stats() const {
 }
 
 void stream_follower::run(std::int64_t from) {
+  causeway::name_this_thread("state-follower");
   using clock = std::chrono::steady_clock;
   std::optional<clock::time_point> stop_by;  // once stopping: catch up until then
   bool is_write_failing = false;

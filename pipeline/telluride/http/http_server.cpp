@@ -4,6 +4,8 @@
 #include "telluride/http/listen_address.hpp"
 #include "telluride/http/worker_pool.hpp"
 
+#include <causeway/thread_name.hpp>
+
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
@@ -110,6 +112,7 @@ std::optional<error> http_server::impl::open() {
 }
 
 void http_server::impl::run() {
+  causeway::name_this_thread("http");
   uv_run(&loop, UV_RUN_DEFAULT);
   loop_close_status = uv_loop_close(&loop);
   if (loop_close_status == 0)

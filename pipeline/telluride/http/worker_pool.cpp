@@ -1,5 +1,7 @@
 #include "telluride/http/worker_pool.hpp"
 
+#include <causeway/thread_name.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -57,6 +59,7 @@ void worker_pool::join() {
 }
 
 void worker_pool::work() {
+  causeway::name_this_thread("http-worker");
   for (;;) {
     std::unique_ptr<worker_task> task;
     {
