@@ -2,6 +2,9 @@
 
 #include "pipeline_fixture.hpp"
 
+#include <chrono>
+#include <thread>
+
 using namespace causeway;
 using namespace causeway::test;
 
@@ -36,6 +39,29 @@ TEST_CASE_FIXTURE(pipeline_fixture, "a partial batch is emitted when its timeout
   CHECK(infos[0].size == 7);
   CHECK(infos[0].trigger == batch_trigger::timeout);
   CHECK(elapsed >= 50ms);
+}
+
+TEST_CASE_FIXTURE(pipeline_fixture, "a batch that leaves by size takes its timeout along: the next open batch leaves on its own") {
+  // The batcher's one timer is for its oldest open batch; when that batch leaves by size the
+  // timer moves to the next one (detail/timer_service.hpp). The next batch must leave neither
+  // at the first batch's deadline nor never.
+  pipeline_options o;
+  o.batchers = {batcher("one", 10, 200ms)};
+  auto p = start(o);
+  feed->push_data(numbered(10));
+  REQUIRE(acks->wait_for(10, 5s));
+  std::this_thread::sleep_for(100ms);
+  auto second = std::chrono::steady_clock::now();
+  feed->push_data(numbered(5));
+  REQUIRE(acks->wait_for(15, 5s));
+  auto elapsed = std::chrono::steady_clock::now() - second;
+  auto infos = handler->batch_infos();
+  REQUIRE(infos.size() == 2);
+  CHECK(infos[0].size == 10);
+  CHECK(infos[0].trigger == batch_trigger::size);
+  CHECK(infos[1].size == 5);
+  CHECK(infos[1].trigger == batch_trigger::timeout);
+  CHECK(elapsed >= 200ms);
 }
 
 TEST_CASE_FIXTURE(pipeline_fixture, "draining flushes open batches") {

@@ -4,6 +4,8 @@
 #include "causeway/topology/messages.hpp"
 #include "causeway/topology/user_callback.hpp"
 
+#include <caf/send.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -142,6 +144,8 @@ void batcher_stage::on_timer(std::uint64_t generation) {
   if (generation != timer_generation_)
     return;
   timer_armed_ = false;
+  timer_ = 0;
+  timer_due_.reset();
   for (auto& b : accumulator_.expire(detail::clock::now()))
     make_ready(std::move(b));
   arm_timer();
@@ -149,15 +153,35 @@ void batcher_stage::on_timer(std::uint64_t generation) {
 }
 
 void batcher_stage::arm_timer() {
-  if (timer_armed_ || finishing_)
+  if (finishing_)
     return;
-  auto deadline = accumulator_.next_deadline();
+  const auto deadline = accumulator_.next_deadline();
+  if (!plan_->timers) {
+    if (timer_armed_ || !deadline)
+      return;
+    timer_armed_ = true;
+    auto wait = std::max<detail::clock::duration>(*deadline - detail::clock::now(),
+                                                  std::chrono::microseconds(100));
+    delayed_send(this, wait, timer_atom::value, ++timer_generation_);
+    return;
+  }
+  if (deadline == timer_due_)
+    return;  // armed for the oldest batch already (or none open, none armed)
+  cancel_timer();
   if (!deadline)
     return;
-  timer_armed_ = true;
-  auto wait = std::max<detail::clock::duration>(*deadline - detail::clock::now(),
-                                                std::chrono::microseconds(100));
-  delayed_send(this, wait, timer_atom::value, ++timer_generation_);
+  timer_due_ = deadline;
+  timer_ = plan_->timers->schedule(*deadline, [self = address(), generation = timer_generation_] {
+    if (auto alive = caf::actor_cast<caf::actor>(self))
+      caf::anon_send(alive, timer_atom::value, generation);
+  });
+}
+
+void batcher_stage::cancel_timer() {
+  ++timer_generation_;  // a message already sent for it is moot
+  timer_due_.reset();
+  if (plan_->timers)
+    plan_->timers->cancel(std::exchange(timer_, 0));
 }
 
 void batcher_stage::on_upstream_done(std::uint32_t from) {
@@ -167,7 +191,7 @@ void batcher_stage::on_upstream_done(std::uint32_t from) {
   if (++processors_done_ < processors_.size())
     return;
   finishing_ = true;
-  ++timer_generation_;  // a pending timer is moot now
+  cancel_timer();  // a pending timer is moot now
   for (auto& b : accumulator_.flush())
     make_ready(std::move(b));
   dispatch();
@@ -186,6 +210,7 @@ void batcher_stage::update_counters() {
 }
 
 void batcher_stage::on_exit() {
+  cancel_timer();
   processors_.clear();
   batch_processors_.clear();
   ready_.clear();

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,7 @@ private:
   void send_batch(std::size_t batch_processor, detail::batch b);
   void return_demand(std::size_t messages);
   void arm_timer();
+  void cancel_timer();
   void finish_if_done();
   void update_counters();
 
@@ -59,8 +61,13 @@ private:
   std::vector<std::uint64_t> demand_;                 // batches, per batch processor
   std::vector<std::deque<detail::batch>> ready_;      // per batch processor, or one shared
   std::size_t ready_messages_ = 0;
+  // The timer for the oldest open batch. On plan_->timers: the ticket and the deadline it is
+  // armed for, moved (cancelled and armed again) when that batch leaves by size. On CAF's
+  // clock (no plan_->timers): one in flight at a time, armed again when it fires.
+  detail::timer_service::ticket timer_ = 0;
+  std::optional<detail::clock::time_point> timer_due_;
   bool timer_armed_ = false;
-  std::uint64_t timer_generation_ = 0;
+  std::uint64_t timer_generation_ = 0;  // a timer's message of an older generation is moot
   bool finishing_ = false;
 };
 

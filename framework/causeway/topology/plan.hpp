@@ -5,6 +5,7 @@
 #include "causeway/options.hpp"
 #include "causeway/telemetry.hpp"
 #include "causeway/detail/shared_rate_limiter.hpp"
+#include "causeway/detail/timer_service.hpp"
 
 #include <caf/actor.hpp>
 
@@ -33,6 +34,10 @@ struct plan {
   std::shared_ptr<causeway::handler> handler;
   std::shared_ptr<telemetry_sink> telemetry;
   std::shared_ptr<detail::shared_rate_limiter> limiter;
+  /// The batchers' timeouts (cancellable, detail/timer_service.hpp); the supervisor's, shared by
+  /// its generations. Null on CAF's test coordinator, whose virtual clock is the only clock
+  /// there: the batchers then use delayed_send.
+  std::shared_ptr<detail::timer_service> timers;
   /// Messages acknowledged by this generation's stages (successful and failed).
   std::atomic<std::uint64_t> acknowledged{0};
 

@@ -8,6 +8,7 @@
 #include "causeway/topology/processor_stage.hpp"
 #include "causeway/topology/producer_stage.hpp"
 
+#include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
@@ -34,7 +35,10 @@ bool is_normal(const caf::error& reason) {
 supervisor::supervisor(caf::actor_config& cfg, pipeline_spec spec)
   : caf::event_based_actor(cfg),
     spec_(std::move(spec)),
-    limiter_(std::make_shared<detail::shared_rate_limiter>(spec_.options.producer.rate_limit)) {}
+    limiter_(std::make_shared<detail::shared_rate_limiter>(spec_.options.producer.rate_limit)) {
+  if (caf::get_or(system().config(), "scheduler.policy", caf::atom("stealing")) != caf::atom("testing"))
+    timers_ = std::make_shared<detail::timer_service>();
+}
 
 caf::behavior supervisor::make_behavior() {
   set_down_handler([this](caf::down_msg& down) { on_down(down); });
@@ -136,6 +140,7 @@ void supervisor::start_generation() {
   p->handler = spec_.handler;
   p->telemetry = spec_.telemetry;
   p->limiter = limiter_;
+  p->timers = timers_;
   plan_ = p;
   stages_.clear();
   if (auto created = create_producers(); !created) {

@@ -89,6 +89,7 @@ private:
 
   pipeline_spec spec_;
   std::shared_ptr<detail::shared_rate_limiter> limiter_;
+  std::shared_ptr<detail::timer_service> timers_;
   supervisor_lifecycle lifecycle_;
   std::shared_ptr<plan> plan_;
   std::vector<std::shared_ptr<producer>> producers_;
