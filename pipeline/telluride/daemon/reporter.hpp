@@ -2,7 +2,7 @@
 //
 // Every aggregate_interval_ms: the aggregates of the sensors that changed. Every
 // metrics_interval_ms: one node metric per stage instance that did work, and the throughput
-// totals. Every 100 ms: the shared-memory statistics. On (shutdown_atom) it publishes one last
+// totals. Every 250 ms: the shared-memory statistics. On (shutdown_atom) it publishes one last
 // round, replies and exits (a ticking actor must be stopped explicitly).
 //
 // Aggregates, node metrics and throughput totals each carry the latest state of what they

@@ -1,7 +1,7 @@
 // shared_stats.hpp — the daemon's statistics in shared memory, for `telluride stats`.
 //
 // Each running daemon owns one POSIX shared-memory object, /telluride-<pid>, holding one
-// `shared_stats_record` that it rewrites (seqlock) at most every 100 ms. `telluride stats`
+// `shared_stats_record` that it rewrites (seqlock) every 250 ms. `telluride stats`
 // reads every such object without talking to the daemons; a record whose pid is gone is stale
 // and removed by the reader. Layout is versioned: readers skip records of another version.
 //
