@@ -121,14 +121,17 @@ TEST_CASE("destroying the service drops its pending timers, even from inside a t
   // The last owner of the service is released by one of its own timers (an actor whose last
   // reference a timer's message dropped): the thread lets itself go instead of joining itself.
   auto owned = std::make_shared<std::shared_ptr<timer_service>>(std::make_shared<timer_service>());
-  std::atomic<bool> released{false};
+  std::atomic<bool> released{false}, let_go{false};
   auto& service = **owned;
   service.schedule(timer_service::clock::now() + 1s, f.note(2));
-  service.schedule(timer_service::clock::now() + 20ms, [owned, &released]() mutable {
+  service.schedule(timer_service::clock::now() + 20ms, [owned, &released, &let_go]() mutable {
+    while (!let_go)  // until this thread no longer uses the service (the calls above returned)
+      std::this_thread::yield();
     owned->reset();
     released = true;
   });
-  owned.reset();  // the timer holds the only reference now (the service is not used after this)
+  owned.reset();  // the timer holds the only reference now
+  let_go = true;
   for (int i = 0; i < 500 && !released; ++i)
     std::this_thread::sleep_for(1ms);
   CHECK(released);
