@@ -7,9 +7,6 @@
 #include <amqp_framing.h>
 #include <spdlog/spdlog.h>
 
-#include <pthread.h>
-
-
 namespace causeway::amqp {
 
 namespace {
@@ -28,14 +25,14 @@ std::atomic<std::uint64_t> unclean_closes{0};
 
 // "amqp-" and the connection's name, within Linux's 15 bytes: a name that does not fit loses
 // its first word ("telluride-consumer" -> "amqp-consumer"), so that the threads of one
-// program's connections stay apart in top, perf and /proc.
+// program's connections stay apart in top, perf and /proc; name_this_thread cuts the rest.
 std::string thread_name(std::string_view connection_name) {
   constexpr std::size_t linux_limit = 15;
   constexpr std::string_view prefix = "amqp-";
   if (prefix.size() + connection_name.size() > linux_limit)
     if (auto dash = connection_name.find('-'); dash != std::string_view::npos && dash + 1 < connection_name.size())
       connection_name.remove_prefix(dash + 1);
-  return (std::string{prefix} + std::string{connection_name}).substr(0, linux_limit);
+  return std::string{prefix} + std::string{connection_name};
 }
 
 } // namespace
