@@ -21,7 +21,10 @@
 //  6. Any other record must follow the last one: sequence = last + 1 (else a gap: a problem).
 //     A delta must build on the snapshot in use (its base); its sensors replace theirs, its
 //     ids are remembered, alerts_raised is its. A release marks the shard released until the
-//     next record.
+//     next record; it alone may follow a gap: the missing records are writes that failed, whose
+//     rounds released no acknowledgement (a later round that succeeds writes a snapshot), so
+//     the state before them is the one the acknowledged readings match, and a release holds no
+//     state that could need them.
 // A problem (undecodable bytes, a gap, a delta on another base or with no snapshot read, a
 // repeated sequence with other bytes) names the shard and the sequence; it stops deltas from
 // being applied and stays until a later snapshot supersedes it: a restore never silently

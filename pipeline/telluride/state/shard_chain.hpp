@@ -8,7 +8,9 @@
 //    may have reached the stream all the same);
 //  - a new owner's first record is a snapshot (so is the first record of a fresh stream), and
 //    so is the record after a failed write: whether the failed one landed is unknown, and a
-//    snapshot folds either way (a delta would need what the lost one held);
+//    snapshot folds either way (a delta would need what the lost one held); a release may
+//    come right after a failed write (the fold admits a gap before a release: rule 6 of
+//    checkpoint_fold.hpp);
 //  - a delta builds on the snapshot in use; snapshots come again often enough that a restore
 //    stays short (policy: deltas since the snapshot, their bytes against the snapshot's) and
 //    that the stream's retention never cuts the latest one off (bytes written to the stream

@@ -195,6 +195,32 @@ std::vector<fold_case> cases() {
                    {4, 1, owner_fence{2, "b"}, false, counts(4), {{1, 2}}}});
   }
   {
+    // Sequences 3 and 4 were taken by writes that failed (a broker restart), then the owner
+    // gave the shard up: the state is what the records in the stream hold.
+    record_writer a{layout, shard, "a", 1};
+    std::vector<std::string> records{a.snapshot(image_of({{1, 1}})), a.delta(image_of({{1, 2}}))};
+    a.continue_after(4, 1);
+    records.push_back(a.release());
+    out.push_back({"a release may follow writes that failed: the state is the last record's", records, "",
+                   {5, 1, owner_fence{1, "a"}, true, counts(3), {{1, 2}}}});
+    record_writer b{layout, shard, "b", 1};
+    records.push_back(b.takeover(5));
+    b.continue_after(6, 0);
+    records.push_back(b.snapshot(image_of({{1, 3}})));
+    out.push_back({"the next owner goes on after such a release", records, "",
+                   {7, 7, owner_fence{2, "b"}, false, counts(5), {{1, 3}}}});
+  }
+  {
+    // Anything but a release after missing records stays a problem.
+    record_writer a{layout, shard, "a", 1};
+    std::vector<std::string> records{a.snapshot(image_of({{1, 1}}))};
+    a.continue_after(3, 1);
+    records.push_back(a.delta(image_of({{1, 2}})));
+    records.push_back(a.release());
+    out.push_back({"a delta after missing records is an error even when a release follows", records,
+                   "shard 2: delta 4 follows 1: 2..3 are missing", {}});
+  }
+  {
     record_writer a{layout, shard, "a", 1};
     record_writer other_shard{layout, 1, "a", 1};
     record_writer other_layout{8, shard, "a", 1};
