@@ -5,8 +5,8 @@
 #      end-to-end and fault tests are `slow` too (README, "Tests and benchmarks");
 #   3. every fuzz target of tests/fuzz for TELLURIDE_FUZZ_SECONDS each (default 30; 0 skips it)
 #      through scripts/fuzz.sh, which builds them with clang in build-fuzz.
-# The build of 2 and all of 3 (one fuzz target at a time) run in the background, at the lowest
-# priority, during 1 and 2. The last line printed sums the runs in ctest's format; the exit code
+# The builds of 2 and 3 run in the background, at the lowest priority, during 1 and 2; the fuzz
+# targets run after 2, one per core. The last line printed sums the runs in ctest's format; the exit code
 # is non-zero when any failed.
 #   scripts/test.sh              # from any directory; CTEST_PARALLEL_LEVEL=N runs tests in parallel
 #   scripts/test.sh --sanitize   # the sanitizer build alone, with every test but the soak runs
@@ -133,11 +133,12 @@ build_sanitized() {
   return 1
 }
 
-# In CI the sanitizer build, then the fuzzing (its tools, its build, and its runs, one target at a
-# time), go on in the background at the lowest priority: first while the Release tests run, which
-# mostly wait on the broker and the daemons, then while the sanitized tests run, which do too.
-# Their output goes to $background_log; each step's exit code to $background_log.STEP
-# (sanitize, fuzz-build, fuzz), the fuzz report to $fuzz_report.
+# In CI the sanitizer build, then the fuzzing's tools and build, go on in the background at the
+# lowest priority: first while the Release tests run, which mostly wait on the broker and the
+# daemons, then while the sanitized tests run, which do too. Their output goes to
+# $background_log; each step's exit code to $background_log.STEP (sanitize, fuzz-build). The
+# fuzz targets run once the tests are done (run_fuzz), one per core: on two cores that halves
+# their time, and they no longer slow the tests down.
 background_log=$sanitize_dir/background.log
 fuzz_report=$sanitize_dir/fuzz-report.txt
 background_pid=
@@ -155,16 +156,19 @@ start_background_work() {
       code=0
       bash scripts/fuzz.sh --build-only || code=$?
       echo "$code" >"$background_log.fuzz-build"
-      if ((code == 0)); then
-        code=0
-        FUZZ_JOBS=1 bash scripts/fuzz.sh "$fuzz_seconds" >"$fuzz_report" || code=$?
-        echo "$code" >"$background_log.fuzz"
-      fi
     fi
   ) &
   background_pid=$!
   set +m
-  echo "test.sh: building $sanitize_dir (ASan+UBSan), then building and running the fuzz targets, in the background (log: ${background_log#"$repo"/})"
+  echo "test.sh: building $sanitize_dir (ASan+UBSan), then the fuzz targets, in the background (log: ${background_log#"$repo"/})"
+}
+
+# run_fuzz: every fuzz target for $fuzz_seconds, one per core; the report to $fuzz_report, the
+# exit code to $background_log.fuzz (count_fuzz reads both).
+run_fuzz() {
+  local code=0
+  bash scripts/fuzz.sh "$fuzz_seconds" >"$fuzz_report" 2>>"$background_log" || code=$?
+  echo "$code" >"$background_log.fuzz"
 }
 
 # wait_for_step STEP: until the background work has written STEP's exit code, or has ended.
@@ -222,7 +226,7 @@ if [[ $mode == ci ]]; then
     run_ctest "$sanitize_dir" -LE slow
   fi
   if ((fuzz_seconds > 0)) && background_step fuzz-build "fuzz build"; then
-    wait_for_step fuzz
+    run_fuzz
     count_fuzz "$fuzz_seconds"
   fi
   wait "$background_pid" 2>/dev/null || true
