@@ -163,13 +163,6 @@ start_background_work() {
   echo "test.sh: building $sanitize_dir (ASan+UBSan), then the fuzz targets, in the background (log: ${background_log#"$repo"/})"
 }
 
-# run_fuzz: every fuzz target for $fuzz_seconds, one per core; the report to $fuzz_report, the
-# exit code to $background_log.fuzz (count_fuzz reads both).
-run_fuzz() {
-  local code=0
-  bash scripts/fuzz.sh "$fuzz_seconds" >"$fuzz_report" 2>>"$background_log" || code=$?
-  echo "$code" >"$background_log.fuzz"
-}
 
 # wait_for_step STEP: until the background work has written STEP's exit code, or has ended.
 wait_for_step() {
@@ -191,11 +184,13 @@ background_step() {
   return 1
 }
 
-# count_fuzz SECONDS: reads the fuzz report (scripts/fuzz.sh's output: crash reproducers, then
+# run_fuzz SECONDS: runs every fuzz target for SECONDS, one per core (scripts/fuzz.sh), and
+# counts the fuzz report (scripts/fuzz.sh's output: crash reproducers, then
 # its JSON line); each target counts as one test, failed when it crashed or broke an invariant.
-count_fuzz() {
+run_fuzz() {
   local seconds=$1 code result entry
-  code=$(cat "$background_log.fuzz" 2>/dev/null || echo 1)
+  code=0
+  bash scripts/fuzz.sh "$seconds" >"$fuzz_report" 2>>"$background_log" || code=$?
   cat "$fuzz_report" >&2
   result=$(tail -n1 "$fuzz_report")
   local targets=0 crashed=0
@@ -226,8 +221,7 @@ if [[ $mode == ci ]]; then
     run_ctest "$sanitize_dir" -LE slow
   fi
   if ((fuzz_seconds > 0)) && background_step fuzz-build "fuzz build"; then
-    run_fuzz
-    count_fuzz "$fuzz_seconds"
+    run_fuzz "$fuzz_seconds"
   fi
   wait "$background_pid" 2>/dev/null || true
 else

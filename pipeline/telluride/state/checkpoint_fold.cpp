@@ -134,9 +134,7 @@ void checkpoint_fold::read_snapshot(const record_header& h, std::string_view byt
 }
 
 void checkpoint_fold::read_in_sequence(const record_header& h, std::string_view bytes, std::uint64_t hash) {
-  // A release may follow records that are missing: they are writes that failed (their rounds
-  // released no acknowledgement), and a release carries no state, so the state folded so far is
-  // the one the acknowledged readings match.
+  // Rule 6 (checkpoint_fold.hpp): a release, and nothing else, may follow a gap.
   const bool is_gap_before_release = h.kind == record_kind::release && last_ && h.sequence > *last_ + 1;
   if (last_ && h.sequence != *last_ + 1 && !is_gap_before_release) {
     fail(describe(h) + " follows " + std::to_string(*last_) + ": " + missing(*last_ + 1, h.sequence - 1));
