@@ -33,6 +33,10 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
 endif()
 add_compile_options(-fsanitize=${CAUSEWAY_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
 add_link_options(-fsanitize=${CAUSEWAY_SANITIZE})
+# Executables not position-independent: ASan's and UBSan's metadata (tens of MB of pointers in
+# .data) then needs no relocation at load, so a test process starts in half the time (0.13
+# instead of 0.26 CPU-s for telluride_daemon_unit; ctest starts one per test case, ~700 in CI).
+add_link_options($<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:-no-pie>)
 
 # The runtime options: stop at the first report, with a stack, and fail the process with exit
 # code 66 (no program of ours uses it). GCC's runtimes symbolise the stacks themselves: no
