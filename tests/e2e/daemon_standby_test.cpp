@@ -26,7 +26,29 @@ TEST_CASE("with shards 1 a second daemon stands by, consumes nothing, and takes 
   auto first = set.expected(3000);
   CHECK(eventually([&] { aggregates.update(s, a); return aggregates.matches(first); }, 60s));
   aggregates.check(first);
-  CHECK(http_request(b.port(), "GET", "/readyz").status == 0);  // standing by: not serving yet
+  // Standing by, b answers health checks: alive, not ready, and why (docs/http.md).
+  CHECK(http_request(b.port(), "GET", "/healthz").status == 200);
+  auto waiting = http_request(b.port(), "GET", "/readyz");
+  CHECK(waiting.status == 503);
+  CHECK(waiting.body == "{\"reason\":\"standing by: another daemon consumes " + a.route("readings_queue") +
+                          " (its connection holds the lock " + a.route("readings_queue") +
+                          ".lock); this one takes over when that connection closes\",\"status\":\"not ready\"}\n");
+  CHECK(http_request(b.port(), "GET", "/metrics").body.find("telluride_standby 1\n") != std::string::npos);
+  CHECK(http_request(b.port(), "GET", "/api/sensors/1/1/1").status == 503);
+  auto standing = shards_of(b.port());
+  REQUIRE(standing.is_object());
+  CHECK(standing["node"] == "standby-b");
+  REQUIRE(standing["shards"].size() == 1);
+  CHECK(standing["shards"][0] == nlohmann::json{{"shard", 0}, {"queue", a.route("readings_queue")}, {"owner", ""},
+                                                {"state", "standby"}, {"sensors", 0}, {"checkpoint_lag_ms", 0}});
+  // a holds the one shard, the readings queue.
+  auto holding = shards_of(a.port());
+  REQUIRE(holding.is_object());
+  REQUIRE(holding["shards"].size() == 1);
+  CHECK(holding["shards"][0]["queue"] == a.route("readings_queue"));
+  CHECK(holding["shards"][0]["owner"] == holding["node"]);
+  CHECK(holding["shards"][0]["state"] == "active");
+  CHECK(holding["shards"][0]["sensors"] == 40);
 
   publish_readings(s, a, set, 3000, 4500);
   CHECK(a.stop(SIGKILL) == std::optional<int>{128 + SIGKILL});
@@ -34,6 +56,7 @@ TEST_CASE("with shards 1 a second daemon stands by, consumes nothing, and takes 
 
   REQUIRE(eventually([&] { return http_request(b.port(), "GET", "/readyz").status == 200; }, 30s));
   CHECK(b.log().find("took the readings lock") != std::string::npos);
+  CHECK(active_shards(b.port()) == std::vector<int>{0});
   auto all = set.expected(6000);
   CHECK(eventually([&] { aggregates.update(s, a); return aggregates.matches(all); }, 60s));
   aggregates.check(all);

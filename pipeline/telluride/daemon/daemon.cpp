@@ -154,28 +154,40 @@ bool restart_readings(caf::actor_system& system, const caf::actor& supervisor, c
 }
 
 /// With shards 1, takes the readings lock on the readings connection, waiting while another
-/// daemon holds it (standby). False when a termination signal came meanwhile.
+/// daemon holds it (standby). Meanwhile a standby HTTP server on the daemon's address answers
+/// /healthz, /readyz (503, naming the wait), /metrics and /api/shards (make_standby_api); it
+/// closes before this returns, and the daemon's own server opens once the state is restored.
+/// False when a termination signal came meanwhile.
 expected<bool> take_readings_lock(readings_lock& lock, causeway::amqp::connection& readings, const config& cfg,
                                   const sigset_t& signals) {
   const auto started = std::chrono::steady_clock::now();
-  bool said = false;
+  std::unique_ptr<http::http_server> standby;  // set while standing by
   for (;;) {
     auto taken = lock.try_take(readings);
     if (!taken)
       return taken.err();
     if (*taken) {
-      if (said)
+      if (standby) {
+        standby->stop();
         spdlog::info("node {}: took the readings lock {} after {} s of standby; restoring and consuming",
                      cfg.node_name, lock.queue(),
                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
                        .count());
+      }
       return true;
     }
-    if (!said)
+    if (!standby) {
       spdlog::info("node {}: another daemon consumes {} (shards 1; lock {}): standing by until its connection "
-                   "closes (run several daemons with shards > 1 to share the readings)",
-                   cfg.node_name, cfg.routes.readings_queue, lock.queue());
-    said = true;
+                   "closes (run several daemons with shards > 1 to share the readings); HTTP on http://{}/ "
+                   "answers /healthz, /readyz (503) and /api/shards meanwhile",
+                   cfg.node_name, cfg.routes.readings_queue, lock.queue(), to_string(cfg.http_listen));
+      http::server_options options;
+      options.listen = to_string(cfg.http_listen);
+      standby = std::make_unique<http::http_server>(
+        options, make_standby_api(standby_api_parts{cfg.node_name, cfg.routes.readings_queue, lock.queue()}));
+      if (auto err = standby->start())
+        return causeway::error{err->message};
+    }
     if (is_signal_pending(signals))
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));

@@ -68,7 +68,8 @@ daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) 
                                        f.checkpoints.bytes,     f.held,
                                        static_cast<std::uint64_t>(f.restore.took.count()),
                                        f.restore.sensors,       f.restore.records,
-                                       f.restore.epoch,         f.checkpoints.round_us};
+                                       f.restore.epoch,         f.checkpoints.round_us,
+                                       f.checkpoints.last_confirmed_ms};
   }
   if (detail == snapshot_detail::with_stages)
     s.stages = sources_.stages->snapshot();

@@ -45,6 +45,7 @@ struct checkpoint_figures {
   std::uint64_t restore_records = 0;  ///< records read by the restore
   std::uint64_t epoch = 0;          ///< the owner epoch of this process's claim
   std::uint64_t round_us = 0;       ///< confirmed rounds' time from seal to release, summed
+  std::int64_t last_confirmed_ms = 0;  ///< when the latest round was confirmed (epoch ms; 0: never)
 };
 
 struct daemon_snapshot {

@@ -14,6 +14,7 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -93,7 +94,49 @@ std::string sensor_elsewhere(const sensor_key& key, const shard_board_view& view
   return text;
 }
 
+/// Shards 1: the one shard as the daemon that holds the readings lock sees it.
+shard_board_view held_single_shard(const daemon_snapshot& s, const config& cfg) {
+  std::int64_t lag = 0;
+  if (s.checkpoints && s.checkpoints->last_confirmed_ms != 0)
+    lag = std::max<std::int64_t>(0, s.taken_ms - s.checkpoints->last_confirmed_ms);
+  return single_shard_view(cfg.node_name, cfg.routes.readings_queue, "active", s.sensors, lag);
+}
+
 } // namespace
+
+http::router make_standby_api(standby_api_parts parts) {
+  const std::string reason = "standing by: another daemon consumes " + parts.readings_queue + " (its connection holds the lock " +
+                             parts.lock_queue + "); this one takes over when that connection closes";
+  http::router routes;
+  routes.add("GET", "/healthz", [](const request&, const route_params&) {
+    return json(200, {{"status", "ok"}});
+  });
+  routes.add("GET", "/readyz", [reason](const request&, const route_params&) {
+    return json(503, {{"status", "not ready"}, {"reason", reason}});
+  });
+  routes.add("GET", "/metrics", [](const request&, const route_params&) {
+    response r = response::text(200,
+                                "# HELP telluride_ready 1 while readings and control are handled (see /readyz).\n"
+                                "# TYPE telluride_ready gauge\n"
+                                "telluride_ready 0\n"
+                                "# HELP telluride_standby 1 while this daemon stands by (shards 1: another daemon consumes).\n"
+                                "# TYPE telluride_standby gauge\n"
+                                "telluride_standby 1\n");
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  });
+  routes.add("GET", "/api/shards", [view = single_shard_view(parts.node, parts.readings_queue, "standby", 0, 0)](
+                                      const request&, const route_params&) { return json(200, shards_json(view)); });
+  // The rest of the API needs the state this daemon has not restored yet.
+  auto unavailable = [reason](const request&, const route_params&) { return error_response(503, reason); };
+  for (const char* path : {"/api/config", "/api/config/schema", "/api/topology", "/api/sensors",
+                           "/api/sensors/{line}/{device}/{sensor}", "/api/stream"})
+    routes.add("GET", path, unavailable);
+  for (const embedded_asset& asset : dashboard_assets())
+    routes.add("GET", std::string{asset.path}, unavailable);
+  routes.add("POST", "/api/config", unavailable);
+  return routes;
+}
 
 http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
   http::router routes;
@@ -140,8 +183,12 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts) {
       return json(200, body);
     },
     http::handler_thread::worker);
-  routes.add("GET", "/api/shards", [shards = parts.shards](const request&, const route_params&) {
-    return json(200, shards_json(shards->view()));
+  routes.add("GET", "/api/shards", [shards = parts.shards, status = parts.status, config = parts.config](
+                                      const request&, const route_params&) {
+    auto view = shards->view();
+    if (view.shards.empty())  // shards 1: the readings queue, held here while the API serves
+      view = held_single_shard(status->take(now_ms()), config->current().first);
+    return json(200, shards_json(view));
   });
   // Visits every sensor (one shard lock at a time): on a worker, so the loop keeps answering.
   routes.add(

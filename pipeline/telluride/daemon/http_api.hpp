@@ -46,4 +46,18 @@ struct http_api_parts {
 
 http::router make_http_api(caf::actor_system& system, http_api_parts parts);
 
+/// What a daemon standing by names (shards 1, while another daemon's connection holds the
+/// readings lock): itself, the readings queue and the lock.
+struct standby_api_parts {
+  std::string node;
+  std::string readings_queue;
+  std::string lock_queue;
+};
+
+/// The routes of a daemon standing by (docs/http.md, While standing by): /healthz 200, /readyz
+/// 503 naming the wait, /metrics with telluride_ready 0 and telluride_standby 1, /api/shards
+/// with the one shard in state standby and no owner known; every other route of the API 503
+/// with the same reason (nothing is restored yet).
+http::router make_standby_api(standby_api_parts parts);
+
 } // namespace telluride

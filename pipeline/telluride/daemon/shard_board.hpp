@@ -44,6 +44,23 @@ private:
   shard_board_view view_;
 };
 
+/// With shards 1 the layout's one shard is the readings queue itself: this node's view of it
+/// (no coordinator writes a board then). `owner`: this node when it holds the readings lock,
+/// empty while another daemon does (this one stands by).
+inline shard_board_view single_shard_view(std::string node, std::string queue, std::string state,
+                                          std::uint64_t sensors, std::int64_t checkpoint_lag_ms) {
+  shard_row row;
+  row.queue = std::move(queue);
+  row.owner = state == "standby" ? std::string{} : node;
+  row.state = std::move(state);
+  row.sensors = sensors;
+  row.checkpoint_lag_ms = checkpoint_lag_ms;
+  shard_board_view view;
+  view.node = std::move(node);
+  view.shards.push_back(std::move(row));
+  return view;
+}
+
 /// GET /api/shards: {"node": ..., "shards": [{"shard", "queue", "owner", "state", "sensors",
 /// "checkpoint_lag_ms"}, ...]}.
 inline nlohmann::json shards_json(const shard_board_view& view) {
