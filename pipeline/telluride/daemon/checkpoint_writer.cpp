@@ -165,6 +165,13 @@ std::optional<shard_chain> checkpoint_writer::remove_chain(std::uint32_t shard) 
   return chain;
 }
 
+void checkpoint_writer::snapshot_next(shard_identity shard) {
+  std::lock_guard lock(chains_mutex_);
+  for (auto& chain : chains_)
+    if (chain.shard().layout == shard.layout && chain.shard().shard == shard.shard)
+      chain.failed();  // what a failed write does: the next record is a snapshot, and due
+}
+
 checkpoint_stats checkpoint_writer::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;

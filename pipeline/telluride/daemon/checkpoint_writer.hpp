@@ -83,6 +83,10 @@ public:
   void add_chain(shard_chain chain);
   /// Rounds from the next one on leave shard `shard` out; its chain, to write its release.
   std::optional<shard_chain> remove_chain(std::uint32_t shard);
+  /// The next record of `shard`'s chain is a snapshot, due even if the shard changes nothing:
+  /// records it wrote are missing from the stream (stream_follower.hpp). No-op when this
+  /// writer does not write the shard (any more).
+  void snapshot_next(shard_identity shard);
 
   checkpoint_stats stats() const;
 

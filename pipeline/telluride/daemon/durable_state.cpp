@@ -120,7 +120,13 @@ void durable_state::follow_if_idle() {
   std::lock_guard lock(mutex_);
   if (follower_ || follow_from_ < 0 || !writer_)
     return;
-  follower_ = std::make_unique<stream_follower>(stream_follower_options{cfg_.node_name}, follow_, index_, meter_);
+  stream_follower_options options;
+  options.owner = cfg_.node_name;
+  options.on_break = [writer = std::weak_ptr<checkpoint_writer>(writer_)](const chain_break& broken) {
+    if (auto w = writer.lock())
+      w->snapshot_next(broken.shard);
+  };
+  follower_ = std::make_unique<stream_follower>(std::move(options), follow_, index_, meter_);
   follower_->start(follow_from_);
 }
 

@@ -76,6 +76,14 @@ void stream_follower::run(std::int64_t from) {
         if (record.offset >= 0)
           next_offset = record.offset + 1;
         auto entry = indexer_.read(record.offset, record.bytes);
+        const auto& broken = indexer_.last_break();
+        if (broken) {
+          spdlog::warn("shard {}: records {}..{} this daemon wrote are missing from the state stream though the "
+                       "broker confirmed them (delta {} at offset {} follows them); its next checkpoint is a snapshot",
+                       broken->shard.shard, broken->first_missing, broken->delta - 1, broken->delta, record.offset);
+          if (options_.on_break)
+            options_.on_break(*broken);
+        }
         bool is_indexed = false;
         if (entry && record.offset >= 0) {
           auto written = store_->write(*entry);
@@ -87,6 +95,7 @@ void stream_follower::run(std::int64_t from) {
         }
         std::lock_guard lock(mutex_);
         ++stats_.records;
+        stats_.breaks += broken ? 1 : 0;
         stats_.last_offset = record.offset;
         if (is_indexed) {
           ++stats_.indexed;

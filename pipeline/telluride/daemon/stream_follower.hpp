@@ -1,8 +1,10 @@
 // stream_follower.hpp — durable mode's reader of the state stream after the restore: it reads
 // every record from where the daemon's own claims are (so it sees every later claim), indexes
 // the snapshots this daemon wrote that hold their shard's fence (snapshot_indexer.hpp,
-// snapshot_index_store.hpp), and measures how much the stream grows, every writer's records
-// included (stream_meter.hpp), for the retention rule of shard_chain.hpp.
+// snapshot_index_store.hpp), tells when a chain this daemon wrote is broken (records the
+// broker confirmed are missing before a delta: one warning, and `on_break`), and measures how
+// much the stream grows, every writer's records included (stream_meter.hpp), for the retention
+// rule of shard_chain.hpp.
 //
 // On a thread of its own, with its own connection (telluride-state-follower). A lost
 // connection is reopened after a second at the offset after the last record read; an entry
@@ -36,6 +38,9 @@ struct stream_follower_options {
   std::chrono::milliseconds settle{200};
   std::chrono::milliseconds catch_up{3'000};
   std::chrono::milliseconds reopen_after{1'000};
+  /// A chain of this daemon's is broken (snapshot_indexer.hpp): its shard's next checkpoint
+  /// should be a snapshot. Called on the follower's thread.
+  std::function<void(const chain_break&)> on_break;
 };
 
 /// What the follower did (for /metrics and tests).
@@ -44,6 +49,7 @@ struct follower_stats {
   std::uint64_t indexed = 0;  ///< entries written
   std::int64_t last_offset = -1;
   std::int64_t last_indexed_offset = -1;
+  std::uint64_t breaks = 0;  ///< broken chains of this daemon's noticed
 };
 
 class stream_follower {

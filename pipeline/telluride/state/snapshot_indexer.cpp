@@ -11,6 +11,7 @@ snapshot_indexer::snapshot_indexer(std::string owner) : owner_(std::move(owner))
 
 std::optional<snapshot_index_entry> snapshot_indexer::read(std::int64_t offset, std::string_view bytes) {
   ++records_read_;
+  last_break_.reset();
   auto header = decode_checkpoint_header(bytes);
   if (!header)
     return std::nullopt;
@@ -25,9 +26,12 @@ std::optional<snapshot_index_entry> snapshot_indexer::read(std::int64_t offset, 
     if (h.epoch > fence.epoch)
       fence = owner_fence{h.epoch, h.owner};
   }
-  const bool is_next = h.sequence > at->second.last_sequence;
+  const std::uint64_t last = at->second.last_sequence;
+  const bool is_next = h.sequence > last;
   if (is_next)
     at->second.last_sequence = h.sequence;
+  if (!is_new && h.kind == record_kind::delta && h.owner == owner_ && h.sequence > last + 1)
+    last_break_ = chain_break{{h.layout, h.shard}, last + 1, h.sequence};
   if (h.kind != record_kind::snapshot || h.owner != owner_ || !is_next)
     return std::nullopt;
   return snapshot_index_entry{h.layout, h.shard, offset, h.sequence, h.epoch, hash_bytes(bytes), h.owner};

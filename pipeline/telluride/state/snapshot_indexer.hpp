@@ -14,7 +14,13 @@
 // from there would skip the records between the original and the copy).
 //
 // The reader must start at or before its owner's takeover of each shard it indexes (the
-// restore's own takeover, read back), so that every claim after it is seen. Pure: no broker.
+// restore's own takeover, read back), so that every claim after it is seen.
+//
+// It also notices a broken chain of its owner: a delta whose sequence skips records after the
+// last one read. A write that failed is followed by a snapshot or a release, never by a delta
+// (shard_chain.hpp), so the missing records were confirmed by the broker and yet are not in
+// the stream; a restore cannot fold past the delta until the shard's next snapshot, which the
+// owner should then write at once. Pure: no broker.
 #pragma once
 
 #include "telluride/state/checkpoint_fold.hpp"
@@ -29,6 +35,13 @@
 
 namespace telluride {
 
+/// Records of the indexer's owner missing before one of its deltas (see above).
+struct chain_break {
+  shard_identity shard;
+  std::uint64_t first_missing = 0;  ///< the first sequence missing
+  std::uint64_t delta = 0;          ///< the delta that follows the missing records
+};
+
 class snapshot_indexer {
 public:
   /// Offers entries for the snapshots `owner` wrote.
@@ -37,6 +50,10 @@ public:
   /// The stream's next record, delivered at `offset`: the entry to write when it is a snapshot
   /// of this owner that holds its shard's fence. Bytes that do not decode are skipped.
   std::optional<snapshot_index_entry> read(std::int64_t offset, std::string_view bytes);
+
+  /// Set when the record `read` last read is a delta of this owner that follows missing
+  /// records of its shard; else empty.
+  const std::optional<chain_break>& last_break() const noexcept { return last_break_; }
 
   /// The fence of a shard as read so far (none: no record of it read).
   std::optional<owner_fence> fence(shard_identity shard) const;
@@ -50,6 +67,7 @@ private:
   };
   std::map<std::pair<std::uint32_t, std::uint32_t>, shard_view> shards_;  // (layout, shard)
   std::uint64_t records_read_ = 0;
+  std::optional<chain_break> last_break_;
 };
 
 } // namespace telluride

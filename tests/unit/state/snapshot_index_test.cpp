@@ -133,6 +133,49 @@ TEST_CASE("an owner indexes its own snapshots while they hold the fence, never a
   CHECK(as_a.records_read() == 10);
 }
 
+TEST_CASE("an owner's delta after missing records of its own is a broken chain, named once") {
+  record_writer a{2, 0, "node-a", 0};
+  record_writer b{2, 0, "node-b", 1};
+  std::vector<std::string> stream;
+  stream.push_back(a.takeover(0));               // 0: sequence 1
+  stream.push_back(a.snapshot(image_of(1, 1)));  // 1: snapshot 2
+  stream.push_back(a.delta(image_of(2, 2)));     // 2: delta 3
+  a.delta(image_of(2, 3));                       // delta 4, confirmed and yet not in the stream
+  a.delta(image_of(2, 4));                       // delta 5, the same
+  stream.push_back(a.delta(image_of(2, 5)));     // 3: delta 6 follows a gap: broken
+  stream.push_back(a.delta(image_of(2, 6)));     // 4: delta 7 follows 6: nothing new
+  a.snapshot(image_of(1, 7));                    // snapshot 8 missing
+  stream.push_back(a.snapshot(image_of(1, 8)));  // 5: snapshot 9 after a gap heals, not a break
+  a.delta(image_of(3, 1));                       // delta 10 failed
+  stream.push_back(a.release());                 // 6: release 11 may follow a gap
+  b.continue_after(11, 9);
+  stream.push_back(b.takeover(11));              // 7: b takes the shard over (epoch 2, sequence 12)
+  b.delta(image_of(4, 4));                       // b's delta 13 missing
+  stream.push_back(b.delta(image_of(4, 5)));     // 8: b's delta 14: b's chain, not a's concern
+
+  snapshot_indexer as_a{"node-a"};
+  std::vector<std::pair<std::int64_t, chain_break>> breaks;
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    as_a.read(static_cast<std::int64_t>(i), stream[i]);
+    if (const auto& broken = as_a.last_break())
+      breaks.emplace_back(static_cast<std::int64_t>(i), *broken);
+  }
+  REQUIRE(breaks.size() == 1);
+  CHECK(breaks[0].first == 3);
+  CHECK(breaks[0].second.shard.layout == 2);
+  CHECK(breaks[0].second.shard.shard == 0);
+  CHECK(breaks[0].second.first_missing == 4);
+  CHECK(breaks[0].second.delta == 6);
+
+  // Read from the middle (as a follower that starts at a later claim): the first record seen
+  // of a shard is no break, whatever its sequence.
+  snapshot_indexer late{"node-a"};
+  late.read(3, stream[3]);
+  CHECK_FALSE(late.last_break().has_value());
+  late.read(4, stream[4]);
+  CHECK_FALSE(late.last_break().has_value());
+}
+
 TEST_CASE("a snapshot written after another owner's newer claim is not indexed, and the new owner's is") {
   record_writer a{2, 0, "node-a", 0};
   record_writer b{2, 0, "node-b", 1};
