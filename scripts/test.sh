@@ -49,16 +49,19 @@ setup_started=$SECONDS
 bash scripts/setup.sh
 echo "test.sh: set up and built $build_dir $(since "$setup_started")"
 
-# The private test brokers: the one of the ctest fixture (broker.start / broker.stop, data in
-# <build>/test-broker) and any a test starts beside it (<build>/test-broker-*), of both builds.
-# Stopped here too, in case ctest is interrupted; the data folder alone identifies a broker
-# (rabbitmq-local.sh remembers its ports there).
+# The private test brokers of build folders (default: both): the one of the ctest fixture
+# (broker.start / broker.stop, data in <build>/test-broker) and any a test starts beside it
+# (<build>/test-broker-*). Stopped here too, in case ctest is interrupted; the data folder alone
+# identifies a broker (rabbitmq-local.sh remembers its ports there). The two builds' brokers
+# have ports and node names of their own (TEST_BROKER_PORT), so their tests can run at once.
 stop_test_brokers() {
-  local dir
-  for dir in "$build_dir"/test-broker "$build_dir"/test-broker-* \
-    "$sanitize_dir"/test-broker "$sanitize_dir"/test-broker-*; do
-    [[ -d $dir ]] || continue
-    TELLURIDE_BROKER_DIR=$dir deploy/rabbitmq-local.sh stop >/dev/null 2>&1 || true
+  local builds=("$@") build dir
+  ((${#builds[@]} > 0)) || builds=("$build_dir" "$sanitize_dir")
+  for build in "${builds[@]}"; do
+    for dir in "$build"/test-broker "$build"/test-broker-*; do
+      [[ -d $dir ]] || continue
+      TELLURIDE_BROKER_DIR=$dir deploy/rabbitmq-local.sh stop >/dev/null 2>&1 || true
+    done
   done
 }
 # shellcheck disable=SC2317 # called from the traps below
@@ -68,7 +71,7 @@ on_signal() { # ctest (in the foreground) got the signal too; clean up after it
   stop_test_brokers
   exit "$1"
 }
-trap stop_test_brokers EXIT # quiet: the summary below must stay the last line
+trap 'stop_test_brokers' EXIT # quiet: the summary below must stay the last line
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
@@ -80,35 +83,45 @@ rc=0
 summaries=() # each run's summary line
 runs=()      # what each run was
 
-# run_ctest BUILD_DIR CTEST_ARGS...: runs ctest there (on a fresh test broker: queues left over
-# by an earlier, interrupted run would skew the integration tests) and counts its tests.
-run_ctest() {
-  local dir=$1 code=0 summary started=$SECONDS
+# ctest_run BUILD_DIR CTEST_ARGS...: runs ctest there, on fresh test brokers of that build
+# (queues left over by an earlier, interrupted run would skew the integration tests), and
+# writes "EXIT_CODE SECONDS" to BUILD_DIR/ctest-result for count_ctest. Runs in the background
+# too: it touches nothing of the other build.
+ctest_run() {
+  local dir=$1 code=0 started=$SECONDS
   shift
-  stop_test_brokers
-  rm -rf "$dir"/test-broker "$dir"/test-broker-*
+  stop_test_brokers "$dir"
+  rm -rf "$dir"/test-broker "$dir"/test-broker-* "$dir/ctest-result"
   ctest --test-dir "$dir" --output-on-failure --output-log "$dir/ctest-last.log" "$@" || code=$?
+  echo "$code $((SECONDS - started))" >"$dir/ctest-result"
+}
+
+# count_ctest BUILD_DIR: counts the tests of ctest_run's run there.
+count_ctest() {
+  local dir=$1 code=1 seconds=? summary
+  [[ -f $dir/ctest-result ]] && read -r code seconds <"$dir/ctest-result"
   # ctest prints "Label Time Summary", "Total Test time" and the list of failures after its
   # summary line: it is repeated at the end.
-  summary=$(grep -E "$ctest_line" "$dir/ctest-last.log" | tail -n1 || true)
+  summary=$(grep -E "$ctest_line" "$dir/ctest-last.log" 2>/dev/null | tail -n1 || true)
   if [[ $summary =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
     failed=$((failed + BASH_REMATCH[1]))
     passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
-  elif grep -q 'No tests were found' "$dir/ctest-last.log"; then
+  elif grep -q 'No tests were found' "$dir/ctest-last.log" 2>/dev/null; then
     summary="0 passed, 0 failed"
   else
     summary="ctest ended without a summary (exit code $code)"
     failed=$((failed + 1))
   fi
   summaries+=("$summary")
-  runs+=("ctest in ${dir#"$repo"/} $(since "$started")")
+  runs+=("ctest in ${dir#"$repo"/} ($seconds s)")
   ((code == 0)) || rc=$code
 }
 
 # compile_sanitized TARGET...: configures the ASan+UBSan build (cmake/Sanitizers.cmake) and
-# builds the targets.
+# builds the targets. Its test brokers listen on ports of their own (10672, and its private
+# brokers' above it), so that its tests may run while the Release build's do.
 compile_sanitized() {
-  cmake -S . -B "$sanitize_dir" -G Ninja -DCAUSEWAY_SANITIZE=address,undefined &&
+  cmake -S . -B "$sanitize_dir" -G Ninja -DCAUSEWAY_SANITIZE=address,undefined -DTEST_BROKER_PORT=10672 &&
     cmake --build "$sanitize_dir" -j"$(nproc)" --target "$@"
 }
 
@@ -133,36 +146,48 @@ build_sanitized() {
   return 1
 }
 
-# In CI the sanitizer build, then the fuzzing's tools and build, go on in the background at the
-# lowest priority: first while the Release tests run, which mostly wait on the broker and the
-# daemons, then while the sanitized tests run, which do too. Their output goes to
-# $background_log; each step's exit code to $background_log.STEP (sanitize, fuzz-build). The
-# fuzz targets run once the tests are done (run_fuzz), one per core: on two cores that halves
-# their time, and they no longer slow the tests down.
+# In CI everything but the Release tests goes on in the background, beside them: those mostly
+# wait on the broker and the daemons, and on 2 cores one after the other the runs took over 30
+# minutes. Two chains, started together:
+#  - the sanitizer build at the lowest priority, then the sanitized tests at normal priority
+#    (their output to $sanitize_output, shown after the Release tests');
+#  - once the sanitizer build is done, the fuzzing's tools and build, then the fuzz targets,
+#    one per core, at the lowest priority: each runs for its time (wall clock), with what CPU
+#    the tests leave.
+# Their output goes to $background_log; each step's exit code to $background_log.STEP
+# (sanitize, fuzz-build, fuzz).
 background_log=$sanitize_dir/background.log
+sanitize_output=$sanitize_dir/ctest-output.txt
 fuzz_report=$sanitize_dir/fuzz-report.txt
 background_pid=
 start_background_work() {
   mkdir -p "$sanitize_dir"
-  rm -f "$background_log".* "$fuzz_report"
-  set -m # its own process group, so that a signal stops every compiler and fuzzer it started
+  rm -f "$background_log".* "$fuzz_report" "$sanitize_output" "$sanitize_dir/ctest-result"
+  set -m # its own process group, so that a signal stops every compiler, test and fuzzer it started
   (
     exec >"$background_log" 2>&1
-    renice -n 19 -p "$BASHPID" >/dev/null # and so everything it starts
     code=0
-    compile_sanitized quick_test_programs || code=$?
+    (renice -n 19 -p "$BASHPID" >/dev/null && compile_sanitized quick_test_programs) || code=$?
     echo "$code" >"$background_log.sanitize"
+    if ((code == 0)); then
+      ctest_run "$sanitize_dir" -LE slow >"$sanitize_output" 2>&1 &
+    fi
     if ((fuzz_seconds > 0)); then
       code=0
-      bash scripts/fuzz.sh --build-only || code=$?
+      (renice -n 19 -p "$BASHPID" >/dev/null && bash scripts/fuzz.sh --build-only) || code=$?
       echo "$code" >"$background_log.fuzz-build"
+      if ((code == 0)); then
+        code=0
+        (renice -n 19 -p "$BASHPID" >/dev/null && bash scripts/fuzz.sh "$fuzz_seconds" >"$fuzz_report") || code=$?
+        echo "$code" >"$background_log.fuzz"
+      fi
     fi
+    wait # the sanitized tests
   ) &
   background_pid=$!
   set +m
-  echo "test.sh: building $sanitize_dir (ASan+UBSan), then the fuzz targets, in the background (log: ${background_log#"$repo"/})"
+  echo "test.sh: building $sanitize_dir (ASan+UBSan), then running its tests and building and running the fuzz targets, beside the Release tests (log: ${background_log#"$repo"/})"
 }
-
 
 # wait_for_step STEP: until the background work has written STEP's exit code, or has ended.
 wait_for_step() {
@@ -184,15 +209,14 @@ background_step() {
   return 1
 }
 
-# run_fuzz SECONDS: runs every fuzz target for SECONDS, one per core (scripts/fuzz.sh), and
-# counts the fuzz report (scripts/fuzz.sh's output: crash reproducers, then
-# its JSON line); each target counts as one test, failed when it crashed or broke an invariant.
-run_fuzz() {
+# count_fuzz SECONDS: counts the fuzz report (scripts/fuzz.sh's output: crash reproducers,
+# then its JSON line); each target counts as one test, failed when it crashed or broke an
+# invariant.
+count_fuzz() {
   local seconds=$1 code result entry
-  code=0
-  bash scripts/fuzz.sh "$seconds" >"$fuzz_report" 2>>"$background_log" || code=$?
-  cat "$fuzz_report" >&2
-  result=$(tail -n1 "$fuzz_report")
+  code=$(cat "$background_log.fuzz" 2>/dev/null || echo 1)
+  cat "$fuzz_report" >&2 2>/dev/null || true
+  result=$(tail -n1 "$fuzz_report" 2>/dev/null || true)
   local targets=0 crashed=0
   while read -r entry; do
     [[ $entry =~ \"crashes\":\ ([0-9]+) ]] || continue
@@ -216,17 +240,26 @@ run_fuzz() {
 if [[ $mode == ci ]]; then
   tests_started=$SECONDS
   start_background_work
-  run_ctest "$build_dir" -LE slow
+  ctest_run "$build_dir" -LE slow
+  count_ctest "$build_dir"
   if background_step sanitize "sanitizer build"; then
-    run_ctest "$sanitize_dir" -LE slow
+    while [[ ! -f $sanitize_dir/ctest-result ]] && kill -0 "$background_pid" 2>/dev/null; do
+      sleep 2
+    done
+    echo "test.sh: the sanitized tests, which ran beside the Release ones (done $(since "$tests_started")):"
+    cat "$sanitize_output" 2>/dev/null || true
+    count_ctest "$sanitize_dir"
   fi
   if ((fuzz_seconds > 0)) && background_step fuzz-build "fuzz build"; then
-    run_fuzz "$fuzz_seconds"
+    wait_for_step fuzz
+    echo "test.sh: fuzzing done $(since "$tests_started")"
+    count_fuzz "$fuzz_seconds"
   fi
   wait "$background_pid" 2>/dev/null || true
 else
   if build_sanitized test_programs; then
-    run_ctest "$sanitize_dir" -LE soak
+    ctest_run "$sanitize_dir" -LE soak
+    count_ctest "$sanitize_dir"
   fi
 fi
 
