@@ -5,9 +5,9 @@
 #      end-to-end and fault tests are `slow` too (README, "Tests and benchmarks");
 #   3. every fuzz target of tests/fuzz for TELLURIDE_FUZZ_SECONDS each (default 30; 0 skips it)
 #      through scripts/fuzz.sh, which builds them with clang in build-fuzz.
-# The builds of 2 and 3 run in the background, at the lowest priority, during 1 and 2; the fuzz
-# targets run after 2, one per core. The last line printed sums the runs in ctest's format; the exit code
-# is non-zero when any failed.
+# 2 and 3 run beside 1 (their builds at the lowest priority, then 2's tests at normal priority
+# and the fuzz targets at the lowest). The last line printed sums the runs in ctest's format;
+# the exit code is non-zero when any failed.
 #   scripts/test.sh              # from any directory; CTEST_PARALLEL_LEVEL=N runs tests in parallel
 #   scripts/test.sh --sanitize   # the sanitizer build alone, with every test but the soak runs
 # TELLURIDE_BUILD_DIR overrides the build folder (default: build), TELLURIDE_SANITIZE_BUILD_DIR
