@@ -70,11 +70,14 @@ async function main() {
     const totalReaches = n => page.waitForFunction(
       n => Number(document.getElementById('total').textContent.replace(/,/g, '')) === n, n, {timeout: 15000});
 
-    await check('the total rises within 3 s', async () => {
+    // The stream's cadence (a snapshot at least every second) is checked by the end-to-end
+    // tests; here, that the page follows it while readings flow, with room for a busy host (CI
+    // runs the sanitized tests and the fuzzers beside this one).
+    await check('the total rises within 10 s', async () => {
       const read = async () => Number((await page.textContent('#total')).replace(/,/g, ''));
       const first = await read();
       await page.waitForFunction(n => Number(document.getElementById('total').textContent.replace(/,/g, '')) > n,
-                                 first, {timeout: 3000});
+                                 first, {timeout: 10000});
       assert.ok(await read() > first);
     });
 
