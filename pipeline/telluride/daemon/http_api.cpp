@@ -105,8 +105,9 @@ shard_board_view held_single_shard(const daemon_snapshot& s, const config& cfg) 
 } // namespace
 
 http::router make_standby_api(standby_api_parts parts) {
-  const std::string reason = "standing by: another daemon consumes " + parts.readings_queue + " (its connection holds the lock " +
-                             parts.lock_queue + "); this one takes over when that connection closes";
+  const std::string reason = "standing by: another daemon consumes " + parts.readings_queue +
+                             " (its connection holds the lock " + parts.lock_queue +
+                             "); this one takes over when that connection closes";
   http::router routes;
   routes.add("GET", "/healthz", [](const request&, const route_params&) {
     return json(200, {{"status", "ok"}});
@@ -119,7 +120,8 @@ http::router make_standby_api(standby_api_parts parts) {
                                 "# HELP telluride_ready 1 while readings and control are handled (see /readyz).\n"
                                 "# TYPE telluride_ready gauge\n"
                                 "telluride_ready 0\n"
-                                "# HELP telluride_standby 1 while this daemon stands by (shards 1: another daemon consumes).\n"
+                                "# HELP telluride_standby 1 while this daemon stands by (shards 1: another daemon "
+                                "consumes).\n"
                                 "# TYPE telluride_standby gauge\n"
                                 "telluride_standby 1\n");
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
