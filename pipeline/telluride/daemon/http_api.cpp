@@ -14,7 +14,6 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -96,9 +95,7 @@ std::string sensor_elsewhere(const sensor_key& key, const shard_board_view& view
 
 /// Shards 1: the one shard as the daemon that holds the readings lock sees it.
 shard_board_view held_single_shard(const daemon_snapshot& s, const config& cfg) {
-  std::int64_t lag = 0;
-  if (s.checkpoints && s.checkpoints->last_confirmed_ms != 0)
-    lag = std::max<std::int64_t>(0, s.taken_ms - s.checkpoints->last_confirmed_ms);
+  const std::int64_t lag = s.checkpoints ? checkpoint_lag_ms(s.checkpoints->last_confirmed_ms, s.taken_ms) : 0;
   return single_shard_view(cfg.node_name, cfg.routes.readings_queue, "active", s.sensors, lag);
 }
 

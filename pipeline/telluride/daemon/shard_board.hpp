@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -43,6 +44,12 @@ private:
   mutable std::mutex mutex_;
   shard_board_view view_;
 };
+
+/// Milliseconds from the latest confirmed checkpoint round (`last_confirmed_ms`, epoch ms; 0:
+/// none yet) to `now_ms`: a row's checkpoint_lag_ms (0 before the first round).
+inline std::int64_t checkpoint_lag_ms(std::int64_t last_confirmed_ms, std::int64_t now_ms) {
+  return last_confirmed_ms == 0 ? 0 : std::max<std::int64_t>(0, now_ms - last_confirmed_ms);
+}
 
 /// With shards 1 the layout's one shard is the readings queue itself: this node's view of it
 /// (no coordinator writes a board then). `owner`: this node when it holds the readings lock,

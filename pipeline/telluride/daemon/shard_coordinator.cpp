@@ -265,11 +265,8 @@ struct shard_coordinator::impl {
     v.members = view->live();
     auto assignment = sharding::shard_assignment::compute(cfg().shards, v.members);
     const auto states = heartbeats->held();
-    std::int64_t lag = 0;
-    if (parts.durable) {
-      const auto confirmed = parts.durable->figures().checkpoints.last_confirmed_ms;
-      lag = confirmed == 0 ? 0 : std::max<std::int64_t>(0, now_ms() - confirmed);
-    }
+    const std::int64_t lag =
+      parts.durable ? checkpoint_lag_ms(parts.durable->figures().checkpoints.last_confirmed_ms, now_ms()) : 0;
     for (std::uint32_t s = 0; s < cfg().shards; ++s) {
       shard_row row;
       row.shard = s;
