@@ -168,7 +168,7 @@ std::optional<shard_chain> checkpoint_writer::remove_chain(std::uint32_t shard) 
 void checkpoint_writer::snapshot_next(shard_identity shard) {
   std::lock_guard lock(chains_mutex_);
   for (auto& chain : chains_)
-    if (chain.shard().layout == shard.layout && chain.shard().shard == shard.shard)
+    if (chain.shard() == shard)
       chain.failed();  // what a failed write does: the next record is a snapshot, and due
 }
 

@@ -95,7 +95,6 @@ void stream_follower::run(std::int64_t from) {
         }
         std::lock_guard lock(mutex_);
         ++stats_.records;
-        stats_.breaks += broken ? 1 : 0;
         stats_.last_offset = record.offset;
         if (is_indexed) {
           ++stats_.indexed;

@@ -49,7 +49,6 @@ struct follower_stats {
   std::uint64_t indexed = 0;  ///< entries written
   std::int64_t last_offset = -1;
   std::int64_t last_indexed_offset = -1;
-  std::uint64_t breaks = 0;  ///< broken chains of this daemon's noticed
 };
 
 class stream_follower {

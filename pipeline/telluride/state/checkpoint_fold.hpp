@@ -50,6 +50,7 @@ namespace telluride {
 struct shard_identity {
   std::uint32_t layout = 1;  ///< K
   std::uint32_t shard = 0;   ///< 0..K-1
+  bool operator==(const shard_identity&) const = default;
 };
 
 /// The highest epoch read for a shard, and the owner whose records it admits.
