@@ -65,7 +65,7 @@ queue_channel::queue_channel(const queue_source_options& options, std::string lo
                                             : std::max<std::size_t>(1, options.prefetch_count / 4)),
     sink_(std::move(sink)),
     counters_(std::move(counters)),
-    assembler_(assembly_limits{options.max_body_size}) {}
+    gen_(assembly_limits{options.max_body_size}) {}
 
 void queue_channel::init(std::shared_ptr<amqp::mailbox> box) {
   acker_ = std::make_shared<queue_channel_acker>(weak_from_this(), std::move(box), options_.on_failure,
@@ -85,12 +85,7 @@ void queue_channel::attach_to(connection& conn) {
 
 failure queue_channel::on_open(channel& ch) {
   life_.opened(ch, ch.epoch());
-  last_progress_ = std::chrono::steady_clock::now();
-  window_.reset();
-  last_tag_ = 0;
-  oversized_.clear();
-  logged_malformed_ = false;
-  assembler_.reset();
+  gen_ = generation(assembly_limits{options_.max_body_size});
 
   amqp_basic_qos(ch.state(), ch.id(), 0, options_.prefetch_count, 0);
   if (failure f = describe(amqp_get_rpc_reply(ch.state()),
@@ -135,16 +130,16 @@ void queue_channel::on_frame(channel& ch, const amqp_frame_t& frame) {
     // Tags count 1, 2, 3... per channel; a gap would make the ack window remember every tag
     // skipped, and a tag out of sequence cannot be settled. Neither comes from a sane broker.
     if (const auto* deliver = static_cast<const amqp_basic_deliver_t*>(method.decoded)) {
-      if (deliver->delivery_tag != last_tag_ + 1) {
+      if (deliver->delivery_tag != gen_.last_tag + 1) {
         ++counters_->malformed;
         ch.fail("delivery tag " + std::to_string(deliver->delivery_tag) +
-                " out of sequence (expected " + std::to_string(last_tag_ + 1) + ")");
+                " out of sequence (expected " + std::to_string(gen_.last_tag + 1) + ")");
         return;
       }
-      last_tag_ = deliver->delivery_tag;
+      gen_.last_tag = deliver->delivery_tag;
     }
   }
-  take(assembler_.feed(frame));
+  take(gen_.assembler.feed(frame));
 }
 
 void queue_channel::on_method(channel& ch, const amqp_method_t& method) {
@@ -173,7 +168,7 @@ void queue_channel::take(feed_result result) {
       break;
     case frame_outcome::oversized:
       ++counters_->oversized;
-      oversized_.insert(result.delivery->delivery_tag);
+      gen_.oversized.insert(result.delivery->delivery_tag);
       // The handler sees it failed and reports it (the daemon logs and dead-letters it).
       spdlog::debug("{}: delivery {} failed: {}", log_name_, result.delivery->delivery_tag,
                     result.delivery->msg.failure_reason());
@@ -187,9 +182,9 @@ void queue_channel::take(feed_result result) {
 void queue_channel::accept(assembled_delivery& d) {
   // Frames come only while the channel is usable, so it is live.
   d.msg.ack = ack_ref{message_acker_, d.delivery_tag, life_.live()->epoch};
-  window_.deliver(d.delivery_tag);
+  gen_.window.deliver(d.delivery_tag);
   // Once, as the window fills (a channel's qos is never below its prefetch_count).
-  if (options_.on_window_full && window_.pending() + window_.settled() == options_.prefetch_count)
+  if (options_.on_window_full && gen_.window.pending() + gen_.window.settled() == options_.prefetch_count)
     options_.on_window_full();
   if (d.redelivered)
     ++counters_->redelivered;
@@ -201,11 +196,11 @@ void queue_channel::accept(assembled_delivery& d) {
 
 void queue_channel::note_malformed(const std::string& problem) {
   ++counters_->malformed;
-  if (logged_malformed_) {
+  if (gen_.logged_malformed) {
     spdlog::debug("{}: frames out of order: {}", log_name_, problem);
     return;
   }
-  logged_malformed_ = true;
+  gen_.logged_malformed = true;
   spdlog::warn("{}: frames out of order from the broker: {} (further ones are counted, not logged)",
                log_name_, problem);
 }
@@ -251,9 +246,9 @@ std::size_t queue_channel::handoff_size() const noexcept {
 void queue_channel::settle(const std::vector<settle_item>& items) {
   record(items, true);
   const auto* live = life_.live();
-  if (live == nullptr || window_.settled() == 0)
+  if (live == nullptr || gen_.window.settled() == 0)
     return;
-  if (window_.settled() >= flush_threshold_)
+  if (gen_.window.settled() >= flush_threshold_)
     flush(false);
   else
     live->ch->request_flush();
@@ -269,12 +264,12 @@ void queue_channel::record(const std::vector<settle_item>& items, bool handled) 
     }
     auto outcome = item.outcome;
     // Requeued, an oversized delivery would fail the same way forever.
-    if (handled && outcome == settlement::requeue && oversized_.count(item.tag) != 0)
+    if (handled && outcome == settlement::requeue && gen_.oversized.count(item.tag) != 0)
       outcome = settlement::reject;
-    if (!window_.settle(item.tag, outcome))
+    if (!gen_.window.settle(item.tag, outcome))
       continue;  // settled twice: the first one counts
-    if (!oversized_.empty())
-      oversized_.erase(item.tag);
+    if (!gen_.oversized.empty())
+      gen_.oversized.erase(item.tag);
     switch (outcome) {
       case settlement::ack: ++acked; break;
       case settlement::reject: ++rejected; break;
@@ -301,10 +296,10 @@ void queue_channel::flush(bool everything) {
     return;
   channel& ch = *live->ch;
   const bool was_full = is_window_full();
-  auto runs = window_.take_contiguous();
+  auto runs = gen_.window.take_contiguous();
   auto now = std::chrono::steady_clock::now();
   if (!runs.empty())
-    last_progress_ = now;
+    gen_.last_progress = now;
   for (const auto& run : runs)
     if (!send_run(ch, run.first, run.last, run.kind))
       return;
@@ -312,18 +307,18 @@ void queue_channel::flush(bool everything) {
   // held that way, or the window is full, and the lowest tag has not moved for a while (a
   // slow message, not just messages finishing out of order), settle them singly so the
   // broker keeps delivering.
-  const bool is_full = is_window_full() && window_.settled() > 0;
-  const bool stuck = is_full || window_.settled() * 2 >= options_.prefetch_count;
+  const bool is_full = is_window_full() && gen_.window.settled() > 0;
+  const bool stuck = is_full || gen_.window.settled() * 2 >= options_.prefetch_count;
   const auto patience = is_full ? scatter_when_full : scatter_after;
   bool freed = !runs.empty();
-  if (everything || (stuck && now - last_progress_ >= patience)) {
-    auto scattered = window_.take_scattered();
+  if (everything || (stuck && now - gen_.last_progress >= patience)) {
+    auto scattered = gen_.window.take_scattered();
     freed = freed || !scattered.empty();
     for (const auto& [tag, kind] : scattered)
       if (!send_run(ch, tag, tag, kind))
         return;
   } else if (stuck) {
-    ch.request_flush(std::chrono::ceil<std::chrono::milliseconds>(patience - (now - last_progress_)));
+    ch.request_flush(std::chrono::ceil<std::chrono::milliseconds>(patience - (now - gen_.last_progress)));
   }
   // The broker held deliveries back for want of a free slot: they come now, in a burst.
   if (was_full && freed)
@@ -331,7 +326,7 @@ void queue_channel::flush(bool everything) {
 }
 
 bool queue_channel::is_window_full() const noexcept {
-  return window_.pending() + window_.settled() >= options_.prefetch_count;
+  return gen_.window.pending() + gen_.window.settled() >= options_.prefetch_count;
 }
 
 bool queue_channel::send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind) {
@@ -386,7 +381,7 @@ void queue_channel::fail_pending(const std::string& reason) {
   const auto* live = life_.live();
   if (live == nullptr)
     return;
-  auto tags = window_.pending_tags();
+  auto tags = gen_.window.pending_tags();
   if (tags.empty())
     return;
   spdlog::warn("{}: failing {} in-flight message(s) back to the broker: {}", log_name_, tags.size(),
@@ -411,11 +406,9 @@ void queue_channel::close(connection& conn) {
 
 void queue_channel::on_lost(const failure&) {
   // Settled but unsent tags die with the channel: the broker redelivers those messages.
-  counters_->dropped_acks += window_.settled();
-  window_.reset();
-  oversized_.clear();
+  counters_->dropped_acks += gen_.window.settled();
+  gen_ = generation(assembly_limits{options_.max_body_size});
   batch_.clear();  // read but never handed on: redelivered too
-  assembler_.reset();
   if (life_.lost() == queue_channel_step::finish_drain)
     finish_drain();
 }

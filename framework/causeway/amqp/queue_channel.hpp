@@ -132,16 +132,27 @@ private:
   std::shared_ptr<queue_channel_acker> acker_;
   std::shared_ptr<acknowledger> message_acker_;  // what messages carry: acker_, or what is in front of it
 
+  /// What one generation of the channel (from its open until it closes or is lost) knows. Its
+  /// tags mean nothing to the next generation, so each open starts from a fresh one and a lost
+  /// channel leaves an empty one.
+  struct generation {
+    explicit generation(assembly_limits limits,
+                        std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now())
+      : last_progress(opened), assembler(limits) {}
+
+    causeway::detail::ack_window window;
+    std::chrono::steady_clock::time_point last_progress;  // the lowest unsettled tag last moved
+    std::uint64_t last_tag = 0;                           // of the last basic.deliver
+    std::unordered_set<std::uint64_t> oversized;          // pending tags of oversized deliveries
+    bool logged_malformed = false;
+    delivery_assembler assembler;
+  };
+
   // Connection thread only from here on.
   queue_channel_lifecycle life_;
   amqp_channel_t channel_id_ = 0;  // while attached
-  causeway::detail::ack_window window_;
-  std::chrono::steady_clock::time_point last_progress_;  // the lowest unsettled tag last moved
-  std::uint64_t last_tag_ = 0;                      // of the last basic.deliver this generation
-  std::unordered_set<std::uint64_t> oversized_;     // pending tags of oversized deliveries
-  bool logged_malformed_ = false;                   // this generation
-  delivery_assembler assembler_;
-  std::vector<message> batch_;
+  generation gen_;
+  std::vector<message> batch_;  // read, not yet handed on (outlives a generation until lost)
   std::chrono::steady_clock::time_point handoff_due_;  // while batch_ holds deliveries
 };
 
