@@ -6,7 +6,8 @@
 #                        index (the exchange telluride_state.index and the queues
 #                        telluride_state.index.<K>.<s>), the heartbeat exchange
 #                        telluride_state.members and its own queue on it,
-#                        telluride_state.members.<node>), consumes the input queues,
+#                        telluride_state.members.<node>; the forwarding of reconfigurations:
+#                        broadway_config_queue.lock, .nodes and .<node>), consumes the input queues,
 #                        publishes outputs and dead letters; touches nothing else
 #   telluride-dashboard  read-only: consumes the output queues (tail --from-queue), or a private
 #                        queue telluride-tap.* that it declares and binds to an output route
@@ -49,6 +50,7 @@ output_queues=(sensor_health_queue sensor_metric_queue sensor_alert_queue broadw
   broadway_event_queue dlx_queue)
 readings_exchange=sensor_events
 readings_queue=sensor_reading_queue
+control_queue=broadway_config_queue
 # docs/wire-format.md, Shards and the state stream.
 shards_exchange=sensor_shards
 state_stream=telluride_state
@@ -92,9 +94,16 @@ members_regex() {
   printf '^%s(\\..+)?$' "$(printf '%s' "$prefix$state_stream.members" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
 }
 
-daemon_configure="$(names_regex "${all_names[@]}")|$(shard_queues_regex)|$(state_index_regex)|$(members_regex)"
+# ^control_queue\..+$, prefixed: with shards > 1 the forwarding lock (.lock), the exchange the
+# control messages are forwarded to (.nodes) and each node's queue on it (docs/sharding.md,
+# Reconfiguring daemons that share the shards).
+control_regex() {
+  printf '^%s\\..+$' "$(printf '%s' "$prefix$control_queue" | sed 's/[][\.^$*+?(){}|]/\\&/g')"
+}
+
+daemon_configure="$(names_regex "${all_names[@]}")|$(shard_queues_regex)|$(state_index_regex)|$(members_regex)|$(control_regex)"
 daemon_write=$daemon_configure # publish to the exchanges; bind the queues
-daemon_read="$(names_regex "${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "$state_stream")|$(shard_queues_regex)|$(state_index_regex)|$(members_regex)"
+daemon_read="$(names_regex "${exchanges[@]}" "$shards_exchange" "${input_queues[@]}" "$state_stream")|$(shard_queues_regex)|$(state_index_regex)|$(members_regex)|$(control_regex)"
 dashboard_configure="^$tap_queues\$"
 dashboard_write="^$tap_queues\$"                                                 # bind its tap queue
 dashboard_read="$(names_regex "${exchanges[@]}" "${output_queues[@]}")|^$tap_queues\$" # bind from; consume

@@ -19,6 +19,18 @@ std::string members_queue(const config& cfg) {
   return members_exchange(cfg) + "." + cfg.node_name;
 }
 
+std::string control_nodes_exchange(const route_names& routes) {
+  return routes.control_queue + ".nodes";
+}
+
+std::string node_control_queue(const config& cfg) {
+  return cfg.routes.control_queue + "." + cfg.node_name;
+}
+
+std::string control_lock_queue(const route_names& routes) {
+  return routes.control_queue + ".lock";
+}
+
 namespace {
 
 amqp::arguments dead_letter_arguments(const route_names& r) {
@@ -101,6 +113,8 @@ amqp::topology_spec broker_topology(const config& cfg, std::uint32_t left_behind
     append(spec, sharded_readings_topology(cfg));
     // Heartbeats of the daemons sharing the shards (shard_coordinator.hpp).
     spec.exchanges.push_back({members_exchange(cfg), "fanout", true, false, {}});
+    // Reconfigurations forwarded to every daemon (control_forwarder.hpp).
+    spec.exchanges.push_back({control_nodes_exchange(r), "fanout", true, false, {}});
     const std::uint32_t end = std::min(cfg.shards + left_behind, max_shard_queues);
     for (std::uint32_t shard = cfg.shards; shard < end; ++shard)
       spec.unbindings.push_back({shard_queue(r, shard), r.shards_exchange, "1", {}});

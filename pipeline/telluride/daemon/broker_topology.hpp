@@ -42,12 +42,24 @@ inline constexpr std::int64_t state_stream_segment_bytes = std::int64_t{64} << 2
 /// Shard queues exist at most for shards 0..1023 (`shards` is at most 1024).
 inline constexpr std::uint32_t max_shard_queues = 1024;
 
-/// `readings_queue.<shard>`.
 /// The fanout exchange of the members' heartbeats with K > 1: `<state_stream>.members`.
 std::string members_exchange(const config& cfg);
 /// This daemon's exclusive, auto-deleted queue on it: `<state_stream>.members.<node_name>`.
 std::string members_queue(const config& cfg);
+/// `readings_queue.<shard>`.
 std::string shard_queue(const route_names& routes, std::uint32_t shard);
+
+// Reconfiguring several daemons (K > 1; control_forwarder.hpp).
+/// The fanout exchange the control queue's messages are forwarded to: `<control_queue>.nodes`.
+std::string control_nodes_exchange(const route_names& routes);
+/// This daemon's queue on it, `<control_queue>.<node_name>`: durable, so that a daemon started
+/// again under its node name applies what was forwarded meanwhile; deleted by the broker once
+/// unused for node_control_queue_expiry_ms, and holding at most node_control_queue_max messages.
+std::string node_control_queue(const config& cfg);
+inline constexpr std::int64_t node_control_queue_expiry_ms = 24 * 3600 * 1000;
+inline constexpr std::int64_t node_control_queue_max = 10000;
+/// The lock of the forwarder: whose channel holds `<control_queue>.lock` takes the control queue.
+std::string control_lock_queue(const route_names& routes);
 
 /// The state stream (durable mode): the stream `state_stream` with its size retention, and the
 /// fanout exchange of its name bound to it. Pure.

@@ -1,5 +1,6 @@
 #include "telluride/daemon/config_actor.hpp"
 
+#include "telluride/daemon/control_forwarder.hpp"
 #include "telluride/domain/config_schema.hpp"
 
 #include <causeway/acknowledger.hpp>
@@ -89,7 +90,7 @@ bool config_actor::settle_if_copy(pending_change& req) {
     return false;
   const auto& msg = *req.control;
   auto id = msg.metadata.get("message_id");
-  if (!ledger_.is_copy(id, msg.data, msg.metadata.get("redelivered") == "true"))
+  if (!ledger_.is_copy(id, msg.data, is_redelivered_control(msg)))
     return false;
   spdlog::info("control message {} delivered again after it was handled: acknowledged, not applied again",
                causeway::one_line_utf8(id, 255));

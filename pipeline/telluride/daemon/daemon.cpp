@@ -1,7 +1,9 @@
 #include "telluride/daemon/daemon.hpp"
 
 #include "telluride/cli/commands.hpp"
+#include "telluride/daemon/broker_topology.hpp"
 #include "telluride/daemon/config_actor.hpp"
+#include "telluride/daemon/control_forwarder.hpp"
 #include "telluride/daemon/daemon_probe.hpp"
 #include "telluride/daemon/durable_state.hpp"
 #include "telluride/daemon/http_api.hpp"
@@ -87,6 +89,7 @@ void log_pipeline_event(const causeway::pipeline_event& e) {
 /// The parts of a running daemon, in the order `shut_down` stops them.
 struct running_parts {
   caf::actor config_handler;  ///< its part supervisor
+  caf::actor forwarder;       ///< K > 1: the control forwarder's part supervisor
   causeway::pipeline* readings = nullptr;
   std::shared_ptr<readings_intake> intake;
   caf::actor reporter;        ///< its part supervisor
@@ -105,6 +108,8 @@ void stop_part(caf::actor_system& system, const caf::actor& part) {
 /// The daemon's one shutdown sequence, whatever ends it (a signal, a failed start):
 ///   0. with K > 1 shards the shard coordinator stops: no rebalance starts after it;
 ///   1. the config handler stops: no reconfiguration starts after it (one in progress ends);
+///      with K > 1 the control forwarder stops before it (what it forwarded is confirmed and
+///      acknowledged; what it took and did not forward goes back to the control queue);
 ///   2. the readings pipeline stops consuming and drains: everything it took is processed and
 ///      acknowledged; then it stops (in durable mode, a last checkpoint round runs after the
 ///      drain and before the readings channels close, so those acknowledgements reach the
@@ -119,6 +124,8 @@ causeway::drain_report shut_down(caf::actor_system& system, running_parts& parts
                                  const std::function<void()>& after_drain = {}) {
   if (parts.shards)
     parts.shards->stop();
+  if (parts.forwarder)
+    stop_part(system, parts.forwarder);
   stop_part(system, parts.config_handler);
   parts.intake->set_consuming(false);
   auto drained = parts.readings->drain();
@@ -359,6 +366,17 @@ life_end serve(const daemon_options& options, const config& start_with, const si
       return sys.spawn<config_actor>(config_parts, std::make_unique<control_source>(control_queue));
     },
     parts_health, config_handler});
+  caf::actor forwarder;
+  if (broker->forwarded_control) {
+    auto forwarded = broker->forwarded_control;
+    auto publisher = broker->publisher;
+    forwarder = system.spawn<part_supervisor>(part_spec{
+      "control forwarder",
+      [forwarded, publisher, exchange = control_nodes_exchange(cfg->routes)](caf::actor_system& sys) {
+        return sys.spawn<control_forwarder>(publisher, exchange, std::make_unique<control_source>(forwarded));
+      },
+      parts_health, nullptr});
+  }
   std::string stats_error;
   std::shared_ptr<shared_stats_writer> stats = shared_stats_writer::create(stats_error);
   if (!stats)
@@ -377,7 +395,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   http::http_server server{http_options, make_http_api(system, http_api_parts{status, current_config, tracker,
                                                                               readings_pipeline.supervisor(),
                                                                               config_handler, board, live_events})};
-  running_parts running{config, &readings_pipeline, intake, report, out, &server, &live, durable, nullptr};
+  running_parts running{config, forwarder, &readings_pipeline, intake, report, out, &server, &live, durable, nullptr};
   if (is_sharded) {
     auto coordinator = shard_coordinator::start(shard_coordinator_parts{
       *cfg, base_connection(*cfg, options.connect_timeout), broker->publisher, durable, tracker, intake, locks, rules,

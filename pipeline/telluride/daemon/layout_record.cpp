@@ -8,6 +8,7 @@
 
 #include <causeway/amqp/queue_peek.hpp>
 
+#include <chrono>
 #include <future>
 
 namespace telluride {
@@ -69,7 +70,8 @@ expected<layout_in_use> read_layout_in_use(amqp::connection& admin, const config
   if (!source)
     return source.err();
   std::optional<std::uint32_t> last;
-  for (const auto until = clock_type::now() + std::chrono::seconds(2); clock_type::now() < until;) {
+  using clock = std::chrono::steady_clock;
+  for (const auto until = clock::now() + std::chrono::seconds(2); clock::now() < until;) {
     auto records = (*source)->next(std::chrono::milliseconds(300));
     if (!records)
       return records.err();

@@ -195,10 +195,42 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   if (!readings)
     return error{"cannot consume " + cfg.routes.readings_queue + ": " + readings.err().message};
   out.readings = *readings;
-  auto control = queue_source::open(queue_options(cfg.routes.control_queue, 16), out.readings->connection());
+  if (cfg.shards == 1) {
+    auto control = queue_source::open(queue_options(cfg.routes.control_queue, 16), out.readings->connection());
+    if (!control)
+      return error{"cannot consume " + cfg.routes.control_queue + ": " + control.err().message};
+    out.control = *control;
+    return out;
+  }
+
+  // K > 1: this daemon applies what arrives in its own queue, and forwards the control queue
+  // while it holds the forwarding lock (control_forwarder.hpp).
+  auto own = queue_options(node_control_queue(cfg), 16);
+  own.declare->args.push_back({"x-expires", node_control_queue_expiry_ms});
+  own.declare->args.push_back({"x-max-length", node_control_queue_max});
+  own.bindings.push_back({control_nodes_exchange(cfg.routes), "", {}});
+  auto control = queue_source::open(std::move(own), out.readings->connection());
   if (!control)
-    return error{"cannot consume " + cfg.routes.control_queue + ": " + control.err().message};
+    return error{"cannot consume " + node_control_queue(cfg) + ": " + control.err().message};
   out.control = *control;
+
+  auto shared = queue_options(cfg.routes.control_queue, 16);
+  shared.connection.name = "telluride-control-forwarder";
+  // The channel retries the lock with the connection's backoff: within 2 s of its holder going.
+  shared.connection.reconnect.max = std::chrono::milliseconds(2000);
+  // Given back once (the forward was refused), then dead-lettered by the queue.
+  shared.on_failure = failure_policy::reject_and_requeue_once;
+  shared.before_consume = [lock = control_lock_queue(cfg.routes)](channel& ch) -> failure {
+    failure f = declare_queue(ch, queue_spec{lock, false, true, true, {}});  // transient, exclusive, auto-delete
+    if (f && f.code == 405)  // RESOURCE_LOCKED
+      f.message = "another daemon forwards the control queue (its connection holds " + lock +
+                  "); this one takes over when that connection closes";
+    return f;
+  };
+  auto forwarded = queue_source::open(std::move(shared));
+  if (!forwarded)
+    return error{"cannot consume " + cfg.routes.control_queue + ": " + forwarded.err().message};
+  out.forwarded_control = *forwarded;
   return out;
 }
 

@@ -64,7 +64,10 @@ expected<void> retry_unreachable(const config& cfg, std::chrono::milliseconds ti
 struct broker_connections {
   std::shared_ptr<causeway::amqp::publisher> publisher;
   std::shared_ptr<causeway::amqp::queue_source> readings;
+  /// The control queue (shards 1), or this daemon's queue of forwarded control messages (K > 1).
   std::shared_ptr<causeway::amqp::queue_source> control;
+  /// K > 1: the control queue, taken to be forwarded while this daemon holds the lock.
+  std::shared_ptr<causeway::amqp::queue_source> forwarded_control;
 };
 
 /// Declares the topology (broker_topology.hpp) and opens the connections, retrying an

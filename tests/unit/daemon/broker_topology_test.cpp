@@ -100,6 +100,7 @@ TEST_CASE("with K shards readings go through the consistent-hash exchange to K s
     "exchange broadway_events direct durable",
     "exchange sensor_shards x-consistent-hash durable {hash-header=sensor_key}",
     "exchange telluride_state.members fanout durable",  // the daemons' heartbeats
+    "exchange broadway_config_queue.nodes fanout durable",  // reconfigurations forwarded to every daemon
     "queue sensor_reading_queue durable" + dead_letter,
     "queue broadway_config_queue durable" + dead_letter,
     "queue sensor_health_queue durable",
