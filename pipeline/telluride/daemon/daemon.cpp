@@ -31,6 +31,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -160,40 +161,64 @@ bool restart_readings(caf::actor_system& system, const caf::actor& supervisor, c
   return ok;
 }
 
+/// The HTTP server of a daemon with shards 1 before its own opens (make_standby_api): while it
+/// stands by, then while it restores its state. It answers on the daemon's address, and
+/// closes right before the daemon's own server opens there.
+struct start_server {
+  std::shared_ptr<std::atomic<start_step>> step = std::make_shared<std::atomic<start_step>>(start_step::standing_by);
+  std::unique_ptr<http::http_server> server;
+
+  /// Opens it (once); a one-line error when the address is taken.
+  expected<void> open(const config& cfg, const std::string& lock_queue) {
+    if (server)
+      return {};
+    http::server_options options;
+    options.listen = to_string(cfg.http_listen);
+    server = std::make_unique<http::http_server>(
+      options, make_standby_api(standby_api_parts{cfg.node_name, cfg.routes.readings_queue, lock_queue,
+                                                  cfg.state_stream, step}));
+    if (auto err = server->start()) {
+      server.reset();
+      return causeway::error{err->message};
+    }
+    return {};
+  }
+  void close() {
+    if (server)
+      server->stop();
+    server.reset();
+  }
+};
+
 /// With shards 1, takes the readings lock on the readings connection, waiting while another
-/// daemon holds it (standby). Meanwhile a standby HTTP server on the daemon's address answers
-/// /healthz, /readyz (503, naming the wait), /metrics and /api/shards (make_standby_api); it
-/// closes before this returns, and the daemon's own server opens once the state is restored.
-/// False when a termination signal came meanwhile.
+/// daemon holds it (standby). Meanwhile `starting` answers /healthz, /readyz (503, naming the
+/// wait), /metrics and /api/shards on the daemon's address; it stays open after this returns
+/// (the caller closes it once the state is restored, right before the daemon's own server
+/// opens). False when a termination signal came meanwhile.
 expected<bool> take_readings_lock(readings_lock& lock, causeway::amqp::connection& readings, const config& cfg,
-                                  const sigset_t& signals) {
+                                  const sigset_t& signals, start_server& starting) {
   const auto started = std::chrono::steady_clock::now();
-  std::unique_ptr<http::http_server> standby;  // set while standing by
+  bool stood_by = false;
   for (;;) {
     auto taken = lock.try_take(readings);
     if (!taken)
       return taken.err();
     if (*taken) {
-      if (standby) {
-        standby->stop();
+      if (stood_by)
         spdlog::info("node {}: took the readings lock {} after {} s of standby; restoring and consuming",
                      cfg.node_name, lock.queue(),
                      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
                        .count());
-      }
       return true;
     }
-    if (!standby) {
+    if (!stood_by) {
+      stood_by = true;
       spdlog::info("node {}: another daemon consumes {} (shards 1; lock {}): standing by until its connection "
                    "closes (run several daemons with shards > 1 to share the readings); HTTP on http://{}/ "
                    "answers /healthz, /readyz (503) and /api/shards meanwhile",
                    cfg.node_name, cfg.routes.readings_queue, lock.queue(), to_string(cfg.http_listen));
-      http::server_options options;
-      options.listen = to_string(cfg.http_listen);
-      standby = std::make_unique<http::http_server>(
-        options, make_standby_api(standby_api_parts{cfg.node_name, cfg.routes.readings_queue, lock.queue()}));
-      if (auto err = standby->start())
-        return causeway::error{err->message};
+      if (auto opened = starting.open(cfg, lock.queue()); !opened)
+        return opened.err();
     }
     if (is_signal_pending(signals))
       return false;
@@ -301,14 +326,20 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   auto broker = connect_broker(*cfg, options.connect_timeout, durable.get(), true, lock);
   if (!broker)
     return fail(broker.err().message);
+  start_server starting;
   if (lock) {
-    auto taken = take_readings_lock(*lock, *broker->readings->connection(), *cfg, signals);
+    auto taken = take_readings_lock(*lock, *broker->readings->connection(), *cfg, signals, starting);
     if (!taken)
       return fail(taken.err().message);
     if (!*taken) {
       spdlog::info("stopped while standing by");
       return {};
     }
+    // The restore may take seconds (docs/scaling.md): /healthz and /readyz answer meanwhile.
+    starting.step->store(start_step::restoring);
+    if (durable)
+      if (auto opened = starting.open(*cfg, lock->queue()); !opened)
+        return fail(opened.err().message);
   }
   const bool is_sharded = cfg->shards > 1;
 
@@ -409,6 +440,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     }
     running.shards = std::move(*coordinator);
   }
+  starting.close();
   if (auto err = server.start()) {
     shut_down(system, running);
     return fail(err->message);

@@ -102,32 +102,45 @@ shard_board_view held_single_shard(const daemon_snapshot& s, const config& cfg) 
 } // namespace
 
 http::router make_standby_api(standby_api_parts parts) {
-  const std::string reason = "standing by: another daemon consumes " + parts.readings_queue +
-                             " (its connection holds the lock " + parts.lock_queue +
-                             "); this one takes over when that connection closes";
+  const std::string standing_by = "standing by: another daemon consumes " + parts.readings_queue +
+                                  " (its connection holds the lock " + parts.lock_queue +
+                                  "); this one takes over when that connection closes";
+  const std::string restoring = "restoring the state from the stream " + parts.state_stream + " before consuming " +
+                                parts.readings_queue;
+  auto step = parts.step ? parts.step : std::make_shared<const std::atomic<start_step>>(start_step::standing_by);
+  auto is_restoring = [step] { return step->load() == start_step::restoring; };
+  auto reason = [is_restoring, standing_by, restoring]() -> const std::string& {
+    return is_restoring() ? restoring : standing_by;
+  };
   http::router routes;
   routes.add("GET", "/healthz", [](const request&, const route_params&) {
     return json(200, {{"status", "ok"}});
   });
   routes.add("GET", "/readyz", [reason](const request&, const route_params&) {
-    return json(503, {{"status", "not ready"}, {"reason", reason}});
+    return json(503, {{"status", "not ready"}, {"reason", reason()}});
   });
-  routes.add("GET", "/metrics", [](const request&, const route_params&) {
+  routes.add("GET", "/metrics", [is_restoring](const request&, const route_params&) {
     response r = response::text(200,
-                                "# HELP telluride_ready 1 while readings and control are handled (see /readyz).\n"
-                                "# TYPE telluride_ready gauge\n"
-                                "telluride_ready 0\n"
-                                "# HELP telluride_standby 1 while this daemon stands by (shards 1: another daemon "
-                                "consumes).\n"
-                                "# TYPE telluride_standby gauge\n"
-                                "telluride_standby 1\n");
+                                std::string{"# HELP telluride_ready 1 while readings and control are handled (see "
+                                            "/readyz).\n"
+                                            "# TYPE telluride_ready gauge\n"
+                                            "telluride_ready 0\n"
+                                            "# HELP telluride_standby 1 while this daemon stands by (shards 1: "
+                                            "another daemon consumes).\n"
+                                            "# TYPE telluride_standby gauge\n"
+                                            "telluride_standby "} +
+                                  (is_restoring() ? "0\n" : "1\n"));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });
-  routes.add("GET", "/api/shards", [view = single_shard_view(parts.node, parts.readings_queue, "standby", 0, 0)](
-                                      const request&, const route_params&) { return json(200, shards_json(view)); });
+  routes.add("GET", "/api/shards",
+             [is_restoring, standby = single_shard_view(parts.node, parts.readings_queue, "standby", 0, 0),
+              restoring_view = single_shard_view(parts.node, parts.readings_queue, "restoring", 0, 0)](
+               const request&, const route_params&) {
+               return json(200, shards_json(is_restoring() ? restoring_view : standby));
+             });
   // The rest of the API needs the state this daemon has not restored yet.
-  auto unavailable = [reason](const request&, const route_params&) { return error_response(503, reason); };
+  auto unavailable = [reason](const request&, const route_params&) { return error_response(503, reason()); };
   for (const char* path : {"/api/config", "/api/config/schema", "/api/topology", "/api/sensors",
                            "/api/sensors/{line}/{device}/{sensor}", "/api/stream"})
     routes.add("GET", path, unavailable);

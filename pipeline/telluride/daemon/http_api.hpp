@@ -28,6 +28,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -48,15 +49,25 @@ http::router make_http_api(caf::actor_system& system, http_api_parts parts);
 
 /// What a daemon standing by names (shards 1, while another daemon's connection holds the
 /// readings lock): itself, the readings queue and the lock.
+/// Where a daemon with shards 1 is before it serves its own API.
+enum class start_step : std::uint8_t {
+  standing_by,  ///< another daemon holds the readings lock
+  restoring,    ///< this one holds it and restores the state (durable mode)
+};
+
 struct standby_api_parts {
   std::string node;
   std::string readings_queue;
   std::string lock_queue;
+  std::string state_stream;
+  /// Read at every request; null: standing_by.
+  std::shared_ptr<const std::atomic<start_step>> step;
 };
 
-/// The routes of a daemon standing by (docs/http.md, While standing by): /healthz 200, /readyz
-/// 503 naming the wait, /metrics with telluride_ready 0 and telluride_standby 1, /api/shards
-/// with the one shard in state standby and no owner known; every other route of the API 503
+/// The routes of a daemon standing by or restoring its state (docs/http.md, While standing by):
+/// /healthz 200, /readyz 503 naming the wait, /metrics with telluride_ready 0 and
+/// telluride_standby 1 while standing by (0 while restoring), /api/shards with the one shard in
+/// state standby (no owner known) or restoring (this node); every other route of the API 503
 /// with the same reason (nothing is restored yet).
 http::router make_standby_api(standby_api_parts parts);
 
