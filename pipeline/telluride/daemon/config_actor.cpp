@@ -34,11 +34,7 @@ caf::behavior config_actor::make_behavior() {
       process_next();
     },
     [this](shutdown_atom) {
-      shutdown_waiters_.push_back(make_response_promise());
-      if (!shutting_down_) {
-        shutting_down_ = true;
-        control_->stop_taking();
-      }
+      shutdown_.add(make_response_promise(), *control_);
       finish_shutdown_if_done();
     },
   };
@@ -181,12 +177,9 @@ void config_actor::reject(pending_change req, const std::string& why) {
 }
 
 void config_actor::finish_shutdown_if_done() {
-  if (!shutting_down_ || !control_drained_ || busy_ || !pending_.empty())
+  if (!shutdown_.any() || !control_drained_ || busy_ || !pending_.empty())
     return;
-  control_->close();
-  for (auto& w : shutdown_waiters_)
-    w.deliver(true);
-  shutdown_waiters_.clear();
+  shutdown_.answer(*control_);
   quit();
 }
 

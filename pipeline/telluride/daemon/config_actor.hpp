@@ -93,9 +93,8 @@ private:
   std::deque<pending_change> pending_;
   control_ledger ledger_;
   bool busy_ = false;
-  bool shutting_down_ = false;
   bool control_drained_ = false;
-  std::vector<caf::response_promise> shutdown_waiters_;
+  shutdown_requests shutdown_;
 };
 
 /// Acknowledges one message (successfully) through its acknowledger.

@@ -84,11 +84,7 @@ caf::behavior control_forwarder::make_behavior() {
       finish_shutdown_if_done();
     },
     [this](shutdown_atom) {
-      shutdown_waiters_.push_back(make_response_promise());
-      if (!shutting_down_) {
-        shutting_down_ = true;
-        control_->stop_taking();
-      }
+      shutdown_.add(make_response_promise(), *control_);
       finish_shutdown_if_done();
     },
   };
@@ -116,12 +112,9 @@ void control_forwarder::forward(std::vector<causeway::message>& messages) {
 }
 
 void control_forwarder::finish_shutdown_if_done() {
-  if (!shutting_down_ || !drained_ || outstanding_ != 0)
+  if (!shutdown_.any() || !drained_ || outstanding_ != 0)
     return;
-  control_->close();
-  for (auto& w : shutdown_waiters_)
-    w.deliver(true);
-  shutdown_waiters_.clear();
+  shutdown_.answer(*control_);
   quit();
 }
 

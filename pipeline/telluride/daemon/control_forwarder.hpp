@@ -62,9 +62,8 @@ private:
   std::string exchange_;
   std::unique_ptr<control_source> control_;
   std::uint64_t outstanding_ = 0;  // forwarded, the broker's answer not yet here
-  bool shutting_down_ = false;
   bool drained_ = false;
-  std::vector<caf::response_promise> shutdown_waiters_;
+  shutdown_requests shutdown_;
 };
 
 } // namespace telluride

@@ -24,4 +24,19 @@ void control_source::close() {
   }
 }
 
+void shutdown_requests::add(caf::response_promise reply, control_source& source) {
+  replies_.push_back(std::move(reply));
+  if (!asked_) {
+    asked_ = true;
+    source.stop_taking();
+  }
+}
+
+void shutdown_requests::answer(control_source& source) {
+  source.close();
+  for (auto& r : replies_)
+    r.deliver(true);
+  replies_.clear();
+}
+
 } // namespace telluride

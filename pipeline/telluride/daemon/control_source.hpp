@@ -14,8 +14,10 @@
 #include <causeway/producer.hpp>
 
 #include <caf/actor.hpp>
+#include <caf/response_promise.hpp>
 
 #include <memory>
+#include <vector>
 
 namespace telluride {
 
@@ -36,6 +38,22 @@ public:
 private:
   std::shared_ptr<causeway::amqp::queue_source> queue_;
   std::unique_ptr<causeway::producer> channel_;
+};
+
+/// The (shutdown_atom) requests of an actor that owns a control_source (the config actor, the
+/// control forwarder): the first stops the source taking; once the source drained and the actor
+/// has nothing left to do, `answer` closes the source and answers every request with `true`.
+class shutdown_requests {
+public:
+  /// Records a request; the first stops `source` taking.
+  void add(caf::response_promise reply, control_source& source);
+  bool any() const noexcept { return asked_; }
+  /// Closes `source` and answers every request so far.
+  void answer(control_source& source);
+
+private:
+  bool asked_ = false;
+  std::vector<caf::response_promise> replies_;
 };
 
 } // namespace telluride
