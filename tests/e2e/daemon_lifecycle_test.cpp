@@ -181,10 +181,15 @@ TEST_CASE("a broker alarm holds the outputs in the daemon, bounded, and the late
   daemon_process d{"alarm" + std::to_string(::getpid()),
                    {{"amqp_url", broker.url()}, {"state", "memory"}, {"aggregate_interval_ms", 20},
                     {"rate_limit_allowed", 200}, {"rate_limit_interval", 100}}};
-  d.start();
+  d.start();  // declares the topology
+  // Every reading is queued before the daemon consumes any: at 2,000/s it would otherwise take
+  // them as fast as a busy host publishes them, and none may be left when the alarm begins (a
+  // CI run saw 0 consumed during the alarm: the 20,000 took 10 s to publish).
+  REQUIRE(d.stop() == std::optional<int>{0});
   reading_set set{300, 20'000, 43, "alarm"};
   amqp_session s{broker.url()};
   publish_readings(s, d, set, 0, 20'000);  // first: the alarm would block the test's publishes too
+  d.start();
   REQUIRE_MESSAGE(broker.ctl("set_vm_memory_high_watermark absolute 1") == 0, broker.last_output());
   const double consumed_before = metric_of(d.port(), "telluride_amqp_consumed_total");
   double most = 0;
