@@ -69,7 +69,7 @@ daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) 
                                        static_cast<std::uint64_t>(f.restore.took.count()),
                                        f.restore.sensors,       f.restore.records,
                                        f.restore.epoch,         f.checkpoints.round_us,
-                                       f.checkpoints.last_confirmed_ms};
+                                       f.checkpoints.last_confirmed_ms, f.chain_breaks};
   }
   if (detail == snapshot_detail::with_stages)
     s.stages = sources_.stages->snapshot();

@@ -46,6 +46,9 @@ struct checkpoint_figures {
   std::uint64_t epoch = 0;          ///< the owner epoch of this process's claim
   std::uint64_t round_us = 0;       ///< confirmed rounds' time from seal to release, summed
   std::int64_t last_confirmed_ms = 0;  ///< when the latest round was confirmed (epoch ms; 0: never)
+  /// Own records the stream follower found missing before a later own delta (confirmed, then
+  /// lost by the broker): each heals with a snapshot of its shard in the next round.
+  std::uint64_t chain_breaks = 0;
 };
 
 struct daemon_snapshot {

@@ -122,7 +122,9 @@ void durable_state::follow_if_idle() {
     return;
   stream_follower_options options;
   options.owner = cfg_.node_name;
-  options.on_break = [writer = std::weak_ptr<checkpoint_writer>(writer_)](const chain_break& broken) {
+  options.on_break = [writer = std::weak_ptr<checkpoint_writer>(writer_), breaks = chain_breaks_](
+                       const chain_break& broken) {
+    ++*breaks;
     if (auto w = writer.lock())
       w->snapshot_next(broken.shard);
   };
@@ -249,6 +251,7 @@ durable_figures durable_state::figures() const {
     f.checkpoints = writer_->stats();
   f.restore = restored_;
   f.held = gate_->held();
+  f.chain_breaks = chain_breaks_->load();
   return f;
 }
 

@@ -40,6 +40,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,6 +68,7 @@ struct durable_figures {
   checkpoint_stats checkpoints;
   restore_figures restore;
   std::uint64_t held = 0;  ///< acknowledgements the gate holds now
+  std::uint64_t chain_breaks = 0;  ///< broken chains the stream follower found since start
 };
 
 /// After a lost connection: `reads_at_loss` readings were in the state (or a shard's slot) as the
@@ -154,6 +156,8 @@ private:
   mutable std::mutex mutex_;
   std::shared_ptr<checkpoint_writer> writer_;
   restore_figures restored_;
+  /// Kept here, not in a follower: counted across the followers of this state's life.
+  std::shared_ptr<std::atomic<std::uint64_t>> chain_breaks_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<throughput> again_totals_;   // count_once_again
   std::vector<std::uint64_t> reads_at_loss_;   // by shard; 0 once taken again
 };

@@ -139,6 +139,10 @@ std::string prometheus_metrics(const daemon_snapshot& s) {
     out << "telluride_checkpoint_bytes_total " << c.bytes << '\n';
     metric("telluride_checkpoint_held", "gauge", "Acknowledgements waiting for a checkpoint to be confirmed.");
     out << "telluride_checkpoint_held " << c.held << '\n';
+    metric("telluride_checkpoint_chain_breaks_total", "counter",
+           "Own checkpoint records found missing from the stream before a later one (confirmed, then lost); "
+           "each heals with a snapshot of its shard in the next round.");
+    out << "telluride_checkpoint_chain_breaks_total " << c.chain_breaks << '\n';
     metric("telluride_restore_milliseconds", "gauge", "How long the restore of the state at start took.");
     out << "telluride_restore_milliseconds " << c.restore_ms << '\n';
     metric("telluride_restored_sensors", "gauge", "Sensors the restore at start brought back.");

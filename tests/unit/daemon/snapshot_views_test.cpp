@@ -242,7 +242,7 @@ TEST_CASE("/metrics says not ready, and in flight 0, when the snapshot does") {
 TEST_CASE("/metrics shows durable mode's checkpoint and restore figures, between the ready gauge and the stages") {
   auto s = sample_snapshot();
   CHECK(prometheus_metrics(s).find("telluride_checkpoint") == std::string::npos);  // memory mode: none
-  s.checkpoints = telluride::checkpoint_figures{41, 2, 3, 38, 123456, 250, 35, 500, 77, 6, 123'000};
+  s.checkpoints = telluride::checkpoint_figures{41, 2, 3, 38, 123456, 250, 35, 500, 77, 6, 123'000, 0, 1};
   auto text = prometheus_metrics(s);
   const std::string expected =
     "telluride_ready 1\n"
@@ -264,6 +264,10 @@ TEST_CASE("/metrics shows durable mode's checkpoint and restore figures, between
     "# HELP telluride_checkpoint_held Acknowledgements waiting for a checkpoint to be confirmed.\n"
     "# TYPE telluride_checkpoint_held gauge\n"
     "telluride_checkpoint_held 250\n"
+    "# HELP telluride_checkpoint_chain_breaks_total Own checkpoint records found missing from the stream before a "
+    "later one (confirmed, then lost); each heals with a snapshot of its shard in the next round.\n"
+    "# TYPE telluride_checkpoint_chain_breaks_total counter\n"
+    "telluride_checkpoint_chain_breaks_total 1\n"
     "# HELP telluride_restore_milliseconds How long the restore of the state at start took.\n"
     "# TYPE telluride_restore_milliseconds gauge\n"
     "telluride_restore_milliseconds 35\n"
