@@ -15,6 +15,7 @@
 #include "telluride/daemon/reading_handler.hpp"
 #include "telluride/daemon/reporter.hpp"
 #include "telluride/daemon/shard_coordinator.hpp"
+#include "telluride/daemon/standby.hpp"
 #include "telluride/daemon/startup.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/http/http_server.hpp"
@@ -161,71 +162,6 @@ bool restart_readings(caf::actor_system& system, const caf::actor& supervisor, c
   return ok;
 }
 
-/// The HTTP server of a daemon with shards 1 before its own opens (make_standby_api): while it
-/// stands by, then while it restores its state. It answers on the daemon's address, and
-/// closes right before the daemon's own server opens there.
-struct start_server {
-  std::shared_ptr<std::atomic<start_step>> step = std::make_shared<std::atomic<start_step>>(start_step::standing_by);
-  std::unique_ptr<http::http_server> server;
-
-  /// Opens it (once); a one-line error when the address is taken.
-  expected<void> open(const config& cfg, const std::string& lock_queue) {
-    if (server)
-      return {};
-    http::server_options options;
-    options.listen = to_string(cfg.http_listen);
-    server = std::make_unique<http::http_server>(
-      options, make_standby_api(standby_api_parts{cfg.node_name, cfg.routes.readings_queue, lock_queue,
-                                                  cfg.state_stream, step}));
-    if (auto err = server->start()) {
-      server.reset();
-      return causeway::error{err->message};
-    }
-    return {};
-  }
-  void close() {
-    if (server)
-      server->stop();
-    server.reset();
-  }
-};
-
-/// With shards 1, takes the readings lock on the readings connection, waiting while another
-/// daemon holds it (standby). Meanwhile `starting` answers /healthz, /readyz (503, naming the
-/// wait), /metrics and /api/shards on the daemon's address; it stays open after this returns
-/// (the caller closes it once the state is restored, right before the daemon's own server
-/// opens). False when a termination signal came meanwhile.
-expected<bool> take_readings_lock(readings_lock& lock, causeway::amqp::connection& readings, const config& cfg,
-                                  const sigset_t& signals, start_server& starting) {
-  const auto started = std::chrono::steady_clock::now();
-  bool stood_by = false;
-  for (;;) {
-    auto taken = lock.try_take(readings);
-    if (!taken)
-      return taken.err();
-    if (*taken) {
-      if (stood_by)
-        spdlog::info("node {}: took the readings lock {} after {} s of standby; restoring and consuming",
-                     cfg.node_name, lock.queue(),
-                     std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
-                       .count());
-      return true;
-    }
-    if (!stood_by) {
-      stood_by = true;
-      spdlog::info("node {}: another daemon consumes {} (shards 1; lock {}): standing by until its connection "
-                   "closes (run several daemons with shards > 1 to share the readings); HTTP on http://{}/ "
-                   "answers /healthz, /readyz (503) and /api/shards meanwhile",
-                   cfg.node_name, cfg.routes.readings_queue, lock.queue(), to_string(cfg.http_listen));
-      if (auto opened = starting.open(cfg, lock.queue()); !opened)
-        return opened.err();
-    }
-    if (is_signal_pending(signals))
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-}
-
 /// What outlives one life of the daemon's parts: the process's throughput totals and stage
 /// metrics.
 struct process_parts {
@@ -328,7 +264,8 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     return fail(broker.err().message);
   start_server starting;
   if (lock) {
-    auto taken = take_readings_lock(*lock, *broker->readings->connection(), *cfg, signals, starting);
+    auto taken = take_readings_lock(*lock, *broker->readings->connection(), *cfg, starting,
+                                    [&signals] { return is_signal_pending(signals); });
     if (!taken)
       return fail(taken.err().message);
     if (!*taken) {
@@ -336,7 +273,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
       return {};
     }
     // The restore may take seconds (docs/scaling.md): /healthz and /readyz answer meanwhile.
-    starting.step->store(start_step::restoring);
+    starting.set_restoring();
     if (durable)
       if (auto opened = starting.open(*cfg, lock->queue()); !opened)
         return fail(opened.err().message);
