@@ -1,6 +1,7 @@
 #include "telluride/daemon/control_forwarder.hpp"
 
 #include "telluride/daemon/config_actor.hpp"
+#include "telluride/domain/bounded_json.hpp"
 
 #include <causeway/acknowledger.hpp>
 #include <causeway/atoms.hpp>
@@ -8,7 +9,6 @@
 
 #include <caf/send.hpp>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -21,14 +21,16 @@ using forwarded_atom = caf::atom_constant<caf::atom("tl_fwded")>;
 
 /// Settles a control message once the broker answered for its copy: acknowledged when the
 /// copy is with the broker, else given back (requeued once, then dead-lettered by the queue).
+/// A message that arrived failed keeps its own reason.
 void settle(causeway::message msg, causeway::amqp::publish_outcome outcome) {
   std::vector<causeway::message> ok;
   std::vector<causeway::message> failed;
   if (outcome == causeway::amqp::publish_outcome::confirmed) {
     ok.push_back(std::move(msg));
   } else {
-    msg.fail(outcome == causeway::amqp::publish_outcome::nacked ? "the broker refused its forwarded copy"
-                                                                 : "its forwarded copy was not confirmed");
+    if (!msg.is_failed())
+      msg.fail(outcome == causeway::amqp::publish_outcome::nacked ? "the broker refused its forwarded copy"
+                                                                   : "its forwarded copy was not confirmed");
     failed.push_back(std::move(msg));
   }
   causeway::acknowledge(ok, failed);
@@ -59,8 +61,9 @@ bool is_redelivered_control(const causeway::message& msg) {
   const auto headers = msg.metadata.get("headers");
   if (headers.find(forwarded_redelivered_header) == std::string_view::npos)
     return false;  // the common case, without parsing
-  auto parsed = nlohmann::json::parse(headers, nullptr, false);
-  return parsed.is_object() && parsed.contains(std::string(forwarded_redelivered_header));
+  // The headers come from the publisher: parsed within limits (no recursion on their depth).
+  auto parsed = parse_bounded_json(headers, json_limits{1024 * 1024, 64});
+  return parsed && parsed->is_object() && parsed->contains(std::string(forwarded_redelivered_header));
 }
 
 control_forwarder::control_forwarder(caf::actor_config& cfg, std::shared_ptr<causeway::amqp::publisher> publisher,

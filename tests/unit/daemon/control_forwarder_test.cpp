@@ -50,6 +50,9 @@ TEST_CASE("the copy of a message the control queue delivered again says so in a 
   // The name in a value, or headers that are not JSON, are not the header.
   CHECK_FALSE(telluride::is_redelivered_control(control_message(false, R"({"note":"telluride-redelivered"})")));
   CHECK_FALSE(telluride::is_redelivered_control(control_message(false, "telluride-redelivered{")));
+  // Headers nested 100,000 tables deep around the name: refused by the depth limit, no recursion.
+  const std::string deep = std::string(100'000, '[') + "\"telluride-redelivered\"" + std::string(100'000, ']');
+  CHECK_FALSE(telluride::is_redelivered_control(control_message(false, deep)));
 }
 
 TEST_CASE("a message without a timestamp or with one that is not a number is forwarded without one") {
