@@ -95,4 +95,28 @@ TEST_CASE("the forwarding daemon killed: the other forwards, and the killed one 
   CHECK(b.stop() == std::optional<int>{0});
 }
 
+TEST_CASE("with shards 4 and two daemons an invalid reconfiguration is refused once: one event, one dead letter") {
+  const auto id = std::to_string(::getpid());
+  daemon_process a{"fwdra" + id, {{"shards", 4}, {"state", "memory"}}};
+  daemon_process b{"fwdrb" + id};
+  launch_member(a, a, "fwdr-a-" + id);
+  launch_member(b, a, "fwdr-b-" + id);
+  REQUIRE(eventually([&] { return shards_split({a.port(), b.port()}, 4); }, 20s));
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  send_control(s, a, R"({"processor_concurrency": 0})", "fwdr-bad-" + id);
+  send_control(s, a, R"({"processor_concurrency": 3})", "fwdr-good-" + id);
+  // The valid one after it is applied by both: the invalid one was handled before it.
+  CHECK(eventually([&] { return runs(a.port(), 1, 3) && runs(b.port(), 1, 3); }, 30s));
+  event_view events;
+  CHECK(eventually([&] { events.update(s, a); return events.named("config_applied").size() == 2; }, 10s));
+  auto rejected = events.named("config_rejected");
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0]["reason"] == "processor_concurrency must be an integer in 1..1024, got 0");
+  CHECK(rejected[0]["correlation_id"] == "fwdr-bad-" + id);
+  e2e::broker_admin admin;
+  CHECK(admin.message_count(a.route("dead_letter_queue")) == 1);
+  CHECK(a.stop() == std::optional<int>{0});
+  CHECK(b.stop() == std::optional<int>{0});
+}
+
 } // namespace daemon_sharing_config_test

@@ -154,24 +154,29 @@ void config_actor::on_restarted(pending_change req, telluride::config next, cons
   process_next();
 }
 
-void config_actor::reject(pending_change req, const std::string& why) {
-  ++parts_.counters->config_rejected;
+nlohmann::json reject_reconfiguration(outputs& out, control_counters& counters,
+                                      std::optional<causeway::message> control, const std::string& why) {
+  ++counters.config_rejected;
   // The reason may quote the message (a parse error's last token): one line of valid UTF-8.
   const std::string reason = causeway::one_line_utf8(why);
   nlohmann::json event{{"event", "config_rejected"}, {"reason", reason}};
-  if (req.control)
-    if (auto id = req.control->metadata.get("correlation_id"); !id.empty())
+  if (control)
+    if (auto id = control->metadata.get("correlation_id"); !id.empty())
       event["correlation_id"] = causeway::one_line_utf8(id, 255);
-  parts_.out->event(event);
+  out.event(event);
   spdlog::warn("reconfiguration rejected: {}", reason);
-  if (req.control) {
-    note_handled(*req.control);
+  if (control) {
     // The dead-lettered copy must be with the broker before the original is acknowledged.
-    auto msg = std::make_shared<causeway::message>(std::move(*req.control));
-    parts_.out->dead_letter(*msg, reason, [msg](causeway::amqp::publish_outcome) {
-      acknowledge_one(std::move(*msg));
-    });
+    auto msg = std::make_shared<causeway::message>(std::move(*control));
+    out.dead_letter(*msg, reason, [msg](causeway::amqp::publish_outcome) { acknowledge_one(std::move(*msg)); });
   }
+  return event;
+}
+
+void config_actor::reject(pending_change req, const std::string& why) {
+  if (req.control)
+    note_handled(*req.control);
+  auto event = reject_reconfiguration(*parts_.out, *parts_.counters, std::move(req.control), why);
   if (req.reply.pending())
     req.reply.deliver(config_outcome{false, event});
 }

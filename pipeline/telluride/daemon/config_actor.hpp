@@ -100,6 +100,13 @@ private:
 /// Acknowledges one message (successfully) through its acknowledger.
 void acknowledge_one(causeway::message msg);
 
+/// Refuses a reconfiguration with `why`: counts it, publishes {"event":"config_rejected",
+/// "reason"} (with the control message's correlation_id, if it has one) and logs it; a control
+/// message is dead-lettered with the reason and acknowledged once the dead letter is with the
+/// broker. Returns the event.
+nlohmann::json reject_reconfiguration(outputs& out, control_counters& counters,
+                                      std::optional<causeway::message> control, const std::string& why);
+
 } // namespace telluride
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telluride::config_outcome)

@@ -2,6 +2,7 @@
 
 #include "telluride/daemon/config_actor.hpp"
 #include "telluride/domain/bounded_json.hpp"
+#include "telluride/domain/config_schema.hpp"
 
 #include <causeway/acknowledger.hpp>
 #include <causeway/atoms.hpp>
@@ -21,16 +22,14 @@ using forwarded_atom = caf::atom_constant<caf::atom("tl_fwded")>;
 
 /// Settles a control message once the broker answered for its copy: acknowledged when the
 /// copy is with the broker, else given back (requeued once, then dead-lettered by the queue).
-/// A message that arrived failed keeps its own reason.
 void settle(causeway::message msg, causeway::amqp::publish_outcome outcome) {
   std::vector<causeway::message> ok;
   std::vector<causeway::message> failed;
   if (outcome == causeway::amqp::publish_outcome::confirmed) {
     ok.push_back(std::move(msg));
   } else {
-    if (!msg.is_failed())
-      msg.fail(outcome == causeway::amqp::publish_outcome::nacked ? "the broker refused its forwarded copy"
-                                                                   : "its forwarded copy was not confirmed");
+    msg.fail(outcome == causeway::amqp::publish_outcome::nacked ? "the broker refused its forwarded copy"
+                                                                 : "its forwarded copy was not confirmed");
     failed.push_back(std::move(msg));
   }
   causeway::acknowledge(ok, failed);
@@ -66,12 +65,9 @@ bool is_redelivered_control(const causeway::message& msg) {
   return parsed && parsed->is_object() && parsed->contains(std::string(forwarded_redelivered_header));
 }
 
-control_forwarder::control_forwarder(caf::actor_config& cfg, std::shared_ptr<causeway::amqp::publisher> publisher,
-                                     std::string exchange, std::unique_ptr<control_source> control)
-  : caf::event_based_actor(cfg),
-    publisher_(std::move(publisher)),
-    exchange_(std::move(exchange)),
-    control_(std::move(control)) {}
+control_forwarder::control_forwarder(caf::actor_config& cfg, control_forwarder_parts parts,
+                                     std::unique_ptr<control_source> control)
+  : caf::event_based_actor(cfg), parts_(std::move(parts)), control_(std::move(control)) {}
 
 caf::behavior control_forwarder::make_behavior() {
   if (!control_->start(caf::actor_cast<caf::actor>(this)))
@@ -96,18 +92,22 @@ caf::behavior control_forwarder::make_behavior() {
 void control_forwarder::forward(std::vector<causeway::message>& messages) {
   auto self = caf::actor_cast<caf::actor>(this);
   for (auto& msg : messages) {
+    // What no daemon would apply is refused here, once, as one daemon refuses it (one event,
+    // one dead letter), instead of by each daemon: too big to read (max_body_size) or broken in
+    // transit, or not a valid reconfiguration on its own.
     if (msg.is_failed()) {
-      // Too big to read (max_body_size), or broken in transit: nothing to forward. Given back
-      // once, then dead-lettered by the queue's own dead-letter arguments.
-      spdlog::warn("control message {} not forwarded: {}",
-                   causeway::one_line_utf8(msg.metadata.get("message_id"), 255), msg.failure_reason());
-      settle(std::move(msg), causeway::amqp::publish_outcome::nacked);
+      const std::string why = "reconfiguration refused: " + msg.failure_reason();
+      reject_reconfiguration(*parts_.out, *parts_.counters, std::move(msg), why);
       continue;
     }
-    auto copy = forwarded_copy(msg, exchange_);
+    if (auto change = parse_reconfiguration(msg.data); !change) {
+      reject_reconfiguration(*parts_.out, *parts_.counters, std::move(msg), change.err().message);
+      continue;
+    }
+    auto copy = forwarded_copy(msg, parts_.exchange);
     ++outstanding_;
     auto original = std::make_shared<causeway::message>(std::move(msg));
-    publisher_->publish(std::move(copy), [original, self](causeway::amqp::publish_outcome outcome) {
+    parts_.publisher->publish(std::move(copy), [original, self](causeway::amqp::publish_outcome outcome) {
       settle(std::move(*original), outcome);
       caf::anon_send(self, forwarded_atom::value);
     });

@@ -5,7 +5,9 @@
 // So with several daemons one of them at a time (the one whose forwarding channel holds the
 // lock queue `<control_queue>.lock`) takes the control queue and forwards each message, in
 // order, to the fanout exchange `<control_queue>.nodes`; it acknowledges the message once the
-// broker confirmed the copy, and gives it back (requeued) if the broker refused it. Every
+// broker confirmed the copy, and gives it back (requeued) if the broker refused it. A message
+// no daemon would apply (not a valid reconfiguration on its own, or too big to read) it
+// refuses itself, as one daemon does: one config_rejected event, one dead letter. Every
 // daemon, the forwarder's own included, has its queue `<control_queue>.<node>` bound to that
 // exchange, and its config actor applies what arrives there (control_source), one message at a
 // time in publication order.
@@ -19,7 +21,9 @@
 // the channel (anything unacknowledged goes back to the queue) and answers `true`.
 #pragma once
 
+#include "telluride/daemon/control_counters.hpp"
 #include "telluride/daemon/control_source.hpp"
+#include "telluride/daemon/outputs.hpp"
 
 #include <causeway/amqp/publisher.hpp>
 #include <causeway/message.hpp>
@@ -47,10 +51,17 @@ causeway::amqp::outgoing_message forwarded_copy(const causeway::message& origina
 /// broker, or forwarded from such a delivery.
 bool is_redelivered_control(const causeway::message& msg);
 
+/// What the forwarder uses; every pointer is set.
+struct control_forwarder_parts {
+  std::shared_ptr<causeway::amqp::publisher> publisher;  ///< publishes the copies
+  std::string exchange;                                  ///< `<control_queue>.nodes`
+  std::shared_ptr<outputs> out;                          ///< config_rejected events, dead letters
+  std::shared_ptr<control_counters> counters;
+};
+
 class control_forwarder : public caf::event_based_actor {
 public:
-  control_forwarder(caf::actor_config& cfg, std::shared_ptr<causeway::amqp::publisher> publisher,
-                    std::string exchange, std::unique_ptr<control_source> control);
+  control_forwarder(caf::actor_config& cfg, control_forwarder_parts parts, std::unique_ptr<control_source> control);
 
   caf::behavior make_behavior() override;
 
@@ -58,8 +69,7 @@ private:
   void forward(std::vector<causeway::message>& messages);
   void finish_shutdown_if_done();
 
-  std::shared_ptr<causeway::amqp::publisher> publisher_;
-  std::string exchange_;
+  control_forwarder_parts parts_;
   std::unique_ptr<control_source> control_;
   std::uint64_t outstanding_ = 0;  // forwarded, the broker's answer not yet here
   bool drained_ = false;

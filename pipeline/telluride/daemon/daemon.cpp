@@ -337,11 +337,11 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   caf::actor forwarder;
   if (broker->forwarded_control) {
     auto forwarded = broker->forwarded_control;
-    auto publisher = broker->publisher;
+    control_forwarder_parts forwarder_parts{broker->publisher, control_nodes_exchange(cfg->routes), out, counters};
     forwarder = system.spawn<part_supervisor>(part_spec{
       "control forwarder",
-      [forwarded, publisher, exchange = control_nodes_exchange(cfg->routes)](caf::actor_system& sys) {
-        return sys.spawn<control_forwarder>(publisher, exchange, std::make_unique<control_source>(forwarded));
+      [forwarded, forwarder_parts](caf::actor_system& sys) {
+        return sys.spawn<control_forwarder>(forwarder_parts, std::make_unique<control_source>(forwarded));
       },
       parts_health, nullptr});
   }
