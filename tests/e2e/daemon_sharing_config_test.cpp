@@ -78,6 +78,10 @@ TEST_CASE("the forwarding daemon killed: the other forwards, and the killed one 
   REQUIRE(eventually([&] { return shards_split({a.port(), b.port()}, 4); }, 20s));
   CHECK(eventually([&] { return b.log().find("another daemon forwards the control queue") != std::string::npos; },
                    10s));
+  // Standing by for the forwarding lock is how it should be: said at info, not as a warning.
+  CHECK(b.log().find(" info amqp connection 'telluride-control-forwarder': channel 1 closed: another daemon "
+                     "forwards") != std::string::npos);
+  CHECK(b.log().find("warning amqp connection 'telluride-control-forwarder'") == std::string::npos);
   CHECK(a.stop(SIGKILL) == std::optional<int>{128 + SIGKILL});
 
   amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};

@@ -77,8 +77,9 @@ void connection::impl::apply_pending() {
     // Once per failure: the same failure on every retry (a queue declared with other
     // arguments...) is logged again only at debug level.
     if (pending.why.message != reg.last_logged) {
-      spdlog::warn("amqp connection '{}': channel {} closed: {}; reopening with backoff",
-                   options.name, pending.id, pending.why.message);
+      spdlog::log(pending.why.is_expected ? spdlog::level::info : spdlog::level::warn,
+                  "amqp connection '{}': channel {} closed: {}; reopening with backoff", options.name, pending.id,
+                  pending.why.message);
       reg.last_logged = pending.why.message;
     } else {
       spdlog::debug("amqp connection '{}': channel {} closed again: {}; reopening in {} ms",

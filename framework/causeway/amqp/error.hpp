@@ -23,6 +23,10 @@ struct failure {
   failure_scope scope = failure_scope::none;
   std::uint16_t code = 0;  ///< AMQP reply code (406, 320...), 0 for library errors
   std::string message;     ///< one line: "<step>: <reason>"
+  /// A state the application set up rather than a fault, such as a standby whose
+  /// before_consume found another consumer's lock: a channel closed by it is logged at info,
+  /// not as a warning (queue_source_options::before_consume).
+  bool is_expected = false;
 
   explicit operator bool() const noexcept { return scope != failure_scope::none; }
   causeway::error to_error() const { return causeway::error{message}; }

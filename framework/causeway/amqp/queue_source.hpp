@@ -104,7 +104,9 @@ struct queue_source_options {
   /// after the queue's declaration: at the first open and again after every loss. A failure
   /// keeps the channel from consuming: it is closed and opened again after the channel's
   /// retry delay, like any channel failure. E.g. taking an exclusive lock queue on the
-  /// consuming connection, so that one process at a time consumes. Empty: always consume.
+  /// consuming connection, so that one process at a time consumes (a failure marked
+  /// `is_expected`, such as the lock another process holds, is logged at info). Empty: always
+  /// consume.
   std::function<failure(channel&)> before_consume;
   /// Runs on the connection thread each time a channel's unsettled deliveries reach
   /// prefetch_count: the broker sends that channel nothing more until some are settled. E.g.
