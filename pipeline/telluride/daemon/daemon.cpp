@@ -259,7 +259,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
   if (cfg->shards == 1)
     lock = std::make_shared<readings_lock>(readings_lock_queue(cfg->routes.readings_queue), restores_after_loss,
                                            request_restart);
-  auto broker = connect_broker(*cfg, options.connect_timeout, durable.get(), true, lock);
+  auto broker = connect_broker(*cfg, options.connect_timeout, broker_wants{.durable = durable.get(), .lock = lock});
   if (!broker)
     return fail(broker.err().message);
   start_server starting;

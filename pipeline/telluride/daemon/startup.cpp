@@ -143,8 +143,7 @@ expected<void> retry_unreachable(const config& cfg, std::chrono::milliseconds ti
 }
 
 expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
-                                            durable_state* durable, bool declare,
-                                            std::shared_ptr<readings_lock> lock) {
+                                            broker_wants wants) {
   using namespace causeway::amqp;
   const connection_options base = base_connection(cfg, timeout);
   // Declare first: it proves the broker is reachable, the login works and nothing conflicts.
@@ -153,7 +152,7 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
     auto conn = connection::open(base);
     if (!conn)
       return conn.err();
-    if (!declare)
+    if (!wants.declare)
       return {};
     return declare_broker_topology(**conn, cfg);
   });
@@ -187,14 +186,16 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
     return o;
   };
   auto readings_options = queue_options(cfg.routes.readings_queue, cfg.prefetch_count);
-  if (durable != nullptr)
-    durable->hook(readings_options);
-  if (lock)
-    readings_options.before_consume = [lock](channel& ch) { return lock->before_consume(ch); };
+  if (wants.durable != nullptr)
+    wants.durable->hook(readings_options);
+  if (wants.lock)
+    readings_options.before_consume = [lock = wants.lock](channel& ch) { return lock->before_consume(ch); };
   auto readings = queue_source::open(std::move(readings_options));
   if (!readings)
     return error{"cannot consume " + cfg.routes.readings_queue + ": " + readings.err().message};
   out.readings = *readings;
+  if (!wants.control)
+    return out;
   if (cfg.shards == 1) {
     auto control = queue_source::open(queue_options(cfg.routes.control_queue, 16), out.readings->connection());
     if (!control)
@@ -222,9 +223,11 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   shared.on_failure = failure_policy::reject_and_requeue_once;
   shared.before_consume = [lock = control_lock_queue(cfg.routes)](channel& ch) -> failure {
     failure f = declare_queue(ch, queue_spec{lock, false, true, true, {}});  // transient, exclusive, auto-delete
-    if (f && f.code == 405)  // RESOURCE_LOCKED
+    if (f && f.code == 405) {  // RESOURCE_LOCKED: the forwarder is another daemon, as it should be
       f.message = "another daemon forwards the control queue (its connection holds " + lock +
                   "); this one takes over when that connection closes";
+      f.is_expected = true;
+    }
     return f;
   };
   auto forwarded = queue_source::open(std::move(shared));

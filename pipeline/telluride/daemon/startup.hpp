@@ -70,15 +70,24 @@ struct broker_connections {
   std::shared_ptr<causeway::amqp::queue_source> forwarded_control;
 };
 
+/// What connect_broker does besides opening the publisher and the readings.
+struct broker_wants {
+  /// False: the topology is left as it is (a change of the number of shards declares it step by
+  /// step: layout_change.hpp).
+  bool declare = true;
+  /// False: no control consumer at all (a layout change's drain of the old queues, which applies
+  /// no reconfiguration and must not hold the control queue's forwarding lock meanwhile).
+  bool control = true;
+  /// The readings channels hold their acknowledgements in its ack gate (durable_state::hook).
+  durable_state* durable = nullptr;
+  /// Shards 1: every readings channel takes it before it consumes (readings_lock.hpp).
+  std::shared_ptr<readings_lock> lock;
+};
+
 /// Declares the topology (broker_topology.hpp) and opens the connections, retrying an
 /// unreachable broker with backoff until `timeout`; a refused login, a conflicting
-/// declaration or a missing plugin fails at once. With `durable`, the readings channels hold
-/// their acknowledgements in its ack gate (durable_state::hook).
-/// With `declare` false the topology is left as it is (a change of the number of shards
-/// declares it step by step: layout_change.hpp) and only the connections are opened.
-/// With `lock` (shards 1), every readings channel takes it before it consumes (readings_lock.hpp).
+/// declaration or a missing plugin fails at once.
 expected<broker_connections> connect_broker(const config& cfg, std::chrono::milliseconds timeout,
-                                            durable_state* durable = nullptr, bool declare = true,
-                                            std::shared_ptr<readings_lock> lock = nullptr);
+                                            broker_wants wants = {});
 
 } // namespace telluride
