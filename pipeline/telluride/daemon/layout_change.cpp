@@ -114,8 +114,11 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
     if (durable)
       durable->stop();
   };
-  auto broker = connect_broker(old_cfg, p.connect_timeout,
-                               broker_wants{.declare = false, .control = false, .durable = durable.get()});
+  broker_wants wants;
+  wants.declare = false;
+  wants.control = false;
+  wants.durable = durable.get();
+  auto broker = connect_broker(old_cfg, p.connect_timeout, std::move(wants));
   if (!broker)
     return broker.err();
   auto tracker = make_tracker(old_cfg, rules, max_sensors_bound(old_cfg));
