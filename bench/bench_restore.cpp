@@ -139,7 +139,7 @@ private:
     records.push_back(outgoing_record{the_shard.shard, kind, std::move(bytes)});
     auto done = std::make_shared<std::promise<bool>>();
     auto outcome = done->get_future();
-    sink_.publish(std::move(records), [done](bool ok) { done->set_value(ok); });
+    sink_.publish(std::move(records), [done](sink_answer answer) { done->set_value(answer == sink_answer::confirmed); });
     if (outcome.wait_for(std::chrono::seconds{60}) != std::future_status::ready || !outcome.get())
       die("a record was not confirmed");
   }

@@ -184,6 +184,44 @@ TEST_CASE("while checkpoints fail /readyz is 503 naming them and nothing is ackn
   CHECK(d.stop() == std::optional<int>{0});
 }
 
+TEST_CASE("the state stream deleted under a running daemon: nothing is acknowledged into it unseen, the daemon "
+          "declares it again, and a kill -9 after that restores every reading") {
+  daemon_process d{"streamgone" + std::to_string(::getpid()), {{"checkpoint_interval_ms", 50}}};
+  d.start();
+  const auto stream = nlohmann::json::parse(std::ifstream(d.config_path()))["state_stream"].get<std::string>();
+  amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
+  e2e::broker_admin admin;
+  reading_set set{30, 1500, 31, "streamgone"};
+  auto acknowledged = [&](double readings) {
+    return eventually([&] {
+      return metric_of(d.port(), "telluride_readings_total{outcome=\"successful\"}") == readings &&
+             amqp_test::list_queue(d.route("readings_queue")).unacked == 0;
+    }, 30s);
+  };
+  publish_readings(s, d, set, 0, 500);
+  REQUIRE(acknowledged(500));
+
+  // Gone with the stream: every record it held, and its binding. The broker confirms what is
+  // published to the exchange after this and drops it.
+  REQUIRE(causeway::amqp::delete_queue(admin.connection(), stream).has_value());
+  publish_readings(s, d, set, 500, 1000);
+  CHECK(acknowledged(1000));
+  CHECK(d.log().find("the broker routed the checkpoint to no queue (the state stream, or its binding to its exchange, "
+                     "is gone); declared them again") != std::string::npos);
+  CHECK(metric_of(d.port(), "telluride_checkpoint_rounds_total{outcome=\"failed\"}") >= 1);
+  CHECK(eventually([&] { return http_request(d.port(), "GET", "/readyz").status == 200; }, 30s));
+
+  // Killed: the new stream alone holds the state (the snapshots written after it came back).
+  CHECK(d.stop(SIGKILL) == std::optional<int>{128 + SIGKILL});
+  d.start();
+  CHECK(metric_of(d.port(), "telluride_restored_sensors") == 30);
+  publish_readings(s, d, set, 1000, 1500);
+  aggregate_view aggregates;
+  CHECK(eventually([&] { aggregates.update(s, d); return aggregates.matches(set.expected(1500)); }, 60s));
+  aggregates.check(set.expected(1500));
+  CHECK(d.stop() == std::optional<int>{0});
+}
+
 TEST_CASE("a state stream whose records do not fold stops the start with one line naming the shard and sequence") {
   daemon_process d{"badstate" + std::to_string(::getpid())};
   d.start();  // declares the stream; its claim and its first (empty) snapshot go there

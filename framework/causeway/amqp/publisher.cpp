@@ -19,7 +19,8 @@ expected<std::shared_ptr<publisher>> publisher::open(publisher_options options,
     shared = std::move(*opened);
   }
   auto state = std::make_shared<shared_state>();
-  auto ch = std::make_shared<detail::publisher_channel>(state, options.confirm_window, options.mandatory);
+  auto ch = std::make_shared<detail::publisher_channel>(state, options.confirm_window, options.mandatory,
+                                                        std::move(options.on_return));
   std::string failed;
   auto* conn = shared.get();
   bool ran = shared->run_sync([&] {
@@ -129,6 +130,7 @@ publisher_stats publisher::stats() const {
   s.confirmed = state_->confirmed.load();
   s.nacked = state_->nacked.load();
   s.republished = state_->republished.load();
+  s.returned = state_->returned.load();
   {
     std::lock_guard lock(state_->mutex);
     s.outstanding = state_->outstanding;

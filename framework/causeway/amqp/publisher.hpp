@@ -56,11 +56,24 @@ enum class publish_outcome : std::uint8_t {
 /// Runs on the connection thread: keep it short, never wait on the publisher in it.
 using confirm_callback = std::function<void(publish_outcome)>;
 
+/// A message the broker routed to no queue and gave back (basic.return): published with
+/// `publisher_options::mandatory`, to an exchange with no binding that matched.
+struct returned_message {
+  std::string exchange;
+  std::string routing_key;
+  std::uint16_t reply_code = 0;  ///< 312 (NO_ROUTE)
+  std::string reply_text;
+};
+
 struct publisher_options {
   connection_options connection = default_connection();
   /// Unconfirmed messages on the wire at most; more wait in the publisher.
   std::size_t confirm_window = 1000;
   bool mandatory = false;  ///< unroutable messages are returned (and still confirmed)
+  /// Runs on the connection thread for each message the broker returns, before that message's
+  /// confirm arrives (the broker confirms a returned message all the same): whoever waits for
+  /// the confirm can tell that the message went nowhere. Keep it short. Empty: only counted.
+  std::function<void(const returned_message&)> on_return;
 
   static connection_options default_connection() {
     connection_options o;
@@ -74,6 +87,7 @@ struct publisher_stats {
   std::uint64_t confirmed = 0;
   std::uint64_t nacked = 0;
   std::uint64_t republished = 0;  ///< sent again after a channel or connection loss
+  std::uint64_t returned = 0;     ///< routed to no queue and given back (mandatory only)
   std::uint64_t outstanding = 0;  ///< published, not yet confirmed or nacked
   std::uint64_t blocked = 0;      ///< connection.blocked notifications
   bool is_blocked = false;

@@ -24,9 +24,12 @@ constexpr std::size_t write_threshold = std::size_t{1} << 20;
 
 } // namespace
 
-publisher_channel::publisher_channel(std::shared_ptr<publisher::shared_state> state,
-                                     std::size_t window, bool mandatory)
-  : state_(std::move(state)), window_(std::max<std::size_t>(1, window)), mandatory_(mandatory) {}
+publisher_channel::publisher_channel(std::shared_ptr<publisher::shared_state> state, std::size_t window,
+                                     bool mandatory, std::function<void(const returned_message&)> on_return)
+  : state_(std::move(state)),
+    window_(std::max<std::size_t>(1, window)),
+    mandatory_(mandatory),
+    on_return_(std::move(on_return)) {}
 
 void publisher_channel::take_incoming() {
   std::vector<entry> taken;
@@ -87,6 +90,16 @@ void publisher_channel::on_frame(channel&, const amqp_frame_t& frame) {
   if (frame.frame_type != AMQP_FRAME_METHOD)
     return;  // header/body frames of a basic.return
   switch (frame.payload.method.id) {
+    case AMQP_BASIC_RETURN_METHOD: {
+      // Sent before the returned message's basic.ack: count it first, so that its confirm
+      // callback finds it counted.
+      const auto* m = static_cast<const amqp_basic_return_t*>(frame.payload.method.decoded);
+      ++state_->returned;
+      if (on_return_ && m != nullptr)
+        on_return_(returned_message{std::string(text(m->exchange)), std::string(text(m->routing_key)),
+                                    m->reply_code, std::string(text(m->reply_text))});
+      break;
+    }
     case AMQP_BASIC_ACK_METHOD: {
       const auto* m = static_cast<const amqp_basic_ack_t*>(frame.payload.method.decoded);
       settle(m->delivery_tag, m->multiple != 0, publish_outcome::confirmed);

@@ -46,6 +46,7 @@ struct publisher::shared_state {
   std::atomic<std::uint64_t> confirmed{0};
   std::atomic<std::uint64_t> nacked{0};
   std::atomic<std::uint64_t> republished{0};
+  std::atomic<std::uint64_t> returned{0};
 
   void finished(std::uint64_t n) {
     if (n == 0)
@@ -62,7 +63,8 @@ namespace detail {
 // The confirm-mode channel. Connection thread only, except construction.
 class publisher_channel final : public channel_user {
 public:
-  publisher_channel(std::shared_ptr<publisher::shared_state> state, std::size_t window, bool mandatory);
+  publisher_channel(std::shared_ptr<publisher::shared_state> state, std::size_t window, bool mandatory,
+                    std::function<void(const returned_message&)> on_return = {});
 
   void take_incoming();
   void abandon_all();
@@ -96,6 +98,7 @@ private:
   std::shared_ptr<publisher::shared_state> state_;
   std::size_t window_;
   bool mandatory_;
+  std::function<void(const returned_message&)> on_return_;
   channel* channel_ = nullptr;
   bool open_ = false;
   bool blocked_ = false;

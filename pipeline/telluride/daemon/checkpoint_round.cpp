@@ -13,23 +13,23 @@ namespace {
 /// and changes nothing.
 class confirmation {
 public:
-  void set(bool ok) {
+  void set(sink_answer answer) {
     std::lock_guard lock(mutex_);
-    if (!ok_)
-      ok_ = ok;
+    if (!answer_)
+      answer_ = answer;
     done_.notify_all();
   }
   /// The outcome, or nothing when none came within `timeout`.
-  std::optional<bool> wait(std::chrono::milliseconds timeout) {
+  std::optional<sink_answer> wait(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    done_.wait_for(lock, timeout, [this] { return ok_.has_value(); });
-    return ok_;
+    done_.wait_for(lock, timeout, [this] { return answer_.has_value(); });
+    return answer_;
   }
 
 private:
   std::mutex mutex_;
   std::condition_variable done_;
-  std::optional<bool> ok_;
+  std::optional<sink_answer> answer_;
 };
 
 struct pending_record {
@@ -82,13 +82,20 @@ round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tra
     for (const auto& r : records)
       sizes.push_back(r.bytes.size());
     auto confirmed = std::make_shared<confirmation>();
-    sink.publish(std::move(records), [confirmed](bool ok) { confirmed->set(ok); });
-    auto ok = confirmed->wait(confirm_timeout);
-    if (!ok)
+    sink.publish(std::move(records), [confirmed](sink_answer answer) { confirmed->set(answer); });
+    auto answer = confirmed->wait(confirm_timeout);
+    if (!answer)
       return fail("the broker did not confirm the checkpoint within " + std::to_string(confirm_timeout.count()) +
                   " ms");
-    if (!*ok)
+    if (*answer == sink_answer::refused)
       return fail("the broker refused the checkpoint (or the publishing connection closed)");
+    if (*answer == sink_answer::unrouted) {
+      const std::string lost = "the broker routed the checkpoint to no queue (the state stream, or its binding to "
+                               "its exchange, is gone)";
+      auto declared = sink.declare_again();
+      return fail(declared ? lost + "; declared them again: the next round writes snapshots"
+                           : lost + ", and declaring them again failed: " + declared.err().message);
+    }
     for (auto& chain : chains)
       chain.stream_grew(out.bytes);
     for (std::size_t k = 0; k < written.size(); ++k)

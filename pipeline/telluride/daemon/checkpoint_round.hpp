@@ -10,7 +10,10 @@
 //      for the broker's confirms, at most `confirm_timeout`;
 //   4. all confirmed: the round is released (its acknowledgements go to their channels).
 //      Otherwise nothing is released (the next successful round releases it too) and each
-//      shard that wrote in this round writes a snapshot next.
+//      shard that wrote in this round writes a snapshot next. A record the broker confirmed
+//      but routed to no queue (the stream was deleted, or its binding) is not in the stream:
+//      the round fails as well, and the sink declares the stream again first, so that the
+//      next round's snapshots hold everything the lost records held.
 // No broker, no clock of its own: the sink is an interface, the time comes in.
 #pragma once
 
@@ -36,14 +39,23 @@ struct outgoing_record {
   std::string bytes;
 };
 
+/// How the broker answered a batch of records.
+enum class sink_answer : std::uint8_t {
+  confirmed,  ///< every record is in the stream
+  refused,    ///< one was refused, or could not be sent
+  unrouted,   ///< confirmed, but one reached no queue: the stream, or its binding, is gone
+};
+
 /// Where records go: the state stream (state_stream.hpp), or a test's recorder.
 class record_sink {
 public:
   virtual ~record_sink() = default;
   /// Publishes `records` in order. `done` runs once, on any thread (possibly inside this
-  /// call): true when the broker confirmed every record, false when one was refused or could
-  /// not be sent.
-  virtual void publish(std::vector<outgoing_record> records, std::function<void(bool)> done) = 0;
+  /// call).
+  virtual void publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) = 0;
+  /// After an unrouted answer: declares the stream and its binding again, so that the next
+  /// records reach it. One-line error.
+  virtual expected<void> declare_again() { return {}; }
 };
 
 /// What a round did.

@@ -48,10 +48,13 @@ expected<void> durable_state::restore(const amqp::connection_options& base, sens
   amqp::publisher_options pub;
   pub.connection = base;
   pub.connection.name = "telluride-checkpoints";
+  auto unrouted = std::make_shared<unrouted_records>();
+  unrouted->stream = state_stream_topology(cfg_);
+  watch_unrouted(pub, state_exchange(cfg_), unrouted);
   auto publisher = amqp::publisher::open(pub);
   if (!publisher)
     return error{"cannot open the checkpoint publishing connection: " + publisher.err().message};
-  sink_ = std::make_shared<stream_record_sink>(*publisher, state_exchange(cfg_));
+  sink_ = std::make_shared<stream_record_sink>(*publisher, state_exchange(cfg_), std::move(unrouted));
   index_ = std::make_shared<snapshot_index_store>(std::move(*publisher), cfg_.state_stream);
   auto following = base;
   following.name = "telluride-state-follower";
@@ -192,7 +195,8 @@ expected<void> durable_state::release_shard(std::uint32_t shard) {
   auto outcome = confirmed->get_future();
   std::vector<outgoing_record> records;
   records.push_back(outgoing_record{shard, record_kind::release, std::move(*bytes)});
-  sink_->publish(std::move(records), [confirmed](bool ok) { confirmed->set_value(ok); });
+  sink_->publish(std::move(records),
+                 [confirmed](sink_answer answer) { confirmed->set_value(answer == sink_answer::confirmed); });
   if (outcome.wait_for(std::chrono::seconds(10)) != std::future_status::ready || !outcome.get())
     return error{"shard " + std::to_string(shard) + ": the broker did not confirm its release"};
   return {};

@@ -119,8 +119,9 @@ expected<void> write_layout_change(const std::shared_ptr<amqp::publisher>& publi
   auto in_stream = std::make_shared<std::promise<amqp::publish_outcome>>();
   std::vector<outgoing_record> records;
   records.push_back(outgoing_record{0, record_kind::layout, std::move(*marker)});
-  stream_record_sink{publisher, state_exchange(cfg)}.publish(std::move(records), [in_stream](bool ok) {
-    in_stream->set_value(ok ? amqp::publish_outcome::confirmed : amqp::publish_outcome::nacked);
+  stream_record_sink{publisher, state_exchange(cfg)}.publish(std::move(records), [in_stream](sink_answer answer) {
+    in_stream->set_value(answer == sink_answer::confirmed ? amqp::publish_outcome::confirmed
+                                                          : amqp::publish_outcome::nacked);
   });
   if (auto done = confirmed("layout record in " + cfg.state_stream, in_stream->get_future()); !done)
     return done;

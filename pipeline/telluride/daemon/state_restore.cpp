@@ -18,21 +18,23 @@ expected<void> write_and_confirm(record_sink& sink, outgoing_record record, std:
   struct result {
     std::mutex mutex;
     std::condition_variable done;
-    std::optional<bool> ok;
+    std::optional<sink_answer> answer;
   };
   auto r = std::make_shared<result>();
   std::vector<outgoing_record> records;
   records.push_back(std::move(record));
-  sink.publish(std::move(records), [r](bool ok) {
+  sink.publish(std::move(records), [r](sink_answer answer) {
     std::lock_guard lock(r->mutex);
-    r->ok = ok;
+    r->answer = answer;
     r->done.notify_all();
   });
   std::unique_lock lock(r->mutex);
-  if (!r->done.wait_for(lock, timeout, [&] { return r->ok.has_value(); }))
+  if (!r->done.wait_for(lock, timeout, [&] { return r->answer.has_value(); }))
     return error{"the broker did not confirm it within " + std::to_string(timeout.count()) + " ms"};
-  if (!*r->ok)
+  if (*r->answer == sink_answer::refused)
     return error{"the broker refused it"};
+  if (*r->answer == sink_answer::unrouted)
+    return error{"the broker routed it to no queue (the state stream, or its binding to its exchange, is gone)"};
   return {};
 }
 

@@ -18,10 +18,26 @@ constexpr std::size_t max_record_size = 512 * 1024 * 1024;
 
 } // namespace
 
-stream_record_sink::stream_record_sink(std::shared_ptr<amqp::publisher> publisher, std::string exchange)
-  : publisher_(std::move(publisher)), exchange_(std::move(exchange)) {}
+void watch_unrouted(amqp::publisher_options& options, const std::string& exchange,
+                    std::shared_ptr<unrouted_records> unrouted) {
+  options.mandatory = true;
+  options.on_return = [exchange, unrouted = std::move(unrouted)](const amqp::returned_message& returned) {
+    if (returned.exchange == exchange)
+      ++unrouted->count;
+  };
+}
 
-void stream_record_sink::publish(std::vector<outgoing_record> records, std::function<void(bool)> done) {
+stream_record_sink::stream_record_sink(std::shared_ptr<amqp::publisher> publisher, std::string exchange,
+                                       std::shared_ptr<unrouted_records> unrouted)
+  : publisher_(std::move(publisher)), exchange_(std::move(exchange)), unrouted_(std::move(unrouted)) {}
+
+expected<void> stream_record_sink::declare_again() {
+  if (!unrouted_)
+    return {};
+  return amqp::declare(*publisher_->connection(), unrouted_->stream);
+}
+
+void stream_record_sink::publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) {
   std::vector<amqp::outgoing_message> batch;
   batch.reserve(records.size());
   for (auto& r : records) {
@@ -32,8 +48,17 @@ void stream_record_sink::publish(std::vector<outgoing_record> records, std::func
     msg.properties.headers = {{"shard", static_cast<std::int64_t>(r.shard)}, {"kind", std::string(to_string(r.kind))}};
     batch.push_back(std::move(msg));
   }
-  publisher_->publish_batch(std::move(batch), [done = std::move(done)](amqp::publish_outcome outcome) {
-    done(outcome == amqp::publish_outcome::confirmed);
+  // The broker gives a record back before it confirms it: counted by the time the batch's
+  // last confirm arrives. (Records of another batch given back meanwhile fail this one too.)
+  const std::uint64_t unrouted_before = unrouted_ ? unrouted_->count.load() : 0;
+  publisher_->publish_batch(std::move(batch), [done = std::move(done), unrouted = unrouted_,
+                                               unrouted_before](amqp::publish_outcome outcome) {
+    if (outcome != amqp::publish_outcome::confirmed)
+      done(sink_answer::refused);
+    else if (unrouted && unrouted->count.load() != unrouted_before)
+      done(sink_answer::unrouted);
+    else
+      done(sink_answer::confirmed);
   });
 }
 

@@ -20,7 +20,9 @@
 #include <causeway/amqp/arguments.hpp>
 #include <causeway/amqp/connection.hpp>
 #include <causeway/amqp/publisher.hpp>
+#include <causeway/amqp/topology_declaration.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <cstdint>
@@ -39,16 +41,35 @@ class queue_tap;
 /// The exchange checkpoint records are published to: named like the stream.
 inline const std::string& state_exchange(const config& cfg) { return cfg.state_stream; }
 
-/// Publishes records to the state stream's exchange on `publisher` (its own connection).
+/// Records the broker confirmed but routed to no queue: the stream was deleted (and with it
+/// its binding), or the binding was. The checkpoint publisher publishes mandatory and counts
+/// each record given back (watch_unrouted); the sink then answers `unrouted`, and declares
+/// `stream` again when asked.
+struct unrouted_records {
+  std::atomic<std::uint64_t> count{0};
+  causeway::amqp::topology_spec stream;  ///< the stream, its exchange and the binding between them
+};
+
+/// Makes `options` publish mandatory and count in `unrouted` each record the broker gives back
+/// from `exchange` (the stream's).
+void watch_unrouted(causeway::amqp::publisher_options& options, const std::string& exchange,
+                    std::shared_ptr<unrouted_records> unrouted);
+
+/// Publishes records to the state stream's exchange on `publisher` (its own connection). With
+/// `unrouted` (its publisher watched by watch_unrouted), a batch during which a record came
+/// back is answered `unrouted`; without, records are taken as routed.
 class stream_record_sink final : public record_sink {
 public:
-  stream_record_sink(std::shared_ptr<causeway::amqp::publisher> publisher, std::string exchange);
-  void publish(std::vector<outgoing_record> records, std::function<void(bool)> done) override;
+  stream_record_sink(std::shared_ptr<causeway::amqp::publisher> publisher, std::string exchange,
+                     std::shared_ptr<unrouted_records> unrouted = nullptr);
+  void publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) override;
+  expected<void> declare_again() override;
   causeway::amqp::publisher& publisher() noexcept { return *publisher_; }
 
 private:
   std::shared_ptr<causeway::amqp::publisher> publisher_;
   std::string exchange_;
+  std::shared_ptr<unrouted_records> unrouted_;
 };
 
 /// A record as read from the stream: its bytes and the offset it was delivered at.

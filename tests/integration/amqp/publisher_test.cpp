@@ -64,6 +64,53 @@ TEST_CASE("a batch gets one callback, and a future tells a single message's outc
   CHECK((*pub)->wait_confirmed(10s));
 }
 
+TEST_CASE("mandatory: a message routed to no queue is returned before its confirm, counted and reported once") {
+  scoped_queue queue("causeway-publish-returned");
+  amqp::publisher_options options;
+  options.connection = test_connection(unique_name("causeway-publisher"));
+  options.mandatory = true;
+  std::mutex mutex;
+  std::vector<amqp::returned_message> returned;
+  options.on_return = [&](const amqp::returned_message& r) {
+    std::lock_guard lock(mutex);
+    returned.push_back(r);
+  };
+  auto pub = amqp::publisher::open(options);
+  REQUIRE(pub);
+  // The default exchange routes by queue name: one to the queue, one to no queue, one to it again.
+  std::vector<std::pair<amqp::publish_outcome, std::size_t>> outcomes(3);
+  std::vector<std::future<void>> done;
+  int i = 0;
+  for (const std::string key : {queue.name, queue.name + "-nobody", queue.name}) {
+    auto answered = std::make_shared<std::promise<void>>();
+    done.push_back(answered->get_future());
+    (*pub)->publish("", key, "m" + std::to_string(i), {}, [&, answered, i](amqp::publish_outcome o) {
+      std::lock_guard lock(mutex);
+      outcomes[static_cast<std::size_t>(i)] = {o, returned.size()};  // the returns seen by then
+      answered->set_value();
+    });
+    ++i;
+  }
+  for (auto& f : done)
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  std::lock_guard lock(mutex);
+  REQUIRE(returned.size() == 1);
+  CHECK(returned[0].exchange.empty());
+  CHECK(returned[0].routing_key == queue.name + "-nobody");
+  CHECK(returned[0].reply_code == 312);
+  CHECK(returned[0].reply_text == "NO_ROUTE");
+  // The broker confirms a returned message all the same, after returning it.
+  CHECK(outcomes[1].first == amqp::publish_outcome::confirmed);
+  CHECK(outcomes[1].second == 1);
+  CHECK(outcomes[0].first == amqp::publish_outcome::confirmed);
+  CHECK(outcomes[2].first == amqp::publish_outcome::confirmed);
+  CHECK((*pub)->stats().returned == 1);
+  CHECK((*pub)->stats().confirmed == 3);
+  auto state = amqp::inspect_queue(*queue.admin, queue.name);
+  REQUIRE(state);
+  CHECK(state->messages_ready == 2);
+}
+
 TEST_CASE("a message that cannot be encoded is nacked alone, and the channel and the others go on") {
   scoped_queue queue("causeway-publish-unencodable");
   amqp::publisher_options options;

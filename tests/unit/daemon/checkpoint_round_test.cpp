@@ -149,6 +149,33 @@ TEST_CASE("a refused round lets nothing through, and the next one writes a snaps
   CHECK(f.restored().table().size() == 3);
 }
 
+TEST_CASE("a round whose records reached no queue lets nothing through, declares the stream again, and the next "
+          "round's snapshot holds what the lost records held") {
+  durable_fixture f;
+  f.handle({{1, 10.0}});
+  REQUIRE(f.round().ok);
+  f.handle({{1, 12.0}, {3, 30.0}});
+  // The stream was deleted: the broker confirms the records and drops them.
+  f.stream->set_answer(memory_stream::answer::unroute);
+  auto lost = f.round();
+  CHECK_FALSE(lost.ok);
+  CHECK(lost.problem == "the broker routed the checkpoint to no queue (the state stream, or its binding to its "
+                        "exchange, is gone); declared them again: the next round writes snapshots");
+  CHECK(lost.released == 0);
+  CHECK(f.gate->held() == 2);
+  CHECK(f.stream->declared_again() == 1);
+
+  f.stream->set_answer(memory_stream::answer::confirm);
+  auto next = f.round();
+  CHECK(next.ok);
+  CHECK(next.snapshots == 1);
+  CHECK(next.released == 2);
+  CHECK(f.gate->held() == 0);
+  CHECK(f.stream->kinds() == "snapshot 1/1 snapshot 3/3");
+  CHECK(json_of(f.restored()) == f.live_json());
+  CHECK(f.restored().table().size() == 2);
+}
+
 TEST_CASE("a round the broker does not answer in time lets nothing through and names the timeout") {
   durable_fixture f;
   f.handle({{1, 10.0}});

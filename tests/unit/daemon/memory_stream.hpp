@@ -26,9 +26,10 @@ using namespace telluride;
 
 class memory_stream final : public record_sink, public record_source {
 public:
-  enum class answer { confirm, refuse, never };
+  /// unroute: confirmed, but the records reach no queue (the stream was deleted).
+  enum class answer { confirm, refuse, never, unroute };
 
-  void publish(std::vector<outgoing_record> records, std::function<void(bool)> done) override {
+  void publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) override {
     std::function<void()> first;
     answer how;
     {
@@ -43,8 +44,8 @@ public:
       first();
     if (how == answer::never)
       return;
-    if (how == answer::refuse) {
-      done(false);
+    if (how == answer::refuse || how == answer::unroute) {
+      done(how == answer::refuse ? sink_answer::refused : sink_answer::unrouted);
       return;
     }
     {
@@ -52,7 +53,17 @@ public:
       for (auto& r : records)
         records_.push_back(std::move(r.bytes));
     }
-    done(true);
+    done(sink_answer::confirmed);
+  }
+
+  expected<void> declare_again() override {
+    std::lock_guard lock(mutex_);
+    ++declared_again_;
+    return {};
+  }
+  std::size_t declared_again() const {
+    std::lock_guard lock(mutex_);
+    return declared_again_;
   }
 
   expected<std::vector<stream_record>> next(std::chrono::milliseconds) override {
@@ -128,6 +139,7 @@ private:
   answer answer_ = answer::confirm;
   std::function<void()> before_next_;
   std::size_t batches_ = 0;
+  std::size_t declared_again_ = 0;
   std::vector<std::pair<std::uint32_t, record_kind>> headers_;
 };
 
