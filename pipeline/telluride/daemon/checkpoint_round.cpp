@@ -39,6 +39,21 @@ struct pending_record {
 
 } // namespace
 
+expected<void> write_record(record_sink& sink, outgoing_record record, std::chrono::milliseconds timeout) {
+  auto answered = std::make_shared<confirmation>();
+  std::vector<outgoing_record> records;
+  records.push_back(std::move(record));
+  sink.publish(std::move(records), [answered](sink_answer answer) { answered->set(answer); });
+  const auto answer = answered->wait(timeout);
+  if (!answer)
+    return error{"the broker did not confirm it within " + std::to_string(timeout.count()) + " ms"};
+  if (*answer == sink_answer::refused)
+    return error{"the broker refused it"};
+  if (*answer == sink_answer::unrouted)
+    return error{"the broker routed it to no queue (the state stream, or its binding to its exchange, is gone)"};
+  return {};
+}
+
 round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker, std::vector<shard_chain>& chains,
                                    record_sink& sink, std::chrono::milliseconds confirm_timeout, std::int64_t now_ms) {
   round_outcome out;

@@ -58,6 +58,10 @@ public:
   virtual expected<void> declare_again() { return {}; }
 };
 
+/// Publishes one record (a takeover, a release) and waits for the broker's answer, at most
+/// `timeout`; one-line error when it is not in the stream.
+expected<void> write_record(record_sink& sink, outgoing_record record, std::chrono::milliseconds timeout);
+
 /// What a round did.
 struct round_outcome {
   bool ok = true;

@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <future>
 #include <utility>
 
 namespace telluride {
@@ -191,14 +190,10 @@ expected<void> durable_state::release_shard(std::uint32_t shard) {
   auto bytes = encode_checkpoint(record);
   if (!bytes)
     return error{"shard " + std::to_string(shard) + ": cannot encode its release: " + bytes.err().message};
-  auto confirmed = std::make_shared<std::promise<bool>>();
-  auto outcome = confirmed->get_future();
-  std::vector<outgoing_record> records;
-  records.push_back(outgoing_record{shard, record_kind::release, std::move(*bytes)});
-  sink_->publish(std::move(records),
-                 [confirmed](sink_answer answer) { confirmed->set_value(answer == sink_answer::confirmed); });
-  if (outcome.wait_for(std::chrono::seconds(10)) != std::future_status::ready || !outcome.get())
-    return error{"shard " + std::to_string(shard) + ": the broker did not confirm its release"};
+  if (auto written = write_record(*sink_, outgoing_record{shard, record_kind::release, std::move(*bytes)},
+                                  std::chrono::seconds(10));
+      !written)
+    return error{"shard " + std::to_string(shard) + ": its release was not written: " + written.err().message};
   return {};
 }
 

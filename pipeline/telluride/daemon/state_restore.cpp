@@ -4,39 +4,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <optional>
 
 namespace telluride {
 
 namespace {
-
-/// Publishes one record and waits for the broker's confirm.
-expected<void> write_and_confirm(record_sink& sink, outgoing_record record, std::chrono::milliseconds timeout) {
-  struct result {
-    std::mutex mutex;
-    std::condition_variable done;
-    std::optional<sink_answer> answer;
-  };
-  auto r = std::make_shared<result>();
-  std::vector<outgoing_record> records;
-  records.push_back(std::move(record));
-  sink.publish(std::move(records), [r](sink_answer answer) {
-    std::lock_guard lock(r->mutex);
-    r->answer = answer;
-    r->done.notify_all();
-  });
-  std::unique_lock lock(r->mutex);
-  if (!r->done.wait_for(lock, timeout, [&] { return r->answer.has_value(); }))
-    return error{"the broker did not confirm it within " + std::to_string(timeout.count()) + " ms"};
-  if (*r->answer == sink_answer::refused)
-    return error{"the broker refused it"};
-  if (*r->answer == sink_answer::unrouted)
-    return error{"the broker routed it to no queue (the state stream, or its binding to its exchange, is gone)"};
-  return {};
-}
 
 /// Reads records until `enough` says so after one, or nothing comes for `quiet`: true when
 /// `enough` ended it. `last_offset` is the offset of the last record read.
@@ -81,8 +53,8 @@ expected<stream_restored> restore_from_stream(record_source& source, record_sink
     auto bytes = encode_checkpoint(takeover);
     if (!bytes)
       return error{shard + ": cannot encode the takeover: " + bytes.err().message};
-    if (auto written = write_and_confirm(sink, outgoing_record{claim.shard().shard, record_kind::takeover, std::move(*bytes)},
-                                         settings.confirm_timeout);
+    if (auto written = write_record(sink, outgoing_record{claim.shard().shard, record_kind::takeover, std::move(*bytes)},
+                                    settings.confirm_timeout);
         !written)
       return error{shard + ": the takeover with epoch " + std::to_string(claim.epoch()) +
                    " was not written: " + written.err().message};
