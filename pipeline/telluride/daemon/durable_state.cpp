@@ -49,7 +49,7 @@ expected<void> durable_state::restore(const amqp::connection_options& base, sens
   pub.connection.name = "telluride-checkpoints";
   auto unrouted = std::make_shared<unrouted_records>();
   unrouted->stream = state_stream_topology(cfg_);
-  watch_unrouted(pub, state_exchange(cfg_), unrouted);
+  watch_unrouted(pub, {state_exchange(cfg_)}, unrouted);
   auto publisher = amqp::publisher::open(pub);
   if (!publisher)
     return error{"cannot open the checkpoint publishing connection: " + publisher.err().message};

@@ -194,8 +194,8 @@ expected<drained_layout> drain_layout(const layout_change_parts& p, const config
 
 /// One change, from the layout of `from` to that of `to` (with `inherited` from before).
 expected<layout_settled> change_layout(const layout_change_parts& p, amqp::connection& admin,
-                                       const std::shared_ptr<amqp::publisher>& publisher, std::uint32_t from,
-                                       std::uint32_t to, std::shared_ptr<const inherited_state> inherited) {
+                                       const layout_publisher& publisher, std::uint32_t from, std::uint32_t to,
+                                       std::shared_ptr<const inherited_state> inherited) {
   const auto started = clock_type::now();
   const config old_cfg = with_shards(p.cfg, from);
   const auto old_queues = queues_of(old_cfg, from);
@@ -216,7 +216,7 @@ expected<layout_settled> change_layout(const layout_change_parts& p, amqp::conne
   if (auto declared = declare_broker_topology(admin, with_shards(p.cfg, to)); !declared)
     return error{explain_declaration_failure(declared.err().message)};
 
-  auto out = std::make_shared<outputs>(publisher, p.cfg.routes);
+  auto out = std::make_shared<outputs>(publisher.publisher, p.cfg.routes);
   drained_layout drained;
   for (int run = 1;; ++run) {
     auto once = drain_layout(p, old_cfg, inherited, admin, out);
@@ -286,25 +286,13 @@ expected<layout_in_use> leftover_layout(amqp::connection& admin, const config& c
   return layout_in_use{};
 }
 
-/// The publishing connection of a layout change: alerts and aggregates of the old layout's
-/// readings, and the layout records.
-expected<std::shared_ptr<amqp::publisher>> open_layout_publisher(const amqp::connection_options& base) {
-  amqp::publisher_options options;
-  options.connection = base;
-  options.connection.name = "telluride-layout-publisher";
-  auto publisher = amqp::publisher::open(options);
-  if (!publisher)
-    return error{"cannot open the layout change's publishing connection: " + publisher.err().message};
-  return std::move(*publisher);
-}
-
 /// Memory mode: the readings a run with `from` shards left are consumed first (the state they
 /// make is this process's, handed on to its slots). From K_a > 1 to K_b > 1 through 1, as in
 /// durable mode: the two layouts share queue names. The shard queues above K_b, empty and
 /// unbound by then, are deleted, so that the next start does not take them for a layout.
 expected<layout_settled> in_memory_change(const layout_change_parts& p, amqp::connection& admin,
                                           const amqp::connection_options& base, std::uint32_t from) {
-  auto publisher = open_layout_publisher(base);
+  auto publisher = open_layout_publisher(base, p.cfg);
   if (!publisher)
     return publisher.err();
   const std::uint32_t to = p.cfg.shards;
@@ -390,14 +378,14 @@ expected<layout_settled> settle_layout(const layout_change_parts& p) {
   if (!in_use)
     return in_use.err();
 
-  auto publisher = open_layout_publisher(base);
+  auto publisher = open_layout_publisher(base, cfg);
   if (!publisher)
     return publisher.err();
   if (!in_use->layout || *in_use->layout == cfg.shards) {
     // A deployment from before the layout queue: its layout is recorded, so that the next
     // starts need not read the stream.
     if (in_use->layout && !in_use->is_recorded)
-      if (auto recorded = record_layout(**publisher, cfg, cfg.shards, {}); !recorded)
+      if (auto recorded = record_layout(*publisher, cfg, cfg.shards, {}); !recorded)
         return recorded.err();
     return layout_settled{std::move(in_use->inherited), false};
   }

@@ -9,6 +9,7 @@
 #include <causeway/amqp/queue_peek.hpp>
 
 #include <chrono>
+#include <functional>
 #include <future>
 
 namespace telluride {
@@ -29,7 +30,38 @@ expected<void> confirmed(const std::string& what, std::future<amqp::publish_outc
   return {};
 }
 
+/// Runs `attempt` (true: the record reached its queue; false: the broker routed it to no queue)
+/// and, after a false, declares the layout topology again and runs it once more.
+expected<void> routed_or_again(const layout_publisher& p, const std::string& what,
+                               const std::function<expected<bool>()>& attempt) {
+  for (int tries = 1;; ++tries) {
+    auto routed = attempt();
+    if (!routed)
+      return routed.err();
+    if (*routed)
+      return {};
+    if (tries == 2)
+      return error{"the broker routed the " + what + " to no queue twice"};
+    if (auto declared = amqp::declare(*p.publisher->connection(), p.unrouted->stream); !declared)
+      return error{"the broker routed the " + what + " to no queue, and declaring it again failed: " +
+                   declared.err().message};
+  }
+}
+
 } // namespace
+
+expected<layout_publisher> open_layout_publisher(const amqp::connection_options& base, const config& cfg) {
+  amqp::publisher_options options;
+  options.connection = base;
+  options.connection.name = "telluride-layout-publisher";
+  auto unrouted = std::make_shared<unrouted_records>();
+  unrouted->stream = layout_topology(cfg);
+  watch_unrouted(options, {state_exchange(cfg), snapshot_index_exchange(cfg.state_stream)}, unrouted);
+  auto publisher = amqp::publisher::open(options);
+  if (!publisher)
+    return error{"cannot open the layout change's publishing connection: " + publisher.err().message};
+  return layout_publisher{std::move(*publisher), std::move(unrouted)};
+}
 
 std::string layout_queue(const config& cfg) {
   return snapshot_index_exchange(cfg.state_stream) + "." + std::string(layout_routing_key);
@@ -91,7 +123,7 @@ expected<bool> try_lock_layout(amqp::connection& conn, const config& cfg) {
 }
 
 /// The layout record of `layout` with `inheritance` in the layout queue: the layout in use.
-expected<void> record_layout(amqp::publisher& publisher, const config& cfg, std::uint32_t layout,
+expected<void> record_layout(const layout_publisher& publisher, const config& cfg, std::uint32_t layout,
                              shard_image inheritance) {
   checkpoint_record record;
   record.header = record_header{record_kind::layout, layout, 0, 0, 0, 0, now_ms(), cfg.node_name};
@@ -99,33 +131,42 @@ expected<void> record_layout(amqp::publisher& publisher, const config& cfg, std:
   auto bytes = encode_checkpoint(record);
   if (!bytes)
     return bytes.err();
-  amqp::outgoing_message msg;
-  msg.exchange = snapshot_index_exchange(cfg.state_stream);
-  msg.routing_key = std::string(layout_routing_key);
-  msg.body = std::move(*bytes);
-  msg.properties.content_type = "application/octet-stream";
-  return confirmed("layout record in " + layout_queue(cfg), publisher.publish_async(std::move(msg)));
+  const std::string what = "layout record in " + layout_queue(cfg);
+  return routed_or_again(publisher, what, [&]() -> expected<bool> {
+    amqp::outgoing_message msg;
+    msg.exchange = snapshot_index_exchange(cfg.state_stream);
+    msg.routing_key = std::string(layout_routing_key);
+    msg.body = *bytes;
+    msg.properties.content_type = "application/octet-stream";
+    // The broker gives a record back before it confirms it: counted once the confirm is here.
+    const std::uint64_t unrouted_before = publisher.unrouted->count.load();
+    if (auto done = confirmed(what, publisher.publisher->publish_async(std::move(msg))); !done)
+      return done.err();
+    return publisher.unrouted->count.load() == unrouted_before;
+  });
 }
 
 /// A change to `layout`: its layout record first in the state stream (the layout's shards start
 /// afresh there), then with the inheritance in the layout queue.
-expected<void> write_layout_change(const std::shared_ptr<amqp::publisher>& publisher, const config& cfg,
-                                   std::uint32_t layout, shard_image inheritance) {
+expected<void> write_layout_change(const layout_publisher& publisher, const config& cfg, std::uint32_t layout,
+                                   shard_image inheritance) {
   checkpoint_record record;
   record.header = record_header{record_kind::layout, layout, 0, 0, 0, 0, now_ms(), cfg.node_name};
   auto marker = encode_checkpoint(record);
   if (!marker)
     return marker.err();
-  auto in_stream = std::make_shared<std::promise<amqp::publish_outcome>>();
-  std::vector<outgoing_record> records;
-  records.push_back(outgoing_record{0, record_kind::layout, std::move(*marker)});
-  stream_record_sink{publisher, state_exchange(cfg)}.publish(std::move(records), [in_stream](sink_answer answer) {
-    in_stream->set_value(answer == sink_answer::confirmed ? amqp::publish_outcome::confirmed
-                                                          : amqp::publish_outcome::nacked);
+  const std::string what = "layout record in " + cfg.state_stream;
+  stream_record_sink sink{publisher.publisher, state_exchange(cfg), publisher.unrouted};
+  auto written = routed_or_again(publisher, what, [&]() -> expected<bool> {
+    const std::uint64_t unrouted_before = publisher.unrouted->count.load();
+    if (auto done = write_record(sink, outgoing_record{0, record_kind::layout, *marker}, confirm_timeout); !done)
+      return publisher.unrouted->count.load() != unrouted_before ? expected<bool>{false}
+                                                                 : expected<bool>{error{what + ": " + done.err().message}};
+    return true;
   });
-  if (auto done = confirmed("layout record in " + cfg.state_stream, in_stream->get_future()); !done)
-    return done;
-  return record_layout(*publisher, cfg, layout, std::move(inheritance));
+  if (!written)
+    return written;
+  return record_layout(publisher, cfg, layout, std::move(inheritance));
 }
 
 } // namespace telluride

@@ -5,6 +5,7 @@
 // changes the layout (the exclusive queue `<state_stream>.index.layout.lock`).
 #pragma once
 
+#include "telluride/daemon/state_stream.hpp"
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 #include "telluride/state/inherited_state.hpp"
@@ -46,14 +47,27 @@ expected<layout_in_use> read_layout_in_use(causeway::amqp::connection& admin, co
 /// does.
 expected<bool> try_lock_layout(causeway::amqp::connection& conn, const config& cfg);
 
+/// The publishing connection of a layout change: the alerts and aggregates of the old layout's
+/// readings, and the layout records. Those are published mandatory: a record the broker routes
+/// to no queue (the stream or the layout queue not there, as in the seconds after a broker
+/// restart) is counted in `unrouted`, and written again once after layout_topology is declared
+/// again, instead of being taken for written.
+struct layout_publisher {
+  std::shared_ptr<causeway::amqp::publisher> publisher;
+  std::shared_ptr<unrouted_records> unrouted;
+};
+
+/// Opens it on a connection of its own (`base`, named telluride-layout-publisher).
+expected<layout_publisher> open_layout_publisher(const causeway::amqp::connection_options& base, const config& cfg);
+
 /// The layout record of `layout` with `inheritance` in the layout queue, confirmed: the layout
 /// in use from now on.
-expected<void> record_layout(causeway::amqp::publisher& publisher, const config& cfg, std::uint32_t layout,
+expected<void> record_layout(const layout_publisher& publisher, const config& cfg, std::uint32_t layout,
                              shard_image inheritance);
 
 /// A change to `layout`: its layout record (no state) in the state stream, where the layout's
 /// shards start afresh, then record_layout; each confirmed before the next.
-expected<void> write_layout_change(const std::shared_ptr<causeway::amqp::publisher>& publisher, const config& cfg,
-                                   std::uint32_t layout, shard_image inheritance);
+expected<void> write_layout_change(const layout_publisher& publisher, const config& cfg, std::uint32_t layout,
+                                   shard_image inheritance);
 
 } // namespace telluride

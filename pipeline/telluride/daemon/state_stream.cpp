@@ -2,6 +2,7 @@
 
 #include "telluride/tools/queue_tap.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -18,11 +19,12 @@ constexpr std::size_t max_record_size = 512 * 1024 * 1024;
 
 } // namespace
 
-void watch_unrouted(amqp::publisher_options& options, const std::string& exchange,
+void watch_unrouted(amqp::publisher_options& options, std::vector<std::string> exchanges,
                     std::shared_ptr<unrouted_records> unrouted) {
   options.mandatory = true;
-  options.on_return = [exchange, unrouted = std::move(unrouted)](const amqp::returned_message& returned) {
-    if (returned.exchange == exchange)
+  options.on_return = [exchanges = std::move(exchanges),
+                       unrouted = std::move(unrouted)](const amqp::returned_message& returned) {
+    if (std::find(exchanges.begin(), exchanges.end(), returned.exchange) != exchanges.end())
       ++unrouted->count;
   };
 }

@@ -47,12 +47,12 @@ inline const std::string& state_exchange(const config& cfg) { return cfg.state_s
 /// `stream` again when asked.
 struct unrouted_records {
   std::atomic<std::uint64_t> count{0};
-  causeway::amqp::topology_spec stream;  ///< the stream, its exchange and the binding between them
+  causeway::amqp::topology_spec stream;  ///< declared again: the stream, its exchange, their binding
 };
 
-/// Makes `options` publish mandatory and count in `unrouted` each record the broker gives back
-/// from `exchange` (the stream's).
-void watch_unrouted(causeway::amqp::publisher_options& options, const std::string& exchange,
+/// Makes `options` publish mandatory and count in `unrouted` each message the broker gives back
+/// from one of `exchanges` (the stream's; for layout records, the index exchange too).
+void watch_unrouted(causeway::amqp::publisher_options& options, std::vector<std::string> exchanges,
                     std::shared_ptr<unrouted_records> unrouted);
 
 /// Publishes records to the state stream's exchange on `publisher` (its own connection). With
