@@ -88,6 +88,14 @@ inline double metric_of(int port, const std::string& name) {
   return std::stod(body.substr(at + name.size() + 2));
 }
 
+/// How many times `what` occurs in `text` (a daemon's log, /metrics), overlaps counted.
+inline std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
 /// Polls until `done()` or `timeout`.
 inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -14,13 +14,6 @@ namespace shard_lock_e2e {
 
 using namespace telluride::test;
 
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
-
 TEST_CASE("a daemon silent for longer than the lapse keeps its shards while its connection lives: none is claimed "
           "beside it") {
   const auto id = std::to_string(::getpid());
