@@ -39,12 +39,17 @@ struct pending_record {
 
 } // namespace
 
-expected<void> write_record(record_sink& sink, outgoing_record record, std::chrono::milliseconds timeout) {
+std::optional<sink_answer> publish_and_wait(record_sink& sink, std::vector<outgoing_record> records,
+                                            std::chrono::milliseconds timeout) {
   auto answered = std::make_shared<confirmation>();
+  sink.publish(std::move(records), [answered](sink_answer answer) { answered->set(answer); });
+  return answered->wait(timeout);
+}
+
+expected<void> write_record(record_sink& sink, outgoing_record record, std::chrono::milliseconds timeout) {
   std::vector<outgoing_record> records;
   records.push_back(std::move(record));
-  sink.publish(std::move(records), [answered](sink_answer answer) { answered->set(answer); });
-  const auto answer = answered->wait(timeout);
+  const auto answer = publish_and_wait(sink, std::move(records), timeout);
   if (!answer)
     return error{"the broker did not confirm it within " + std::to_string(timeout.count()) + " ms"};
   if (*answer == sink_answer::refused)
@@ -96,9 +101,7 @@ round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tra
     std::vector<std::size_t> sizes;
     for (const auto& r : records)
       sizes.push_back(r.bytes.size());
-    auto confirmed = std::make_shared<confirmation>();
-    sink.publish(std::move(records), [confirmed](sink_answer answer) { confirmed->set(answer); });
-    auto answer = confirmed->wait(confirm_timeout);
+    const auto answer = publish_and_wait(sink, std::move(records), confirm_timeout);
     if (!answer)
       return fail("the broker did not confirm the checkpoint within " + std::to_string(confirm_timeout.count()) +
                   " ms");

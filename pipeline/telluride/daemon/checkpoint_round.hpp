@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,11 @@ public:
   /// records reach it. One-line error.
   virtual expected<void> declare_again() { return {}; }
 };
+
+/// Publishes `records` and waits for the sink's answer, at most `timeout`: none when it did
+/// not come in time (a late answer then changes nothing).
+std::optional<sink_answer> publish_and_wait(record_sink& sink, std::vector<outgoing_record> records,
+                                            std::chrono::milliseconds timeout);
 
 /// Publishes one record (a takeover, a release) and waits for the broker's answer, at most
 /// `timeout`; one-line error when it is not in the stream.

@@ -48,7 +48,7 @@ expected<void> durable_state::restore(const amqp::connection_options& base, sens
   pub.connection = base;
   pub.connection.name = "telluride-checkpoints";
   auto unrouted = std::make_shared<unrouted_records>();
-  unrouted->stream = state_stream_topology(cfg_);
+  unrouted->topology = state_stream_topology(cfg_);
   watch_unrouted(pub, {state_exchange(cfg_)}, unrouted);
   auto publisher = amqp::publisher::open(pub);
   if (!publisher)

@@ -42,7 +42,7 @@ expected<void> routed_or_again(const layout_publisher& p, const std::string& wha
       return {};
     if (tries == 2)
       return error{"the broker routed the " + what + " to no queue twice"};
-    if (auto declared = amqp::declare(*p.publisher->connection(), p.unrouted->stream); !declared)
+    if (auto declared = amqp::declare(*p.publisher->connection(), p.unrouted->topology); !declared)
       return error{"the broker routed the " + what + " to no queue, and declaring it again failed: " +
                    declared.err().message};
   }
@@ -55,7 +55,7 @@ expected<layout_publisher> open_layout_publisher(const amqp::connection_options&
   options.connection = base;
   options.connection.name = "telluride-layout-publisher";
   auto unrouted = std::make_shared<unrouted_records>();
-  unrouted->stream = layout_topology(cfg);
+  unrouted->topology = layout_topology(cfg);
   watch_unrouted(options, {state_exchange(cfg), snapshot_index_exchange(cfg.state_stream)}, unrouted);
   auto publisher = amqp::publisher::open(options);
   if (!publisher)
@@ -158,11 +158,15 @@ expected<void> write_layout_change(const layout_publisher& publisher, const conf
   const std::string what = "layout record in " + cfg.state_stream;
   stream_record_sink sink{publisher.publisher, state_exchange(cfg), publisher.unrouted};
   auto written = routed_or_again(publisher, what, [&]() -> expected<bool> {
-    const std::uint64_t unrouted_before = publisher.unrouted->count.load();
-    if (auto done = write_record(sink, outgoing_record{0, record_kind::layout, *marker}, confirm_timeout); !done)
-      return publisher.unrouted->count.load() != unrouted_before ? expected<bool>{false}
-                                                                 : expected<bool>{error{what + ": " + done.err().message}};
-    return true;
+    std::vector<outgoing_record> records;
+    records.push_back(outgoing_record{0, record_kind::layout, *marker});
+    const auto answer = publish_and_wait(sink, std::move(records), confirm_timeout);
+    if (!answer)
+      return error{"the broker did not confirm the " + what + " within " + std::to_string(confirm_timeout.count()) +
+                   " s"};
+    if (*answer == sink_answer::refused)
+      return error{"the broker refused the " + what};
+    return *answer == sink_answer::confirmed;
   });
   if (!written)
     return written;

@@ -36,7 +36,7 @@ stream_record_sink::stream_record_sink(std::shared_ptr<amqp::publisher> publishe
 expected<void> stream_record_sink::declare_again() {
   if (!unrouted_)
     return {};
-  return amqp::declare(*publisher_->connection(), unrouted_->stream);
+  return amqp::declare(*publisher_->connection(), unrouted_->topology);
 }
 
 void stream_record_sink::publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) {

@@ -44,10 +44,12 @@ inline const std::string& state_exchange(const config& cfg) { return cfg.state_s
 /// Records the broker confirmed but routed to no queue: the stream was deleted (and with it
 /// its binding), or the binding was. The checkpoint publisher publishes mandatory and counts
 /// each record given back (watch_unrouted); the sink then answers `unrouted`, and declares
-/// `stream` again when asked.
+/// `topology` again when asked.
 struct unrouted_records {
   std::atomic<std::uint64_t> count{0};
-  causeway::amqp::topology_spec stream;  ///< declared again: the stream, its exchange, their binding
+  /// Declared again after a record went nowhere: the stream, its exchange and their binding
+  /// (and, for layout records, the layout queue's: layout_topology).
+  causeway::amqp::topology_spec topology;
 };
 
 /// Makes `options` publish mandatory and count in `unrouted` each message the broker gives back
