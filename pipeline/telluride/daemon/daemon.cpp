@@ -377,8 +377,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
     }
     running.shards = std::move(*coordinator);
   }
-  starting.close();
-  if (auto err = server.start()) {
+  if (auto err = server.start(starting.hand_over())) {
     shut_down(system, running);
     return fail(err->message);
   }

@@ -22,10 +22,12 @@ expected<void> start_server::open(const config& cfg, const std::string& lock_que
   return {};
 }
 
-void start_server::close() {
+http::listening_socket start_server::hand_over() {
+  http::listening_socket kept;
   if (server_)
-    server_->stop();
+    kept = server_->stop_keeping_listener();
   server_.reset();
+  return kept;
 }
 
 expected<bool> take_readings_lock(readings_lock& lock, causeway::amqp::connection& readings, const config& cfg,

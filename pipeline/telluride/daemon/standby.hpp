@@ -20,16 +20,17 @@
 namespace telluride {
 
 /// The HTTP server of a daemon with shards 1 before its own opens (make_standby_api): while it
-/// stands by, then while it restores its state. It answers on the daemon's address; the daemon
-/// closes it right before its own server opens there.
+/// stands by, then while it restores its state. It answers on the daemon's address, then hands its
+/// listening socket to the daemon's own server.
 class start_server {
 public:
   /// Standing by until set_restoring.
   void set_restoring() { step_->store(start_step::restoring); }
   /// Opens it (at most once); a one-line error when the address is taken.
   expected<void> open(const config& cfg, const std::string& lock_queue);
-  /// Closes it, if open.
-  void close();
+  /// Closes it, if open, and returns its listening socket for the daemon's own server to
+  /// accept on (none if it was not open): no client is refused in between.
+  http::listening_socket hand_over();
 
 private:
   std::shared_ptr<std::atomic<start_step>> step_ = std::make_shared<std::atomic<start_step>>(start_step::standing_by);

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 
 #include <atomic>
@@ -57,6 +58,7 @@ struct http_server::impl {
   std::atomic<std::size_t> connection_count{0};
   std::atomic<std::uint64_t> slow_viewers_dropped{0};
   std::uint16_t port = 0;
+  int listen_fd = -1;  // the listener's descriptor, set by open() before the loop runs
   int loop_close_status = 0;
   std::mutex state_mutex;
   run_state state = run_state::idle;
@@ -72,7 +74,7 @@ struct http_server::impl {
     context.on_closed = [this](connection& c) { forget(c); };
   }
 
-  std::optional<error> open();
+  std::optional<error> open(listening_socket adopted);
   void run();
   void forget(connection& c);
   void make_room_for(const connection& arrived);
@@ -81,7 +83,7 @@ struct http_server::impl {
   static void on_async(uv_async_t* handle);
 };
 
-std::optional<error> http_server::impl::open() {
+std::optional<error> http_server::impl::open(listening_socket adopted) {
   auto fail = [this](std::string_view reason) {
     return error{"cannot listen on " + options.listen + ": " + std::string{reason}};
   };
@@ -96,7 +98,14 @@ std::optional<error> http_server::impl::open() {
     return fail(uv_strerror(rc));
   uv_tcp_init(&loop, &listener);
   listener.data = this;
-  int rc = uv_tcp_bind(&listener, reinterpret_cast<const sockaddr*>(&address.addr), 0);
+  int rc = 0;
+  if (adopted.is_open()) {
+    rc = uv_tcp_open(&listener, adopted.fd());
+    if (rc == 0)
+      adopted.release();  // the handle closes it now
+  } else {
+    rc = uv_tcp_bind(&listener, reinterpret_cast<const sockaddr*>(&address.addr), 0);
+  }
   if (rc == 0)
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener), SOMAXCONN, on_connection);
   if (rc != 0) {
@@ -106,6 +115,9 @@ std::optional<error> http_server::impl::open() {
     return fail(uv_strerror(rc));
   }
   port = bound_port(listener);
+  uv_os_fd_t fd = -1;
+  uv_fileno(reinterpret_cast<const uv_handle_t*>(&listener), &fd);
+  listen_fd = fd;
   uv_async_init(&loop, &async, on_async);
   async.data = this;
   return std::nullopt;
@@ -203,11 +215,11 @@ http_server::~http_server() {
   stop();
 }
 
-std::optional<error> http_server::start() {
+std::optional<error> http_server::start(listening_socket adopted) {
   std::lock_guard lock{impl_->state_mutex};
   if (impl_->state != run_state::idle)
     return error{"cannot listen on " + impl_->options.listen + ": the server was already started"};
-  if (auto err = impl_->open()) {
+  if (auto err = impl_->open(std::move(adopted))) {
     impl_->state = run_state::done;
     return err;
   }
@@ -237,6 +249,20 @@ bool http_server::stop() {
   if (impl_->workers)
     impl_->workers->join();  // so no handler's thread outlives the server
   return impl_->loop_close_status == 0;
+}
+
+listening_socket http_server::stop_keeping_listener() {
+  listening_socket kept;
+  {
+    std::lock_guard lock{impl_->state_mutex};
+    if (impl_->state == run_state::running) {
+      // A second descriptor of the listener's socket keeps it listening once the loop closes
+      // its own.
+      kept = listening_socket{::fcntl(impl_->listen_fd, F_DUPFD_CLOEXEC, 0)};
+    }
+  }
+  stop();
+  return kept;
 }
 
 std::uint16_t http_server::port() const noexcept {

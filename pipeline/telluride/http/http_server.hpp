@@ -32,6 +32,7 @@
 #pragma once
 
 #include "telluride/http/error.hpp"
+#include "telluride/http/listening_socket.hpp"
 #include "telluride/http/request_handler.hpp"
 #include "telluride/http/router.hpp"
 #include "telluride/http/server_options.hpp"
@@ -58,14 +59,21 @@ public:
   /// Binds and listens on `options.listen`, then starts the loop thread. Returns nullopt on
   /// success, else one line naming the address and the reason (bad address, address in use,
   /// permission denied, max_connections 0, already started); on error nothing is left open.
-  /// Call at most once.
-  [[nodiscard]] std::optional<error> start();
+  /// Call at most once. Given `adopted` (a socket another server stopped with
+  /// `stop_keeping_listener`), it accepts on that socket instead of binding `options.listen`
+  /// (which then only names the address in messages).
+  [[nodiscard]] std::optional<error> start(listening_socket adopted = {});
 
   /// Closes the listener and every connection (responses not yet written are dropped), waits
   /// for running worker handlers to return, joins the loop and worker threads and closes the
   /// loop. Returns true when the loop closed cleanly (uv_loop_close
   /// returned 0), or when the server never ran. Idempotent and blocking.
   bool stop();
+
+  /// Like `stop`, but the listening socket stays open and is returned (none when the server
+  /// did not run): connections that arrive from now on wait in its backlog until a server
+  /// started with it accepts them. Connections already accepted are closed as by `stop`.
+  listening_socket stop_keeping_listener();
 
   /// The bound port (the kernel's choice when the options said port 0); 0 before `start`.
   std::uint16_t port() const noexcept;
