@@ -2,11 +2,13 @@
 
 #include "support/http_client.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -43,6 +45,9 @@ void wait_for_metric(bench::child_process& daemon, std::uint16_t port, const std
                      const std::function<void(const std::string&)>& on_sample) {
   double seen = -1;
   auto last_progress = clock_type::now();
+  // The first sample with progress: the rate since then tells how far the end is.
+  std::optional<std::pair<clock_type::time_point, double>> first;
+  auto pause = 100ms;
   for (;;) {
     if (auto ended = daemon.wait(0ms))
       die("the daemon ended early (" + bench::describe_status(*ended) + ") waiting for " + metric);
@@ -55,15 +60,25 @@ void wait_for_metric(bench::child_process& daemon, std::uint16_t port, const std
         return;
       if (on_sample && value > 0)
         on_sample(text);
+      const auto now = clock_type::now();
       if (value > seen) {
         seen = value;
-        last_progress = clock_type::now();
+        last_progress = now;
+      }
+      if (!first && value > 0)
+        first.emplace(now, value);
+      const double elapsed = first ? std::chrono::duration<double>(now - first->first).count() : 0;
+      if (elapsed > 0 && value > first->second) {
+        const double remaining = (target - value) / ((value - first->second) / elapsed);
+        pause = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::duration<double>(remaining / 3)),
+                           std::chrono::milliseconds{5}, std::chrono::milliseconds{200});
       }
     }
     if (clock_type::now() - last_progress > stall_timeout)
       die("no progress for " + std::to_string(stall_timeout.count()) + " s waiting for " + metric + " (at " +
           std::to_string(static_cast<long long>(seen)) + " of " + std::to_string(static_cast<long long>(target)) + ")");
-    std::this_thread::sleep_for(seen >= 0.9 * target ? 10ms : 100ms);
+    std::this_thread::sleep_for(pause);
   }
 }
 
