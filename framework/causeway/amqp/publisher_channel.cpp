@@ -288,30 +288,42 @@ int publisher_channel::encode(const entry& e) {
 }
 
 void publisher_channel::settle(std::uint64_t tag, bool multiple, publish_outcome outcome) {
+  // The counters move before the callbacks run: a caller woken by its callback finds its
+  // message counted in stats().
+  auto settles = [tag](const sent& f) { return !f.done && f.seq <= tag; };
   std::uint64_t n = 0;
+  auto single = in_flight_.end();
+  if (multiple) {
+    for (const auto& f : in_flight_) {
+      if (f.seq > tag)
+        break;
+      n += settles(f) ? 1 : 0;
+    }
+  } else {
+    single = std::lower_bound(in_flight_.begin(), in_flight_.end(), tag,
+                              [](const sent& f, std::uint64_t t) { return f.seq < t; });
+    if (single != in_flight_.end() && single->seq == tag && !single->done)
+      n = 1;
+    else
+      single = in_flight_.end();
+  }
+  unconfirmed_ -= std::min(unconfirmed_, n);
+  (outcome == publish_outcome::confirmed ? state_->confirmed : state_->nacked) += n;
   if (multiple) {
     for (auto& f : in_flight_) {
       if (f.seq > tag)
         break;
-      if (!f.done) {
+      if (settles(f)) {
         f.done = true;
         notify(f.e, outcome);
-        ++n;
       }
     }
-  } else {
-    auto it = std::lower_bound(in_flight_.begin(), in_flight_.end(), tag,
-                               [](const sent& f, std::uint64_t t) { return f.seq < t; });
-    if (it != in_flight_.end() && it->seq == tag && !it->done) {
-      it->done = true;
-      notify(it->e, outcome);
-      ++n;
-    }
+  } else if (single != in_flight_.end()) {
+    single->done = true;
+    notify(single->e, outcome);
   }
   while (!in_flight_.empty() && in_flight_.front().done)
     in_flight_.pop_front();
-  unconfirmed_ -= std::min(unconfirmed_, n);
-  (outcome == publish_outcome::confirmed ? state_->confirmed : state_->nacked) += n;
   state_->finished(n);
   pump();
 }

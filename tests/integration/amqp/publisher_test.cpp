@@ -81,7 +81,7 @@ TEST_CASE("mandatory: a message routed to no queue is returned before its confir
   std::vector<std::pair<amqp::publish_outcome, std::size_t>> outcomes(3);
   std::vector<std::future<void>> done;
   int i = 0;
-  for (const std::string key : {queue.name, queue.name + "-nobody", queue.name}) {
+  for (const std::string& key : {queue.name, queue.name + "-nobody", queue.name}) {
     auto answered = std::make_shared<std::promise<void>>();
     done.push_back(answered->get_future());
     (*pub)->publish("", key, "m" + std::to_string(i), {}, [&, answered, i](amqp::publish_outcome o) {
