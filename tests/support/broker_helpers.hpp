@@ -63,8 +63,23 @@ struct queue_counts {
   long unacked = -1;
 };
 
+/// A failed rabbitmqctl (it boots an Erlang VM per call, and on a loaded host it can time out)
+/// is asked again, up to 3 times; the last failure's output is reported, so a count of -1 is
+/// never mistaken for a missing queue without saying why.
 inline queue_counts list_queue(const std::string& name) {
-  std::istringstream lines(ctl("list_queues --no-table-headers name messages_ready messages_unacknowledged"));
+  std::string output;
+  int exit_code = 0;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    output = ctl("list_queues --no-table-headers name messages_ready messages_unacknowledged", &exit_code);
+    if (exit_code == 0)
+      break;
+    if (attempt == 3) {
+      MESSAGE("rabbitmqctl list_queues failed 3 times (exit " << exit_code << "): " << output);
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  std::istringstream lines(output);
   std::string line;
   while (std::getline(lines, line)) {
     std::istringstream fields(line);
