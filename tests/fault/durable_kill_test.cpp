@@ -20,8 +20,10 @@ struct kill_run {
 };
 
 void durable_kills_under_load(const kill_run& run) {
-  // About 2,500 readings/s: each process is killed with readings still queued.
-  daemon_process d{"dkill" + std::to_string(::getpid()), {{"rate_limit_allowed", 250}, {"rate_limit_interval", 100}}};
+  // About 1,000 readings/s: each process is killed with readings still queued. (At 2,500/s a
+  // CI host loaded by the sanitizer tests and the fuzzers beside this one saw the metric only
+  // after the whole queue was consumed: nothing was left to kill the process in the middle of.)
+  daemon_process d{"dkill" + std::to_string(::getpid()), {{"rate_limit_allowed", 100}, {"rate_limit_interval", 100}}};
   reading_set set{run.sensors, run.readings, 83, "dkill"};
   amqp_session s{env_or_fail("TELLURIDE_TEST_AMQP_URL")};
   d.start();
