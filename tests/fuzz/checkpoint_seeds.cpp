@@ -1,8 +1,8 @@
 // checkpoint_seeds.cpp — writes the seeds of the checkpoint_decoder fuzz target: one valid
 // record of each kind, made by the code that makes them in the daemon (a shard_state's
 // snapshot and delta, encode_checkpoint), so the seeds follow the format when it changes.
-// (The seeds named v1_* are what this program wrote for format version 1, kept so the fuzzer
-// goes on reading version 1 records, which users' streams still hold.)
+// (The seeds named v1_* and v2_* are what this program wrote for format versions 1 and 2, kept
+// so the fuzzer goes on reading those records, which users' streams still hold.)
 //
 //   cmake --build build-fuzz --target checkpoint_seeds
 //   build-fuzz/bin/checkpoint_seeds tests/fuzz/corpus/checkpoint_decoder

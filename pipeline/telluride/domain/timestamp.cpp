@@ -71,6 +71,22 @@ void civil_from_days(std::int64_t days, int& year, int& month, int& day) noexcep
   year = static_cast<int>(year_of_era + era * 400 + (month <= 2 ? 1 : 0));
 }
 
+/// Civil date → days since 1970-01-01 (the inverse of civil_from_days, after the same
+/// derivation by Howard Hinnant).
+std::int64_t days_from_civil(int year, int month, int day) noexcept {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const auto day_of_year = static_cast<unsigned>((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1);
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+constexpr std::int64_t seconds_per_day = 86400;
+constexpr std::int64_t min_utc_seconds = -62167219200;  // 0000-01-01T00:00:00Z
+constexpr std::int64_t max_utc_seconds = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr std::uint32_t powers_of_ten[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
 void put_digits(char* out, int value, int count) noexcept {
   for (int i = count - 1; i >= 0; --i) {
     out[i] = static_cast<char>('0' + value % 10);
@@ -148,6 +164,68 @@ std::optional<std::string> iso8601_from_epoch_ms(std::int64_t ms) {
   put_digits(out.data() + 17, of_day / 1000 % 60, 2);
   put_digits(out.data() + 20, of_day % 1000, 3);
   return out;
+}
+
+std::optional<utc_timestamp> parse_utc_timestamp(std::string_view text) noexcept {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (text.size() < 20 || !read_digits(text, 0, 4, year) || text[4] != '-' || !read_digits(text, 5, 2, month) ||
+      text[7] != '-' || !read_digits(text, 8, 2, day) || text[10] != 'T' || !read_digits(text, 11, 2, hour) ||
+      text[13] != ':' || !read_digits(text, 14, 2, minute) || text[16] != ':' || !read_digits(text, 17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 59)
+    return std::nullopt;
+  utc_timestamp t;
+  std::size_t pos = 19;
+  if (text[pos] == '.') {
+    while (++pos < text.size() && is_digit(text[pos])) {
+      if (++t.digits > 9)
+        return std::nullopt;
+      t.fraction = t.fraction * 10 + static_cast<std::uint32_t>(text[pos] - '0');
+    }
+    if (t.digits == 0)
+      return std::nullopt;
+  }
+  if (pos + 1 != text.size() || text[pos] != 'Z')
+    return std::nullopt;
+  t.seconds = days_from_civil(year, month, day) * seconds_per_day + hour * 3600 + minute * 60 + second;
+  return t;
+}
+
+std::optional<timestamp_text> utc_timestamp_text(const utc_timestamp& t) noexcept {
+  if (t.digits > 9 || t.fraction >= powers_of_ten[t.digits] || t.seconds < min_utc_seconds ||
+      t.seconds > max_utc_seconds)
+    return std::nullopt;
+  std::int64_t days = t.seconds / seconds_per_day;
+  std::int64_t of_day = t.seconds % seconds_per_day;
+  if (of_day < 0) {
+    of_day += seconds_per_day;
+    --days;
+  }
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  civil_from_days(days, year, month, day);
+  char out[31] = "0000-00-00T00:00:00";
+  put_digits(out, year, 4);
+  put_digits(out + 5, month, 2);
+  put_digits(out + 8, day, 2);
+  put_digits(out + 11, static_cast<int>(of_day / 3600), 2);
+  put_digits(out + 14, static_cast<int>(of_day / 60 % 60), 2);
+  put_digits(out + 17, static_cast<int>(of_day % 60), 2);
+  std::size_t size = 19;
+  if (t.digits > 0) {
+    out[size++] = '.';
+    put_digits(out + size, static_cast<int>(t.fraction), t.digits);
+    size += t.digits;
+  }
+  out[size++] = 'Z';
+  return timestamp_text{std::string_view{out, size}};
 }
 
 } // namespace telluride

@@ -1,8 +1,9 @@
 // The encoding half of checkpoint_record.hpp: a record's bytes, always in the current format
-// version (2), written part by part (checkpoint_encoder) or from a whole record
+// version (3), written part by part (checkpoint_encoder) or from a whole record
 // (encode_checkpoint).
 #include "telluride/state/checkpoint_record.hpp"
 
+#include "telluride/domain/timestamp.hpp"
 #include "telluride/state/checkpoint_rules.hpp"
 #include "telluride/state/record_bytes.hpp"
 
@@ -20,11 +21,13 @@ using detail::checkpoint_problem;
 using detail::header_rule_broken;
 using detail::integer_id_tag;
 using detail::string_id_tag;
+using detail::text_timestamp_form;
+using detail::utc_timestamp_form;
 
 std::optional<std::string> write_id(byte_writer& out, const json_id& id) {
   if (id.is_integer()) {
     out.u8(integer_id_tag);
-    out.i64(id.integer());
+    out.zigzag(id.integer());
     return std::nullopt;
   }
   const std::string& text = id.text();
@@ -33,14 +36,14 @@ std::optional<std::string> write_id(byte_writer& out, const json_id& id) {
   if (!causeway::is_valid_utf8(text))
     return std::string("a string id is not UTF-8");
   out.u8(string_id_tag);
-  out.u32(static_cast<std::uint32_t>(text.size()));
+  out.varint(text.size());
   out.bytes(text);
   return std::nullopt;
 }
 
 void write_stats(byte_writer& out, const running_stats& stats) {
   const running_stats::raw_state raw = stats.raw();
-  out.u64(raw.count);
+  out.varint(raw.count);
   for (double x : {raw.origin, raw.mean, raw.m2, raw.min, raw.max, raw.sum, raw.sum_error, raw.inverse_unit})
     out.f64(x);
 }
@@ -54,17 +57,25 @@ std::optional<std::string> write_sensor(byte_writer& out, const sensor_aggregate
   } else {
     for (std::int64_t id : a.key.integer_ids()) {
       out.u8(integer_id_tag);
-      out.i64(id);
+      out.zigzag(id);
     }
   }
   write_stats(out, a.stats);
   out.f64(a.last_reading);
-  if (!causeway::is_valid_utf8(a.last_timestamp.view()))
-    return std::string("a last_timestamp is not UTF-8");
-  out.u8(static_cast<std::uint8_t>(a.last_timestamp.size()));
-  out.bytes(a.last_timestamp.view());
-  out.u64(warnings);
-  out.u64(alerts);
+  if (auto utc = parse_utc_timestamp(a.last_timestamp.view())) {
+    out.u8(utc_timestamp_form);
+    out.zigzag(utc->seconds);
+    out.u8(utc->digits);
+    out.varint(utc->fraction);
+  } else {
+    if (!causeway::is_valid_utf8(a.last_timestamp.view()))
+      return std::string("a last_timestamp is not UTF-8");
+    out.u8(text_timestamp_form);
+    out.u8(static_cast<std::uint8_t>(a.last_timestamp.size()));
+    out.bytes(a.last_timestamp.view());
+  }
+  out.varint(warnings);
+  out.varint(alerts);
   return std::nullopt;
 }
 
@@ -158,7 +169,7 @@ expected<std::string> encode_checkpoint(const checkpoint_record& record) {
     return checkpoint_problem("a " + std::string(to_string(h.kind)) + " record holds no state");
   if (image.message_ids.size() > std::numeric_limits<std::uint32_t>::max())
     return checkpoint_problem("an image holds 2^32 sensors or ids or more");
-  const std::size_t hint = has_image(h.kind) ? 16 + image.sensors.size() * 168 + image.message_ids.size() * 8 : 0;
+  const std::size_t hint = has_image(h.kind) ? 16 + image.sensors.size() * 120 + image.message_ids.size() * 8 : 0;
   checkpoint_encoder encoder{h, image.alerts_raised, has_image(h.kind) ? image.sensors.size() : 0, hint};
   if (!has_image(h.kind))
     return std::move(encoder).finish();

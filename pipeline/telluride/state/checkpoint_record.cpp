@@ -1,11 +1,13 @@
 #include "telluride/state/checkpoint_record.hpp"
 
 #include "telluride/domain/message_id_window.hpp"
+#include "telluride/domain/timestamp.hpp"
 #include "telluride/state/checkpoint_rules.hpp"
 #include "telluride/state/record_bytes.hpp"
 
 #include <causeway/utf8.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -50,69 +52,112 @@ using detail::checkpoint_magic;
 using detail::header_rule_broken;
 using detail::integer_id_tag;
 using detail::string_id_tag;
+using detail::text_timestamp_form;
+using detail::utc_timestamp_form;
 constexpr std::size_t stats_size = 8 + 8 * 8;
 /// The fewest bytes a sensor takes: three empty string ids, stats, last reading, an empty
 /// timestamp, the alert counter, and (version 2) the count of alerts.
 constexpr std::size_t min_sensor_size_v1 = 3 * (1 + 4) + stats_size + 8 + 1 + 8;
-constexpr std::size_t min_sensor_size = min_sensor_size_v1 + 8;
+constexpr std::size_t min_sensor_size_v2 = min_sensor_size_v1 + 8;
+/// Version 3: three integer ids of one byte, a one-byte count, the doubles, an empty text
+/// timestamp (form and length), one-byte alert counter and alerts.
+constexpr std::size_t min_sensor_size = 3 * (1 + 1) + 1 + 8 * 8 + 8 + 2 + 1 + 1;
+
+std::size_t min_sensor_size_of(std::uint16_t version) noexcept {
+  return version == checkpoint_format_v1 ? min_sensor_size_v1
+         : version == checkpoint_format_v2 ? min_sensor_size_v2
+                                           : min_sensor_size;
+}
 /// The fewest bytes a message id takes: a fingerprint, or (version 1) an empty text.
 constexpr std::size_t message_id_size = 8;
 constexpr std::size_t min_message_id_size_v1 = 2;
 
 // --- decoding -------------------------------------------------------------------------------
 
-expected<json_id> read_id(byte_reader& in) {
+expected<json_id> read_id(byte_reader& in, std::uint16_t version) {
+  const bool is_v3 = version == checkpoint_format_version;
   const std::uint8_t tag = in.u8();
   if (tag == integer_id_tag)
-    return json_id{in.i64()};
+    return json_id{is_v3 ? in.zigzag() : in.i64()};
   if (tag != string_id_tag)
     return error{"id tag " + std::to_string(tag) + " is unknown"};
-  const std::uint32_t size = in.u32();
+  const std::uint64_t size = is_v3 ? in.varint() : in.u32();
   if (size > max_id_text_size)
     return error{"a string id is " + std::to_string(size) + " bytes (at most " + std::to_string(max_id_text_size) + ")"};
   const std::string_view text = in.bytes(size);
   if (in.failed())
-    return error{"truncated"};
+    return error{in.failure()};
   if (!causeway::is_valid_utf8(text))
     return error{"a string id is not UTF-8"};
   return json_id{std::string(text)};
 }
 
+/// A sensor's last_timestamp: text (u8 length + bytes) before version 3; in version 3 the
+/// form, then the text or a utc_timestamp's numbers. Text of the utc form is not canonical.
+expected<timestamp_text> read_timestamp(byte_reader& in, bool is_v3) {
+  const std::uint8_t form = is_v3 ? in.u8() : text_timestamp_form;
+  if (form == utc_timestamp_form) {
+    utc_timestamp utc;
+    utc.seconds = in.zigzag();
+    utc.digits = in.u8();
+    const std::uint64_t fraction = in.varint();
+    if (in.failed())
+      return error{in.failure()};
+    utc.fraction = static_cast<std::uint32_t>(std::min<std::uint64_t>(fraction, 0xffffffff));
+    auto text = utc_timestamp_text(utc);
+    if (!text || fraction != utc.fraction)
+      return error{"last_timestamp's numbers are out of range (seconds " + std::to_string(utc.seconds) + ", " +
+                   std::to_string(utc.digits) + " fraction digits, fraction " + std::to_string(fraction) + ")"};
+    return *text;
+  }
+  if (form != text_timestamp_form)
+    return error{"last_timestamp form " + std::to_string(form) + " is unknown"};
+  const std::uint8_t size = in.u8();
+  const std::string_view text = in.bytes(size);
+  if (in.failed())
+    return error{in.failure()};
+  if (text.size() > timestamp_text::capacity)
+    return error{"last_timestamp is " + std::to_string(text.size()) + " bytes (at most " +
+                 std::to_string(timestamp_text::capacity) + ")"};
+  if (!causeway::is_valid_utf8(text))
+    return error{"last_timestamp is not UTF-8"};
+  if (is_v3 && parse_utc_timestamp(text))
+    return error{"last_timestamp is text of the form kept as numbers (not canonical)"};
+  return timestamp_text{text};
+}
+
 /// One sensor's record in a record of `version`; an error names the problem within the sensor.
 expected<sensor_record> read_sensor(byte_reader& in, std::uint16_t version) {
+  const bool is_v3 = version == checkpoint_format_version;
   sensor_key key;
   for (json_id* id : {&key.line_id, &key.device_id, &key.sensor_id}) {
-    auto read = read_id(in);
+    auto read = read_id(in, version);
     if (!read)
       return read.err();
     *id = std::move(*read);
   }
   running_stats::raw_state raw;
-  raw.count = in.u64();
+  raw.count = is_v3 ? in.varint() : in.u64();
   for (double* x : {&raw.origin, &raw.mean, &raw.m2, &raw.min, &raw.max, &raw.sum, &raw.sum_error, &raw.inverse_unit})
     *x = in.f64();
   const double last_reading = in.f64();
-  const std::uint8_t timestamp_size = in.u8();
-  const std::string_view timestamp = in.bytes(timestamp_size);
-  const std::uint64_t consecutive = in.u64();
-  const std::uint64_t alerts = version == checkpoint_format_v1 ? 0 : in.u64();
+  auto timestamp = read_timestamp(in, is_v3);
+  if (!timestamp)
+    return timestamp.err();
+  const std::uint64_t consecutive = is_v3 ? in.varint() : in.u64();
+  const std::uint64_t alerts = version == checkpoint_format_v1 ? 0 : is_v3 ? in.varint() : in.u64();
   if (in.failed())
-    return error{"truncated"};
+    return error{in.failure()};
   auto stats = running_stats::from_raw(raw);
   if (!stats)
     return stats.err();
   if (!std::isfinite(last_reading))
     return error{"last_reading is not finite"};
-  if (timestamp.size() > timestamp_text::capacity)
-    return error{"last_timestamp is " + std::to_string(timestamp.size()) + " bytes (at most " +
-                 std::to_string(timestamp_text::capacity) + ")"};
-  if (!causeway::is_valid_utf8(timestamp))
-    return error{"last_timestamp is not UTF-8"};
   sensor_record record;
   record.aggregate.key = key;
   record.aggregate.stats = *stats;
   record.aggregate.last_reading = last_reading;
-  record.aggregate.last_timestamp.assign(timestamp);
+  record.aggregate.last_timestamp = *timestamp;
   record.consecutive_warnings = consecutive;
   record.alerts = alerts;
   return record;
@@ -130,9 +175,9 @@ expected<versioned_header> read_header(byte_reader& in) {
   if (in.bytes(checkpoint_magic.size()) != checkpoint_magic)
     return checkpoint_problem("no TLSR magic", 0);
   const std::uint16_t version = in.u16();
-  if (version != checkpoint_format_version && version != checkpoint_format_v1)
+  if (version < checkpoint_format_v1 || version > checkpoint_format_version)
     return checkpoint_problem("format version " + std::to_string(version) + " is not supported (this build reads " +
-                   std::to_string(checkpoint_format_v1) + " and " + std::to_string(checkpoint_format_version) + ")",
+                   std::to_string(checkpoint_format_v1) + " to " + std::to_string(checkpoint_format_version) + ")",
                    4);
   const std::uint8_t kind = in.u8();
   if (kind < 1 || kind > 5)
@@ -199,7 +244,7 @@ expected<shard_image> read_image(byte_reader& in, std::uint16_t version) {
   if (in.failed())
     return checkpoint_problem("truncated before the sensors", in.position());
   // Bound what the count may reserve by what the bytes left can hold.
-  const std::size_t sensor_size = version == checkpoint_format_v1 ? min_sensor_size_v1 : min_sensor_size;
+  const std::size_t sensor_size = min_sensor_size_of(version);
   if (sensors > in.left() / sensor_size)
     return checkpoint_problem("announces " + std::to_string(sensors) + " sensors in " + std::to_string(in.left()) +
                    " bytes, which hold at most " + std::to_string(in.left() / sensor_size), in.position());

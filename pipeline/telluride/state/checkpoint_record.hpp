@@ -7,23 +7,29 @@
 // of shards: the layout it names starts afresh, and its image is the state the new shards
 // inherit; docs/checkpoints.md, Changing the number of shards). Binary, little-endian, versioned:
 //
-//   header   magic "TLSR", version u16 (2), kind u8 (1 snapshot, 2 delta, 3 takeover,
+//   header   magic "TLSR", version u16 (3), kind u8 (1 snapshot, 2 delta, 3 takeover,
 //            4 release, 5 layout), layout K u32, shard u32, epoch u64, sequence u64, base u64,
 //            written_at_ms i64, owner (u16 length + UTF-8)
 //   body     (snapshot, delta and layout only) alerts_raised u64; sensor count u32, then per sensor:
-//            three ids (tag u8: 0 int64 | 1 string of u32 length + UTF-8), running_stats raw
-//            state (count u64, then origin, mean, m2, min, max, sum, sum_error,
-//            inverse_unit as f64), last_reading f64, last_timestamp (u8 length + bytes),
-//            consecutive warnings u64, alerts u64; message id count u32, then each id's
-//            fingerprint (message_id_fingerprint) u64, oldest first
+//            three ids (tag u8: 0 integer as a zigzag varint | 1 string of varint length +
+//            UTF-8), running_stats raw state (count varint, then origin, mean, m2, min, max,
+//            sum, sum_error, inverse_unit as f64), last_reading f64, last_timestamp (form u8:
+//            0 text of u8 length + bytes | 1 `YYYY-MM-DDThh:mm:ss[.f]Z` as seconds zigzag
+//            varint, fraction digits u8, fraction varint), consecutive warnings varint, alerts
+//            varint; message id count u32, then each id's fingerprint (message_id_fingerprint)
+//            u64, oldest first. Varints are LEB128 in their shortest form.
 //
-// Version 1, which daemons before this one wrote, is still read: its sensors have no alerts
-// field (0 is taken) and it holds each message id's text (u16 length + bytes, at most 255)
-// instead of its fingerprint; the decoder computes the fingerprints, so a shard restored from
-// version 1 records recognises the same ids. Encoding always writes version 2.
+// Versions 1 and 2, which daemons before this one wrote, are still read. Version 2 has the
+// same fields at fixed sizes (ids i64 or u32 length, count u64, the timestamp always as text,
+// warnings and alerts u64). Version 1 also has no alerts field (0 is taken) and holds each
+// message id's text (u16 length + bytes, at most 255) instead of its fingerprint; the decoder
+// computes the fingerprints, so a shard restored from version 1 records recognises the same
+// ids. Encoding always writes version 3 (a sensor of integer ids and a simulator timestamp:
+// ~93 bytes, 151 in version 2).
 //
-// The encoding is canonical: a record has exactly one byte form in each version, so decoding
-// version 2 bytes and encoding again gives the same bytes. Every length is bounded (below) and
+// The encoding is canonical: a record has exactly one byte form in each version (a varint in
+// its shortest form, a timestamp of the compact form never as text), so decoding version 3
+// bytes and encoding again gives the same bytes. Every length is bounded (below) and
 // checked against the bytes left before anything is allocated: decode takes any bytes and
 // returns a record or a one-line error, never more memory than a small multiple of the input.
 #pragma once
@@ -67,8 +73,9 @@ struct checkpoint_record {
   shard_image image;  ///< snapshot and delta; empty for takeover and release
 };
 
-/// The version encode writes; decode reads it and checkpoint_format_v1.
-inline constexpr std::uint16_t checkpoint_format_version = 2;
+/// The version encode writes; decode reads it, checkpoint_format_v2 and checkpoint_format_v1.
+inline constexpr std::uint16_t checkpoint_format_version = 3;
+inline constexpr std::uint16_t checkpoint_format_v2 = 2;
 inline constexpr std::uint16_t checkpoint_format_v1 = 1;
 inline constexpr std::uint32_t max_checkpoint_layout = 1024;    ///< shards: 1..1024
 inline constexpr std::size_t max_owner_size = 255;              ///< bytes of a node name
@@ -77,7 +84,7 @@ inline constexpr std::size_t max_message_id_size = 255;         ///< an AMQP sho
 /// Bytes of a header with an empty owner name.
 inline constexpr std::size_t checkpoint_header_size = 4 + 2 + 1 + 4 + 4 + 8 + 8 + 8 + 8 + 2;
 
-/// The record's bytes (version 2). An error (one line) when it breaks a rule decode checks:
+/// The record's bytes (version 3). An error (one line) when it breaks a rule decode checks:
 /// layout 1..1024, shard below it (0 in a layout record), a snapshot's base its own sequence and
 /// a delta's below it, an image only in snapshots, deltas and layout records, owner and string
 /// ids UTF-8 within their bounds, fewer than 2^32 sensors and ids.
@@ -109,7 +116,7 @@ private:
 /// skip a record of another shard, or one that a fence ignores, without decoding its state.
 expected<record_header> decode_checkpoint_header(std::string_view bytes);
 
-/// The record in `bytes` (version 2 or 1), or a one-line error naming the part and the byte
+/// The record in `bytes` (version 3, 2 or 1), or a one-line error naming the part and the byte
 /// where it went wrong (`checkpoint record: truncated in sensor 4 of 10 (byte 531)`).
 expected<checkpoint_record> decode_checkpoint(std::string_view bytes);
 

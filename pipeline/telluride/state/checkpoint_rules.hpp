@@ -17,6 +17,9 @@ namespace telluride::detail {
 inline constexpr std::string_view checkpoint_magic = "TLSR";
 inline constexpr std::uint8_t integer_id_tag = 0;
 inline constexpr std::uint8_t string_id_tag = 1;
+/// Version 3's forms of a last_timestamp: its text, or a utc_timestamp's numbers.
+inline constexpr std::uint8_t text_timestamp_form = 0;
+inline constexpr std::uint8_t utc_timestamp_form = 1;
 
 /// `checkpoint record: WHAT (byte AT)`.
 inline error checkpoint_problem(std::string_view what, std::size_t at) {

@@ -1,9 +1,12 @@
 // record_bytes.hpp — the little-endian fields of a checkpoint record, appended and read.
 //
-// The writer appends fixed-size integers and doubles (bit for bit) and raw bytes to a string.
-// The reader takes them back from bytes that came from outside: a read past the end takes
-// nothing, returns 0 (or no bytes), and marks the reader failed; the decoder checks failed()
-// after each part and names the part in its error. Nothing here allocates.
+// The writer appends fixed-size integers and doubles (bit for bit), variable-length integers
+// (LEB128: 7 bits a byte, low bits first, the high bit set on every byte but the last; signed
+// ones zigzag-mapped first, so small negatives stay short) and raw bytes to a string.
+// The reader takes them back from bytes that came from outside: a read past the end, or a
+// variable-length integer not in its shortest form or above 2^64 - 1, takes nothing, returns 0
+// (or no bytes), and marks the reader failed; the decoder checks failed() after each part and
+// names the part in its error, with failure() saying which. Nothing here allocates.
 #pragma once
 
 #include <bit>
@@ -24,6 +27,19 @@ public:
   void u64(std::uint64_t v) { little_endian(v); }
   void i64(std::int64_t v) { little_endian(static_cast<std::uint64_t>(v)); }
   void f64(double v) { little_endian(std::bit_cast<std::uint64_t>(v)); }
+  void varint(std::uint64_t v) {
+    char raw[10];
+    std::size_t n = 0;
+    while (v >= 0x80) {
+      raw[n++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    raw[n++] = static_cast<char>(v);
+    out_.append(raw, n);
+  }
+  void zigzag(std::int64_t v) {
+    varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
   void bytes(std::string_view v) { out_.append(v); }
 
 private:
@@ -48,6 +64,30 @@ public:
   std::uint64_t u64() noexcept { return little_endian<std::uint64_t>(); }
   std::int64_t i64() noexcept { return static_cast<std::int64_t>(little_endian<std::uint64_t>()); }
   double f64() noexcept { return std::bit_cast<double>(little_endian<std::uint64_t>()); }
+  std::uint64_t varint() noexcept {
+    std::uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+      if (failed_ || at_ == bytes_.size()) {
+        failed_ = true;
+        return 0;
+      }
+      const auto byte = static_cast<unsigned char>(bytes_[at_++]);
+      // The tenth byte holds bit 63 alone; a last byte of 0 (after the first) means a longer
+      // form than needed: the format is canonical, one form per value.
+      if ((shift == 63 && byte > 1) || (shift > 0 && byte == 0)) {
+        failed_ = true;
+        is_malformed_ = true;
+        return 0;
+      }
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0)
+        return v;
+    }
+  }
+  std::int64_t zigzag() noexcept {
+    const std::uint64_t v = varint();
+    return static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
+  }
 
   /// The next `n` bytes, viewed in place.
   std::string_view bytes(std::size_t n) noexcept {
@@ -57,6 +97,10 @@ public:
   }
 
   bool failed() const noexcept { return failed_; }
+  /// Why the reader failed: `truncated`, or a variable-length integer's problem.
+  const char* failure() const noexcept {
+    return is_malformed_ ? "a variable-length integer is not in its shortest form, or above 2^64 - 1" : "truncated";
+  }
   /// Bytes read so far (where a failed read was attempted, once failed).
   std::size_t position() const noexcept { return at_; }
   std::size_t left() const noexcept { return bytes_.size() - at_; }
@@ -84,6 +128,7 @@ private:
   std::string_view bytes_;
   std::size_t at_ = 0;
   bool failed_ = false;
+  bool is_malformed_ = false;
 };
 
 } // namespace telluride::detail

@@ -116,14 +116,14 @@ std::vector<fold_case> cases() {
     record_writer a{layout, shard, "a", 1};
     out.push_back({"a delta whose body does not decode is an error naming it",
                    {a.snapshot(image_of({{1, 1}})), cut(a.delta(image_of({{1, 2}})), 1)},
-                   "shard 2: delta 2 does not decode: checkpoint record: truncated before the message ids (byte 206)", {}});
+                   "shard 2: delta 2 does not decode: checkpoint record: truncated before the message ids (byte 152)", {}});
   }
   {
     record_writer a{layout, shard, "a", 1};
     out.push_back({"a snapshot that does not decode breaks the chain it starts",
                    {a.snapshot(image_of({{1, 1}})), a.delta(image_of({{1, 2}})), cut(a.snapshot(image_of({{3, 5}})), 1),
                     a.delta(image_of({{3, 6}}))},
-                   "shard 2: snapshot 3 does not decode: checkpoint record: truncated before the message ids (byte 206)", {}});
+                   "shard 2: snapshot 3 does not decode: checkpoint record: truncated before the message ids (byte 152)", {}});
   }
   {
     record_writer a{layout, shard, "a", 1};

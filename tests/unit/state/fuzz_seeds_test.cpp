@@ -1,6 +1,6 @@
 // The checkpoint_decoder fuzz target's seeds are valid records of each kind: written by
-// tests/fuzz/checkpoint_seeds.cpp, they must follow the format as it is now; the v1_* seeds,
-// which it wrote for format version 1, must still decode.
+// tests/fuzz/checkpoint_seeds.cpp, they must follow the format as it is now; the v1_* and v2_*
+// seeds, which it wrote for format versions 1 and 2, must still decode.
 #include "telluride/state/checkpoint_record.hpp"
 
 #include <doctest/doctest.h>
@@ -28,14 +28,15 @@ TEST_CASE("the checkpoint decoder's fuzz seeds decode, one record of each kind i
     ++kinds[decoded->header.kind];
     const int version = static_cast<unsigned char>(bytes.at(4));
     CHECK(entry.path().filename().string().starts_with("v1_") == (version == 1));
+    CHECK(entry.path().filename().string().starts_with("v2_") == (version == 2));
     ++versions[version];
     ++seeds;
   }
-  CHECK(seeds == 14);
-  CHECK(versions == std::map<int, int>{{1, 7}, {2, 7}});
-  CHECK(kinds[telluride::record_kind::snapshot] == 6);
-  CHECK(kinds[telluride::record_kind::delta] == 2);
-  CHECK(kinds[telluride::record_kind::takeover] == 2);
-  CHECK(kinds[telluride::record_kind::release] == 2);
-  CHECK(kinds[telluride::record_kind::layout] == 2);
+  CHECK(seeds == 21);
+  CHECK(versions == std::map<int, int>{{1, 7}, {2, 7}, {3, 7}});
+  CHECK(kinds[telluride::record_kind::snapshot] == 9);
+  CHECK(kinds[telluride::record_kind::delta] == 3);
+  CHECK(kinds[telluride::record_kind::takeover] == 3);
+  CHECK(kinds[telluride::record_kind::release] == 3);
+  CHECK(kinds[telluride::record_kind::layout] == 3);
 }

@@ -107,3 +107,47 @@ TEST_CASE("the longest accepted date-time fits a timestamp_text, and longer text
   t.assign("1970-01-01T00:00:00.000Z");
   CHECK(t == telluride::timestamp_text{"1970-01-01T00:00:00.000Z"});
 }
+
+TEST_CASE("UTC timestamps of the compact form become numbers and come back as the same text") {
+  using telluride::parse_utc_timestamp;
+  using telluride::utc_timestamp;
+  using telluride::utc_timestamp_text;
+  const auto simulator = parse_utc_timestamp("2026-12-03T17:20:16.123456Z");
+  REQUIRE(simulator);
+  CHECK(*simulator == utc_timestamp{1796318416, 123456, 6});
+  CHECK(parse_utc_timestamp("1970-01-01T00:00:00Z") == utc_timestamp{0, 0, 0});
+  CHECK(parse_utc_timestamp("1969-12-31T23:59:59.5Z") == utc_timestamp{-1, 5, 1});
+  CHECK(parse_utc_timestamp("2021-02-12T01:18:51.0500Z") == utc_timestamp{1613092731, 500, 4});
+  CHECK(parse_utc_timestamp("0000-01-01T00:00:00Z") == utc_timestamp{-62167219200, 0, 0});
+  CHECK(parse_utc_timestamp("9999-12-31T23:59:59.999999999Z") == utc_timestamp{253402300799, 999999999, 9});
+  CHECK(parse_utc_timestamp("2024-02-29T12:00:00Z").has_value());
+  for (std::string text : {"2026-12-03T17:20:16.123456Z", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.5Z",
+                           "2021-02-12T01:18:51.0500Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+                           "2024-02-29T12:00:00.000Z", "1600-03-01T00:00:00.0Z"}) {
+    CAPTURE(text);
+    const auto parsed = parse_utc_timestamp(text);
+    REQUIRE(parsed);
+    const auto again = utc_timestamp_text(*parsed);
+    REQUIRE(again);
+    CHECK(again->view() == text);
+  }
+}
+
+TEST_CASE("any other timestamp text has no compact form, and numbers out of range have no text") {
+  using telluride::parse_utc_timestamp;
+  using telluride::utc_timestamp;
+  using telluride::utc_timestamp_text;
+  for (std::string text : {"2026-12-03t17:20:16Z", "2026-12-03 17:20:16Z", "2026-12-03T17:20:16z",
+                           "2026-12-03T17:20:16+00:00", "2026-12-03T17:20:16,5Z", "2026-12-03T17:20Z",
+                           "2026-12-03T17:20:60Z", "2026-12-03T24:00:00Z", "2023-02-29T00:00:00Z",
+                           "2026-12-03T17:20:16.Z", "2026-12-03T17:20:16.1234567890Z", "2026-12-03T17:20:16",
+                           "2026-12-03T17:20:16ZZ", "2026-12-03T17:20:16.5", "", "not a time", "+2026-12-03T17:20:16Z"}) {
+    CAPTURE(text);
+    CHECK_FALSE(parse_utc_timestamp(text).has_value());
+  }
+  CHECK_FALSE(utc_timestamp_text(utc_timestamp{0, 0, 10}).has_value());
+  CHECK_FALSE(utc_timestamp_text(utc_timestamp{0, 10, 1}).has_value());
+  CHECK_FALSE(utc_timestamp_text(utc_timestamp{-62167219201, 0, 0}).has_value());
+  CHECK_FALSE(utc_timestamp_text(utc_timestamp{253402300800, 0, 0}).has_value());
+  CHECK(utc_timestamp_text(utc_timestamp{0, 0, 3})->view() == "1970-01-01T00:00:00.000Z");
+}
