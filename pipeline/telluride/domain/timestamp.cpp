@@ -7,10 +7,6 @@ namespace telluride {
 
 namespace {
 
-constexpr std::int64_t min_epoch_ms = -62167219200000;  // 0000-01-01T00:00:00.000Z
-constexpr std::int64_t max_epoch_ms = 253402300799999;  // 9999-12-31T23:59:59.999Z
-constexpr std::int64_t ms_per_day = 86400000;
-
 bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
@@ -142,28 +138,16 @@ void timestamp_text::assign(std::string_view text) {
 }
 
 std::optional<std::string> iso8601_from_epoch_ms(std::int64_t ms) {
-  if (ms < min_epoch_ms || ms > max_epoch_ms)
-    return std::nullopt;
-  std::int64_t days = ms / ms_per_day;
-  std::int64_t ms_of_day = ms % ms_per_day;
-  if (ms_of_day < 0) {
-    ms_of_day += ms_per_day;
-    --days;
+  std::int64_t seconds = ms / 1000;
+  std::int64_t milliseconds = ms % 1000;
+  if (milliseconds < 0) {
+    milliseconds += 1000;
+    --seconds;
   }
-  int year = 0;
-  int month = 0;
-  int day = 0;
-  civil_from_days(days, year, month, day);
-  const auto of_day = static_cast<int>(ms_of_day);
-  std::string out = "0000-00-00T00:00:00.000Z";
-  put_digits(out.data(), year, 4);
-  put_digits(out.data() + 5, month, 2);
-  put_digits(out.data() + 8, day, 2);
-  put_digits(out.data() + 11, of_day / 3600000, 2);
-  put_digits(out.data() + 14, of_day / 60000 % 60, 2);
-  put_digits(out.data() + 17, of_day / 1000 % 60, 2);
-  put_digits(out.data() + 20, of_day % 1000, 3);
-  return out;
+  const auto text = utc_timestamp_text(utc_timestamp{seconds, static_cast<std::uint32_t>(milliseconds), 3});
+  if (!text)
+    return std::nullopt;
+  return text->str();
 }
 
 std::optional<utc_timestamp> parse_utc_timestamp(std::string_view text) noexcept {
