@@ -90,6 +90,14 @@ void put_digits(char* out, int value, int count) noexcept {
   }
 }
 
+/// Reads `YYYY-MM-DD` at the start of `text`; false unless it is there and a real calendar
+/// date (month 1..12, the day within the month, leap years counted).
+bool read_date(std::string_view text, int& year, int& month, int& day) noexcept {
+  return read_digits(text, 0, 4, year) && text.size() >= 10 && text[4] == '-' && read_digits(text, 5, 2, month) &&
+         text[7] == '-' && read_digits(text, 8, 2, day) && month >= 1 && month <= 12 && day >= 1 &&
+         day <= days_in_month(year, month);
+}
+
 } // namespace
 
 bool is_iso8601_date_time(std::string_view text) noexcept {
@@ -99,10 +107,7 @@ bool is_iso8601_date_time(std::string_view text) noexcept {
   int hour = 0;
   int minute = 0;
   int second = 0;
-  if (!read_digits(text, 0, 4, year) || text.size() < 16 || text[4] != '-' ||
-      !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day))
-    return false;
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+  if (text.size() < 16 || !read_date(text, year, month, day))
     return false;
   if (text[10] != 'T' && text[10] != 't' && text[10] != ' ')
     return false;
@@ -157,12 +162,10 @@ std::optional<utc_timestamp> parse_utc_timestamp(std::string_view text) noexcept
   int hour = 0;
   int minute = 0;
   int second = 0;
-  if (text.size() < 20 || !read_digits(text, 0, 4, year) || text[4] != '-' || !read_digits(text, 5, 2, month) ||
-      text[7] != '-' || !read_digits(text, 8, 2, day) || text[10] != 'T' || !read_digits(text, 11, 2, hour) ||
+  if (text.size() < 20 || !read_date(text, year, month, day) || text[10] != 'T' || !read_digits(text, 11, 2, hour) ||
       text[13] != ':' || !read_digits(text, 14, 2, minute) || text[16] != ':' || !read_digits(text, 17, 2, second))
     return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
-      second > 59)
+  if (hour > 23 || minute > 59 || second > 59)
     return std::nullopt;
   utc_timestamp t;
   std::size_t pos = 19;
