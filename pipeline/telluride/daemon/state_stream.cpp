@@ -88,6 +88,10 @@ expected<std::unique_ptr<stream_record_source>> stream_record_source::open_at(am
                                                                               amqp::argument_value start,
                                                                               on_reconnect reconnect) {
   tools::tap_options options;
+  // A connection paced to read every so often hands the records on as often: one wake-up
+  // for both (queue_source_options::default_connection).
+  const auto paced = std::max(connection.read_interval, connection.longest_read_interval);
+  options.handoff_interval = std::clamp(paced, options.handoff_interval, std::chrono::milliseconds{1000});
   options.connection = std::move(connection);
   options.queue = stream;
   options.prefetch_count = stream_prefetch;

@@ -104,7 +104,8 @@ public:
                 ///< claims)
   };
   /// Connects with `connection` and consumes `stream` from `from` (none: "first"); one-line
-  /// errors.
+  /// errors. A connection whose reads are paced (its read_interval, longest_read_interval)
+  /// hands records on at that pace too (at least every 24 ms, at most every second).
   static expected<std::unique_ptr<stream_record_source>> open(causeway::amqp::connection_options connection,
                                                               const std::string& stream,
                                                               std::optional<std::int64_t> from = std::nullopt,

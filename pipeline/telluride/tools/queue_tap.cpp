@@ -45,6 +45,7 @@ causeway::expected<std::unique_ptr<queue_tap>> queue_tap::open(tap_options optio
   consume.on_failure = options.is_stream ? amqp::failure_policy::ack : amqp::failure_policy::reject_and_requeue;
   consume.consume_arguments = std::move(options.consume_arguments);
   consume.max_body_size = options.max_body_size;
+  consume.handoff_interval = options.handoff_interval;
   const bool is_private = options.queue.empty();
   if (is_private) {
     // The framework's consumer redeclares its queue by name after a reconnect, so the private

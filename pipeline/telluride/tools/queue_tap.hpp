@@ -37,6 +37,9 @@ struct tap_options {
   causeway::amqp::arguments consume_arguments;
   /// The largest body read into memory (queue_source_options::max_body_size).
   std::size_t max_body_size = 1024 * 1024;
+  /// Deliveries are handed to `take` in bursts at most this long after the first of them was
+  /// read (queue_source_options::handoff_interval, 1..1000 ms).
+  std::chrono::milliseconds handoff_interval{24};
   /// What a failed message gets (one over max_body_size): requeued, or for a stream, which
   /// accepts nothing but acks, acknowledged.
   bool is_stream = false;
