@@ -1,5 +1,6 @@
 #include "causeway/ack_gate.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace causeway {
@@ -27,24 +28,36 @@ std::shared_ptr<acknowledger> ack_gate::wrap(std::shared_ptr<acknowledger> inner
   return std::make_shared<gated>(weak_from_this(), std::move(inner));
 }
 
+ack_gate::held_acks& ack_gate::entry_of(round_of_acks& round, const std::shared_ptr<acknowledger>& to) {
+  for (auto& held : round.by_acknowledger)
+    if (held.to == to)
+      return held;
+  auto& held = round.by_acknowledger.emplace_back();
+  held.to = to;
+  // About a round's worth, so that holding does not reallocate as the round fills.
+  held.successful.reserve(std::max<std::size_t>(wake_at_, 64));
+  return held;
+}
+
 void ack_gate::hold(const std::shared_ptr<acknowledger>& inner, std::span<message> successful,
                     std::span<message> failed) {
-  auto stub = [&inner](const message& m) {
-    message out;
-    out.ack = ack_ref{inner, m.ack.tag, m.ack.epoch};
-    if (m.is_failed())
-      out.fail(m.failure_reason());
-    return out;
-  };
   std::function<void()> wake;
   {
     std::lock_guard lock(mutex_);
+    held_acks& held = entry_of(open_, inner);
     for (const auto& m : successful)
-      open_.successful.push_back(stub(m));
-    for (const auto& m : failed)
-      open_.failed.push_back(stub(m));
-    if (wake_ && !has_woken_ &&
-        (is_hurried_ || (wake_at_ != 0 && open_.successful.size() + open_.failed.size() >= wake_at_))) {
+      held.successful.push_back(delivery_ref{m.ack.tag, m.ack.epoch});
+    for (const auto& m : failed) {
+      message stub;
+      stub.ack = ack_ref{inner, m.ack.tag, m.ack.epoch};
+      stub.fail(m.failure_reason());
+      if (auto redelivered = m.metadata.get("redelivered"); !redelivered.empty())
+        stub.metadata.set("redelivered", redelivered);
+      held.failed.push_back(std::move(stub));
+    }
+    open_.count += successful.size() + failed.size();
+    open_.failed += failed.size();
+    if (wake_ && !has_woken_ && (is_hurried_ || (wake_at_ != 0 && open_.count >= wake_at_))) {
       has_woken_ = true;
       wake = wake_;
     }
@@ -64,7 +77,7 @@ void ack_gate::hurry() {
   {
     std::lock_guard lock(mutex_);
     is_hurried_ = true;
-    if (wake_ && !has_woken_ && !(open_.successful.empty() && open_.failed.empty())) {
+    if (wake_ && !has_woken_ && open_.count != 0) {
       has_woken_ = true;
       wake = wake_;
     }
@@ -83,49 +96,63 @@ std::uint64_t ack_gate::seal() {
   const auto number = current_++;
   has_woken_ = false;
   is_hurried_ = false;
-  sealed_.push_back(std::exchange(open_, round_of_acks{current_, {}, {}}));
+  sealed_.push_back(std::exchange(open_, round_of_acks{current_, {}, 0, 0}));
   return number;
 }
 
 std::size_t ack_gate::release(std::uint64_t round) {
-  std::vector<message> successful;
-  std::vector<message> failed;
+  std::vector<held_acks> released;  // rounds up to `round`, merged per acknowledger, oldest first
+  std::size_t count = 0;
   {
     std::lock_guard lock(mutex_);
     std::size_t done = 0;
     for (; done < sealed_.size() && sealed_[done].number <= round; ++done) {
       auto& r = sealed_[done];
-      successful.insert(successful.end(), std::make_move_iterator(r.successful.begin()),
-                        std::make_move_iterator(r.successful.end()));
-      failed.insert(failed.end(), std::make_move_iterator(r.failed.begin()), std::make_move_iterator(r.failed.end()));
+      count += r.count;
+      for (auto& held : r.by_acknowledger) {
+        auto same = std::find_if(released.begin(), released.end(), [&](const held_acks& h) { return h.to == held.to; });
+        if (same == released.end()) {
+          released.push_back(std::move(held));
+          continue;
+        }
+        same->successful.insert(same->successful.end(), held.successful.begin(), held.successful.end());
+        same->failed.insert(same->failed.end(), std::make_move_iterator(held.failed.begin()),
+                            std::make_move_iterator(held.failed.end()));
+      }
     }
     sealed_.erase(sealed_.begin(), sealed_.begin() + static_cast<std::ptrdiff_t>(done));
   }
-  const std::size_t released = successful.size() + failed.size();
-  if (released != 0)
-    acknowledge(successful, failed);  // outside the lock: sources post to their own threads
-  return released;
+  // Outside the lock: sources post to their own threads.
+  for (auto& held : released) {
+    if (!held.to)
+      continue;
+    if (!held.successful.empty())
+      held.to->ack_refs(held.successful);
+    if (!held.failed.empty())
+      held.to->ack({}, held.failed);
+  }
+  return count;
 }
 
 std::size_t ack_gate::held() const {
   std::lock_guard lock(mutex_);
-  std::size_t n = open_.successful.size() + open_.failed.size();
+  std::size_t n = open_.count;
   for (const auto& r : sealed_)
-    n += r.successful.size() + r.failed.size();
+    n += r.count;
   return n;
 }
 
 std::size_t ack_gate::held_failed() const {
   std::lock_guard lock(mutex_);
-  std::size_t n = open_.failed.size();
+  std::size_t n = open_.failed;
   for (const auto& r : sealed_)
-    n += r.failed.size();
+    n += r.failed;
   return n;
 }
 
 std::size_t ack_gate::unsealed() const {
   std::lock_guard lock(mutex_);
-  return open_.successful.size() + open_.failed.size();
+  return open_.count;
 }
 
 } // namespace causeway

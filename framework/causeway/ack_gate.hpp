@@ -16,8 +16,8 @@
 // that round's checkpoint holds its effect. What arrives after `seal` waits for the next round.
 // A round that failed releases nothing; the next successful round releases it too.
 //
-// Thread-safe. Held acknowledgements keep only what the source needs (its acknowledger, tag,
-// epoch and failure reason), not the payload.
+// Thread-safe. Held acknowledgements keep only what the source needs (per acknowledger, the
+// tags and epochs; a failure's reason and redelivered flag too), not the payload.
 #pragma once
 
 #include "causeway/acknowledger.hpp"
@@ -67,11 +67,22 @@ private:
   class gated;
   void hold(const std::shared_ptr<acknowledger>& inner, std::span<message> successful, std::span<message> failed);
 
-  struct round_of_acks {
-    std::uint64_t number = 0;
-    std::vector<message> successful;  // stubs: the ack reference (and reason) only
+  /// What one acknowledger is given back: the references of successful messages (no
+  /// message, no reference count per message) and stubs of the failed ones (reference,
+  /// reason and redelivered flag: what a source settles a failure by).
+  struct held_acks {
+    std::shared_ptr<acknowledger> to;
+    std::vector<delivery_ref> successful;
     std::vector<message> failed;
   };
+  struct round_of_acks {
+    std::uint64_t number = 0;
+    std::vector<held_acks> by_acknowledger;  // a few: one per source channel
+    std::size_t count = 0;                   // acknowledgements held, failed included
+    std::size_t failed = 0;
+  };
+  /// The entry of `to` in `round`, added when missing.
+  held_acks& entry_of(round_of_acks& round, const std::shared_ptr<acknowledger>& to);
 
   mutable std::mutex mutex_;
   std::size_t wake_at_ = 0;
@@ -80,7 +91,7 @@ private:
   bool is_hurried_ = false; // the open round
   std::uint64_t current_ = 1;
   std::vector<round_of_acks> sealed_;  // oldest first
-  round_of_acks open_{1, {}, {}};
+  round_of_acks open_{1, {}, 0, 0};
 };
 
 } // namespace causeway

@@ -17,6 +17,15 @@ std::size_t gather(std::vector<message>& msgs, std::size_t from, const acknowled
 
 } // namespace
 
+void acknowledger::ack_refs(std::span<const delivery_ref> successful) {
+  std::vector<message> stubs(successful.size());
+  for (std::size_t i = 0; i < successful.size(); ++i) {
+    stubs[i].ack.tag = successful[i].tag;
+    stubs[i].ack.epoch = successful[i].epoch;
+  }
+  ack(stubs, {});
+}
+
 void acknowledge(std::vector<message>& successful, std::vector<message>& failed) {
   // The common case: one acknowledger for everything, nothing to regroup.
   const auto* first = !successful.empty() ? &successful.front() : failed.empty() ? nullptr : &failed.front();

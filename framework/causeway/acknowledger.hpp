@@ -7,10 +7,18 @@
 
 #include "causeway/message.hpp"
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
 namespace causeway {
+
+/// A message that succeeded, as its source knows it: enough to acknowledge it once the
+/// message itself is gone (an ack_gate keeps only this while it holds an acknowledgement).
+struct delivery_ref {
+  std::uint64_t tag = 0;
+  std::uint32_t epoch = 0;
+};
 
 class acknowledger {
 public:
@@ -18,6 +26,11 @@ public:
   /// Called from whichever stage finished the messages, on that stage's thread: an
   /// acknowledger must be thread-safe. At least one of the spans is non-empty.
   virtual void ack(std::span<message> successful, std::span<message> failed) = 0;
+  /// Acknowledges messages that succeeded, known by their references only. Same threads and
+  /// rules as `ack`; `successful` is not empty. The default calls `ack` with a message for
+  /// each reference (its tag and epoch, nothing else); a source that needs no more than the
+  /// reference (AMQP's) takes them as they are.
+  virtual void ack_refs(std::span<const delivery_ref> successful);
 };
 
 /// Groups `successful` and `failed` by acknowledger and calls each one once. Messages

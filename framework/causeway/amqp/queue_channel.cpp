@@ -46,6 +46,18 @@ void queue_channel_acker::ack(std::span<message> successful, std::span<message> 
   for (const auto& m : failed)
     items.push_back({m.ack.tag, m.ack.epoch,
                      failure_outcome(policy_, m.metadata.get("redelivered") == "true")});
+  post(std::move(items));
+}
+
+void queue_channel_acker::ack_refs(std::span<const delivery_ref> successful) {
+  std::vector<settle_item> items;
+  items.reserve(successful.size());
+  for (const auto& ref : successful)
+    items.push_back({ref.tag, ref.epoch, settlement::ack});
+  post(std::move(items));
+}
+
+void queue_channel_acker::post(std::vector<settle_item> items) {
   auto count = items.size();
   auto target = target_.lock();
   bool posted = target && box_->post([target, items = std::move(items)] { target->settle(items); });

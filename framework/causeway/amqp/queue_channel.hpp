@@ -64,8 +64,12 @@ public:
                  failure_policy policy, std::shared_ptr<queue_channel_counters> counters);
   /// Any thread: posts the settlements to the connection thread.
   void ack(std::span<message> successful, std::span<message> failed) override;
+  /// Any thread: posts the acknowledgements to the connection thread.
+  void ack_refs(std::span<const delivery_ref> successful) override;
 
 private:
+  void post(std::vector<settle_item> items);
+
   std::weak_ptr<queue_channel> target_;
   std::shared_ptr<amqp::mailbox> box_;
   failure_policy policy_;

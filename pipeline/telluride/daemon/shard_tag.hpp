@@ -26,6 +26,7 @@ public:
   void ack(std::span<causeway::message> successful, std::span<causeway::message> failed) override {
     inner_->ack(successful, failed);
   }
+  void ack_refs(std::span<const causeway::delivery_ref> successful) override { inner_->ack_refs(successful); }
   std::uint32_t shard() const noexcept { return shard_; }
 
 private:

@@ -3,7 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <span>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 // Its own namespace: the unity build compiles several test files as one.
@@ -146,6 +149,64 @@ TEST_CASE("a round that was never released is passed on by a later release, and 
     if (r.tag == 3)
       CHECK(r.reason == "not a reading: expected an object");
   }
+}
+
+/// Records what reaches it by which call: references (ack_refs) or messages (ack).
+class reference_recorder final : public causeway::acknowledger {
+public:
+  void ack(std::span<message> successful, std::span<message> failed) override {
+    for (const auto& m : successful)
+      message_tags.push_back(m.ack.tag);
+    for (const auto& m : failed)
+      failures.push_back({m.ack.tag, m.ack.epoch, m.failure_reason(), std::string(m.metadata.get("redelivered"))});
+  }
+  void ack_refs(std::span<const causeway::delivery_ref> successful) override {
+    ++ref_calls;
+    for (const auto& ref : successful)
+      refs.push_back({ref.tag, ref.epoch});
+  }
+  struct failure {
+    std::uint64_t tag;
+    std::uint32_t epoch;
+    std::string reason;
+    std::string redelivered;
+  };
+  std::vector<std::uint64_t> message_tags;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> refs;
+  std::vector<failure> failures;
+  int ref_calls = 0;
+};
+
+TEST_CASE("the gate gives successes back as references, rounds released together in one call, failures as messages "
+          "with their reason and redelivered flag") {
+  auto gate = std::make_shared<ack_gate>();
+  auto source = std::make_shared<reference_recorder>();
+  auto through_gate = gate->wrap(source);
+  auto ok = tagged(1, 3, through_gate);  // epoch 7
+  through_gate->ack(ok, {});
+  gate->seal();  // round 1 is never released on its own
+  auto more = tagged(4, 2, through_gate);
+  auto failed = tagged(6, 2, through_gate);
+  failed[0].fail("not a reading: expected an object");
+  failed[0].metadata.set("redelivered", "true");
+  failed[1].fail("unknown sensor");
+  through_gate->ack(more, failed);
+  CHECK(gate->held() == 7);
+  CHECK(gate->held_failed() == 2);
+
+  CHECK(gate->release(gate->seal()) == 7);
+  CHECK(source->ref_calls == 1);
+  CHECK(source->refs == std::vector<std::pair<std::uint64_t, std::uint32_t>>{{1, 7}, {2, 7}, {3, 7}, {4, 7}, {5, 7}});
+  CHECK(source->message_tags.empty());
+  REQUIRE(source->failures.size() == 2);
+  CHECK(source->failures[0].tag == 6);
+  CHECK(source->failures[0].epoch == 7);
+  CHECK(source->failures[0].reason == "not a reading: expected an object");
+  CHECK(source->failures[0].redelivered == "true");
+  CHECK(source->failures[1].tag == 7);
+  CHECK(source->failures[1].redelivered.empty());
+  CHECK(gate->held() == 0);
+  CHECK(gate->held_failed() == 0);
 }
 
 TEST_CASE("acknowledgements of several sources through one gate reach their own source") {

@@ -5,9 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Its own namespace: the unity build compiles several test files as one.
@@ -166,6 +168,30 @@ TEST_CASE("acknowledge keeps every message in the vectors") {
   CHECK(failed.size() == 1);
   CHECK(a->calls.size() == 1);
   CHECK(b->calls.size() == 1);
+}
+
+} // namespace acknowledger_test
+
+namespace acknowledger_test {
+
+TEST_CASE("by default an acknowledger takes references as one ack call of messages carrying their tags and epochs") {
+  struct tag_recorder final : causeway::acknowledger {
+    void ack(std::span<message> successful, std::span<message> failed) override {
+      ++calls;
+      failures += failed.size();
+      for (const auto& m : successful)
+        seen.push_back({m.ack.tag, m.ack.epoch});
+    }
+    int calls = 0;
+    std::size_t failures = 0;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> seen;
+  };
+  tag_recorder a;
+  const std::vector<causeway::delivery_ref> refs{{5, 2}, {6, 2}, {9, 3}};
+  a.ack_refs(refs);
+  CHECK(a.calls == 1);
+  CHECK(a.failures == 0);
+  CHECK(a.seen == std::vector<std::pair<std::uint64_t, std::uint32_t>>{{5, 2}, {6, 2}, {9, 3}});
 }
 
 } // namespace acknowledger_test
