@@ -46,6 +46,10 @@ causeway::expected<std::unique_ptr<queue_tap>> queue_tap::open(tap_options optio
   consume.consume_arguments = std::move(options.consume_arguments);
   consume.max_body_size = options.max_body_size;
   consume.handoff_interval = options.handoff_interval;
+  // A stream's acks only grant credit, and a tap settles a whole hand-off at once: flushed
+  // in the wake-up that settles them rather than by a flush timer after it.
+  if (options.is_stream)
+    consume.ack_batch = 1;
   const bool is_private = options.queue.empty();
   if (is_private) {
     // The framework's consumer redeclares its queue by name after a reconnect, so the private
