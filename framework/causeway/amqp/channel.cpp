@@ -37,4 +37,6 @@ void channel::request_flush(std::chrono::milliseconds within) { owner_->impl_->r
 
 void channel::read_promptly() { owner_->impl_->read_promptly(); }
 
+std::optional<std::chrono::milliseconds> channel::next_read_in() const { return owner_->impl_->next_read_in(); }
+
 } // namespace causeway::amqp

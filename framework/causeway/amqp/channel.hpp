@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,10 @@ public:
   /// read as soon as data arrives, pacing reads from the shortest interval again, instead of
   /// waiting out an interval that grew while little came (read_pacer.hpp).
   void read_promptly();
+  /// When the connection reads its socket next, as seen from inside on_burst_end: in 0 ms when
+  /// a pass goes on in the loop's next turn, after the pacer's interval when reads are paced
+  /// (read_pacer.hpp), nothing when it polls the socket (the next read comes with the data).
+  std::optional<std::chrono::milliseconds> next_read_in() const;
   connection& owner() const noexcept { return *owner_; }
 
 private:
@@ -82,7 +87,8 @@ public:
   /// A frame for this channel (deliveries, confirms, cancel-ok...). Its memory is released
   /// after the call: copy what you keep.
   virtual void on_frame(channel& ch, const amqp_frame_t& frame) = 0;
-  /// A read burst ended (hand what was read on, in one piece).
+  /// A read burst ended (hand what was read on, in one piece). The connection has already
+  /// decided when it reads next (channel::next_read_in).
   virtual void on_burst_end(channel&) {}
   /// Asked for with channel::request_flush.
   virtual void on_flush(channel&) {}

@@ -185,6 +185,7 @@ public:
   /// Drops a pending paced read for polling (data is read as it arrives), and the pacer's
   /// interval back to its shortest.
   void read_promptly();
+  std::optional<std::chrono::milliseconds> next_read_in() noexcept;
   void start_polling();
   /// Reads on in the loop's next turn, from the idle handle.
   void read_on_next_turn();
@@ -195,8 +196,9 @@ public:
   /// Input already taken from the socket and not yet read as frames: in rabbitmq-c's buffer
   /// or frame queue, or (TLS) inside OpenSSL. The socket's readiness does not announce it.
   bool has_unread_input() const noexcept;
-  /// Frames read.
-  std::size_t read_pass();
+  /// Frames read. `pace`: a read of the socket (readable event or read timer), which then
+  /// decides when the next one comes (pace_reads) before the channels hear that the burst ended.
+  std::size_t read_pass(bool pace = false);
   void dispatch(const amqp_frame_t& frame);
   /// The broker closed channel `id`: answered with close-ok once, only while it is open here.
   void on_channel_close(amqp_channel_t id, const amqp_method_t& method, bool is_open);

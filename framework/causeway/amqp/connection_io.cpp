@@ -46,7 +46,7 @@ void connection::impl::on_readable(int status) {
     return;
   }
   last_read = clock_type::now();
-  pace_reads(read_pass());
+  read_pass(true);
 }
 
 void connection::impl::pace_reads(std::size_t frames_read) {
@@ -57,7 +57,9 @@ void connection::impl::pace_reads(std::size_t frames_read) {
     start_polling();
     return;
   }
-  uv_poll_stop(poll.get());
+  // Stopping a poll that is not active still costs libuv an epoll_ctl call.
+  if (uv_is_active(handle(poll.get())))
+    uv_poll_stop(poll.get());
   uv_timer_start(&read_timer, callback<&impl::on_read_timer, work::reads>,
                  static_cast<std::uint64_t>(next->count()), 0);
 }
@@ -65,10 +67,8 @@ void connection::impl::pace_reads(std::size_t frames_read) {
 void connection::impl::on_read_timer() {
   if (!life.has_socket())
     return;
-  auto frames = read_pass();
-  if (frames > 0)
+  if (read_pass(true) > 0)
     last_read = clock_type::now();
-  pace_reads(frames);
 }
 
 void connection::impl::read_promptly() {
@@ -77,6 +77,14 @@ void connection::impl::read_promptly() {
     return;
   uv_timer_stop(&read_timer);
   start_polling();
+}
+
+std::optional<std::chrono::milliseconds> connection::impl::next_read_in() noexcept {
+  if (uv_is_active(handle(&idle)))
+    return std::chrono::milliseconds{0};
+  if (uv_is_active(handle(&read_timer)))
+    return std::chrono::milliseconds{uv_timer_get_due_in(&read_timer)};
+  return std::nullopt;
 }
 
 void connection::impl::start_polling() {
@@ -111,7 +119,7 @@ bool connection::impl::has_unread_input() const noexcept {
          detail::has_buffered_input(state.get(), address);
 }
 
-std::size_t connection::impl::read_pass() {
+std::size_t connection::impl::read_pass(bool pace) {
   if (!life.is_usable())
     return 0;
   last_pass = clock_type::now();
@@ -145,6 +153,10 @@ std::size_t connection::impl::read_pass() {
       return n + 1;
     amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
   }
+  if (more && life.has_socket())
+    read_on_next_turn();
+  if (pace)
+    pace_reads(n);
   for (auto& [id, reg] : channels) {
     if (reg->had_frames) {
       reg->had_frames = false;
@@ -152,8 +164,6 @@ std::size_t connection::impl::read_pass() {
         reg->user->on_burst_end(reg->ch);
     }
   }
-  if (more && life.has_socket())
-    read_on_next_turn();
   return n;
 }
 

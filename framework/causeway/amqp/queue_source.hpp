@@ -86,7 +86,8 @@ struct queue_source_options {
   /// them was read, whichever comes first (1..1000 ms). Every hand-off wakes the stages
   /// downstream once: at a low rate a longer wait means fewer, fuller hand-offs (Flink's
   /// buffer timeout); at a high rate the size cuts them first. It adds at most this much
-  /// to a message's latency.
+  /// to a message's latency. While reads are paced (connection_options::read_interval) and the
+  /// next read comes no sooner than this, each read hands on what it brought at once.
   std::chrono::milliseconds handoff_interval{24};
   /// The largest body read into memory, in bytes (1..512 MiB, RabbitMQ's own ceiling). A
   /// larger one is skipped as it arrives and its message fails (see above).

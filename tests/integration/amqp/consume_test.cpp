@@ -147,3 +147,47 @@ TEST_CASE("deliveries that arrive within handoff_interval reach the producer sta
   CHECK(missing == 0);
   CHECK(duplicates == 0);
 }
+
+TEST_CASE("a paced read hands its deliveries on at once when its next read comes no sooner than they are due") {
+  // Reads paced at 1 s and a 1 s handoff_interval (its longest): waiting for the hand-off's time would gather
+  // nothing (the next read comes only then) and cost a wake-up of its own, so the read that
+  // brought a message hands it on in the same turn. Before, it waited the full interval.
+  scoped_queue queue("causeway-handoff-paced");
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.connection.read_interval = 1000ms;
+  options.queue = queue.name;
+  options.prefetch_count = 1000;
+  options.handoff_interval = 1000ms;
+  auto source = amqp::queue_source::open(options);
+  REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
+  constexpr std::size_t total = 3;
+  auto handler = std::make_shared<counting_handler>(total);
+  {
+    pipeline_env env;
+    auto p = start_pipeline(env.system, **source, handler);
+    amqp::publisher_options publishing;
+    publishing.connection = test_connection(unique_name("causeway-handoff-publisher"));
+    auto pub = amqp::publisher::open(publishing);
+    REQUIRE_MESSAGE(pub, (pub ? "" : pub.err().message));
+    // The consumer polls (nothing read yet): the first message is read as it arrives.
+    (*pub)->publish("", queue.name, "0", amqp::message_properties{});
+    REQUIRE((*pub)->wait_confirmed(30s));
+    // Handed on well before the 1 s interval ends (on a loaded host too: a local round trip).
+    CHECK(wait_until([&] { return handler->handled >= 1; }, 600ms));
+    // Two more while reads are paced: the next paced read brings both, and hands them on.
+    (*pub)->publish("", queue.name, "1", amqp::message_properties{});
+    (*pub)->publish("", queue.name, "2", amqp::message_properties{});
+    REQUIRE((*pub)->wait_confirmed(30s));
+    REQUIRE(wait_until([&] { return handler->handled >= total; }, 30s));
+    p.drain();
+    p.stop();
+  }
+  auto stats = (*source)->stats();
+  CHECK(stats.delivered == total);
+  CHECK(stats.handoffs == 2);
+  CHECK(stats.acked == total);
+  auto [missing, duplicates] = handler->missing_and_duplicates();
+  CHECK(missing == 0);
+  CHECK(duplicates == 0);
+}
