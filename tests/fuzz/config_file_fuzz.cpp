@@ -3,11 +3,13 @@
 //
 // `load_config_file` takes a path: each input is written to one in-memory file (memfd) that
 // is read back through /proc/self/fd, so nothing touches the disk and no file is left behind.
-// Invariants: an error is one line of valid UTF-8 that names the file; the loader and
-// `merge_config` over the same JSON agree on whether it is valid and on the result; a loaded
+// Invariants: an error is one line of valid UTF-8 that names the file; a file that gives a key
+// twice is refused, naming it; otherwise the loader and `merge_config` over the same JSON agree
+// on whether it is valid and on the result; a loaded
 // config written back as a file (`to_json(..., secrets::shown)`) loads to the same config.
 #include "fuzz_check.hpp"
 
+#include "telluride/domain/bounded_json.hpp"
 #include "telluride/domain/config_schema.hpp"
 
 #include <sys/mman.h>
@@ -73,7 +75,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       has_nul ? nlohmann::json(nullptr) : nlohmann::json::parse(content, nullptr, false);
   if (has_nul)
     fuzz::check(!loaded.has_value(), "a config file holding a NUL byte is refused", describe(loaded));
-  if (as_json.is_object()) {
+  // JSON allows a key twice and nlohmann keeps the last one; a config file must not give one
+  // twice (bounded_json.hpp), so such a file is refused and the reference parse does not count.
+  // The limits of a config file (config_validation.cpp), so that a deeper or larger file
+  // fails on that first, for both.
+  const auto strict = telluride::parse_bounded_json(content, {1024 * 1024, 64});
+  const bool gives_a_key_twice = !strict && strict.err().message.starts_with("gives the key ");
+  if (gives_a_key_twice)
+    fuzz::check(!loaded.has_value() && loaded.err().message.ends_with(strict.err().message),
+                "a config file giving a key twice is refused, naming the key",
+                [&] { return describe(loaded) + " | " + strict.err().message; });
+  if (as_json.is_object() && !gives_a_key_twice) {
     const auto merged = telluride::merge_config(telluride::config{}, as_json);
     fuzz::check(loaded.has_value() == merged.has_value() && (!loaded || *loaded == *merged),
                 "load_config_file and merge_config agree on a JSON object",
