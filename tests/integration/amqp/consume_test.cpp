@@ -4,6 +4,32 @@
 
 using namespace amqp_test;
 
+namespace {
+
+/// A publisher on a connection of its own, for the tests that publish while a pipeline consumes.
+std::shared_ptr<amqp::publisher> open_test_publisher(const std::string& name) {
+  amqp::publisher_options publishing;
+  publishing.connection = test_connection(unique_name(name));
+  auto pub = amqp::publisher::open(publishing);
+  REQUIRE_MESSAGE(pub, (pub ? "" : pub.err().message));
+  return *pub;
+}
+
+/// Each of `total` messages was delivered in `handoffs` hand-offs in all, handled once and
+/// acknowledged.
+void check_handed_on(const amqp::queue_source& source, const counting_handler& handler, std::size_t total,
+                     std::uint64_t handoffs) {
+  auto stats = source.stats();
+  CHECK(stats.delivered == total);
+  CHECK(stats.handoffs == handoffs);
+  CHECK(stats.acked == total);
+  auto [missing, duplicates] = handler.missing_and_duplicates();
+  CHECK(missing == 0);
+  CHECK(duplicates == 0);
+}
+
+} // namespace
+
 TEST_CASE("draining 100,000 messages handles each exactly once and leaves the queue empty") {
   // The default paces reads (1 ms); 0 reads on every readable event; a long interval lets
   // the whole prefetch window pile up between reads.
@@ -126,32 +152,24 @@ TEST_CASE("deliveries that arrive within handoff_interval reach the producer sta
   {
     pipeline_env env;
     auto p = start_pipeline(env.system, **source, handler);
-    amqp::publisher_options publishing;
-    publishing.connection = test_connection(unique_name("causeway-handoff-publisher"));
-    auto pub = amqp::publisher::open(publishing);
-    REQUIRE_MESSAGE(pub, (pub ? "" : pub.err().message));
+    auto pub = open_test_publisher("causeway-handoff-publisher");
     for (std::size_t i = 0; i < total; ++i) {
-      (*pub)->publish("", queue.name, std::to_string(i), amqp::message_properties{});
+      pub->publish("", queue.name, std::to_string(i), amqp::message_properties{});
       std::this_thread::sleep_for(20ms);
     }
-    REQUIRE((*pub)->wait_confirmed(30s));
+    REQUIRE(pub->wait_confirmed(30s));
     REQUIRE(wait_until([&] { return handler->handled >= total; }, 30s));
     p.drain();
     p.stop();
   }
-  auto stats = (*source)->stats();
-  CHECK(stats.delivered == total);
-  CHECK(stats.handoffs == 1);
-  CHECK(stats.acked == total);
-  auto [missing, duplicates] = handler->missing_and_duplicates();
-  CHECK(missing == 0);
-  CHECK(duplicates == 0);
+  check_handed_on(**source, *handler, total, 1);
 }
 
 TEST_CASE("a paced read hands its deliveries on at once when its next read comes no sooner than they are due") {
-  // Reads paced at 1 s and a 1 s handoff_interval (its longest): waiting for the hand-off's time would gather
-  // nothing (the next read comes only then) and cost a wake-up of its own, so the read that
-  // brought a message hands it on in the same turn. Before, it waited the full interval.
+  // Reads paced at 1 s and a 1 s handoff_interval (its longest): waiting for the hand-off's
+  // time would gather nothing (the next read comes only then) and cost a wake-up of its own,
+  // so the read that brought a message hands it on in the same turn. Before, it waited the
+  // full interval.
   scoped_queue queue("causeway-handoff-paced");
   amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
@@ -166,28 +184,19 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
   {
     pipeline_env env;
     auto p = start_pipeline(env.system, **source, handler);
-    amqp::publisher_options publishing;
-    publishing.connection = test_connection(unique_name("causeway-handoff-publisher"));
-    auto pub = amqp::publisher::open(publishing);
-    REQUIRE_MESSAGE(pub, (pub ? "" : pub.err().message));
+    auto pub = open_test_publisher("causeway-handoff-publisher");
     // The consumer polls (nothing read yet): the first message is read as it arrives.
-    (*pub)->publish("", queue.name, "0", amqp::message_properties{});
-    REQUIRE((*pub)->wait_confirmed(30s));
+    pub->publish("", queue.name, "0", amqp::message_properties{});
+    REQUIRE(pub->wait_confirmed(30s));
     // Handed on well before the 1 s interval ends (on a loaded host too: a local round trip).
     CHECK(wait_until([&] { return handler->handled >= 1; }, 600ms));
     // Two more while reads are paced: the next paced read brings both, and hands them on.
-    (*pub)->publish("", queue.name, "1", amqp::message_properties{});
-    (*pub)->publish("", queue.name, "2", amqp::message_properties{});
-    REQUIRE((*pub)->wait_confirmed(30s));
+    pub->publish("", queue.name, "1", amqp::message_properties{});
+    pub->publish("", queue.name, "2", amqp::message_properties{});
+    REQUIRE(pub->wait_confirmed(30s));
     REQUIRE(wait_until([&] { return handler->handled >= total; }, 30s));
     p.drain();
     p.stop();
   }
-  auto stats = (*source)->stats();
-  CHECK(stats.delivered == total);
-  CHECK(stats.handoffs == 2);
-  CHECK(stats.acked == total);
-  auto [missing, duplicates] = handler->missing_and_duplicates();
-  CHECK(missing == 0);
-  CHECK(duplicates == 0);
+  check_handed_on(**source, *handler, total, 2);
 }
