@@ -9,7 +9,6 @@
 // config written back as a file (`to_json(..., secrets::shown)`) loads to the same config.
 #include "fuzz_check.hpp"
 
-#include "telluride/domain/bounded_json.hpp"
 #include "telluride/domain/config_schema.hpp"
 
 #include <sys/mman.h>
@@ -77,9 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::check(!loaded.has_value(), "a config file holding a NUL byte is refused", describe(loaded));
   // JSON allows a key twice and nlohmann keeps the last one; a config file must not give one
   // twice (bounded_json.hpp), so such a file is refused and the reference parse does not count.
-  // The limits of a config file (config_validation.cpp), so that a deeper or larger file
-  // fails on that first, for both.
-  const auto strict = telluride::parse_bounded_json(content, {1024 * 1024, 64});
+  // The loader's own limits, so that a deeper or larger file fails on that first, for both.
+  const auto strict = telluride::parse_bounded_json(content, telluride::config_file_limits);
   const bool gives_a_key_twice = !strict && strict.err().message.starts_with("gives the key ");
   if (gives_a_key_twice)
     fuzz::check(!loaded.has_value() && loaded.err().message.ends_with(strict.err().message),

@@ -223,21 +223,11 @@ void queue_channel::note_malformed(const std::string& problem) {
 void queue_channel::on_burst_end(channel& ch) {
   if (batch_.empty())
     return;
-  // A full window brings nothing more until something is settled, and a paced read that comes
-  // only when the hand-off is due brings nothing before it: waiting would gather nothing, and
-  // cost a wake-up of its own.
-  if (batch_.size() >= handoff_size() || is_window_full() || is_due_before_next_read(ch))
+  // A full window brings nothing more until something is settled: waiting gathers nothing.
+  if (batch_.size() >= handoff_size() || is_window_full())
     hand_off();
   else
     hand_off_when_due(ch);
-}
-
-bool queue_channel::is_due_before_next_read(channel& ch) const {
-  const auto next = ch.next_read_in();
-  if (!next)
-    return false;  // polling: the next read comes whenever data does
-  // Less than a millisecond early counts as due, as in hand_off_when_due.
-  return std::chrono::steady_clock::now() + *next + std::chrono::milliseconds{1} >= handoff_due_;
 }
 
 void queue_channel::hand_off_when_due(channel& ch) {
@@ -246,7 +236,10 @@ void queue_channel::hand_off_when_due(channel& ch) {
   const auto now = std::chrono::steady_clock::now();
   // Less than a millisecond early counts as due: the loop's timers have millisecond steps.
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(handoff_due_ - now);
-  if (left.count() <= 0)
+  // Nor is it worth waiting when the next paced read comes no sooner: until then nothing more
+  // arrives to gather, and the wait would cost a wake-up of its own.
+  const auto next_read = ch.next_read_in();
+  if (left.count() <= 0 || (next_read && left <= *next_read))
     hand_off();
   else
     ch.request_flush(left);

@@ -116,10 +116,9 @@ private:
   void flush(bool everything);
   /// Hands the gathered deliveries to the producer stage.
   void hand_off();
-  /// Hands them off if their time (handoff_interval) came, else asks for a flush when it does.
+  /// Hands them off if their time (handoff_interval) came, or comes no sooner than the next
+  /// paced read (channel::next_read_in), else asks for a flush when it does.
   void hand_off_when_due(channel& ch);
-  /// Reads are paced and the next one comes no earlier than the gathered deliveries are due.
-  bool is_due_before_next_read(channel& ch) const;
   /// As many deliveries unsettled as prefetch_count allows: the broker sends no more until
   /// some are settled.
   bool is_window_full() const noexcept;

@@ -8,6 +8,7 @@
 // in 1..100000, got 0`. Nothing here throws for bad input.
 #pragma once
 
+#include "telluride/domain/bounded_json.hpp"
 #include "telluride/domain/config.hpp"
 #include "telluride/domain/expected.hpp"
 
@@ -85,6 +86,10 @@ expected<config> apply_reconfiguration(const config& current, const nlohmann::js
 /// `routes` merges name by name, `alert_thresholds` replaces the whole map). For config files
 /// and command-line flags: `merge_config(cfg, {{"amqp_url", url}})`.
 expected<config> merge_config(const config& base, const nlohmann::json& overrides);
+
+/// How large and how deeply nested a config file may be (its routes and thresholds get more
+/// room than a reconfiguration's 64 KiB, within the same depth).
+inline constexpr json_limits config_file_limits{1024 * 1024, 64};
 
 /// Reads a config file: a JSON object of options; missing keys keep their defaults. Errors
 /// are one line naming the path and the key: `config file "x.json": unknown key "foo"; ...`,

@@ -30,10 +30,9 @@ constexpr std::size_t max_node_name_size = 128;
 constexpr std::size_t max_shown_size = 60;
 
 // A reconfiguration larger than 64 KiB or nested deeper than 64 levels is rejected
-// (docs/wire-format.md, Reconfiguration). A config file is given more room (its routes and
-// thresholds), within the same depth.
+// (docs/wire-format.md, Reconfiguration). A config file is given more room
+// (config_file_limits, config_schema.hpp).
 constexpr json_limits reconfiguration_limits{64 * 1024, 64};
-constexpr json_limits config_file_limits{1024 * 1024, 64};
 
 /// The value as JSON text, shortened, for "got ..." (never throws on bad UTF-8).
 template <class Json>
