@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace telluride {
 
@@ -27,6 +28,10 @@ public:
   outputs(std::shared_ptr<causeway::amqp::publisher> publisher, route_names routes);
 
   void aggregate(std::string json);
+  /// Publishes each of `jsons` as an aggregate; `sent` runs on the connection thread once the
+  /// broker has taken the last of them (or refused it, or the publisher gave up on it); at
+  /// once, on the caller's thread, when there are none.
+  void aggregates(std::vector<std::string> jsons, causeway::amqp::confirm_callback sent);
   void alert(std::string json);
   void metric(std::string json);
   void throughput(std::string json);

@@ -15,6 +15,7 @@ namespace {
 using aggregates_tick = caf::atom_constant<caf::atom("tl_aggtick")>;
 using metrics_tick = caf::atom_constant<caf::atom("tl_mettick")>;
 using stats_tick = caf::atom_constant<caf::atom("tl_sttick")>;
+using chunk_confirmed = caf::atom_constant<caf::atom("tl_aggconf")>;
 // Fresh enough for a person running `telluride stats`. Each tick wakes CAF's clock thread and a
 // worker, busy or idle: at 100 ms that was 10 of each a second, the most of any timer.
 constexpr auto stats_interval = std::chrono::milliseconds(250);
@@ -32,6 +33,10 @@ caf::behavior reporter::make_behavior() {
     [this](aggregates_tick) {
       publish_aggregates();
       delayed_send(this, parts_.aggregate_interval, aggregates_tick::value);
+    },
+    [this](chunk_confirmed) {
+      --chunks_unconfirmed_;
+      publish_chunks();
     },
     [this](metrics_tick) {
       publish_metrics();
@@ -68,10 +73,31 @@ bool reporter::backed_up() {
 }
 
 void reporter::publish_aggregates(bool force) {
-  if (!force && backed_up())
-    return;  // the sensors stay marked changed
-  for (auto& json : parts_.tracker->take_changed_json())
-    parts_.out->aggregate(std::move(json));
+  if (force) {
+    // The last round: everything changed, at once (bounded by the sensors).
+    round_ = {};
+    for (auto& json : parts_.tracker->take_changed_json())
+      parts_.out->aggregate(std::move(json));
+    return;
+  }
+  if (round_.is_done()) {
+    if (backed_up())
+      return;  // the sensors stay marked changed
+    round_ = parts_.tracker->begin_round();
+  }
+  publish_chunks();
+}
+
+void reporter::publish_chunks() {
+  while (chunks_unconfirmed_ < chunks_in_flight && !round_.is_done()) {
+    auto chunk = parts_.tracker->take_changed_json(round_, aggregate_chunk);
+    if (chunk.empty())
+      return;
+    ++chunks_unconfirmed_;
+    parts_.out->aggregates(std::move(chunk), [self = caf::actor_cast<caf::actor>(this)](causeway::amqp::publish_outcome) {
+      caf::anon_send(self, chunk_confirmed::value);
+    });
+  }
 }
 
 void reporter::publish_metrics(bool force) {

@@ -5,6 +5,12 @@
 // totals. Every 250 ms: the shared-memory statistics. On (shutdown_atom) it publishes one last
 // round, replies and exits (a ticking actor must be stopped explicitly).
 //
+// A round of aggregates goes out a chunk at a time (aggregate_chunk messages), at most
+// chunks_in_flight of them unconfirmed: at 10,000 sensors the daemon no longer holds every
+// changed sensor's message at once each interval (its peak memory), and a slow broker slows the
+// round instead of growing the publisher's queue. The round holds the sensors changed when it
+// began (sensor_tracker::aggregate_round); a tick that finds it unfinished starts no other.
+//
 // Aggregates, node metrics and throughput totals each carry the latest state of what they
 // describe, so sending one later loses nothing. While the publisher holds more than
 // max(min_output_backlog, 2 × sensors) messages unconfirmed (a broker alarm blocks publishing
@@ -27,6 +33,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -52,16 +59,25 @@ public:
 
   /// Unconfirmed outputs tolerated before ticks hold, at least (see above).
   static constexpr std::uint64_t min_output_backlog = 1000;
+  /// Aggregate messages built and published together (~250 bytes of JSON each).
+  static constexpr std::size_t aggregate_chunk = 500;
+  /// Chunks of a round published and not yet confirmed, at most: one goes out while the broker
+  /// confirms the one before.
+  static constexpr std::size_t chunks_in_flight = 2;
 
 private:
   bool backed_up();
   void publish_aggregates(bool force = false);
+  /// Publishes the round's next chunks, up to chunks_in_flight unconfirmed.
+  void publish_chunks();
   void publish_metrics(bool force = false);
   void write_stats();
 
   reporter_parts parts_;
   double last_rate_ = 0;
   bool holding_ = false;  // the last tick found the publisher backed up
+  sensor_tracker::aggregate_round round_;
+  std::size_t chunks_unconfirmed_ = 0;
 };
 
 } // namespace telluride

@@ -110,6 +110,38 @@ std::vector<std::string> sensor_tracker::take_changed_json() {
   return out;
 }
 
+bool sensor_tracker::aggregate_round::is_done() const noexcept {
+  return std::all_of(left.begin(), left.end(), [](std::size_t n) { return n == 0; });
+}
+
+sensor_tracker::aggregate_round sensor_tracker::begin_round() const {
+  aggregate_round round;
+  for (const auto& s : shards_) {
+    std::lock_guard guard{s->mutex};
+    round.left.push_back(s->state.table().changed_count());
+  }
+  return round;
+}
+
+std::vector<std::string> sensor_tracker::take_changed_json(aggregate_round& round, std::size_t max) {
+  std::vector<std::string> out;
+  const std::size_t shards = std::min(round.left.size(), shards_.size());
+  for (std::size_t i = 0; i < shards && out.size() < max; ++i) {
+    std::size_t& left = round.left[i];
+    if (left == 0)
+      continue;
+    std::lock_guard guard{shards_[i]->mutex};
+    const std::size_t wanted = std::min(left, max - out.size());
+    const std::size_t taken =
+      shards_[i]->state.take_changed([&](const sensor_aggregate& a) { out.push_back(to_json_text(a)); }, wanted);
+    // A shard cleared or restored since the round began has fewer: the rest wait for the next.
+    left = taken < wanted ? 0 : left - taken;
+  }
+  if (round.left.size() > shards)
+    round.left.resize(shards);
+  return out;
+}
+
 void sensor_tracker::for_each_sensor(
   const std::function<void(const sensor_aggregate&, std::uint64_t alerts)>& visit) const {
   for (const auto& s : shards_) {

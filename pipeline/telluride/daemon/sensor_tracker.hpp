@@ -68,6 +68,19 @@ public:
   /// The aggregate messages (docs/wire-format.md, Aggregate) of the aggregates changed since
   /// the last call, clearing their flags; made under each shard's lock, with no copy of them.
   std::vector<std::string> take_changed_json();
+
+  /// The aggregates changed when a publishing round began, by shard, still to be taken. A
+  /// sensor that changes again during the round waits for the next one: each is published at
+  /// most once a round.
+  struct aggregate_round {
+    std::vector<std::size_t> left;
+    bool is_done() const noexcept;
+  };
+  /// A round of the aggregates changed now.
+  aggregate_round begin_round() const;
+  /// Up to `max` aggregate messages of `round`, each shard's oldest changes first, as
+  /// take_changed_json makes them; none once the round is done.
+  std::vector<std::string> take_changed_json(aggregate_round& round, std::size_t max);
   /// The sensor's aggregate and the alerts raised for it (its consecutive_warnings are not
   /// filled in), or none.
   std::optional<sensor_record> find(const sensor_key& key) const;

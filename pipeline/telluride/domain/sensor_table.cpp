@@ -64,6 +64,17 @@ void sensor_table::take_changed(const std::function<void(const sensor_aggregate&
   changed_.clear();
 }
 
+std::size_t sensor_table::take_changed(const std::function<void(const sensor_aggregate&)>& visit,
+                                       std::size_t max) {
+  const std::size_t n = std::min(max, changed_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    is_changed_[changed_[i]] = false;
+    visit(aggregates_[changed_[i]]);
+  }
+  changed_.erase(changed_.begin(), changed_.begin() + static_cast<std::ptrdiff_t>(n));
+  return n;
+}
+
 const sensor_aggregate* sensor_table::find(const sensor_key& key) const {
   if (slots_.empty())
     return nullptr;

@@ -56,6 +56,11 @@ public:
   /// Visits the aggregates changed since the previous call, in the order they first changed,
   /// and clears their changed flags; visits nothing when nothing changed.
   void take_changed(const std::function<void(const sensor_aggregate&)>& visit);
+  /// The same for the `max` that changed first; the others stay changed, in their order (a
+  /// sensor taken here that changes again goes behind them). Returns how many it visited.
+  std::size_t take_changed(const std::function<void(const sensor_aggregate&)>& visit, std::size_t max);
+  /// Aggregates changed since they were last taken.
+  std::size_t changed_count() const noexcept { return changed_.size(); }
 
   /// The sensor's aggregate, or nullptr for a sensor never seen. Sensors are never removed,
   /// so the pointer stays valid as long as the table (its contents change with `apply`).

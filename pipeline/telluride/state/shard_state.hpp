@@ -101,6 +101,10 @@ public:
 
   /// Visits the aggregates changed since the previous call (sensor_table::take_changed).
   void take_changed(const std::function<void(const sensor_aggregate&)>& visit) { table_.take_changed(visit); }
+  /// At most `max` of them, those that changed first; returns how many.
+  std::size_t take_changed(const std::function<void(const sensor_aggregate&)>& visit, std::size_t max) {
+    return table_.take_changed(visit, max);
+  }
 
   const sensor_table& table() const noexcept { return table_; }
   const alert_tracker& alerts() const noexcept { return alerts_; }

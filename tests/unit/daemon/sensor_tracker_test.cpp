@@ -117,6 +117,48 @@ TEST_CASE("the tracker admits exactly max_sensors distinct sensors over all its 
   CHECK(tracker.take_changed_json().size() == 10);
 }
 
+TEST_CASE("a publishing round takes the sensors changed when it began, a chunk at a time, each once") {
+  sensor_tracker tracker{shards, alert_rules{}, 65536, 1000};
+  readings store;
+  std::vector<std::pair<std::int64_t, double>> first;
+  for (std::int64_t s = 1; s <= 100; ++s)
+    first.emplace_back(s, 1.0);
+  tracker.apply(batch_of(store, first));
+
+  auto round = tracker.begin_round();
+  CHECK_FALSE(round.is_done());
+  std::set<std::string> published;
+  const auto take = [&](std::size_t max) {
+    auto chunk = tracker.take_changed_json(round, max);
+    for (auto& json : chunk)
+      CHECK(published.insert(json).second);
+    return chunk.size();
+  };
+  CHECK(take(30) == 30);
+  CHECK(take(30) == 30);
+  // Every sensor changes again mid-round: those not yet taken go out once, with their new
+  // state; those taken wait for the next round.
+  std::vector<std::pair<std::int64_t, double>> second;
+  for (std::int64_t s = 1; s <= 100; ++s)
+    second.emplace_back(s, 3.0);
+  tracker.apply(batch_of(store, second));
+  CHECK(take(30) == 30);
+  CHECK(take(30) == 10);
+  CHECK(round.is_done());
+  CHECK(take(30) == 0);
+  std::size_t with_two = 0;
+  for (const auto& json : published)
+    with_two += json.find("\"total_reads\":2") != std::string::npos ? 1 : 0;
+  CHECK(with_two == 40);
+
+  // The next round holds the 60 taken before they changed again, each once.
+  round = tracker.begin_round();
+  published.clear();
+  CHECK(take(1000) == 60);
+  CHECK(round.is_done());
+  CHECK(tracker.take_changed_json().empty());
+}
+
 TEST_CASE("new sensors of one batch are admitted in batch order until the bound") {
   sensor_tracker tracker{shards, alert_rules{}, 65536, 3};
   readings store;

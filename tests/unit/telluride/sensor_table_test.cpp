@@ -142,6 +142,26 @@ TEST_CASE("take_changed returns the sensors changed since the last call, once") 
   CHECK(table.size() == 3);
 }
 
+TEST_CASE("take_changed with a bound takes those that changed first, and the rest stay changed in order") {
+  sensor_table table;
+  fold_into(table, std::vector{reading_of(1, 1.0), reading_of(2, 2.0), reading_of(3, 3.0), reading_of(4, 4.0)});
+  CHECK(table.changed_count() == 4);
+  std::vector<double> seen;  // last readings: 1.0 for sensor 1 ... 4.0 for sensor 4
+  const auto visit = [&](const sensor_aggregate& a) { seen.push_back(a.last_reading); };
+  CHECK(table.take_changed(visit, 2) == 2);
+  CHECK(seen == std::vector{1.0, 2.0});
+  CHECK(table.changed_count() == 2);
+
+  // Sensor 1 changes again: it goes behind 3 and 4, which changed before it did.
+  fold_into(table, std::vector{reading_of(1, 5.0)});
+  seen.clear();
+  CHECK(table.take_changed(visit, 10) == 3);
+  CHECK(seen == std::vector{3.0, 4.0, 5.0});
+  CHECK(table.changed_count() == 0);
+  CHECK(table.take_changed(visit, 10) == 0);
+  CHECK(take_changed(table).empty());
+}
+
 TEST_CASE("find gives a sensor's aggregate over all batches, or nothing") {
   sensor_table table;
   CHECK(table.find(key_of(1)) == nullptr);
