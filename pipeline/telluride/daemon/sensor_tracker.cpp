@@ -1,6 +1,7 @@
 #include "telluride/daemon/sensor_tracker.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace telluride {
 
@@ -102,12 +103,8 @@ void sensor_tracker::apply_to_shard(shard& s, std::span<const input> readings,
 }
 
 std::vector<std::string> sensor_tracker::take_changed_json() {
-  std::vector<std::string> out;
-  for (auto& s : shards_) {
-    std::lock_guard guard{s->mutex};
-    s->state.take_changed([&](const sensor_aggregate& a) { out.push_back(to_json_text(a)); });
-  }
-  return out;
+  auto round = begin_round();
+  return take_changed_json(round, std::numeric_limits<std::size_t>::max());
 }
 
 bool sensor_tracker::aggregate_round::is_done() const noexcept {

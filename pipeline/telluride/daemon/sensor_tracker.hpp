@@ -66,7 +66,8 @@ public:
   outcome apply(std::span<const input> readings);
 
   /// The aggregate messages (docs/wire-format.md, Aggregate) of the aggregates changed since
-  /// the last call, clearing their flags; made under each shard's lock, with no copy of them.
+  /// they were last taken, clearing their flags; made under each shard's lock, with no copy of
+  /// them. A round of everything changed now, at once.
   std::vector<std::string> take_changed_json();
 
   /// The aggregates changed when a publishing round began, by shard, still to be taken. A

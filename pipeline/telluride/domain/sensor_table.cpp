@@ -57,11 +57,7 @@ void sensor_table::mark_changed(std::uint32_t position) {
 }
 
 void sensor_table::take_changed(const std::function<void(const sensor_aggregate&)>& visit) {
-  for (std::uint32_t position : changed_) {
-    is_changed_[position] = false;
-    visit(aggregates_[position]);
-  }
-  changed_.clear();
+  take_changed(visit, changed_.size());
 }
 
 std::size_t sensor_table::take_changed(const std::function<void(const sensor_aggregate&)>& visit,
