@@ -199,6 +199,7 @@ life_end serve(const daemon_options& options, const config& start_with, const si
 } // namespace
 
 int run_daemon(const daemon_options& options) {
+  keep_large_buffers_mapped();
   auto signals = block_termination_signals();
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 

@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace telluride {
@@ -75,6 +76,13 @@ expected<config> load_daemon_config(const daemon_options& options) {
   if (auto url = causeway::amqp::parse_url(merged->amqp_url); !url)
     return error{"invalid AMQP URL " + mask_password(merged->amqp_url) + ": " + url.err().message};
   return merged;
+}
+
+void keep_large_buffers_mapped() {
+  constexpr int largest_kept = 16 << 20;
+  // Setting either one fixes the other's default too (no dynamic threshold): both are set.
+  mallopt(M_MMAP_THRESHOLD, largest_kept);
+  mallopt(M_TRIM_THRESHOLD, largest_kept);
 }
 
 std::size_t message_id_capacity(const config& cfg) {
