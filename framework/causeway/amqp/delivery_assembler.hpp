@@ -11,7 +11,8 @@
 //   (`body of 5000000 bytes exceeds max_body_size 1048576`), so it is settled like any failed
 //   message (dead-lettered, never redelivered forever, never holding the ack window).
 // - Memory follows the bytes received, not the size announced: the body in progress never has
-//   more than `reserve_ahead` bytes (plus `padding`) allocated beyond what arrived.
+//   more than `reserve_ahead` bytes, or as many as arrived when that is more (plus `padding`),
+//   allocated beyond what arrived.
 // - A frame out of order never crashes it and has one outcome:
 //
 //   | phase                 | frame                  | outcome                                        |
@@ -50,8 +51,9 @@ namespace causeway::amqp {
 struct assembly_limits {
   /// Bodies announced larger than this are skipped and their delivery failed.
   std::size_t max_body_size = 1 << 20;
-  /// The most allocated for a body beyond the bytes received so far (one frame at the default
-  /// frame_max, so a body arriving in one frame is allocated once, exactly).
+  /// The most allocated for a body beyond the bytes received so far, or as many as were
+  /// received when that is more (one frame at the default frame_max, so a body arriving in
+  /// one frame is allocated once, exactly).
   std::size_t reserve_ahead = 128 * 1024;
   /// Spare capacity past the end of every completed body.
   std::size_t padding = 64;

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -205,7 +206,7 @@ TEST_CASE("an oversized delivery keeps its metadata and allocates nothing for it
   CHECK_FALSE(a.in_progress());
 }
 
-TEST_CASE("memory follows the bytes received, never more than reserve_ahead beyond them") {
+TEST_CASE("memory follows the bytes received, never more than reserve_ahead or their own size beyond them") {
   frame_builder f;
   assembly_limits limits{1000, 32, 64};
   delivery_assembler a(limits);
@@ -219,12 +220,38 @@ TEST_CASE("memory follows the bytes received, never more than reserve_ahead beyo
     CHECK(a.feed(f.body(piece)).outcome == frame_outcome::taken);
     CHECK(a.buffered() == sent.size());
     CHECK(a.reserved() >= a.buffered() + limits.padding);
-    CHECK(a.reserved() <= a.buffered() + limits.reserve_ahead + limits.padding);
+    CHECK(a.reserved() <= a.buffered() + std::max(limits.reserve_ahead, a.buffered()) + limits.padding);
   }
   auto r = a.feed(f.body("0123456789"));
   REQUIRE(r.outcome == frame_outcome::completed);
   CHECK(r.delivery->msg.data == sent + "0123456789");
   CHECK(r.delivery->msg.data.capacity() == 1000 + 64);
+}
+
+TEST_CASE("a large body is copied a few times as it grows, not once per reserve_ahead") {
+  // 1 MiB in 8 frames of 128 KiB, 128 KiB ahead: the body is allocated at 128 KiB, then at
+  // 512 KiB (twice the 256 KiB that had arrived) and at its full size, instead of once per
+  // frame from the second on.
+  frame_builder f;
+  delivery_assembler a;
+  constexpr std::size_t frame = 128 * 1024;
+  a.feed(f.deliver(1));
+  a.feed(f.header(8 * frame));
+  std::vector<std::size_t> sizes{a.reserved()};
+  for (int i = 0; i < 8; ++i) {
+    auto r = a.feed(f.body(std::string(frame, static_cast<char>('a' + i))));
+    if (i < 7) {
+      REQUIRE(r.outcome == frame_outcome::taken);
+      if (a.reserved() != sizes.back())
+        sizes.push_back(a.reserved());
+    } else {
+      REQUIRE(r.outcome == frame_outcome::completed);
+      CHECK(r.delivery->msg.data.size() == 8 * frame);
+      CHECK(r.delivery->msg.data[5 * frame] == 'f');
+      CHECK(r.delivery->msg.data.capacity() == 8 * frame + 64);
+    }
+  }
+  CHECK(sizes == std::vector<std::size_t>{frame + 64, 4 * frame + 64, 8 * frame + 64});
 }
 
 TEST_CASE("a body within reserve_ahead is allocated once, exactly, with its padding") {
