@@ -38,9 +38,10 @@ struct snapshot_policy {
   /// Delta bytes after a snapshot at most, as a multiple of the snapshot's size (a restore
   /// reads at most (1 + this) snapshots' worth) ...
   std::uint64_t delta_bytes_per_snapshot_byte = 2;
-  /// ... but never less than this (a small shard's snapshot is cheap; don't rewrite it
-  /// every round).
-  std::uint64_t min_delta_bytes = 256 * 1024;
+  /// ... but never less than this: a small shard's snapshot is cheap to read back, and
+  /// rewriting it every few rounds was a third of the checkpoint bytes of a drain of 1,000
+  /// sensors (docs/checkpoints.md, Sizing).
+  std::uint64_t min_delta_bytes = std::uint64_t{4} << 20;
   /// Bytes written to the stream (by every shard of the writer) since this shard's snapshot at
   /// most, so the stream's retention (1 GiB, broker_topology.hpp) keeps the snapshot: a
   /// snapshot follows even when the shard changed nothing.
