@@ -26,9 +26,9 @@ bool shard_chain::is_due() const noexcept {
 bool shard_chain::wants_snapshot() const noexcept {
   if (is_due())
     return true;
-  const std::uint64_t budget =
-    std::max(policy_.min_delta_bytes, snapshot_bytes_ * policy_.delta_bytes_per_snapshot_byte);
-  return deltas_since_snapshot_ >= policy_.max_deltas || delta_bytes_since_snapshot_ >= budget;
+  const bool outweigh = delta_bytes_since_snapshot_ >= snapshot_bytes_ * policy_.delta_bytes_per_snapshot_byte &&
+                        stream_bytes_since_snapshot() >= policy_.min_stream_bytes;
+  return deltas_since_snapshot_ >= policy_.max_deltas || outweigh;
 }
 
 record_header shard_chain::next(record_kind kind, std::int64_t now_ms) {

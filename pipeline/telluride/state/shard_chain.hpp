@@ -38,10 +38,12 @@ struct snapshot_policy {
   /// Delta bytes after a snapshot at most, as a multiple of the snapshot's size (a restore
   /// reads at most (1 + this) snapshots' worth) ...
   std::uint64_t delta_bytes_per_snapshot_byte = 2;
-  /// ... but never less than this: a small shard's snapshot is cheap to read back, and
-  /// rewriting it every few rounds was a third of the checkpoint bytes of a drain of 1,000
-  /// sensors (docs/checkpoints.md, Sizing).
-  std::uint64_t min_delta_bytes = std::uint64_t{4} << 20;
+  /// ... once the stream grew by at least this since the snapshot. A restore reads the stream
+  /// from the shard's snapshot to its end, every shard's records: reading this much is cheap,
+  /// and a small shard that rewrote its snapshot sooner spent a third of its checkpoint bytes
+  /// on it (docs/checkpoints.md, Writing a shard). Counting the stream, not the shard's own
+  /// deltas, keeps a restore of one of K small shards as short as one of a single shard.
+  std::uint64_t min_stream_bytes = std::uint64_t{4} << 20;
   /// Bytes written to the stream (by every shard of the writer) since this shard's snapshot at
   /// most, so the stream's retention (1 GiB, broker_topology.hpp) keeps the snapshot: a
   /// snapshot follows even when the shard changed nothing.

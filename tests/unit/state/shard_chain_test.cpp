@@ -147,7 +147,7 @@ TEST_CASE("a snapshot replaces the next delta after max_deltas deltas, or when t
   CHECK(kinds(counted.stream) == "snapshot 1/1 delta 2/1 delta 3/1 snapshot 4/4 delta 5/4 delta 6/4 snapshot 7/7");
 
   snapshot_policy by_bytes;
-  by_bytes.min_delta_bytes = 0;
+  by_bytes.min_stream_bytes = 0;
   by_bytes.delta_bytes_per_snapshot_byte = 1;
   live_shard weighed{shard_chain{one_shard, "node-a", 1, 0, by_bytes}};
   for (std::int64_t sensor = 0; sensor < 10; ++sensor)
@@ -163,6 +163,47 @@ TEST_CASE("a snapshot replaces the next delta after max_deltas deltas, or when t
   auto restored = restore_shard(one_shard, weighed.stream, alert_rules{}, 64);
   REQUIRE(restored.has_value());
   check_same_state(restored->state, weighed.state);
+}
+
+TEST_CASE("deltas that outweigh the snapshot give way to one only once the stream grew by min_stream_bytes") {
+  snapshot_policy policy;
+  policy.delta_bytes_per_snapshot_byte = 1;
+  policy.min_stream_bytes = 100'000;
+  auto ten_sensors = [&] {
+    live_shard s{shard_chain{one_shard, "node-a", 1, 0, policy}};
+    for (std::int64_t sensor = 0; sensor < 10; ++sensor)
+      s.apply(sensor, 1.0, id_of("w", sensor));
+    REQUIRE(s.write());  // snapshot 1
+    return s;
+  };
+  auto four_sensors = [](live_shard& s, int round) {
+    for (std::int64_t sensor = 0; sensor < 4; ++sensor)
+      s.apply(sensor, round, id_of("r", round * 100 + sensor));
+    return s.write();
+  };
+
+  // Its own deltas outweigh the snapshot, but the stream is short: a restore reads little.
+  live_shard alone = ten_sensors();
+  for (int round = 0; round < 6; ++round)
+    CHECK(four_sensors(alone, round)->kind == record_kind::delta);
+  CHECK(alone.chain.stream_bytes_since_snapshot() < policy.min_stream_bytes);
+  // Other shards' records (this writer's, or another daemon's) make the stream long.
+  alone.chain.stream_grew(policy.min_stream_bytes);
+  CHECK(four_sensors(alone, 6)->kind == record_kind::snapshot);
+  CHECK(kinds(alone.stream) ==
+        "snapshot 1/1 delta 2/1 delta 3/1 delta 4/1 delta 5/1 delta 6/1 delta 7/1 snapshot 8/8");
+
+  // A long stream alone is not enough: the deltas must outweigh the snapshot too.
+  live_shard among_many = ten_sensors();
+  among_many.chain.stream_grew(policy.min_stream_bytes);
+  CHECK(four_sensors(among_many, 0)->kind == record_kind::delta);
+  CHECK(four_sensors(among_many, 1)->kind == record_kind::delta);
+
+  for (const live_shard* s : {&alone, &among_many}) {
+    auto restored = restore_shard(one_shard, s->stream, alert_rules{}, 64);
+    REQUIRE(restored.has_value());
+    check_same_state(restored->state, s->state);
+  }
 }
 
 TEST_CASE("a snapshot is due once the stream grew by max_stream_bytes since the shard's snapshot, changed or not") {
