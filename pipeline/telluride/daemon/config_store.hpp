@@ -21,6 +21,13 @@ public:
     std::lock_guard guard{mutex_};
     return {config_, version_};
   }
+  /// What `read(config)` returns, under the lock: one field without a copy of the whole
+  /// config (the checkpoint writer asks every round).
+  template <class Read>
+  auto read(Read&& read) const {
+    std::lock_guard guard{mutex_};
+    return read(std::as_const(config_));
+  }
   std::uint64_t version() const {
     std::lock_guard guard{mutex_};
     return version_;

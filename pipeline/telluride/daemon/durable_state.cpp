@@ -216,8 +216,7 @@ void durable_state::start_writing(std::shared_ptr<sensor_tracker> tracker, std::
   checkpoint_writer_options options;
   options.interval = cfg_.checkpoint_interval;
   options.early_at = [config] {
-    const auto cfg = config->current().first;
-    return cfg.producer_concurrency * cfg.prefetch_count / 2;
+    return config->read([](const telluride::config& cfg) { return cfg.producer_concurrency * cfg.prefetch_count / 2; });
   };
   auto writer = std::make_shared<checkpoint_writer>(std::move(options), gate_, std::move(tracker), std::move(chains_),
                                                     sink_, health_);

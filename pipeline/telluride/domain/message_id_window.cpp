@@ -77,14 +77,4 @@ bool message_id_window::first_time(std::uint64_t fingerprint) {
   return true;
 }
 
-void message_id_window::for_each_latest(std::size_t n, const std::function<void(std::uint64_t)>& visit) const {
-  n = std::min(n, size_);
-  // The newest id sits just before next_; the ring wraps.
-  std::size_t at = (next_ + ring_.size() - n) % ring_.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    visit(ring_[at]);
-    at = at + 1 == ring_.size() ? 0 : at + 1;
-  }
-}
-
 } // namespace telluride

@@ -19,7 +19,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -45,7 +44,18 @@ public:
   /// Visits the fingerprints of the latest `n` remembered ids (all of them when n >= size()),
   /// oldest first: replayed through first_time into a window of the same capacity, all of them
   /// rebuild this window.
-  void for_each_latest(std::size_t n, const std::function<void(std::uint64_t)>& visit) const;
+  /// A template, not a std::function: a checkpoint visits every id it holds, and an indirect
+  /// call per id was 3-4 % of the checkpoint writer's samples.
+  template <class Visit>
+  void for_each_latest(std::size_t n, Visit&& visit) const {
+    n = n < size_ ? n : size_;
+    // The newest id sits just before next_; the ring wraps.
+    std::size_t at = (next_ + ring_.size() - n) % ring_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      visit(ring_[at]);
+      at = at + 1 == ring_.size() ? 0 : at + 1;
+    }
+  }
 
   std::size_t size() const noexcept { return size_; }
   std::size_t capacity() const noexcept { return ring_.size(); }
