@@ -1,5 +1,7 @@
 #include "telluride/daemon/stream_follower.hpp"
 
+#include "telluride/state/checkpoint_record.hpp"
+
 #include <causeway/thread_name.hpp>
 
 #include <spdlog/spdlog.h>
@@ -72,7 +74,9 @@ void stream_follower::run(std::int64_t from) {
         continue;
       }
       for (const auto& record : *records) {
-        meter_->add_record(record.bytes.size());
+        // This daemon's own records its writer counted as the broker confirmed them.
+        if (auto header = decode_checkpoint_header(record.bytes); !header || header->owner != options_.owner)
+          meter_->add_record(record.bytes.size());
         if (record.offset >= 0)
           next_offset = record.offset + 1;
         auto entry = indexer_.read(record.offset, record.bytes);

@@ -3,8 +3,8 @@
 // the snapshots this daemon wrote that hold their shard's fence (snapshot_indexer.hpp,
 // snapshot_index_store.hpp), tells when a chain this daemon wrote is broken (records the
 // broker confirmed are missing before a delta: one warning, and `on_break`), and measures how
-// much the stream grows, every writer's records included (stream_meter.hpp), for the retention
-// rule of shard_chain.hpp.
+// much other writers grow the stream (stream_meter.hpp; this daemon's writer counts its own),
+// for the snapshot rules of shard_chain.hpp.
 //
 // On a thread of its own, with its own connection (telluride-state-follower). A lost
 // connection is reopened after a second at the offset after the last record read; an entry

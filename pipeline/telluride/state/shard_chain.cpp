@@ -15,8 +15,8 @@ void shard_chain::measure_stream_with(std::shared_ptr<const stream_meter> meter)
 }
 
 std::uint64_t shard_chain::stream_bytes_since_snapshot() const noexcept {
-  const std::uint64_t measured = meter_ ? meter_->bytes() - meter_at_snapshot_ : 0;
-  return std::max(stream_bytes_since_snapshot_, measured);
+  const std::uint64_t others = meter_ ? meter_->bytes() - meter_at_snapshot_ : 0;
+  return stream_bytes_since_snapshot_ + others;
 }
 
 bool shard_chain::is_due() const noexcept {

@@ -12,10 +12,11 @@
 //    come right after a failed write (the fold admits a gap before a release: rule 6 of
 //    checkpoint_fold.hpp);
 //  - a delta builds on the snapshot in use; snapshots come again often enough that a restore
-//    stays short (policy: deltas since the snapshot, their bytes against the snapshot's) and
-//    that the stream's retention never cuts the latest one off (bytes written to the stream
-//    since this shard's snapshot: this writer's records, and every writer's as a stream_meter
-//    that follows the stream counts them).
+//    stays short (policy: deltas since the snapshot, their bytes against the snapshot's, the
+//    stream's growth since it) and that the stream's retention never cuts the latest one off
+//    (bytes written to the stream since this shard's snapshot: this writer's records as the
+//    broker confirms them, and other writers' as a stream_meter that follows the stream counts
+//    them).
 // Pure: no broker, no clock (times come in).
 #pragma once
 
@@ -70,12 +71,14 @@ public:
   void confirmed(const record_header& header, std::size_t bytes);
   /// A record's write failed or timed out: it may or may not be in the stream.
   void failed() noexcept;
-  /// Records of `bytes` (this shard's or another's) reached the stream.
+  /// Records of `bytes` (this writer's: this shard's or another's), each counted as in a
+  /// stream_meter (its body and stream_meter::record_overhead), reached the stream.
   void stream_grew(std::size_t bytes) noexcept { stream_bytes_since_snapshot_ += bytes; }
-  /// Also counts what `meter` measures (every writer's records) towards the retention rule;
-  /// from the next confirmed snapshot on (until then, from now).
+  /// Also counts what `meter` measures (other writers' records) towards the growth of the
+  /// stream; from the next confirmed snapshot on (until then, from now).
   void measure_stream_with(std::shared_ptr<const stream_meter> meter);
-  /// Bytes the stream grew by since this shard's snapshot, as far as this chain knows.
+  /// Bytes the stream grew by since this shard's snapshot, as far as this chain knows: this
+  /// writer's records and the meter's.
   std::uint64_t stream_bytes_since_snapshot() const noexcept;
 
   const shard_identity& shard() const noexcept { return shard_; }

@@ -1,7 +1,10 @@
-// stream_meter.hpp — how much the state stream grew, as counted by a reader that follows it
-// (every writer's records, not only this daemon's), so that a shard's owner writes a snapshot
-// before the stream's retention could reach its previous one (shard_chain.hpp,
-// docs/checkpoints.md, Retention).
+// stream_meter.hpp — how much other writers grew the state stream, as counted by a reader that
+// follows it (other daemons' records; this daemon's own are counted by its writer as the broker
+// confirms them, shard_chain::stream_grew), so that a shard's owner writes a snapshot before
+// the stream's retention could reach its previous one, and not before the stream grew enough
+// to make one worth it (shard_chain.hpp, docs/checkpoints.md, Writing a shard and Retention).
+// Counting its own records here too counted them twice, late: a snapshot read back after its
+// confirm counted as growth since it.
 //
 // Each record counts its bytes plus `record_overhead`, a bound on what the broker stores
 // around a message's body (its properties and headers as a stream entry, and its share of a
