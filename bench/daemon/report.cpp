@@ -76,6 +76,9 @@ nlohmann::json compare_modes(const settings& s, const daemon_result& durable, co
           {"restart_ready_ms", round_to(durable.restart_ready_ms, 0)},
           {"durable_peak_rss_mib", round_to(durable.peak_rss_mib, 1)},
           {"memory_peak_rss_mib", round_to(memory.peak_rss_mib, 1)},
+          // Beside the durable run's threads (threads_cpu_s_per_million, _10k): where durable
+          // mode costs more than the checkpoint threads themselves.
+          {"memory_threads_cpu_s_per_million", threads_json(s, memory)},
           {"targets_met", {{"rate_ratio", rate >= target_durable_rate}, {"cpu_ratio", cpu <= target_durable_cpu}}}};
 }
 
