@@ -1,7 +1,5 @@
 #include "telluride/daemon/stream_follower.hpp"
 
-#include "telluride/state/checkpoint_record.hpp"
-
 #include <causeway/thread_name.hpp>
 
 #include <spdlog/spdlog.h>
@@ -74,12 +72,11 @@ void stream_follower::run(std::int64_t from) {
         continue;
       }
       for (const auto& record : *records) {
-        // This daemon's own records its writer counted as the broker confirmed them.
-        if (auto header = decode_checkpoint_header(record.bytes); !header || header->owner != options_.owner)
-          meter_->add_record(record.bytes.size());
         if (record.offset >= 0)
           next_offset = record.offset + 1;
         auto entry = indexer_.read(record.offset, record.bytes);
+        if (!indexer_.last_was_own())  // this daemon's own its writer counted as they were confirmed
+          meter_->add_record(record.bytes.size());
         const auto& broken = indexer_.last_break();
         if (broken) {
           spdlog::warn("shard {}: records {}..{} this daemon wrote are missing from the state stream though the "

@@ -13,6 +13,7 @@ std::optional<snapshot_index_entry> snapshot_indexer::read(std::int64_t offset, 
   ++records_read_;
   last_break_.reset();
   auto header = decode_checkpoint_header(bytes);
+  last_was_own_ = header && header->owner == owner_;
   if (!header)
     return std::nullopt;
   const record_header& h = *header;

@@ -54,6 +54,9 @@ public:
   /// Set when the record `read` last read is a delta of this owner that follows missing
   /// records of its shard; else empty.
   const std::optional<chain_break>& last_break() const noexcept { return last_break_; }
+  /// Whether the record `read` last read decoded and was written by this owner (whose writer
+  /// counts its own records: stream_meter.hpp).
+  bool last_was_own() const noexcept { return last_was_own_; }
 
   /// The fence of a shard as read so far (none: no record of it read).
   std::optional<owner_fence> fence(shard_identity shard) const;
@@ -68,6 +71,7 @@ private:
   std::map<std::pair<std::uint32_t, std::uint32_t>, shard_view> shards_;  // (layout, shard)
   std::uint64_t records_read_ = 0;
   std::optional<chain_break> last_break_;
+  bool last_was_own_ = false;
 };
 
 } // namespace telluride

@@ -162,6 +162,11 @@ TEST_CASE("an owner's delta after missing records of its own is a broken chain, 
   }
   REQUIRE(breaks.size() == 1);
   CHECK(breaks[0].first == 3);
+  CHECK_FALSE(as_a.last_was_own());  // b's delta: another writer's
+  as_a.read(9, stream[6]);
+  CHECK(as_a.last_was_own());  // a's release
+  as_a.read(10, "not a record");
+  CHECK_FALSE(as_a.last_was_own());
   CHECK(breaks[0].second.shard.layout == 2);
   CHECK(breaks[0].second.shard.shard == 0);
   CHECK(breaks[0].second.first_missing == 4);
