@@ -114,7 +114,9 @@ round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tra
       return fail(declared ? lost + "; declared them again: the next round writes snapshots"
                            : lost + ", and declaring them again failed: " + declared.err().message);
     }
-    const std::size_t grown = out.bytes + sizes.size() * stream_meter::record_overhead;
+    std::uint64_t grown = 0;
+    for (std::size_t size : sizes)
+      grown += stream_meter::counted_bytes(size);
     for (auto& chain : chains)
       chain.stream_grew(grown);
     for (std::size_t k = 0; k < written.size(); ++k)

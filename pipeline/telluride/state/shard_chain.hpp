@@ -72,7 +72,7 @@ public:
   /// A record's write failed or timed out: it may or may not be in the stream.
   void failed() noexcept;
   /// Records of `bytes` (this writer's: this shard's or another's), each counted as in a
-  /// stream_meter (its body and stream_meter::record_overhead), reached the stream.
+  /// stream_meter::counted_bytes, reached the stream.
   void stream_grew(std::size_t bytes) noexcept { stream_bytes_since_snapshot_ += bytes; }
   /// Also counts what `meter` measures (other writers' records) towards the growth of the
   /// stream; from the next confirmed snapshot on (until then, from now).

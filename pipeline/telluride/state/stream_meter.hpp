@@ -23,9 +23,13 @@ public:
   /// its chunk, with a 19-byte exchange name (docs/checkpoints.md, Retention).
   static constexpr std::uint64_t record_overhead = 1024;
 
+  /// What a record of `body_bytes` counts as: its body and the overhead. The meter and a
+  /// writer's own count (shard_chain::stream_grew) count alike.
+  static constexpr std::uint64_t counted_bytes(std::size_t body_bytes) noexcept { return body_bytes + record_overhead; }
+
   /// A record of `body_bytes` was read from the stream.
   void add_record(std::size_t body_bytes) noexcept {
-    bytes_.fetch_add(body_bytes + record_overhead, std::memory_order_relaxed);
+    bytes_.fetch_add(counted_bytes(body_bytes), std::memory_order_relaxed);
   }
   /// The stream's growth since this meter started: monotonic.
   std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }

@@ -64,7 +64,7 @@ struct live_shard {
     auto bytes = encode_checkpoint(record);
     REQUIRE(bytes.has_value());
     if (confirm) {
-      chain.stream_grew(bytes->size() + stream_meter::record_overhead);  // as a round counts it
+      chain.stream_grew(stream_meter::counted_bytes(bytes->size()));  // as a round counts it
       chain.confirmed(record.header, bytes->size());
       stream.push_back(std::move(*bytes));
     } else {
