@@ -1,8 +1,10 @@
 // checkpoint_seeds.cpp — writes the seeds of the checkpoint_decoder fuzz target: one valid
 // record of each kind, made by the code that makes them in the daemon (a shard_state's
 // snapshot and delta, encode_checkpoint), so the seeds follow the format when it changes.
-// (The seeds named v1_* and v2_* are what this program wrote for format versions 1 and 2, kept
-// so the fuzzer goes on reading those records, which users' streams still hold.)
+// (The seeds named v1_*, v2_* and v3_* are what this program wrote for format versions 1 to 3,
+// kept so the fuzzer goes on reading those records, which users' streams still hold.)
+// delta_kept is a delta whose sensors keep fields (shard_state::encode_image): it decodes
+// against the state snapshot_full_window restores.
 //
 //   cmake --build build-fuzz --target checkpoint_seeds
 //   build-fuzz/bin/checkpoint_seeds tests/fuzz/corpus/checkpoint_decoder
@@ -99,5 +101,18 @@ int main(int argc, char** argv) {
   ok = ok && write(folder, "release", record);
   record.header = record_header{record_kind::takeover, 4, 1, 2, 6, 4, 1764600000500, "node-b"};
   ok = ok && write(folder, "takeover", record);
-  return ok ? 0 : 1;
+
+  // Readings within what sensors 1 and 2 read before: their entries keep all four fields.
+  batch.clear();
+  add(key_of(1), 0.5, "m-10");
+  add(key_of(2), 1.0, "m-11");
+  shard.apply(batch);
+  const auto kept = shard.encode_image(record_header{record_kind::delta, 4, 1, 2, 7, 4, 1764600000600, "node-b"});
+  if (!kept) {
+    std::fprintf(stderr, "checkpoint_seeds: delta_kept: %s\n", kept.err().message.c_str());
+    return 1;
+  }
+  std::ofstream out(folder + "/delta_kept", std::ios::binary);
+  out << *kept;
+  return ok && out ? 0 : 1;
 }

@@ -38,7 +38,7 @@ std::uint64_t max_sensors_bound(const config& cfg);
 /// allocations of 128 KiB and more afresh, and gives a heap's free top above 256 KiB back to
 /// the kernel, so a large buffer freed and allocated again faults its pages in again each time:
 /// the state stream follower assembles each record's body in a buffer of the record's size and
-/// one frame more (a snapshot is ~93 bytes per sensor), hands it on and starts the next, and
+/// one frame more (a snapshot is ~89 bytes per sensor), hands it on and starts the next, and
 /// those faults cost more than the reads (0.5 of its 0.7 CPU-s per million readings, paced at
 /// 5,000/s over 1,000 sensors; perf puts 83 % of the daemon's page faults in
 /// delivery_assembler's growth). Once, before any thread starts.

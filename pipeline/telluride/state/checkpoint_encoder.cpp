@@ -1,5 +1,5 @@
 // The encoding half of checkpoint_record.hpp: a record's bytes, always in the current format
-// version (3), written part by part (checkpoint_encoder) or from a whole record
+// version (4), written part by part (checkpoint_encoder) or from a whole record
 // (encode_checkpoint).
 #include "telluride/state/checkpoint_record.hpp"
 
@@ -41,15 +41,26 @@ std::optional<std::string> write_id(byte_writer& out, const json_id& id) {
   return std::nullopt;
 }
 
-void write_stats(byte_writer& out, const running_stats& stats) {
+void write_stats(byte_writer& out, const running_stats& stats, std::uint8_t kept) {
   const running_stats::raw_state raw = stats.raw();
+  out.u8(kept);
   out.varint(raw.count);
-  for (double x : {raw.origin, raw.mean, raw.m2, raw.min, raw.max, raw.sum, raw.sum_error, raw.inverse_unit})
-    out.f64(x);
+  auto unless = [&](std::uint8_t field, double x) {
+    if ((kept & field) == 0)
+      out.f64(x);
+  };
+  unless(kept_origin, raw.origin);
+  out.f64(raw.mean);
+  out.f64(raw.m2);
+  unless(kept_min, raw.min);
+  unless(kept_max, raw.max);
+  out.f64(raw.sum);
+  out.f64(raw.sum_error);
+  unless(kept_inverse_unit, raw.inverse_unit);
 }
 
 std::optional<std::string> write_sensor(byte_writer& out, const sensor_aggregate& a, std::uint64_t warnings,
-                                        std::uint64_t alerts) {
+                                        std::uint64_t alerts, std::uint8_t kept, std::int64_t written_at_s) {
   if (const sensor_key* key = a.key.with_strings()) {
     for (const json_id* id : {&key->line_id, &key->device_id, &key->sensor_id})
       if (auto broken = write_id(out, *id))
@@ -60,11 +71,11 @@ std::optional<std::string> write_sensor(byte_writer& out, const sensor_aggregate
       out.zigzag(id);
     }
   }
-  write_stats(out, a.stats);
+  write_stats(out, a.stats, kept);
   out.f64(a.last_reading);
   if (auto utc = parse_utc_timestamp(a.last_timestamp.view())) {
     out.u8(utc_timestamp_form);
-    out.zigzag(utc->seconds);
+    out.zigzag(detail::relative_seconds(utc->seconds, written_at_s));
     out.u8(utc->digits);
     out.varint(utc->fraction);
   } else {
@@ -92,6 +103,7 @@ checkpoint_encoder::checkpoint_encoder(const record_header& h, std::uint64_t ale
     problem_ = "an image holds 2^32 sensors or ids or more";
     return;
   }
+  written_at_s_ = detail::whole_seconds(h.written_at_ms);
   bytes_.reserve(checkpoint_header_size + h.owner.size() + size_hint);
   byte_writer out{bytes_};
   out.bytes(detail::checkpoint_magic);
@@ -106,6 +118,7 @@ checkpoint_encoder::checkpoint_encoder(const record_header& h, std::uint64_t ale
   out.u16(static_cast<std::uint16_t>(h.owner.size()));
   out.bytes(h.owner);
   has_image_ = has_image(h.kind);
+  kind_ = h.kind;
   if (has_image_) {
     out.u64(alerts_raised);
     out.u32(static_cast<std::uint32_t>(sensors));
@@ -113,16 +126,24 @@ checkpoint_encoder::checkpoint_encoder(const record_header& h, std::uint64_t ale
 }
 
 void checkpoint_encoder::sensor(const sensor_aggregate& aggregate, std::uint64_t consecutive_warnings,
-                                std::uint64_t alerts) {
+                                std::uint64_t alerts, std::uint8_t kept) {
   if (problem_)
     return;
   if (!has_image_ || sensors_left_ == 0) {
     problem_ = "more sensors than the image announced";
     return;
   }
+  if ((kept & ~all_kept_fields) != 0) {
+    problem_ = "kept fields " + std::to_string(kept) + " are unknown (1 origin, 2 inverse_unit, 4 min, 8 max)";
+    return;
+  }
+  if (kept != 0 && kind_ != record_kind::delta) {
+    problem_ = "a " + std::string(to_string(kind_)) + "'s sensor keeps fields (only a delta's may)";
+    return;
+  }
   --sensors_left_;
   byte_writer out{bytes_};
-  if (auto broken = write_sensor(out, aggregate, consecutive_warnings, alerts))
+  if (auto broken = write_sensor(out, aggregate, consecutive_warnings, alerts, kept, written_at_s_))
     problem_ = std::move(*broken);
 }
 

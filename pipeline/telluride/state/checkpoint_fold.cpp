@@ -159,7 +159,7 @@ void checkpoint_fold::read_in_sequence(const record_header& h, std::string_view 
   }
   if (problem_)
     return;  // the chain is broken: nothing more is applied until a snapshot
-  auto record = decode_checkpoint(bytes);
+  auto record = decode_checkpoint(bytes, &state_.table());  // its kept fields are the state's
   if (!record) {
     fail(describe(h) + " does not decode: " + record.err().message);
     return;

@@ -19,9 +19,10 @@
 //  5. A snapshot replaces the whole state and starts a new chain: whatever came before it,
 //     problems included, no longer matters (counted in superseded).
 //  6. Any other record must follow the last one: sequence = last + 1 (else a gap: a problem).
-//     A delta must build on the snapshot in use (its base); its sensors replace theirs, its
-//     ids are remembered, alerts_raised is its. A release marks the shard released until the
-//     next record; it alone may follow a gap: the missing records are writes that failed, whose
+//     A delta must build on the snapshot in use (its base); its sensors replace theirs (the
+//     fields they keep are the state's: checkpoint_record.hpp), its ids are remembered,
+//     alerts_raised is its. A release marks the shard released until the next record; it
+//     alone may follow a gap: the missing records are writes that failed, whose
 //     rounds released no acknowledgement (a later round that succeeds writes a snapshot), so
 //     the state before them is the one the acknowledged readings match, and a release holds no
 //     state that could need them.

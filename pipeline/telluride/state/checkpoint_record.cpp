@@ -1,6 +1,7 @@
 #include "telluride/state/checkpoint_record.hpp"
 
 #include "telluride/domain/message_id_window.hpp"
+#include "telluride/domain/sensor_table.hpp"
 #include "telluride/domain/timestamp.hpp"
 #include "telluride/state/checkpoint_rules.hpp"
 #include "telluride/state/record_bytes.hpp"
@@ -61,27 +62,40 @@ constexpr std::size_t min_sensor_size_v1 = 3 * (1 + 4) + stats_size + 8 + 1 + 8;
 constexpr std::size_t min_sensor_size_v2 = min_sensor_size_v1 + 8;
 /// Version 3: three integer ids of one byte, a one-byte count, the doubles, an empty text
 /// timestamp (form and length), one-byte alert counter and alerts.
-constexpr std::size_t min_sensor_size = 3 * (1 + 1) + 1 + 8 * 8 + 8 + 2 + 1 + 1;
+constexpr std::size_t min_sensor_size_v3 = 3 * (1 + 1) + 1 + 8 * 8 + 8 + 2 + 1 + 1;
+/// Version 4: the same with `kept` and four of the stats' doubles kept.
+constexpr std::size_t min_sensor_size = min_sensor_size_v3 + 1 - 4 * 8;
 
 std::size_t min_sensor_size_of(std::uint16_t version) noexcept {
-  return version == checkpoint_format_v1 ? min_sensor_size_v1
+  return version == checkpoint_format_v1   ? min_sensor_size_v1
          : version == checkpoint_format_v2 ? min_sensor_size_v2
+         : version == checkpoint_format_v3 ? min_sensor_size_v3
                                            : min_sensor_size;
 }
+
+/// What reading a record's sensors takes besides their bytes.
+struct sensor_context {
+  std::uint16_t version = checkpoint_format_version;
+  record_kind kind = record_kind::snapshot;
+  std::int64_t written_at_s = 0;       // version 4's timestamps are relative to it
+  const sensor_table* base = nullptr;  // where a delta's kept fields come from
+
+  /// Versions 3 and 4: varints, and compact timestamps.
+  bool is_compact() const noexcept { return version >= checkpoint_format_v3; }
+};
 /// The fewest bytes a message id takes: a fingerprint, or (version 1) an empty text.
 constexpr std::size_t message_id_size = 8;
 constexpr std::size_t min_message_id_size_v1 = 2;
 
 // --- decoding -------------------------------------------------------------------------------
 
-expected<json_id> read_id(byte_reader& in, std::uint16_t version) {
-  const bool is_v3 = version == checkpoint_format_version;
+expected<json_id> read_id(byte_reader& in, bool is_compact) {
   const std::uint8_t tag = in.u8();
   if (tag == integer_id_tag)
-    return json_id{is_v3 ? in.zigzag() : in.i64()};
+    return json_id{is_compact ? in.zigzag() : in.i64()};
   if (tag != string_id_tag)
     return error{"id tag " + std::to_string(tag) + " is unknown"};
-  const std::uint64_t size = is_v3 ? in.varint() : in.u32();
+  const std::uint64_t size = is_compact ? in.varint() : in.u32();
   if (size > max_id_text_size)
     return error{"a string id is " + std::to_string(size) + " bytes (at most " + std::to_string(max_id_text_size) + ")"};
   const std::string_view text = in.bytes(size);
@@ -92,13 +106,17 @@ expected<json_id> read_id(byte_reader& in, std::uint16_t version) {
   return json_id{std::string(text)};
 }
 
-/// A sensor's last_timestamp: text (u8 length + bytes) before version 3; in version 3 the
-/// form, then the text or a utc_timestamp's numbers. Text of the utc form is not canonical.
-expected<timestamp_text> read_timestamp(byte_reader& in, bool is_v3) {
-  const std::uint8_t form = is_v3 ? in.u8() : text_timestamp_form;
+/// A sensor's last_timestamp: text (u8 length + bytes) before version 3; from version 3 the
+/// form, then the text or a utc_timestamp's numbers (in version 4 its seconds relative to the
+/// record's). Text of the utc form is not canonical.
+expected<timestamp_text> read_timestamp(byte_reader& in, const sensor_context& context) {
+  const bool is_compact = context.is_compact();
+  const std::uint8_t form = is_compact ? in.u8() : text_timestamp_form;
   if (form == utc_timestamp_form) {
     utc_timestamp utc;
     utc.seconds = in.zigzag();
+    if (context.version >= checkpoint_format_version)
+      utc.seconds = detail::absolute_seconds(utc.seconds, context.written_at_s);
     utc.digits = in.u8();
     const std::uint64_t fraction = in.varint();
     if (in.failed())
@@ -121,31 +139,62 @@ expected<timestamp_text> read_timestamp(byte_reader& in, bool is_v3) {
                  std::to_string(timestamp_text::capacity) + ")"};
   if (!causeway::is_valid_utf8(text))
     return error{"last_timestamp is not UTF-8"};
-  if (is_v3 && parse_utc_timestamp(text))
+  if (is_compact && parse_utc_timestamp(text))
     return error{"last_timestamp is text of the form kept as numbers (not canonical)"};
   return timestamp_text{text};
 }
 
-/// One sensor's record in a record of `version`; an error names the problem within the sensor.
-expected<sensor_record> read_sensor(byte_reader& in, std::uint16_t version) {
-  const bool is_v3 = version == checkpoint_format_version;
+/// The stats of the sensor whose fields a delta keeps: the state it builds on, `base`, holds it.
+expected<running_stats::raw_state> kept_from(const sensor_table* base, const sensor_key& key) {
+  if (!base)
+    return error{"keeps fields of the state its delta builds on, which was not given"};
+  const sensor_aggregate* was = base->find(key);
+  if (!was)
+    return error{"keeps fields of a sensor the state its delta builds on does not hold"};
+  return was->stats.raw();
+}
+
+/// One sensor's record; an error names the problem within the sensor.
+expected<sensor_record> read_sensor(byte_reader& in, const sensor_context& context) {
+  const bool is_compact = context.is_compact();
   sensor_key key;
   for (json_id* id : {&key.line_id, &key.device_id, &key.sensor_id}) {
-    auto read = read_id(in, version);
+    auto read = read_id(in, is_compact);
     if (!read)
       return read.err();
     *id = std::move(*read);
   }
+  const std::uint8_t kept = context.version >= checkpoint_format_version ? in.u8() : 0;
+  if ((kept & ~all_kept_fields) != 0 && !in.failed())
+    return error{"kept fields " + std::to_string(kept) + " are unknown (1 origin, 2 inverse_unit, 4 min, 8 max)"};
+  if (kept != 0 && context.kind != record_kind::delta)
+    return error{"a " + std::string(to_string(context.kind)) + "'s sensor keeps fields (only a delta's may)"};
   running_stats::raw_state raw;
-  raw.count = is_v3 ? in.varint() : in.u64();
-  for (double* x : {&raw.origin, &raw.mean, &raw.m2, &raw.min, &raw.max, &raw.sum, &raw.sum_error, &raw.inverse_unit})
-    *x = in.f64();
+  if (kept != 0 && !in.failed()) {
+    auto prior = kept_from(context.base, key);
+    if (!prior)
+      return prior.err();
+    raw = *prior;  // the fields not kept are read over it
+  }
+  raw.count = is_compact ? in.varint() : in.u64();
+  auto unless = [&](std::uint8_t field, double& x) {
+    if ((kept & field) == 0)
+      x = in.f64();
+  };
+  unless(kept_origin, raw.origin);
+  raw.mean = in.f64();
+  raw.m2 = in.f64();
+  unless(kept_min, raw.min);
+  unless(kept_max, raw.max);
+  raw.sum = in.f64();
+  raw.sum_error = in.f64();
+  unless(kept_inverse_unit, raw.inverse_unit);
   const double last_reading = in.f64();
-  auto timestamp = read_timestamp(in, is_v3);
+  auto timestamp = read_timestamp(in, context);
   if (!timestamp)
     return timestamp.err();
-  const std::uint64_t consecutive = is_v3 ? in.varint() : in.u64();
-  const std::uint64_t alerts = version == checkpoint_format_v1 ? 0 : is_v3 ? in.varint() : in.u64();
+  const std::uint64_t consecutive = is_compact ? in.varint() : in.u64();
+  const std::uint64_t alerts = context.version == checkpoint_format_v1 ? 0 : is_compact ? in.varint() : in.u64();
   if (in.failed())
     return error{in.failure()};
   auto stats = running_stats::from_raw(raw);
@@ -237,7 +286,8 @@ expected<std::vector<std::uint64_t>> read_fingerprints(byte_reader& in, std::uin
   return fingerprints;
 }
 
-expected<shard_image> read_image(byte_reader& in, std::uint16_t version) {
+expected<shard_image> read_image(byte_reader& in, const sensor_context& context) {
+  const std::uint16_t version = context.version;
   shard_image image;
   image.alerts_raised = in.u64();
   const std::uint32_t sensors = in.u32();
@@ -251,7 +301,7 @@ expected<shard_image> read_image(byte_reader& in, std::uint16_t version) {
   image.sensors.reserve(sensors);
   for (std::uint32_t i = 0; i < sensors; ++i) {
     const std::size_t at = in.position();
-    auto record = read_sensor(in, version);
+    auto record = read_sensor(in, context);
     if (!record)
       return checkpoint_problem(record.err().message + " in sensor " + std::to_string(i + 1) + " of " + std::to_string(sensors), at);
     image.sensors.push_back(std::move(*record));
@@ -287,7 +337,7 @@ expected<record_header> decode_checkpoint_header(std::string_view bytes) {
   return std::move(read->header);
 }
 
-expected<checkpoint_record> decode_checkpoint(std::string_view bytes) {
+expected<checkpoint_record> decode_checkpoint(std::string_view bytes, const sensor_table* base) {
   byte_reader in{bytes};
   auto header = read_header(in);
   if (!header)
@@ -295,7 +345,9 @@ expected<checkpoint_record> decode_checkpoint(std::string_view bytes) {
   checkpoint_record record;
   record.header = std::move(header->header);
   if (has_image(record.header.kind)) {
-    auto image = read_image(in, header->version);
+    const sensor_context context{header->version, record.header.kind,
+                                 detail::whole_seconds(record.header.written_at_ms), base};
+    auto image = read_image(in, context);
     if (!image)
       return image.err();
     record.image = std::move(*image);

@@ -1,6 +1,7 @@
 #include "telluride/state/shard_state.hpp"
 
 #include <algorithm>
+#include <bit>
 
 namespace telluride {
 
@@ -94,12 +95,30 @@ sensor_record shard_state::record_at(std::uint32_t position) const {
   return sensor_record{aggregate, alerts_.consecutive(aggregate.key), alerts_.raised_for(aggregate.key)};
 }
 
+std::uint8_t shard_state::note_recorded(std::uint32_t position) {
+  const running_stats::raw_state raw = table_.at(position).stats.raw();
+  const std::array<std::uint64_t, 4> now{std::bit_cast<std::uint64_t>(raw.origin),
+                                         std::bit_cast<std::uint64_t>(raw.inverse_unit),
+                                         std::bit_cast<std::uint64_t>(raw.min), std::bit_cast<std::uint64_t>(raw.max)};
+  if (recorded_.size() <= position)
+    recorded_.resize(table_.size());
+  recorded_fields& was = recorded_[position];
+  std::uint8_t kept = 0;
+  for (std::size_t field = 0; was.is_recorded && field < now.size(); ++field)
+    if (was.bits[field] == now[field])
+      kept |= static_cast<std::uint8_t>(1u << field);
+  was = recorded_fields{now, true};
+  return kept;
+}
+
 shard_image shard_state::take_snapshot() {
   shard_image image;
   image.alerts_raised = alerts_raised_;
   image.sensors.reserve(table_.size());
-  for (std::uint32_t position = 0; position < table_.size(); ++position)
+  for (std::uint32_t position = 0; position < table_.size(); ++position) {
     image.sensors.push_back(record_at(position));
+    note_recorded(position);
+  }
   image.message_ids.reserve(ids_.size());
   ids_.for_each_latest(ids_.size(), [&](std::uint64_t id) { image.message_ids.push_back(id); });
   forget_changes();
@@ -110,8 +129,10 @@ shard_image shard_state::take_delta() {
   shard_image image;
   image.alerts_raised = alerts_raised_;
   image.sensors.reserve(changed_.size());
-  for (std::uint32_t position : changed_)
+  for (std::uint32_t position : changed_) {
     image.sensors.push_back(record_at(position));
+    note_recorded(position);
+  }
   // More ids than the window holds since the last image: the older ones are forgotten by the
   // live window too, so the delta needs only the ones it still holds.
   const std::size_t ids = std::min(ids_since_image_, ids_.size());
@@ -128,7 +149,9 @@ expected<std::string> shard_state::encode_image(const record_header& header) {
   checkpoint_encoder encoder{header, alerts_raised_, sensors, sensors * 128 + ids * 8};
   auto add = [&](std::uint32_t position) {
     const sensor_aggregate& aggregate = table_.at(position);
-    encoder.sensor(aggregate, alerts_.consecutive(aggregate.key), alerts_.raised_for(aggregate.key));
+    const std::uint8_t kept = note_recorded(position);
+    encoder.sensor(aggregate, alerts_.consecutive(aggregate.key), alerts_.raised_for(aggregate.key),
+                   is_snapshot ? 0 : kept);
   };
   if (is_snapshot)
     for (std::uint32_t position = 0; position < table_.size(); ++position)
@@ -142,10 +165,11 @@ expected<std::string> shard_state::encode_image(const record_header& header) {
   return std::move(encoder).finish();
 }
 
-void shard_state::put(const sensor_record& record) {
-  table_.assign(record.aggregate);
+std::uint32_t shard_state::put(const sensor_record& record) {
+  const std::uint32_t position = table_.assign(record.aggregate);
   alerts_.set_consecutive(record.aggregate.key, record.consecutive_warnings);
   alerts_.set_raised_for(record.aggregate.key, record.alerts);
+  return position;
 }
 
 void shard_state::start_layout(const inherited_state& inherited, bool with_alerts) {
@@ -163,12 +187,13 @@ void shard_state::restore(const shard_image& snapshot) {
   changed_.clear();
   is_changed_.clear();
   ids_since_image_ = 0;
+  recorded_.clear();
   apply(snapshot);
 }
 
 void shard_state::apply(const shard_image& delta) {
   for (const sensor_record& record : delta.sensors)
-    put(record);
+    note_recorded(put(record));
   for (std::uint64_t id : delta.message_ids)
     ids_.first_time(id);
   alerts_raised_ = delta.alerts_raised;

@@ -28,6 +28,7 @@
 #include "telluride/state/inherited_state.hpp"
 #include "telluride/state/shard_image.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -74,8 +75,11 @@ public:
   shard_image take_delta();
 
   /// The record with `header` (a snapshot or a delta) holding what take_snapshot or take_delta
-  /// would give, encoded straight from the state: the bytes of encode_checkpoint for that
-  /// record, without copying the image first. Starts a new change period as they do.
+  /// would give, encoded straight from the state, without copying the image first. Starts a
+  /// new change period as they do. A delta's sensors keep the stats fields that did not move
+  /// since the records this state wrote or read before (checkpoint_record.hpp, Kept fields):
+  /// it decodes against the state those records restore. A write that fails must be followed
+  /// by a snapshot (shard_chain does so).
   expected<std::string> encode_image(const record_header& header);
 
   /// Whether a delta taken now would hold a sensor or an id.
@@ -114,8 +118,11 @@ public:
 private:
   void mark_changed(std::uint32_t position);
   sensor_record record_at(std::uint32_t position) const;
-  /// Sets one sensor to its record (aggregate, alert counter, alerts raised).
-  void put(const sensor_record& record);
+  /// Sets one sensor to its record (aggregate, alert counter, alerts raised); its position.
+  std::uint32_t put(const sensor_record& record);
+  /// The sensor at `position` is now in a record as it is: returns the kept fields
+  /// (kept_field bits) that a record before held as they are now.
+  std::uint8_t note_recorded(std::uint32_t position);
   void forget_changes() noexcept;
 
   sensor_table table_;
@@ -125,6 +132,13 @@ private:
   std::vector<std::uint32_t> changed_;  // positions changed since the last image, in order
   std::vector<bool> is_changed_;        // by position
   std::size_t ids_since_image_ = 0;     // ids remembered since the last image
+  // By position: the bits of the origin, inverse_unit, min and max the records written or read
+  // hold of each sensor (kept_field order), for the next delta's kept fields.
+  struct recorded_fields {
+    std::array<std::uint64_t, 4> bits{};
+    bool is_recorded = false;
+  };
+  std::vector<recorded_fields> recorded_;
   std::shared_ptr<const inherited_state> inherited_;
 
   // apply's buffers, kept from batch to batch so that a warm batch allocates nothing.

@@ -28,20 +28,22 @@ std::string from_hex(std::string_view hex) {
 // 10/-100/"s" with stats of one reading 2.0 (count 1, origin 2, mean 0, m2 0, min 2, max 2,
 // sum 2, sum_error 0, inverse_unit 1), last reading 2.0 at 2026-11-22T10:00:00Z, 1 warning,
 // 3 alerts; one message id "m1", whose fingerprint is 0xfba57084a7d2e0de. Byte offsets: the
-// sensor at 62, its count at 70, doubles from 71 (mean 79, min 95, inverse_unit 127), last
-// reading 135, timestamp 143, warnings 151, alerts 152, id count 153, the end at 165.
+// sensor at 62, kept at 70, its count at 71, doubles from 72 (mean 80, min 96, inverse_unit
+// 128), last reading 136, timestamp 144, warnings 152, alerts 153, id count 154, the end at 166.
 const std::string one_sensor_header =
-    from_hex("544c535203000101000000000000000100000000000000050000000000000005000000000000000000000000000000010061");
+    from_hex("544c535204000101000000000000000100000000000000050000000000000005000000000000000000000000000000010061");
 const std::string one_sensor_body = from_hex(
     "0200000000000000"                                   // alerts_raised
     "01000000"                                           // sensors
     "0014" "00c701" "010173"                             // ids: 10 (zigzag 20), -100 (zigzag 199), "s"
+    "00"                                                 // kept: nothing (a snapshot)
     "01"                                                 // count
     "0000000000000040" "0000000000000000" "0000000000000000"  // origin, mean, m2
     "0000000000000040" "0000000000000040" "0000000000000040"  // min, max, sum
     "0000000000000000" "000000000000f03f"                // sum_error, inverse_unit
     "0000000000000040"                                   // last_reading
-    "01" "c0f495b00d" "00" "00"                          // last_timestamp: UTC, 1795341600 s, no fraction
+    "01" "c0f495b00d" "00" "00"                          // last_timestamp: UTC, 1795341600 s after
+                                                         // written_at's 0 s, no fraction
     "01"                                                 // consecutive warnings
     "03"                                                 // alerts
     "01000000" "dee0d2a78470a5fb");                      // message ids: fingerprints
@@ -112,7 +114,7 @@ TEST_CASE("a takeover record is the documented header, field by field, little-en
   checkpoint_record record;
   record.header = record_header{record_kind::takeover, 8, 3, 2, 11, 7, 1764600000000, "node-b"};
   CHECK(encoded(record) ==
-        from_hex("544c5352" "0300" "03" "08000000" "03000000" "0200000000000000" "0b00000000000000"
+        from_hex("544c5352" "0400" "03" "08000000" "03000000" "0200000000000000" "0b00000000000000"
                  "0700000000000000" "002e5bda9a010000" "0600" "6e6f64652d62"));
   CHECK(to_string(record_kind::takeover) == "takeover");
   CHECK(to_string(record_kind::release) == "release");
@@ -121,12 +123,72 @@ TEST_CASE("a takeover record is the documented header, field by field, little-en
 TEST_CASE("a snapshot is the documented body: tagged ids, raw stats, timestamp, counters, fingerprints") {
   CHECK(message_id_fingerprint("m1") == 0xfba57084a7d2e0deULL);
   const std::string bytes = encoded(one_sensor_record());
-  CHECK(bytes.size() == 165);
+  CHECK(bytes.size() == 166);
   CHECK(bytes == one_sensor_header + one_sensor_body);
   const auto decoded = decode_checkpoint(bytes);
   REQUIRE(decoded.has_value());
   CHECK(decoded->header.owner == "a");
   check_same_image(decoded->image, one_sensor_record().image);
+}
+
+// A delta of the same sensor after a second reading 2.0, written at 2026-11-22T10:00:01.500Z
+// (1795341601500 ms), its reading's timestamp 10:00:01Z: its origin, inverse_unit, min and max
+// did not move, so it keeps all four (kept 15) and they come from the state it builds on; the
+// timestamp's seconds are written relative to written_at's (0). 56 bytes instead of 88.
+const std::string kept_delta = from_hex(
+    "544c5352" "0400" "02" "01000000" "00000000" "0100000000000000" "0600000000000000"
+    "0500000000000000" "dccab202a2010000" "0100" "61"    // delta 6 on base 5, owner "a"
+    "0200000000000000" "01000000"                        // alerts_raised, sensors
+    "0014" "00c701" "010173"                             // ids
+    "0f"                                                 // kept: origin, inverse_unit, min, max
+    "02"                                                 // count
+    "0000000000000000" "0000000000000000"                // mean, m2
+    "0000000000001040" "0000000000000000"                // sum 4, sum_error
+    "0000000000000040"                                   // last_reading
+    "01" "00" "00" "00"                                  // last_timestamp: UTC, 0 s after 1795341601 s
+    "01" "03"                                            // consecutive warnings, alerts
+    "00000000");                                         // no message ids
+
+TEST_CASE("a delta keeps the stats fields that did not move, and decodes against the state it builds on") {
+  const checkpoint_record snapshot = one_sensor_record();
+  sensor_record sensor = snapshot.image.sensors[0];
+  sensor.aggregate.stats.add(2.0);
+  sensor.aggregate.last_timestamp = "2026-11-22T10:00:01Z";
+  const record_header header{record_kind::delta, 1, 0, 1, 6, 5, 1795341601500, "a"};
+  checkpoint_encoder encoder{header, 2, 1};
+  encoder.sensor(sensor.aggregate, 1, 3, all_kept_fields);
+  encoder.ids(0);
+  const auto bytes = std::move(encoder).finish();
+  REQUIRE(bytes.has_value());
+  CHECK(*bytes == kept_delta);
+  CHECK(bytes->size() == checkpoint_header_size + 1 + 12 + 56 + 4);
+
+  CHECK(decode_checkpoint(kept_delta).err().message ==
+        "checkpoint record: keeps fields of the state its delta builds on, which was not given in sensor 1 of 1 (byte 62)");
+  sensor_table other;
+  other.assign(record_of(key_of(7), 1, 0).aggregate);
+  CHECK(decode_checkpoint(kept_delta, &other).err().message ==
+        "checkpoint record: keeps fields of a sensor the state its delta builds on does not hold in sensor 1 of 1 (byte 62)");
+
+  sensor_table base;
+  base.assign(snapshot.image.sensors[0].aggregate);
+  const auto decoded = decode_checkpoint(kept_delta, &base);
+  REQUIRE_MESSAGE(decoded.has_value(), (decoded ? std::string() : decoded.err().message));
+  checkpoint_record whole{header, {2, {sensor}, {}}};
+  check_same_image(decoded->image, whole.image);
+  // Encoded from the decoded record, the delta is whole: the same sensor, its four doubles back.
+  CHECK(encoded(*decoded) == encoded(whole));
+  CHECK(encoded(whole).size() == kept_delta.size() + 4 * 8);
+
+  // Only a delta keeps fields, and only these four.
+  checkpoint_encoder in_snapshot{snapshot.header, 2, 1};
+  in_snapshot.sensor(sensor.aggregate, 1, 3, kept_min);
+  CHECK(std::move(in_snapshot).finish().err().message ==
+        "checkpoint record: a snapshot's sensor keeps fields (only a delta's may)");
+  checkpoint_encoder unknown{header, 2, 1};
+  unknown.sensor(sensor.aggregate, 1, 3, 16);
+  CHECK(std::move(unknown).finish().err().message ==
+        "checkpoint record: kept fields 16 are unknown (1 origin, 2 inverse_unit, 4 min, 8 max)");
 }
 
 TEST_CASE("a live shard's snapshot round-trips exactly: string ids, extremes, counters, full window") {
@@ -205,7 +267,7 @@ TEST_CASE("every truncation of a valid record is refused with one line") {
   CHECK(decode_checkpoint(bytes.substr(0, 100)).err().message ==
         "checkpoint record: announces 2 sensors in 38 bytes, which hold at most 0 (byte 62)");
   CHECK(decode_checkpoint(bytes.substr(0, bytes.size() - 4 - 16 - 1)).err().message ==
-        "checkpoint record: truncated in sensor 2 of 2 (byte 153)");
+        "checkpoint record: truncated in sensor 2 of 2 (byte 154)");
   CHECK(decode_checkpoint(bytes.substr(0, bytes.size() - 1)).err().message ==
         "checkpoint record: announces 2 message ids in 15 bytes, which hold at most 1 (byte " +
             std::to_string(bytes.size() - 16) + ")");
@@ -220,8 +282,8 @@ TEST_CASE("a corrupt header is refused with what is wrong") {
   };
   const std::vector<corrupt> cases = {
       {"magic", patched(bytes, 3, "X"), "no TLSR magic (byte 0)"},
-      {"version 0", patched(bytes, 4, std::string(1, '\0')), "format version 0 is not supported (this build reads 1 to 3) (byte 4)"},
-      {"version 4", patched(bytes, 4, "\x04"), "format version 4 is not supported (this build reads 1 to 3) (byte 4)"},
+      {"version 0", patched(bytes, 4, std::string(1, '\0')), "format version 0 is not supported (this build reads 1 to 4) (byte 4)"},
+      {"version 5", patched(bytes, 4, "\x05"), "format version 5 is not supported (this build reads 1 to 4) (byte 4)"},
       {"kind 0", patched(bytes, 6, std::string(1, '\0')), "kind 0 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout) (byte 6)"},
       {"kind 6", patched(bytes, 6, "\x06"), "kind 6 is unknown (1 snapshot, 2 delta, 3 takeover, 4 release, 5 layout) (byte 6)"},
       {"layout 0", patched(bytes, 7, le32(0)), "layout 0 is out of 1..1024"},
@@ -232,7 +294,7 @@ TEST_CASE("a corrupt header is refused with what is wrong") {
       {"release base", patched(patched(bytes, 6, "\x04"), 31, "\x06"), "release 5 names base 6, after itself"},
       {"owner size", patched(bytes, 47, from_hex("0001")), "owner name is 256 bytes (at most 255) (byte 49)"},
       {"owner UTF-8", patched(bytes, 49, "\xff"), "owner name is not UTF-8"},
-      {"takeover with a body", patched(bytes, 6, "\x03"), "bytes after the end of the takeover: 115 (byte 50)"},
+      {"takeover with a body", patched(bytes, 6, "\x03"), "bytes after the end of the takeover: 116 (byte 50)"},
   };
   for (const corrupt& c : cases) {
     CAPTURE(c.what);
@@ -250,10 +312,11 @@ TEST_CASE("a corrupt body is refused naming the sensor or id, and its header sti
   for (std::uint64_t i = 0; i < 10; ++i)
     with_ids.image.message_ids.push_back(i);
   const std::string longer = encoded(with_ids);  // the same bytes up to the ids, more after
-  // A timestamp kept as text (an offset is not the UTC form): form 0 at 143, its length at 144.
+  // A timestamp kept as text (an offset is not the UTC form): form 0 at 144, its length at 145.
   checkpoint_record with_text = with_ids;
   with_text.image.sensors[0].aggregate.last_timestamp = "2026-11-22T10:00:00+00:00";
   const std::string texty = encoded(with_text);
+  const std::string as_delta = patched(patched(bytes, 6, "\x02"), 31, "\x04");  // a delta on base 4
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   struct corrupt {
@@ -262,21 +325,24 @@ TEST_CASE("a corrupt body is refused naming the sensor or id, and its header sti
     std::string error;
   };
   const std::vector<corrupt> cases = {
-      {"sensor count", patched(bytes, 58, le32(UINT32_MAX)), "announces 4294967295 sensors in 103 bytes, which hold at most 1 (byte 62)"},
+      {"sensor count", patched(bytes, 58, le32(UINT32_MAX)), "announces 4294967295 sensors in 104 bytes, which hold at most 2 (byte 62)"},
       {"id tag", patched(bytes, 62, "\x07"), "id tag 7 is unknown in sensor 1 of 1 (byte 62)"},
       {"id size", patched(bytes, 68, from_hex("818040")), "a string id is 1048577 bytes (at most 1048576) in sensor 1 of 1 (byte 62)"},
       {"id UTF-8", patched(bytes, 69, "\xc3"), "a string id is not UTF-8 in sensor 1 of 1 (byte 62)"},
-      {"count varint", patched(bytes, 70, "\x81"),  // continued into origin's first byte, 0
+      {"kept in a snapshot", patched(bytes, 70, "\x01"), "a snapshot's sensor keeps fields (only a delta's may) in sensor 1 of 1 (byte 62)"},
+      {"kept unknown", patched(as_delta, 70, "\x10"), "kept fields 16 are unknown (1 origin, 2 inverse_unit, 4 min, 8 max) in sensor 1 of 1 (byte 62)"},
+      {"kept, no base", patched(as_delta, 70, "\x08"), "keeps fields of the state its delta builds on, which was not given in sensor 1 of 1 (byte 62)"},
+      {"count varint", patched(bytes, 71, "\x81"),  // continued into origin's first byte, 0
        "a variable-length integer is not in its shortest form, or above 2^64 - 1 in sensor 1 of 1 (byte 62)"},
-      {"mean NaN", patched(bytes, 79, f64(nan)), "running_stats holds a value that is not finite in sensor 1 of 1 (byte 62)"},
-      {"min above max", patched(bytes, 95, f64(3)), "running_stats has min above max in sensor 1 of 1 (byte 62)"},
-      {"frame", patched(bytes, 127, f64(3)), "running_stats has an inverse_unit that is not a frame in sensor 1 of 1 (byte 62)"},
-      {"last reading", patched(bytes, 135, f64(-inf)), "last_reading is not finite in sensor 1 of 1 (byte 62)"},
-      {"timestamp form", patched(bytes, 143, "\x05"), "last_timestamp form 5 is unknown in sensor 1 of 1 (byte 62)"},
-      {"timestamp size", patched(texty, 144, "\x28"), "last_timestamp is 40 bytes (at most 39) in sensor 1 of 1 (byte 62)"},
-      {"timestamp UTF-8", patched(texty, 145, "\x80"), "last_timestamp is not UTF-8 in sensor 1 of 1 (byte 62)"},
-      {"id count", patched(bytes, 153, le32(2)), "announces 2 message ids in 8 bytes, which hold at most 1 (byte 157)"},
-      {"trailing byte", bytes + "x", "bytes after the end of the snapshot: 1 (byte 165)"},
+      {"mean NaN", patched(bytes, 80, f64(nan)), "running_stats holds a value that is not finite in sensor 1 of 1 (byte 62)"},
+      {"min above max", patched(bytes, 96, f64(3)), "running_stats has min above max in sensor 1 of 1 (byte 62)"},
+      {"frame", patched(bytes, 128, f64(3)), "running_stats has an inverse_unit that is not a frame in sensor 1 of 1 (byte 62)"},
+      {"last reading", patched(bytes, 136, f64(-inf)), "last_reading is not finite in sensor 1 of 1 (byte 62)"},
+      {"timestamp form", patched(bytes, 144, "\x05"), "last_timestamp form 5 is unknown in sensor 1 of 1 (byte 62)"},
+      {"timestamp size", patched(texty, 145, "\x28"), "last_timestamp is 40 bytes (at most 39) in sensor 1 of 1 (byte 62)"},
+      {"timestamp UTF-8", patched(texty, 146, "\x80"), "last_timestamp is not UTF-8 in sensor 1 of 1 (byte 62)"},
+      {"id count", patched(bytes, 154, le32(2)), "announces 2 message ids in 8 bytes, which hold at most 1 (byte 158)"},
+      {"trailing byte", bytes + "x", "bytes after the end of the snapshot: 1 (byte 166)"},
   };
   for (const corrupt& c : cases) {
     CAPTURE(c.what);

@@ -1,7 +1,7 @@
-// Checkpoint records of format versions 1 and 2, which daemons before version 3 wrote and
+// Checkpoint records of format versions 1 to 3, which daemons before version 4 wrote and
 // users' streams still hold: they decode (version 1: message id texts taken in as their
 // fingerprints, no alerts per sensor), a shard restored from them recognises the same
-// redelivered ids, and they are written again as version 3 only.
+// redelivered ids, and they are written again as version 4 only.
 #include "record_writer.hpp"
 
 #include "telluride/state/checkpoint_fold.hpp"
@@ -83,30 +83,31 @@ TEST_CASE("a version 1 snapshot decodes: ids as their fingerprints, no alerts pe
   CHECK(decode_checkpoint_header(bytes)->sequence == 5);
 }
 
-// The sensor of v1_sensor in version 3: ids 10 (zigzag 20), -100 (zigzag 199: 2 bytes) and
-// "s" take 2 + 3 + 3 bytes, the count 1, the doubles 64 and 8, the timestamp 8 (form, seconds
-// 1795341600 zigzagged in 5 bytes, no fraction digits, fraction 0), warnings and alerts 1 each.
-constexpr std::size_t v3_sensor_size = 8 + 1 + 64 + 8 + 8 + 1 + 1;
+// The sensor of v1_sensor in version 4: ids 10 (zigzag 20), -100 (zigzag 199: 2 bytes) and
+// "s" take 2 + 3 + 3 bytes, kept (nothing) 1, the count 1, the doubles 64 and 8, the timestamp
+// 8 (form, seconds 1795341600 after written_at's 0 zigzagged in 5 bytes, no fraction digits,
+// fraction 0), warnings and alerts 1 each.
+constexpr std::size_t v4_sensor_size = 8 + 1 + 1 + 64 + 8 + 8 + 1 + 1;
 constexpr std::size_t v1_sensor_size = 24 + 8 + 64 + 8 + 21 + 8;
 
-TEST_CASE("a version 1 record encodes again as version 3: 42 bytes fewer per sensor, 8 per id") {
+TEST_CASE("a version 1 record encodes again as version 4: 41 bytes fewer per sensor, 8 per id") {
   const std::vector<std::string> ids{"m1", "", std::string(255, 'x'), "5f3c9a1b2e-77"};
   const std::string v1 = v1_record(1, 5, 5, 2, ids);
   const auto decoded = decode_checkpoint(v1);
   REQUIRE(decoded.has_value());
   CHECK(decoded->image.message_ids == fps({"m1", "", std::string(255, 'x'), "5f3c9a1b2e-77"}));
-  const auto v3 = encode_checkpoint(*decoded);
-  REQUIRE(v3.has_value());
-  CHECK(v3->substr(4, 2) == le(3, 2));
+  const auto v4 = encode_checkpoint(*decoded);
+  REQUIRE(v4.has_value());
+  CHECK(v4->substr(4, 2) == le(4, 2));
   const std::size_t v1_ids = 2 * 4 + 2 + 0 + 255 + 13;
   CHECK(v1_sensor.size() == v1_sensor_size);
-  CHECK(v3->size() == v1.size() - 2 * (v1_sensor_size - v3_sensor_size) - v1_ids + 4 * 8);
-  const auto again = decode_checkpoint(*v3);
+  CHECK(v4->size() == v1.size() - 2 * (v1_sensor_size - v4_sensor_size) - v1_ids + 4 * 8);
+  const auto again = decode_checkpoint(*v4);
   REQUIRE(again.has_value());
   CHECK(again->image.message_ids == decoded->image.message_ids);
   CHECK(again->image.sensors[1].alerts == 0);
   CHECK(again->image.sensors[1].aggregate.last_timestamp.view() == "2026-11-22T10:00:00Z");
-  CHECK(encode_checkpoint(*again).value() == *v3);  // version 3 is canonical
+  CHECK(encode_checkpoint(*again).value() == *v4);  // version 4 is canonical
 }
 
 // A version 2 sensor: version 1's, then the alerts raised for it (3).
@@ -126,7 +127,7 @@ std::string v2_record(std::uint8_t kind, std::uint64_t sequence, std::uint64_t b
   return out;
 }
 
-TEST_CASE("a version 2 record decodes, and encodes again as version 3: 151 bytes a sensor become 91") {
+TEST_CASE("a version 2 record decodes, and encodes again as version 4: 141 bytes a sensor become 92") {
   const std::string v2 = v2_record(1, 5, 5, 2, {"m1", "m2"});
   const auto decoded = decode_checkpoint(v2);
   REQUIRE_MESSAGE(decoded.has_value(), (decoded ? std::string() : decoded.err().message));
@@ -139,26 +140,62 @@ TEST_CASE("a version 2 record decodes, and encodes again as version 3: 151 bytes
   CHECK(sensor.alerts == 3);
   CHECK(decoded->image.message_ids == fps({"m1", "m2"}));
 
-  const auto v3 = encode_checkpoint(*decoded);
-  REQUIRE(v3.has_value());
-  CHECK(v3->substr(4, 2) == le(3, 2));
+  const auto v4 = encode_checkpoint(*decoded);
+  REQUIRE(v4.has_value());
+  CHECK(v4->substr(4, 2) == le(4, 2));
   CHECK(v2_sensor.size() == 141);  // integer ids and a timestamp without a fraction
-  CHECK(v3->size() == v2.size() - 2 * (v2_sensor.size() - v3_sensor_size));
-  const auto again = decode_checkpoint(*v3);
+  CHECK(v4->size() == v2.size() - 2 * (v2_sensor.size() - v4_sensor_size));
+  const auto again = decode_checkpoint(*v4);
   REQUIRE(again.has_value());
   CHECK(again->image.sensors[1].alerts == 3);
   CHECK(again->image.sensors[1].aggregate.key == sensor.aggregate.key);
   CHECK(again->image.message_ids == decoded->image.message_ids);
-  CHECK(encode_checkpoint(*again).value() == *v3);
+  CHECK(encode_checkpoint(*again).value() == *v4);
 }
 
-TEST_CASE("version 3 refuses what is not its one form: a longer varint, a UTC timestamp as text, numbers out of range") {
+// The version 3 snapshot of the same sensor (its alerts 3), as version 3 daemons wrote it: no
+// kept byte, the timestamp's seconds whole; one message id "m1".
+const std::string v3_snapshot = from_hex(
+    "544c535203000101000000000000000100000000000000050000000000000005000000000000000000000000000000010061"
+    "0200000000000000" "01000000" "0014" "00c701" "010173" "01"
+    "0000000000000040" "0000000000000000" "0000000000000000" "0000000000000040" "0000000000000040"
+    "0000000000000040" "0000000000000000" "000000000000f03f" "0000000000000040"
+    "01" "c0f495b00d" "00" "00" "01" "03" "01000000" "dee0d2a78470a5fb");
+
+TEST_CASE("a version 3 record decodes, and encodes again as version 4: one byte more a sensor at written_at 0") {
+  const auto decoded = decode_checkpoint(v3_snapshot);
+  REQUIRE_MESSAGE(decoded.has_value(), (decoded ? std::string() : decoded.err().message));
+  REQUIRE(decoded->image.sensors.size() == 1);
+  const sensor_record& sensor = decoded->image.sensors[0];
+  CHECK(sensor.aggregate.key == sensor_key{json_id{10}, json_id{-100}, json_id{std::string("s")}});
+  CHECK(sensor.aggregate.stats.count() == 1);
+  CHECK(sensor.aggregate.stats.max() == 2.0);
+  CHECK(sensor.aggregate.last_timestamp.view() == "2026-11-22T10:00:00Z");
+  CHECK(sensor.consecutive_warnings == 1);
+  CHECK(sensor.alerts == 3);
+  CHECK(decoded->image.message_ids == fps({"m1"}));
+  const auto v4 = encode_checkpoint(*decoded);
+  REQUIRE(v4.has_value());
+  CHECK(v4->substr(4, 2) == le(4, 2));
+  CHECK(v4->size() == v3_snapshot.size() + 1);
+  CHECK(decode_checkpoint(*v4).has_value());
+  // Version 3 is canonical too: the timestamp as text is refused.
+  const std::size_t timestamp_at = 62 + 8 + 1 + 64 + 8;
+  const std::string text_form = le(0, 1) + le(20, 1) + "2026-11-22T10:00:00Z";
+  CHECK(decode_checkpoint(v3_snapshot.substr(0, timestamp_at) + text_form + v3_snapshot.substr(timestamp_at + 8))
+            .err()
+            .message ==
+        "checkpoint record: last_timestamp is text of the form kept as numbers (not canonical) in sensor 1 of 1 "
+        "(byte 62)");
+}
+
+TEST_CASE("version 4 refuses what is not its one form: a longer varint, a UTC timestamp as text, numbers out of range") {
   const auto decoded = decode_checkpoint(v2_record(1, 5, 5, 1, {}));
   REQUIRE(decoded.has_value());
-  const std::string v3 = encode_checkpoint(*decoded).value();
+  const std::string v4 = encode_checkpoint(*decoded).value();
   const std::size_t sensor_at = 62;  // header (50 + owner "a") + alerts_raised + sensor count
-  const std::size_t timestamp_at = sensor_at + 8 + 1 + 64 + 8;
-  REQUIRE(v3.substr(timestamp_at, 1) == le(1, 1));  // the UTC form
+  const std::size_t timestamp_at = sensor_at + 8 + 1 + 1 + 64 + 8;
+  REQUIRE(v4.substr(timestamp_at, 1) == le(1, 1));  // the UTC form
   struct corrupt {
     const char* what;
     std::string bytes;
@@ -167,18 +204,18 @@ TEST_CASE("version 3 refuses what is not its one form: a longer varint, a UTC ti
   const std::string text_form = le(0, 1) + le(20, 1) + "2026-11-22T10:00:00Z";
   const std::vector<corrupt> cases = {
       // id 10 as 0x94 0x00 (zigzag 20 in two bytes) instead of 0x14.
-      {"longer varint", v3.substr(0, sensor_at + 1) + from_hex("9400") + v3.substr(sensor_at + 2),
+      {"longer varint", v4.substr(0, sensor_at + 1) + from_hex("9400") + v4.substr(sensor_at + 2),
        "a variable-length integer is not in its shortest form, or above 2^64 - 1 in sensor 1 of 1 (byte 62)"},
-      {"timestamp as text", v3.substr(0, timestamp_at) + text_form + v3.substr(timestamp_at + 8),
+      {"timestamp as text", v4.substr(0, timestamp_at) + text_form + v4.substr(timestamp_at + 8),
        "last_timestamp is text of the form kept as numbers (not canonical) in sensor 1 of 1 (byte 62)"},
-      {"10 fraction digits", v3.substr(0, timestamp_at + 6) + le(10, 1) + v3.substr(timestamp_at + 7),
+      {"10 fraction digits", v4.substr(0, timestamp_at + 6) + le(10, 1) + v4.substr(timestamp_at + 7),
        "last_timestamp's numbers are out of range (seconds 1795341600, 10 fraction digits, fraction 0) in sensor 1 "
        "of 1 (byte 62)"},
-      {"a fraction longer than its digits", v3.substr(0, timestamp_at + 6) + le(1, 1) + le(10, 1) +
-                                               v3.substr(timestamp_at + 8),
+      {"a fraction longer than its digits", v4.substr(0, timestamp_at + 6) + le(1, 1) + le(10, 1) +
+                                               v4.substr(timestamp_at + 8),
        "last_timestamp's numbers are out of range (seconds 1795341600, 1 fraction digits, fraction 10) in sensor 1 "
        "of 1 (byte 62)"},
-      {"form 2", v3.substr(0, timestamp_at) + le(2, 1) + v3.substr(timestamp_at + 1),
+      {"form 2", v4.substr(0, timestamp_at) + le(2, 1) + v4.substr(timestamp_at + 1),
        "last_timestamp form 2 is unknown in sensor 1 of 1 (byte 62)"},
   };
   for (const corrupt& c : cases) {
@@ -236,11 +273,11 @@ TEST_CASE("a shard restored from a version 1 stream recognises a redelivered id,
   CHECK(restored->state.table().find(key)->stats.count() == 3);  // 1 restored + m2 + m7
   CHECK(restored->state.table().find(key)->last_reading == 13);
 
-  // What it checkpoints next is version 3, and restores to the same window.
+  // What it checkpoints next is version 4, and restores to the same window.
   record_writer owner{1, 0, "a", 1};
   owner.continue_after(6, 5);
   const std::string next = owner.snapshot(restored->state.take_snapshot());
-  CHECK(next.substr(4, 2) == le(3, 2));
+  CHECK(next.substr(4, 2) == le(4, 2));
   std::vector<std::string> longer = stream;
   longer.push_back(next);
   auto again = restore_shard(shard_identity{1, 0}, longer, alert_rules{}, 4);

@@ -5,6 +5,7 @@
 #include "state_builders.hpp"
 
 #include "telluride/state/checkpoint_record.hpp"
+#include "telluride/state/shard_state.hpp"
 
 #include <doctest/doctest.h>
 
@@ -26,6 +27,13 @@ public:
     return write(record_kind::snapshot, std::move(image));
   }
   std::string delta(shard_image image) { return write(record_kind::delta, std::move(image)); }
+  /// The same records encoded straight from `state` (shard_state::encode_image, as the daemon
+  /// writes them: a delta's sensors keep the fields that did not move).
+  std::string snapshot_of(shard_state& state) {
+    base_ = next_;
+    return encode(state, record_kind::snapshot);
+  }
+  std::string delta_of(shard_state& state) { return encode(state, record_kind::delta); }
   std::string release() { return write(record_kind::release, {}); }
   /// A takeover: the next epoch, written after the records up to `last_read`.
   std::string takeover(std::uint64_t last_read) {
@@ -40,13 +48,24 @@ public:
   }
 
 private:
+  record_header next_header(record_kind kind) {
+    record_header header{kind, layout_, shard_, epoch_, next_, kind == record_kind::snapshot ? next_ : base_,
+                         1764600000000, owner_};
+    ++next_;
+    return header;
+  }
+
   std::string write(record_kind kind, shard_image image) {
     checkpoint_record record;
-    record.header = record_header{kind, layout_, shard_, epoch_, next_, kind == record_kind::snapshot ? next_ : base_,
-                                  1764600000000, owner_};
+    record.header = next_header(kind);
     record.image = std::move(image);
-    ++next_;
     auto bytes = encode_checkpoint(record);
+    REQUIRE_MESSAGE(bytes.has_value(), (bytes ? std::string() : bytes.err().message));
+    return std::move(*bytes);
+  }
+
+  std::string encode(shard_state& state, record_kind kind) {
+    auto bytes = state.encode_image(next_header(kind));
     REQUIRE_MESSAGE(bytes.has_value(), (bytes ? std::string() : bytes.err().message));
     return std::move(*bytes);
   }
