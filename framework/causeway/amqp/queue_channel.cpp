@@ -239,16 +239,22 @@ void queue_channel::hand_off_when_due(channel& ch) {
   // Nor is it worth waiting when the next paced read comes no sooner: until then nothing more
   // arrives to gather, and the wait would cost a wake-up of its own.
   const auto next_read = ch.next_read_in();
-  if (left.count() <= 0 || (next_read && left <= *next_read))
+  if (left.count() <= 0 || (next_read && left <= *next_read)) {
     hand_off();
-  else
+  } else {
+    is_deferred_ = true;
     ch.request_flush(left);
+  }
 }
 
 void queue_channel::hand_off() {
   if (batch_.empty())
     return;
   ++counters_->handoffs;
+  if (is_deferred_) {
+    ++counters_->deferred_handoffs;
+    is_deferred_ = false;
+  }
   sink_.deliver(std::move(batch_));
   batch_ = {};
   batch_.reserve(handoff_size());
@@ -388,6 +394,7 @@ void queue_channel::finish_drain() {
   if (!batch_.empty()) {
     sink_.deliver(std::move(batch_));
     batch_ = {};
+    is_deferred_ = false;
   }
   sink_.drained();
 }
@@ -424,6 +431,7 @@ void queue_channel::on_lost(const failure&) {
   counters_->dropped_acks += gen_.window.settled();
   gen_ = generation(assembly_limits{options_.max_body_size});
   batch_.clear();  // read but never handed on: redelivered too
+  is_deferred_ = false;
   if (life_.lost() == queue_channel_step::finish_drain)
     finish_drain();
 }

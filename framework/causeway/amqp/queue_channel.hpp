@@ -37,6 +37,7 @@ using causeway::detail::settlement;
 struct queue_channel_counters {
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> handoffs{0};
+  std::atomic<std::uint64_t> deferred_handoffs{0};
   std::atomic<std::uint64_t> redelivered{0};
   std::atomic<std::uint64_t> acked{0};
   std::atomic<std::uint64_t> rejected{0};
@@ -159,6 +160,7 @@ private:
   generation gen_;
   std::vector<message> batch_;  // read, not yet handed on (outlives a generation until lost)
   std::chrono::steady_clock::time_point handoff_due_;  // while batch_ holds deliveries
+  bool is_deferred_ = false;  // batch_'s hand-off waits for a timer
 };
 
 } // namespace causeway::amqp::detail

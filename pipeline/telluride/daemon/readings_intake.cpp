@@ -113,6 +113,7 @@ causeway::amqp::queue_source_stats readings_intake::stats() const {
     const auto s = source->stats();
     sum.delivered += s.delivered;
     sum.handoffs += s.handoffs;
+    sum.deferred_handoffs += s.deferred_handoffs;
     sum.redelivered += s.redelivered;
     sum.acked += s.acked;
     sum.rejected += s.rejected;

@@ -163,13 +163,14 @@ TEST_CASE("deliveries that arrive within handoff_interval reach the producer sta
     p.stop();
   }
   check_handed_on(**source, *handler, total, 1);
+  CHECK((*source)->stats().deferred_handoffs == 1);  // it waited to gather them
 }
 
 TEST_CASE("a paced read hands its deliveries on at once when its next read comes no sooner than they are due") {
   // Reads paced at 1 s and a 1 s handoff_interval (its longest): waiting for the hand-off's
   // time would gather nothing (the next read comes only then) and cost a wake-up of its own,
-  // so the read that brought a message hands it on in the same turn. Before, it waited the
-  // full interval.
+  // so the read that brought a message hands it on in the same turn (no hand-off deferred).
+  // Before, it waited the full interval.
   scoped_queue queue("causeway-handoff-paced");
   amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"));
@@ -188,8 +189,8 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
     // The consumer polls (nothing read yet): the first message is read as it arrives.
     pub->publish("", queue.name, "0", amqp::message_properties{});
     REQUIRE(pub->wait_confirmed(30s));
-    // Handed on well before the 1 s interval ends (on a loaded host too: a local round trip).
-    CHECK(wait_until([&] { return handler->handled >= 1; }, 600ms));
+    REQUIRE(wait_until([&] { return handler->handled >= 1; }, 30s));
+    CHECK((*source)->stats().deferred_handoffs == 0);  // in the read that brought it
     // Two more while reads are paced: the next paced read brings both, and hands them on.
     pub->publish("", queue.name, "1", amqp::message_properties{});
     pub->publish("", queue.name, "2", amqp::message_properties{});
@@ -199,4 +200,5 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
     p.stop();
   }
   check_handed_on(**source, *handler, total, 2);
+  CHECK((*source)->stats().deferred_handoffs == 0);
 }
