@@ -190,15 +190,18 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
     pub->publish("", queue.name, "0", amqp::message_properties{});
     REQUIRE(pub->wait_confirmed(30s));
     REQUIRE(wait_until([&] { return handler->handled >= 1; }, 30s));
-    CHECK((*source)->stats().deferred_handoffs == 0);  // in the read that brought it
+    // Handed on by the read that brought it, or (on a loaded host, when it came while the
+    // consumer was still starting and a pass that does not pace read it) after waiting.
+    const std::uint64_t first_deferred = (*source)->stats().deferred_handoffs;
+    CHECK(first_deferred <= 1);
     // Two more while reads are paced: the next paced read brings both, and hands them on.
     pub->publish("", queue.name, "1", amqp::message_properties{});
     pub->publish("", queue.name, "2", amqp::message_properties{});
     REQUIRE(pub->wait_confirmed(30s));
     REQUIRE(wait_until([&] { return handler->handled >= total; }, 30s));
+    CHECK((*source)->stats().deferred_handoffs == first_deferred);  // the paced read's: at once
     p.drain();
     p.stop();
   }
   check_handed_on(**source, *handler, total, 2);
-  CHECK((*source)->stats().deferred_handoffs == 0);
 }
