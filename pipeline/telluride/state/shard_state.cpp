@@ -95,6 +95,9 @@ sensor_record shard_state::record_at(std::uint32_t position) const {
   return sensor_record{aggregate, alerts_.consecutive(aggregate.key), alerts_.raised_for(aggregate.key)};
 }
 
+// recorded_fields::bits hold origin, inverse_unit, min and max in the order of their kept bits.
+static_assert(kept_origin == 1 && kept_inverse_unit == 2 && kept_min == 4 && kept_max == 8);
+
 std::uint8_t shard_state::note_recorded(std::uint32_t position) {
   const running_stats::raw_state raw = table_.at(position).stats.raw();
   const std::array<std::uint64_t, 4> now{std::bit_cast<std::uint64_t>(raw.origin),

@@ -92,7 +92,9 @@ public:
 
   /// Folds a delta in: each sensor's record replaces (or creates) the sensor's, the ids are
   /// remembered in order (forgetting the oldest beyond the capacity), alerts_raised is the
-  /// delta's. Marks the sensors changed for the aggregate publisher, not for the next delta.
+  /// delta's. Marks the sensors changed for the aggregate publisher, not for the next delta,
+  /// and notes what the records now hold of them (the next delta's kept fields), as restore
+  /// does for every sensor.
   void apply(const shard_image& delta);
 
   /// After a change of the number of shards: a sensor met for the first time takes its record
