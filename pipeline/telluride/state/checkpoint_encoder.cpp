@@ -133,12 +133,8 @@ void checkpoint_encoder::sensor(const sensor_aggregate& aggregate, std::uint64_t
     problem_ = "more sensors than the image announced";
     return;
   }
-  if ((kept & ~all_kept_fields) != 0) {
-    problem_ = "kept fields " + std::to_string(kept) + " are unknown (1 origin, 2 inverse_unit, 4 min, 8 max)";
-    return;
-  }
-  if (kept != 0 && kind_ != record_kind::delta) {
-    problem_ = "a " + std::string(to_string(kind_)) + "'s sensor keeps fields (only a delta's may)";
+  if (auto broken = detail::kept_rule_broken(kept, kind_)) {
+    problem_ = std::move(*broken);
     return;
   }
   --sensors_left_;

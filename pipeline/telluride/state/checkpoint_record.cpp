@@ -42,6 +42,14 @@ std::optional<std::string> header_rule_broken(const record_header& h) {
   return std::nullopt;
 }
 
+std::optional<std::string> kept_rule_broken(std::uint8_t kept, record_kind kind) {
+  if ((kept & ~all_kept_fields) != 0)
+    return "kept fields " + std::to_string(kept) + " are unknown (1 origin, 2 inverse_unit, 4 min, 8 max)";
+  if (kept != 0 && kind != record_kind::delta)
+    return "a " + std::string(to_string(kind)) + "'s sensor keeps fields (only a delta's may)";
+  return std::nullopt;
+}
+
 } // namespace detail
 
 namespace {
@@ -164,13 +172,11 @@ expected<sensor_record> read_sensor(byte_reader& in, const sensor_context& conte
       return read.err();
     *id = std::move(*read);
   }
-  const std::uint8_t kept = context.version >= checkpoint_format_version ? in.u8() : 0;
-  if ((kept & ~all_kept_fields) != 0 && !in.failed())
-    return error{"kept fields " + std::to_string(kept) + " are unknown (1 origin, 2 inverse_unit, 4 min, 8 max)"};
-  if (kept != 0 && context.kind != record_kind::delta)
-    return error{"a " + std::string(to_string(context.kind)) + "'s sensor keeps fields (only a delta's may)"};
+  const std::uint8_t kept = context.version >= checkpoint_format_version ? in.u8() : 0;  // 0 when truncated
+  if (auto broken = detail::kept_rule_broken(kept, context.kind))
+    return error{std::move(*broken)};
   running_stats::raw_state raw;
-  if (kept != 0 && !in.failed()) {
+  if (kept != 0) {
     auto prior = kept_from(context.base, key);
     if (!prior)
       return prior.err();

@@ -48,4 +48,8 @@ inline error checkpoint_problem(std::string_view what) {
 /// The rules of a header that encode and decode both check; none when it keeps them.
 std::optional<std::string> header_rule_broken(const record_header& h);
 
+/// The rules of a sensor's kept fields (a delta's only, and only kept_field bits) that encode
+/// and decode both check; none when `kept` keeps them in a record of `kind`.
+std::optional<std::string> kept_rule_broken(std::uint8_t kept, record_kind kind);
+
 } // namespace telluride::detail
