@@ -75,7 +75,7 @@ void stream_follower::run(std::int64_t from) {
         if (record.offset >= 0)
           next_offset = record.offset + 1;
         auto entry = indexer_.read(record.offset, record.bytes);
-        if (!indexer_.last_was_own())  // this daemon's own its writer counted as they were confirmed
+        if (!indexer_.last_was_own())  // this daemon's own: its writer counted them as the broker confirmed them
           meter_->add_record(record.bytes.size());
         const auto& broken = indexer_.last_break();
         if (broken) {
