@@ -4,7 +4,7 @@
 //
 //   bench_daemon --url amqp://guest:guest@127.0.0.1:12700/%2f --broker-pid PID
 //                --telluride build/bin/telluride --work-dir DIR
-//                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 1]
+//                [--messages 200000] [--sensors 1000] [--sensors-large 10000] [--rounds 3]
 //                [--set KEY=JSON]...   (experiments: a daemon config key other than the default)
 //                [--noise 0.3] [--noisy-neighbour PATH] [--paced-rates 5000,20000] [--paced-seconds 8]
 //                [--idle-seconds 5] [--profile FILE.perf.data [--perf perf]]
@@ -32,9 +32,11 @@
 // reply's drain_ms); SIGTERM, expect exit 0; read the final throughput message (its
 // earliest_raw_time .. last_raw_time give the rate); delete the topology. Baseline: the same
 // bodies in an equally declared queue, drained by bench::run_baseline (prefetch 1000, a
-// multiple-ack every 100). Rounds at `--sensors` alternate which goes first, and the best
-// round of each counts (noise on a shared machine only slows runs down); then one daemon run
-// in each mode at `--sensors-large`. Progress goes to stderr; the last stdout line is one JSON object
+// multiple-ack every 100). Each round drains at `--sensors` (the baseline and both modes), then
+// at `--sensors-large` (both modes), each side first in turn, and the best round of each side
+// counts: noise on a shared machine only slows runs down, and on this project's VM whole runs
+// drain either fast or slow, whatever runs (the baseline too), so one round a side often
+// compares a fast run with a slow one. Progress goes to stderr; the last stdout line is one JSON object
 // (bench/run.sh contract) with name "daemon", msgs_per_s, peak_rss_mib, ratio, ...
 #include "daemon/paced.hpp"
 #include "daemon/perf_profile.hpp"
@@ -208,6 +210,18 @@ int main(int argc, char** argv) {
       daemon(state_mode::memory);
       baseline();
     }
+    auto large = [&](state_mode mode) {
+      const bool is_durable = mode == state_mode::durable;
+      (is_durable ? durable : memory)
+        .large.push_back(run_daemon(s, **admin, s.sensors_large,
+                                    tag + (is_durable ? "_large_durable_s" : "_large_memory_s") +
+                                      std::to_string(s.sensors_large),
+                                    mode));
+    };
+    std::fprintf(stderr, "round %d of %d: %zu readings of %zu sensors per drain\n", round + 1, s.rounds, s.messages,
+                 s.sensors_large);
+    large(round % 2 == 0 ? state_mode::memory : state_mode::durable);
+    large(round % 2 == 0 ? state_mode::durable : state_mode::memory);
     if (s.noise <= 0)
       continue;
     std::fprintf(stderr, "round %d of %d, noisy: the neighbour streams %.0f %% of each millisecond\n", round + 1,
@@ -227,12 +241,6 @@ int main(int argc, char** argv) {
       }
     }));
   }
-  std::fprintf(stderr, "one daemon run in each mode with %zu sensors\n", s.sensors_large);
-  memory.large = run_daemon(s, **admin, s.sensors_large, "large_memory_s" + std::to_string(s.sensors_large),
-                            state_mode::memory);
-  durable.large = run_daemon(s, **admin, s.sensors_large, "large_durable_s" + std::to_string(s.sensors_large),
-                             state_mode::durable);
-
   if (s.paced_seconds > 0 && !s.paced_rates.empty()) {
     std::fprintf(stderr, "one durable daemon with %zu sensors: idle for %.0f s, then paced\n", s.sensors, s.idle_seconds);
     r.paced = run_paced(s, **admin);

@@ -15,10 +15,10 @@
 
 namespace daemon_bench {
 
-/// The daemon runs of one state mode: the rounds at --sensors, and the run at --sensors-large.
+/// The daemon runs of one state mode: the rounds at --sensors, and at --sensors-large.
 struct runs {
   std::vector<daemon_result> rounds;
-  daemon_result large;
+  std::vector<daemon_result> large;
 };
 
 /// The rounds run beside the noisy neighbour (--noise F): the baseline and the durable daemon.

@@ -29,7 +29,7 @@ struct settings {
   std::size_t messages = 200000;
   std::size_t sensors = 1000;
   std::size_t sensors_large = 10000;
-  int rounds = 1;
+  int rounds = 3;
   std::uint16_t prefetch = 1000;  // the baseline's; the daemon runs its default config
   nlohmann::json daemon_overrides = nlohmann::json::object();  // --set KEY=JSON, for experiments
   double noise = 0.3;           // the noisy side's neighbour: busy share of each period; 0 = quiet only
