@@ -41,7 +41,16 @@ std::optional<std::string> write_id(byte_writer& out, const json_id& id) {
   return std::nullopt;
 }
 
-void write_stats(byte_writer& out, const running_stats& stats, std::uint8_t kept) {
+// A sensor's entry less its string ids takes at most: three integer ids (a tag and a varint
+// each), the kept byte and the count, eight doubles, the last reading, a timestamp (the text
+// form: form, length and text), the alert counter and the alerts.
+constexpr std::size_t varint_bound = byte_writer::max_varint_size;
+constexpr std::size_t entry_bound =
+  3 * (1 + varint_bound) + 1 + varint_bound + 8 * 8 + 8 + 2 + timestamp_text::capacity + 2 * varint_bound;
+using entry_bytes = detail::stack_bytes<entry_bound>;
+using entry_writer = detail::basic_byte_writer<entry_bytes>;
+
+void write_stats(entry_writer& out, const running_stats& stats, std::uint8_t kept) {
   const running_stats::raw_state raw = stats.raw();
   out.u8(kept);
   out.varint(raw.count);
@@ -59,11 +68,14 @@ void write_stats(byte_writer& out, const running_stats& stats, std::uint8_t kept
   unless(kept_inverse_unit, raw.inverse_unit);
 }
 
-std::optional<std::string> write_sensor(byte_writer& out, const sensor_aggregate& a, std::uint64_t warnings,
+// The entry goes to the record in one append (string ids, unbounded, straight to the record).
+std::optional<std::string> write_sensor(byte_writer& record, const sensor_aggregate& a, std::uint64_t warnings,
                                         std::uint64_t alerts, std::uint8_t kept, std::int64_t written_at_s) {
+  entry_bytes entry;
+  entry_writer out{entry};
   if (const sensor_key* key = a.key.with_strings()) {
     for (const json_id* id : {&key->line_id, &key->device_id, &key->sensor_id})
-      if (auto broken = write_id(out, *id))
+      if (auto broken = write_id(record, *id))
         return broken;
   } else {
     for (std::int64_t id : a.key.integer_ids()) {
@@ -87,6 +99,7 @@ std::optional<std::string> write_sensor(byte_writer& out, const sensor_aggregate
   }
   out.varint(warnings);
   out.varint(alerts);
+  record.bytes(entry.view());
   return std::nullopt;
 }
 

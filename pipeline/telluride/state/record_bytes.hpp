@@ -2,7 +2,8 @@
 //
 // The writer appends fixed-size integers and doubles (bit for bit), variable-length integers
 // (LEB128: 7 bits a byte, low bits first, the high bit set on every byte but the last; signed
-// ones zigzag-mapped first, so small negatives stay short) and raw bytes to a string.
+// ones zigzag-mapped first, so small negatives stay short) and raw bytes to a string, or to a
+// buffer on the stack for a part of a record whose size has a bound.
 // The reader takes them back from bytes that came from outside: a read past the end, or a
 // variable-length integer not in its shortest form or above 2^64 - 1, takes nothing, returns 0
 // (or no bytes), and marks the reader failed; the decoder checks failed() after each part and
@@ -12,23 +13,30 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace telluride::detail {
 
-class byte_writer {
+/// Appends fields to `Out`: a std::string (byte_writer), or a stack_bytes buffer for a part of
+/// a record whose size has a bound.
+template <class Out>
+class basic_byte_writer {
 public:
-  explicit byte_writer(std::string& out) noexcept : out_(out) {}
+  explicit basic_byte_writer(Out& out) noexcept : out_(out) {}
 
-  void u8(std::uint8_t v) { out_ += static_cast<char>(v); }
+  void u8(std::uint8_t v) {
+    const char c = static_cast<char>(v);
+    out_.append(&c, 1);
+  }
   void u16(std::uint16_t v) { little_endian(v); }
   void u32(std::uint32_t v) { little_endian(v); }
   void u64(std::uint64_t v) { little_endian(v); }
   void i64(std::int64_t v) { little_endian(static_cast<std::uint64_t>(v)); }
   void f64(double v) { little_endian(std::bit_cast<std::uint64_t>(v)); }
   void varint(std::uint64_t v) {
-    char raw[10];
+    char raw[max_varint_size];
     std::size_t n = 0;
     while (v >= 0x80) {
       raw[n++] = static_cast<char>((v & 0x7f) | 0x80);
@@ -40,7 +48,9 @@ public:
   void zigzag(std::int64_t v) {
     varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
   }
-  void bytes(std::string_view v) { out_.append(v); }
+  void bytes(std::string_view v) { out_.append(v.data(), v.size()); }
+
+  static constexpr std::size_t max_varint_size = 10;
 
 private:
   template <class T>
@@ -51,7 +61,26 @@ private:
     out_.append(raw, sizeof(T));
   }
 
-  std::string& out_;
+  Out& out_;
+};
+
+using byte_writer = basic_byte_writer<std::string>;
+
+/// Up to N bytes gathered on the stack, then appended to a record at once (view()): a sensor's
+/// entry is a dozen fields, and one append each to the record's string was a quarter of the
+/// checkpoint writer's time. The writer must not put more than N bytes in (unchecked).
+template <std::size_t N>
+class stack_bytes {
+public:
+  void append(const char* bytes, std::size_t n) noexcept {
+    std::memcpy(data_ + size_, bytes, n);
+    size_ += n;
+  }
+  std::string_view view() const noexcept { return {data_, size_}; }
+
+private:
+  char data_[N];
+  std::size_t size_ = 0;
 };
 
 class byte_reader {
