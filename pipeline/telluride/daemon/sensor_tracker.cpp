@@ -91,7 +91,8 @@ void sensor_tracker::apply_to_shard(shard& s, std::span<const input> readings,
   thread_local std::vector<shard_state::input> inputs;
   inputs.clear();
   for (std::uint32_t pos : positions)
-    inputs.push_back({&readings[pos].decoded->reading, readings[pos].decoded->message_id});
+    inputs.push_back(
+      {&readings[pos].decoded->reading, readings[pos].decoded->message_id, readings[pos].decoded->hash});
   const std::size_t refused_before = out.refused.size();
   {
     std::lock_guard guard{s.mutex};

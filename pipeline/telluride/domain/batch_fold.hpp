@@ -21,6 +21,7 @@ namespace telluride {
 /// batch's readings live.
 struct sensor_partial {
   const sensor_key* key = nullptr;
+  std::uint64_t hash = 0;  ///< hash_value(*key)
   running_stats stats;
   const reading* last = nullptr;  ///< the sensor's last reading in batch order
 
@@ -32,8 +33,11 @@ struct sensor_partial {
 class batch_folder {
 public:
   /// One partial per distinct sensor in `batch`, in order of each sensor's first reading;
-  /// valid until the next call and while the readings live.
-  std::span<const sensor_partial> fold(std::span<const reading* const> batch);
+  /// valid until the next call and while the readings live. `hashes`, when given, hold
+  /// hash_value of each reading's key (a decoder worked them out already); else they are
+  /// worked out here.
+  std::span<const sensor_partial> fold(std::span<const reading* const> batch,
+                                       std::span<const std::uint64_t> hashes = {});
 
   /// The position in the last fold's partials of the partial that holds `batch[position]`.
   std::uint32_t partial_of(std::size_t position) const noexcept { return partial_of_[position]; }

@@ -10,16 +10,6 @@ namespace telluride {
 namespace {
 
 constexpr std::size_t max_capacity = std::size_t{1} << 31;
-constexpr std::uint64_t empty_slot = 0;
-
-// A slot holds the fingerprint itself (the ids in the window have distinct fingerprints: a
-// second id with a remembered fingerprint is a duplicate and never goes in), so probing reads
-// the slot array only. 0 marks an empty slot: the fingerprint 0 is kept under another key,
-// which only makes it one more fingerprint that stands for two ids (odds as above). The ring
-// keeps fingerprints as given, so what for_each_latest visits is what came in.
-constexpr std::uint64_t slot_key(std::uint64_t fingerprint) noexcept {
-  return fingerprint != empty_slot ? fingerprint : 0x9e3779b97f4a7c15ULL;
-}
 
 } // namespace
 

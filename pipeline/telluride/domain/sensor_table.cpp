@@ -10,11 +10,10 @@ void sensor_table::apply(std::span<const sensor_partial> partials) {
 }
 
 void sensor_table::apply(const sensor_partial& partial) {
-  merge(*admit(*partial.key), partial);
+  merge(*admit(*partial.key, partial.hash), partial);
 }
 
-std::optional<std::uint32_t> sensor_table::admit(const sensor_key& key, sensor_quota* quota) {
-  const std::uint64_t hash = hash_value(key);
+std::optional<std::uint32_t> sensor_table::admit(const sensor_key& key, std::uint64_t hash, sensor_quota* quota) {
   std::size_t slot = slots_.empty() ? 0 : probe(key, hash);
   if (!slots_.empty() && slots_[slot] != empty_slot)
     return slots_[slot] - 1;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "telluride/domain/batch_fold.hpp"
+#include "telluride/domain/prefetch.hpp"
 #include "telluride/domain/sensor_aggregate.hpp"
 #include "telluride/domain/sensor_key.hpp"
 #include "telluride/domain/sensor_quota.hpp"
@@ -39,7 +40,25 @@ public:
   /// The position of the sensor `key`'s aggregate (0, 1, ... in order of first sight). A new
   /// sensor gets an empty aggregate if `quota` grants it a place (always without a quota);
   /// none when the quota refuses it, and then nothing is kept.
-  std::optional<std::uint32_t> admit(const sensor_key& key, sensor_quota* quota = nullptr);
+  std::optional<std::uint32_t> admit(const sensor_key& key, sensor_quota* quota = nullptr) {
+    return admit(key, hash_value(key), quota);
+  }
+  /// The same, for a key whose hash_value the caller has.
+  std::optional<std::uint32_t> admit(const sensor_key& key, std::uint64_t hash, sensor_quota* quota = nullptr);
+
+  /// Hints for a batch (prefetch.hpp), in two passes: first the index slot where admit
+  /// starts to look for the key of this hash, then, with that slot in the cache, the
+  /// aggregate it names.
+  void prefetch_slot(std::uint64_t hash) const noexcept {
+    if (!slots_.empty())
+      prefetch_line(&slots_[static_cast<std::size_t>(hash) & (slots_.size() - 1)]);
+  }
+  void prefetch_aggregate(std::uint64_t hash) const noexcept {
+    if (slots_.empty())
+      return;
+    if (const std::uint32_t found = slots_[static_cast<std::size_t>(hash) & (slots_.size() - 1)]; found != empty_slot)
+      prefetch_line(&aggregates_[found - 1]);
+  }
 
   /// Merges `partial` into the aggregate at `position`, which must be its sensor's, as apply
   /// does.

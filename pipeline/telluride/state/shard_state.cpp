@@ -19,15 +19,27 @@ void shard_state::apply(std::span<const input> readings, sensor_quota* quota, ou
   std::vector<const reading*>& fresh = scratch_.fresh;
   std::vector<std::optional<std::uint32_t>>& places = scratch_.places;
   batch_folder& folder = scratch_.folder;
+  std::vector<std::uint64_t>& hashes = scratch_.hashes;
   all.clear();
-  for (const input& r : readings)
+  hashes.clear();
+  std::size_t ids = 0;
+  // Each reading's lookups below (its sensor's slot in the table, its id's in the window) miss
+  // the cache, mostly: ask for every line first (prefetch.hpp), so the misses overlap.
+  for (const input& r : readings) {
     all.push_back(r.reading);
+    hashes.push_back(r.key_hash != 0 ? r.key_hash : hash_value(r.reading->key));
+    table_.prefetch_slot(hashes.back());
+    if (r.message_id)
+      ids_.prefetch(*r.message_id, ids++);
+  }
   // Which sensors may be counted: the known ones, and new ones while the quota lasts.
-  const auto partials = folder.fold(all);
+  const auto partials = folder.fold(all, hashes);
+  for (const sensor_partial& partial : partials)
+    table_.prefetch_aggregate(partial.hash);
   places.clear();
   for (const sensor_partial& partial : partials) {
     const std::size_t known = table_.size();
-    places.push_back(table_.admit(*partial.key, quota));
+    places.push_back(table_.admit(*partial.key, partial.hash, quota));
     if (!places.back())
       continue;
     if (inherited_ && table_.size() > known)
@@ -69,7 +81,7 @@ void shard_state::apply(std::span<const input> readings, sensor_quota* quota, ou
     // Rare (redeliveries after a broker failure): fold again without the duplicates. Every
     // sensor left is known now.
     for (const sensor_partial& partial : folder.fold(fresh))
-      table_.merge(*table_.admit(*partial.key), partial);
+      table_.merge(*table_.admit(*partial.key, partial.hash), partial);
   }
   out.applied += fresh.size();
 }

@@ -49,6 +49,9 @@ public:
   struct input {
     const telluride::reading* reading = nullptr;
     std::optional<std::uint64_t> message_id;
+    /// hash_value(reading->key) when the caller has it (the decoder works it out); 0: worked
+    /// out here (a key whose hash is 0 then costs the work again, and nothing else).
+    std::uint64_t key_hash = 0;
   };
 
   /// What applying readings did.
@@ -147,6 +150,7 @@ private:
   struct scratch {
     batch_folder folder;
     std::vector<const telluride::reading*> all;
+    std::vector<std::uint64_t> hashes;  // of all's keys
     std::vector<const telluride::reading*> fresh;
     std::vector<std::optional<std::uint32_t>> places;  // per partial; none: refused
   } scratch_;

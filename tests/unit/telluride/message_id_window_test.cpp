@@ -218,3 +218,27 @@ TEST_CASE("a window rebuilt from its fingerprints, oldest first, answers and for
     CHECK(disagreements == 0);
   }
 }
+
+TEST_CASE("prefetching a batch's ids, however far ahead, changes no answer") {
+  // prefetch reads the ring at the place of the id an insertion `ahead` from now forgets:
+  // any `ahead` stays within it (ASan builds check), and answers match a window never hinted.
+  for (std::size_t capacity : {1, 5, 64}) {
+    CAPTURE(capacity);
+    message_id_window hinted(capacity);
+    message_id_window plain(capacity);
+    std::mt19937_64 rng(capacity + 11);
+    std::uniform_int_distribution<int> pick(0, static_cast<int>(capacity * 3));
+    int disagreements = 0;
+    for (int batch = 0; batch < 100; ++batch) {
+      std::vector<std::uint64_t> ids;
+      for (int i = 0; i < 40; ++i)
+        ids.push_back(fp("id-" + std::to_string(pick(rng))));
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        hinted.prefetch(ids[i], i * 7);  // beyond the capacity too
+      for (std::uint64_t f : ids)
+        disagreements += hinted.first_time(f) != plain.first_time(f);
+    }
+    CHECK(disagreements == 0);
+    CHECK(latest(hinted, capacity) == latest(plain, capacity));
+  }
+}

@@ -74,6 +74,46 @@ TEST_CASE("a batch folds into one partial per sensor, in order of first appearan
   CHECK(partials[1].last_timestamp() == "t4");
 }
 
+TEST_CASE("a fold given the keys' hashes groups as one that works them out, and its partials carry them") {
+  std::vector<reading> batch;
+  for (int i = 0; i < 200; ++i)
+    batch.push_back(reading_of(i % 37, i, "t" + std::to_string(i)));
+  std::vector<const reading*> pointers;
+  std::vector<std::uint64_t> hashes;
+  for (const reading& r : batch) {
+    pointers.push_back(&r);
+    hashes.push_back(telluride::hash_value(r.key));
+  }
+  batch_folder worked_out, given;
+  const auto a = worked_out.fold(pointers);
+  const auto b = given.fold(pointers, hashes);
+  REQUIRE(a.size() == 37);
+  REQUIRE(b.size() == a.size());
+  for (std::size_t p = 0; p < a.size(); ++p) {
+    CHECK(*b[p].key == *a[p].key);
+    CHECK(b[p].hash == telluride::hash_value(*a[p].key));
+    CHECK(a[p].hash == b[p].hash);
+    CHECK(b[p].stats.count() == a[p].stats.count());
+    CHECK(b[p].last == a[p].last);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    CHECK(given.partial_of(i) == worked_out.partial_of(i));
+
+  // The table finds each sensor where admit without a hash puts it; the hints change nothing.
+  sensor_table table;
+  for (const auto& partial : b) {
+    table.prefetch_slot(partial.hash);
+    table.prefetch_aggregate(partial.hash);
+  }
+  table.apply(b);
+  for (const auto& partial : a) {
+    table.prefetch_slot(partial.hash);
+    table.prefetch_aggregate(partial.hash);
+    CHECK(table.admit(*partial.key, partial.hash) == table.admit(*partial.key));
+  }
+  CHECK(table.size() == 37);
+}
+
 TEST_CASE("an empty batch folds into nothing") {
   batch_folder folder;
   CHECK(fold(folder, std::vector<reading>{}).empty());
