@@ -194,11 +194,16 @@ int main(int argc, char** argv) {
     std::string tag = "r";
     tag += std::to_string(round + 1);
     auto baseline = [&] { baselines.push_back(drain_baseline(s, **admin, fleet, tag + "_baseline")); };
-    auto daemon = [&](state_mode mode) {
+    // A drain at --sensors goes to the mode's rounds, one at --sensors-large to its large runs.
+    auto daemon = [&](state_mode mode, std::size_t sensors = 0) {
       const bool is_durable = mode == state_mode::durable;
-      (is_durable ? durable : memory)
-        .rounds.push_back(run_daemon(s, **admin, s.sensors,
-                                     tag + (is_durable ? "_durable_s" : "_memory_s") + std::to_string(s.sensors), mode));
+      const bool is_large = sensors != 0;
+      auto& runs = is_durable ? durable : memory;
+      (is_large ? runs.large : runs.rounds)
+        .push_back(run_daemon(s, **admin, is_large ? sensors : s.sensors,
+                              tag + (is_large ? "_large" : "") + (is_durable ? "_durable_s" : "_memory_s") +
+                                std::to_string(is_large ? sensors : s.sensors),
+                              mode));
     };
     // Each side goes first in turn: whatever the machine does meanwhile hits them alike.
     if (round % 2 == 0) {
@@ -210,18 +215,10 @@ int main(int argc, char** argv) {
       daemon(state_mode::memory);
       baseline();
     }
-    auto large = [&](state_mode mode) {
-      const bool is_durable = mode == state_mode::durable;
-      (is_durable ? durable : memory)
-        .large.push_back(run_daemon(s, **admin, s.sensors_large,
-                                    tag + (is_durable ? "_large_durable_s" : "_large_memory_s") +
-                                      std::to_string(s.sensors_large),
-                                    mode));
-    };
     std::fprintf(stderr, "round %d of %d: %zu readings of %zu sensors per drain\n", round + 1, s.rounds, s.messages,
                  s.sensors_large);
-    large(round % 2 == 0 ? state_mode::memory : state_mode::durable);
-    large(round % 2 == 0 ? state_mode::durable : state_mode::memory);
+    daemon(round % 2 == 0 ? state_mode::memory : state_mode::durable, s.sensors_large);
+    daemon(round % 2 == 0 ? state_mode::durable : state_mode::memory, s.sensors_large);
     if (s.noise <= 0)
       continue;
     std::fprintf(stderr, "round %d of %d, noisy: the neighbour streams %.0f %% of each millisecond\n", round + 1,

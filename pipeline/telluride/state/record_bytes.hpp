@@ -67,8 +67,9 @@ private:
 using byte_writer = basic_byte_writer<std::string>;
 
 /// Up to N bytes gathered on the stack, then appended to a record at once (view()): a sensor's
-/// entry is a dozen fields, and one append each to the record's string was a quarter of the
-/// checkpoint writer's time. The writer must not put more than N bytes in (unchecked).
+/// entry is a dozen fields, one append to the record instead of one each (encoding 100,000
+/// sensors: 6.2 instead of 7.2 ms, bench/run.sh checkpoint). The writer must not put more than
+/// N bytes in (unchecked: the caller's bound is worked out from the format).
 template <std::size_t N>
 class stack_bytes {
 public:
