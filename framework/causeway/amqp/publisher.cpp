@@ -2,6 +2,7 @@
 
 #include "causeway/amqp/publisher_channel.hpp"
 
+#include <iterator>
 #include <utility>
 
 namespace causeway::amqp {
@@ -49,14 +50,38 @@ publisher::~publisher() {
 }
 
 void publisher::publish(outgoing_message msg, confirm_callback on_confirm) {
+  auto to = std::make_shared<const detail::envelope>(
+    detail::envelope{std::move(msg.exchange), std::move(msg.routing_key), std::move(msg.properties)});
+  detail::entry e{std::move(to), std::move(msg.body), std::move(on_confirm)};
+  enqueue(&e, 1);
+}
+
+void publisher::publish_each(std::string exchange, std::string routing_key, message_properties properties,
+                             std::vector<std::string> bodies, confirm_callback on_last) {
+  if (bodies.empty()) {
+    if (on_last)
+      on_last(publish_outcome::confirmed);
+    return;
+  }
+  auto to = std::make_shared<const detail::envelope>(
+    detail::envelope{std::move(exchange), std::move(routing_key), std::move(properties)});
+  std::vector<detail::entry> entries;
+  entries.reserve(bodies.size());
+  for (auto& body : bodies)
+    entries.push_back(detail::entry{to, std::move(body), nullptr});
+  entries.back().on_confirm = std::move(on_last);
+  enqueue(entries.data(), entries.size());
+}
+
+void publisher::enqueue(detail::entry* entries, std::size_t n) {
   bool was_empty;
   {
     std::lock_guard lock(state_->mutex);
-    ++state_->outstanding;
+    state_->outstanding += n;
     was_empty = state_->incoming.empty();
-    state_->incoming.push_back(detail::entry{std::move(msg), std::move(on_confirm)});
+    std::move(entries, entries + n, std::back_inserter(state_->incoming));
   }
-  ++state_->published;
+  state_->published += n;
   if (was_empty && !connection_->post([ch = channel_] { ch->take_incoming(); })) {
     // The connection is gone: nothing will ever confirm these.
     std::vector<detail::entry> dropped;

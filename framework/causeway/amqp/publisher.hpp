@@ -83,7 +83,7 @@ struct publisher_options {
 };
 
 struct publisher_stats {
-  std::uint64_t published = 0;    ///< publish calls
+  std::uint64_t published = 0;    ///< messages published (each body of a publish_each counts)
   std::uint64_t confirmed = 0;
   std::uint64_t nacked = 0;
   std::uint64_t republished = 0;  ///< sent again after a channel or connection loss
@@ -95,6 +95,7 @@ struct publisher_stats {
 
 namespace detail {
 class publisher_channel;
+struct entry;
 }
 
 class publisher {
@@ -113,6 +114,12 @@ public:
   void publish(outgoing_message msg, confirm_callback on_confirm = {});
   void publish(std::string exchange, std::string routing_key, std::string body,
                message_properties properties = {}, confirm_callback on_confirm = {});
+  /// Publishes every body, in order, to `exchange` with `routing_key` and `properties`, as
+  /// publish() would one by one, but keeps the names and properties once for all of them:
+  /// for rounds of messages that differ only in their body. `on_last` gets the outcome of the
+  /// last one (confirmed at once when there is none); each counts in stats().published.
+  void publish_each(std::string exchange, std::string routing_key, message_properties properties,
+                    std::vector<std::string> bodies, confirm_callback on_last = {});
   /// The outcome as a future.
   std::future<publish_outcome> publish_async(outgoing_message msg);
   /// One callback for the batch: confirmed if every message was, otherwise the first other
@@ -131,6 +138,9 @@ public:
             std::shared_ptr<detail::publisher_channel> channel);
 
 private:
+  /// Moves `n` entries to the queue the connection thread takes.
+  void enqueue(detail::entry* entries, std::size_t n);
+
   std::shared_ptr<amqp::connection> connection_;
   std::shared_ptr<shared_state> state_;
   std::shared_ptr<detail::publisher_channel> channel_;

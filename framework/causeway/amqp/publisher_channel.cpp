@@ -154,7 +154,7 @@ bool publisher_channel::exchange_exists(const std::string& exchange) {
   if (f.code == 404) {
     std::uint64_t n = 0;
     for (auto it = waiting_.begin(); it != waiting_.end();) {
-      if (it->msg.exchange == exchange) {
+      if (it->to->exchange == exchange) {
         notify(*it, publish_outcome::nacked);
         it = waiting_.erase(it);
         ++n;
@@ -186,12 +186,12 @@ void publisher_channel::pump() {
   std::size_t encoded = 0;  // messages at the back of in_flight_ whose frames are in out_
   while (can_publish() && !waiting_.empty() && unconfirmed_ < window_) {
     entry& e = waiting_.front();
-    if (!e.msg.exchange.empty() && !known_exchanges_.contains(e.msg.exchange)) {
+    if (!e.to->exchange.empty() && !known_exchanges_.contains(e.to->exchange)) {
       // The passive declare must not overtake the publishes encoded before it.
       if (!write_encoded(encoded))
         return;
       encoded = 0;
-      if (!exchange_exists(e.msg.exchange))
+      if (!exchange_exists(e.to->exchange))
         return;
     }
     if (int rc = encode(e); rc != AMQP_STATUS_OK) {
@@ -199,7 +199,7 @@ void publisher_channel::pump() {
       // frame): nothing of it went out, so the channel is fine. Sending it again would fail
       // again, so it is nacked, once, and the rest goes on.
       spdlog::error("amqp publisher: cannot publish to exchange \"{}\" with routing key of {} "
-                    "bytes: {}; message nacked", e.msg.exchange, e.msg.routing_key.size(),
+                    "bytes: {}; message nacked", e.to->exchange, e.to->routing_key.size(),
                     amqp_error_string2(rc));
       notify(e, publish_outcome::nacked);
       waiting_.pop_front();
@@ -240,7 +240,7 @@ bool publisher_channel::write_encoded(std::size_t count) {
 }
 
 int publisher_channel::encode(const entry& e) {
-  const auto& p = e.msg.properties;
+  const auto& p = e.to->properties;
   amqp_basic_properties_t props{};
   props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
   props.delivery_mode = p.persistent ? 2 : 1;
@@ -279,11 +279,11 @@ int publisher_channel::encode(const entry& e) {
   }
   basic_publish publish;
   publish.channel = channel_->id();
-  publish.exchange = e.msg.exchange;
-  publish.routing_key = e.msg.routing_key;
+  publish.exchange = e.to->exchange;
+  publish.routing_key = e.to->routing_key;
   publish.mandatory = mandatory_;
   publish.properties = &props;
-  publish.body = e.msg.body;
+  publish.body = e.body;
   return out_.append_publish(publish, static_cast<std::size_t>(amqp_get_frame_max(channel_->state())));
 }
 

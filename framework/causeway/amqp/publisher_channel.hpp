@@ -29,8 +29,16 @@ namespace causeway::amqp {
 
 namespace detail {
 
+/// Where a message goes and how: shared by the messages of one publish_each.
+struct envelope {
+  std::string exchange;
+  std::string routing_key;
+  message_properties properties;
+};
+
 struct entry {
-  outgoing_message msg;
+  std::shared_ptr<const envelope> to;
+  std::string body;
   confirm_callback on_confirm;
 };
 

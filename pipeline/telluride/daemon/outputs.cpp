@@ -27,11 +27,8 @@ void outputs::aggregate(std::string json) {
 }
 
 void outputs::aggregates(std::vector<std::string> jsons, causeway::amqp::confirm_callback sent) {
-  if (jsons.empty() && sent)
-    sent(causeway::amqp::publish_outcome::confirmed);
-  for (std::size_t i = 0; i < jsons.size(); ++i)
-    publisher_->publish(routes_.exchange, routes_.aggregates_routing_key, std::move(jsons[i]), json_properties(),
-                        i + 1 == jsons.size() ? std::move(sent) : nullptr);
+  publisher_->publish_each(routes_.exchange, routes_.aggregates_routing_key, json_properties(), std::move(jsons),
+                           std::move(sent));
 }
 
 void outputs::alert(std::string json) {

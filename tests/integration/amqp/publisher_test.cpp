@@ -1,5 +1,7 @@
 #include "pipeline_helpers.hpp"
 
+#include "amqp_session.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace amqp_test;
@@ -62,6 +64,52 @@ TEST_CASE("a batch gets one callback, and a future tells a single message's outc
   REQUIRE(after.wait_for(20s) == std::future_status::ready);
   CHECK(after.get() == amqp::publish_outcome::confirmed);
   CHECK((*pub)->wait_confirmed(10s));
+}
+
+TEST_CASE("publish_each: every body lands in order with the shared names and properties, one callback for the last") {
+  scoped_queue queue("causeway-publish-each");
+  amqp::publisher_options options;
+  options.connection = test_connection(unique_name("causeway-publisher"));
+  auto pub = amqp::publisher::open(options);
+  REQUIRE(pub);
+  amqp::message_properties properties;
+  properties.content_type = "application/json";
+  properties.headers = {{"kind", std::string("aggregate")}};
+  constexpr int total = 2500;  // more than the confirm window: some wait in the publisher
+  std::vector<std::string> bodies;
+  for (int i = 0; i < total; ++i)
+    bodies.push_back("{\"n\":" + std::to_string(i) + "}");
+  std::promise<amqp::publish_outcome> last;
+  std::atomic<int> calls{0};
+  (*pub)->publish_each("", queue.name, properties, std::move(bodies), [&](amqp::publish_outcome o) {
+    ++calls;
+    last.set_value(o);
+  });
+  auto f = last.get_future();
+  REQUIRE(f.wait_for(30s) == std::future_status::ready);
+  CHECK(f.get() == amqp::publish_outcome::confirmed);
+  REQUIRE((*pub)->wait_confirmed(10s));
+  CHECK(calls == 1);
+  auto stats = (*pub)->stats();
+  CHECK(stats.published == total);
+  CHECK(stats.confirmed == total);
+  CHECK(stats.outstanding == 0);
+  // Nothing to publish: the callback runs at once, on this thread, and nothing is counted.
+  bool is_called = false;
+  (*pub)->publish_each("", queue.name, properties, {}, [&](amqp::publish_outcome o) {
+    is_called = o == amqp::publish_outcome::confirmed;
+  });
+  CHECK(is_called);
+  CHECK((*pub)->stats().published == total);
+  telluride::test::amqp_session session(broker_url());
+  auto received = session.drain(queue.name);
+  REQUIRE(received.size() == total);
+  for (int i = 0; i < total; ++i) {
+    CHECK(received[i].body == "{\"n\":" + std::to_string(i) + "}");
+    CHECK(received[i].content_type == "application/json");
+    CHECK(received[i].delivery_mode == 2);
+    CHECK(received[i].headers["kind"] == "aggregate");
+  }
 }
 
 TEST_CASE("mandatory: a message routed to no queue is returned before its confirm, counted and reported once") {
