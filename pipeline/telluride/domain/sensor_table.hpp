@@ -60,6 +60,15 @@ public:
       prefetch_line(&aggregates_[found - 1]);
   }
 
+  /// Hint (prefetch.hpp): every line of the aggregate at `position`, which admit or assign
+  /// returned.
+  void prefetch_at(std::uint32_t position) const noexcept {
+    const char* first = reinterpret_cast<const char*>(&aggregates_[position]);
+    for (std::size_t at = 0; at < sizeof(sensor_aggregate); at += 64)
+      prefetch_line(first + at);
+    prefetch_line(first + sizeof(sensor_aggregate) - 1);
+  }
+
   /// Merges `partial` into the aggregate at `position`, which must be its sensor's, as apply
   /// does.
   void merge(std::uint32_t position, const sensor_partial& partial);
