@@ -274,13 +274,6 @@ handover kill_one(amqp::connection& admin, const telluride::config& cfg, std::ve
   return out;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 nlohmann::json run_cluster(const settings& s, amqp::connection& admin, int daemons) {
   const std::string tag = "n" + std::to_string(daemons);
   const std::string prefix = "bench_shards_" + std::to_string(::getpid()) + "_" + tag + "_";
@@ -332,9 +325,9 @@ nlohmann::json run_cluster(const settings& s, amqp::connection& admin, int daemo
     second.join();
     wait_until_drained(admin, cfg, members);
     out["handover_active_ms_max"] = *std::max_element(h.active_ms.begin(), h.active_ms.end());
-    out["handover_active_ms_median"] = median(h.active_ms);
+    out["handover_active_ms_median"] = bench::median(h.active_ms);
     out["handover_consuming_ms_max"] = *std::max_element(h.consuming_ms.begin(), h.consuming_ms.end());
-    out["handover_consuming_ms_median"] = median(h.consuming_ms);
+    out["handover_consuming_ms_median"] = bench::median(h.consuming_ms);
     out["handover_shards"] = h.active_ms.size();
     std::fprintf(stderr, "  kill -9 of 1 of %d: its %zu shards active elsewhere after %.0f ms (max; median %.0f), "
                  "consumed again after %.0f ms (max; median %.0f)\n",

@@ -138,6 +138,14 @@ context_switches process_context_switches(long pid) {
   return out;
 }
 
+double median(std::vector<double> values) {
+  if (values.empty())
+    return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 double cpu_pressure_some_avg10() {
   std::ifstream in("/proc/pressure/cpu");
   std::string line;

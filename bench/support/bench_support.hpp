@@ -66,6 +66,9 @@ struct context_switches {
 };
 context_switches process_context_switches(long pid);
 
+/// The median of `values` (the mean of the middle two for an even count); 0 when empty.
+double median(std::vector<double> values);
+
 /// The host's CPU pressure: `some avg10` of /proc/pressure/cpu (% of the last 10 s in which
 /// some runnable task waited for a core); -1 when the kernel does not report it.
 double cpu_pressure_some_avg10();
