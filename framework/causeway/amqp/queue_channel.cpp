@@ -391,11 +391,7 @@ void queue_channel::start_draining() {
 }
 
 void queue_channel::finish_drain() {
-  if (!batch_.empty()) {
-    sink_.deliver(std::move(batch_));
-    batch_ = {};
-    is_deferred_ = false;
-  }
+  hand_off();  // what was still being gathered
   sink_.drained();
 }
 

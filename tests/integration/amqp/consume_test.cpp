@@ -205,3 +205,37 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
   }
   check_handed_on(**source, *handler, total, 2);
 }
+
+TEST_CASE("a drain hands on what the consumer was still gathering, as one counted hand-off") {
+  // A 1 s handoff_interval (its longest) and a hand-off size of 250: three messages wait in
+  // the consumer, the drain that starts at once hands them on, they are handled and
+  // acknowledged, and that hand-off counts (deferred: it waited to gather). Should the
+  // interval end first on a slow host, its own hand-off counts the same.
+  constexpr std::size_t total = 3;
+  scoped_queue queue("causeway-handoff-drain");
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.queue = queue.name;
+  options.prefetch_count = 1000;
+  options.handoff_interval = 1000ms;
+  auto source = amqp::queue_source::open(options);
+  REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
+  auto handler = std::make_shared<counting_handler>(total);
+  bool was_gathering = false;
+  {
+    pipeline_env env;
+    auto p = start_pipeline(env.system, **source, handler);
+    auto pub = open_test_publisher("causeway-handoff-publisher");
+    for (std::size_t i = 0; i < total; ++i)
+      pub->publish("", queue.name, std::to_string(i), amqp::message_properties{});
+    REQUIRE(pub->wait_confirmed(30s));
+    REQUIRE(wait_until([&] { return (*source)->stats().delivered == total; }, 30s));
+    was_gathering = (*source)->stats().handoffs == 0;
+    p.drain();
+    CHECK(handler->handled == total);
+    p.stop();
+  }
+  MESSAGE("the drain found the deliveries still gathered: " << was_gathering);
+  check_handed_on(**source, *handler, total, 1);
+  CHECK((*source)->stats().deferred_handoffs == 1);
+}
