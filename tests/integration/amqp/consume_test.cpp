@@ -28,6 +28,17 @@ void check_handed_on(const amqp::queue_source& source, const counting_handler& h
   CHECK(duplicates == 0);
 }
 
+/// A consumer of `queue` that gathers deliveries: a hand-off size of 250 (prefetch 1000) and
+/// a 1 s handoff_interval, its longest.
+amqp::queue_source_options gathering_options(const std::string& queue) {
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.queue = queue;
+  options.prefetch_count = 1000;
+  options.handoff_interval = 1000ms;
+  return options;
+}
+
 } // namespace
 
 TEST_CASE("draining 100,000 messages handles each exactly once and leaves the queue empty") {
@@ -140,12 +151,8 @@ TEST_CASE("deliveries that arrive within handoff_interval reach the producer sta
   // after the first arrived.
   constexpr std::size_t total = 5;
   scoped_queue queue("causeway-handoff");
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
+  auto options = gathering_options(queue.name);
   options.connection.longest_read_interval = 8ms;
-  options.queue = queue.name;
-  options.prefetch_count = 1000;
-  options.handoff_interval = 1000ms;
   auto source = amqp::queue_source::open(options);
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
   auto handler = std::make_shared<counting_handler>(total);
@@ -172,12 +179,8 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
   // so the read that brought a message hands it on in the same turn (no hand-off deferred).
   // Before, it waited the full interval.
   scoped_queue queue("causeway-handoff-paced");
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
+  auto options = gathering_options(queue.name);
   options.connection.read_interval = 1000ms;
-  options.queue = queue.name;
-  options.prefetch_count = 1000;
-  options.handoff_interval = 1000ms;
   auto source = amqp::queue_source::open(options);
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
   constexpr std::size_t total = 3;
@@ -213,12 +216,7 @@ TEST_CASE("a drain hands on what the consumer was still gathering, as one counte
   // interval end first on a slow host, its own hand-off counts the same.
   constexpr std::size_t total = 3;
   scoped_queue queue("causeway-handoff-drain");
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 1000;
-  options.handoff_interval = 1000ms;
-  auto source = amqp::queue_source::open(options);
+  auto source = amqp::queue_source::open(gathering_options(queue.name));
   REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
   auto handler = std::make_shared<counting_handler>(total);
   bool was_gathering = false;
