@@ -6,15 +6,6 @@ using namespace amqp_test;
 
 namespace {
 
-/// A publisher on a connection of its own, for the tests that publish while a pipeline consumes.
-std::shared_ptr<amqp::publisher> open_test_publisher(const std::string& name) {
-  amqp::publisher_options publishing;
-  publishing.connection = test_connection(unique_name(name));
-  auto pub = amqp::publisher::open(publishing);
-  REQUIRE_MESSAGE(pub, (pub ? "" : pub.err().message));
-  return *pub;
-}
-
 /// Each of `total` messages was delivered in `handoffs` hand-offs in all, handled once and
 /// acknowledged.
 void check_handed_on(const amqp::queue_source& source, const counting_handler& handler, std::size_t total,

@@ -33,6 +33,15 @@ inline amqp::connection_options test_connection(std::string name, std::string ur
   return o;
 }
 
+/// A publisher on a connection of its own (named `name` and a unique suffix).
+inline std::shared_ptr<amqp::publisher> open_test_publisher(const std::string& name) {
+  amqp::publisher_options publishing;
+  publishing.connection = test_connection(unique_name(name));
+  auto pub = amqp::publisher::open(publishing);
+  REQUIRE_MESSAGE(pub, (pub ? "" : pub.err().message));
+  return *pub;
+}
+
 /// Publishes `count` persistent messages "0".."count-1" (message_id = the same number) to
 /// `queue` through the default exchange and waits for every confirm.
 inline void preload(const std::string& queue, std::size_t count, std::size_t first = 0,

@@ -68,10 +68,7 @@ TEST_CASE("a batch gets one callback, and a future tells a single message's outc
 
 TEST_CASE("publish_each: every body lands in order with the shared names and properties, one callback for the last") {
   scoped_queue queue("causeway-publish-each");
-  amqp::publisher_options options;
-  options.connection = test_connection(unique_name("causeway-publisher"));
-  auto pub = amqp::publisher::open(options);
-  REQUIRE(pub);
+  auto pub = open_test_publisher("causeway-publisher");
   amqp::message_properties properties;
   properties.content_type = "application/json";
   properties.headers = {{"kind", std::string("aggregate")}};
@@ -81,26 +78,26 @@ TEST_CASE("publish_each: every body lands in order with the shared names and pro
     bodies.push_back("{\"n\":" + std::to_string(i) + "}");
   std::promise<amqp::publish_outcome> last;
   std::atomic<int> calls{0};
-  (*pub)->publish_each("", queue.name, properties, std::move(bodies), [&](amqp::publish_outcome o) {
+  pub->publish_each("", queue.name, properties, std::move(bodies), [&](amqp::publish_outcome o) {
     ++calls;
     last.set_value(o);
   });
   auto f = last.get_future();
   REQUIRE(f.wait_for(30s) == std::future_status::ready);
   CHECK(f.get() == amqp::publish_outcome::confirmed);
-  REQUIRE((*pub)->wait_confirmed(10s));
+  REQUIRE(pub->wait_confirmed(10s));
   CHECK(calls == 1);
-  auto stats = (*pub)->stats();
+  auto stats = pub->stats();
   CHECK(stats.published == total);
   CHECK(stats.confirmed == total);
   CHECK(stats.outstanding == 0);
   // Nothing to publish: the callback runs at once, on this thread, and nothing is counted.
   bool is_called = false;
-  (*pub)->publish_each("", queue.name, properties, {}, [&](amqp::publish_outcome o) {
+  pub->publish_each("", queue.name, properties, {}, [&](amqp::publish_outcome o) {
     is_called = o == amqp::publish_outcome::confirmed;
   });
   CHECK(is_called);
-  CHECK((*pub)->stats().published == total);
+  CHECK(pub->stats().published == total);
   telluride::test::amqp_session session(broker_url());
   auto received = session.drain(queue.name);
   REQUIRE(received.size() == total);
