@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,10 @@ private:
   std::mutex mutex_;
   std::vector<std::function<void()>> queue_;
   uv_async_t* wake_ = nullptr;  // null once closed; guarded by mutex_
+  // A post from the connection thread itself starts this idle handle instead: the loop runs
+  // the queue in its next turn without writing to its own wake-up descriptor.
+  uv_idle_t* soon_ = nullptr;   // guarded by mutex_, like wake_
+  std::thread::id owner_;       // the connection thread
 };
 
 /// A channel as its user sees it. Loop thread only; valid during the callback it is given to.

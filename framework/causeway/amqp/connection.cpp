@@ -44,7 +44,11 @@ bool mailbox::post(std::function<void()> command) {
   bool was_empty = queue_.empty();
   queue_.push_back(std::move(command));
   // A non-empty queue means a wake-up is already pending: the callback empties the queue.
-  if (was_empty)
+  if (!was_empty)
+    return true;
+  if (std::this_thread::get_id() == owner_)
+    uv_idle_start(soon_, connection::impl::callback<&connection::impl::on_soon, connection::impl::work::sends>);
+  else
     uv_async_send(wake_);
   return true;
 }
@@ -63,12 +67,15 @@ void connection::impl::run(std::promise<failure> first) {
   uv_timer_init(&loop, &read_timer);
   uv_timer_init(&loop, &reconnect_timer);
   uv_idle_init(&loop, &idle);
+  uv_idle_init(&loop, &soon);
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
-                         handle(&read_timer), handle(&reconnect_timer), handle(&idle)})
+                         handle(&read_timer), handle(&reconnect_timer), handle(&idle), handle(&soon)})
     h->data = this;
   {
     std::lock_guard lock(box->mutex_);
     box->wake_ = &wake;
+    box->soon_ = &soon;
+    box->owner_ = thread_id;
   }
 
   failure first_result = connect_now();
@@ -90,13 +97,14 @@ void connection::impl::close_handles() {
   {
     std::lock_guard lock(box->mutex_);
     box->wake_ = nullptr;
+    box->soon_ = nullptr;
     dropped.swap(box->queue_);
   }
   dropped.clear();  // outside the lock: closures may hold promises
   channels.clear();
   poll.reset();
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
-                         handle(&read_timer), handle(&reconnect_timer), handle(&idle)})
+                         handle(&read_timer), handle(&reconnect_timer), handle(&idle), handle(&soon)})
     if (!uv_is_closing(h))
       uv_close(h, nullptr);
 }

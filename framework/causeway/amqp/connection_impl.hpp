@@ -82,6 +82,7 @@ public:
   uv_timer_t read_timer{};
   uv_timer_t reconnect_timer{};
   uv_idle_t idle{};
+  uv_idle_t soon{};  // runs the mailbox in the next turn after a post from this thread
   detail::uv_handle_ptr<uv_poll_t> poll;
 
   detail::state_ptr state;
@@ -216,6 +217,8 @@ public:
   void arm_flush_timer(std::uint64_t due);
   void on_flush();
   void on_wake();
+  /// The mailbox after a post from this thread (the `soon` idle handle): once, then on_wake.
+  void on_soon();
   void shutdown();
 };
 

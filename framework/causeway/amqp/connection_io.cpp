@@ -287,6 +287,11 @@ void connection::impl::on_flush() {
     arm_flush_timer(*next);
 }
 
+void connection::impl::on_soon() {
+  uv_idle_stop(&soon);
+  on_wake();
+}
+
 void connection::impl::on_wake() {
   // rabbitmq-c 0.11 can hang in a send once the heartbeat deadline passed: read first.
   if (life.has_socket() && clock_type::now() - last_pass > std::chrono::seconds{1}) {

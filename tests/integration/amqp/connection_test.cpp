@@ -5,7 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <future>
 #include <string>
+#include <vector>
 
 using namespace causeway::amqp;
 
@@ -44,6 +46,34 @@ TEST_CASE("a connection opens, shows its name to the broker and closes cleanly")
   CHECK(connection::unclean_loop_closes() == 0);
   CHECK(amqp_test::wait_until([&] { return amqp_test::connections_named(name) == 0; },
                               std::chrono::seconds(10)));
+}
+
+TEST_CASE("commands posted from the connection thread run in its next turn, in order, after the one posting them") {
+  auto conn = connection::open(options_for(amqp_test::broker_url()));
+  REQUIRE_MESSAGE(conn, (conn ? "" : conn.err().message));
+  connection& c = **conn;
+  std::vector<int> order;  // written on the connection thread only, read once `done` is set
+  std::promise<void> done;
+  REQUIRE(c.post([&] {
+    order.push_back(1);
+    c.post([&] {
+      order.push_back(3);
+      c.post([&] {
+        order.push_back(5);
+        done.set_value();
+      });
+      order.push_back(4);
+    });
+    order.push_back(2);
+  }));
+  REQUIRE(done.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  CHECK(order == std::vector<int>{1, 2, 3, 4, 5});
+  // Posted from outside again, the connection still runs what is posted.
+  bool ran = false;
+  CHECK(c.run_sync([&] { ran = c.in_connection_thread(); }));
+  CHECK(ran);
+  conn->reset();
+  CHECK(connection::unclean_loop_closes() == 0);
 }
 
 TEST_CASE("a bad URL is a one-line error") {
