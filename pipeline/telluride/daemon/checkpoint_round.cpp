@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 namespace telluride {
 
@@ -32,11 +33,6 @@ private:
   std::optional<sink_answer> answer_;
 };
 
-struct pending_record {
-  std::size_t chain = 0;
-  record_header header;
-};
-
 } // namespace
 
 std::optional<sink_answer> publish_and_wait(record_sink& sink, std::vector<outgoing_record> records,
@@ -59,19 +55,10 @@ expected<void> write_record(record_sink& sink, outgoing_record record, std::chro
   return {};
 }
 
-round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker, std::vector<shard_chain>& chains,
-                                   record_sink& sink, std::chrono::milliseconds confirm_timeout, std::int64_t now_ms) {
-  round_outcome out;
-  const std::uint64_t round = gate.seal();
-  std::vector<pending_record> written;
-  std::vector<outgoing_record> records;
-  auto fail = [&](std::string problem) {
-    for (const auto& w : written)
-      chains[w.chain].failed();
-    out.ok = false;
-    out.problem = std::move(problem);
-    return out;
-  };
+sealed_round begin_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker,
+                                    std::vector<shard_chain>& chains, std::int64_t now_ms) {
+  sealed_round round;
+  round.number = gate.seal();
   for (std::size_t i = 0; i < chains.size(); ++i) {
     shard_chain& chain = chains[i];
     // A layout of 1 has one tracker slot; a layout of K has K, one per shard queue.
@@ -88,20 +75,40 @@ round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tra
     });
     if (!bytes)
       continue;
-    written.push_back(pending_record{i, header});
-    if (!*bytes)
-      return fail("cannot encode the checkpoint of shard " + std::to_string(chain.shard().shard) + ": " +
-                  bytes->err().message);
-    (header.kind == record_kind::snapshot ? out.snapshots : out.deltas) += 1;
-    out.bytes += (*bytes)->size();
-    records.push_back(outgoing_record{chain.shard().shard, header.kind, std::move(**bytes)});
+    if (!*bytes) {
+      chain.failed();
+      for (const auto& w : round.written)
+        chains[w.chain].failed();
+      round.written.clear();
+      round.records.clear();
+      round.outcome = round_outcome{};
+      round.outcome.ok = false;
+      round.outcome.problem =
+        "cannot encode the checkpoint of shard " + std::to_string(chain.shard().shard) + ": " + bytes->err().message;
+      return round;
+    }
+    round.written.push_back({i, header, (*bytes)->size()});
+    (header.kind == record_kind::snapshot ? round.outcome.snapshots : round.outcome.deltas) += 1;
+    round.outcome.bytes += (*bytes)->size();
+    round.records.push_back(outgoing_record{chain.shard().shard, header.kind, std::move(**bytes)});
   }
+  return round;
+}
 
-  if (!records.empty()) {
-    std::vector<std::size_t> sizes;
-    for (const auto& r : records)
-      sizes.push_back(r.bytes.size());
-    const auto answer = publish_and_wait(sink, std::move(records), confirm_timeout);
+round_outcome finish_checkpoint_round(sealed_round& round, std::optional<sink_answer> answer, causeway::ack_gate& gate,
+                                      std::vector<shard_chain>& chains, record_sink& sink,
+                                      std::chrono::milliseconds confirm_timeout) {
+  round_outcome& out = round.outcome;
+  if (!out.ok)
+    return out;  // encoding failed: its chains know already
+  auto fail = [&](std::string problem) {
+    for (const auto& w : round.written)
+      chains[w.chain].failed();
+    out.ok = false;
+    out.problem = std::move(problem);
+    return out;
+  };
+  if (!round.written.empty()) {
     if (!answer)
       return fail("the broker did not confirm the checkpoint within " + std::to_string(confirm_timeout.count()) +
                   " ms");
@@ -115,15 +122,24 @@ round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tra
                            : lost + ", and declaring them again failed: " + declared.err().message);
     }
     std::uint64_t grown = 0;
-    for (std::size_t size : sizes)
-      grown += stream_meter::counted_bytes(size);
+    for (const auto& w : round.written)
+      grown += stream_meter::counted_bytes(w.size);
     for (auto& chain : chains)
       chain.stream_grew(grown);
-    for (std::size_t k = 0; k < written.size(); ++k)
-      chains[written[k].chain].confirmed(written[k].header, sizes[k]);
+    for (const auto& w : round.written)
+      chains[w.chain].confirmed(w.header, w.size);
   }
-  out.released = gate.release(round);
+  out.released = gate.release(round.number);
   return out;
+}
+
+round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker, std::vector<shard_chain>& chains,
+                                   record_sink& sink, std::chrono::milliseconds confirm_timeout, std::int64_t now_ms) {
+  sealed_round round = begin_checkpoint_round(gate, tracker, chains, now_ms);
+  std::optional<sink_answer> answer;
+  if (round.outcome.ok && !round.records.empty())
+    answer = publish_and_wait(sink, std::exchange(round.records, {}), confirm_timeout);
+  return finish_checkpoint_round(round, answer, gate, chains, sink, confirm_timeout);
 }
 
 } // namespace telluride

@@ -51,9 +51,14 @@ enum class sink_answer : std::uint8_t {
 class record_sink {
 public:
   virtual ~record_sink() = default;
-  /// Publishes `records` in order. `done` runs once, on any thread (possibly inside this
-  /// call).
+  /// Publishes `records` in order. `done` runs once: inside this call, or later on the thread
+  /// `post` runs its work on.
   virtual void publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) = 0;
+  /// Runs `work` on the thread that answers publish (for the state stream: its connection's
+  /// thread), in the order posted; false, dropping it, once that thread has stopped. The
+  /// checkpoint writer runs its rounds there, so a confirm reaches the round on the thread it
+  /// arrives on.
+  virtual bool post(std::function<void()> work) = 0;
   /// After an unrouted answer: declares the stream and its binding again, so that the next
   /// records reach it. One-line error.
   virtual expected<void> declare_again() { return {}; }
@@ -78,8 +83,32 @@ struct round_outcome {
   std::uint64_t released = 0; ///< acknowledgements let through
 };
 
-/// Runs one round over `chains`: each is the chain of the tracker's slot of its shard (slot 0
+/// A round between steps 2 and 3: sealed, its records encoded, the broker not asked yet.
+/// `records` go to the sink; the rest waits for its answer (finish_checkpoint_round).
+struct sealed_round {
+  struct written_record {
+    std::size_t chain = 0;  ///< position in the chains the round began with
+    record_header header;
+    std::size_t size = 0;
+  };
+  std::uint64_t number = 0;  ///< the gate's round
+  std::vector<written_record> written;
+  std::vector<outgoing_record> records;
+  round_outcome outcome;     ///< !ok when encoding failed: publish nothing, finish at once
+};
+
+/// Steps 1 and 2 over `chains`: each is the chain of the tracker's slot of its shard (slot 0
 /// when the tracker has one).
+sealed_round begin_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker,
+                                    std::vector<shard_chain>& chains, std::int64_t now_ms);
+
+/// Step 4, once the sink answered (`answer`), or did not within `confirm_timeout` (none).
+/// `chains` hold the round's chains at the positions it began with (more may follow them).
+round_outcome finish_checkpoint_round(sealed_round& round, std::optional<sink_answer> answer, causeway::ack_gate& gate,
+                                      std::vector<shard_chain>& chains, record_sink& sink,
+                                      std::chrono::milliseconds confirm_timeout);
+
+/// One whole round, waiting for the sink on this thread (never the sink's own).
 round_outcome run_checkpoint_round(causeway::ack_gate& gate, sensor_tracker& tracker, std::vector<shard_chain>& chains,
                                    record_sink& sink, std::chrono::milliseconds confirm_timeout, std::int64_t now_ms);
 

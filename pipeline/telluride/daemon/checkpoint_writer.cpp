@@ -7,174 +7,425 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <utility>
 
 namespace telluride {
 
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+} // namespace
+
+/// Everything a round needs, shared by the sink's thread (where rounds run: step, answered),
+/// the clock thread (keep_time) and the callers of flush, stop and the chain changes. Work
+/// posted to the sink holds it weakly: what runs after the writer is gone does nothing.
+class checkpoint_writer::rounds : public std::enable_shared_from_this<rounds> {
+public:
+  rounds(checkpoint_writer_options options, std::shared_ptr<causeway::ack_gate> gate,
+         std::shared_ptr<sensor_tracker> tracker, std::vector<shard_chain> chains, std::shared_ptr<record_sink> sink,
+         std::shared_ptr<part_health> health)
+    : options_(std::move(options)),
+      gate_(std::move(gate)),
+      tracker_(std::move(tracker)),
+      chains_(std::move(chains)),
+      sink_(std::move(sink)),
+      health_(std::move(health)) {}
+
+  // --- any thread ---
+
+  /// Asks the sink's thread to start a round if one is due; false once that thread stopped.
+  bool nudge() {
+    return sink_->post([weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        self->step();
+    });
+  }
+
+  bool start() {
+    {
+      std::lock_guard lock(mutex_);
+      if (is_running_ || is_stopping_)
+        return false;
+      is_running_ = true;
+      next_round_ = clock_type::now() + options_.interval;
+    }
+    watch_gate();
+    return true;
+  }
+
+  bool flush() {
+    std::unique_lock lock(mutex_);
+    if (!is_running_ || is_stopping_)
+      return false;
+    const std::uint64_t ticket = ++flushes_wanted_;
+    return wait_for_round(lock, ticket) && last_ok_;
+  }
+
+  /// A last round, then no more: the clock may stop. Waits for that round.
+  void finish() {
+    std::unique_lock lock(mutex_);
+    if (is_running_ && !is_stopping_) {
+      const std::uint64_t ticket = ++flushes_wanted_;
+      is_stopping_ = true;
+      wait_for_round(lock, ticket);
+    }
+    is_stopping_ = true;
+    is_running_ = false;
+    is_clock_stopped_ = true;
+    tick_.notify_all();
+  }
+
+  /// After finish: no more wake-ups from the gate, and what was posted before has run.
+  void quiesce() {
+    gate_->wake_at(0, nullptr);
+    auto ran = std::make_shared<std::promise<void>>();
+    auto barrier = ran->get_future();
+    if (sink_->post([ran] { ran->set_value(); }))
+      barrier.wait_for(options_.confirm_timeout);
+  }
+
+  void add_chain(shard_chain chain) {
+    std::lock_guard lock(chains_mutex_);
+    chains_.push_back(std::move(chain));
+  }
+
+  std::optional<shard_chain> remove_chain(std::uint32_t shard) {
+    // A round in flight names its chains by position: let it end first, and start none meanwhile
+    // (step sets in_flight_ under mutex_, which this holds until the chain is gone).
+    std::unique_lock lock(mutex_);
+    ++waiters_;
+    done_.wait(lock, [this] { return !in_flight_; });
+    --waiters_;
+    std::lock_guard chains_lock(chains_mutex_);
+    auto it =
+      std::find_if(chains_.begin(), chains_.end(), [&](const shard_chain& c) { return c.shard().shard == shard; });
+    if (it == chains_.end())
+      return std::nullopt;
+    auto chain = std::move(*it);
+    chains_.erase(it);
+    return chain;
+  }
+
+  void snapshot_next(shard_identity shard) {
+    std::lock_guard lock(chains_mutex_);
+    for (auto& chain : chains_)
+      if (chain.shard() == shard)
+        chain.failed();  // what a failed write does: the next record is a snapshot, and due
+  }
+
+  checkpoint_stats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+
+  // --- the sink's thread ---
+
+  /// Starts a round when one is due and none is in flight.
+  void step() {
+    std::size_t early_at = 0;
+    bool is_due = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!is_running_ || in_flight_)
+        return;
+      const bool is_flush_wanted = flushes_wanted_ > flushes_done_;
+      if (is_stopping_ && !is_flush_wanted)
+        return;
+      is_due = is_flush_wanted || is_interval_over_;
+      early_at = is_backing_off_ ? 0 : early_at_;
+      if (is_backing_off_ && !is_due)
+        return;  // after a failed round, only the interval starts the next one
+    }
+    if (!is_due && !is_early(early_at))
+      return;
+    std::uint64_t flight = 0;
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_ = true;
+      is_answered_ = false;
+      flight = ++flight_;
+      flight_started_ = clock_type::now();
+      flight_ticket_ = flushes_wanted_;  // every flush asked for so far is covered by this round
+      // The clock fails the round if the sink does not answer in time. It wakes at least once
+      // an interval; a wake-up here only when it sleeps past the round's deadline.
+      if (flight_started_ + options_.confirm_timeout < clock_until_)
+        tick_.notify_all();
+    }
+    std::vector<outgoing_record> records;
+    bool is_published = false;
+    {
+      std::lock_guard chains_lock(chains_mutex_);
+      round_ = begin_checkpoint_round(*gate_, *tracker_, chains_, now_ms());
+      records = std::exchange(round_.records, {});
+      is_published = round_.outcome.ok && !records.empty();
+    }
+    if (!is_published) {
+      answered(flight, sink_answer::confirmed, true);  // nothing to confirm: release, or report
+      return;
+    }
+    in_publish_ = true;
+    sink_->publish(std::move(records), [weak = weak_from_this(), flight](sink_answer answer) {
+      if (auto self = weak.lock())
+        self->on_answer(flight, answer);
+    });
+    in_publish_ = false;
+    if (auto answer = std::exchange(inline_answer_, std::nullopt))
+      answered(flight, *answer, true);
+  }
+
+  void on_answer(std::uint64_t flight, sink_answer answer) {
+    if (in_publish_) {
+      inline_answer_ = answer;  // the sink answered inside publish: step finishes the round
+      return;
+    }
+    if (answer == sink_answer::unrouted) {
+      // declare_again runs RPCs on this thread: not inside the dispatch of the confirm's frame.
+      sink_->post([weak = weak_from_this(), flight] {
+        if (auto self = weak.lock())
+          self->answered(flight, sink_answer::unrouted, true);
+      });
+      return;
+    }
+    answered(flight, answer, true);
+  }
+
+  /// Ends round `flight` with the sink's answer, or none (it timed out: the clock thread). A
+  /// round ends once: what comes for it later, or for an earlier one, is dropped.
+  void answered(std::uint64_t flight, std::optional<sink_answer> answer, bool on_sink_thread) {
+    clock_type::time_point started;
+    {
+      std::lock_guard lock(mutex_);
+      if (!in_flight_ || flight != flight_ || is_answered_)
+        return;
+      is_answered_ = true;
+      started = flight_started_;
+    }
+    round_outcome outcome;
+    {
+      std::lock_guard chains_lock(chains_mutex_);
+      outcome = finish_checkpoint_round(round_, answer, *gate_, chains_, *sink_, options_.confirm_timeout);
+      round_ = sealed_round{};
+    }
+    note(outcome, std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - started));
+    if (const std::size_t at = early_threshold(); at != early_at_now())
+      watch_gate();
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_ = false;
+      is_backing_off_ = !outcome.ok;
+      is_interval_over_ = false;
+      next_round_ = clock_type::now() + options_.interval;
+      flushes_done_ = flight_ticket_;
+      last_ok_ = outcome.ok;
+      if (waiters_ > 0)
+        done_.notify_all();
+    }
+    // The next round may be due already (the gate's mark was passed meanwhile).
+    if (on_sink_thread)
+      step();
+    else
+      nudge();
+  }
+
+  // --- the clock thread ---
+
+  void keep_time() {
+    std::unique_lock lock(mutex_);
+    while (!is_clock_stopped_) {
+      const auto now = clock_type::now();
+      if (in_flight_ && !is_answered_ && now >= flight_started_ + options_.confirm_timeout) {
+        const std::uint64_t flight = flight_;
+        lock.unlock();
+        answered(flight, std::nullopt, false);
+        lock.lock();
+        continue;
+      }
+      if (is_running_ && !in_flight_ && !is_interval_over_ && now >= next_round_) {
+        is_interval_over_ = true;
+        lock.unlock();
+        nudge();
+        lock.lock();
+        continue;
+      }
+      // Awake at least once an interval: a round ending does not wake this thread.
+      auto until = now + options_.interval;
+      if (in_flight_)
+        until = std::min(until, flight_started_ + options_.confirm_timeout);
+      else if (!is_interval_over_)
+        until = std::min(until, next_round_);
+      clock_until_ = until;
+      tick_.wait_until(lock, until);
+      clock_until_ = clock_type::time_point::max();  // awake: it looks before it sleeps again
+    }
+  }
+
+private:
+  std::size_t early_threshold() const { return options_.early_at ? options_.early_at() : 0; }
+
+  std::size_t early_at_now() const {
+    std::lock_guard lock(mutex_);
+    return early_at_;
+  }
+
+  /// The gate nudges the rounds when it holds the mark (asked anew: the config may change it).
+  void watch_gate() {
+    const std::size_t at = early_threshold();
+    {
+      std::lock_guard lock(mutex_);
+      early_at_ = at;
+    }
+    gate_->wake_at(at, [weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        self->nudge();
+    });
+  }
+
+  /// The gate holds `early_at` acknowledgements no round sealed yet, or any while it is hurried.
+  bool is_early(std::size_t early_at) const {
+    const std::size_t unsealed = gate_->unsealed();
+    return (early_at != 0 && unsealed >= early_at) || (unsealed > 0 && gate_->is_hurried());
+  }
+
+  /// Waits (holding `lock` on mutex_) until a round covering `ticket` ended; false when none
+  /// will: the sink's thread is gone, or nothing ended within the patience of a round.
+  bool wait_for_round(std::unique_lock<std::mutex>& lock, std::uint64_t ticket) {
+    ++waiters_;
+    lock.unlock();
+    const bool is_posted = nudge();
+    lock.lock();
+    // A round in flight ends within the confirm timeout (the clock sees to it); a posted step
+    // starts one at once. Nothing ending, nothing in flight: the sink's thread dropped the step.
+    const auto patience = options_.confirm_timeout + options_.interval + std::chrono::seconds{1};
+    while (is_posted && flushes_done_ < ticket)
+      if (!done_.wait_for(lock, patience, [&] { return flushes_done_ >= ticket; }) && !in_flight_)
+        break;
+    --waiters_;
+    return flushes_done_ >= ticket;
+  }
+
+  void note(const round_outcome& outcome, std::chrono::microseconds took) {
+    std::uint64_t failures = 0;
+    {
+      std::lock_guard lock(mutex_);
+      if (outcome.ok) {
+        ++stats_.rounds;
+        stats_.snapshots += outcome.snapshots;
+        stats_.deltas += outcome.deltas;
+        stats_.bytes += outcome.bytes;
+        stats_.released += outcome.released;
+        stats_.round_us += static_cast<std::uint64_t>(took.count());
+        stats_.is_failing = false;
+        stats_.last_confirmed_ms = now_ms();
+        failures = std::exchange(failures_in_a_row_, 0);
+      } else {
+        ++stats_.failed_rounds;
+        stats_.is_failing = true;
+        failures = ++failures_in_a_row_;
+      }
+    }
+    if (outcome.ok) {
+      if (failures > 0) {
+        health_->set_up(checkpoints_part);
+        spdlog::info("checkpoints confirmed again after {} failed round(s); held readings are acknowledged",
+                     failures);
+      }
+      return;
+    }
+    health_->set_down(checkpoints_part, outcome.problem);
+    if (failures == 1)
+      spdlog::error("checkpoint failed: {}; readings stay unacknowledged until a checkpoint is confirmed (retrying "
+                    "every {} ms)",
+                    outcome.problem, options_.interval.count());
+  }
+
+  const checkpoint_writer_options options_;
+  const std::shared_ptr<causeway::ack_gate> gate_;
+  const std::shared_ptr<sensor_tracker> tracker_;
+  std::mutex chains_mutex_;  // the chains and the round in flight; taken after mutex_, never before
+  std::vector<shard_chain> chains_;
+  sealed_round round_;
+  const std::shared_ptr<record_sink> sink_;
+  const std::shared_ptr<part_health> health_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable done_;  // a round ended: flushers, stop, remove_chain (when waiters_)
+  std::condition_variable tick_;  // the clock: stop
+  std::size_t waiters_ = 0;
+  std::uint64_t flushes_wanted_ = 0;  // tickets handed out
+  std::uint64_t flushes_done_ = 0;    // tickets the latest round covered
+  bool last_ok_ = true;
+  bool is_running_ = false;
+  bool is_stopping_ = false;
+  bool is_clock_stopped_ = false;
+  bool in_flight_ = false;          // a round is sealed and not ended
+  bool is_answered_ = false;        // ... and its end has begun
+  std::uint64_t flight_ = 0;        // the latest round's number (this writer's)
+  std::uint64_t flight_ticket_ = 0;
+  clock_type::time_point flight_started_;
+  clock_type::time_point next_round_;
+  clock_type::time_point clock_until_ = clock_type::time_point::max();  // when the clock wakes
+  bool is_interval_over_ = false;   // the clock saw next_round_ pass: a round is due
+  bool is_backing_off_ = false;     // after a failed round, only the interval starts the next one
+  std::size_t early_at_ = 0;
+  checkpoint_stats stats_;
+  std::uint64_t failures_in_a_row_ = 0;
+
+  // The sink's thread only.
+  bool in_publish_ = false;
+  std::optional<sink_answer> inline_answer_;
+};
+
 checkpoint_writer::checkpoint_writer(checkpoint_writer_options options, std::shared_ptr<causeway::ack_gate> gate,
                                      std::shared_ptr<sensor_tracker> tracker, std::vector<shard_chain> chains,
                                      std::shared_ptr<record_sink> sink, std::shared_ptr<part_health> health)
-  : options_(std::move(options)),
-    gate_(std::move(gate)),
-    tracker_(std::move(tracker)),
-    chains_(std::move(chains)),
-    sink_(std::move(sink)),
-    health_(std::move(health)) {}
+  : rounds_(std::make_shared<rounds>(std::move(options), std::move(gate), std::move(tracker), std::move(chains),
+                                     std::move(sink), std::move(health))) {}
 
 checkpoint_writer::~checkpoint_writer() {
   stop();
 }
 
 void checkpoint_writer::start() {
-  std::lock_guard lock(mutex_);
-  if (is_running_ || is_stopping_)
+  std::lock_guard joining(join_mutex_);
+  if (!rounds_->start())
     return;
-  is_running_ = true;
-  thread_ = std::thread([this] { run(); });
+  clock_ = std::thread([this] { keep_time(); });
 }
 
-std::size_t checkpoint_writer::early_threshold() const {
-  return options_.early_at ? options_.early_at() : 0;
-}
-
-bool checkpoint_writer::is_early(std::size_t early_at) const {
-  const std::size_t unsealed = gate_->unsealed();
-  return (early_at != 0 && unsealed >= early_at) || (unsealed > 0 && gate_->is_hurried());
-}
-
-void checkpoint_writer::run() {
-  causeway::name_this_thread("ckpt-writer");
-  using clock = std::chrono::steady_clock;
-  std::size_t early_at = early_threshold();
-  auto ring = [signal = signal_] {
-    std::lock_guard lock(signal->mutex);
-    signal->wake.notify_all();
-  };
-  gate_->wake_at(early_at, ring);
-  auto next_round = clock::now() + options_.interval;
-  bool is_backing_off = false;  // after a failed round, only the interval starts the next one
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    const bool is_flush_wanted = flushes_wanted_ > flushes_done_;
-    if (is_stopping_ && !is_flush_wanted)
-      break;
-    const auto now = clock::now();
-    const bool is_due = is_flush_wanted || now >= next_round || (!is_backing_off && is_early(early_at));
-    if (!is_due) {
-      wake_.wait_for(lock, next_round - now);
-      continue;
-    }
-    const std::uint64_t ticket = flushes_wanted_;
-    lock.unlock();
-    round_outcome outcome;
-    const auto started = clock::now();
-    {
-      std::lock_guard chains_lock(chains_mutex_);
-      outcome = run_checkpoint_round(*gate_, *tracker_, chains_, *sink_, options_.confirm_timeout, now_ms());
-    }
-    note(outcome, std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started));
-    if (const std::size_t at = early_threshold(); at != early_at) {
-      early_at = at;
-      gate_->wake_at(early_at, ring);
-    }
-    is_backing_off = !outcome.ok;
-    next_round = clock::now() + options_.interval;
-    lock.lock();
-    flushes_done_ = ticket;
-    last_ok_ = outcome.ok;
-    finished_.notify_all();
-  }
-  is_running_ = false;
-  finished_.notify_all();
-  lock.unlock();
-  gate_->wake_at(0, nullptr);
-}
-
-void checkpoint_writer::note(const round_outcome& outcome, std::chrono::microseconds took) {
-  std::uint64_t failures = 0;
-  {
-    std::lock_guard lock(mutex_);
-    if (outcome.ok) {
-      ++stats_.rounds;
-      stats_.snapshots += outcome.snapshots;
-      stats_.deltas += outcome.deltas;
-      stats_.bytes += outcome.bytes;
-      stats_.released += outcome.released;
-      stats_.round_us += static_cast<std::uint64_t>(took.count());
-      stats_.is_failing = false;
-      stats_.last_confirmed_ms = now_ms();
-      failures = std::exchange(failures_in_a_row_, 0);
-    } else {
-      ++stats_.failed_rounds;
-      stats_.is_failing = true;
-      failures = ++failures_in_a_row_;
-    }
-  }
-  if (outcome.ok) {
-    if (failures > 0) {
-      health_->set_up(checkpoints_part);
-      spdlog::info("checkpoints confirmed again after {} failed round(s); held readings are acknowledged", failures);
-    }
-    return;
-  }
-  health_->set_down(checkpoints_part, outcome.problem);
-  if (failures == 1)
-    spdlog::error("checkpoint failed: {}; readings stay unacknowledged until a checkpoint is confirmed (retrying "
-                  "every {} ms)",
-                  outcome.problem, options_.interval.count());
+void checkpoint_writer::keep_time() {
+  causeway::name_this_thread("ckpt-clock");
+  rounds_->keep_time();
 }
 
 bool checkpoint_writer::flush() {
-  std::unique_lock lock(mutex_);
-  if (!is_running_ || is_stopping_)
-    return false;
-  const std::uint64_t ticket = ++flushes_wanted_;
-  wake_.notify_all();
-  finished_.wait(lock, [&] { return flushes_done_ >= ticket || !is_running_; });
-  return flushes_done_ >= ticket && last_ok_;
+  return rounds_->flush();
 }
 
 void checkpoint_writer::stop() {
   std::lock_guard joining(join_mutex_);
-  {
-    std::lock_guard lock(mutex_);
-    if (is_running_ && !is_stopping_) {
-      ++flushes_wanted_;  // a last round, then the thread ends
-      is_stopping_ = true;
-      wake_.notify_all();
-    }
-    is_stopping_ = true;  // never started: it never will
+  rounds_->finish();
+  if (clock_.joinable()) {
+    clock_.join();
+    rounds_->quiesce();
   }
-  if (thread_.joinable())
-    thread_.join();
 }
 
 void checkpoint_writer::add_chain(shard_chain chain) {
-  std::lock_guard lock(chains_mutex_);
-  chains_.push_back(std::move(chain));
+  rounds_->add_chain(std::move(chain));
 }
 
 std::optional<shard_chain> checkpoint_writer::remove_chain(std::uint32_t shard) {
-  std::lock_guard lock(chains_mutex_);
-  auto it =
-    std::find_if(chains_.begin(), chains_.end(), [&](const shard_chain& c) { return c.shard().shard == shard; });
-  if (it == chains_.end())
-    return std::nullopt;
-  auto chain = std::move(*it);
-  chains_.erase(it);
-  return chain;
+  return rounds_->remove_chain(shard);
 }
 
 void checkpoint_writer::snapshot_next(shard_identity shard) {
-  std::lock_guard lock(chains_mutex_);
-  for (auto& chain : chains_)
-    if (chain.shard() == shard)
-      chain.failed();  // what a failed write does: the next record is a snapshot, and due
+  rounds_->snapshot_next(shard);
 }
 
 checkpoint_stats checkpoint_writer::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
+  return rounds_->stats();
 }
 
 } // namespace telluride

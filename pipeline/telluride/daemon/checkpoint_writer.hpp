@@ -1,4 +1,4 @@
-// checkpoint_writer.hpp — durable mode's checkpoint rounds, on a thread of their own.
+// checkpoint_writer.hpp — durable mode's checkpoint rounds, on the thread of the sink.
 //
 // Every `interval` (checkpoint_interval_ms), and sooner once the ack gate holds `early_at()`
 // acknowledgements that no round sealed yet, or any while the gate is hurried (a readings
@@ -10,12 +10,20 @@
 // Sizing). The batch processors never wait for it: they apply readings under the shard
 // locks, the writer only takes images under them.
 //
+// A round runs where its confirm arrives: on the thread the sink posts to (the checkpoint
+// connection's), as steps of work that never wait. The gate's mark posts a step; the round
+// is sealed, encoded and published there; the broker's confirm finishes it there and starts
+// the next one if that is due already. No thread waits for a confirm, and no thread is woken
+// to hand a round over (docs/checkpoints.md, "Where a round runs"). A small thread of the
+// writer keeps time: it posts a step when the interval ends and fails a round the broker does
+// not answer within `confirm_timeout`.
+//
 // A failed or timed-out round releases nothing; the next one, an interval later, retries
 // (writing snapshots). While rounds fail, `part_health` marks the part "checkpoints" down with
 // the reason (so /readyz answers 503), and one log line says so; one more says when a round
 // succeeds again. `flush` runs a round now and waits for it: the daemon calls it after a
 // drain, before a readings channel closes, so a clean stop or a reconfiguration leaves nothing
-// held. Thread-safe.
+// held. Thread-safe; flush, stop and remove_chain wait, so never call them on the sink's thread.
 #pragma once
 
 #include "telluride/daemon/checkpoint_round.hpp"
@@ -71,17 +79,18 @@ public:
   checkpoint_writer(const checkpoint_writer&) = delete;
   checkpoint_writer& operator=(const checkpoint_writer&) = delete;
 
-  /// Starts the writer's thread.
+  /// Starts the rounds (and the writer's clock thread).
   void start();
   /// Runs a round that starts after this call and waits for it; true when it succeeded. False
-  /// at once when the writer does not run. Not from the writer's own thread.
+  /// at once when the writer does not run, or when the sink's thread has stopped.
   bool flush();
-  /// A last round (flush), then the thread ends. Idempotent.
+  /// A last round (flush), then no more. Idempotent.
   void stop();
 
   /// Rounds from the next one on also write `chain`'s shard (taken over with K > 1 shards).
   void add_chain(shard_chain chain);
   /// Rounds from the next one on leave shard `shard` out; its chain, to write its release.
+  /// Waits for a round in flight to end first.
   std::optional<shard_chain> remove_chain(std::uint32_t shard);
   /// The next record of `shard`'s chain is a snapshot, due even if the shard changes nothing:
   /// records it wrote are missing from the stream (stream_follower.hpp). No-op when this
@@ -91,38 +100,12 @@ public:
   checkpoint_stats stats() const;
 
 private:
-  void run();
-  void note(const round_outcome& outcome, std::chrono::microseconds took);
-  std::size_t early_threshold() const;
-  /// The gate holds `early_at` acknowledgements no round sealed yet, or any while it is hurried.
-  bool is_early(std::size_t early_at) const;
+  class rounds;  // the state the sink's thread and the clock share; outlives this object
+  void keep_time();
 
-  checkpoint_writer_options options_;
-  std::shared_ptr<causeway::ack_gate> gate_;
-  std::shared_ptr<sensor_tracker> tracker_;
-  std::mutex chains_mutex_;          // held by a round, and to add or remove a chain
-  std::vector<shard_chain> chains_;
-  std::shared_ptr<record_sink> sink_;
-  std::shared_ptr<part_health> health_;
-
-  // Shared with the gate's wake-up, which may run after this writer is gone.
-  struct wake_signal {
-    std::mutex mutex;
-    std::condition_variable wake;  // the writer: a flush is wanted, enough acks held, or stop
-  };
-  std::shared_ptr<wake_signal> signal_ = std::make_shared<wake_signal>();
-  std::mutex& mutex_ = signal_->mutex;
-  std::condition_variable& wake_ = signal_->wake;
-  std::condition_variable finished_;  // flushers: a round ended
-  std::uint64_t flushes_wanted_ = 0;  // tickets handed out
-  std::uint64_t flushes_done_ = 0;    // tickets the latest round covered
-  bool last_ok_ = true;
-  bool is_running_ = false;
-  bool is_stopping_ = false;
-  checkpoint_stats stats_;
-  std::uint64_t failures_in_a_row_ = 0;
+  std::shared_ptr<rounds> rounds_;
   std::mutex join_mutex_;  // stop() joins once
-  std::thread thread_;
+  std::thread clock_;
 };
 
 } // namespace telluride

@@ -39,6 +39,10 @@ expected<void> stream_record_sink::declare_again() {
   return amqp::declare(*publisher_->connection(), unrouted_->topology);
 }
 
+bool stream_record_sink::post(std::function<void()> work) {
+  return publisher_->connection()->post(std::move(work));
+}
+
 void stream_record_sink::publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) {
   std::vector<amqp::outgoing_message> batch;
   batch.reserve(records.size());

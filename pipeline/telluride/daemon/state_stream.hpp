@@ -65,6 +65,8 @@ public:
   stream_record_sink(std::shared_ptr<causeway::amqp::publisher> publisher, std::string exchange,
                      std::shared_ptr<unrouted_records> unrouted = nullptr);
   void publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) override;
+  /// On the publisher's connection thread, where its confirms arrive.
+  bool post(std::function<void()> work) override;
   expected<void> declare_again() override;
   causeway::amqp::publisher& publisher() noexcept { return *publisher_; }
 

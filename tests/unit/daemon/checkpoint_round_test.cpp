@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 // Its own namespace: the unity build compiles several test files as one.
@@ -258,6 +259,70 @@ TEST_CASE("while rounds fail the part checkpoints is down with the reason, and a
   CHECK_FALSE(writer.stats().is_failing);
   writer.stop();
   CHECK(json_of(f.restored()) == f.live_json());
+}
+
+TEST_CASE("the writer runs its rounds on the sink's thread, and fails one the sink never answers after the confirm timeout") {
+  durable_fixture f;
+  auto health = std::make_shared<part_health>();
+  checkpoint_writer_options options;
+  options.interval = 60s;
+  options.confirm_timeout = 50ms;
+  options.early_at = [] { return std::size_t{2}; };
+  std::promise<std::thread::id> sink_thread;
+  REQUIRE(f.stream->post([&] { sink_thread.set_value(std::this_thread::get_id()); }));
+  const auto sink_id = sink_thread.get_future().get();
+  std::thread::id round_thread;
+  f.stream->before_next([&] { round_thread = std::this_thread::get_id(); });
+  f.stream->set_answer(memory_stream::answer::never);
+  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
+  writer.start();
+  f.handle({{1, 1.0}, {2, 2.0}});
+  // The round is published and never answered: the writer's clock fails it.
+  CHECK(eventually([&] { return writer.stats().failed_rounds == 1; }));
+  CHECK(round_thread == sink_id);
+  CHECK(health->first_problem() ==
+        std::optional<std::string>{"checkpoints: the broker did not confirm the checkpoint within 50 ms"});
+  CHECK(f.channel->count() == 0);
+  CHECK(f.gate->held() == 2);
+
+  // The next round (a flush: after a failure only the interval or a flush starts one) writes a
+  // snapshot and lets both readings through.
+  f.stream->set_answer(memory_stream::answer::confirm);
+  CHECK(writer.flush());
+  CHECK(f.channel->count() == 2);
+  CHECK(writer.stats().rounds == 1);
+  CHECK_FALSE(health->first_problem());
+  writer.stop();
+  // Only the confirmed round's records are in the stream: the unanswered batch was never appended.
+  CHECK(f.stream->kinds() == "snapshot 2/2");
+  CHECK(json_of(f.restored()) == f.live_json());
+}
+
+TEST_CASE("remove_chain waits for the round in flight, and the rounds after it leave the shard out") {
+  durable_fixture f;
+  auto health = std::make_shared<part_health>();
+  checkpoint_writer_options options;
+  options.interval = 60s;
+  options.confirm_timeout = 200ms;
+  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
+  f.stream->set_answer(memory_stream::answer::never);
+  writer.start();
+  f.handle({{1, 1.0}});
+  std::thread flusher([&] { writer.flush(); });  // a round in flight, never answered
+  CHECK(eventually([&] { return f.stream->batches() == 1; }));
+  auto removed = writer.remove_chain(0);
+  // It returned once the clock had failed the round in flight, not before.
+  CHECK(writer.stats().failed_rounds == 1);
+  flusher.join();
+  REQUIRE(removed.has_value());
+  CHECK(removed->shard() == one_shard);
+  CHECK(removed->wants_snapshot());  // the failed round's record is not in the stream
+  f.stream->set_answer(memory_stream::answer::confirm);
+  f.handle({{2, 2.0}});
+  CHECK(writer.flush());
+  CHECK(f.stream->batches() == 1);  // no chain left: nothing written, the round only releases
+  CHECK(f.channel->count() == 2);
+  writer.stop();
 }
 
 TEST_CASE("a restore reads the stream, claims above its epochs, and carries on where the old owner stopped") {

@@ -12,6 +12,8 @@
 #include <causeway/testing.hpp>
 
 #include <algorithm>
+#include <condition_variable>
+#include <thread>
 #include <deque>
 #include <optional>
 #include <functional>
@@ -23,6 +25,56 @@
 namespace durable_test {
 
 using namespace telluride;
+
+/// Runs what is posted to it on a thread of its own, in order; the thread starts with the first
+/// post and ends with the executor (what was posted and not run is dropped).
+class serial_executor {
+public:
+  serial_executor() = default;
+  serial_executor(const serial_executor&) = delete;
+  serial_executor& operator=(const serial_executor&) = delete;
+  ~serial_executor() {
+    {
+      std::lock_guard lock(mutex_);
+      is_stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+      thread_.join();
+  }
+
+  bool post(std::function<void()> work) {
+    std::lock_guard lock(mutex_);
+    if (is_stopping_)
+      return false;
+    queue_.push_back(std::move(work));
+    if (!thread_.joinable())
+      thread_ = std::thread([this] { run(); });
+    wake_.notify_one();
+    return true;
+  }
+
+private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return is_stopping_ || !queue_.empty(); });
+      if (is_stopping_)
+        return;
+      auto work = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      work();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;
+  bool is_stopping_ = false;
+  std::thread thread_;
+};
 
 class memory_stream final : public record_sink, public record_source {
 public:
@@ -55,6 +107,9 @@ public:
     }
     done(sink_answer::confirmed);
   }
+
+  /// On a thread of the stream's own, started by the first post.
+  bool post(std::function<void()> work) override { return executor_.post(std::move(work)); }
 
   expected<void> declare_again() override {
     std::lock_guard lock(mutex_);
@@ -141,6 +196,7 @@ private:
   std::size_t batches_ = 0;
   std::size_t declared_again_ = 0;
   std::vector<std::pair<std::uint32_t, record_kind>> headers_;
+  serial_executor executor_;  // last: its thread ends before the rest goes
 };
 
 /// A reader of a memory_stream from an offset (none: its first retained record), as the
