@@ -43,6 +43,12 @@ struct durable_fixture {
     next_tag += values.size();
   }
 
+  /// A writer of this fixture's chains over its gate, tracker and stream, reporting to `health`.
+  std::unique_ptr<checkpoint_writer> writer(const checkpoint_writer_options& options) {
+    return std::make_unique<checkpoint_writer>(options, gate, tracker, std::move(chains), stream, health);
+  }
+  std::shared_ptr<part_health> health = std::make_shared<part_health>();
+
   round_outcome round(std::chrono::milliseconds timeout = 1s) {
     return run_checkpoint_round(*gate, *tracker, chains, *stream, timeout, 1764600000000);
   }
@@ -191,79 +197,75 @@ TEST_CASE("a round the broker does not answer in time lets nothing through and n
 
 TEST_CASE("the writer runs rounds every interval, early once the gate holds early_at acknowledgements, and on flush") {
   durable_fixture f;
-  auto health = std::make_shared<part_health>();
   checkpoint_writer_options options;
   options.interval = 60s;  // only early rounds and flushes in this test
   options.early_at = [] { return std::size_t{5}; };
-  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
-  writer.start();
+  auto writer = f.writer(options);
+  writer->start();
   f.handle({{1, 1.0}, {2, 2.0}, {3, 3.0}, {4, 4.0}});
   std::this_thread::sleep_for(50ms);
   CHECK(f.channel->count() == 0);  // 4 held: below early_at, and the interval is far
   f.handle({{5, 5.0}});
   CHECK(f.channel->wait_for(5, 5s));  // the fifth starts a round
   // The round lets the acknowledgements through before the writer counts it.
-  CHECK(eventually([&] { return writer.stats().rounds == 1; }));
+  CHECK(eventually([&] { return writer->stats().rounds == 1; }));
 
   f.handle({{1, 1.5}});
-  CHECK(writer.flush());
+  CHECK(writer->flush());
   CHECK(f.channel->count() == 6);
-  CHECK(writer.stats().rounds == 2);
-  CHECK(writer.stats().snapshots == 1);
-  CHECK(writer.stats().deltas == 1);
-  writer.stop();
-  CHECK_FALSE(writer.flush());  // stopped: no more rounds
+  CHECK(writer->stats().rounds == 2);
+  CHECK(writer->stats().snapshots == 1);
+  CHECK(writer->stats().deltas == 1);
+  writer->stop();
+  CHECK_FALSE(writer->flush());  // stopped: no more rounds
   CHECK(json_of(f.restored()) == f.live_json());
 }
 
 TEST_CASE("a hurried gate starts a round below early_at: a full prefetch window waits for no mark") {
   durable_fixture f;
-  auto health = std::make_shared<part_health>();
   checkpoint_writer_options options;
   options.interval = 60s;
   options.early_at = [] { return std::size_t{500}; };
-  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
-  writer.start();
+  auto writer = f.writer(options);
+  writer->start();
   f.handle({{1, 1.0}, {2, 2.0}});
   std::this_thread::sleep_for(50ms);
   CHECK(f.channel->count() == 0);  // 2 held, far below 500
   f.gate->hurry();                 // what the readings source does when its window fills
   CHECK(f.channel->wait_for(2, 5s));
-  CHECK(eventually([&] { return writer.stats().rounds == 1; }));
+  CHECK(eventually([&] { return writer->stats().rounds == 1; }));
   f.handle({{3, 3.0}});
   std::this_thread::sleep_for(50ms);
   CHECK(f.channel->count() == 2);  // the hurry ended with its round
-  writer.stop();
+  writer->stop();
   CHECK(f.channel->count() == 3);  // the last round on stop
   CHECK(json_of(f.restored()) == f.live_json());
 }
 
 TEST_CASE("while rounds fail the part checkpoints is down with the reason, and a confirmed round brings it up again") {
   durable_fixture f;
-  auto health = std::make_shared<part_health>();
   checkpoint_writer_options options;
   options.interval = 10ms;
-  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
+  auto writer = f.writer(options);
   f.stream->set_answer(memory_stream::answer::refuse);
-  writer.start();
+  writer->start();
   f.handle({{1, 1.0}});
-  CHECK(eventually([&] { return writer.stats().failed_rounds >= 3; }));
-  CHECK(writer.stats().is_failing);
-  CHECK(health->first_problem() ==
+  CHECK(eventually([&] { return writer->stats().failed_rounds >= 3; }));
+  CHECK(writer->stats().is_failing);
+  CHECK(f.health->first_problem() ==
         std::optional<std::string>{"checkpoints: the broker refused the checkpoint (or the publishing connection closed)"});
   CHECK(f.channel->count() == 0);
 
   f.stream->set_answer(memory_stream::answer::confirm);
   CHECK(f.channel->wait_for(1, 5s));
-  CHECK(eventually([&] { return !health->first_problem(); }));
-  CHECK_FALSE(writer.stats().is_failing);
-  writer.stop();
+  CHECK(eventually([&] { return !f.health->first_problem(); }));
+  CHECK_FALSE(writer->stats().is_failing);
+  writer->stop();
   CHECK(json_of(f.restored()) == f.live_json());
 }
 
 TEST_CASE("the writer runs its rounds on the sink's thread, and fails one the sink never answers after the confirm timeout") {
   durable_fixture f;
-  auto health = std::make_shared<part_health>();
   checkpoint_writer_options options;
   options.interval = 60s;
   options.confirm_timeout = 50ms;
@@ -271,16 +273,16 @@ TEST_CASE("the writer runs its rounds on the sink's thread, and fails one the si
   std::promise<std::thread::id> sink_thread;
   REQUIRE(f.stream->post([&] { sink_thread.set_value(std::this_thread::get_id()); }));
   const auto sink_id = sink_thread.get_future().get();
-  std::thread::id round_thread;
-  f.stream->before_next([&] { round_thread = std::this_thread::get_id(); });
+  std::promise<std::thread::id> round_thread;
+  f.stream->before_next([&] { round_thread.set_value(std::this_thread::get_id()); });
   f.stream->set_answer(memory_stream::answer::never);
-  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
-  writer.start();
+  auto writer = f.writer(options);
+  writer->start();
   f.handle({{1, 1.0}, {2, 2.0}});
   // The round is published and never answered: the writer's clock fails it.
-  CHECK(eventually([&] { return writer.stats().failed_rounds == 1; }));
-  CHECK(round_thread == sink_id);
-  CHECK(health->first_problem() ==
+  CHECK(eventually([&] { return writer->stats().failed_rounds == 1; }));
+  CHECK(round_thread.get_future().get() == sink_id);
+  CHECK(f.health->first_problem() ==
         std::optional<std::string>{"checkpoints: the broker did not confirm the checkpoint within 50 ms"});
   CHECK(f.channel->count() == 0);
   CHECK(f.gate->held() == 2);
@@ -288,11 +290,11 @@ TEST_CASE("the writer runs its rounds on the sink's thread, and fails one the si
   // The next round (a flush: after a failure only the interval or a flush starts one) writes a
   // snapshot and lets both readings through.
   f.stream->set_answer(memory_stream::answer::confirm);
-  CHECK(writer.flush());
+  CHECK(writer->flush());
   CHECK(f.channel->count() == 2);
-  CHECK(writer.stats().rounds == 1);
-  CHECK_FALSE(health->first_problem());
-  writer.stop();
+  CHECK(writer->stats().rounds == 1);
+  CHECK_FALSE(f.health->first_problem());
+  writer->stop();
   // Only the confirmed round's records are in the stream: the unanswered batch was never appended.
   CHECK(f.stream->kinds() == "snapshot 2/2");
   CHECK(json_of(f.restored()) == f.live_json());
@@ -300,29 +302,28 @@ TEST_CASE("the writer runs its rounds on the sink's thread, and fails one the si
 
 TEST_CASE("remove_chain waits for the round in flight, and the rounds after it leave the shard out") {
   durable_fixture f;
-  auto health = std::make_shared<part_health>();
   checkpoint_writer_options options;
   options.interval = 60s;
   options.confirm_timeout = 200ms;
-  checkpoint_writer writer{options, f.gate, f.tracker, std::move(f.chains), f.stream, health};
+  auto writer = f.writer(options);
   f.stream->set_answer(memory_stream::answer::never);
-  writer.start();
+  writer->start();
   f.handle({{1, 1.0}});
-  std::thread flusher([&] { writer.flush(); });  // a round in flight, never answered
+  std::thread flusher([&] { writer->flush(); });  // a round in flight, never answered
   CHECK(eventually([&] { return f.stream->batches() == 1; }));
-  auto removed = writer.remove_chain(0);
+  auto removed = writer->remove_chain(0);
   // It returned once the clock had failed the round in flight, not before.
-  CHECK(writer.stats().failed_rounds == 1);
+  CHECK(writer->stats().failed_rounds == 1);
   flusher.join();
   REQUIRE(removed.has_value());
   CHECK(removed->shard() == one_shard);
   CHECK(removed->wants_snapshot());  // the failed round's record is not in the stream
   f.stream->set_answer(memory_stream::answer::confirm);
   f.handle({{2, 2.0}});
-  CHECK(writer.flush());
+  CHECK(writer->flush());
   CHECK(f.stream->batches() == 1);  // no chain left: nothing written, the round only releases
   CHECK(f.channel->count() == 2);
-  writer.stop();
+  writer->stop();
 }
 
 TEST_CASE("a restore reads the stream, claims above its epochs, and carries on where the old owner stopped") {
