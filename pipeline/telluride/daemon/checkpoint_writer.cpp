@@ -51,7 +51,7 @@ public:
       is_running_ = true;
       next_round_ = clock_type::now() + options_.interval;
     }
-    watch_gate();
+    watch_gate(early_threshold());
     return true;
   }
 
@@ -134,9 +134,9 @@ public:
       if (is_stopping_ && !is_flush_wanted)
         return;
       is_due = is_flush_wanted || is_interval_over_;
-      early_at = is_backing_off_ ? 0 : early_at_;
       if (is_backing_off_ && !is_due)
         return;  // after a failed round, only the interval starts the next one
+      early_at = early_at_;
     }
     if (!is_due && !is_early(early_at))
       return;
@@ -210,7 +210,7 @@ public:
     }
     note(outcome, std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - started));
     if (const std::size_t at = early_threshold(); at != early_at_now())
-      watch_gate();
+      watch_gate(at);
     {
       std::lock_guard lock(mutex_);
       in_flight_ = false;
@@ -269,9 +269,9 @@ private:
     return early_at_;
   }
 
-  /// The gate nudges the rounds when it holds the mark (asked anew: the config may change it).
-  void watch_gate() {
-    const std::size_t at = early_threshold();
+  /// The gate nudges the rounds when it holds `at` (asked anew after each round: the config may
+  /// change it).
+  void watch_gate(std::size_t at) {
     {
       std::lock_guard lock(mutex_);
       early_at_ = at;
