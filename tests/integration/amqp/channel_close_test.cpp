@@ -146,7 +146,13 @@ TEST_CASE("a channel the broker closes is answered once, reopens and consumes ag
     CHECK(consumer->deliveries.load() >= 2);
   }
   CHECK(stats.channel_losses == closes);
-  const auto timeouts = lines_with(broker.log_path(), log_start, "has timed out waiting for delivery acknowledgement");
+  // The broker's logger writes the line of the latest timeout shortly after the channel close
+  // reached us: wait for it, a little.
+  std::size_t timeouts = 0;
+  amqp_test::wait_until([&] {
+    timeouts = lines_with(broker.log_path(), log_start, "has timed out waiting for delivery acknowledgement");
+    return timeouts >= closes;
+  }, 5s);
   MESSAGE("the broker logged " << timeouts << " acknowledgement timeouts for " << closes << " channel closes");
   CHECK(timeouts >= closes);
   CHECK(lines_with(broker.log_path(), log_start, "expected 'channel.open'") == 0);
