@@ -37,10 +37,7 @@ public:
 
   /// Asks the sink's thread to start a round if one is due; false once that thread stopped.
   bool nudge() {
-    return sink_->post([weak = weak_from_this()] {
-      if (auto self = weak.lock())
-        self->step();
-    });
+    return later([](rounds& self) { self.step(); });
   }
 
   bool start() {
@@ -95,9 +92,7 @@ public:
     // A round in flight names its chains by position: let it end first, and start none meanwhile
     // (step sets in_flight_ under mutex_, which this holds until the chain is gone).
     std::unique_lock lock(mutex_);
-    ++waiters_;
     done_.wait(lock, [this] { return !in_flight_; });
-    --waiters_;
     std::lock_guard chains_lock(chains_mutex_);
     auto it =
       std::find_if(chains_.begin(), chains_.end(), [&](const shard_chain& c) { return c.shard().shard == shard; });
@@ -182,10 +177,7 @@ public:
     }
     if (answer == sink_answer::unrouted) {
       // declare_again runs RPCs on this thread: not inside the dispatch of the confirm's frame.
-      sink_->post([weak = weak_from_this(), flight] {
-        if (auto self = weak.lock())
-          self->answered(flight, sink_answer::unrouted, true);
-      });
+      later([flight](rounds& self) { self.answered(flight, sink_answer::unrouted, true); });
       return;
     }
     answered(flight, answer, true);
@@ -219,8 +211,7 @@ public:
       next_round_ = clock_type::now() + options_.interval;
       flushes_done_ = flight_ticket_;
       last_ok_ = outcome.ok;
-      if (waiters_ > 0)
-        done_.notify_all();
+      done_.notify_all();  // no system call while nobody waits
     }
     // The next round may be due already (the gate's mark was passed meanwhile).
     if (on_sink_thread)
@@ -262,6 +253,15 @@ public:
   }
 
 private:
+  /// Runs `work` on this object on the sink's thread, if the object still exists by then.
+  template <class Work>
+  bool later(Work work) {
+    return sink_->post([weak = weak_from_this(), work = std::move(work)] {
+      if (auto self = weak.lock())
+        work(*self);
+    });
+  }
+
   std::size_t early_threshold() const { return options_.early_at ? options_.early_at() : 0; }
 
   std::size_t early_at_now() const {
@@ -291,7 +291,6 @@ private:
   /// Waits (holding `lock` on mutex_) until a round covering `ticket` ended; false when none
   /// will: the sink's thread is gone, or nothing ended within the patience of a round.
   bool wait_for_round(std::unique_lock<std::mutex>& lock, std::uint64_t ticket) {
-    ++waiters_;
     lock.unlock();
     const bool is_posted = nudge();
     lock.lock();
@@ -301,7 +300,6 @@ private:
     while (is_posted && flushes_done_ < ticket)
       if (!done_.wait_for(lock, patience, [&] { return flushes_done_ >= ticket; }) && !in_flight_)
         break;
-    --waiters_;
     return flushes_done_ >= ticket;
   }
 
@@ -350,9 +348,8 @@ private:
   const std::shared_ptr<part_health> health_;
 
   mutable std::mutex mutex_;
-  std::condition_variable done_;  // a round ended: flushers, stop, remove_chain (when waiters_)
+  std::condition_variable done_;  // a round ended: flushers, stop, remove_chain
   std::condition_variable tick_;  // the clock: stop
-  std::size_t waiters_ = 0;
   std::uint64_t flushes_wanted_ = 0;  // tickets handed out
   std::uint64_t flushes_done_ = 0;    // tickets the latest round covered
   bool last_ok_ = true;
