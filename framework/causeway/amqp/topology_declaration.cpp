@@ -6,7 +6,9 @@
 
 #include <amqp_framing.h>
 
+#include <algorithm>
 #include <functional>
+#include <iterator>
 
 namespace causeway::amqp {
 
@@ -26,6 +28,16 @@ expected<void> on_temporary_channel(connection& conn, const std::function<failur
 }
 
 } // namespace
+
+void append(topology_spec& to, topology_spec from) {
+  auto move_all = [](auto& into, auto& items) { std::move(items.begin(), items.end(), std::back_inserter(into)); };
+  move_all(to.exchanges, from.exchanges);
+  move_all(to.queues, from.queues);
+  move_all(to.bindings, from.bindings);
+  move_all(to.exchange_bindings, from.exchange_bindings);
+  move_all(to.unbindings, from.unbindings);
+  move_all(to.deleted_exchanges, from.deleted_exchanges);
+}
 
 failure declare_exchange(channel& ch, const exchange_spec& spec) {
   field_table args(spec.args);

@@ -65,6 +65,9 @@ struct topology_spec {
   std::vector<std::string> deleted_exchanges;
 };
 
+/// Appends the parts of `from` to those of `to`, in order.
+void append(topology_spec& to, topology_spec from);
+
 /// What a passive queue.declare tells about a queue.
 struct queue_state {
   std::uint32_t messages_ready = 0;  ///< not counting delivered-but-unacked messages

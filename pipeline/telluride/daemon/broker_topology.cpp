@@ -45,17 +45,6 @@ amqp::binding_spec readings_binding(const route_names& r) {
   return {r.readings_queue, r.exchange, r.readings_routing_key, {}};
 }
 
-/// Appends the parts of `from` to those of `to`, in order.
-void append(amqp::topology_spec& to, amqp::topology_spec from) {
-  auto move_all = [](auto& into, auto& items) { std::move(items.begin(), items.end(), std::back_inserter(into)); };
-  move_all(to.exchanges, from.exchanges);
-  move_all(to.queues, from.queues);
-  move_all(to.bindings, from.bindings);
-  move_all(to.exchange_bindings, from.exchange_bindings);
-  move_all(to.unbindings, from.unbindings);
-  move_all(to.deleted_exchanges, from.deleted_exchanges);
-}
-
 } // namespace
 
 amqp::topology_spec state_stream_topology(const config& cfg) {

@@ -25,6 +25,15 @@ std::string snapshot_index_queue(const std::string& stream, shard_identity shard
   return snapshot_index_exchange(stream) + "." + index_routing_key(shard);
 }
 
+amqp::topology_spec snapshot_index_topology(const std::string& stream, shard_identity shard) {
+  const std::string exchange = snapshot_index_exchange(stream);
+  amqp::topology_spec spec;
+  spec.exchanges.push_back({exchange, "direct", true, false, {}});
+  spec.queues.push_back({snapshot_index_queue(stream, shard), true, false, false, {{"x-max-length", std::int64_t{1}}}});
+  spec.bindings.push_back({snapshot_index_queue(stream, shard), exchange, index_routing_key(shard), {}});
+  return spec;
+}
+
 snapshot_index_store::snapshot_index_store(std::shared_ptr<amqp::publisher> publisher, std::string stream,
                                            std::chrono::milliseconds confirm_timeout)
   : publisher_(std::move(publisher)), stream_(std::move(stream)), confirm_timeout_(confirm_timeout) {}
@@ -45,12 +54,7 @@ expected<void> snapshot_index_store::write(const snapshot_index_entry& entry) {
   {
     std::lock_guard lock(mutex_);
     if (!declared_.contains({shard.layout, shard.shard})) {
-      amqp::topology_spec spec;
-      spec.exchanges.push_back({exchange, "direct", true, false, {}});
-      spec.queues.push_back({snapshot_index_queue(stream_, shard), true, false, false,
-                             {{"x-max-length", std::int64_t{1}}}});
-      spec.bindings.push_back({snapshot_index_queue(stream_, shard), exchange, index_routing_key(shard), {}});
-      if (auto declared = amqp::declare(*publisher_->connection(), spec); !declared)
+      if (auto declared = amqp::declare(*publisher_->connection(), snapshot_index_topology(stream_, shard)); !declared)
         return error{declared.err().message};
       declared_.insert({shard.layout, shard.shard});
     }

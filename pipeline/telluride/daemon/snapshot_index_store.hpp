@@ -17,6 +17,7 @@
 #include "telluride/state/snapshot_index.hpp"
 
 #include <causeway/amqp/publisher.hpp>
+#include <causeway/amqp/topology_declaration.hpp>
 
 #include <chrono>
 #include <memory>
@@ -32,6 +33,8 @@ namespace telluride {
 std::string snapshot_index_exchange(const std::string& stream);
 /// `<stream>.index.<K>.<s>`: the queue holding the entry of shard s of layout K.
 std::string snapshot_index_queue(const std::string& stream, shard_identity shard);
+/// The exchange and the queue of `shard`'s entry, bound (declared before its first entry).
+causeway::amqp::topology_spec snapshot_index_topology(const std::string& stream, shard_identity shard);
 
 class snapshot_index_store {
 public:

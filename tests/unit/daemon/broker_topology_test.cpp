@@ -1,6 +1,7 @@
 // What the daemon declares for its config (broker_topology.hpp), as lines a reader can check
 // against docs/wire-format.md (Routes; Shards and the state stream), without a broker.
 #include "telluride/daemon/broker_topology.hpp"
+#include "telluride/daemon/snapshot_index_store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -177,4 +178,14 @@ TEST_CASE("a broker without the consistent-hash plugin is named in the error, ot
   CHECK(telluride::explain_declaration_failure(other) == other);
   const std::string unknown_other = "declare exchange \"x\": COMMAND_INVALID - unknown exchange type 'x-foo'";
   CHECK(telluride::explain_declaration_failure(unknown_other) == unknown_other);
+}
+
+TEST_CASE("a shard's snapshot index entry: the index exchange, a one-entry queue named by layout and shard, bound by both") {
+  CHECK(lines(telluride::snapshot_index_topology("telluride_state", {12, 3})) ==
+        std::vector<std::string>{
+          "exchange telluride_state.index direct durable",
+          "queue telluride_state.index.12.3 durable {x-max-length=1}",
+          "bind telluride_state.index.12.3 to telluride_state.index key 12.3",
+        });
+  CHECK(lines(telluride::snapshot_index_topology("other", {1, 0}))[1] == "queue other.index.1.0 durable {x-max-length=1}");
 }
