@@ -1,9 +1,10 @@
 # bench/private_broker.sh — sourced by the benchmark scripts (bash, set -euo pipefail).
 #
 #   start_private_broker NAME DIR NODE PORT
-#       Starts deploy/rabbitmq-local.sh with its own data folder DIR, node name NODE and AMQP
-#       port PORT (management off), stops it when the script exits, and sets broker_pid (0 when
-#       unknown). On failure prints the benchmark NAME's JSON error line and exits 1.
+#       Starts deploy/rabbitmq-local.sh with its own data folder DIR (emptied first), node name
+#       NODE and AMQP port PORT (management off), stops it when the script exits, and sets
+#       broker_pid (0 when unknown). On failure prints the benchmark NAME's JSON error line and
+#       exits 1.
 #   log_lines_to_stderr
 #       A filter: the library's log lines ("[2026-...] [info] ...") go to stderr, the rest to
 #       stdout, so the benchmark's JSON line stays last on stdout.
@@ -20,6 +21,10 @@ start_private_broker() {
   export TELLURIDE_BROKER_PORT=$4
   export TELLURIDE_BROKER_MGMT_PORT=0
   private_broker_script=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/deploy/rabbitmq-local.sh
+  # A fresh broker every run: what an interrupted run left in the data folder (its queues, a
+  # message store of preloaded readings) would otherwise weigh on every later run.
+  "$private_broker_script" stop >/dev/null 2>&1 || true
+  rm -rf "$TELLURIDE_BROKER_DIR"
   # Quiet: the JSON line stays last.
   trap '"$private_broker_script" stop >/dev/null 2>&1 || true' EXIT
   if ! "$private_broker_script" start >&2; then

@@ -1,6 +1,8 @@
 #include "daemon/daemon_setup.hpp"
 
 #include "telluride/daemon/broker_topology.hpp"
+#include "telluride/daemon/layout_record.hpp"
+#include "telluride/daemon/snapshot_index_store.hpp"
 #include "telluride/domain/config_schema.hpp"
 
 #include <fstream>
@@ -26,7 +28,16 @@ telluride::config config_under(const std::string& prefix, telluride::state_mode 
 }
 
 amqp::topology_spec topology_of(const telluride::config& cfg) {
-  return telluride::broker_topology(cfg);
+  amqp::topology_spec spec = telluride::broker_topology(cfg);
+  if (cfg.state != telluride::state_mode::durable)
+    return spec;
+  // What a durable daemon declares besides, on its own: the snapshot index (its exchange, the
+  // layout record's queue, one entry queue per shard). Declared here the same way, so that the
+  // run deletes them too: the benchmark's broker keeps its data between runs.
+  amqp::append(spec, telluride::layout_topology(cfg));  // the state stream once more: declaring is idempotent
+  for (std::uint32_t shard = 0; shard < cfg.shards; ++shard)
+    amqp::append(spec, telluride::snapshot_index_topology(cfg.state_stream, {cfg.shards, shard}));
+  return spec;
 }
 
 void delete_topology(amqp::connection& admin, const amqp::topology_spec& spec) {
