@@ -1,7 +1,6 @@
 #include "telluride/daemon/broker_topology.hpp"
 
-#include <algorithm>
-#include <iterator>
+#include <utility>
 
 namespace telluride {
 
