@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <utility>
 
 namespace causeway::amqp {
 
@@ -19,17 +20,42 @@ std::string oversize_reason(std::uint64_t body_size, std::size_t max_body_size) 
          std::to_string(max_body_size);
 }
 
-void add_properties(metadata& md, const amqp_basic_properties_t& p) {
-  if (p._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+void add_properties(metadata& md, const amqp_basic_properties_t& p, const delivery_metadata& keep) {
+  if (keep.message_id && (p._flags & AMQP_BASIC_MESSAGE_ID_FLAG))
     md.add("message_id", text(p.message_id));
-  if (p._flags & AMQP_BASIC_CORRELATION_ID_FLAG)
+  if (keep.correlation_id && (p._flags & AMQP_BASIC_CORRELATION_ID_FLAG))
     md.add("correlation_id", text(p.correlation_id));
-  if (p._flags & AMQP_BASIC_TIMESTAMP_FLAG)
+  if (keep.timestamp && (p._flags & AMQP_BASIC_TIMESTAMP_FLAG))
     md.add("timestamp", std::to_string(p.timestamp));
-  if (p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+  if (keep.content_type && (p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG))
     md.add("content_type", text(p.content_type));
-  if ((p._flags & AMQP_BASIC_HEADERS_FLAG) && p.headers.num_entries > 0)
+  if (keep.headers && (p._flags & AMQP_BASIC_HEADERS_FLAG) && p.headers.num_entries > 0)
     md.add("headers", to_json(p.headers));
+}
+
+/// Room for the metadata `keep` asks of a delivery, in bytes and entries: the fields of the
+/// basic.deliver exactly, the properties' values guessed at 96 bytes in all.
+std::pair<std::size_t, std::size_t> metadata_room(const amqp_basic_deliver_t& deliver, const delivery_metadata& keep) {
+  std::size_t bytes = std::string_view{"redelivered"}.size() + std::string_view{"false"}.size();
+  std::size_t entries = 1;
+  auto room = [&](bool kept, std::string_view key, std::size_t value) {
+    if (kept) {
+      bytes += key.size() + value;
+      ++entries;
+    }
+  };
+  room(keep.delivery_tag, "delivery_tag", 20);
+  room(keep.exchange, "exchange", deliver.exchange.len);
+  room(keep.routing_key, "routing_key", deliver.routing_key.len);
+  const std::size_t before = bytes;
+  room(keep.message_id, "message_id", 0);
+  room(keep.correlation_id, "correlation_id", 0);
+  room(keep.timestamp, "timestamp", 0);
+  room(keep.content_type, "content_type", 0);
+  room(keep.headers, "headers", 0);
+  if (bytes != before)
+    bytes += 96;
+  return {bytes, entries};
 }
 
 } // namespace
@@ -65,14 +91,17 @@ feed_result delivery_assembler::on_deliver(const amqp_basic_deliver_t& deliver) 
   current_.emplace();
   current_->delivery_tag = deliver.delivery_tag;
   current_->redelivered = deliver.redelivered != 0;
-  // Each key is added once, into room for all of them (the properties' values guessed at 96
-  // bytes): one allocation per message.
+  // Each key is added once, into room for all of them: one allocation per message.
   auto& md = current_->msg.metadata;
-  md.reserve(deliver.exchange.len + deliver.routing_key.len + 96 + 140, 9);
-  md.add("delivery_tag", std::to_string(deliver.delivery_tag));
+  const auto [bytes, entries] = metadata_room(deliver, keep_);
+  md.reserve(bytes, entries);
+  if (keep_.delivery_tag)
+    md.add("delivery_tag", std::to_string(deliver.delivery_tag));
   md.add("redelivered", current_->redelivered ? "true" : "false");
-  md.add("exchange", text(deliver.exchange));
-  md.add("routing_key", text(deliver.routing_key));
+  if (keep_.exchange)
+    md.add("exchange", text(deliver.exchange));
+  if (keep_.routing_key)
+    md.add("routing_key", text(deliver.routing_key));
   phase_ = awaiting_header{};
   return out;
 }
@@ -92,7 +121,7 @@ feed_result delivery_assembler::on_header(const amqp_frame_t& frame) {
   }
   const auto& props = frame.payload.properties;
   if (props.class_id == AMQP_BASIC_CLASS && props.decoded != nullptr)
-    add_properties(current_->msg.metadata, *static_cast<const amqp_basic_properties_t*>(props.decoded));
+    add_properties(current_->msg.metadata, *static_cast<const amqp_basic_properties_t*>(props.decoded), keep_);
   const std::uint64_t body_size = props.body_size;
   feed_result out;
   out.outcome = frame_outcome::taken;

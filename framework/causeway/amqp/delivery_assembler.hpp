@@ -36,6 +36,7 @@
 // end, simdjson: 64).
 #pragma once
 
+#include "causeway/amqp/delivery_metadata.hpp"
 #include "causeway/message.hpp"
 
 #include <amqp.h>
@@ -72,7 +73,8 @@ struct assembled_delivery {
   std::uint64_t delivery_tag = 0;
   bool redelivered = false;
   /// Body and metadata (delivery_tag, redelivered, exchange, routing_key, then message_id,
-  /// correlation_id, timestamp, content_type, headers as far as the publisher set them);
+  /// correlation_id, timestamp, content_type, headers as far as the publisher set them; of
+  /// those, the ones `delivery_metadata` keeps);
   /// failed with the reason for the oversized and broken outcomes. No ack reference yet.
   message msg;
 };
@@ -85,7 +87,8 @@ struct feed_result {
 
 class delivery_assembler {
 public:
-  explicit delivery_assembler(assembly_limits limits = {}) : limits_(limits) {}
+  explicit delivery_assembler(assembly_limits limits = {}, delivery_metadata keep = {})
+    : limits_(limits), keep_(keep) {}
 
   /// Takes one frame of this channel. A `broken` or `oversized` outcome caused by a new
   /// basic.deliver hands on the old delivery and has started the new one.
@@ -132,6 +135,7 @@ private:
   void grow(std::string& body, std::uint64_t body_size, std::size_t needed) const;
 
   assembly_limits limits_;
+  delivery_metadata keep_;
   phase phase_;
   std::optional<assembled_delivery> current_;
 };

@@ -142,9 +142,9 @@ private:
   /// tags mean nothing to the next generation, so each open starts from a fresh one and a lost
   /// channel leaves an empty one.
   struct generation {
-    explicit generation(assembly_limits limits,
-                        std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now())
-      : last_progress(opened), assembler(limits) {}
+    generation(assembly_limits limits, delivery_metadata keep,
+               std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now())
+      : last_progress(opened), assembler(limits, keep) {}
 
     causeway::detail::ack_window window;
     std::chrono::steady_clock::time_point last_progress;  // the lowest unsettled tag last moved

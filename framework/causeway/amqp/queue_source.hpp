@@ -7,7 +7,8 @@
 // carries an ack reference (delivery tag + the channel's epoch) and metadata:
 //
 //   delivery_tag, redelivered ("true"/"false"), exchange, routing_key, and when the publisher
-//   set them: message_id, correlation_id, timestamp (seconds), content_type, headers (JSON).
+//   set them: message_id, correlation_id, timestamp (seconds), content_type, headers (JSON);
+//   of those, the ones `queue_source_options::metadata` keeps (all by default).
 //
 // AMQP bodies carry 64 bytes of spare capacity: `message.data.capacity() >= size() + 64`, so
 // a simdjson parser can read its padding without a second copy. A body announced larger than
@@ -28,6 +29,7 @@
 #include "causeway/acknowledger.hpp"
 #include "causeway/amqp/arguments.hpp"
 #include "causeway/amqp/connection.hpp"
+#include "causeway/amqp/delivery_metadata.hpp"
 #include "causeway/amqp/error.hpp"
 #include "causeway/expected.hpp"
 #include "causeway/producer.hpp"
@@ -92,6 +94,8 @@ struct queue_source_options {
   /// The largest body read into memory, in bytes (1..512 MiB, RabbitMQ's own ceiling). A
   /// larger one is skipped as it arrives and its message fails (see above).
   std::size_t max_body_size = 1024 * 1024;
+  /// The metadata each message carries (see above): leave out what no handler reads.
+  delivery_metadata metadata;
   /// Gives each channel's acknowledger a way in front of it: messages carry what this returns
   /// for it (e.g. an ack_gate's `wrap`, which holds acknowledgements until a checkpoint holds
   /// the messages' effect). Empty: messages carry the channel's acknowledger itself.

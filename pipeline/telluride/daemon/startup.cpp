@@ -194,6 +194,13 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
     return o;
   };
   auto readings_options = queue_options(cfg.routes.readings_queue, cfg.prefetch_count);
+  // What the readings' handlers read: message_id (counted once), and what a dead-lettered
+  // reading keeps (outputs::dead_letter). Not the delivery tag, exchange, timestamp or headers
+  // (`telluride sensors` sets the sensor_key header on every reading: JSON for nothing).
+  readings_options.metadata.delivery_tag = false;
+  readings_options.metadata.exchange = false;
+  readings_options.metadata.timestamp = false;
+  readings_options.metadata.headers = false;
   if (wants.durable != nullptr)
     wants.durable->hook(readings_options);
   if (wants.lock)

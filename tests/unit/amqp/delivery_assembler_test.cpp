@@ -185,6 +185,57 @@ TEST_CASE("a delivery carries the deliver's and the header's metadata, in order"
                                                       {"headers", R"({"k":"v"})"}});
 }
 
+TEST_CASE("a delivery's metadata holds only the fields delivery_metadata keeps, and always redelivered") {
+  frame_builder f;
+  amqp_basic_properties_t p{};
+  p._flags = AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+             AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_HEADERS_FLAG;
+  p.message_id = f.keep("m-2");
+  p.correlation_id = f.keep("c-2");
+  p.timestamp = 1700000001;
+  p.content_type = f.keep("application/json");
+  amqp_table_entry_t entry{};
+  entry.key = f.keep("sensor_key");
+  entry.value.kind = AMQP_FIELD_KIND_UTF8;
+  entry.value.value.bytes = f.keep("1/2/3");
+  p.headers = amqp_table_t{1, &entry};
+  using entries = std::vector<std::pair<std::string, std::string>>;
+  auto assemble = [&](delivery_metadata keep) {
+    delivery_assembler a(small, keep);
+    CHECK(a.feed(f.deliver(12, false, "sensor_events", "sensor.reading")).outcome == frame_outcome::taken);
+    CHECK(a.feed(f.header(2, p)).outcome == frame_outcome::taken);
+    auto r = a.feed(f.body("{}"));
+    REQUIRE(r.outcome == frame_outcome::completed);
+    CHECK(r.delivery->delivery_tag == 12);
+    return r.delivery->msg.metadata.entries();
+  };
+
+  SUBCASE("what Telluride's readings keep") {
+    delivery_metadata keep;
+    keep.delivery_tag = false;
+    keep.exchange = false;
+    keep.timestamp = false;
+    keep.headers = false;
+    CHECK(assemble(keep) == entries{{"redelivered", "false"},
+                                    {"routing_key", "sensor.reading"},
+                                    {"message_id", "m-2"},
+                                    {"correlation_id", "c-2"},
+                                    {"content_type", "application/json"}});
+  }
+  SUBCASE("nothing but redelivered") {
+    CHECK(assemble(delivery_metadata{false, false, false, false, false, false, false, false}) ==
+          entries{{"redelivered", "false"}});
+  }
+  SUBCASE("the deliver's fields without the properties") {
+    CHECK(assemble(delivery_metadata{true, true, true, false, false, false, false, false}) ==
+          entries{{"delivery_tag", "12"}, {"redelivered", "false"}, {"exchange", "sensor_events"},
+                  {"routing_key", "sensor.reading"}});
+  }
+  SUBCASE("by default, every field") {
+    CHECK(assemble({}).size() == 9);
+  }
+}
+
 TEST_CASE("an oversized delivery keeps its metadata and allocates nothing for its body") {
   frame_builder f;
   delivery_assembler a(small);
