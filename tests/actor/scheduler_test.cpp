@@ -92,15 +92,16 @@ caf::behavior relay(caf::event_based_actor* self, std::vector<caf::actor> member
 
 } // namespace
 
-TEST_CASE_FIXTURE(threaded_system, "messages sent from a busy handler to up to two actors wait for that handler") {
-  static_assert(deferred_sharing::deferred_jobs == 2);
+TEST_CASE_FIXTURE(threaded_system, "messages sent from a busy handler to up to eight actors wait for that handler") {
+  static_assert(deferred_sharing::deferred_jobs == 8);
   CHECK(handled_while_busy(system, 1) == 0);
   CHECK(handled_while_busy(system, 2) == 0);
+  CHECK(handled_while_busy(system, 8) == 0);
 }
 
-TEST_CASE_FIXTURE(threaded_system, "a third actor made runnable by a busy handler wakes the other worker for all three") {
-  CHECK(handled_while_busy(system, 3) == 3);
-  CHECK(handled_while_busy(system, 6) == 6);
+TEST_CASE_FIXTURE(threaded_system, "a ninth actor made runnable by a busy handler wakes the other worker for all nine") {
+  CHECK(handled_while_busy(system, 9) == 9);
+  CHECK(handled_while_busy(system, 12) == 12);
 }
 
 TEST_CASE_FIXTURE(threaded_system, "a message from outside the workers wakes a sleeping worker while the other is busy") {
