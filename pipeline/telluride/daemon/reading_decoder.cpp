@@ -3,8 +3,110 @@
 #include "telluride/domain/message_id_window.hpp"
 
 #include <any>
+#include <atomic>
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 namespace telluride {
+
+namespace {
+
+// Decoded readings are made a block at a time: one allocation for 256 of them instead of one
+// each (the producer stage's worker allocated every reading's, a batch processor's freed it,
+// often on the other core). A block is freed once no message holds any of its readings and
+// no thread makes readings in it any more.
+constexpr std::uint32_t readings_per_block = 256;
+
+struct decoded_block;
+
+struct decoded_slot {
+  decoded_reading reading;
+  decoded_block* block;
+};
+
+struct decoded_block {
+  /// The messages holding its readings, and one more while a thread makes readings in it.
+  std::atomic<std::uint32_t> refs{1};
+  /// Readings made (by the thread that makes them; read by whoever frees the block, after the
+  /// last reference is let go).
+  std::uint32_t made = 0;
+  alignas(decoded_slot) std::byte storage[readings_per_block * sizeof(decoded_slot)];
+
+  decoded_slot* slot(std::uint32_t i) noexcept {
+    return std::launder(reinterpret_cast<decoded_slot*>(storage + i * sizeof(decoded_slot)));
+  }
+  decoded_block() = default;
+  decoded_block(const decoded_block&) = delete;
+  decoded_block& operator=(const decoded_block&) = delete;
+  ~decoded_block() {
+    for (std::uint32_t i = 0; i < made; ++i)
+      slot(i)->~decoded_slot();
+  }
+};
+
+void let_go(decoded_block* block) noexcept {
+  if (block->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    delete block;
+}
+
+/// What `msg.decoded` holds: one pointer, so std::any keeps it inline (no allocation); copies
+/// share the reading.
+class decoded_ref {
+public:
+  explicit decoded_ref(decoded_slot* slot) noexcept : slot_(slot) {}
+  decoded_ref(const decoded_ref& other) noexcept : slot_(other.slot_) {
+    if (slot_ != nullptr)
+      slot_->block->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  decoded_ref(decoded_ref&& other) noexcept : slot_(std::exchange(other.slot_, nullptr)) {}
+  decoded_ref& operator=(decoded_ref other) noexcept {
+    std::swap(slot_, other.slot_);
+    return *this;
+  }
+  ~decoded_ref() {
+    if (slot_ != nullptr)
+      let_go(slot_->block);
+  }
+  const decoded_reading& get() const noexcept { return slot_->reading; }
+
+private:
+  decoded_slot* slot_;
+};
+
+// libstdc++'s std::any stores a nothrow-movable type of a pointer's size in place.
+static_assert(sizeof(decoded_ref) == sizeof(void*) && std::is_nothrow_move_constructible_v<decoded_ref>);
+
+/// A thread's block of readings in the making.
+class block_maker {
+public:
+  block_maker() = default;
+  block_maker(const block_maker&) = delete;
+  block_maker& operator=(const block_maker&) = delete;
+  ~block_maker() {
+    if (current_ != nullptr)
+      let_go(current_);
+  }
+
+  decoded_ref make(decoded_reading&& reading) {
+    if (current_ == nullptr || current_->made == readings_per_block) {
+      auto* fresh = new decoded_block;
+      if (current_ != nullptr)
+        let_go(current_);
+      current_ = fresh;
+    }
+    auto* slot = new (current_->slot(current_->made)) decoded_slot{std::move(reading), current_};
+    ++current_->made;
+    current_->refs.fetch_add(1, std::memory_order_relaxed);
+    return decoded_ref{slot};
+  }
+
+private:
+  decoded_block* current_ = nullptr;
+};
+
+} // namespace
 
 std::uint64_t decode_reading(causeway::message& msg) {
   if (msg.is_failed())
@@ -20,13 +122,15 @@ std::uint64_t decode_reading(causeway::message& msg) {
   out.reading = std::move(*parsed);
   if (const auto id = msg.metadata.get("message_id"); !id.empty())
     out.message_id = message_id_fingerprint(id);
-  auto hash = out.hash;
-  msg.decoded = std::move(out);
+  const auto hash = out.hash;
+  thread_local block_maker blocks;
+  msg.decoded = blocks.make(std::move(out));
   return hash;
 }
 
 const decoded_reading* decoded(const causeway::message& msg) noexcept {
-  return std::any_cast<decoded_reading>(&msg.decoded);
+  const auto* ref = std::any_cast<decoded_ref>(&msg.decoded);
+  return ref != nullptr ? &ref->get() : nullptr;
 }
 
 } // namespace telluride
