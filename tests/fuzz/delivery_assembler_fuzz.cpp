@@ -1,7 +1,8 @@
 // delivery_assembler_fuzz.cpp — libFuzzer target: any sequence of frames fed to the AMQP
 // delivery assembler.
 //
-// Input: 4 bytes of limits (max_body_size 1..65536, reserve_ahead 1..256), then operations,
+// Input: 4 bytes of limits (max_body_size 1..65536, reserve_ahead 1..256 from the low byte of
+// its pair, the high byte choosing which metadata fields are kept), then operations,
 // each one byte of kind followed by its arguments:
 //   0 deliver   tag (1 byte, added to the last tag, so tags repeat and jump), redelivered bit,
 //               exchange and routing key lengths (1 byte each, taken from the input)
@@ -15,7 +16,8 @@
 // exceed the bytes received plus reserve_ahead plus padding; every basic.deliver ends in exactly
 // one delivery (completed, oversized or broken) unless it is in progress or was reset; a
 // completed delivery has its full body and its padding; a failed one has no body and a
-// one-line reason; an ignored frame says why.
+// one-line reason; an ignored frame says why; a delivery's metadata holds `redelivered` and no
+// field that was not kept.
 #include "causeway/amqp/delivery_assembler.hpp"
 
 #include "../unit/amqp/frame_builder.hpp"
@@ -26,6 +28,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -83,7 +86,25 @@ amqp_table_t nested_headers(amqp_test::frame_builder& f, std::vector<amqp_table_
   return amqp_table_t{1, chain.data()};
 }
 
-void check_result(const feed_result& r, const assembly_limits& limits) {
+// Bit i of `bits` keeps field i, in delivery_metadata's order.
+causeway::amqp::delivery_metadata kept_fields(std::uint8_t bits) {
+  auto bit = [bits](int i) { return (bits >> i & 1) != 0; };
+  return {bit(0), bit(1), bit(2), bit(3), bit(4), bit(5), bit(6), bit(7)};
+}
+
+void check_metadata(const causeway::message& m, const causeway::amqp::delivery_metadata& keep) {
+  const std::pair<const char*, bool> fields[] = {
+    {"delivery_tag", keep.delivery_tag}, {"exchange", keep.exchange}, {"routing_key", keep.routing_key},
+    {"message_id", keep.message_id},     {"correlation_id", keep.correlation_id},
+    {"timestamp", keep.timestamp},       {"content_type", keep.content_type}, {"headers", keep.headers}};
+  require(m.metadata.contains("redelivered"), "metadata without redelivered");
+  for (const auto& [key, kept] : fields)
+    require(kept || !m.metadata.contains(key), "metadata holds a field that was not kept");
+}
+
+void check_result(const feed_result& r, const assembly_limits& limits, const causeway::amqp::delivery_metadata& keep) {
+  if (r.delivery)
+    check_metadata(r.delivery->msg, keep);
   switch (r.outcome) {
     case frame_outcome::completed: {
       require(r.delivery.has_value(), "completed without a delivery");
@@ -120,8 +141,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   input in(data, size);
   assembly_limits limits;
   limits.max_body_size = 1 + static_cast<std::size_t>(in.number(2));
-  limits.reserve_ahead = 1 + static_cast<std::size_t>(in.number(2) % 256);
-  delivery_assembler assembler(limits);
+  const auto reserve_and_fields = in.number(2);
+  limits.reserve_ahead = 1 + static_cast<std::size_t>(reserve_and_fields % 256);
+  const auto keep = kept_fields(static_cast<std::uint8_t>(reserve_and_fields >> 8));
+  delivery_assembler assembler(limits, keep);
   amqp_test::frame_builder f;
   std::vector<amqp_table_entry_t> chain;
 
@@ -176,7 +199,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     auto result = assembler.feed(frame);
-    check_result(result, limits);
+    check_result(result, limits, keep);
     if (result.delivery) {
       require(current.has_value(), "a delivery ended that never started");
       require(result.delivery->delivery_tag == *current, "a delivery ended under another tag");
