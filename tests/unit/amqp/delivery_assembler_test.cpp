@@ -18,6 +18,26 @@ namespace {
 // Small limits, so the cases stay readable: bodies up to 100 bytes, 32 bytes allocated ahead.
 constexpr assembly_limits small{100, 32, 64};
 
+// Properties with every field the assembler copies set: message_id m-1, correlation_id c-1,
+// timestamp 1700000000, content_type application/json, and one string header (`entry`, which
+// must outlive them).
+amqp_basic_properties_t every_property(frame_builder& f, amqp_table_entry_t& entry, std::string header_key,
+                                       std::string header_value) {
+  amqp_basic_properties_t p{};
+  p._flags = AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+             AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_HEADERS_FLAG;
+  p.message_id = f.keep("m-1");
+  p.correlation_id = f.keep("c-1");
+  p.timestamp = 1700000000;
+  p.content_type = f.keep("application/json");
+  entry = amqp_table_entry_t{};
+  entry.key = f.keep(std::move(header_key));
+  entry.value.kind = AMQP_FIELD_KIND_UTF8;
+  entry.value.value.bytes = f.keep(std::move(header_value));
+  p.headers = amqp_table_t{1, &entry};
+  return p;
+}
+
 // One frame fed to the assembler and what must come of it. For completed deliveries `text` is
 // the body; for oversized and broken ones the failure reason; for ignored frames the problem.
 struct step {
@@ -155,18 +175,8 @@ TEST_CASE("deliveries are assembled from deliver, header and body frames, and ev
 TEST_CASE("a delivery carries the deliver's and the header's metadata, in order") {
   frame_builder f;
   delivery_assembler a(small);
-  amqp_basic_properties_t p{};
-  p._flags = AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
-             AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_HEADERS_FLAG;
-  p.message_id = f.keep("m-1");
-  p.correlation_id = f.keep("c-1");
-  p.timestamp = 1700000000;
-  p.content_type = f.keep("application/json");
-  amqp_table_entry_t entry{};
-  entry.key = f.keep("k");
-  entry.value.kind = AMQP_FIELD_KIND_UTF8;
-  entry.value.value.bytes = f.keep("v");
-  p.headers = amqp_table_t{1, &entry};
+  amqp_table_entry_t entry;
+  const auto p = every_property(f, entry, "k", "v");
   CHECK(a.feed(f.deliver(9, true, "sensor_events", "sensor.reading")).outcome == frame_outcome::taken);
   CHECK(a.feed(f.header(2, p)).outcome == frame_outcome::taken);
   auto r = a.feed(f.body("{}"));
@@ -187,18 +197,8 @@ TEST_CASE("a delivery carries the deliver's and the header's metadata, in order"
 
 TEST_CASE("a delivery's metadata holds only the fields delivery_metadata keeps, and always redelivered") {
   frame_builder f;
-  amqp_basic_properties_t p{};
-  p._flags = AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
-             AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_HEADERS_FLAG;
-  p.message_id = f.keep("m-2");
-  p.correlation_id = f.keep("c-2");
-  p.timestamp = 1700000001;
-  p.content_type = f.keep("application/json");
-  amqp_table_entry_t entry{};
-  entry.key = f.keep("sensor_key");
-  entry.value.kind = AMQP_FIELD_KIND_UTF8;
-  entry.value.value.bytes = f.keep("1/2/3");
-  p.headers = amqp_table_t{1, &entry};
+  amqp_table_entry_t entry;
+  const auto p = every_property(f, entry, "sensor_key", "1/2/3");
   using entries = std::vector<std::pair<std::string, std::string>>;
   auto assemble = [&](delivery_metadata keep) {
     delivery_assembler a(small, keep);
@@ -218,8 +218,8 @@ TEST_CASE("a delivery's metadata holds only the fields delivery_metadata keeps, 
     keep.headers = false;
     CHECK(assemble(keep) == entries{{"redelivered", "false"},
                                     {"routing_key", "sensor.reading"},
-                                    {"message_id", "m-2"},
-                                    {"correlation_id", "c-2"},
+                                    {"message_id", "m-1"},
+                                    {"correlation_id", "c-1"},
                                     {"content_type", "application/json"}});
   }
   SUBCASE("nothing but redelivered") {
