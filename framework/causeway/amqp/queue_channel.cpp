@@ -77,7 +77,7 @@ queue_channel::queue_channel(const queue_source_options& options, std::string lo
                                             : std::max<std::size_t>(1, options.prefetch_count / 4)),
     sink_(std::move(sink)),
     counters_(std::move(counters)),
-    gen_(assembly_limits{options.max_body_size}, options.metadata) {}
+    gen_(new_generation()) {}
 
 void queue_channel::init(std::shared_ptr<amqp::mailbox> box) {
   acker_ = std::make_shared<queue_channel_acker>(weak_from_this(), std::move(box), options_.on_failure,
@@ -97,7 +97,7 @@ void queue_channel::attach_to(connection& conn) {
 
 failure queue_channel::on_open(channel& ch) {
   life_.opened(ch, ch.epoch());
-  gen_ = generation(assembly_limits{options_.max_body_size}, options_.metadata);
+  gen_ = new_generation();
 
   amqp_basic_qos(ch.state(), ch.id(), 0, options_.prefetch_count, 0);
   if (failure f = describe(amqp_get_rpc_reply(ch.state()),
@@ -425,7 +425,7 @@ void queue_channel::close(connection& conn) {
 void queue_channel::on_lost(const failure&) {
   // Settled but unsent tags die with the channel: the broker redelivers those messages.
   counters_->dropped_acks += gen_.window.settled();
-  gen_ = generation(assembly_limits{options_.max_body_size}, options_.metadata);
+  gen_ = new_generation();
   batch_.clear();  // read but never handed on: redelivered too
   is_deferred_ = false;
   if (life_.lost() == queue_channel_step::finish_drain)

@@ -153,6 +153,10 @@ private:
     bool logged_malformed = false;
     delivery_assembler assembler;
   };
+  /// A fresh generation, assembling deliveries as the options say.
+  generation new_generation() const {
+    return generation(assembly_limits{options_.max_body_size}, options_.metadata);
+  }
 
   // Connection thread only from here on.
   queue_channel_lifecycle life_;
