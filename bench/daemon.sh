@@ -10,6 +10,9 @@
 # 200,000 readings of 10,000 sensors through the daemon in each mode; then one durable daemon
 # idle for 5 s and fed by `telluride sensors` at a paced 5,000 and 20,000 readings/s
 # (--paced-rates, --paced-seconds, --idle-seconds; --paced-seconds 0 leaves them out).
+# Before each drain, the broker garbage-collects the process of the queue just preloaded, so that
+# every drain starts from the same broker state (--no-queue-gc: it does not; drains then run fast
+# or at about half speed at random, docs/architecture.md, "Why two drains of one build differ").
 # Prints the daemon's rate, the ratio, its CPU seconds per million readings, peak RSS,
 # per-thread CPU and the idle reconfiguration time, durable against memory mode (rate, CPU per
 # reading, checkpoint bytes per second, restore time), quiet against noisy, paced against the
@@ -67,4 +70,4 @@ fi
 # shellcheck source=private_broker.sh
 source "$root/bench/private_broker.sh"
 run_daemon_bench daemon "$build" "${BENCH_DAEMON_BROKER_PORT:-12700}" --messages 200000 --sensors 1000 --sensors-large 10000 \
-  --noisy-neighbour "$build/bin/noisy_neighbour" "${args[@]}"
+  --noisy-neighbour "$build/bin/noisy_neighbour" --broker-ctl "$root/deploy/rabbitmq-local.sh" "${args[@]}"

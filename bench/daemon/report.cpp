@@ -245,6 +245,7 @@ nlohmann::json report(const settings& s, const results& r) {
     {"sensors", s.sensors},
     {"sensors_10k", s.sensors_large},
     {"rounds", s.rounds},
+    {"queues_collected", were_queues_collected(s)},
   };
   // The drain-rate ratio at --sensors; the whole comparisons under "modes".
   report["durable_vs_memory"] = modes[0]["rate_ratio"];

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,9 @@ bench::child_process* running_daemon = nullptr;
 // neighbour, perf).
 std::vector<std::function<void()>*> cleanups;
 
+// Preloaded queues whose process could not be garbage-collected before their drain.
+std::size_t uncollected = 0;
+
 double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
 } // namespace
@@ -61,9 +65,42 @@ void forget_on_die(std::function<void()>* cleanup) { std::erase(cleanups, cleanu
 
 void set_running_daemon(bench::child_process* daemon) { running_daemon = daemon; }
 
+bool were_queues_collected(const settings& s) { return !s.broker_ctl.empty() && s.collect_queues && uncollected == 0; }
+
 namespace {
 
 // --- the broker side ----------------------------------------------------------------------------
+
+// Has the broker garbage-collect the process of the preloaded `queue` (a full sweep) before the
+// drain. The queue's process holds every preloaded reading in its heap, and how large that heap
+// happened to be when a drain started decided whether nearly every collection during the drain
+// was a full sweep of the whole queue: the broker then spent about twice its CPU per reading and
+// the drain ran at about half speed, at random, for the bare consumer as for the daemon
+// (docs/architecture.md, "Why two drains of one build differ"). Collected first, every drain
+// starts from the same state. When that cannot be done, one line says so and the drain goes on.
+void collect_queue_process(const settings& s, const std::string& queue) {
+  const bool is_plain = std::all_of(queue.begin(), queue.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+  });
+  auto not_collected = [&](const std::string& why) {
+    ++uncollected;
+    std::fprintf(stderr, "  the process of %s was not garbage-collected before its drain: %s\n", queue.c_str(),
+                 why.c_str());
+  };
+  if (!is_plain)
+    return not_collected("its name is more than letters, digits, '_', '.' and '-'");
+  const std::string expr = "{ok, Q} = rabbit_amqqueue:lookup(rabbit_misc:r(<<\"/\">>, queue, <<\"" + queue +
+                           "\">>)), true = erlang:garbage_collect(amqqueue:get_pid(Q)), ok.";
+  const auto log = (std::filesystem::path{s.work_dir} / "broker-ctl.log").string();
+  auto spawned = bench::child_process::spawn({s.broker_ctl, "ctl", "eval", expr}, log);
+  if (!spawned)
+    return not_collected(spawned.err().message);
+  auto status = spawned->wait(60s);
+  if (!status)
+    return not_collected("no answer within 60 s (see " + log + ")");
+  if (*status != 0)
+    return not_collected(bench::describe_status(*status) + " (see " + log + ")");
+}
 
 void preload_readings(const settings& s, const bench::reading_fleet& fleet, const std::string& queue,
                       const std::string& id_prefix) {
@@ -77,6 +114,8 @@ void preload_readings(const settings& s, const bench::reading_fleet& fleet, cons
   if (!loaded)
     die(loaded.err().message);
   std::fprintf(stderr, "  preloaded %zu readings into %s in %.1f s\n", s.messages, queue.c_str(), seconds_since(started));
+  if (!s.broker_ctl.empty() && s.collect_queues)
+    collect_queue_process(s, queue);
 }
 
 // --- the baseline ---------------------------------------------------------------------------------

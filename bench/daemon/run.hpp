@@ -39,6 +39,8 @@ struct settings {
   double idle_seconds = 5;      // the idle daemon's CPU is measured over this long
   std::string profile;          // a perf.data path: only one durable drain, recorded by perf
   std::string perf = "/usr/bin/perf";  // the perf program (a path: it is spawned without a PATH search)
+  std::string broker_ctl;       // the private broker's deploy/rabbitmq-local.sh (empty: none)
+  bool collect_queues = true;   // with broker_ctl: each preloaded queue's process is collected first
 };
 
 /// Ends the benchmark: kills the daemon of the run in progress, deletes what the runs declared,
@@ -48,6 +50,9 @@ struct settings {
 /// die() runs `*cleanup` (deleting queues, stopping helper processes) until it is forgotten.
 void on_die(std::function<void()>* cleanup);
 void forget_on_die(std::function<void()>* cleanup);
+
+/// Whether the process of every queue preloaded so far was garbage-collected before its drain.
+bool were_queues_collected(const settings& s);
 
 /// die() kills `daemon` (and shows its log) until it is set to nullptr again.
 void set_running_daemon(bench::child_process* daemon);
