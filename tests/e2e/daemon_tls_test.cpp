@@ -14,7 +14,7 @@ using telluride::test::http_request;
 using telluride::test::metric_of;
 
 TEST_CASE("over amqps the daemon takes what telluride sensors publishes, config set and tail work, and a wrong CA or name is one line") {
-  amqp_test::tls_broker tls{5};
+  amqp_test::tls_broker tls{13};
   const std::string url = tls.url(tls.trusted_query());
   daemon_process d{"tls" + std::to_string(::getpid()), {{"amqp_url", url}}};
   d.start(within_budget(25s));

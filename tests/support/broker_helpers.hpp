@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,14 +147,18 @@ public:
   /// Erlang terms for advanced.config (settings rabbitmq.conf has no key for); both optional.
   /// `script_env`: more `VAR=value ` settings for deploy/rabbitmq-local.sh (e.g.
   /// "TELLURIDE_BROKER_PLUGINS= " for a broker without the plugins it enables).
-  /// Slots in use: 0-2, 4 and 8 integration/amqp, 3-4 its TLS tests, 5 e2e TLS and restart, 6 e2e
-  /// alarm, 7 e2e users, 9 e2e broker without plugins, 10-16 the fault matrix (tests run one at
-  /// a time).
+  /// Slots in use: 0-2, 8 and 11 integration/amqp, 3-4 its TLS tests, 5 e2e restart, 6 e2e
+  /// alarm, 7 e2e users, 9 e2e broker without plugins, 13 e2e TLS, 10-18 even the fault matrix
+  /// (tests run one at a time). Two tests given one slot do not clash: the second waits for
+  /// the first's broker to stop (a lock file per slot), as long as its ctest timeout allows.
   explicit private_broker(int slot, const std::string& extra_conf = {}, const std::string& advanced_config = {},
                           const std::string& script_env = {}) {
     port_ = port_of(slot);
     const char* dir = std::getenv("TELLURIDE_BROKER_DIR");
     dir_ = std::string(dir ? dir : "/tmp/causeway-test-broker") + "-private-" + std::to_string(slot);
+    lock_ = ::open((dir_ + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (lock_ < 0 || ::flock(lock_, LOCK_EX) != 0)
+      FAIL("could not lock " << dir_ << ".lock for the private broker of slot " << slot);
     env_ = "TELLURIDE_BROKER_DIR=" + shell_quote(dir_) + " TELLURIDE_BROKER_NODE=causeway-private-" +
            std::to_string(port_) + "@localhost TELLURIDE_BROKER_PORT=" + std::to_string(port_) +
            " TELLURIDE_BROKER_MGMT_PORT=0 TELLURIDE_BROKER_DIST_PORT=" + std::to_string(port_ + 20000) +
@@ -169,7 +175,11 @@ public:
     if (rc != 0)
       FAIL("could not start a private broker on port " << port_ << ": " << output_);
   }
-  ~private_broker() { run("stop"); }
+  ~private_broker() {
+    run("stop");
+    if (lock_ >= 0)
+      ::close(lock_);  // the next test of this slot may start its broker
+  }
   private_broker(const private_broker&) = delete;
   private_broker& operator=(const private_broker&) = delete;
 
@@ -211,6 +221,7 @@ private:
   }
 
   int port_ = 0;
+  int lock_ = -1;
   std::string dir_;
   std::string env_;
   std::string output_;

@@ -14,7 +14,7 @@ constexpr int restarts = 3;
 } // namespace
 
 TEST_CASE("after each of three broker restarts in a row the reconnect retries start over at the first delay") {
-  private_broker broker(4);
+  private_broker broker(11);
   scoped_queue queue("causeway-restarts", {}, broker.url());
   amqp::queue_source_options options;
   options.connection = test_connection(unique_name("causeway-consumer"), broker.url());
