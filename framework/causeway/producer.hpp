@@ -53,7 +53,9 @@ public:
   virtual void stop() {}
 };
 
-/// Creates the producer of stage `index` (0..concurrency-1) each time a topology starts.
+/// Creates the producer of stage `index` each time a topology starts: for 0, 1, ...,
+/// concurrency-1 in that order, all before any of them starts (the AMQP source groups the
+/// producers of one topology by this).
 using producer_factory = std::function<std::unique_ptr<producer>(std::size_t index)>;
 
 } // namespace causeway

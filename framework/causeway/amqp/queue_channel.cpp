@@ -68,14 +68,16 @@ void queue_channel_acker::post(std::vector<settle_item> items) {
 
 // --- consumer ---
 
-queue_channel::queue_channel(const queue_source_options& options, std::string log_name, producer_sink sink,
-                   std::shared_ptr<queue_channel_counters> counters)
+queue_channel::queue_channel(const queue_source_options& options, std::string log_name,
+                             std::shared_ptr<channel_group> group, std::size_t position,
+                             std::shared_ptr<queue_channel_counters> counters)
   : queue_(options.queue),
     log_name_(std::move(log_name)),
     options_(options),
     flush_threshold_(options.ack_batch != 0 ? options.ack_batch
                                             : std::max<std::size_t>(1, options.prefetch_count / 4)),
-    sink_(std::move(sink)),
+    group_(std::move(group)),
+    position_(position),
     counters_(std::move(counters)),
     gen_(new_generation()) {}
 
@@ -201,9 +203,7 @@ void queue_channel::accept(assembled_delivery& d) {
   if (d.redelivered)
     ++counters_->redelivered;
   ++counters_->delivered;
-  if (batch_.empty())
-    handoff_due_ = std::chrono::steady_clock::now() + options_.handoff_interval;
-  batch_.push_back(std::move(d.msg));
+  group_->gather(std::move(d.msg), position_);
 }
 
 void queue_channel::note_malformed(const std::string& problem) {
@@ -217,52 +217,7 @@ void queue_channel::note_malformed(const std::string& problem) {
                log_name_, problem);
 }
 
-// A read burst often holds only a few deliveries; handing each burst on would cost a wake-up
-// of every stage downstream per handful of messages. Bursts are gathered until a vector is
-// worth a call, or until handoff_interval after the first of them, whichever comes first.
-void queue_channel::on_burst_end(channel& ch) {
-  if (batch_.empty())
-    return;
-  // A full window brings nothing more until something is settled: waiting gathers nothing.
-  if (batch_.size() >= handoff_size() || is_window_full())
-    hand_off();
-  else
-    hand_off_when_due(ch);
-}
-
-void queue_channel::hand_off_when_due(channel& ch) {
-  if (batch_.empty())
-    return;
-  const auto now = std::chrono::steady_clock::now();
-  // Less than a millisecond early counts as due: the loop's timers have millisecond steps.
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(handoff_due_ - now);
-  // Nor is it worth waiting when the next paced read comes no sooner: until then nothing more
-  // arrives to gather, and the wait would cost a wake-up of its own.
-  const auto next_read = ch.next_read_in();
-  if (left.count() <= 0 || (next_read && left <= *next_read)) {
-    hand_off();
-  } else {
-    is_deferred_ = true;
-    ch.request_flush(left);
-  }
-}
-
-void queue_channel::hand_off() {
-  if (batch_.empty())
-    return;
-  ++counters_->handoffs;
-  if (is_deferred_) {
-    ++counters_->deferred_handoffs;
-    is_deferred_ = false;
-  }
-  sink_.deliver(std::move(batch_));
-  batch_ = {};
-  batch_.reserve(handoff_size());
-}
-
-std::size_t queue_channel::handoff_size() const noexcept {
-  return std::clamp<std::size_t>(options_.prefetch_count / 4, 1, 256);
-}
+void queue_channel::on_burst_end(channel& ch) { group_->burst_ended(ch, is_window_full()); }
 
 void queue_channel::settle(const std::vector<settle_item>& items) {
   record(items, true);
@@ -305,7 +260,7 @@ void queue_channel::record(const std::vector<settle_item>& items, bool handled) 
 }
 
 void queue_channel::on_flush(channel& ch) {
-  hand_off_when_due(ch);
+  group_->hand_off_when_due(ch);
   flush(false);
 }
 
@@ -390,10 +345,7 @@ void queue_channel::start_draining() {
     finish_drain();
 }
 
-void queue_channel::finish_drain() {
-  hand_off();  // what was still being gathered
-  sink_.drained();
-}
+void queue_channel::finish_drain() { group_->drained(position_); }
 
 void queue_channel::fail_pending(const std::string& reason) {
   const auto* live = life_.live();
@@ -426,8 +378,7 @@ void queue_channel::on_lost(const failure&) {
   // Settled but unsent tags die with the channel: the broker redelivers those messages.
   counters_->dropped_acks += gen_.window.settled();
   gen_ = new_generation();
-  batch_.clear();  // read but never handed on: redelivered too
-  is_deferred_ = false;
+  group_->lost(position_);  // what it read and was not handed on: redelivered too
   if (life_.lost() == queue_channel_step::finish_drain)
     finish_drain();
 }

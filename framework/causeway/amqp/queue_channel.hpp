@@ -2,7 +2,8 @@
 //
 // A `queue_channel` is the channel_user behind one AMQP producer stage. On the connection thread
 // it has its delivery_assembler put deliveries together from frames (method, header, body...),
-// hands each read burst to the stage in one vector, settles acknowledgements into its
+// gives them to its channel_group (channel_group.hpp), which gathers the read bursts of every
+// channel of the topology and hands them to the stages, settles acknowledgements into its
 // ack_window and flushes them as multiple-acks. Deliveries the assembler failed (a body over
 // max_body_size, frames out of order) travel on as failed messages, so the handler sees and
 // counts them and they are settled like any other failure; an oversized one is never
@@ -18,6 +19,7 @@
 
 #include "causeway/acknowledger.hpp"
 #include "causeway/amqp/channel.hpp"
+#include "causeway/amqp/channel_group.hpp"
 #include "causeway/amqp/queue_channel_phase.hpp"
 #include "causeway/amqp/delivery_assembler.hpp"
 #include "causeway/amqp/queue_source.hpp"
@@ -79,8 +81,9 @@ private:
 
 class queue_channel final : public channel_user, public std::enable_shared_from_this<queue_channel> {
 public:
-  queue_channel(const queue_source_options& options, std::string log_name, producer_sink sink,
-           std::shared_ptr<queue_channel_counters> counters);
+  /// Member `position` of `group`.
+  queue_channel(const queue_source_options& options, std::string log_name, std::shared_ptr<channel_group> group,
+                std::size_t position, std::shared_ptr<queue_channel_counters> counters);
 
   /// Creates the acker; call once, right after make_shared.
   void init(std::shared_ptr<amqp::mailbox> box);
@@ -90,7 +93,7 @@ public:
   /// Settlements of handled messages; a failed oversized delivery is rejected, never requeued
   /// (its body would be too big again).
   void settle(const std::vector<settle_item>& items);
-  /// basic.cancel; sink.drained() once cancel-ok arrived and everything read was delivered.
+  /// basic.cancel; the group hears that this member's drain ended once cancel-ok arrived.
   void start_draining();
   /// Requeues every pending tag of the live channel (they were never handled) and flushes.
   void fail_pending(const std::string& reason);
@@ -108,32 +111,26 @@ private:
   void on_method(channel& ch, const amqp_method_t& method);
   /// What the assembler made of a frame: a delivery to hand on, or a problem to report.
   void take(feed_result result);
-  /// Gives the delivery its ack reference and moves its message into the burst being gathered.
+  /// Gives the delivery its ack reference and moves its message into the group's gathering.
   void accept(assembled_delivery& d);
   /// Frames out of order: logged once per channel generation, counted every time.
   void note_malformed(const std::string& problem);
   /// Records settlements (`handled`: by the pipeline, not given back by fail_pending).
   void record(const std::vector<settle_item>& items, bool handled);
   void flush(bool everything);
-  /// Hands the gathered deliveries to the producer stage.
-  void hand_off();
-  /// Hands them off if their time (handoff_interval) came, or comes no sooner than the next
-  /// paced read (channel::next_read_in), else asks for a flush when it does.
-  void hand_off_when_due(channel& ch);
   /// As many deliveries unsettled as prefetch_count allows: the broker sends no more until
   /// some are settled.
   bool is_window_full() const noexcept;
-  /// Deliveries worth one hand-off: a quarter of the prefetch window, at most 256.
-  std::size_t handoff_size() const noexcept;
   bool send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind);
-  /// Hands on what was read and tells the sink the drain ended; when the lifecycle says so.
+  /// Tells the group this member's drain ended; when the lifecycle says so.
   void finish_drain();
 
   std::string queue_;
   std::string log_name_;
   queue_source_options options_;
   std::size_t flush_threshold_;
-  producer_sink sink_;
+  std::shared_ptr<channel_group> group_;
+  std::size_t position_;
   std::shared_ptr<queue_channel_counters> counters_;
   std::shared_ptr<queue_channel_acker> acker_;
   std::shared_ptr<acknowledger> message_acker_;  // what messages carry: acker_, or what is in front of it
@@ -162,9 +159,6 @@ private:
   queue_channel_lifecycle life_;
   amqp_channel_t channel_id_ = 0;  // while attached
   generation gen_;
-  std::vector<message> batch_;  // read, not yet handed on (outlives a generation until lost)
-  std::chrono::steady_clock::time_point handoff_due_;  // while batch_ holds deliveries
-  bool is_deferred_ = false;  // batch_'s hand-off waits for a timer
 };
 
 } // namespace causeway::amqp::detail

@@ -1,23 +1,44 @@
 #include "causeway/amqp/queue_source.hpp"
 
+#include "causeway/amqp/channel_group.hpp"
 #include "causeway/amqp/queue_channel.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+
 namespace causeway::amqp {
+
+namespace detail {
+
+// The group the source's next producer joins. Producer i joins the open group while that
+// group has i members and none of them started: producers 0..N-1 of one topology (made in
+// that order before any starts) form one group; any other producer opens a new one.
+struct group_formation {
+  std::mutex mutex;
+  std::weak_ptr<channel_group> open;  // its members own it; it holds their stages' sinks
+};
+
+} // namespace detail
 
 namespace {
 
 // RabbitMQ refuses messages over 512 MiB whatever its max_message_size says.
 constexpr std::size_t max_body_size_limit = 512 * 1024 * 1024;
 
-// One producer stage: one channel on the source's connection.
+// One producer stage: one channel on the source's connection, member `position` of `group`.
 class amqp_producer final : public causeway::producer {
 public:
   amqp_producer(std::shared_ptr<amqp::connection> conn, const queue_source_options& options,
-                std::shared_ptr<detail::queue_channel_counters> counters, std::size_t index)
-    : connection_(std::move(conn)), options_(options), counters_(std::move(counters)), index_(index) {}
+                std::shared_ptr<detail::queue_channel_counters> counters, std::size_t index,
+                std::shared_ptr<detail::channel_group> group, std::size_t position)
+    : connection_(std::move(conn)),
+      options_(options),
+      counters_(std::move(counters)),
+      index_(index),
+      group_(std::move(group)),
+      position_(position) {}
 
   ~amqp_producer() override {
     if (consumer_ && !stopped_)
@@ -27,10 +48,19 @@ public:
   void start(producer_sink sink) override {
     auto name = connection_->options().name + "/" + options_.queue + "#" + std::to_string(index_);
     sink_ = sink;
-    consumer_ = std::make_shared<detail::queue_channel>(options_, std::move(name), std::move(sink), counters_);
+    group_->seal();
+    consumer_ = std::make_shared<detail::queue_channel>(options_, std::move(name), group_, position_, counters_);
     consumer_->init(connection_->mailbox());
     auto* conn = connection_.get();
-    if (!connection_->post([c = consumer_, conn] { c->attach_to(*conn); }))
+    // The channels consume once every stage of the group has a sink to receive what they read.
+    auto started = [g = group_, position = position_, sink = std::move(sink),
+                    weak = std::weak_ptr<detail::queue_channel>(consumer_), conn] {
+      g->start_member(position, sink, [weak, conn] {
+        if (auto c = weak.lock())
+          c->attach_to(*conn);
+      });
+    };
+    if (!connection_->post(std::move(started)))
       spdlog::error("amqp producer {}: its connection is shut down", index_);
   }
 
@@ -62,6 +92,8 @@ private:
   queue_source_options options_;
   std::shared_ptr<detail::queue_channel_counters> counters_;
   std::size_t index_;
+  std::shared_ptr<detail::channel_group> group_;
+  std::size_t position_;
   producer_sink sink_;
   std::shared_ptr<detail::queue_channel> consumer_;
   bool stopped_ = false;
@@ -95,7 +127,8 @@ expected<void> validate(const queue_source_options& options) {
 queue_source::queue_source(queue_source_options options, std::shared_ptr<amqp::connection> connection)
   : options_(std::move(options)),
     connection_(std::move(connection)),
-    counters_(std::make_shared<detail::queue_channel_counters>()) {}
+    counters_(std::make_shared<detail::queue_channel_counters>()),
+    groups_(std::make_shared<detail::group_formation>()) {}
 
 expected<std::shared_ptr<queue_source>>
 queue_source::open(queue_source_options options, std::shared_ptr<amqp::connection> shared) {
@@ -125,9 +158,20 @@ queue_source::open(queue_source_options options, std::shared_ptr<amqp::connectio
 
 producer_factory queue_source::factory() {
   // The factory keeps what producers need alive, not the source object itself.
-  return [conn = connection_, options = options_, counters = counters_](std::size_t index)
+  return [conn = connection_, options = options_, counters = counters_, groups = groups_](std::size_t index)
            -> std::unique_ptr<causeway::producer> {
-    return std::make_unique<amqp_producer>(conn, options, counters, index);
+    std::shared_ptr<detail::channel_group> group;
+    std::size_t position = 0;
+    {
+      std::lock_guard lock(groups->mutex);
+      group = groups->open.lock();
+      if (!group || group->is_sealed() || group->size() != index) {
+        group = std::make_shared<detail::channel_group>(options, counters);
+        groups->open = group;
+      }
+      position = group->join();
+    }
+    return std::make_unique<amqp_producer>(conn, options, counters, index, std::move(group), position);
   };
 }
 

@@ -3,7 +3,9 @@
 // A `queue_source` owns (or shares) one consuming connection; each producer stage it
 // creates gets its own channel on it (`producer.concurrency` = channels), with qos prefetch,
 // the queue declared and bound as configured, and a basic.consume. Deliveries are gathered
-// over read bursts and handed to the stage in one vector (`handoff_interval`). Each message
+// over read bursts and handed to the stage in one vector (`handoff_interval`); the channels of
+// one topology gather together, and with `route_by` each message goes to the stage its key
+// picks, whichever channel brought it (per-key order across channels). Each message
 // carries an ack reference (delivery tag + the channel's epoch) and metadata:
 //
 //   delivery_tag, redelivered ("true"/"false"), exchange, routing_key, and when the publisher
@@ -47,6 +49,7 @@ namespace causeway::amqp {
 
 namespace detail {
 struct queue_channel_counters;
+struct group_formation;
 }
 
 /// What happens to a failed message (broadway_rabbitmq's on_failure).
@@ -96,6 +99,16 @@ struct queue_source_options {
   std::size_t max_body_size = 1024 * 1024;
   /// The metadata each message carries (see above): leave out what no handler reads.
   delivery_metadata metadata;
+  /// With several producer stages (channels), the broker hands a key's messages to whichever
+  /// channel has room, and stages race each other: per-key order would hold only within one
+  /// channel. The channels of one topology therefore gather what they read together, in read
+  /// order, and each message goes to stage `route_by(msg) % stages`, whichever channel brought
+  /// it: give every message of one key the same value (e.g. the processors' partition_by)
+  /// and each key's messages reach their processor in the order the connection read them.
+  /// Runs on the connection thread, only with more than one stage, not for failed
+  /// messages; what it throws fails the message. Empty: each channel's messages go to its own
+  /// stage (order holds within a channel only).
+  std::function<std::uint64_t(message&)> route_by;
   /// Gives each channel's acknowledger a way in front of it: messages carry what this returns
   /// for it (e.g. an ack_gate's `wrap`, which holds acknowledgements until a checkpoint holds
   /// the messages' effect). Empty: messages carry the channel's acknowledger itself.
@@ -170,6 +183,7 @@ private:
   queue_source_options options_;
   std::shared_ptr<amqp::connection> connection_;
   std::shared_ptr<detail::queue_channel_counters> counters_;
+  std::shared_ptr<detail::group_formation> groups_;
 };
 
 /// queue_source::open(options) and its factory, for when the source is not needed.
