@@ -111,6 +111,9 @@ private:
 std::uint64_t decode_reading(causeway::message& msg) {
   if (msg.is_failed())
     return 0;
+  if (msg.decoded.has_value())
+    if (const auto* done = decoded(msg))
+      return done->hash;
   thread_local reading_parser parser;
   auto parsed = parser.parse(msg.data);
   if (!parsed) {

@@ -26,7 +26,8 @@ struct decoded_reading {
   std::optional<std::uint64_t> message_id;
 };
 
-/// Decodes `msg` in place; returns the sensor hash, 0 for a failed message.
+/// Decodes `msg` in place; returns the sensor hash, 0 for a failed message. A message decoded
+/// before is not decoded again.
 std::uint64_t decode_reading(causeway::message& msg);
 
 /// The decoded reading of a message decode_reading accepted, else nullptr.

@@ -3,6 +3,7 @@
 #include "telluride/cli/commands.hpp"
 #include "telluride/daemon/broker_topology.hpp"
 #include "telluride/daemon/durable_state.hpp"
+#include "telluride/daemon/reading_decoder.hpp"
 #include "telluride/daemon/readings_lock.hpp"
 #include "telluride/domain/config_schema.hpp"
 #include "telluride/domain/sensor_quota.hpp"
@@ -201,6 +202,11 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   readings_options.metadata.exchange = false;
   readings_options.metadata.timestamp = false;
   readings_options.metadata.headers = false;
+  // With producer_concurrency > 1, a sensor's readings arrive on every channel: each goes to
+  // the producer stage its sensor picks, so a sensor's readings reach their processor in the
+  // order the daemon read them (queue_source_options::route_by). The decoded reading stays
+  // with the message: its processor does not decode it again.
+  readings_options.route_by = decode_reading;
   if (wants.durable != nullptr)
     wants.durable->hook(readings_options);
   if (wants.lock)
