@@ -149,8 +149,8 @@ expected<void> validate(const queue_source_options& options);
 /// Counters over every channel of a source, readable from any thread.
 struct queue_source_stats {
   std::uint64_t delivered = 0;    ///< messages handed to producer stages
-  std::uint64_t handoffs = 0;     ///< sink.deliver calls (one per read burst)
-  std::uint64_t deferred_handoffs = 0;  ///< of which waited for a later read or handoff_interval
+  std::uint64_t handoffs = 0;     ///< sink.deliver calls (per hand-off, one per stage given messages)
+  std::uint64_t deferred_handoffs = 0;  ///< hand-offs that waited for a later read or handoff_interval
   std::uint64_t redelivered = 0;  ///< of which the broker flagged redelivered
   std::uint64_t acked = 0;        ///< settled successfully (on a live channel)
   std::uint64_t rejected = 0;     ///< settled failed, not requeued
