@@ -4,7 +4,7 @@
 // acknowledgements that no round sealed yet, or any while the gate is hurried (a readings
 // channel's prefetch window is full), it runs a round (checkpoint_round.hpp): the
 // changed state goes to the stream, and once the broker confirmed it the held
-// acknowledgements go to the broker. `early_at` is a quarter of what the broker lets the
+// acknowledgements go to the broker. `early_at` is a third of what the broker lets the
 // daemon hold unacknowledged (producers × prefetch_count), so that rounds come before the
 // broker's prefetch window fills with readings that wait for a checkpoint (docs/checkpoints.md,
 // Sizing). The batch processors never wait for it: they apply readings under the shard

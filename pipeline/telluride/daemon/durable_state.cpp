@@ -41,7 +41,7 @@ void durable_state::hook(amqp::queue_source_options& options) {
     return gate->wrap(std::move(inner));
   };
   // The broker sends nothing more until something is acknowledged: a round now, not at the
-  // quarter-window mark or the interval (docs/checkpoints.md, Sizing).
+  // third-of-the-window mark or the interval (docs/checkpoints.md, Sizing).
   options.on_window_full = [gate = gate_] { gate->hurry(); };
   options.release_held = [self = weak_from_this()] {
     if (auto durable = self.lock())
@@ -216,8 +216,8 @@ void durable_state::start_writing(std::shared_ptr<sensor_tracker> tracker, std::
   checkpoint_writer_options options;
   options.interval = cfg_.checkpoint_interval;
   options.early_at = [config] {
-    // A quarter of the window (docs/checkpoints.md, Sizing).
-    return config->read([](const telluride::config& cfg) { return cfg.producer_concurrency * cfg.prefetch_count / 4; });
+    // A third of the window (docs/checkpoints.md, Sizing).
+    return config->read([](const telluride::config& cfg) { return cfg.producer_concurrency * cfg.prefetch_count / 3; });
   };
   auto writer = std::make_shared<checkpoint_writer>(std::move(options), gate_, std::move(tracker), std::move(chains_),
                                                     sink_, health_);
