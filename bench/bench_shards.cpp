@@ -26,6 +26,7 @@
 #include "support/child_process.hpp"
 #include "support/command_line.hpp"
 #include "support/http_client.hpp"
+#include "support/queue_collection.hpp"
 #include "support/reading_fleet.hpp"
 
 #include "telluride/domain/sensor_key.hpp"
@@ -66,6 +67,8 @@ struct settings {
   std::size_t sensors = 2000;
   std::uint32_t shards = 12;
   std::vector<int> daemons = {1, 2, 3};
+  std::string broker_ctl;      // the private broker's deploy/rabbitmq-local.sh (empty: none)
+  bool collect_queues = true;  // with broker_ctl: the shard queues' processes are collected first
 };
 
 constexpr auto stall_timeout = 180s;
@@ -123,6 +126,24 @@ void preload(const settings& s, const telluride::config& cfg, const bench::readi
   });
   if (!loaded)
     die(loaded.err().message);
+}
+
+/// Has the broker garbage-collect every shard queue's process before the drain
+/// (support/queue_collection.hpp), so that the drains of 1, 2 and 3 daemons start from the same
+/// broker state. False, with one line on stderr, when that was not done.
+bool collect_shard_queues(const settings& s, const telluride::config& cfg) {
+  if (s.broker_ctl.empty() || !s.collect_queues)
+    return false;
+  std::vector<std::string> queues;
+  for (std::uint32_t shard = 0; shard < cfg.shards; ++shard)
+    queues.push_back(cfg.routes.readings_queue + "." + std::to_string(shard));
+  const auto log = (std::filesystem::path{s.work_dir} / "broker-ctl.log").string();
+  if (auto collected = bench::collect_queue_processes(s.broker_ctl, log, queues); !collected) {
+    std::fprintf(stderr, "  the shard queues' processes were not garbage-collected before the drain: %s\n",
+                 collected.err().message.c_str());
+    return false;
+  }
+  return true;
 }
 
 /// Ready readings of every shard queue (a passive declare each).
@@ -287,6 +308,7 @@ nlohmann::json run_cluster(const settings& s, amqp::connection& admin, int daemo
   std::fprintf(stderr, "%d daemon(s), %u shards: preloading %zu readings of %zu sensors\n", daemons, s.shards,
                s.messages, s.sensors);
   preload(s, cfg, fleet, s.messages, tag + "-");
+  const bool collected = collect_shard_queues(s, cfg);
   bench::wait_until_broker_idle(s.broker_pid);
 
   std::vector<member> members;
@@ -297,7 +319,8 @@ nlohmann::json run_cluster(const settings& s, amqp::connection& admin, int daemo
   const double wall_s = seconds_since(started);
   const double broker_cpu_s = bench::process_cpu_seconds(s.broker_pid) - broker_before;
 
-  nlohmann::json out{{"daemons", daemons}, {"msgs_per_s", static_cast<double>(s.messages) / wall_s}, {"wall_s", wall_s}};
+  nlohmann::json out{{"daemons", daemons}, {"msgs_per_s", static_cast<double>(s.messages) / wall_s}, {"wall_s", wall_s},
+                     {"queues_collected", collected}};
   double cpu_total = 0;
   auto per_daemon = nlohmann::json::array();
   for (auto& m : members) {
@@ -354,6 +377,12 @@ settings parse(int argc, char** argv) {
   app.add_option("--sensors", s.sensors, "sensors")->check(CLI::Range(1, 1'000'000));
   app.add_option("--shards", s.shards, "shards")->check(CLI::Range(2, 1024));
   app.add_option("--daemons", daemons, "daemon counts, comma-separated (1..9 each)");
+  app.add_option("--broker-ctl", s.broker_ctl,
+                 "the private broker's deploy/rabbitmq-local.sh: the shard queues' processes are "
+                 "garbage-collected before each drain, so that every drain starts from the same broker state")
+    ->check(CLI::ExistingFile);
+  app.add_flag("--no-queue-gc", [&s](std::int64_t) { s.collect_queues = false; },
+               "leave the shard queues' processes alone before the drains");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -396,6 +425,9 @@ int main(int argc, char** argv) {
     for (auto& run : runs)
       run["cpu_ratio_to_1"] = run["cpu_s_per_million"].get<double>() / runs.front()["cpu_s_per_million"].get<double>();
   report["runs"] = runs;
+  report["queues_collected"] = std::all_of(runs.begin(), runs.end(), [](const nlohmann::json& run) {
+    return run["queues_collected"].get<bool>();
+  });
   std::printf("%s\n", report.dump().c_str());
   return 0;
 }

@@ -5,6 +5,7 @@
 #include "daemon/scoped_topology.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
+#include "support/queue_collection.hpp"
 
 #include <causeway/amqp/topology_declaration.hpp>
 
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -72,34 +72,15 @@ namespace {
 // --- the broker side ----------------------------------------------------------------------------
 
 // Has the broker garbage-collect the process of the preloaded `queue` (a full sweep) before the
-// drain. The queue's process holds every preloaded reading in its heap, and how large that heap
-// happened to be when a drain started decided whether nearly every collection during the drain
-// was a full sweep of the whole queue: the broker then spent about twice its CPU per reading and
-// the drain ran at about half speed, at random, for the bare consumer as for the daemon
-// (docs/architecture.md, "Why two drains of one build differ"). Collected first, every drain
-// starts from the same state. When that cannot be done, one line says so and the drain goes on.
+// drain (support/queue_collection.hpp). When that cannot be done, one line says so and the drain
+// goes on.
 void collect_queue_process(const settings& s, const std::string& queue) {
-  const bool is_plain = std::all_of(queue.begin(), queue.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
-  });
-  auto not_collected = [&](const std::string& why) {
+  const auto log = (std::filesystem::path{s.work_dir} / "broker-ctl.log").string();
+  if (auto collected = bench::collect_queue_processes(s.broker_ctl, log, {queue}); !collected) {
     ++uncollected;
     std::fprintf(stderr, "  the process of %s was not garbage-collected before its drain: %s\n", queue.c_str(),
-                 why.c_str());
-  };
-  if (!is_plain)
-    return not_collected("its name is more than letters, digits, '_', '.' and '-'");
-  const std::string expr = "{ok, Q} = rabbit_amqqueue:lookup(rabbit_misc:r(<<\"/\">>, queue, <<\"" + queue +
-                           "\">>)), true = erlang:garbage_collect(amqqueue:get_pid(Q)), ok.";
-  const auto log = (std::filesystem::path{s.work_dir} / "broker-ctl.log").string();
-  auto spawned = bench::child_process::spawn({s.broker_ctl, "ctl", "eval", expr}, log);
-  if (!spawned)
-    return not_collected(spawned.err().message);
-  auto status = spawned->wait(60s);
-  if (!status)
-    return not_collected("no answer within 60 s (see " + log + ")");
-  if (*status != 0)
-    return not_collected(bench::describe_status(*status) + " (see " + log + ")");
+                 collected.err().message.c_str());
+  }
 }
 
 void preload_readings(const settings& s, const bench::reading_fleet& fleet, const std::string& queue,
