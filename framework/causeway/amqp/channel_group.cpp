@@ -2,6 +2,7 @@
 
 #include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/queue_channel.hpp"
+#include "causeway/detail/split_messages.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -52,11 +53,13 @@ std::size_t channel_group::target_of(message& msg, std::size_t from) {
   return from;
 }
 
-void channel_group::gather(message msg, std::size_t from) {
+void channel_group::gather(message&& msg, std::size_t from) {
   if (batch_.empty())
     handoff_due_ = std::chrono::steady_clock::now() + handoff_interval_;
-  if (sinks_.size() > 1)
-    routes_.push_back({static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(target_of(msg, from))});
+  if (sinks_.size() > 1) {
+    from_.push_back(static_cast<std::uint32_t>(from));
+    to_.push_back(static_cast<std::uint32_t>(target_of(msg, from)));
+  }
   batch_.push_back(std::move(msg));
 }
 
@@ -100,22 +103,16 @@ void channel_group::hand_off() {
     ++counters_->handoffs;
     sinks_.front()->deliver(std::move(batch_));
   } else {
-    // Sized first, then filled: one vector per stage that gets anything, in read order.
-    std::vector<std::size_t> sizes(sinks_.size(), 0);
-    for (const auto& r : routes_)
-      ++sizes[r.to];
-    std::vector<std::vector<message>> parts(sinks_.size());
-    for (std::size_t s = 0; s < parts.size(); ++s)
-      parts[s].reserve(sizes[s]);
-    for (std::size_t i = 0; i < batch_.size(); ++i)
-      parts[routes_[i].to].push_back(std::move(batch_[i]));
+    // One vector per stage that gets anything, in read order.
+    auto parts = causeway::detail::split_messages(batch_, to_, sinks_.size(), part_sizes_);
     for (std::size_t s = 0; s < parts.size(); ++s) {
       if (parts[s].empty())
         continue;
       ++counters_->handoffs;
       sinks_[s]->deliver(std::move(parts[s]));
     }
-    routes_.clear();
+    from_.clear();
+    to_.clear();
   }
   batch_ = {};
   batch_.reserve(handoff_size());
@@ -133,16 +130,18 @@ void channel_group::lost(std::size_t from) {
   }
   std::size_t kept = 0;
   for (std::size_t i = 0; i < batch_.size(); ++i) {
-    if (routes_[i].from == from)
+    if (from_[i] == from)
       continue;
     if (kept != i) {
       batch_[kept] = std::move(batch_[i]);
-      routes_[kept] = routes_[i];
+      from_[kept] = from_[i];
+      to_[kept] = to_[i];
     }
     ++kept;
   }
   batch_.resize(kept);
-  routes_.resize(kept);
+  from_.resize(kept);
+  to_.resize(kept);
   hand_off();
   is_deferred_ = false;
 }

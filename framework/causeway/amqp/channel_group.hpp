@@ -61,7 +61,7 @@ public:
   /// member has started, every member's `consume` runs (in position order).
   void start_member(std::size_t position, producer_sink sink, std::function<void()> consume);
   /// A delivery of member `from`'s channel, in read order.
-  void gather(message msg, std::size_t from);
+  void gather(message&& msg, std::size_t from);
   /// A read burst of `ch` (a member's channel) ended; `window_full`: that channel can take no
   /// more until some of its deliveries are settled, so waiting gathers nothing from it.
   void burst_ended(channel& ch, bool window_full);
@@ -99,13 +99,11 @@ private:
   std::vector<bool> drained_;  // by position
   std::size_t drained_count_ = 0;
   std::vector<message> batch_;  // read, not yet handed on, in read order
-  /// Per message of batch_ while the group has several members: whose channel read it, and
-  /// the stage it goes to.
-  struct route {
-    std::uint32_t from;
-    std::uint32_t to;
-  };
-  std::vector<route> routes_;
+  // Per message of batch_ while the group has several members: whose channel read it, and the
+  // stage it goes to.
+  std::vector<std::uint32_t> from_;
+  std::vector<std::uint32_t> to_;
+  std::vector<std::size_t> part_sizes_;  // scratch of hand_off (split_messages)
   std::chrono::steady_clock::time_point handoff_due_;  // while batch_ holds deliveries
   bool is_deferred_ = false;  // batch_'s hand-off waits for a timer
 };

@@ -2,6 +2,7 @@
 
 #include "causeway/atoms.hpp"
 #include "causeway/detail/most_demand.hpp"
+#include "causeway/detail/split_messages.hpp"
 #include "causeway/topology/messages.hpp"
 #include "causeway/topology/user_callback.hpp"
 
@@ -49,10 +50,8 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
   if (!partitioned_) {
     queues_.front().push(std::move(messages));
   } else {
-    // Sized first, then filled: one vector per partition per delivery, no regrowth.
     const auto& partition_by = plan_->options.processors.partition_by;
     partition_of_.resize(messages.size());
-    partition_sizes_.assign(processors_.size(), 0);
     for (std::size_t i = 0; i < messages.size(); ++i) {
       auto& msg = messages[i];
       std::size_t partition = 0;
@@ -61,13 +60,8 @@ void producer_stage::on_deliver(std::vector<message>& messages) {
           }))
         msg.fail(std::move(*why));
       partition_of_[i] = static_cast<std::uint32_t>(partition);
-      ++partition_sizes_[partition];
     }
-    std::vector<std::vector<message>> parts(processors_.size());
-    for (std::size_t p = 0; p < parts.size(); ++p)
-      parts[p].reserve(partition_sizes_[p]);
-    for (std::size_t i = 0; i < messages.size(); ++i)
-      parts[partition_of_[i]].push_back(std::move(messages[i]));
+    auto parts = detail::split_messages(messages, partition_of_, processors_.size(), partition_sizes_);
     for (std::size_t p = 0; p < parts.size(); ++p)
       queues_[p].push(std::move(parts[p]));
   }

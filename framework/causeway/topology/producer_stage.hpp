@@ -47,7 +47,7 @@ private:
   std::vector<std::uint64_t> demand_;       // per processor
   std::vector<detail::chunk_queue> queues_; // one, or one per processor when partitioned
   std::vector<std::uint32_t> partition_of_;    // scratch of on_deliver: each message's partition
-  std::vector<std::size_t> partition_sizes_;   // scratch of on_deliver: messages per partition
+  std::vector<std::size_t> partition_sizes_;   // scratch of on_deliver (split_messages)
   bool partitioned_;
   bool draining_ = false;
   bool source_drained_ = false;
