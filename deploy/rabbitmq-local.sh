@@ -233,6 +233,20 @@ check_ports_free() {
   return 0
 }
 
+# Starts the private epmd (broker_env's port and address) and waits until it listens. The
+# node would start it itself, but on a loaded host it then sometimes tried to register before
+# epmd listened, and failed with "register/listen error: econnrefused" (seen under ctest -j2).
+start_epmd() {
+  port_open "$epmd_port" && return 0
+  epmd -daemon || die "could not start epmd on 127.0.0.1:$epmd_port"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    port_open "$epmd_port" && return 0
+    sleep 0.1
+  done
+  die "epmd did not listen on 127.0.0.1:$epmd_port within 10 s"
+}
+
 # Stops the private epmd once no node uses it (epmd refuses -kill while nodes are registered).
 stop_epmd() {
   port_open "$epmd_port" || return 0
@@ -338,6 +352,7 @@ cmd_start() {
     rm -f "$launcher_pid_file" "$beam_pid_file"
     check_ports_free
     write_config
+    start_epmd
     echo "rabbitmq-local: starting $(describe)"
     # setsid + all descriptors redirected (and the lock closed): the broker must not keep the
     # caller's terminal, pipes (ctest waits for them) or lock.
