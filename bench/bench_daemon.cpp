@@ -44,6 +44,7 @@
 #include "daemon/run.hpp"
 #include "support/command_line.hpp"
 #include "support/neighbour_process.hpp"
+#include "support/queue_collection.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -88,13 +89,7 @@ settings parse(int argc, char** argv) {
     ->check(CLI::Range(1.0, 600.0));
   app.add_option("--profile", s.profile, "only one durable drain, recorded by perf record -g into this file");
   app.add_option("--perf", s.perf, "the perf program (its path)");
-  app.add_option("--broker-ctl", s.broker_ctl,
-                 "the private broker's deploy/rabbitmq-local.sh: the process of each preloaded queue is "
-                 "garbage-collected before its drain, so that every drain starts from the same broker state")
-    ->check(CLI::ExistingFile);
-  app.add_flag("--no-queue-gc", [&s](std::int64_t) { s.collect_queues = false; },
-               "leave each preloaded queue's process as the broker left it (drains then run fast or slow at "
-               "random: docs/architecture.md)");
+  bench::add_queue_collection_flags(app, s.broker_ctl, s.collect_queues, "the preloaded queues");
   app.add_option("--set", overrides, "KEY=JSON: a daemon config key other than the default (experiments)")
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   bench::parse_command_line(app, argc, argv, "daemon");

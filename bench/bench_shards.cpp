@@ -377,12 +377,7 @@ settings parse(int argc, char** argv) {
   app.add_option("--sensors", s.sensors, "sensors")->check(CLI::Range(1, 1'000'000));
   app.add_option("--shards", s.shards, "shards")->check(CLI::Range(2, 1024));
   app.add_option("--daemons", daemons, "daemon counts, comma-separated (1..9 each)");
-  app.add_option("--broker-ctl", s.broker_ctl,
-                 "the private broker's deploy/rabbitmq-local.sh: the shard queues' processes are "
-                 "garbage-collected before each drain, so that every drain starts from the same broker state")
-    ->check(CLI::ExistingFile);
-  app.add_flag("--no-queue-gc", [&s](std::int64_t) { s.collect_queues = false; },
-               "leave the shard queues' processes alone before the drains");
+  bench::add_queue_collection_flags(app, s.broker_ctl, s.collect_queues, "the shard queues");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -35,4 +35,14 @@ causeway::expected<void> collect_queue_processes(const std::string& broker_ctl, 
   return {};
 }
 
+void add_queue_collection_flags(CLI::App& app, std::string& broker_ctl, bool& collect, const std::string& queues) {
+  app.add_option("--broker-ctl", broker_ctl,
+                 "the private broker's deploy/rabbitmq-local.sh: the broker garbage-collects the processes of " +
+                   queues + " before each drain, so that every drain starts from the same broker state")
+    ->check(CLI::ExistingFile);
+  app.add_flag("--no-queue-gc", [&collect](std::int64_t) { collect = false; },
+               "leave the processes of " + queues + " as the broker left them (drains then run fast or slow at "
+               "random: docs/architecture.md)");
+}
+
 } // namespace bench

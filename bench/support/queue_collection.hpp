@@ -11,6 +11,8 @@
 
 #include "causeway/expected.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <string>
 #include <vector>
 
@@ -22,5 +24,10 @@ namespace bench {
 /// the broker does not know, no answer within 60 s.
 causeway::expected<void> collect_queue_processes(const std::string& broker_ctl, const std::string& log_path,
                                                  const std::vector<std::string>& queues);
+
+/// The two flags of every benchmark that collects the queues it preloaded: --broker-ctl PATH
+/// (sets `broker_ctl`) and --no-queue-gc (clears `collect`). `queues` names them in the help:
+/// "the preloaded queues", "the shard queues".
+void add_queue_collection_flags(CLI::App& app, std::string& broker_ctl, bool& collect, const std::string& queues);
 
 } // namespace bench
