@@ -15,10 +15,7 @@ namespace {
 /// A source of `queue` whose messages carry their acknowledgements through `gate`, with room in
 /// its prefetch window for every message the tests send (the gate holds them all).
 amqp::queue_source_options gated_source(const std::string& queue, const std::shared_ptr<causeway::ack_gate>& gate) {
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue;
-  options.prefetch_count = 1000;
+  auto options = consumer_options(queue, 1000);
   options.acknowledge_through = [gate](std::shared_ptr<causeway::acknowledger> inner) {
     return gate->wrap(std::move(inner));
   };

@@ -57,12 +57,7 @@ TEST_CASE("a channel consumes only once before_consume lets it, and is retried u
   REQUIRE(wait_until([&] { return handler->handled >= total; }, 30s));
   p.drain();
   p.stop();
-  auto [missing, duplicates] = handler->missing_and_duplicates();
-  CHECK(missing == 0);
-  CHECK(duplicates == 0);
-  auto counts = wait_for_queue(queue.name, 0, 0);
-  CHECK(counts.ready == 0);
-  CHECK(counts.unacked == 0);
+  check_handled_once_and_queue_empty(*handler, queue.name);
 }
 
 TEST_CASE("an exclusive lock queue taken in before_consume: one connection consumes, the other takes over when it "

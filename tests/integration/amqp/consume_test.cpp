@@ -22,10 +22,7 @@ void check_handed_on(const amqp::queue_source& source, const counting_handler& h
 /// A consumer of `queue` that gathers deliveries: a hand-off size of 250 (prefetch 1000) and
 /// a 1 s handoff_interval, its longest.
 amqp::queue_source_options gathering_options(const std::string& queue) {
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue;
-  options.prefetch_count = 1000;
+  auto options = consumer_options(queue, 1000);
   options.handoff_interval = 1000ms;
   return options;
 }
@@ -99,10 +96,7 @@ TEST_CASE("draining mid-stream cancels the consumer, finishes and acks what was 
   constexpr std::size_t total = 20000;
   scoped_queue queue("causeway-drain-mid");
   preload(queue.name, total);
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 500;
+  auto options = consumer_options(queue.name, 500);
   auto source = amqp::queue_source::open(options);
   REQUIRE(source);
   auto handler = std::make_shared<counting_handler>(total);

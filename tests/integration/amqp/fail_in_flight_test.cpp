@@ -11,10 +11,7 @@ TEST_CASE("a drain that times out requeues the unhandled messages even with on_f
   constexpr std::size_t total = 5000;
   scoped_queue queue("causeway-fail-in-flight");
   preload(queue.name, total);
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 500;
+  auto options = consumer_options(queue.name, 500);
   options.on_failure = amqp::failure_policy::ack;
   auto source = amqp::queue_source::open(options);
   REQUIRE(source);

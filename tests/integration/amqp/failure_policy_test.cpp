@@ -14,10 +14,7 @@ amqp::arguments dead_letter_to(const std::string& dead) {
 }
 
 amqp::queue_source_options consume(const std::string& queue, amqp::failure_policy policy) {
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue;
-  options.prefetch_count = 100;
+  auto options = consumer_options(queue, 100);
   options.on_failure = policy;
   return options;
 }

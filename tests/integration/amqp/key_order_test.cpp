@@ -59,10 +59,7 @@ TEST_CASE("with several channels, each key's messages reach their processor in t
   preload(queue.name, total);
 
   auto read_order = std::make_shared<key_sequences>();
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 300;
+  auto options = consumer_options(queue.name, 300);
   // Called on the connection thread as each delivery is read: it sees the read order.
   options.route_by = [read_order](causeway::message& msg) -> std::uint64_t {
     read_order->add(msg);
@@ -92,12 +89,7 @@ TEST_CASE("with several channels, each key's messages reach their processor in t
     CHECK(read.size() == total / keys);
     CHECK(handler->handled_order.of(key) == read);
   }
-  auto [missing, duplicates] = handler->missing_and_duplicates();
-  CHECK(missing == 0);
-  CHECK(duplicates == 0);
-  auto counts = wait_for_queue(queue.name, 0, 0);
-  CHECK(counts.ready == 0);
-  CHECK(counts.unacked == 0);
+  check_handled_once_and_queue_empty(*handler, queue.name);
   auto stats = (*source)->stats();
   CHECK(stats.delivered == total);
   CHECK(stats.acked == total);
@@ -107,10 +99,7 @@ TEST_CASE("a message route_by throws for fails with the reason, and the others a
   constexpr std::size_t total = 3000;
   scoped_queue queue("causeway-route-throws");
   preload(queue.name, total);
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 300;
+  auto options = consumer_options(queue.name, 300);
   options.on_failure = amqp::failure_policy::reject;
   options.route_by = [](causeway::message& msg) -> std::uint64_t {
     auto n = std::stoull(msg.data);

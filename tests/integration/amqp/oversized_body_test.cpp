@@ -47,10 +47,7 @@ TEST_CASE("a body over max_body_size between normal messages is dead-lettered on
   publish_big(queue.name);
   preload(queue.name, normal / 2, normal / 2);
 
-  amqp::queue_source_options options;
-  options.connection = test_connection(unique_name("causeway-consumer"));
-  options.queue = queue.name;
-  options.prefetch_count = 100;
+  auto options = consumer_options(queue.name, 100);
   // The default policy requeues failures: an oversized delivery must be rejected all the same,
   // or it would come back forever.
   REQUIRE(options.on_failure == amqp::failure_policy::reject_and_requeue);

@@ -143,6 +143,26 @@ private:
   std::vector<std::string> reasons_;
 };
 
+/// A consumer of `queue` on a connection of its own, with `prefetch`; the rest as defaults.
+inline amqp::queue_source_options consumer_options(const std::string& queue, std::uint16_t prefetch) {
+  amqp::queue_source_options options;
+  options.connection = test_connection(unique_name("causeway-consumer"));
+  options.queue = queue;
+  options.prefetch_count = prefetch;
+  return options;
+}
+
+/// Every message `handler` expected was handled exactly once, and `queue` ends with nothing
+/// ready and nothing unacknowledged.
+inline void check_handled_once_and_queue_empty(const counting_handler& handler, const std::string& queue) {
+  auto [missing, duplicates] = handler.missing_and_duplicates();
+  CHECK(missing == 0);
+  CHECK(duplicates == 0);
+  auto counts = wait_for_queue(queue, 0, 0);
+  CHECK(counts.ready == 0);
+  CHECK(counts.unacked == 0);
+}
+
 /// An actor system shaped like the daemon's (2 workers, no idle spinning).
 struct pipeline_env {
   causeway::runtime_config cfg{2};
