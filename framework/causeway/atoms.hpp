@@ -6,7 +6,7 @@
 //   (topology_atom)                   -> std::vector<stage_info>
 //   (stop_atom)                       -> drain_report      drain and end the supervisor
 //
-// and the two messages of a producer_sink (deliver_atom, drained_atom).
+// and the messages of a producer_sink (deliver_atom, drained_atom, stalled_atom).
 #pragma once
 
 #include "causeway/options.hpp"
@@ -29,6 +29,7 @@ using stop_atom = caf::atom_constant<caf::atom("cw_stop")>;
 /// What a producer_sink sends to the actor behind it (see producer.hpp).
 using deliver_atom = caf::atom_constant<caf::atom("cw_deliver")>;
 using drained_atom = caf::atom_constant<caf::atom("cw_drained")>;
+using stalled_atom = caf::atom_constant<caf::atom("cw_stalled")>;
 
 /// The reply to restart_atom: the drain it did (if any), or why nothing changed.
 struct restart_result {

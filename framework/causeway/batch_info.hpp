@@ -13,6 +13,7 @@ enum class batch_trigger : std::uint8_t {
   size,    ///< it reached batch_size
   timeout, ///< batch_timeout passed since its first message
   flush,   ///< the pipeline is draining
+  stalled, ///< its producers can send nothing more until messages in flight are acknowledged
 };
 
 std::string_view to_string(batch_trigger trigger) noexcept;

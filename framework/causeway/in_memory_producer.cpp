@@ -55,6 +55,14 @@ std::uint64_t in_memory_feed::push_data(std::vector<std::string> payloads) {
   return push(std::move(messages));
 }
 
+void in_memory_feed::stall() {
+  std::lock_guard guard{mutex_};
+  if (sinks_.empty())
+    is_stall_held_ = !held_.empty();  // told to the stage that gets what is held, after it
+  for (const auto& sink : sinks_)
+    sink.stalled();
+}
+
 producer_factory in_memory_feed::factory() {
   auto self = shared_from_this();
   return [self](std::size_t) { return std::make_unique<feed_producer>(self); };
@@ -73,6 +81,8 @@ void in_memory_feed::attach(const producer_sink& sink) {
       window_.deliver(msg.ack.tag);
     sink.deliver(std::exchange(held_, {}));
   }
+  if (std::exchange(is_stall_held_, false))
+    sink.stalled();
 }
 
 void in_memory_feed::detach(const producer_sink& sink) {

@@ -29,6 +29,11 @@ public:
   /// Wraps each payload in a message and pushes it; returns the first tag.
   std::uint64_t push_data(std::vector<std::string> payloads);
 
+  /// Tells the running producer stages that nothing more comes until some of what they got is
+  /// acknowledged (producer_sink::stalled), as a source with a full window does; while no
+  /// stage runs, the stage that gets the held messages is told after them.
+  void stall();
+
   /// A factory for pipeline_spec::make_producer; all its producers read from this feed.
   producer_factory factory();
 
@@ -52,6 +57,7 @@ private:
   std::vector<producer_sink> sinks_;
   std::size_t next_sink_ = 0;
   std::vector<message> held_;  // pushed while no producer stage runs
+  bool is_stall_held_ = false; // stalled after held_ was pushed: told after it is delivered
 };
 
 } // namespace causeway

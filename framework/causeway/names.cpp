@@ -9,6 +9,7 @@ std::string_view to_string(batch_trigger trigger) noexcept {
     case batch_trigger::size: return "size";
     case batch_trigger::timeout: return "timeout";
     case batch_trigger::flush: return "flush";
+    case batch_trigger::stalled: return "stalled";
   }
   return "unknown";
 }

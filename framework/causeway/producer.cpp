@@ -17,4 +17,9 @@ void producer_sink::drained() const {
     caf::anon_send(stage_, drained_atom::value);
 }
 
+void producer_sink::stalled() const {
+  if (stage_)
+    caf::anon_send(stage_, stalled_atom::value);
+}
+
 } // namespace causeway

@@ -20,7 +20,7 @@ namespace causeway {
 /// The producer's way into its stage. Thread-safe and cheap to copy: a producer may call it
 /// from its own threads (the AMQP producer calls it from its connection thread).
 /// Any actor can be a sink: it receives (deliver_atom, std::vector<message>) and
-/// (drained_atom), the atoms of causeway/atoms.hpp.
+/// (drained_atom), (stalled_atom), the atoms of causeway/atoms.hpp.
 class producer_sink {
 public:
   producer_sink() = default;
@@ -30,6 +30,11 @@ public:
   void deliver(std::vector<message> messages) const;
   /// After prepare_for_draining: every message taken has been delivered; nothing more comes.
   void drained() const;
+  /// Nothing more comes until some of what was delivered is acknowledged (an AMQP prefetch
+  /// window is full). Batchers then cut their open batches once everything delivered before
+  /// reached them (batch_trigger::stalled): waiting out batch_timeout for messages that cannot
+  /// come would only hold back the acknowledgements that let them come.
+  void stalled() const;
 
   const caf::actor& stage() const noexcept { return stage_; }
 

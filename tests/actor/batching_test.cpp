@@ -3,6 +3,7 @@
 #include "pipeline_fixture.hpp"
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 using namespace causeway;
@@ -77,6 +78,55 @@ TEST_CASE_FIXTURE(pipeline_fixture, "draining flushes open batches") {
   REQUIRE(infos.size() == 1);
   CHECK(infos[0].size == 42);
   CHECK(infos[0].trigger == batch_trigger::flush);
+}
+
+TEST_CASE_FIXTURE(pipeline_fixture, "a stalled producer cuts the open batches once every processor passed the stall on") {
+  // Two processors share the messages: the batch is cut only after both sent theirs, so it is one
+  // batch of all 42, long before its timeout.
+  pipeline_options o;
+  o.processors.concurrency = 2;
+  o.batchers = {batcher("one", 100, 600s)};
+  auto p = start(o);
+  feed->push_data(numbered(42));
+  feed->stall();
+  REQUIRE(acks->wait_for(42, 5s));
+  auto infos = handler->batch_infos();
+  REQUIRE(infos.size() == 1);
+  CHECK(infos[0].size == 42);
+  CHECK(infos[0].trigger == batch_trigger::stalled);
+  CHECK(acks->failed_count() == 0);
+}
+
+TEST_CASE_FIXTURE(pipeline_fixture, "a stall cuts only what full batches left open, per batch key, and later batches fill by size again") {
+  pipeline_options o;
+  o.processors.concurrency = 2;
+  o.batchers = {batcher("one", 10, 600s)};
+  auto p = start(o);
+  std::vector<message> messages;
+  for (int i = 0; i < 25; ++i) {
+    message m{std::to_string(i)};
+    m.put_batch_key(i % 5 == 0 ? "fifth" : "rest");  // 5 of one key, 20 of the other
+    messages.push_back(std::move(m));
+  }
+  feed->push(std::move(messages));
+  feed->stall();
+  REQUIRE(acks->wait_for(25, 5s));
+  auto infos = handler->batch_infos();
+  REQUIRE(infos.size() == 3);
+  std::map<std::pair<std::string, batch_trigger>, std::size_t> sizes;
+  for (const auto& info : infos)
+    sizes[{info.batch_key, info.trigger}] += info.size;
+  CHECK(sizes[{"rest", batch_trigger::size}] == 20);
+  CHECK(sizes[{"fifth", batch_trigger::stalled}] == 5);
+  // A stall with nothing open cuts nothing; what comes next is batched by size.
+  feed->stall();
+  feed->push_data(numbered(20));
+  REQUIRE(acks->wait_for(45, 5s));
+  infos = handler->batch_infos();
+  REQUIRE(infos.size() == 5);
+  CHECK(infos[3].trigger == batch_trigger::size);
+  CHECK(infos[4].trigger == batch_trigger::size);
+  CHECK(acks->failed_count() == 0);
 }
 
 TEST_CASE_FIXTURE(pipeline_fixture, "messages are batched per batcher and per batch key") {

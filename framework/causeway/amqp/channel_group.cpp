@@ -73,6 +73,11 @@ void channel_group::burst_ended(channel& ch, bool window_full) {
     hand_off();
   else
     hand_off_when_due(ch);
+  // Nothing more comes on this channel until some of it is acknowledged: batchers need not wait
+  // out their timeout for more (producer_sink::stalled).
+  if (window_full && batch_.empty())
+    for (const auto& sink : sinks_)
+      sink->stalled();
 }
 
 void channel_group::hand_off_when_due(channel& ch) {

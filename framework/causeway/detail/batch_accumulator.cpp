@@ -42,8 +42,8 @@ std::vector<batch> batch_accumulator::expire(clock::time_point now) {
   return close_where([now](const open_batch& b) { return b.deadline <= now; }, batch_trigger::timeout);
 }
 
-std::vector<batch> batch_accumulator::flush() {
-  return close_where([](const open_batch&) { return true; }, batch_trigger::flush);
+std::vector<batch> batch_accumulator::flush(batch_trigger trigger) {
+  return close_where([](const open_batch&) { return true; }, trigger);
 }
 
 std::optional<clock::time_point> batch_accumulator::next_deadline() const {

@@ -37,8 +37,8 @@ public:
   /// Removes and returns the batches whose timeout expired at `now`, oldest first.
   std::vector<batch> expire(clock::time_point now);
 
-  /// Removes and returns every open batch (trigger flush), oldest first.
-  std::vector<batch> flush();
+  /// Removes and returns every open batch, oldest first, emitted for `trigger`.
+  std::vector<batch> flush(batch_trigger trigger = batch_trigger::flush);
 
   /// When the oldest open batch expires; nullopt when none is open.
   std::optional<clock::time_point> next_deadline() const;

@@ -37,6 +37,7 @@ caf::behavior batcher_stage::make_behavior() {
       on_demand(batch_processor, n);
     },
     [this](done_atom, std::uint32_t from) { on_upstream_done(from); },
+    [this](stalled_atom, std::uint32_t from) { on_stalled(from); },
     [this](timer_atom, std::uint64_t generation) { on_timer(generation); },
   };
 }
@@ -44,6 +45,7 @@ caf::behavior batcher_stage::make_behavior() {
 void batcher_stage::on_subscribe(std::vector<caf::actor>& processors) {
   processors_ = std::move(processors);
   processor_done_.assign(processors_.size(), false);
+  stalled_from_.assign(processors_.size(), false);
   auto initial = static_cast<std::uint64_t>(effective_max_demand(options_));
   for (const auto& processor : processors_)
     send(processor, demand_atom::value, batcher_index_, initial);
@@ -194,6 +196,26 @@ void batcher_stage::on_upstream_done(std::uint32_t from) {
   cancel_timer();  // a pending timer is moot now
   for (auto& b : accumulator_.flush())
     make_ready(std::move(b));
+  dispatch();
+}
+
+// A producer stalls when its prefetch window is full: nothing more comes until messages in
+// flight are acknowledged, and those in open batches would wait out batch_timeout. Every
+// processor passes the stall on after what it sent before, so once all of them did, everything
+// the producer delivered before it stalled is here: the open batches are all they can be.
+void batcher_stage::on_stalled(std::uint32_t from) {
+  if (from >= stalled_from_.size() || finishing_)
+    return;
+  stalled_from_[from] = true;
+  for (std::size_t p = 0; p < processors_.size(); ++p)
+    if (!stalled_from_[p] && !processor_done_[p])
+      return;
+  stalled_from_.assign(processors_.size(), false);
+  if (accumulator_.size() == 0)
+    return;
+  for (auto& b : accumulator_.flush(batch_trigger::stalled))
+    make_ready(std::move(b));
+  arm_timer();
   dispatch();
 }
 

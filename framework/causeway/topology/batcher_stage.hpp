@@ -4,7 +4,9 @@
 // docs/architecture.md, Demand). Batches are cut per (batch key, partition) by size or timeout,
 // and go to the batch processor of their partition (with partition_by) or to whichever batch
 // processor asked. When every processor is done it flushes what it holds, tells its batch
-// processors it is done and exits.
+// processors it is done and exits. When every processor passed on a stall (a producer can send
+// nothing more until messages in flight are acknowledged, producer_sink::stalled), it cuts
+// every open batch: they cannot grow until their messages are done.
 #pragma once
 
 #include "causeway/detail/batch_accumulator.hpp"
@@ -35,6 +37,7 @@ private:
   void on_messages(std::uint32_t from, std::vector<message>& messages);
   void on_demand(std::uint32_t batch_processor, std::uint64_t n);
   void on_upstream_done(std::uint32_t from);
+  void on_stalled(std::uint32_t from);
   void on_timer(std::uint64_t generation);
   void make_ready(detail::batch b);
   void dispatch();
@@ -56,6 +59,7 @@ private:
   std::vector<caf::actor> processors_;
   std::vector<bool> processor_done_;
   std::size_t processors_done_ = 0;
+  std::vector<bool> stalled_from_;  // per processor: passed on a stall since the last cut
   // Which processor each held message came from, in arrival order (demand goes back FIFO).
   std::deque<std::pair<std::uint32_t, std::uint64_t>> arrivals_;
   std::vector<std::uint64_t> demand_;                 // batches, per batch processor

@@ -7,7 +7,10 @@
 //   batcher  -> batch processor (batch_atom, batch)
 //   upstream -> consumer  (done_atom, uint32 upstream_index)            nothing more comes
 //   supervisor -> stage   (subscribe_atom, vector<actor> upstream)      start asking
-//   sink -> producer stage (deliver_atom, vector<message>) / (drained_atom)
+//   sink -> producer stage (deliver_atom, vector<message>) / (drained_atom) / (stalled_atom)
+//   upstream -> consumer  (stalled_atom, uint32 upstream_index)         after all it sent so
+//                                                                       far: the producer is
+//                                                                       stalled (producer_sink)
 //
 // An upstream never sends more than was asked; consumers ask again as they finish (the whole
 // protocol: docs/architecture.md, Demand).
@@ -31,6 +34,7 @@ using done_atom = caf::atom_constant<caf::atom("cw_done")>;
 using subscribe_atom = caf::atom_constant<caf::atom("cw_sub")>;
 using causeway::deliver_atom;
 using causeway::drained_atom;
+using causeway::stalled_atom;
 using timer_atom = caf::atom_constant<caf::atom("cw_timer")>;
 
 } // namespace causeway::topology

@@ -20,7 +20,8 @@ processor_stage::processor_stage(caf::actor_config& cfg, std::shared_ptr<plan> p
     batchers_(std::move(batchers)),
     counters_(std::move(counters)),
     batcher_demand_(batchers_.size(), 0),
-    outbound_(batchers_.size()) {
+    outbound_(batchers_.size()),
+    stall_owed_(batchers_.size(), false) {
   ctx_ = causeway::context{plan_->options.processors.name, index_, &plan_->options.context};
 }
 
@@ -32,6 +33,7 @@ caf::behavior processor_stage::make_behavior() {
     },
     [this](demand_atom, std::uint32_t batcher, std::uint64_t n) { on_demand(batcher, n); },
     [this](done_atom, std::uint32_t from) { on_upstream_done(from); },
+    [this](stalled_atom, std::uint32_t from) { on_stalled(from); },
   };
 }
 
@@ -179,6 +181,23 @@ void processor_stage::flush_outbound() {
     batcher_demand_[b] -= n;
     pending_ -= n;
     send(batchers_[b], msgs_atom::value, static_cast<std::uint32_t>(index_), std::move(chunk));
+  }
+  pass_on_stalls();
+}
+
+void processor_stage::on_stalled(std::uint32_t from) {
+  if (from >= producers_.size())
+    return;
+  stall_owed_.assign(batchers_.size(), true);
+  pass_on_stalls();
+}
+
+void processor_stage::pass_on_stalls() {
+  for (std::size_t b = 0; b < batchers_.size(); ++b) {
+    if (!stall_owed_[b] || !outbound_[b].empty())
+      continue;
+    stall_owed_[b] = false;
+    send(batchers_[b], stalled_atom::value, static_cast<std::uint32_t>(index_));
   }
 }
 

@@ -25,6 +25,7 @@ producer_stage::producer_stage(caf::actor_config& cfg, std::shared_ptr<plan> p,
     demand_(processors_.size(), 0),
     partitioned_(static_cast<bool>(plan_->options.processors.partition_by)) {
   queues_.resize(partitioned_ ? processors_.size() : 1);
+  stall_owed_.assign(processors_.size(), false);
 }
 
 caf::behavior producer_stage::make_behavior() {
@@ -34,6 +35,7 @@ caf::behavior producer_stage::make_behavior() {
     [this](deliver_atom, std::vector<message>& messages) { on_deliver(messages); },
     [this](drain_atom) { on_drain(); },
     [this](drained_atom) { on_drained(); },
+    [this](stalled_atom) { on_stalled(); },
     [this](timer_atom, std::uint64_t generation) { on_rate_timer(generation); },
   };
 }
@@ -108,8 +110,23 @@ void producer_stage::dispatch() {
         break;
     }
   }
+  pass_on_stalls();
   update_counters();
   finish_if_done();
+}
+
+void producer_stage::on_stalled() {
+  stall_owed_.assign(processors_.size(), true);
+  pass_on_stalls();
+}
+
+void producer_stage::pass_on_stalls() {
+  for (std::size_t p = 0; p < processors_.size(); ++p) {
+    if (!stall_owed_[p] || !queues_[partitioned_ ? p : 0].empty())
+      continue;
+    stall_owed_[p] = false;
+    send(processors_[p], stalled_atom::value, static_cast<std::uint32_t>(index_));
+  }
 }
 
 void producer_stage::on_drain() {

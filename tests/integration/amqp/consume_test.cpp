@@ -222,3 +222,41 @@ TEST_CASE("a drain hands on what the consumer was still gathering, as one counte
   check_handed_on(**source, *handler, total, 1);
   CHECK((*source)->stats().deferred_handoffs == 1);
 }
+
+TEST_CASE("a full prefetch window cuts the open batches: a window smaller than a batch never waits for batch_timeout") {
+  // A window of 10, batches of 100 that would wait 10 minutes: each time the window fills, the
+  // consumer stalls its producer stage and the batcher cuts what it holds once both processors
+  // passed the stall on, so the drain goes on window after window. Only the last messages, once
+  // the queue cannot fill the window any more, wait in an open batch (for the timeout, or here
+  // the drain: trigger flush).
+  constexpr std::size_t total = 95;
+  constexpr std::size_t window = 10;
+  scoped_queue queue("causeway-window-stall");
+  preload(queue.name, total);
+  auto source = amqp::queue_source::open(consumer_options(queue.name, window));
+  REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
+  auto handler = std::make_shared<counting_handler>(total);
+  auto shape = pipeline_shape();
+  shape.batchers.front().batch_timeout = 600s;
+  pipeline_env env;
+  auto p = start_pipeline(env.system, **source, handler, shape);
+  REQUIRE(wait_until([&] { return (*source)->stats().delivered == total; }, 60s));
+  REQUIRE(wait_until([&] { return (*source)->stats().acked > total - window; }, 60s));
+  const auto acked = (*source)->stats().acked;  // handled before acknowledged: cut >= acked
+  std::size_t cut = 0;
+  for (const auto& b : handler->batches()) {
+    CHECK(b.trigger == causeway::batch_trigger::stalled);
+    CHECK(b.size <= window);
+    cut += b.size;
+  }
+  CHECK(cut >= acked);
+  p.drain();
+  p.stop();
+  CHECK((*source)->stats().acked == total);
+  const auto batches = handler->batches();
+  std::size_t flushed = 0;
+  for (const auto& b : batches)
+    flushed += b.trigger == causeway::batch_trigger::flush ? b.size : 0;
+  CHECK(flushed == total - cut);
+  check_handled_once_and_queue_empty(*handler, queue.name);
+}

@@ -84,9 +84,10 @@ public:
     }
   }
 
-  void handle_batch(std::span<causeway::message> batch, const causeway::batch_info&,
+  void handle_batch(std::span<causeway::message> batch, const causeway::batch_info& info,
                     const causeway::context&) override {
     std::lock_guard lock(mutex_);
+    batches_.push_back(info);
     for (const auto& m : batch) {
       auto index = std::stoul(m.data);
       if (index < seen_.size())
@@ -100,6 +101,12 @@ public:
     for (const auto& m : failed)
       reasons_.push_back(m.failure_reason());
     failures += failed.size();
+  }
+
+  /// What handle_batch was told of each batch, in the order it saw them.
+  std::vector<causeway::batch_info> batches() const {
+    std::lock_guard lock(mutex_);
+    return batches_;
   }
 
   /// Why each failed message failed, in the order handle_failed saw them.
@@ -141,6 +148,7 @@ private:
   mutable std::mutex mutex_;
   std::vector<std::uint32_t> seen_;
   std::vector<std::string> reasons_;
+  std::vector<causeway::batch_info> batches_;
 };
 
 /// A consumer of `queue` on a connection of its own, with `prefetch`; the rest as defaults.

@@ -174,6 +174,21 @@ TEST_CASE("flush emits every open batch, oldest first, with trigger flush") {
   CHECK(acc.flush().empty());
 }
 
+TEST_CASE("a flush for a stall emits every open batch with trigger stalled, and batches open afresh after it") {
+  batch_accumulator acc{"one", 10, 100ms};
+  CHECK_FALSE(acc.add(keyed("a1", "a"), 0, t0).has_value());
+  CHECK_FALSE(acc.add(keyed("b1", "b"), 0, t0 + 1ms).has_value());
+  auto cut = acc.flush(batch_trigger::stalled);
+  REQUIRE(cut.size() == 2);
+  CHECK(data_of(cut[0]) == strings{"a1"});
+  CHECK(cut[0].info.trigger == batch_trigger::stalled);
+  CHECK(data_of(cut[1]) == strings{"b1"});
+  CHECK(cut[1].info.trigger == batch_trigger::stalled);
+  CHECK(acc.size() == 0);
+  CHECK_FALSE(acc.add(keyed("a2", "a"), 0, t0 + 50ms).has_value());
+  CHECK(acc.next_deadline() == t0 + 150ms);  // the new batch's own timeout
+}
+
 TEST_CASE("size counts the messages in open batches only") {
   batch_accumulator acc{"one", 3, 100ms};
   struct step {
@@ -196,4 +211,5 @@ TEST_CASE("a batch trigger has a text form") {
   CHECK(causeway::to_string(batch_trigger::size) == "size");
   CHECK(causeway::to_string(batch_trigger::timeout) == "timeout");
   CHECK(causeway::to_string(batch_trigger::flush) == "flush");
+  CHECK(causeway::to_string(batch_trigger::stalled) == "stalled");
 }
