@@ -61,6 +61,7 @@ void channel_group::gather(message&& msg, std::size_t from) {
     to_.push_back(static_cast<std::uint32_t>(target_of(msg, from)));
   }
   batch_.push_back(std::move(msg));
+  ++since_stall_;
 }
 
 // A read burst often holds only a few deliveries; handing each burst on would cost a wake-up
@@ -74,10 +75,14 @@ void channel_group::burst_ended(channel& ch, bool window_full) {
   else
     hand_off_when_due(ch);
   // Nothing more comes on this channel until some of it is acknowledged: batchers need not wait
-  // out their timeout for more (producer_sink::stalled).
-  if (window_full && batch_.empty())
+  // out their timeout for more (producer_sink::stalled). Not again for every sliver of
+  // acknowledgements that refills the window, though: each stall cuts every open batch, and
+  // cuts that close together would only make batches small (TCP's silly window syndrome).
+  if (window_full && batch_.empty() && since_stall_ >= quarter_window()) {
+    since_stall_ = 0;
     for (const auto& sink : sinks_)
       sink->stalled();
+  }
 }
 
 void channel_group::hand_off_when_due(channel& ch) {
@@ -123,8 +128,12 @@ void channel_group::hand_off() {
   batch_.reserve(handoff_size());
 }
 
+std::size_t channel_group::quarter_window() const noexcept {
+  return std::clamp<std::size_t>(prefetch_count_ / 4, 1, 256);
+}
+
 std::size_t channel_group::handoff_size() const noexcept {
-  return std::clamp<std::size_t>(prefetch_count_ / 4, 1, 256) * std::max<std::size_t>(1, sinks_.size());
+  return quarter_window() * std::max<std::size_t>(1, sinks_.size());
 }
 
 void channel_group::lost(std::size_t from) {

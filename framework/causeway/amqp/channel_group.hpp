@@ -81,6 +81,9 @@ private:
   /// Deliveries worth one hand-off: a quarter of each channel's prefetch window (at most
   /// 256) per member.
   std::size_t handoff_size() const noexcept;
+  /// A quarter of a channel's prefetch window (at most 256): what must have come since the
+  /// last stall for a full window to stall the stages again.
+  std::size_t quarter_window() const noexcept;
   std::size_t target_of(message& msg, std::size_t from);
   /// The per-member vectors, sized to the sealed group.
   void size_members();
@@ -106,6 +109,7 @@ private:
   std::vector<std::size_t> part_sizes_;  // scratch of hand_off (split_messages)
   std::chrono::steady_clock::time_point handoff_due_;  // while batch_ holds deliveries
   bool is_deferred_ = false;  // batch_'s hand-off waits for a timer
+  std::size_t since_stall_ = 0;  // deliveries gathered since the stages last heard stalled()
 };
 
 } // namespace causeway::amqp::detail
