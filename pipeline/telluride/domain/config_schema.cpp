@@ -108,7 +108,7 @@ constexpr option_spec options_table[] = {
    store_count<&config::sensor_batcher_two_batch_size>,
    load_count<&config::sensor_batcher_two_batch_size>},
   {"batch_timeout_ms", option_kind::integer, 1, 600000, "100",
-   "milliseconds after which a partial batch is flushed", true,
+   "milliseconds after which a partial batch is flushed (sooner when the prefetch window is full)", true,
    store_ms<&config::batch_timeout>, load_ms<&config::batch_timeout>},
   {"rate_limit_allowed", option_kind::integer, 0, 1000000000, "0",
    "at most this many messages per rate_limit_interval over all producers; 0 = unlimited", true,
