@@ -15,7 +15,8 @@ channel_group::channel_group(const queue_source_options& options,
   : route_by_(options.route_by),
     prefetch_count_(options.prefetch_count),
     handoff_interval_(options.handoff_interval),
-    counters_(std::move(counters)) {}
+    counters_(std::move(counters)),
+    stall_rule_(quarter_window()) {}
 
 void channel_group::size_members() {
   const auto n = size();
@@ -61,7 +62,7 @@ void channel_group::gather(message&& msg, std::size_t from) {
     to_.push_back(static_cast<std::uint32_t>(target_of(msg, from)));
   }
   batch_.push_back(std::move(msg));
-  ++since_stall_;
+  stall_rule_.delivered();
 }
 
 // A read burst often holds only a few deliveries; handing each burst on would cost a wake-up
@@ -75,11 +76,8 @@ void channel_group::burst_ended(channel& ch, bool window_full) {
   else
     hand_off_when_due(ch);
   // Nothing more comes on this channel until some of it is acknowledged: batchers need not wait
-  // out their timeout for more (producer_sink::stalled). Not again for every sliver of
-  // acknowledgements that refills the window, though: each stall cuts every open batch, and
-  // cuts that close together would only make batches small (TCP's silly window syndrome).
-  if (window_full && batch_.empty() && since_stall_ >= quarter_window()) {
-    since_stall_ = 0;
+  // out their timeout for more (producer_sink::stalled; stall_rule.hpp says how often).
+  if (stall_rule_.on_burst_end(window_full, batch_.empty())) {
     for (const auto& sink : sinks_)
       sink->stalled();
   }

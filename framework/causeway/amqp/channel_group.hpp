@@ -22,6 +22,7 @@
 #pragma once
 
 #include "causeway/amqp/queue_source.hpp"
+#include "causeway/amqp/stall_rule.hpp"
 #include "causeway/message.hpp"
 #include "causeway/producer.hpp"
 
@@ -82,7 +83,7 @@ private:
   /// 256) per member.
   std::size_t handoff_size() const noexcept;
   /// A quarter of a channel's prefetch window (at most 256): what must have come since the
-  /// last stall for a full window to stall the stages again.
+  /// last stall for a full window to stall the stages again (stall_rule).
   std::size_t quarter_window() const noexcept;
   std::size_t target_of(message& msg, std::size_t from);
   /// The per-member vectors, sized to the sealed group.
@@ -109,7 +110,7 @@ private:
   std::vector<std::size_t> part_sizes_;  // scratch of hand_off (split_messages)
   std::chrono::steady_clock::time_point handoff_due_;  // while batch_ holds deliveries
   bool is_deferred_ = false;  // batch_'s hand-off waits for a timer
-  std::size_t since_stall_ = 0;  // deliveries gathered since the stages last heard stalled()
+  stall_rule stall_rule_;  // when a full window tells the stages they stalled
 };
 
 } // namespace causeway::amqp::detail
