@@ -56,15 +56,22 @@ async function main() {
     await page.goto(url);
     await page.waitForSelector('#state[data-state="live"]', {timeout: 10000});
     console.log(`page live (first snapshot shown) after ${Date.now() - started} ms`);
-    // Every state the badge takes, with the banner's text, however briefly it shows.
+    // Every state the badge takes, with the banner's text, however briefly it shows. Each
+    // snapshot sets the badge again, so only changes count: from the last state logged, or in an
+    // empty log from the state shown when it was emptied (restartStateLog).
     await page.evaluate(() => {
       const badge = document.getElementById('state');
       window.stateLog = [];
+      window.stateBefore = undefined;
       new MutationObserver(() => {
-        const last = stateLog[stateLog.length - 1];
-        if (!last || last[0] !== badge.dataset.state)
+        const last = stateLog.length ? stateLog[stateLog.length - 1][0] : stateBefore;
+        if (last !== badge.dataset.state)
           stateLog.push([badge.dataset.state, document.getElementById('banner').textContent]);
       }).observe(badge, {attributes: true, attributeFilter: ['data-state']});
+    });
+    const restartStateLog = () => page.evaluate(() => {
+      stateLog.length = 0;
+      stateBefore = document.getElementById('state').dataset.state;
     });
     const total = async () => Number((await page.textContent('#total')).replace(/,/g, ''));
     const totalReaches = n => page.waitForFunction(
@@ -227,7 +234,7 @@ async function main() {
 
     await check('the broker taken away: "broker unreachable" within 5 s; back: live, and the readings sent meanwhile are counted', async () => {
       const before = await total();
-      await page.evaluate(() => { stateLog.length = 0; });
+      await restartStateLog();
       process.kill(Number(process.env.PROXY_PID), 'SIGUSR1');  // cut every connection, refuse new ones
       await page.waitForSelector('#state[data-state="broker"]', {timeout: 5000});
       assert.equal(await page.textContent('#state'), 'broker unreachable');
@@ -258,7 +265,7 @@ async function main() {
         const rates = [...document.querySelectorAll('#sensor-list [data-field="rate"]')].map(c => Number(c.textContent));
         return rates.length === 20 && rates[0] > 0 && rates.every((r, i) => i === 0 || r <= rates[i - 1]);
       }, null, {timeout: 10000});
-      await page.evaluate(() => { stateLog.length = 0; });
+      await restartStateLog();
       // Lifting the limit restarts the pipeline: the old one first passes what it holds at 50 a second.
       await page.fill('#cfg-rate_limit_allowed', '0');
       await page.click('#config-submit');
