@@ -78,8 +78,7 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
     std::printf("                    noisy: daemon in flight mean %.0f, median %.0f; broker CPU-s per 100k: consumer "
                 "%.2f, daemon %.2f\n",
                 noisy_daemon.mean_in_flight, noisy_daemon.median_in_flight,
-                noisy_baseline.broker_cpu_s * 1e5 / static_cast<double>(s.messages),
-                noisy_daemon.broker_cpu_s * 1e5 / static_cast<double>(s.messages));
+                per_100k(noisy_baseline.broker_cpu_s, s.messages), per_100k(noisy_daemon.broker_cpu_s, s.messages));
     out["ratio_noisy"] = round_to(ratio_noisy, 3);
     out["cpu_ratio_noisy"] = round_to(cpu_ratio_noisy, 3);
     out["noise"] = s.noise;
@@ -91,9 +90,8 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
     out["baseline_client_cpu_s_per_million_noisy"] = round_to(cpu_per_million(noisy_baseline.client_cpu_s, s.messages), 3);
     out["peak_rss_mib_noisy"] = round_to(noisy_daemon.peak_rss_mib, 1);
     out["mean_in_flight_noisy"] = round_to(noisy_daemon.mean_in_flight, 0);
-    out["broker_cpu_s_per_100k_noisy"] = round_to(noisy_daemon.broker_cpu_s * 1e5 / static_cast<double>(s.messages), 3);
-    out["baseline_broker_cpu_s_per_100k_noisy"] =
-      round_to(noisy_baseline.broker_cpu_s * 1e5 / static_cast<double>(s.messages), 3);
+    out["broker_cpu_s_per_100k_noisy"] = round_to(per_100k(noisy_daemon.broker_cpu_s, s.messages), 3);
+    out["baseline_broker_cpu_s_per_100k_noisy"] = round_to(per_100k(noisy_baseline.broker_cpu_s, s.messages), 3);
     targets["ratio_noisy"] = ratio_noisy >= busy_target::ratio;
     targets["cpu_ratio_noisy"] = cpu_ratio_noisy <= busy_target::cpu_ratio;
   }

@@ -89,8 +89,8 @@ nlohmann::json compare_modes(const settings& s, const std::vector<daemon_result>
           {"durable_cpu_s_per_million", round_to(cpu_per_million(durable.cpu_s, s.messages), 3)},
           {"memory_cpu_s_per_million", round_to(cpu_per_million(memory.cpu_s, s.messages), 3)},
           {"cpu_ratio", round_to(cpu, 3)},
-          {"durable_broker_cpu_s_per_100k", round_to(durable.broker_cpu_s * 1e5 / static_cast<double>(s.messages), 3)},
-          {"memory_broker_cpu_s_per_100k", round_to(memory.broker_cpu_s * 1e5 / static_cast<double>(s.messages), 3)},
+          {"durable_broker_cpu_s_per_100k", round_to(per_100k(durable.broker_cpu_s, s.messages), 3)},
+          {"memory_broker_cpu_s_per_100k", round_to(per_100k(memory.broker_cpu_s, s.messages), 3)},
           {"checkpoint_rounds", durable.checkpoint_rounds},
           {"checkpoint_bytes_per_s", round_to(bytes_per_s, 0)},
           {"checkpoint_bytes_per_reading", round_to(durable.checkpoint_bytes / static_cast<double>(s.messages), 1)},
@@ -164,7 +164,6 @@ nlohmann::json report(const settings& s, const results& r) {
   const double cpu_m = cpu_per_million(best_daemon.cpu_s, s.messages);
   const double cpu_m_large = cpu_per_million(large.cpu_s, s.messages);
   const double reconfigure_ms = std::max(best_daemon.reconfigure_ms, large.reconfigure_ms);
-  auto per_100k = [&](double cpu) { return cpu * 1e5 / static_cast<double>(s.messages); };
 
   std::printf("readings            %zu per drain, persistent, %zu and %zu sensors; best of %d rounds at each; "
               "the daemon in durable mode (the default) unless it says memory\n",
@@ -173,12 +172,12 @@ nlohmann::json report(const settings& s, const results& r) {
     std::printf("daemon config       default, except %s\n", s.daemon_overrides.dump().c_str());
   std::printf("rabbitmq-c consumer %8.0f msgs/s  client %.2f CPU-s/M  broker %.2f CPU-s/100k\n",
               best_baseline.msgs_per_s, cpu_per_million(best_baseline.client_cpu_s, s.messages),
-              per_100k(best_baseline.broker_cpu_s));
+              per_100k(best_baseline.broker_cpu_s, s.messages));
   for (const auto* d : {&best_daemon, &large})
     std::printf("daemon %6zu sensors %8.0f msgs/s  (%.0f by wall time)  %.2f CPU-s/M  peak RSS %.1f MiB  broker %.2f "
                 "CPU-s/100k  reconfigure %.1f ms (drain %.0f ms)\n",
                 d->sensors, d->msgs_per_s, static_cast<double>(s.messages) / d->wall_s,
-                cpu_per_million(d->cpu_s, s.messages), d->peak_rss_mib, per_100k(d->broker_cpu_s), d->reconfigure_ms,
+                cpu_per_million(d->cpu_s, s.messages), d->peak_rss_mib, per_100k(d->broker_cpu_s, s.messages), d->reconfigure_ms,
                 d->drain_ms);
   // Broker and consumer share two cores with everything else on the machine: when they are
   // saturated, the rates are in the inverse ratio of broker + consumer CPU per reading.
@@ -225,9 +224,9 @@ nlohmann::json report(const settings& s, const results& r) {
     {"wall_msgs_per_s_10k", round_to(static_cast<double>(s.messages) / large.wall_s, 0)},
     {"startup_cpu_s", round_to(best_daemon.startup_cpu_s, 3)},
     {"shutdown_ms", round_to(best_daemon.shutdown_ms, 0)},
-    {"broker_cpu_s_per_100k", round_to(per_100k(best_daemon.broker_cpu_s), 3)},
-    {"broker_cpu_s_per_100k_10k", round_to(per_100k(large.broker_cpu_s), 3)},
-    {"baseline_broker_cpu_s_per_100k", round_to(per_100k(best_baseline.broker_cpu_s), 3)},
+    {"broker_cpu_s_per_100k", round_to(per_100k(best_daemon.broker_cpu_s, s.messages), 3)},
+    {"broker_cpu_s_per_100k_10k", round_to(per_100k(large.broker_cpu_s, s.messages), 3)},
+    {"baseline_broker_cpu_s_per_100k", round_to(per_100k(best_baseline.broker_cpu_s, s.messages), 3)},
     {"baseline_client_cpu_s_per_million", round_to(cpu_per_million(best_baseline.client_cpu_s, s.messages), 3)},
     {"cpu_bound_ratio", round_to(cpu_bound_ratio, 3)},
     {"readings_per_ack_frame", round_to(best_daemon.readings_per_ack_frame, 1)},

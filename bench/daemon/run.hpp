@@ -108,6 +108,11 @@ inline double per_1000(std::uint64_t n, std::size_t messages) {
   return static_cast<double>(n) * 1000.0 / static_cast<double>(messages);
 }
 
+/// CPU seconds per 100,000 readings (the broker's figure).
+inline double per_100k(double cpu_s, std::size_t messages) {
+  return cpu_s * 1e5 / static_cast<double>(messages);
+}
+
 /// Rounded to `decimals` places, so that the JSON shows 1.15 rather than 1.1500000000000001.
 inline double round_to(double value, int decimals) {
   const double scale = std::pow(10.0, decimals);
