@@ -79,8 +79,7 @@ public:
 
 private:
   void hand_off();
-  /// Deliveries worth one hand-off: a quarter of each channel's prefetch window (at most
-  /// 256) per member.
+  /// Deliveries worth one hand-off: quarter_window() per member.
   std::size_t handoff_size() const noexcept;
   /// A quarter of a channel's prefetch window (at most 256): what must have come since the
   /// last stall for a full window to stall the stages again (stall_rule).
