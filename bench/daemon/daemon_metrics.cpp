@@ -87,6 +87,8 @@ void describe_metrics(daemon_result& out, const std::string& text, const std::st
   auto frames = bench::prometheus_value(text, "telluride_amqp_ack_frames_total");
   auto acked = bench::prometheus_value(text, "telluride_amqp_acked_total");
   out.readings_per_ack_frame = frames > 0 ? acked / frames : 0;
+  out.window_full = std::max(0.0, bench::prometheus_value(text, "telluride_amqp_window_full_total"));
+  out.window_full_s = std::max(0.0, bench::prometheus_value(text, "telluride_amqp_window_full_seconds_total"));
   // telluride_stage_calls_total{node_type="processor",name="default",partition="0"} 123
   std::map<std::string, std::pair<double, double>> kinds;  // node_type → (calls, messages)
   std::istringstream lines(text);

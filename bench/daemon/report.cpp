@@ -232,6 +232,8 @@ nlohmann::json report(const settings& s, const results& r) {
     {"readings_per_ack_frame", round_to(best_daemon.readings_per_ack_frame, 1)},
     {"mean_in_flight", round_to(best_daemon.mean_in_flight, 0)},
     {"mean_in_flight_10k", round_to(large.mean_in_flight, 0)},
+    {"window_full_share", round_to(window_full_share(best_daemon, s.messages), 3)},
+    {"window_full_share_10k", round_to(window_full_share(large, s.messages), 3)},
     {"threads_cpu_s_per_million", threads_json(s, best_daemon)},
     {"threads_cpu_s_per_million_10k", threads_json(s, large)},
     {"targets_met",

@@ -330,13 +330,14 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
   std::fprintf(stderr,
                "  daemon (%s), %zu sensors: %.0f msgs/s (%.0f by wall time, %.2f s), %.2f CPU-s/M (start-up %.3f s), "
                "peak RSS %.1f MiB, broker %.2f CPU-s/100k, %.0f TCP segments per 1000, broker waits %.0f and preemptions %.1f "
-               "per 1000, reconfigure %.1f ms (drain %.0f ms), shutdown %.0f ms\n",
+               "per 1000, window full %.0f times for %.0f ms (%.0f %% of the drain), reconfigure %.1f ms (drain %.0f ms), "
+               "shutdown %.0f ms\n",
                mode == telluride::state_mode::durable ? "durable" : "memory", sensors, out.msgs_per_s,
                static_cast<double>(s.messages) / out.wall_s, out.wall_s,
                cpu_per_million(out.cpu_s, s.messages), out.startup_cpu_s, out.peak_rss_mib,
                out.broker_cpu_s * 1e5 / static_cast<double>(s.messages), out.tcp_segments_per_1000,
-               out.broker_waits_per_1000, out.broker_preemptions_per_1000, out.reconfigure_ms, out.drain_ms,
-               out.shutdown_ms);
+               out.broker_waits_per_1000, out.broker_preemptions_per_1000, out.window_full, out.window_full_s * 1e3,
+               100 * window_full_share(out, s.messages), out.reconfigure_ms, out.drain_ms, out.shutdown_ms);
   return out;
 }
 

@@ -83,6 +83,8 @@ struct daemon_result {
   std::vector<bench::thread_cpu> threads;  // at done
   std::uint64_t throughput_messages = 0;   // messages found on the throughput route
   double readings_per_ack_frame = 0;       // from /metrics at done
+  double window_full = 0;                  // times the prefetch window filled, from /metrics at done
+  double window_full_s = 0;                // how long it stayed full, in all
   std::string stage_batches;               // messages per call of each stage kind, at done
   double tcp_segments_per_1000 = 0;        // machine-wide TCP segments sent, spawn → done
   double broker_waits_per_1000 = 0;        // the broker's threads, spawn → done
@@ -111,6 +113,12 @@ inline double per_1000(std::uint64_t n, std::size_t messages) {
 /// CPU seconds per 100,000 readings (the broker's figure).
 inline double per_100k(double cpu_s, std::size_t messages) {
   return cpu_s * 1e5 / static_cast<double>(messages);
+}
+
+/// The share of a drain the daemon's prefetch window stood full (the broker waited for its
+/// acknowledgements): the window's full time over the drain's span (messages at msgs_per_s).
+inline double window_full_share(const daemon_result& r, std::size_t messages) {
+  return r.msgs_per_s > 0 ? r.window_full_s * r.msgs_per_s / static_cast<double>(messages) : 0.0;
 }
 
 /// Rounded to `decimals` places, so that the JSON shows 1.15 rather than 1.1500000000000001.

@@ -198,8 +198,12 @@ void queue_channel::accept(assembled_delivery& d) {
   d.msg.ack = ack_ref{message_acker_, d.delivery_tag, life_.live()->epoch};
   gen_.window.deliver(d.delivery_tag);
   // Once, as the window fills (a channel's qos is never below its prefetch_count).
-  if (options_.on_window_full && gen_.window.pending() + gen_.window.settled() == options_.prefetch_count)
-    options_.on_window_full();
+  if (gen_.window.pending() + gen_.window.settled() == options_.prefetch_count) {
+    gen_.full_since = std::chrono::steady_clock::now();
+    ++counters_->window_full;
+    if (options_.on_window_full)
+      options_.on_window_full();
+  }
   if (d.redelivered)
     ++counters_->redelivered;
   ++counters_->delivered;
@@ -297,8 +301,11 @@ void queue_channel::flush(bool everything) {
     ch.request_flush(std::chrono::ceil<std::chrono::milliseconds>(patience - (now - gen_.last_progress)));
   }
   // The broker held deliveries back for want of a free slot: they come now, in a burst.
-  if (was_full && freed)
+  if (was_full && freed) {
+    counters_->window_full_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now - gen_.full_since).count());
     ch.read_promptly();
+  }
 }
 
 bool queue_channel::is_window_full() const noexcept {

@@ -48,6 +48,8 @@ struct queue_channel_counters {
   std::atomic<std::uint64_t> dropped_acks{0};
   std::atomic<std::uint64_t> oversized{0};
   std::atomic<std::uint64_t> malformed{0};
+  std::atomic<std::uint64_t> window_full{0};     // times the prefetch window filled
+  std::atomic<std::uint64_t> window_full_ns{0};  // how long it stayed full, in all
 };
 
 struct settle_item {
@@ -146,6 +148,7 @@ private:
     causeway::detail::ack_window window;
     std::chrono::steady_clock::time_point last_progress;  // the lowest unsettled tag last moved
     std::uint64_t last_tag = 0;                           // of the last basic.deliver
+    std::chrono::steady_clock::time_point full_since;     // the window last filled (while full)
     std::unordered_set<std::uint64_t> oversized;          // pending tags of oversized deliveries
     bool logged_malformed = false;
     delivery_assembler assembler;

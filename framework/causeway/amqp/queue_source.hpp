@@ -160,6 +160,9 @@ struct queue_source_stats {
   std::uint64_t oversized = 0;    ///< failed on arrival: body over max_body_size (in `delivered`)
   std::uint64_t malformed = 0;    ///< frames out of order from the broker (broken-off deliveries
                                   ///< are failed and in `delivered`; stray frames are dropped)
+  std::uint64_t window_full = 0;  ///< times a channel's prefetch window filled: the broker then
+                                  ///< sends nothing until acknowledgements free a slot
+  double window_full_seconds = 0; ///< how long the windows stayed full, in all
 };
 
 class queue_source {

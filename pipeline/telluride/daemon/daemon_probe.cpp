@@ -28,6 +28,8 @@ void add_life_counters(daemon_snapshot& to, const daemon_snapshot& from) noexcep
   to.readings.dropped_acks += from.readings.dropped_acks;
   to.readings.oversized += from.readings.oversized;
   to.readings.malformed += from.readings.malformed;
+  to.readings.window_full += from.readings.window_full;
+  to.readings.window_full_seconds += from.readings.window_full_seconds;
   to.published.published += from.published.published;
   to.published.confirmed += from.published.confirmed;
   to.published.nacked += from.published.nacked;

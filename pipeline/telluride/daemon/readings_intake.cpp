@@ -122,6 +122,8 @@ causeway::amqp::queue_source_stats readings_intake::stats() const {
     sum.dropped_acks += s.dropped_acks;
     sum.oversized += s.oversized;
     sum.malformed += s.malformed;
+    sum.window_full += s.window_full;
+    sum.window_full_seconds += s.window_full_seconds;
   }
   return sum;
 }

@@ -91,6 +91,11 @@ std::string prometheus_metrics(const daemon_snapshot& s) {
   out << "telluride_amqp_ack_frames_total " << s.readings.ack_frames << '\n';
   metric("telluride_amqp_dropped_acks_total", "counter", "Acknowledgements of a replaced channel: expected redeliveries.");
   out << "telluride_amqp_dropped_acks_total " << s.readings.dropped_acks << '\n';
+  metric("telluride_amqp_window_full_total", "counter",
+         "Times the prefetch window of a readings channel filled: the broker sends nothing until acknowledgements free a slot.");
+  out << "telluride_amqp_window_full_total " << s.readings.window_full << '\n';
+  metric("telluride_amqp_window_full_seconds_total", "counter", "How long the prefetch windows stayed full, in all.");
+  out << "telluride_amqp_window_full_seconds_total " << s.readings.window_full_seconds << '\n';
   metric("telluride_in_flight", "gauge", "Readings taken from the broker and not yet settled.");
   out << "telluride_in_flight " << s.in_flight() << '\n';
   metric("telluride_amqp_connection_losses_total", "counter", "Consuming connection losses (each followed by a reconnect).");

@@ -127,6 +127,9 @@ TEST_CASE("a full prefetch window calls on_window_full, whose hurry gets the gat
   gate->release(gate->seal());
   CHECK(wait_until([&] { return (*source)->stats().acked == total; }, 30s));
   CHECK(handler->handled == total);
+  // The source counts each fill, and the time each full window waited for acknowledgements.
+  CHECK((*source)->stats().window_full == static_cast<std::uint64_t>(fills.load()));
+  CHECK((*source)->stats().window_full_seconds > 0);
   stopping = true;
   checkpointer.join();
   gate->wake_at(0, nullptr);

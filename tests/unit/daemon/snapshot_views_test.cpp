@@ -35,6 +35,8 @@ daemon_snapshot sample_snapshot() {
   s.readings.requeued = 6;
   s.readings.dropped_acks = 40;
   s.readings.ack_frames = 25;
+  s.readings.window_full = 9;
+  s.readings.window_full_seconds = 0.375;
   s.connection.connects = 3;
   s.connection.losses = 2;
   s.published.published = 500;
@@ -123,6 +125,13 @@ TEST_CASE("/metrics shows every counter of the snapshot, in this order") {
     "# HELP telluride_amqp_dropped_acks_total Acknowledgements of a replaced channel: expected redeliveries.\n"
     "# TYPE telluride_amqp_dropped_acks_total counter\n"
     "telluride_amqp_dropped_acks_total 40\n"
+    "# HELP telluride_amqp_window_full_total Times the prefetch window of a readings channel filled: the broker sends "
+    "nothing until acknowledgements free a slot.\n"
+    "# TYPE telluride_amqp_window_full_total counter\n"
+    "telluride_amqp_window_full_total 9\n"
+    "# HELP telluride_amqp_window_full_seconds_total How long the prefetch windows stayed full, in all.\n"
+    "# TYPE telluride_amqp_window_full_seconds_total counter\n"
+    "telluride_amqp_window_full_seconds_total 0.375\n"
     "# HELP telluride_in_flight Readings taken from the broker and not yet settled.\n"
     "# TYPE telluride_in_flight gauge\n"
     "telluride_in_flight 100\n"
