@@ -180,8 +180,11 @@ public:
   // --- reading ---
 
   void on_readable(int status);
-  // Busy: stop polling, read again after the pacer's interval. Quiet: poll again.
-  void pace_reads(std::size_t frames_read);
+  // Busy: stop polling, read again after the pacer's interval. Quiet: poll again. `behind`:
+  // the read left much in the socket (socket_backlog).
+  void pace_reads(std::size_t frames_read, bool behind);
+  /// Bytes the kernel holds for this connection that no read took yet (FIONREAD).
+  std::size_t socket_backlog() const noexcept;
   void on_read_timer();
   /// Drops a pending paced read for polling (data is read as it arrives), and the pacer's
   /// interval back to its shortest.

@@ -5,6 +5,7 @@
 #include <amqp_framing.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -20,6 +21,12 @@ using detail::clock_type;
 // Frames read per pass before the loop gets a turn for commands and timers (~1300 small
 // deliveries); the rest is read from an idle handle in the next iteration.
 constexpr std::size_t frames_per_pass = 4096;
+
+// A paced read that leaves this much in the socket was late: one recv takes at most
+// rabbitmq-c's buffer (128 KiB), and while the rest waits for the next read the socket's
+// receive window closes and the broker stops sending (docs/architecture.md, Read pacing).
+// ~50 small deliveries: more than arrives while a pass reads one buffer.
+constexpr std::size_t late_backlog_bytes = 16 * 1024;
 
 std::int64_t ms_count(clock_type::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -49,10 +56,10 @@ void connection::impl::on_readable(int status) {
   read_pass(true);
 }
 
-void connection::impl::pace_reads(std::size_t frames_read) {
+void connection::impl::pace_reads(std::size_t frames_read, bool behind) {
   if (!life.has_socket() || !poll)
     return;
-  const auto next = pacer.after_read(frames_read);
+  const auto next = pacer.after_read(frames_read, behind);
   if (!next) {
     start_polling();
     return;
@@ -114,6 +121,13 @@ void connection::impl::note_pending_input() {
     last_read = clock_type::now();
 }
 
+std::size_t connection::impl::socket_backlog() const noexcept {
+  int bytes = 0;
+  if (::ioctl(amqp_get_sockfd(state.get()), FIONREAD, &bytes) != 0 || bytes < 0)
+    return 0;
+  return static_cast<std::size_t>(bytes);
+}
+
 bool connection::impl::has_unread_input() const noexcept {
   return amqp_data_in_buffer(state.get()) || amqp_frames_enqueued(state.get()) ||
          detail::has_buffered_input(state.get(), address);
@@ -153,10 +167,13 @@ std::size_t connection::impl::read_pass(bool pace) {
       return n + 1;
     amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
   }
-  if (more && life.has_socket())
+  // A paced read that found more waiting than one recv takes reads the rest on the loop's
+  // next turn, and the reads come closer together from now on (read_pacer::after_read).
+  const bool behind = pace && !more && n > 0 && life.has_socket() && socket_backlog() >= late_backlog_bytes;
+  if ((more || behind) && life.has_socket())
     read_on_next_turn();
   if (pace)
-    pace_reads(n);
+    pace_reads(n, behind);
   for (auto& [id, reg] : channels) {
     if (reg->had_frames) {
       reg->had_frames = false;

@@ -38,13 +38,16 @@ public:
 
   /// After a read that brought `frames`: how long until the next read, or nothing when the
   /// caller should poll the socket again (no frames, or pacing is off: `shortest` is 0).
-  std::optional<duration> after_read(std::size_t frames) noexcept {
+  /// `behind`: the read left much unread in the socket (one read takes at most the reader's
+  /// buffer), so the reads are too far apart for the rate, however many frames this one
+  /// brought: the interval halves.
+  std::optional<duration> after_read(std::size_t frames, bool behind = false) noexcept {
     if (frames == 0 || shortest_.count() == 0)
       return std::nullopt;
-    if (frames * 2 < wanted_)
-      interval_ = std::min(interval_ * 2, longest_);
-    else if (frames > wanted_ * 2)
+    if (behind || frames > wanted_ * 2)
       interval_ = std::max(interval_ / 2, shortest_);
+    else if (frames * 2 < wanted_)
+      interval_ = std::min(interval_ * 2, longest_);
     return interval_;
   }
 

@@ -44,6 +44,23 @@ TEST_CASE("reads that bring many frames shrink the interval, halving down to the
       {{10, 2}, {10, 4}, {10, 8}, {385, 4}, {1500, 2}, {1500, 1}, {4096, 1}, {96, 1}, {95, 2}});
 }
 
+TEST_CASE("a read that left much in the socket halves the interval, however many frames it brought") {
+  // One read takes at most the reader's buffer: reads of a full buffer in the band that keeps
+  // the interval (here 384 frames) at 8 ms would cap the rate at one buffer per 8 ms.
+  read_pacer pacer{milliseconds{1}, milliseconds{8}, 192};
+  for (std::size_t frames : {10, 10, 10})
+    pacer.after_read(frames);
+  CHECK(pacer.after_read(384) == std::optional{milliseconds{8}});
+  CHECK(pacer.after_read(384, true) == std::optional{milliseconds{4}});
+  CHECK(pacer.after_read(10, true) == std::optional{milliseconds{2}});
+  CHECK(pacer.after_read(384, true) == std::optional{milliseconds{1}});
+  CHECK(pacer.after_read(384, true) == std::optional{milliseconds{1}});
+  // Caught up: the frames decide again.
+  CHECK(pacer.after_read(10) == std::optional{milliseconds{2}});
+  // Nothing read, nothing behind: poll again.
+  CHECK_FALSE(pacer.after_read(0, true).has_value());
+}
+
 TEST_CASE("a read that brings nothing polls again and the interval is kept for the next busy spell") {
   read_pacer pacer{milliseconds{1}, milliseconds{8}, 192};
   CHECK(pacer.after_read(10) == std::optional{milliseconds{2}});
