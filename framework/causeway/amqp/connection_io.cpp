@@ -169,7 +169,9 @@ std::size_t connection::impl::read_pass(bool pace) {
   }
   // A paced read that found more waiting than one recv takes reads the rest on the loop's
   // next turn, and the reads come closer together from now on (read_pacer::after_read).
-  const bool behind = pace && !more && n > 0 && life.has_socket() && socket_backlog() >= late_backlog_bytes;
+  // Unpaced, the poll handle reports the rest at once.
+  const bool behind = pace && pacer.paces() && !more && n > 0 && life.has_socket() &&
+                      socket_backlog() >= late_backlog_bytes;
   if ((more || behind) && life.has_socket())
     read_on_next_turn();
   if (pace)

@@ -57,6 +57,9 @@ public:
 
   duration interval() const noexcept { return interval_; }
 
+  /// Whether reads are paced at all (`shortest` above 0); unpaced, every readable event reads.
+  bool paces() const noexcept { return shortest_.count() > 0; }
+
 private:
   duration shortest_;
   duration longest_;

@@ -89,6 +89,8 @@ TEST_CASE("a longest interval at or below the shortest keeps the interval fixed"
 
 TEST_CASE("a shortest interval of 0 turns pacing off: every read polls again") {
   run(read_pacer{milliseconds{0}, milliseconds{8}}, {{1, -1}, {5000, -1}, {0, -1}});
+  CHECK_FALSE(read_pacer{milliseconds{0}, milliseconds{8}}.paces());
+  CHECK(read_pacer{milliseconds{1}, milliseconds{0}}.paces());
 }
 
 TEST_CASE("the frames wanted per read set where the interval settles") {
