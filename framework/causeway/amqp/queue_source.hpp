@@ -163,6 +163,24 @@ struct queue_source_stats {
   std::uint64_t window_full = 0;  ///< times a channel's prefetch window filled: the broker then
                                   ///< sends nothing until acknowledgements free a slot
   double window_full_seconds = 0; ///< how long the windows stayed full, in all
+
+  /// Adds every counter of `other` (several sources, or a source's earlier lives).
+  queue_source_stats& operator+=(const queue_source_stats& other) noexcept {
+    delivered += other.delivered;
+    handoffs += other.handoffs;
+    deferred_handoffs += other.deferred_handoffs;
+    redelivered += other.redelivered;
+    acked += other.acked;
+    rejected += other.rejected;
+    requeued += other.requeued;
+    ack_frames += other.ack_frames;
+    dropped_acks += other.dropped_acks;
+    oversized += other.oversized;
+    malformed += other.malformed;
+    window_full += other.window_full;
+    window_full_seconds += other.window_full_seconds;
+    return *this;
+  }
 };
 
 class queue_source {

@@ -109,22 +109,8 @@ causeway::amqp::queue_source_stats readings_intake::stats() const {
     sources = opened_;
   }
   causeway::amqp::queue_source_stats sum;
-  for (const auto& source : sources) {
-    const auto s = source->stats();
-    sum.delivered += s.delivered;
-    sum.handoffs += s.handoffs;
-    sum.deferred_handoffs += s.deferred_handoffs;
-    sum.redelivered += s.redelivered;
-    sum.acked += s.acked;
-    sum.rejected += s.rejected;
-    sum.requeued += s.requeued;
-    sum.ack_frames += s.ack_frames;
-    sum.dropped_acks += s.dropped_acks;
-    sum.oversized += s.oversized;
-    sum.malformed += s.malformed;
-    sum.window_full += s.window_full;
-    sum.window_full_seconds += s.window_full_seconds;
-  }
+  for (const auto& source : sources)
+    sum += source->stats();
   return sum;
 }
 
