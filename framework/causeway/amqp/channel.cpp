@@ -35,6 +35,8 @@ void channel::request_flush() { owner_->impl_->request_flush(*this, owner_->impl
 
 void channel::request_flush(std::chrono::milliseconds within) { owner_->impl_->request_flush(*this, within); }
 
+void channel::cancel_flush() { owner_->impl_->cancel_flush(*this); }
+
 void channel::read_promptly() { owner_->impl_->read_promptly(); }
 
 std::optional<std::chrono::milliseconds> channel::next_read_in() const { return owner_->impl_->next_read_in(); }

@@ -63,6 +63,10 @@ public:
   /// `channel_user::on_flush` runs within `within` (at least 1 ms), or sooner when an earlier
   /// request of this channel is due sooner. Requests merge: one on_flush serves all that are due.
   void request_flush(std::chrono::milliseconds within);
+  /// This channel no longer needs the flush it asked for (what it was for went another way):
+  /// its on_flush does not run, and the loop does not wake for it when no other channel waits
+  /// for one.
+  void cancel_flush();
   /// The broker is about to send more (e.g. acknowledgements just freed its prefetch window):
   /// read as soon as data arrives, pacing reads from the shortest interval again, instead of
   /// waiting out an interval that grew while little came (read_pacer.hpp).

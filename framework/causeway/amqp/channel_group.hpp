@@ -69,6 +69,8 @@ public:
   /// Hands the gathered deliveries on if their time came (or comes no sooner than the next
   /// paced read), else asks `ch` for a flush when it does.
   void hand_off_when_due(channel& ch);
+  /// Nothing gathered waits for a hand-off.
+  bool is_empty() const noexcept { return batch_.empty(); }
   /// Member `from`'s channel was lost: what it read and was not handed on is dropped (the
   /// broker redelivers it); what other members read goes on at once (the lost channel's
   /// flush timer is gone).

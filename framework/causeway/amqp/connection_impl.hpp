@@ -216,6 +216,7 @@ public:
 
   void on_heartbeat();
   void request_flush(channel& ch, std::chrono::milliseconds within);
+  void cancel_flush(channel& ch);
   /// Starts the flush timer for loop time `due` unless it runs and is due sooner.
   void arm_flush_timer(std::uint64_t due);
   void on_flush();

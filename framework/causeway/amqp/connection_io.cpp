@@ -137,6 +137,9 @@ std::size_t connection::impl::read_pass(bool pace) {
   if (!life.is_usable())
     return 0;
   last_pass = clock_type::now();
+  // The rest of a paced read that left much in the socket is part of that read.
+  const bool reads_rest = pacer.carries();
+  pace = pace || reads_rest;
   bool more = true;
   std::size_t n = 0;
   for (; n < frames_per_pass; ++n) {
@@ -168,14 +171,22 @@ std::size_t connection::impl::read_pass(bool pace) {
     amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
   }
   // A paced read that found more waiting than one recv takes reads the rest on the loop's
-  // next turn, and the reads come closer together from now on (read_pacer::after_read).
+  // next turn, and the pacer hears of the two as one read: much of what was left often arrived
+  // while the first part was read (a burst from the broker), so the left-over alone says
+  // little about the rate. When even the rest leaves much behind, the reads are too far apart
+  // for the rate, and they come closer together from now on (read_pacer::after_read).
   // Unpaced, the poll handle reports the rest at once.
-  const bool behind = pace && pacer.paces() && !more && n > 0 && life.has_socket() &&
-                      socket_backlog() >= late_backlog_bytes;
-  if ((more || behind) && life.has_socket())
+  const bool left_much = pace && pacer.paces() && !more && n > 0 && life.has_socket() &&
+                         socket_backlog() >= late_backlog_bytes;
+  if (left_much && !reads_rest) {
+    pacer.carry(n);
     read_on_next_turn();
-  if (pace)
-    pace_reads(n, behind);
+  } else {
+    if ((more || left_much) && life.has_socket())
+      read_on_next_turn();
+    if (pace)
+      pace_reads(n, left_much);
+  }
   for (auto& [id, reg] : channels) {
     if (reg->had_frames) {
       reg->had_frames = false;
@@ -278,6 +289,17 @@ void connection::impl::request_flush(channel& ch, std::chrono::milliseconds with
   reg.wants_flush = true;
   reg.flush_due = due;
   arm_flush_timer(due);
+}
+
+void connection::impl::cancel_flush(channel& ch) {
+  auto it = channels.find(ch.id_);
+  if (it == channels.end() || !it->second->wants_flush)
+    return;
+  it->second->wants_flush = false;
+  for (const auto& [id, reg] : channels)
+    if (reg->wants_flush)
+      return;  // on_flush re-arms the timer for the earliest of those
+  uv_timer_stop(&flush_timer);
 }
 
 void connection::impl::arm_flush_timer(std::uint64_t due) {

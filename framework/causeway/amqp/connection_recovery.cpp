@@ -108,6 +108,7 @@ void connection::impl::lose_connection(const failure& why) {
   uv_timer_stop(&flush_timer);
   uv_timer_stop(&read_timer);
   uv_idle_stop(&idle);
+  pacer.restart();  // a new connection's reads start from the shortest interval, carrying nothing
   state.reset();
   bool reconnect = life.on_lost();
   is_connected = false;

@@ -221,7 +221,14 @@ void queue_channel::note_malformed(const std::string& problem) {
                log_name_, problem);
 }
 
-void queue_channel::on_burst_end(channel& ch) { group_->burst_ended(ch, is_window_full()); }
+void queue_channel::on_burst_end(channel& ch) {
+  group_->burst_ended(ch, is_window_full());
+  // A hand-off deferred by an earlier burst (e.g. the first part of a paced read whose rest
+  // came on the loop's next turn) asked for a flush; once everything went on and no
+  // acknowledgement waits, that flush would wake the loop for nothing.
+  if (group_->is_empty() && gen_.window.settled() == 0)
+    ch.cancel_flush();
+}
 
 void queue_channel::settle(const std::vector<settle_item>& items) {
   record(items, true);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <utility>
 
 namespace causeway::amqp {
 
@@ -41,7 +42,9 @@ public:
   /// `behind`: the read left much unread in the socket (one read takes at most the reader's
   /// buffer), so the reads are too far apart for the rate, however many frames this one
   /// brought: the interval halves.
+  /// Frames of a read that `carry` held count too: that read and this one are one.
   std::optional<duration> after_read(std::size_t frames, bool behind = false) noexcept {
+    frames += std::exchange(carried_, 0);
     if (frames == 0 || shortest_.count() == 0)
       return std::nullopt;
     if (behind || frames > wanted_ * 2)
@@ -51,9 +54,20 @@ public:
     return interval_;
   }
 
+  /// A read left much in the socket and the caller reads the rest at once: the next
+  /// `after_read` counts these `frames` with the rest's. Much of what a read leaves often
+  /// arrived while it read (the broker sends in bursts), so a left-over alone says little about
+  /// the rate; one left by the rest too does (`behind`).
+  void carry(std::size_t frames) noexcept { carried_ += frames; }
+  /// Whether a read's frames wait for its rest (carry).
+  bool carries() const noexcept { return carried_ > 0; }
+
   /// Back to `shortest`: the next reads come quickly again (e.g. the sender was held back, not
-  /// slow, and is about to send a burst).
-  void restart() noexcept { interval_ = shortest_; }
+  /// slow, and is about to send a burst). Carried frames are dropped (as on a lost connection).
+  void restart() noexcept {
+    interval_ = shortest_;
+    carried_ = 0;
+  }
 
   duration interval() const noexcept { return interval_; }
 
@@ -65,6 +79,7 @@ private:
   duration longest_;
   std::size_t wanted_;
   duration interval_;
+  std::size_t carried_ = 0;
 };
 
 } // namespace causeway::amqp

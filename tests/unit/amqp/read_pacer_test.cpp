@@ -61,6 +61,39 @@ TEST_CASE("a read that left much in the socket halves the interval, however many
   CHECK_FALSE(pacer.after_read(0, true).has_value());
 }
 
+TEST_CASE("a read and the rest it left in the socket count as one read") {
+  // wanted 192 frames: the band 96..384 keeps the interval. At a steady low rate a read often
+  // lands in the middle of a burst from the broker: what it left, read at once, is part of it.
+  read_pacer pacer{milliseconds{1}, milliseconds{8}, 192};
+  run(pacer, {{10, 2}, {10, 4}, {10, 8}});
+  pacer.after_read(10);
+  pacer.after_read(10);
+  pacer.after_read(10);
+  REQUIRE(pacer.interval() == milliseconds{8});
+  pacer.carry(150);
+  CHECK(pacer.carries());
+  CHECK(pacer.interval() == milliseconds{8});  // nothing decided until the rest is read
+  CHECK(pacer.after_read(100) == std::optional{milliseconds{8}});  // 250 frames: in the band
+  CHECK_FALSE(pacer.carries());
+  // The two together bring more than twice the frames wanted: the reads come closer.
+  pacer.carry(300);
+  CHECK(pacer.after_read(100) == std::optional{milliseconds{4}});
+  // Two few-frame parts are one few-frame read: the interval stretches.
+  pacer.carry(30);
+  CHECK(pacer.after_read(30) == std::optional{milliseconds{8}});
+  // The rest left much behind too: the reads are too far apart for the rate.
+  pacer.carry(100);
+  CHECK(pacer.after_read(50, true) == std::optional{milliseconds{4}});
+  // A rest that finds nothing still counts the first part.
+  pacer.carry(100);
+  CHECK(pacer.after_read(0) == std::optional{milliseconds{4}});
+  // A restart (e.g. a lost connection) drops what was carried.
+  pacer.carry(1000);
+  pacer.restart();
+  CHECK_FALSE(pacer.carries());
+  CHECK(pacer.after_read(100) == std::optional{milliseconds{1}});
+}
+
 TEST_CASE("a read that brings nothing polls again and the interval is kept for the next busy spell") {
   read_pacer pacer{milliseconds{1}, milliseconds{8}, 192};
   CHECK(pacer.after_read(10) == std::optional{milliseconds{2}});
