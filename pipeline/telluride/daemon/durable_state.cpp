@@ -13,8 +13,11 @@ namespace amqp = causeway::amqp;
 
 namespace {
 
-/// How often the stream follower reads its connection and hands records on.
-constexpr std::chrono::milliseconds follower_pace{100};
+/// How often the stream follower reads its connection and hands records on. Nothing waits on
+/// it (it indexes snapshots for the next restore and tells of broken chains), and each read
+/// wakes three threads (its connection's, its own, and the connection's again for the credit):
+/// at 100 ms the follower took ~0.6 CPU-s per million readings paced at 5,000/s, 0.25 at 500 ms.
+constexpr std::chrono::milliseconds follower_pace{250};
 
 } // namespace
 
@@ -137,8 +140,9 @@ void durable_state::follow_if_idle() {
     return;
   stream_follower_options options;
   options.owner = cfg_.node_name;
-  // Quiet for longer than a record can wait in the socket and then in a hand-off.
-  options.settle = 3 * follower_pace;
+  // Quiet for longer than a record can wait in the socket (the hand-off shares the read's
+  // wake-up), with a margin.
+  options.settle = follower_pace + std::chrono::milliseconds{200};
   options.on_break = [writer = std::weak_ptr<checkpoint_writer>(writer_), breaks = chain_breaks_](
                        const chain_break& broken) {
     ++*breaks;
