@@ -80,8 +80,12 @@ void connection::impl::on_read_timer() {
 
 void connection::impl::read_promptly() {
   pacer.restart();
-  if (!life.has_socket() || !poll || !uv_is_active(handle(&read_timer)))
+  if (!life.has_socket() || !poll)
     return;
+  // Paced, the next read waits for the read timer. Between a paced read that left much and
+  // its rest (read_pass, read_pacer::carry) neither the timer nor the poll handle is active,
+  // and the restart just dropped what made the rest a paced read: without polling now, no read
+  // would follow it.
   uv_timer_stop(&read_timer);
   start_polling();
 }
