@@ -191,6 +191,11 @@ std::size_t connection::impl::read_pass(bool pace) {
     if (pace)
       pace_reads(n, left_much);
   }
+  // Whatever came between, a read always follows: the poll handle, the read timer or the idle
+  // handle (a rest) is active while the socket is open.
+  if (life.has_socket() && poll && !uv_is_active(handle(poll.get())) &&
+      !uv_is_active(handle(&read_timer)) && !uv_is_active(handle(&idle)))
+    start_polling();
   for (auto& [id, reg] : channels) {
     if (reg->had_frames) {
       reg->had_frames = false;
