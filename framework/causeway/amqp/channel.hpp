@@ -28,11 +28,33 @@ class mailbox {
 public:
   /// Any thread. False when the connection is gone.
   bool post(std::function<void()> command);
+  /// Like post, but while the connection paces its reads (read_pacer.hpp) the command waits
+  /// for the next paced read instead of waking the loop: at most the read interval later,
+  /// which the connection's options bound by longest_read_interval. For work that may wait
+  /// that long (acknowledgements whose prefetch window is not full); the same as post when
+  /// the connection polls its socket.
+  bool post_unhurried(std::function<void()> command);
+  /// Connection thread: commands posted unhurried run in the loop's next turn instead of
+  /// waiting for the paced read (e.g. a prefetch window just filled: the broker sends nothing
+  /// more until they run).
+  void hurry();
 
 private:
   friend class connection;
+  bool push(std::function<void()> command, bool is_hurried);
+  void wake_locked();  // mutex_ held
+  /// Connection thread: whether a paced read is due (the read timer is armed), which runs the
+  /// queue. False wakes the loop for what was posted unhurried meanwhile.
+  void expect_paced_read(bool is_expected);
+  /// Connection thread, in the paced read: it runs the queue afterwards (take).
+  void paced_read_came();
+  /// Connection thread: the queue to run now; the next post wakes the loop again.
+  std::vector<std::function<void()>> take();
+
   std::mutex mutex_;
   std::vector<std::function<void()>> queue_;
+  bool is_woken_ = false;          // a wake-up (wake_ or soon_) is pending: it runs the queue
+  bool expects_paced_read_ = false;  // the read timer is armed: it runs the queue
   uv_async_t* wake_ = nullptr;  // null once closed; guarded by mutex_
   // A post from the connection thread itself starts this idle handle instead: the loop runs
   // the queue in its next turn without writing to its own wake-up descriptor.

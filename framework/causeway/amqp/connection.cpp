@@ -37,20 +37,53 @@ std::string thread_name(std::string_view connection_name) {
 
 } // namespace
 
-bool mailbox::post(std::function<void()> command) {
+bool mailbox::post(std::function<void()> command) { return push(std::move(command), true); }
+
+bool mailbox::post_unhurried(std::function<void()> command) { return push(std::move(command), false); }
+
+bool mailbox::push(std::function<void()> command, bool is_hurried) {
   std::lock_guard lock(mutex_);
   if (wake_ == nullptr)
     return false;
-  bool was_empty = queue_.empty();
   queue_.push_back(std::move(command));
-  // A non-empty queue means a wake-up is already pending: the callback empties the queue.
-  if (!was_empty)
-    return true;
+  // A pending wake-up runs the whole queue; so does the paced read for an unhurried command.
+  if (!is_woken_ && (is_hurried || !expects_paced_read_))
+    wake_locked();
+  return true;
+}
+
+void mailbox::wake_locked() {
+  is_woken_ = true;
   if (std::this_thread::get_id() == owner_)
     uv_idle_start(soon_, connection::impl::callback<&connection::impl::on_soon, connection::impl::work::sends>);
   else
     uv_async_send(wake_);
-  return true;
+}
+
+void mailbox::hurry() {
+  std::lock_guard lock(mutex_);
+  if (wake_ != nullptr && !is_woken_ && !queue_.empty())
+    wake_locked();
+}
+
+void mailbox::expect_paced_read(bool is_expected) {
+  std::lock_guard lock(mutex_);
+  expects_paced_read_ = is_expected;
+  if (!is_expected && wake_ != nullptr && !is_woken_ && !queue_.empty())
+    wake_locked();  // what was posted unhurried counted on a read that does not come
+}
+
+void mailbox::paced_read_came() {
+  std::lock_guard lock(mutex_);
+  expects_paced_read_ = false;  // until the pass arms the timer again
+}
+
+std::vector<std::function<void()>> mailbox::take() {
+  std::vector<std::function<void()>> commands;
+  std::lock_guard lock(mutex_);
+  commands.swap(queue_);
+  is_woken_ = false;
+  return commands;
 }
 
 // --- connection::impl: life cycle ---

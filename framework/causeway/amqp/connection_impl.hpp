@@ -221,6 +221,8 @@ public:
   void arm_flush_timer(std::uint64_t due);
   void on_flush();
   void on_wake();
+  /// Runs what the mailbox holds (on_wake, and the paced read for what was posted unhurried).
+  void run_mailbox();
   /// The mailbox after a post from this thread (the `soon` idle handle): once, then on_wake.
   void on_soon();
   void shutdown();

@@ -61,6 +61,7 @@ void connection::impl::pace_reads(std::size_t frames_read, bool behind) {
     return;
   const auto next = pacer.after_read(frames_read, behind);
   if (!next) {
+    box->expect_paced_read(false);
     start_polling();
     return;
   }
@@ -69,13 +70,15 @@ void connection::impl::pace_reads(std::size_t frames_read, bool behind) {
     uv_poll_stop(poll.get());
   uv_timer_start(&read_timer, callback<&impl::on_read_timer, work::reads>,
                  static_cast<std::uint64_t>(next->count()), 0);
+  box->expect_paced_read(true);
 }
 
 void connection::impl::on_read_timer() {
-  if (!life.has_socket())
-    return;
-  if (read_pass(true) > 0)
+  box->paced_read_came();
+  if (life.has_socket() && read_pass(true) > 0)
     last_read = clock_type::now();
+  // What was posted unhurried waited for this read (mailbox::post_unhurried).
+  run_mailbox();
 }
 
 void connection::impl::read_promptly() {
@@ -87,6 +90,7 @@ void connection::impl::read_promptly() {
   // and the restart just dropped what made the rest a paced read: without polling now, no read
   // would follow it.
   uv_timer_stop(&read_timer);
+  box->expect_paced_read(false);
   start_polling();
 }
 
@@ -349,11 +353,11 @@ void connection::impl::on_wake() {
     read_pass();
     apply_pending();  // before the commands, which may use what failed
   }
-  std::vector<std::function<void()>> commands;
-  {
-    std::lock_guard lock(box->mutex_);
-    commands.swap(box->queue_);
-  }
+  run_mailbox();
+}
+
+void connection::impl::run_mailbox() {
+  auto commands = box->take();
   for (auto& command : commands) {
     if (life.is_shutting_down())
       break;  // the rest is dropped: its promises break, run_sync returns false

@@ -107,6 +107,7 @@ void connection::impl::lose_connection(const failure& why) {
   uv_timer_stop(&heartbeat_timer);
   uv_timer_stop(&flush_timer);
   uv_timer_stop(&read_timer);
+  box->expect_paced_read(false);
   uv_idle_stop(&idle);
   pacer.restart();  // a new connection's reads start from the shortest interval, carrying nothing
   state.reset();

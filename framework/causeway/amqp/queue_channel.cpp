@@ -60,7 +60,14 @@ void queue_channel_acker::ack_refs(std::span<const delivery_ref> successful) {
 void queue_channel_acker::post(std::vector<settle_item> items) {
   auto count = items.size();
   auto target = target_.lock();
-  bool posted = target && box_->post([target, items = std::move(items)] { target->settle(items); });
+  if (!target) {
+    counters_->dropped_acks += count;  // the channel is gone: the broker requeued them
+    return;
+  }
+  auto settle = [target, items = std::move(items)] { target->settle(items); };
+  // A window with room keeps the broker sending while acknowledgements wait for the next paced
+  // read (at most the read interval), which saves the connection thread a wake-up per post.
+  bool posted = target->is_window_tight() ? box_->post(std::move(settle)) : box_->post_unhurried(std::move(settle));
   // The channel is gone (producer stopped, connection shut down): the broker requeued them.
   if (!posted)
     counters_->dropped_acks += count;
@@ -100,6 +107,7 @@ void queue_channel::attach_to(connection& conn) {
 failure queue_channel::on_open(channel& ch) {
   life_.opened(ch, ch.epoch());
   gen_ = new_generation();
+  note_window();
 
   amqp_basic_qos(ch.state(), ch.id(), 0, options_.prefetch_count, 0);
   if (failure f = describe(amqp_get_rpc_reply(ch.state()),
@@ -222,6 +230,11 @@ void queue_channel::note_malformed(const std::string& problem) {
 }
 
 void queue_channel::on_burst_end(channel& ch) {
+  note_window();
+  // Acknowledgements posted unhurried while the window had room run now instead of at the
+  // next paced read: until some are sent, the broker holds back what would fill it.
+  if (is_window_tight())
+    ch.owner().mailbox()->hurry();
   group_->burst_ended(ch, is_window_full());
   // A hand-off deferred by an earlier burst (e.g. the first part of a paced read whose rest
   // came on the loop's next turn) asked for a flush; once everything went on and no
@@ -307,12 +320,19 @@ void queue_channel::flush(bool everything) {
   } else if (stuck) {
     ch.request_flush(std::chrono::ceil<std::chrono::milliseconds>(patience - (now - gen_.last_progress)));
   }
+  if (freed)
+    note_window();
   // The broker held deliveries back for want of a free slot: they come now, in a burst.
   if (was_full && freed) {
     counters_->window_full_ns += static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(now - gen_.full_since).count());
     ch.read_promptly();
   }
+}
+
+void queue_channel::note_window() noexcept {
+  const auto held = gen_.window.pending() + gen_.window.settled();
+  is_window_tight_.store(held * 4 > static_cast<std::size_t>(options_.prefetch_count) * 3, std::memory_order_relaxed);
 }
 
 bool queue_channel::is_window_full() const noexcept {
@@ -392,6 +412,7 @@ void queue_channel::on_lost(const failure&) {
   // Settled but unsent tags die with the channel: the broker redelivers those messages.
   counters_->dropped_acks += gen_.window.settled();
   gen_ = new_generation();
+  note_window();
   group_->lost(position_);  // what it read and was not handed on: redelivered too
   if (life_.lost() == queue_channel_step::finish_drain)
     finish_drain();

@@ -73,6 +73,7 @@ public:
   void ack_refs(std::span<const delivery_ref> successful) override;
 
 private:
+  /// Unhurried (mailbox::post_unhurried) while the channel's window has room to wait with.
   void post(std::vector<settle_item> items);
 
   std::weak_ptr<queue_channel> target_;
@@ -109,6 +110,11 @@ public:
   void on_lost(const failure& why) override;
   void on_closing(channel& ch) override;
 
+  /// Any thread: more than three quarters of the prefetch window are unsettled or settled and
+  /// unsent, as of the channel's last delivery or flush. Acknowledgements then go at once; with
+  /// more room they may wait for the connection's next paced read (queue_channel_acker).
+  bool is_window_tight() const noexcept { return is_window_tight_.load(std::memory_order_relaxed); }
+
 private:
   void on_method(channel& ch, const amqp_method_t& method);
   /// What the assembler made of a frame: a delivery to hand on, or a problem to report.
@@ -123,6 +129,8 @@ private:
   /// As many deliveries unsettled as prefetch_count allows: the broker sends no more until
   /// some are settled.
   bool is_window_full() const noexcept;
+  /// Publishes is_window_tight for the ackers' threads.
+  void note_window() noexcept;
   bool send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind);
   /// Tells the group this member's drain ended; when the lifecycle says so.
   void finish_drain();
@@ -162,6 +170,7 @@ private:
   queue_channel_lifecycle life_;
   amqp_channel_t channel_id_ = 0;  // while attached
   generation gen_;
+  std::atomic<bool> is_window_tight_{false};
 };
 
 } // namespace causeway::amqp::detail
