@@ -13,6 +13,7 @@ namespace causeway::amqp::detail {
 channel_group::channel_group(const queue_source_options& options,
                              std::shared_ptr<queue_channel_counters> counters)
   : route_by_(options.route_by),
+    on_read_(options.on_read),
     prefetch_count_(options.prefetch_count),
     handoff_interval_(options.handoff_interval),
     counters_(std::move(counters)),
@@ -54,9 +55,22 @@ std::size_t channel_group::target_of(message& msg, std::size_t from) {
   return from;
 }
 
+void channel_group::read(message& msg) {
+  if (!on_read_ || msg.is_failed())
+    return;
+  try {
+    on_read_(msg);
+  } catch (const std::exception& e) {
+    msg.fail(std::string("on_read threw: ") + e.what());
+  } catch (...) {
+    msg.fail("on_read threw a non-standard exception");
+  }
+}
+
 void channel_group::gather(message&& msg, std::size_t from) {
   if (batch_.empty())
     handoff_due_ = std::chrono::steady_clock::now() + handoff_interval_;
+  read(msg);
   if (sinks_.size() > 1) {
     from_.push_back(static_cast<std::uint32_t>(from));
     to_.push_back(static_cast<std::uint32_t>(target_of(msg, from)));

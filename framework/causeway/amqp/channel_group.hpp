@@ -86,6 +86,8 @@ private:
   /// A quarter of a channel's prefetch window (at most 256): what must have come since the
   /// last stall for a full window to stall the stages again (stall_rule).
   std::size_t quarter_window() const noexcept;
+  /// on_read, on a delivery just read.
+  void read(message& msg);
   std::size_t target_of(message& msg, std::size_t from);
   /// The per-member vectors, sized to the sealed group.
   void size_members();
@@ -95,6 +97,7 @@ private:
 
   // Connection thread only from here on.
   std::function<std::uint64_t(message&)> route_by_;
+  std::function<void(message&)> on_read_;
   std::size_t prefetch_count_;
   std::chrono::milliseconds handoff_interval_;
   std::shared_ptr<queue_channel_counters> counters_;

@@ -109,6 +109,11 @@ struct queue_source_options {
   /// messages; what it throws fails the message. Empty: each channel's messages go to its own
   /// stage (order holds within a channel only).
   std::function<std::uint64_t(message&)> route_by;
+  /// Runs on the connection thread for each delivery as it is read (not for failed ones), before
+  /// route_by, with any number of stages: while its body is still in the reading core's cache,
+  /// e.g. to decode it into message::decoded once for the stages after it. What it throws fails
+  /// the message. Empty: nothing.
+  std::function<void(message&)> on_read;
   /// Gives each channel's acknowledger a way in front of it: messages carry what this returns
   /// for it (e.g. an ack_gate's `wrap`, which holds acknowledgements until a checkpoint holds
   /// the messages' effect). Empty: messages carry the channel's acknowledger itself.

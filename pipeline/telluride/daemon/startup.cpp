@@ -202,10 +202,13 @@ expected<broker_connections> connect_broker(const config& cfg, std::chrono::mill
   readings_options.metadata.exchange = false;
   readings_options.metadata.timestamp = false;
   readings_options.metadata.headers = false;
-  // With producer_concurrency > 1, a sensor's readings arrive on every channel: each goes to
-  // the producer stage its sensor picks, so a sensor's readings reach their processor in the
-  // order the daemon read them (queue_source_options::route_by). The decoded reading stays
-  // with the message: its processor does not decode it again.
+  // Each reading is decoded on the connection thread as it is read, while its body is in that
+  // core's cache (queue_source_options::on_read); the decoded reading stays with the message and
+  // its processor does not decode it again. With producer_concurrency > 1, a sensor's readings
+  // arrive on every channel: each goes to the producer stage its sensor picks, so a sensor's
+  // readings reach their processor in the order the daemon read them (route_by; the decoded
+  // reading's hash).
+  readings_options.on_read = [](causeway::message& msg) { decode_reading(msg); };
   readings_options.route_by = decode_reading;
   if (wants.durable != nullptr)
     wants.durable->hook(readings_options);

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <any>
 #include <stdexcept>
 
 using namespace amqp_test;
@@ -126,6 +127,73 @@ TEST_CASE("a message route_by throws for fails with the reason, and the others a
   CHECK(reasons == std::vector<std::string>{"route_by threw: no key in message 1007",
                                             "route_by threw: no key in message 2007",
                                             "route_by threw: no key in message 7"});
+  auto counts = wait_for_queue(queue.name, 0, 0);
+  CHECK(counts.ready == 0);
+  CHECK(counts.unacked == 0);
+  auto stats = (*source)->stats();
+  CHECK(stats.acked == total - 3);
+  CHECK(stats.rejected == 3);
+}
+
+TEST_CASE("on_read sees every delivery on the connection thread, with one stage too, before route_by, and what it throws fails the message") {
+  constexpr std::size_t total = 3000;
+  std::size_t channels = 1;
+  SUBCASE("1 channel") {}
+  SUBCASE("2 channels") { channels = 2; }
+  CAPTURE(channels);
+  scoped_queue queue("causeway-on-read");
+  preload(queue.name, total);
+  auto options = consumer_options(queue.name, 300);
+  options.on_failure = amqp::failure_policy::reject;
+  // Filled in once the source exists: on_read checks that it runs on its connection's thread.
+  auto conn = std::make_shared<std::shared_ptr<amqp::connection>>();
+  auto off_thread = std::make_shared<std::atomic<std::size_t>>(0);
+  auto read = std::make_shared<std::atomic<std::size_t>>(0);
+  options.on_read = [conn, off_thread, read](causeway::message& msg) {
+    if (!*conn || !(*conn)->in_connection_thread())
+      ++*off_thread;
+    ++*read;
+    auto n = std::stoull(msg.data);
+    if (n % 1000 == 7)
+      throw std::runtime_error("unreadable message " + msg.data);
+    msg.decoded = static_cast<std::uint64_t>(2 * n);
+  };
+  // route_by sees what on_read decoded (and never a message it failed).
+  auto undecoded = std::make_shared<std::atomic<std::size_t>>(0);
+  options.route_by = [undecoded](causeway::message& msg) -> std::uint64_t {
+    const auto* twice = std::any_cast<std::uint64_t>(&msg.decoded);
+    if (twice == nullptr || *twice != 2 * std::stoull(msg.data))
+      ++*undecoded;
+    return key_of(msg);
+  };
+  auto source = amqp::queue_source::open(options);
+  REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
+  *conn = (*source)->connection();
+  auto handler = std::make_shared<counting_handler>(total);
+  // The stages see it too.
+  handler->judge = [](causeway::message& msg) -> std::string {
+    const auto* twice = std::any_cast<std::uint64_t>(&msg.decoded);
+    return twice != nullptr && *twice == 2 * std::stoull(msg.data) ? "" : "not decoded: " + msg.data;
+  };
+  {
+    pipeline_env env;
+    auto shape = pipeline_shape(50);
+    shape.producer.concurrency = channels;
+    auto p = start_pipeline(env.system, **source, handler, shape);
+    REQUIRE(wait_until([&] { return handler->handled + handler->failures >= total; }, 60s));
+    p.drain();
+    p.stop();
+  }
+  CHECK(*read == total);
+  CHECK(*off_thread == 0);
+  CHECK(*undecoded == 0);
+  CHECK(handler->handled == total - 3);
+  CHECK(handler->failures == 3);
+  auto reasons = handler->failure_reasons();
+  std::sort(reasons.begin(), reasons.end());
+  CHECK(reasons == std::vector<std::string>{"on_read threw: unreadable message 1007",
+                                            "on_read threw: unreadable message 2007",
+                                            "on_read threw: unreadable message 7"});
   auto counts = wait_for_queue(queue.name, 0, 0);
   CHECK(counts.ready == 0);
   CHECK(counts.unacked == 0);
