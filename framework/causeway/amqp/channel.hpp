@@ -31,7 +31,7 @@ public:
   /// Like post, but while the connection paces its reads (read_pacer.hpp) the command waits
   /// for the next paced read instead of waking the loop: at most the read interval later,
   /// which the connection's options bound by longest_read_interval. For work that may wait
-  /// that long (acknowledgements whose prefetch window is not full); the same as post when
+  /// that long (acknowledgements while their prefetch window has room); the same as post when
   /// the connection polls its socket.
   bool post_unhurried(std::function<void()> command);
   /// Connection thread: commands posted unhurried run in the loop's next turn instead of

@@ -61,16 +61,15 @@ void queue_channel_acker::post(std::vector<settle_item> items) {
   auto count = items.size();
   auto target = target_.lock();
   if (!target) {
-    counters_->dropped_acks += count;  // the channel is gone: the broker requeued them
+    counters_->dropped_acks += count;  // the channel is gone (producer stopped): requeued
     return;
   }
   auto settle = [target, items = std::move(items)] { target->settle(items); };
   // A window with room keeps the broker sending while acknowledgements wait for the next paced
   // read (at most the read interval), which saves the connection thread a wake-up per post.
   bool posted = target->is_window_tight() ? box_->post(std::move(settle)) : box_->post_unhurried(std::move(settle));
-  // The channel is gone (producer stopped, connection shut down): the broker requeued them.
   if (!posted)
-    counters_->dropped_acks += count;
+    counters_->dropped_acks += count;  // the connection shut down: the broker requeued them
 }
 
 // --- consumer ---
