@@ -37,23 +37,28 @@ configure() {
 
 # Runs a benchmark that prints one JSON line $1 times and prints the run with the median
 # msgs_per_s last.
+# median_of KEY RUNS COMMAND...: runs COMMAND RUNS times and prints the last line of the run
+# whose numeric field KEY is the median. With a same-run reference, KEY is the ratio: each run's
+# two sides share that run's noise, and the median pair is reported as a pair (the median by one
+# side's rate could pick a run whose reference was an outlier).
 median_of() {
-  local runs=$1
-  shift
+  local key=$1 runs=$2
+  shift 2
   local results=()
   for ((i = 0; i < runs; i++)); do
     results+=("$("$@" | tail -n 1)")
     echo "run $((i + 1)): ${results[-1]}" >&2
   done
   printf '%s\n' "${results[@]}" |
-    awk '{ match($0, /"msgs_per_s": [0-9.]+/); print substr($0, RSTART + 14, RLENGTH - 14) "\t" $0 }' |
-    sort -n | awk -v m=$(((runs + 1) / 2)) 'NR == m { sub(/^[^\t]*\t/, ""); print }'
+    awk -v key="\"$key\": " '{ at = index($0, key); rest = substr($0, at + length(key)); match(rest, /^[0-9.]+/);
+                                 print substr(rest, 1, RLENGTH) "\t" $0 }' |
+    sort -g | awk -v m=$(((runs + 1) / 2)) 'NR == m { sub(/^[^\t]*\t/, ""); print }'
 }
 
 case $name in
   inmemory)
     configure bench_inmemory
-    median_of 3 "$build/bin/bench_inmemory" --messages 10000000
+    median_of ratio 3 "$build/bin/bench_inmemory" --messages 10000000
     ;;
   rabbitmq)
     [[ -x $root/bench/rabbitmq.sh ]] || { echo "bench/rabbitmq.sh is missing" >&2; exit 1; }
