@@ -85,10 +85,8 @@ void connection::impl::read_promptly() {
   pacer.restart();
   if (!life.has_socket() || !poll)
     return;
-  // Paced, the next read waits for the read timer. Between a paced read that left much and
-  // its rest (read_pass, read_pacer::carry) neither the timer nor the poll handle is active,
-  // and the restart just dropped what made the rest a paced read: without polling now, no read
-  // would follow it.
+  // Whether a paced read is due or a rest is about to be read (read_pacer::carry, whose
+  // carry the restart just dropped): from now on, read as data arrives.
   uv_timer_stop(&read_timer);
   box->expect_paced_read(false);
   start_polling();

@@ -205,7 +205,7 @@ void queue_channel::accept(assembled_delivery& d) {
   d.msg.ack = ack_ref{message_acker_, d.delivery_tag, life_.live()->epoch};
   gen_.window.deliver(d.delivery_tag);
   // Once, as the window fills (a channel's qos is never below its prefetch_count).
-  if (gen_.window.pending() + gen_.window.settled() == options_.prefetch_count) {
+  if (window_held() == options_.prefetch_count) {
     gen_.full_since = std::chrono::steady_clock::now();
     ++counters_->window_full;
     if (options_.on_window_full)
@@ -330,13 +330,15 @@ void queue_channel::flush(bool everything) {
 }
 
 void queue_channel::note_window() noexcept {
-  const auto held = gen_.window.pending() + gen_.window.settled();
-  is_window_tight_.store(held * 4 > static_cast<std::size_t>(options_.prefetch_count) * 3, std::memory_order_relaxed);
+  is_window_tight_.store(window_held() * 4 > static_cast<std::size_t>(options_.prefetch_count) * 3,
+                         std::memory_order_relaxed);
 }
 
-bool queue_channel::is_window_full() const noexcept {
-  return gen_.window.pending() + gen_.window.settled() >= options_.prefetch_count;
+std::size_t queue_channel::window_held() const noexcept {
+  return gen_.window.pending() + gen_.window.settled();
 }
+
+bool queue_channel::is_window_full() const noexcept { return window_held() >= options_.prefetch_count; }
 
 bool queue_channel::send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind) {
   auto* state = ch.state();

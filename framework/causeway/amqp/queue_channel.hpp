@@ -129,6 +129,8 @@ private:
   /// As many deliveries unsettled as prefetch_count allows: the broker sends no more until
   /// some are settled.
   bool is_window_full() const noexcept;
+  /// Deliveries of the live generation unsettled, or settled and unsent: what holds the window.
+  std::size_t window_held() const noexcept;
   /// Publishes is_window_tight for the ackers' threads.
   void note_window() noexcept;
   bool send_run(channel& ch, std::uint64_t first, std::uint64_t last, settlement kind);
