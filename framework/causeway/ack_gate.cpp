@@ -13,6 +13,9 @@ public:
   void ack(std::span<message> successful, std::span<message> failed) override {
     if (auto gate = gate_.lock()) {
       gate->hold(inner_, successful, failed);
+      // The gate keeps only references: the source may have the buffers back now.
+      if (!successful.empty())
+        inner_->recycle(successful);
       return;
     }
     // The gate is gone (its owner shut down): nothing can make these durable any more, so they

@@ -24,13 +24,18 @@ class acknowledger {
 public:
   virtual ~acknowledger() = default;
   /// Called from whichever stage finished the messages, on that stage's thread: an
-  /// acknowledger must be thread-safe. At least one of the spans is non-empty.
+  /// acknowledger must be thread-safe. At least one of the spans is non-empty. The messages
+  /// are destroyed once it returns: it may move out of them what it reuses (their buffers).
   virtual void ack(std::span<message> successful, std::span<message> failed) = 0;
   /// Acknowledges messages that succeeded, known by their references only. Same threads and
   /// rules as `ack`; `successful` is not empty. The default calls `ack` with a message for
   /// each reference (its tag and epoch, nothing else); a source that needs no more than the
   /// reference (AMQP's) takes them as they are.
   virtual void ack_refs(std::span<const delivery_ref> successful);
+  /// Messages that succeeded and whose acknowledgement is held elsewhere (an ack_gate, which
+  /// calls `ack_refs` later): a source that reuses its messages' buffers may move them out, as
+  /// in `ack`. Same threads and rules as `ack`. The default takes nothing.
+  virtual void recycle(std::span<message> done) { (void)done; }
 };
 
 /// Groups `successful` and `failed` by acknowledger and calls each one once. Messages

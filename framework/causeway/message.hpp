@@ -42,6 +42,10 @@ public:
   std::string_view get(std::string_view key) const noexcept;
   bool contains(std::string_view key) const noexcept;
   bool empty() const noexcept { return buffer_.empty(); }
+  /// Removes every entry and keeps the allocation, for metadata that is filled again.
+  void clear() noexcept { buffer_.clear(); }
+  /// Bytes the entries can take without allocating (their headers included).
+  std::size_t capacity() const noexcept { return buffer_.capacity(); }
   /// Calls `visit(key, value)` for every entry, in the order they were added.
   template <class Visit>
   void for_each(Visit&& visit) const {

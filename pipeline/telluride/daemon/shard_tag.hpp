@@ -27,6 +27,7 @@ public:
     inner_->ack(successful, failed);
   }
   void ack_refs(std::span<const causeway::delivery_ref> successful) override { inner_->ack_refs(successful); }
+  void recycle(std::span<causeway::message> done) override { inner_->recycle(done); }
   std::uint32_t shard() const noexcept { return shard_; }
 
 private:

@@ -165,6 +165,10 @@ public:
     for (const auto& ref : successful)
       refs.push_back({ref.tag, ref.epoch});
   }
+  void recycle(std::span<message> done) override {
+    for (auto& m : done)
+      recycled.push_back(std::move(m.data));
+  }
   struct failure {
     std::uint64_t tag;
     std::uint32_t epoch;
@@ -174,8 +178,39 @@ public:
   std::vector<std::uint64_t> message_tags;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> refs;
   std::vector<failure> failures;
+  std::vector<std::string> recycled;  // bodies taken back
   int ref_calls = 0;
 };
+
+TEST_CASE("the gate lets the source take back the buffers of successful messages at once, and acknowledges them "
+          "only when their round is released") {
+  auto gate = std::make_shared<ack_gate>();
+  auto source = std::make_shared<reference_recorder>();
+  auto through_gate = gate->wrap(source);
+  auto ok = tagged(1, 2, through_gate);
+  auto failed = tagged(3, 1, through_gate);
+  failed[0].fail("unknown sensor");
+  through_gate->ack(ok, failed);
+  // The successes' bodies went back while their acknowledgements wait; the failure keeps its
+  // message (its stub is what the source settles it by).
+  CHECK(source->recycled == std::vector<std::string>{"payload 1", "payload 2"});
+  CHECK(ok[0].data.empty());
+  CHECK(failed[0].data == "payload 3");
+  CHECK(source->refs.empty());
+  CHECK(gate->held() == 3);
+  gate->release(gate->seal());
+  CHECK(source->refs == std::vector<std::pair<std::uint64_t, std::uint32_t>>{{1, 7}, {2, 7}});
+  REQUIRE(source->failures.size() == 1);
+  CHECK(source->failures[0].tag == 3);
+
+  SUBCASE("a gate that is gone takes nothing back: those messages are redelivered") {
+    auto later = tagged(4, 1, through_gate);
+    gate.reset();
+    through_gate->ack(later, {});
+    CHECK(source->recycled.size() == 2);
+    CHECK(later[0].data == "payload 4");
+  }
+}
 
 TEST_CASE("the gate gives successes back as references, rounds released together in one call, failures as messages "
           "with their reason and redelivered flag") {
