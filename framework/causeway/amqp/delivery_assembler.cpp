@@ -89,9 +89,12 @@ feed_result delivery_assembler::on_deliver(const amqp_basic_deliver_t& deliver) 
     out = break_off({});
   }
   current_.emplace();
+  if (recycled_)
+    current_->recycled = recycled_->take(current_->msg.data, current_->msg.metadata);
   current_->delivery_tag = deliver.delivery_tag;
   current_->redelivered = deliver.redelivered != 0;
-  // Each key is added once, into room for all of them: one allocation per message.
+  // Each key is added once, into room for all of them: one allocation per message, none when
+  // the buffer came back from an earlier one with room enough.
   auto& md = current_->msg.metadata;
   const auto [bytes, entries] = metadata_room(deliver, keep_);
   md.reserve(bytes, entries);
@@ -129,9 +132,16 @@ feed_result delivery_assembler::on_header(const amqp_frame_t& frame) {
     phase_ = skipping_body{body_size, 0};
     return out;
   }
-  // body_size fits in memory from here on: it is at most max_body_size.
-  current_->msg.data.reserve(
-    static_cast<std::size_t>(std::min<std::uint64_t>(body_size, limits_.reserve_ahead)) + limits_.padding);
+  // body_size fits in memory from here on: it is at most max_body_size. A recycled body too
+  // small for it is replaced by one of the exact size: std::string::reserve would double it, and
+  // a buffer grown past what the pool keeps would not come back.
+  const auto wanted =
+    static_cast<std::size_t>(std::min<std::uint64_t>(body_size, limits_.reserve_ahead)) + limits_.padding;
+  if (current_->msg.data.capacity() < wanted) {
+    std::string exact;
+    exact.reserve(wanted);
+    current_->msg.data.swap(exact);
+  }
   if (body_size == 0)
     return end_delivery(frame_outcome::completed);
   phase_ = reading_body{body_size};

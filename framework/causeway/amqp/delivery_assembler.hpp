@@ -37,12 +37,14 @@
 #pragma once
 
 #include "causeway/amqp/delivery_metadata.hpp"
+#include "causeway/amqp/recycled_buffers.hpp"
 #include "causeway/message.hpp"
 
 #include <amqp.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -77,6 +79,8 @@ struct assembled_delivery {
   /// those, the ones `delivery_metadata` keeps);
   /// failed with the reason for the oversized and broken outcomes. No ack reference yet.
   message msg;
+  /// Filled into buffers an earlier message gave back (recycled_buffers): nothing allocated.
+  bool recycled = false;
 };
 
 struct feed_result {
@@ -87,8 +91,10 @@ struct feed_result {
 
 class delivery_assembler {
 public:
-  explicit delivery_assembler(assembly_limits limits = {}, delivery_metadata keep = {})
-    : limits_(limits), keep_(keep) {}
+  /// Fills deliveries into buffers from `recycled` while it has some (see recycled_buffers).
+  explicit delivery_assembler(assembly_limits limits = {}, delivery_metadata keep = {},
+                              std::shared_ptr<recycled_buffers> recycled = nullptr)
+    : limits_(limits), keep_(keep), recycled_(std::move(recycled)) {}
 
   /// Takes one frame of this channel. A `broken` or `oversized` outcome caused by a new
   /// basic.deliver hands on the old delivery and has started the new one.
@@ -136,6 +142,7 @@ private:
 
   assembly_limits limits_;
   delivery_metadata keep_;
+  std::shared_ptr<recycled_buffers> recycled_;
   phase phase_;
   std::optional<assembled_delivery> current_;
 };

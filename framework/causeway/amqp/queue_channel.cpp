@@ -35,8 +35,10 @@ settlement failure_outcome(failure_policy policy, bool redelivered) noexcept {
 // --- acker ---
 
 queue_channel_acker::queue_channel_acker(std::weak_ptr<queue_channel> target, std::shared_ptr<amqp::mailbox> box,
-                               failure_policy policy, std::shared_ptr<queue_channel_counters> counters)
-  : target_(std::move(target)), box_(std::move(box)), policy_(policy), counters_(std::move(counters)) {}
+                               failure_policy policy, std::shared_ptr<queue_channel_counters> counters,
+                               std::shared_ptr<recycled_buffers> recycled)
+  : target_(std::move(target)), box_(std::move(box)), policy_(policy), counters_(std::move(counters)),
+    recycled_(std::move(recycled)) {}
 
 void queue_channel_acker::ack(std::span<message> successful, std::span<message> failed) {
   std::vector<settle_item> items;
@@ -47,6 +49,8 @@ void queue_channel_acker::ack(std::span<message> successful, std::span<message> 
     items.push_back({m.ack.tag, m.ack.epoch,
                      failure_outcome(policy_, m.metadata.get("redelivered") == "true")});
   post(std::move(items));
+  if (!successful.empty())
+    recycle(successful);
 }
 
 void queue_channel_acker::ack_refs(std::span<const delivery_ref> successful) {
@@ -55,6 +59,10 @@ void queue_channel_acker::ack_refs(std::span<const delivery_ref> successful) {
   for (const auto& ref : successful)
     items.push_back({ref.tag, ref.epoch, settlement::ack});
   post(std::move(items));
+}
+
+void queue_channel_acker::recycle(std::span<message> done) {
+  recycled_->give(done);
 }
 
 void queue_channel_acker::post(std::vector<settle_item> items) {
@@ -85,11 +93,12 @@ queue_channel::queue_channel(const queue_source_options& options, std::string lo
     group_(std::move(group)),
     position_(position),
     counters_(std::move(counters)),
+    recycled_(std::make_shared<recycled_buffers>(options.prefetch_count)),
     gen_(new_generation()) {}
 
 void queue_channel::init(std::shared_ptr<amqp::mailbox> box) {
   acker_ = std::make_shared<queue_channel_acker>(weak_from_this(), std::move(box), options_.on_failure,
-                                            counters_);
+                                            counters_, recycled_);
   message_acker_ = options_.acknowledge_through ? options_.acknowledge_through(acker_) : nullptr;
   if (!message_acker_)
     message_acker_ = acker_;
@@ -213,6 +222,8 @@ void queue_channel::accept(assembled_delivery& d) {
   }
   if (d.redelivered)
     ++counters_->redelivered;
+  if (d.recycled)
+    ++counters_->recycled;
   ++counters_->delivered;
   group_->gather(std::move(d.msg), position_);
 }

@@ -41,6 +41,7 @@ struct queue_channel_counters {
   std::atomic<std::uint64_t> handoffs{0};
   std::atomic<std::uint64_t> deferred_handoffs{0};
   std::atomic<std::uint64_t> redelivered{0};
+  std::atomic<std::uint64_t> recycled{0};
   std::atomic<std::uint64_t> acked{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> requeued{0};
@@ -66,11 +67,15 @@ class queue_channel;
 class queue_channel_acker final : public acknowledger {
 public:
   queue_channel_acker(std::weak_ptr<queue_channel> target, std::shared_ptr<amqp::mailbox> box,
-                 failure_policy policy, std::shared_ptr<queue_channel_counters> counters);
-  /// Any thread: posts the settlements to the connection thread.
+                 failure_policy policy, std::shared_ptr<queue_channel_counters> counters,
+                 std::shared_ptr<recycled_buffers> recycled);
+  /// Any thread: posts the settlements to the connection thread, and gives the buffers of the
+  /// successful messages back to it.
   void ack(std::span<message> successful, std::span<message> failed) override;
   /// Any thread: posts the acknowledgements to the connection thread.
   void ack_refs(std::span<const delivery_ref> successful) override;
+  /// Any thread: gives the messages' buffers back to the connection thread.
+  void recycle(std::span<message> done) override;
 
 private:
   /// Unhurried (mailbox::post_unhurried) while the channel's window has room to wait with.
@@ -80,6 +85,7 @@ private:
   std::shared_ptr<amqp::mailbox> box_;
   failure_policy policy_;
   std::shared_ptr<queue_channel_counters> counters_;
+  std::shared_ptr<recycled_buffers> recycled_;
 };
 
 class queue_channel final : public channel_user, public std::enable_shared_from_this<queue_channel> {
@@ -146,14 +152,17 @@ private:
   std::shared_ptr<queue_channel_counters> counters_;
   std::shared_ptr<queue_channel_acker> acker_;
   std::shared_ptr<acknowledger> message_acker_;  // what messages carry: acker_, or what is in front of it
+  // Bodies and metadata of settled messages, back from the acker for the next deliveries.
+  // Kept from one generation to the next: buffers are buffers.
+  std::shared_ptr<recycled_buffers> recycled_;
 
   /// What one generation of the channel (from its open until it closes or is lost) knows. Its
   /// tags mean nothing to the next generation, so each open starts from a fresh one and a lost
   /// channel leaves an empty one.
   struct generation {
-    generation(assembly_limits limits, delivery_metadata keep,
+    generation(assembly_limits limits, delivery_metadata keep, std::shared_ptr<recycled_buffers> recycled,
                std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now())
-      : last_progress(opened), assembler(limits, keep) {}
+      : last_progress(opened), assembler(limits, keep, std::move(recycled)) {}
 
     causeway::detail::ack_window window;
     std::chrono::steady_clock::time_point last_progress;  // the lowest unsettled tag last moved
@@ -165,7 +174,7 @@ private:
   };
   /// A fresh generation, assembling deliveries as the options say.
   generation new_generation() const {
-    return generation(assembly_limits{options_.max_body_size}, options_.metadata);
+    return generation(assembly_limits{options_.max_body_size}, options_.metadata, recycled_);
   }
 
   // Connection thread only from here on.

@@ -178,7 +178,7 @@ producer_factory queue_source::factory() {
 queue_source_stats queue_source::stats() const noexcept {
   const auto& c = *counters_;
   return queue_source_stats{c.delivered.load(),  c.handoffs.load(),     c.deferred_handoffs.load(),
-                            c.redelivered.load(), c.acked.load(),        c.rejected.load(),
+                            c.redelivered.load(), c.recycled.load(),     c.acked.load(),        c.rejected.load(),
                             c.requeued.load(),    c.ack_frames.load(),   c.dropped_acks.load(),
                             c.oversized.load(),   c.malformed.load(),    c.window_full.load(),
                             static_cast<double>(c.window_full_ns.load()) / 1e9};

@@ -157,6 +157,7 @@ struct queue_source_stats {
   std::uint64_t handoffs = 0;     ///< sink.deliver calls (per hand-off, one per stage given messages)
   std::uint64_t deferred_handoffs = 0;  ///< hand-offs that waited for a later read or handoff_interval
   std::uint64_t redelivered = 0;  ///< of which the broker flagged redelivered
+  std::uint64_t recycled = 0;     ///< of which filled into the buffers of settled ones (no allocation)
   std::uint64_t acked = 0;        ///< settled successfully (on a live channel)
   std::uint64_t rejected = 0;     ///< settled failed, not requeued
   std::uint64_t requeued = 0;     ///< settled failed, requeued
@@ -175,6 +176,7 @@ struct queue_source_stats {
     handoffs += other.handoffs;
     deferred_handoffs += other.deferred_handoffs;
     redelivered += other.redelivered;
+    recycled += other.recycled;
     acked += other.acked;
     rejected += other.rejected;
     requeued += other.requeued;

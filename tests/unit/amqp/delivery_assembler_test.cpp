@@ -355,3 +355,41 @@ TEST_CASE("reset drops the delivery in progress and the next one starts clean") 
   REQUIRE(r.outcome == frame_outcome::completed);
   CHECK(r.delivery->msg.data == "ok");
 }
+
+TEST_CASE("with recycled buffers, a delivery is filled into those an earlier one gave back, with nothing of it left") {
+  frame_builder f;
+  auto pool = std::make_shared<recycled_buffers>(4);
+  delivery_assembler a(small, {}, pool);
+  amqp_table_entry_t entry;
+  const auto p = every_property(f, entry, "k", "v");
+  a.feed(f.deliver(1, true, "sensor_events", "sensor.reading.long"));
+  a.feed(f.header(80, p));
+  auto first = a.feed(f.body(std::string(80, 'x')));
+  REQUIRE(first.outcome == frame_outcome::completed);
+  CHECK_FALSE(first.delivery->recycled);  // nothing came back yet
+  const char* body_buffer = first.delivery->msg.data.data();
+  std::vector<causeway::message> done;
+  done.push_back(std::move(first.delivery->msg));
+  pool->give(done);
+
+  // A shorter body and fewer properties: only its own bytes and entries, in the same buffers.
+  a.feed(f.deliver(2, false, "ex", "rk"));
+  a.feed(f.header(3));
+  auto second = a.feed(f.body("abc"));
+  REQUIRE(second.outcome == frame_outcome::completed);
+  CHECK(second.delivery->recycled);
+  CHECK(second.delivery->msg.data == "abc");
+  CHECK(second.delivery->msg.data.data() == body_buffer);
+  CHECK(second.delivery->msg.data.capacity() >= 3 + small.padding);
+  using entries = std::vector<std::pair<std::string, std::string>>;
+  CHECK(second.delivery->msg.metadata.entries() ==
+        entries{{"delivery_tag", "2"}, {"redelivered", "false"}, {"exchange", "ex"}, {"routing_key", "rk"}});
+
+  // The pool is empty again: the next one is allocated afresh.
+  a.feed(f.deliver(3));
+  a.feed(f.header(2));
+  auto third = a.feed(f.body("{}"));
+  REQUIRE(third.outcome == frame_outcome::completed);
+  CHECK_FALSE(third.delivery->recycled);
+  CHECK(third.delivery->msg.data == "{}");
+}
