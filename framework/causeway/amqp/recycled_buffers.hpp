@@ -50,7 +50,7 @@ public:
   /// (both empty, with the capacity their last message needed), or returns false when none did.
   bool take(std::string& body, causeway::metadata& md);
 
-  /// Pairs waiting, on either side (for tests).
+  /// Pairs waiting, on either side. Connection thread (or while nothing runs: tests).
   std::size_t held();
 
 private:
