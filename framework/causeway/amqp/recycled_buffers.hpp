@@ -21,6 +21,7 @@
 
 #include "causeway/message.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <span>
@@ -64,6 +65,9 @@ private:
   const std::size_t max_capacity_;
   std::mutex mutex_;
   std::vector<pair> returned_;  // guarded by mutex_
+  // returned_.size(), written under mutex_: take reads it first and, while nothing came back,
+  // skips the lock (whose cache line the giving core last wrote) for every delivery.
+  std::atomic<std::size_t> returned_count_{0};
   std::vector<pair> ready_;     // connection thread: taken from the front
   std::size_t next_ = 0;        // connection thread: the next in ready_ to take
 };
