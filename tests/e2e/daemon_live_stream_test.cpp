@@ -19,6 +19,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 
 using namespace telluride::test;
 
@@ -160,6 +161,34 @@ TEST_CASE("the live stream sends a snapshot every second and its totals rise wit
   CHECK(metrics.find("telluride_stage_workload{node_type=\"processor\"") != std::string::npos);
   CHECK(metrics.find("telluride_stage_busy_seconds_total{node_type=\"batch_processor\"") != std::string::npos);
   CHECK(d.stop() == std::optional<int>{0});
+}
+
+namespace {
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+TEST_CASE("a viewer arriving after nobody watched gets a snapshot taken after it came, not a stale one") {
+  daemon_process d{"livelate" + std::to_string(::getpid()), {{"http_token", "s3cret"}}};
+  d.start();
+  for (int viewer_number = 0; viewer_number < 2; ++viewer_number) {
+    std::this_thread::sleep_for(1500ms);  // nobody watches: nothing is rendered
+    const auto came = epoch_ms();
+    stream_viewer viewer{d.port()};
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(viewer.head(start + 3s));
+    auto first = viewer.next(start + 3s);
+    REQUIRE(first);
+    // Rendered for this viewer: the latest frame published before it came would be older.
+    CHECK((*first)["taken_ms"].get<std::int64_t>() >= came);
+    auto second = viewer.next(start + 3s);
+    REQUIRE(second);
+    CHECK((*second)["taken_ms"].get<std::int64_t>() > (*first)["taken_ms"].get<std::int64_t>());
+  }
 }
 
 TEST_CASE("GET /api/config/schema is the table the daemon validates reconfigurations with") {

@@ -31,9 +31,13 @@ void add_life_counters(daemon_snapshot& to, const daemon_snapshot& from) noexcep
 
 daemon_snapshot daemon_probe::take(std::int64_t now_ms, snapshot_detail detail) const {
   daemon_snapshot s;
-  auto [cfg, version] = sources_.config->current();
   s.started_ms = sources_.started_ms;
   s.taken_ms = now_ms;
+  if (detail == snapshot_detail::totals) {
+    s.totals = sources_.totals->peek();
+    return s;
+  }
+  auto [cfg, version] = sources_.config->current();
   s.config_version = version;
   s.amqp_url = mask_password(cfg.amqp_url);
   s.http_listen = to_string(cfg.http_listen);

@@ -22,8 +22,9 @@
 
 namespace telluride {
 
-/// How much a snapshot holds: the per-stage metrics only when a view lists them (/metrics).
-enum class snapshot_detail : std::uint8_t { counters, with_stages };
+/// How much a snapshot holds: the per-stage metrics only when a view lists them (/metrics);
+/// `totals`: only the times and the totals (what rates_between reads; the unviewed live feed).
+enum class snapshot_detail : std::uint8_t { totals, counters, with_stages };
 
 /// Adds `from`'s per-life counters (see earlier_lives) to `to`'s; the states (connected,
 /// blocked, outstanding) stay `to`'s.

@@ -33,6 +33,9 @@ public:
     last_ = last_publish{now, config_version, std::move(ownership), std::move(status)};
   }
 
+  /// Nothing counts as published: the next is_due is true (nobody saw the last one).
+  void forget() noexcept { last_.reset(); }
+
 private:
   struct last_publish {
     time_point at;

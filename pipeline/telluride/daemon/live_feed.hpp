@@ -3,12 +3,18 @@
 //
 // A thread of its own looks every `check_every` whether a snapshot is due (feed_schedule.hpp:
 // every `interval`, and at once when the config version, the shards' ownership or the daemon's
-// readiness changed). A
-// due snapshot closes the stages' workload interval (node_metrics::close_interval, which /metrics
-// shows too), takes one daemon_snapshot and the host's per-core CPU (host_cpu.hpp), renders
-// them (live_view.hpp) and publishes them framed as one server-sent event to the event feed;
-// the HTTP server shares those bytes with every viewer. Its cost is one snapshot per tick,
-// whatever the number of viewers, and none per reading.
+// readiness changed). A due snapshot closes the stages' workload interval (node_metrics::
+// close_interval, which /metrics shows too), takes one daemon_snapshot and the host's per-core
+// CPU (host_cpu.hpp), renders them (live_view.hpp) and publishes them framed as one server-sent
+// event to the event feed; the HTTP server shares those bytes with every viewer. Its cost is one
+// snapshot per tick, whatever the number of viewers, and none per reading.
+//
+// While nobody views the feed (event_feed::viewers) it renders nothing: it wakes once an
+// interval to close the workload interval and to note the totals and the host's CPU, so that
+// the first frame a viewer gets has its rates over the last interval, not since the daemon
+// started. A viewer arriving wakes it at once (event_feed::on_demand) for that frame. Paced at
+// 5,000 readings/s the snapshots and looks of an unviewed feed cost ~0.15 CPU-s per million
+// readings, 2 % of the daemon's CPU.
 //
 // Thread rule: the constructor starts the thread; `stop` (or the destructor) ends and joins it,
 // from the owner's thread.
@@ -61,6 +67,7 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   bool is_stopping_ = false;
+  bool is_wanted_ = false;  // a viewer arrived to an unviewed feed since the thread last looked
   std::thread thread_;
 };
 

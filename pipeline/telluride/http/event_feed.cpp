@@ -34,4 +34,30 @@ std::size_t event_feed::watchers() const {
   return watchers_.size();
 }
 
+void event_feed::add_viewer() {
+  std::lock_guard lock{mutex_};
+  if (viewers_++ == 0 && on_demand_)
+    on_demand_();
+}
+
+void event_feed::remove_viewer() {
+  std::shared_ptr<const std::string> stale;  // freed after the lock is released
+  std::lock_guard lock{mutex_};
+  if (viewers_ == 0)
+    return;
+  if (--viewers_ == 0)
+    stale = std::move(latest_.bytes);
+}
+
+std::size_t event_feed::viewers() const {
+  std::lock_guard lock{mutex_};
+  return viewers_;
+}
+
+void event_feed::on_demand(std::function<void()> wanted) {
+  std::function<void()> old;  // destroyed after the lock is released
+  std::lock_guard lock{mutex_};
+  old = std::exchange(on_demand_, std::move(wanted));
+}
+
 } // namespace telluride::http

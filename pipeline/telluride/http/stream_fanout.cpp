@@ -13,24 +13,29 @@ stream_fanout::stream_fanout(uv_loop_t* loop) {
 }
 
 void stream_fanout::add(connection& viewer, const std::shared_ptr<event_feed>& feed) {
-  viewers_.push_back(&viewer);
+  viewers_.push_back({&viewer, feed});
   count_.store(viewers_.size(), std::memory_order_relaxed);
-  if (is_closed_)
-    return;
   bool is_watched = std::any_of(watched_.begin(), watched_.end(), [&](const auto& w) { return w.first == feed; });
-  if (is_watched)
-    return;
-  auto id = feed->watch([target = wake_] {
-    std::lock_guard lock{target->mutex};
-    if (target->async)
-      uv_async_send(target->async);
-  });
-  watched_.emplace_back(feed, id);
+  if (!is_closed_ && !is_watched) {
+    auto id = feed->watch([target = wake_] {
+      std::lock_guard lock{target->mutex};
+      if (target->async)
+        uv_async_send(target->async);
+    });
+    watched_.emplace_back(feed, id);
+  }
+  // Watched first: the frame a first viewer's demand brings wakes the loop.
+  feed->add_viewer();
 }
 
 void stream_fanout::remove(connection& viewer) {
-  std::erase(viewers_, &viewer);
+  auto it = std::find_if(viewers_.begin(), viewers_.end(), [&](const auto& v) { return v.at == &viewer; });
+  if (it == viewers_.end())
+    return;
+  auto feed = std::move(it->feed);
+  viewers_.erase(it);
   count_.store(viewers_.size(), std::memory_order_relaxed);
+  feed->remove_viewer();
 }
 
 void stream_fanout::close() {
@@ -55,7 +60,10 @@ void stream_fanout::on_async(uv_async_t* handle) {
 // `viewers_` then, so the loop runs over a copy. A closing connection stays allocated until its
 // close callbacks, which run after this callback.
 void stream_fanout::deliver() {
-  auto viewers = viewers_;
+  std::vector<connection*> viewers;
+  viewers.reserve(viewers_.size());
+  for (const auto& v : viewers_)
+    viewers.push_back(v.at);
   for (auto* viewer : viewers)
     viewer->on_feed();
 }

@@ -2,7 +2,9 @@
 // the handle that wakes the loop when a feed publishes (internal).
 //
 // A connection whose request was answered with a stream (response.hpp) becomes a viewer here
-// and leaves when it closes. Feeds are watched from the first viewer on until the server stops.
+// and leaves when it closes; the feed hears of both (event_feed::add_viewer, remove_viewer), so
+// its publisher knows whether anyone looks. Feeds are watched from the first viewer on until
+// the server stops.
 // A publish on any thread sends the loop one wake-up (sends coalesce); the loop then offers the
 // latest frame to every viewer, which writes it or, when too far behind, closes
 // (connection::on_feed).
@@ -58,7 +60,11 @@ private:
 
   uv_async_t async_{};
   std::shared_ptr<wake_target> wake_ = std::make_shared<wake_target>();
-  std::vector<connection*> viewers_;
+  struct viewer {
+    connection* at;
+    std::shared_ptr<event_feed> feed;
+  };
+  std::vector<viewer> viewers_;
   std::vector<std::pair<std::shared_ptr<event_feed>, std::uint64_t>> watched_;
   std::atomic<std::size_t> count_{0};
   bool is_closed_ = false;

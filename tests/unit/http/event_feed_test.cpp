@@ -31,3 +31,40 @@ TEST_CASE("every watcher is woken on each publish until it stops watching") {
   CHECK(b == 2);
   CHECK(feed.watchers() == 1);
 }
+
+TEST_CASE("a feed counts its viewers, asks its publisher when the first arrives, and drops its frame when the last leaves") {
+  event_feed feed;
+  int asked = 0;
+  feed.on_demand([&] { ++asked; });
+  feed.publish("before anyone looked");
+  CHECK(feed.viewers() == 0);
+
+  feed.add_viewer();
+  CHECK(asked == 1);
+  feed.add_viewer();
+  CHECK(asked == 1);  // only a feed nobody viewed asks
+  CHECK(feed.viewers() == 2);
+  REQUIRE(feed.latest().bytes);  // a frame published before the viewers came is theirs
+  CHECK(*feed.latest().bytes == "before anyone looked");
+
+  feed.remove_viewer();
+  REQUIRE(feed.latest().bytes);
+  feed.remove_viewer();
+  CHECK(feed.viewers() == 0);
+  // Stale by the time anyone views again: gone, its serial kept.
+  CHECK(feed.latest().bytes == nullptr);
+  CHECK(feed.latest().serial == 1);
+  feed.remove_viewer();  // one too many: ignored
+  CHECK(feed.viewers() == 0);
+
+  feed.add_viewer();
+  CHECK(asked == 2);
+  feed.publish("fresh");
+  CHECK(feed.latest().serial == 2);
+  CHECK(*feed.latest().bytes == "fresh");
+
+  feed.remove_viewer();
+  feed.on_demand(nullptr);  // the publisher went away: nobody is asked
+  feed.add_viewer();
+  CHECK(asked == 2);
+}

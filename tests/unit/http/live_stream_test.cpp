@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -189,4 +190,26 @@ TEST_CASE("stopping the server closes its live streams and the loop closes clean
   CHECK(viewer.sees_close());
   s.feed->publish(sse_event("after stop"));  // wakes nobody: the server no longer watches
   CHECK(s.feed->watchers() == 0);
+}
+
+TEST_CASE("the feed hears of its viewers: the first one asks for a frame, and after the last no stale frame is sent") {
+  stream_server s;
+  std::atomic<int> asked{0};
+  s.feed->on_demand([&] { ++asked; });
+  s.feed->publish(sse_event("old"));
+  {
+    test_client first{s.port()};
+    open_stream(first);
+    CHECK(next_event(first) == "data: old\n\n");
+    REQUIRE(eventually([&] { return s.feed->viewers() == 1; }));
+    CHECK(asked == 1);
+  }
+  REQUIRE(eventually([&] { return s.feed->viewers() == 0; }));
+  test_client next{s.port()};
+  open_stream(next);
+  REQUIRE(eventually([&] { return asked == 2; }));
+  CHECK_FALSE(next.wait_readable(200ms));  // "old" is not sent: it would be stale
+  s.feed->publish(sse_event("fresh"));  // what the demand brings
+  CHECK(next_event(next) == "data: fresh\n\n");
+  s.feed->on_demand(nullptr);
 }
