@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -34,14 +35,17 @@ double threads_cpu_seconds(long pid) {
   return sum;
 }
 
-/// The threads of `after` with the CPU each used since `before` (a thread not in `before`
-/// started meanwhile: all of its CPU).
+/// The threads of `after` with the CPU each used, and the context switches each made, since
+/// `before` (a thread not in `before` started meanwhile: all of them).
 std::vector<bench::thread_cpu> cpu_since(const std::vector<bench::thread_cpu>& before,
                                          std::vector<bench::thread_cpu> after) {
   for (auto& t : after)
     for (const auto& b : before)
-      if (b.tid == t.tid)
+      if (b.tid == t.tid) {
         t.cpu_s -= b.cpu_s;
+        t.voluntary_switches -= std::min(t.voluntary_switches, b.voluntary_switches);
+        t.involuntary_switches -= std::min(t.involuntary_switches, b.involuntary_switches);
+      }
   return after;
 }
 
@@ -107,7 +111,11 @@ paced_runs run_paced(const settings& s, causeway::amqp::connection& admin) {
     total += r.readings;
     wait_for_metric(daemon, port, "telluride_readings_total{outcome=\"successful\"}", static_cast<double>(total));
     const double span = std::chrono::duration<double>(clock_type::now() - started).count();
-    r.threads = labelled_threads(cpu_since(threads_before, bench::process_threads(pid)), pid);
+    const auto used = cpu_since(threads_before, bench::process_threads(pid));
+    r.threads = labelled_threads(used, pid);
+    const auto labels = thread_labels(used, pid);
+    for (std::size_t i = 0; i < used.size(); ++i)
+      r.wakeups.emplace_back(labels[i], used[i].voluntary_switches);
     for (const auto& [label, cpu] : r.threads)
       r.cpu_s += cpu;
     r.achieved_rate = static_cast<double>(r.readings) / span;

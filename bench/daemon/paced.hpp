@@ -8,6 +8,9 @@
 #include <causeway/amqp/connection.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace daemon_bench {
@@ -22,6 +25,9 @@ struct paced_result {
   /// The daemon's CPU seconds per thread over that span, labelled as the drains' threads
   /// (labelled_threads), in thread creation order.
   std::vector<std::pair<std::string, double>> threads;
+  /// Times each thread blocked (voluntary context switches) over that span, same labels: a
+  /// wake-up each, and at a paced rate the wake-ups, more than the readings, cost the CPU.
+  std::vector<std::pair<std::string, std::uint64_t>> wakeups;
   double cpu_s_per_million() const { return readings > 0 ? cpu_s * 1e6 / static_cast<double>(readings) : 0; }
 };
 

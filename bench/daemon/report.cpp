@@ -119,11 +119,19 @@ std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result
 }
 
 std::vector<std::pair<std::string, double>> labelled_threads(const std::vector<bench::thread_cpu>& threads, long pid) {
+  auto labels = thread_labels(threads, pid);
+  std::vector<std::pair<std::string, double>> out;
+  for (std::size_t i = 0; i < threads.size(); ++i)
+    out.emplace_back(std::move(labels[i]), threads[i].cpu_s);
+  return out;
+}
+
+std::vector<std::string> thread_labels(const std::vector<bench::thread_cpu>& threads, long pid) {
   std::map<std::string, int> count, seen;
   for (const auto& t : threads)
     if (t.tid != pid)
       ++count[t.name];
-  std::vector<std::pair<std::string, double>> out;
+  std::vector<std::string> out;
   for (const auto& t : threads) {
     std::string label;
     int k = t.tid == pid ? 0 : seen[t.name]++;
@@ -139,7 +147,7 @@ std::vector<std::pair<std::string, double>> labelled_threads(const std::vector<b
       label = "http";
     else
       label = count[t.name] > 1 ? t.name + "#" + std::to_string(k) : t.name;
-    out.emplace_back(label, t.cpu_s);
+    out.push_back(std::move(label));
   }
   return out;
 }

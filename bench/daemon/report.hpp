@@ -49,6 +49,8 @@ nlohmann::json report(const settings& s, const results& r);
 std::vector<std::pair<std::string, double>> labelled_threads(const daemon_result& r);
 /// The same for the threads of process `pid` (their cpu_s as given).
 std::vector<std::pair<std::string, double>> labelled_threads(const std::vector<bench::thread_cpu>& threads, long pid);
+/// The labels alone, in the order of `threads`.
+std::vector<std::string> thread_labels(const std::vector<bench::thread_cpu>& threads, long pid);
 
 // For busy_report.cpp:
 const daemon_result& best_of(const std::vector<daemon_result>& rounds);
