@@ -79,7 +79,7 @@ void connection::close_now() {
   if (timeline_.is<phase::closing>())
     return;
   if (timeline_.is<phase::streaming>())
-    context_.streams->remove(*this);
+    context_.streams->remove(*this, *feed_);
   else
     --context_.open_connections;
   timeline_.close();

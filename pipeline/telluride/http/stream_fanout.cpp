@@ -13,7 +13,7 @@ stream_fanout::stream_fanout(uv_loop_t* loop) {
 }
 
 void stream_fanout::add(connection& viewer, const std::shared_ptr<event_feed>& feed) {
-  viewers_.push_back({&viewer, feed});
+  viewers_.push_back(&viewer);
   count_.store(viewers_.size(), std::memory_order_relaxed);
   bool is_watched = std::any_of(watched_.begin(), watched_.end(), [&](const auto& w) { return w.first == feed; });
   if (!is_closed_ && !is_watched) {
@@ -28,14 +28,11 @@ void stream_fanout::add(connection& viewer, const std::shared_ptr<event_feed>& f
   feed->add_viewer();
 }
 
-void stream_fanout::remove(connection& viewer) {
-  auto it = std::find_if(viewers_.begin(), viewers_.end(), [&](const auto& v) { return v.at == &viewer; });
-  if (it == viewers_.end())
+void stream_fanout::remove(connection& viewer, event_feed& feed) {
+  if (std::erase(viewers_, &viewer) == 0)
     return;
-  auto feed = std::move(it->feed);
-  viewers_.erase(it);
   count_.store(viewers_.size(), std::memory_order_relaxed);
-  feed->remove_viewer();
+  feed.remove_viewer();
 }
 
 void stream_fanout::close() {
@@ -60,10 +57,7 @@ void stream_fanout::on_async(uv_async_t* handle) {
 // `viewers_` then, so the loop runs over a copy. A closing connection stays allocated until its
 // close callbacks, which run after this callback.
 void stream_fanout::deliver() {
-  std::vector<connection*> viewers;
-  viewers.reserve(viewers_.size());
-  for (const auto& v : viewers_)
-    viewers.push_back(v.at);
+  auto viewers = viewers_;
   for (auto* viewer : viewers)
     viewer->on_feed();
 }

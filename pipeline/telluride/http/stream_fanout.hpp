@@ -39,8 +39,8 @@ public:
 
   /// `viewer` now streams `feed`.
   void add(connection& viewer, const std::shared_ptr<event_feed>& feed);
-  /// `viewer` no longer streams (it is closing). Unknown viewers are ignored.
-  void remove(connection& viewer);
+  /// `viewer` no longer streams `feed` (it is closing). Unknown viewers are ignored.
+  void remove(connection& viewer, event_feed& feed);
 
   /// Open streams. Any thread.
   std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
@@ -60,11 +60,7 @@ private:
 
   uv_async_t async_{};
   std::shared_ptr<wake_target> wake_ = std::make_shared<wake_target>();
-  struct viewer {
-    connection* at;
-    std::shared_ptr<event_feed> feed;
-  };
-  std::vector<viewer> viewers_;
+  std::vector<connection*> viewers_;
   std::vector<std::pair<std::shared_ptr<event_feed>, std::uint64_t>> watched_;
   std::atomic<std::size_t> count_{0};
   bool is_closed_ = false;
