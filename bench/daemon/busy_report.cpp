@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace daemon_bench {
 
@@ -20,6 +22,31 @@ constexpr double idle_core_percent = 1.0;   // below
 } // namespace busy_target
 
 const char* verdict(bool met) { return met ? "met" : "MISSED"; }
+
+/// One figure per thread, scaled to `per` readings: all of them for the JSON (rounded to
+/// `digits`), the sum, and a text listing of those at `shown_from` or more.
+struct thread_figures {
+  nlohmann::json json = nlohmann::json::object();
+  std::string shown;
+  double total = 0;
+};
+
+template <class Value>
+thread_figures per_readings(const std::vector<std::pair<std::string, Value>>& threads, std::size_t readings,
+                            double per, int digits, double shown_from, const char* format) {
+  thread_figures out;
+  for (const auto& [name, value] : threads) {
+    const double scaled = readings > 0 ? static_cast<double>(value) * per / static_cast<double>(readings) : 0;
+    out.json[name] = round_to(scaled, digits);
+    out.total += scaled;
+    if (scaled >= shown_from) {
+      char figure[32];
+      std::snprintf(figure, sizeof figure, format, scaled);
+      out.shown += (out.shown.empty() ? "" : ", ") + name + figure;
+    }
+  }
+  return out;
+}
 
 /// 5000 → "5k", 20000 → "20k", 2500 → "2.5k", 800 → "800".
 std::string rate_label(double rate) {
@@ -114,47 +141,22 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
                   label.c_str(), p.readings, p.achieved_rate, p.cpu_s_per_million(), vs_drain,
                   has_target ? (vs_drain <= busy_target::paced_5k_vs_drain ? " (target <= 1.5 met)" : " (target <= 1.5 MISSED)")
                              : "");
-      // Where it goes: the threads that took at least 0.1 CPU-s per million readings.
-      auto threads = nlohmann::json::object();
-      std::string shown;
-      for (const auto& [name, cpu] : p.threads) {
-        const double per_million = p.readings > 0 ? cpu * 1e6 / static_cast<double>(p.readings) : 0;
-        threads[name] = round_to(per_million, 3);
-        if (per_million >= 0.1) {
-          char figure[32];
-          std::snprintf(figure, sizeof figure, " %.2f", per_million);
-          shown += (shown.empty() ? "" : ", ") + name + figure;
-        }
-      }
-      std::printf("                      per thread, CPU-s/M: %s\n", shown.c_str());
-      // And how often each blocked and was woken again: the threads woken at least once per
-      // 1,000 readings. Paced, a wake-up costs tens of microseconds on a shared VM, whatever
-      // it carries.
-      auto wakeups = nlohmann::json::object();
-      std::uint64_t all_wakeups = 0;
-      shown.clear();
-      for (const auto& [name, n] : p.wakeups) {
-        const double per_thousand = p.readings > 0 ? static_cast<double>(n) * 1e3 / static_cast<double>(p.readings) : 0;
-        wakeups[name] = round_to(per_thousand, 2);
-        all_wakeups += n;
-        if (per_thousand >= 1) {
-          char figure[32];
-          std::snprintf(figure, sizeof figure, " %.1f", per_thousand);
-          shown += (shown.empty() ? "" : ", ") + name + figure;
-        }
-      }
-      const double all_per_thousand =
-        p.readings > 0 ? static_cast<double>(all_wakeups) * 1e3 / static_cast<double>(p.readings) : 0;
-      std::printf("                      wake-ups per 1,000 readings: %.1f (%s)\n", all_per_thousand, shown.c_str());
+      // Where it goes: the threads that took at least 0.1 CPU-s per million readings, and those
+      // woken (blocked and woken again) at least once per 1,000 readings. Paced, a wake-up costs
+      // tens of microseconds on a shared VM, whatever it carries.
+      auto cpu = per_readings(p.threads, p.readings, 1e6, 3, 0.1, " %.2f");
+      auto woken = per_readings(p.wakeups, p.readings, 1e3, 2, 1.0, " %.1f");
+      std::printf("                      per thread, CPU-s/M: %s\n", cpu.shown.c_str());
+      std::printf("                      wake-ups per 1,000 readings: %.1f (%s)\n", woken.total, woken.shown.c_str());
       out["paced_" + label + "_cpu_vs_drain"] = round_to(vs_drain, 3);
       paced.push_back({{"target_rate", p.target_rate},
                        {"readings", p.readings},
                        {"achieved_rate", round_to(p.achieved_rate, 0)},
                        {"cpu_s_per_million", round_to(p.cpu_s_per_million(), 3)},
                        {"cpu_vs_drain", round_to(vs_drain, 3)},
-                       {"threads_cpu_s_per_million", std::move(threads)},
-                       {"wakeups_per_thousand", round_to(all_per_thousand, 2)},
-                       {"threads_wakeups_per_thousand", std::move(wakeups)}});
+                       {"threads_cpu_s_per_million", std::move(cpu.json)},
+                       {"wakeups_per_thousand", round_to(woken.total, 2)},
+                       {"threads_wakeups_per_thousand", std::move(woken.json)}});
       if (has_target)
         targets["paced_5k_cpu_vs_drain"] = vs_drain <= busy_target::paced_5k_vs_drain;
     }
