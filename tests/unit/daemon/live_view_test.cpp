@@ -119,3 +119,12 @@ TEST_CASE("the feed publishes at first, every interval, and at once on a new ver
   CHECK_FALSE(schedule.is_due(t0 + 1300ms, 1, "0=a/active;", "the broker connection is down"));
   CHECK(schedule.is_due(t0 + 1300ms, 1, "0=a/active;", ""));
 }
+
+TEST_CASE("a feed nobody viewed forgets its last snapshot: the next is due at once, whatever changed") {
+  feed_schedule schedule{1000ms};
+  const auto t0 = std::chrono::steady_clock::time_point{} + 50s;
+  schedule.published(t0, 3, "0=a/active;", "");
+  CHECK_FALSE(schedule.is_due(t0 + 10ms, 3, "0=a/active;", ""));
+  schedule.forget();
+  CHECK(schedule.is_due(t0 + 10ms, 3, "0=a/active;", ""));
+}
