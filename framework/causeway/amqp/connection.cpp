@@ -99,10 +99,12 @@ void connection::impl::run(std::promise<failure> first) {
   uv_timer_init(&loop, &flush_timer);
   uv_timer_init(&loop, &read_timer);
   uv_timer_init(&loop, &reconnect_timer);
+  uv_timer_init(&loop, &alarm_timer);
   uv_idle_init(&loop, &idle);
   uv_idle_init(&loop, &soon);
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
-                         handle(&read_timer), handle(&reconnect_timer), handle(&idle), handle(&soon)})
+                         handle(&read_timer), handle(&reconnect_timer), handle(&alarm_timer), handle(&idle),
+                         handle(&soon)})
     h->data = this;
   {
     std::lock_guard lock(box->mutex_);
@@ -134,10 +136,13 @@ void connection::impl::close_handles() {
     dropped.swap(box->queue_);
   }
   dropped.clear();  // outside the lock: closures may hold promises
+  alarms.clear();
+  alarm_due.clear();
   channels.clear();
   poll.reset();
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
-                         handle(&read_timer), handle(&reconnect_timer), handle(&idle), handle(&soon)})
+                         handle(&read_timer), handle(&reconnect_timer), handle(&alarm_timer), handle(&idle),
+                         handle(&soon)})
     if (!uv_is_closing(h))
       uv_close(h, nullptr);
 }
@@ -423,6 +428,10 @@ amqp_channel_t connection::attach(std::shared_ptr<channel_user> user) {
   return impl_->attach(std::move(user));
 }
 void connection::detach(amqp_channel_t id) { impl_->detach(id); }
+std::uint64_t connection::set_alarm(std::chrono::steady_clock::time_point due, std::function<void()> work) {
+  return impl_->set_alarm(due, std::move(work));
+}
+void connection::cancel_alarm(std::uint64_t alarm) { impl_->cancel_alarm(alarm); }
 failure connection::with_temporary_channel(const std::function<failure(channel&)>& work) {
   return impl_->with_temporary_channel(work);
 }

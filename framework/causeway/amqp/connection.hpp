@@ -115,6 +115,13 @@ public:
   channel_id attach(std::shared_ptr<channel_user> user);
   /// Closes the channel cleanly (on_closing, channel.close) and forgets its user.
   void detach(channel_id id);
+  /// Runs `work` on the connection thread once `due` has come (in the loop's next turn if it
+  /// has), unless cancel_alarm comes first; dropped when the connection shuts down. For time
+  /// kept by work that runs on this thread anyway: the loop that wakes for it needs no thread
+  /// of its own to wake it. Returns the alarm's number (never 0).
+  std::uint64_t set_alarm(std::chrono::steady_clock::time_point due, std::function<void()> work);
+  /// The alarm does not ring; no-op when it rang already, was cancelled, or is 0.
+  void cancel_alarm(std::uint64_t alarm);
   /// Runs `work` on a fresh channel that is closed afterwards; for one-off RPCs such as
   /// declarations. A channel-level failure is returned; a connection-level one is returned
   /// too and the connection reconnects.

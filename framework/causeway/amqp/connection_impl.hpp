@@ -81,6 +81,7 @@ public:
   uv_timer_t flush_timer{};
   uv_timer_t read_timer{};
   uv_timer_t reconnect_timer{};
+  uv_timer_t alarm_timer{};  // for the earliest of `alarms`
   uv_idle_t idle{};
   uv_idle_t soon{};  // runs the mailbox in the next turn after a post from this thread
   detail::uv_handle_ptr<uv_poll_t> poll;
@@ -97,6 +98,10 @@ public:
   detail::clock_type::time_point last_pass;
   std::chrono::seconds heartbeat{0};
   std::string last_logged;
+  // set_alarm's work, by due time and then number (the order they were set in).
+  std::map<std::pair<detail::clock_type::time_point, std::uint64_t>, std::function<void()>> alarms;
+  std::map<std::uint64_t, detail::clock_type::time_point> alarm_due;
+  std::uint64_t last_alarm = 0;
 
   std::atomic<std::uint64_t> connects{0};
   std::atomic<std::uint64_t> losses{0};
@@ -220,6 +225,11 @@ public:
   /// Starts the flush timer for loop time `due` unless it runs and is due sooner.
   void arm_flush_timer(std::uint64_t due);
   void on_flush();
+  std::uint64_t set_alarm(detail::clock_type::time_point due, std::function<void()> work);
+  void cancel_alarm(std::uint64_t alarm);
+  /// Rings the alarms that are due, then waits for the earliest of the rest.
+  void on_alarm();
+  void arm_alarm_timer();
   void on_wake();
   /// Runs what the mailbox holds (on_wake, and the paced read for what was posted unhurried).
   void run_mailbox();

@@ -5,7 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <future>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,56 @@ TEST_CASE("commands posted from the connection thread run in its next turn, in o
   CHECK(c.run_sync([&] { ran = c.in_connection_thread(); }));
   CHECK(ran);
   conn->reset();
+  CHECK(connection::unclean_loop_closes() == 0);
+}
+
+TEST_CASE("alarms ring on the connection thread in the order they are due and never early, and cancelled or pending at the end they never ring") {
+  auto conn = connection::open(options_for(amqp_test::broker_url()));
+  REQUIRE_MESSAGE(conn, (conn ? "" : conn.err().message));
+  connection& c = **conn;
+  using std::chrono::milliseconds;
+  using steady = std::chrono::steady_clock;
+  struct rang {
+    std::string name;
+    bool is_on_time;  // not before it was due
+    bool is_on_connection_thread;
+  };
+  std::vector<rang> rung;  // written on the connection thread only, read once `last` is set
+  std::promise<void> last;
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> pending_token = token;
+  CHECK(c.run_sync([&] {
+    const auto now = steady::now();
+    auto ring = [&](std::string name, steady::time_point due, std::function<void()> then = {}) {
+      return c.set_alarm(due, [&, name, due, then] {
+        rung.push_back({name, steady::now() >= due, c.in_connection_thread()});
+        if (then)
+          then();
+      });
+    };
+    ring("a", now + milliseconds(90), [&] { last.set_value(); });
+    // Set from inside a ringing alarm, due already: it rings in the loop's next turn.
+    ring("b", now + milliseconds(30), [&, ring] { ring("e", steady::now()); });
+    const auto cancelled = ring("c", now + milliseconds(20));
+    ring("d", now + milliseconds(30));  // due with b, set after it: rings after it
+    c.cancel_alarm(cancelled);
+    c.cancel_alarm(cancelled);  // again: no-op
+    c.cancel_alarm(0);
+    // Still pending when the connection shuts down: dropped, with what it holds.
+    c.set_alarm(now + std::chrono::hours(1), [token = std::move(token)] {});
+  }));
+  REQUIRE(last.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  conn->reset();
+  REQUIRE(rung.size() == 4);
+  CHECK(rung[0].name == "b");
+  CHECK(rung[1].name == "d");
+  CHECK(rung[2].name == "e");
+  CHECK(rung[3].name == "a");
+  for (const auto& r : rung) {
+    CHECK_MESSAGE(r.is_on_time, r.name);
+    CHECK_MESSAGE(r.is_on_connection_thread, r.name);
+  }
+  CHECK(pending_token.expired());
   CHECK(connection::unclean_loop_closes() == 0);
 }
 
