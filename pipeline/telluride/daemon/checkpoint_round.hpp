@@ -59,6 +59,11 @@ public:
   /// checkpoint writer runs its rounds there, so a confirm reaches the round on the thread it
   /// arrives on.
   virtual bool post(std::function<void()> work) = 0;
+  /// On the thread `post` runs its work on, only: runs `work` there once `due` has come,
+  /// instead of what an earlier call set (a sink keeps one alarm); empty `work`: none. The
+  /// checkpoint writer keeps its time so (its interval, a round's confirm timeout), on the loop
+  /// that wakes for its rounds anyway rather than on a thread that would wake it.
+  virtual void set_alarm(std::chrono::steady_clock::time_point due, std::function<void()> work) = 0;
   /// After an unrouted answer: declares the stream and its binding again, so that the next
   /// records reach it. One-line error.
   virtual expected<void> declare_again() { return {}; }

@@ -2,8 +2,6 @@
 
 #include "telluride/daemon/reading_handler.hpp"
 
-#include <causeway/thread_name.hpp>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -18,9 +16,10 @@ using clock_type = std::chrono::steady_clock;
 
 } // namespace
 
-/// Everything a round needs, shared by the sink's thread (where rounds run: step, answered),
-/// the clock thread (keep_time) and the callers of flush, stop and the chain changes. Work
-/// posted to the sink holds it weakly: what runs after the writer is gone does nothing.
+/// Everything a round needs, shared by the sink's thread (where rounds run and the writer's
+/// time is kept: step, answered, ring) and the callers of flush, stop and the chain changes.
+/// Work posted to the sink, and its alarm, hold it weakly: what runs after the writer is gone
+/// does nothing.
 class checkpoint_writer::rounds : public std::enable_shared_from_this<rounds> {
 public:
   rounds(checkpoint_writer_options options, std::shared_ptr<causeway::ack_gate> gate,
@@ -49,6 +48,7 @@ public:
       next_round_ = clock_type::now() + options_.interval;
     }
     watch_gate(early_threshold());
+    later([](rounds& self) { self.rearm(); });
     return true;
   }
 
@@ -60,7 +60,7 @@ public:
     return wait_for_round(lock, ticket) && last_ok_;
   }
 
-  /// A last round, then no more: the clock may stop. Waits for that round.
+  /// A last round, then no more. Waits for that round.
   void finish() {
     std::unique_lock lock(mutex_);
     if (is_running_ && !is_stopping_) {
@@ -70,16 +70,17 @@ public:
     }
     is_stopping_ = true;
     is_running_ = false;
-    is_clock_stopped_ = true;
-    tick_.notify_all();
   }
 
-  /// After finish: no more wake-ups from the gate, and what was posted before has run.
+  /// After finish: no more wake-ups from the gate, no alarm, and what was posted before has run.
   void quiesce() {
     gate_->wake_at(0, nullptr);
     auto ran = std::make_shared<std::promise<void>>();
     auto barrier = ran->get_future();
-    if (sink_->post([ran] { ran->set_value(); }))
+    if (sink_->post([sink = sink_, ran] {
+          sink->set_alarm({}, nullptr);
+          ran->set_value();
+        }))
       barrier.wait_for(options_.confirm_timeout);
   }
 
@@ -143,11 +144,8 @@ public:
       flight = ++flight_;
       flight_started_ = clock_type::now();
       flight_ticket_ = flushes_wanted_;  // every flush asked for so far is covered by this round
-      // The clock fails the round if the sink does not answer in time. It wakes at least once
-      // an interval; a wake-up here only when it sleeps past the round's deadline.
-      if (flight_started_ + options_.confirm_timeout < clock_until_)
-        tick_.notify_all();
     }
+    rearm();  // the alarm fails the round if the sink does not answer in time
     std::vector<outgoing_record> records;
     bool is_published = false;
     {
@@ -157,7 +155,7 @@ public:
       is_published = round_.outcome.ok && !records.empty();
     }
     if (!is_published) {
-      answered(flight, sink_answer::confirmed, true);  // nothing to confirm: release, or report
+      answered(flight, sink_answer::confirmed);  // nothing to confirm: release, or report
       return;
     }
     in_publish_ = true;
@@ -167,7 +165,7 @@ public:
     });
     in_publish_ = false;
     if (auto answer = std::exchange(inline_answer_, std::nullopt))
-      answered(flight, *answer, true);
+      answered(flight, *answer);
   }
 
   void on_answer(std::uint64_t flight, sink_answer answer) {
@@ -177,15 +175,15 @@ public:
     }
     if (answer == sink_answer::unrouted) {
       // declare_again runs RPCs on this thread: not inside the dispatch of the confirm's frame.
-      later([flight](rounds& self) { self.answered(flight, sink_answer::unrouted, true); });
+      later([flight](rounds& self) { self.answered(flight, sink_answer::unrouted); });
       return;
     }
-    answered(flight, answer, true);
+    answered(flight, answer);
   }
 
-  /// Ends round `flight` with the sink's answer, or none (it timed out: the clock thread). A
-  /// round ends once: what comes for it later, or for an earlier one, is dropped.
-  void answered(std::uint64_t flight, std::optional<sink_answer> answer, bool on_sink_thread) {
+  /// Ends round `flight` with the sink's answer, or none (it timed out: the alarm). A round
+  /// ends once: what comes for it later, or for an earlier one, is dropped.
+  void answered(std::uint64_t flight, std::optional<sink_answer> answer) {
     clock_type::time_point started;
     {
       std::lock_guard lock(mutex_);
@@ -213,43 +211,50 @@ public:
       last_ok_ = outcome.ok;
       done_.notify_all();  // no system call while nobody waits
     }
-    // The next round may be due already (the gate's mark was passed meanwhile).
-    if (on_sink_thread)
-      step();
-    else
-      nudge();
+    rearm();
+    step();  // the next round may be due already (the gate's mark was passed meanwhile)
   }
 
-  // --- the clock thread ---
-
-  void keep_time() {
-    std::unique_lock lock(mutex_);
-    while (!is_clock_stopped_) {
+  /// The sink's alarm: a round in flight timed out, or the interval is over.
+  void ring() {
+    std::optional<std::uint64_t> timed_out;
+    bool is_due = false;
+    {
+      std::lock_guard lock(mutex_);
       const auto now = clock_type::now();
-      if (in_flight_ && !is_answered_ && now >= flight_started_ + options_.confirm_timeout) {
-        const std::uint64_t flight = flight_;
-        lock.unlock();
-        answered(flight, std::nullopt, false);
-        lock.lock();
-        continue;
-      }
-      if (is_running_ && !in_flight_ && !is_interval_over_ && now >= next_round_) {
-        is_interval_over_ = true;
-        lock.unlock();
-        nudge();
-        lock.lock();
-        continue;
-      }
-      // Awake at least once an interval: a round ending does not wake this thread.
-      auto until = now + options_.interval;
-      if (in_flight_)
-        until = std::min(until, flight_started_ + options_.confirm_timeout);
-      else if (!is_interval_over_)
-        until = std::min(until, next_round_);
-      clock_until_ = until;
-      tick_.wait_until(lock, until);
-      clock_until_ = clock_type::time_point::max();  // awake: it looks before it sleeps again
+      if (in_flight_ && !is_answered_ && now >= flight_started_ + options_.confirm_timeout)
+        timed_out = flight_;
+      else if (is_running_ && !in_flight_ && !is_interval_over_ && now >= next_round_)
+        is_due = is_interval_over_ = true;
     }
+    if (timed_out) {
+      answered(*timed_out, std::nullopt);
+      return;
+    }
+    if (is_due)
+      step();
+    rearm();
+  }
+
+  /// Sets the sink's alarm for what comes next: the confirm timeout of the round in flight,
+  /// or the end of the interval; none once the writer stopped.
+  void rearm() {
+    std::optional<clock_type::time_point> due;
+    {
+      std::lock_guard lock(mutex_);
+      if (in_flight_ && !is_answered_)
+        due = flight_started_ + options_.confirm_timeout;
+      else if (is_running_ && !in_flight_ && !is_interval_over_)
+        due = next_round_;
+    }
+    if (!due) {
+      sink_->set_alarm({}, nullptr);
+      return;
+    }
+    sink_->set_alarm(*due, [weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        self->ring();
+    });
   }
 
 private:
@@ -294,12 +299,19 @@ private:
     lock.unlock();
     const bool is_posted = nudge();
     lock.lock();
-    // A round in flight ends within the confirm timeout (the clock sees to it); a posted step
-    // starts one at once. Nothing ending, nothing in flight: the sink's thread dropped the step.
+    // A round in flight ends within the confirm timeout (the sink's alarm sees to it); a posted
+    // step starts one at once. Nothing ending, and nothing in flight or the sink's thread gone:
+    // that thread dropped the step, or can end no round.
     const auto patience = options_.confirm_timeout + options_.interval + std::chrono::seconds{1};
-    while (is_posted && flushes_done_ < ticket)
-      if (!done_.wait_for(lock, patience, [&] { return flushes_done_ >= ticket; }) && !in_flight_)
+    while (is_posted && flushes_done_ < ticket) {
+      if (done_.wait_for(lock, patience, [&] { return flushes_done_ >= ticket; }))
         break;
+      lock.unlock();
+      const bool is_sink_alive = sink_->post([] {});
+      lock.lock();
+      if (!in_flight_ || !is_sink_alive)
+        break;
+    }
     return flushes_done_ >= ticket;
   }
 
@@ -349,21 +361,18 @@ private:
 
   mutable std::mutex mutex_;
   std::condition_variable done_;  // a round ended: flushers, stop, remove_chain
-  std::condition_variable tick_;  // the clock: stop
   std::uint64_t flushes_wanted_ = 0;  // tickets handed out
   std::uint64_t flushes_done_ = 0;    // tickets the latest round covered
   bool last_ok_ = true;
   bool is_running_ = false;
   bool is_stopping_ = false;
-  bool is_clock_stopped_ = false;
   bool in_flight_ = false;          // a round is sealed and not ended
   bool is_answered_ = false;        // ... and its end has begun
   std::uint64_t flight_ = 0;        // the latest round's number (this writer's)
   std::uint64_t flight_ticket_ = 0;
   clock_type::time_point flight_started_;
   clock_type::time_point next_round_;
-  clock_type::time_point clock_until_ = clock_type::time_point::max();  // when the clock wakes
-  bool is_interval_over_ = false;   // the clock saw next_round_ pass: a round is due
+  bool is_interval_over_ = false;   // the alarm saw next_round_ pass: a round is due
   bool is_backing_off_ = false;     // after a failed round, only the interval starts the next one
   std::size_t early_at_ = 0;
   checkpoint_stats stats_;
@@ -385,15 +394,8 @@ checkpoint_writer::~checkpoint_writer() {
 }
 
 void checkpoint_writer::start() {
-  std::lock_guard joining(join_mutex_);
-  if (!rounds_->start())
-    return;
-  clock_ = std::thread([this] { keep_time(); });
-}
-
-void checkpoint_writer::keep_time() {
-  causeway::name_this_thread("ckpt-clock");
-  rounds_->keep_time();
+  std::lock_guard lock(start_mutex_);
+  is_started_ = rounds_->start();
 }
 
 bool checkpoint_writer::flush() {
@@ -401,12 +403,10 @@ bool checkpoint_writer::flush() {
 }
 
 void checkpoint_writer::stop() {
-  std::lock_guard joining(join_mutex_);
+  std::lock_guard lock(start_mutex_);
   rounds_->finish();
-  if (clock_.joinable()) {
-    clock_.join();
+  if (std::exchange(is_started_, false))
     rounds_->quiesce();
-  }
 }
 
 void checkpoint_writer::add_chain(shard_chain chain) {

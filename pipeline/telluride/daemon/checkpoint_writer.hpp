@@ -14,9 +14,9 @@
 // connection's), as steps of work that never wait. The gate's mark posts a step; the round
 // is sealed, encoded and published there; the broker's confirm finishes it there and starts
 // the next one if that is due already. No thread waits for a confirm, and no thread is woken
-// to hand a round over (docs/checkpoints.md, "Where a round runs"). A small thread of the
-// writer keeps time: it posts a step when the interval ends and fails a round the broker does
-// not answer within `confirm_timeout`.
+// to hand a round over (docs/checkpoints.md, "Where a round runs"). Time is kept there too, by
+// the sink's alarm (the connection's loop): it starts a round when the interval ends and fails
+// one the broker does not answer within `confirm_timeout`.
 //
 // A failed or timed-out round releases nothing; the next one, an interval later, retries
 // (writing snapshots). While rounds fail, `part_health` marks the part "checkpoints" down with
@@ -39,7 +39,6 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace telluride {
@@ -79,7 +78,7 @@ public:
   checkpoint_writer(const checkpoint_writer&) = delete;
   checkpoint_writer& operator=(const checkpoint_writer&) = delete;
 
-  /// Starts the rounds (and the writer's clock thread).
+  /// Starts the rounds.
   void start();
   /// Runs a round that starts after this call and waits for it; true when it succeeded. False
   /// at once when the writer does not run, or when the sink's thread has stopped.
@@ -100,12 +99,11 @@ public:
   checkpoint_stats stats() const;
 
 private:
-  class rounds;  // the state the sink's thread and the clock share; outlives this object
-  void keep_time();
+  class rounds;  // the state the sink's thread and the callers share; outlives this object
 
   std::shared_ptr<rounds> rounds_;
-  std::mutex join_mutex_;  // stop() joins once
-  std::thread clock_;
+  std::mutex start_mutex_;  // start and stop; stop quiesces once
+  bool is_started_ = false;
 };
 
 } // namespace telluride

@@ -43,6 +43,13 @@ bool stream_record_sink::post(std::function<void()> work) {
   return publisher_->connection()->post(std::move(work));
 }
 
+void stream_record_sink::set_alarm(std::chrono::steady_clock::time_point due, std::function<void()> work) {
+  auto& connection = *publisher_->connection();
+  connection.cancel_alarm(std::exchange(alarm_, 0));
+  if (work)
+    alarm_ = connection.set_alarm(due, std::move(work));
+}
+
 void stream_record_sink::publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) {
   std::vector<amqp::outgoing_message> batch;
   batch.reserve(records.size());

@@ -67,6 +67,8 @@ public:
   void publish(std::vector<outgoing_record> records, std::function<void(sink_answer)> done) override;
   /// On the publisher's connection thread, where its confirms arrive.
   bool post(std::function<void()> work) override;
+  /// On the publisher's connection's loop (connection::set_alarm).
+  void set_alarm(std::chrono::steady_clock::time_point due, std::function<void()> work) override;
   expected<void> declare_again() override;
   causeway::amqp::publisher& publisher() noexcept { return *publisher_; }
 
@@ -74,6 +76,7 @@ private:
   std::shared_ptr<causeway::amqp::publisher> publisher_;
   std::string exchange_;
   std::shared_ptr<unrouted_records> unrouted_;
+  std::uint64_t alarm_ = 0;  // the connection's, while set; its thread only
 };
 
 /// A record as read from the stream: its bytes and the offset it was delivered at.

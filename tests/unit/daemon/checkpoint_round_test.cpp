@@ -279,7 +279,7 @@ TEST_CASE("the writer runs its rounds on the sink's thread, and fails one the si
   auto writer = f.writer(options);
   writer->start();
   f.handle({{1, 1.0}, {2, 2.0}});
-  // The round is published and never answered: the writer's clock fails it.
+  // The round is published and never answered: the sink's alarm fails it.
   CHECK(eventually([&] { return writer->stats().failed_rounds == 1; }));
   CHECK(round_thread.get_future().get() == sink_id);
   CHECK(f.health->first_problem() ==

@@ -12,6 +12,7 @@
 #include <causeway/testing.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <thread>
 #include <deque>
@@ -26,8 +27,9 @@ namespace durable_test {
 
 using namespace telluride;
 
-/// Runs what is posted to it on a thread of its own, in order; the thread starts with the first
-/// post and ends with the executor (what was posted and not run is dropped).
+/// Runs what is posted to it on a thread of its own, in order, and its one alarm there once
+/// due; the thread starts with the first post and ends with the executor (what was posted and
+/// not run is dropped).
 class serial_executor {
 public:
   serial_executor() = default;
@@ -54,15 +56,36 @@ public:
     return true;
   }
 
+  /// Its thread only (what it runs sets it): `work` runs once `due` has come, instead of what
+  /// the previous call set; empty: nothing.
+  void set_alarm(std::chrono::steady_clock::time_point due, std::function<void()> work) {
+    std::lock_guard lock(mutex_);
+    alarm_due_ = due;
+    alarm_ = std::move(work);
+  }
+
 private:
   void run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      wake_.wait(lock, [this] { return is_stopping_ || !queue_.empty(); });
+      const auto is_ready = [this] {
+        return is_stopping_ || !queue_.empty() || (alarm_ && std::chrono::steady_clock::now() >= alarm_due_);
+      };
+      if (alarm_)
+        wake_.wait_until(lock, alarm_due_, is_ready);
+      else
+        wake_.wait(lock, is_ready);
       if (is_stopping_)
         return;
-      auto work = std::move(queue_.front());
-      queue_.pop_front();
+      std::function<void()> work;
+      if (!queue_.empty()) {
+        work = std::move(queue_.front());
+        queue_.pop_front();
+      } else if (alarm_ && std::chrono::steady_clock::now() >= alarm_due_) {
+        work = std::exchange(alarm_, {});
+      } else {
+        continue;
+      }
       lock.unlock();
       work();
       lock.lock();
@@ -72,6 +95,8 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> queue_;
+  std::function<void()> alarm_;
+  std::chrono::steady_clock::time_point alarm_due_;
   bool is_stopping_ = false;
   std::thread thread_;
 };
@@ -110,6 +135,9 @@ public:
 
   /// On a thread of the stream's own, started by the first post.
   bool post(std::function<void()> work) override { return executor_.post(std::move(work)); }
+  void set_alarm(std::chrono::steady_clock::time_point due, std::function<void()> work) override {
+    executor_.set_alarm(due, std::move(work));
+  }
 
   expected<void> declare_again() override {
     std::lock_guard lock(mutex_);
