@@ -12,13 +12,24 @@ namespace telluride {
 
 namespace {
 
-using aggregates_tick = caf::atom_constant<caf::atom("tl_aggtick")>;
-using metrics_tick = caf::atom_constant<caf::atom("tl_mettick")>;
-using stats_tick = caf::atom_constant<caf::atom("tl_sttick")>;
+using report_tick = caf::atom_constant<caf::atom("tl_reptick")>;
 using chunk_confirmed = caf::atom_constant<caf::atom("tl_aggconf")>;
-// Fresh enough for a person running `telluride stats`. Each tick wakes CAF's clock thread and a
-// worker, busy or idle: at 100 ms that was 10 of each a second, the most of any timer.
+// Fresh enough for a person running `telluride stats`. Each tick wakes CAF's clock thread twice
+// (the delayed_send, its delivery) and a worker, busy or idle: at 100 ms that was the most of
+// any timer.
 constexpr auto stats_interval = std::chrono::milliseconds(250);
+
+/// `due` moved on by whole `interval`s until it is after `now` (a tick that came late skips
+/// what it missed rather than catching up).
+caf::actor_clock::time_point after(caf::actor_clock::time_point due, std::chrono::milliseconds interval,
+                                   caf::actor_clock::time_point now) {
+  if (interval <= std::chrono::milliseconds::zero())
+    return now + std::chrono::milliseconds(1000);
+  do
+    due += interval;
+  while (due <= now);
+  return due;
+}
 
 } // namespace
 
@@ -26,25 +37,16 @@ reporter::reporter(caf::actor_config& cfg, reporter_parts parts)
   : caf::event_based_actor(cfg), parts_(std::move(parts)) {}
 
 caf::behavior reporter::make_behavior() {
-  delayed_send(this, parts_.aggregate_interval, aggregates_tick::value);
-  delayed_send(this, parts_.metrics_interval, metrics_tick::value);
-  delayed_send(this, stats_interval, stats_tick::value);
+  const auto start = clock().now();
+  next_aggregates_ = start + parts_.aggregate_interval;
+  next_metrics_ = start + parts_.metrics_interval;
+  next_stats_ = start + stats_interval;
+  tick(start);
   return {
-    [this](aggregates_tick) {
-      publish_aggregates();
-      delayed_send(this, parts_.aggregate_interval, aggregates_tick::value);
-    },
+    [this](report_tick) { tick(clock().now()); },
     [this](chunk_confirmed) {
       --chunks_unconfirmed_;
       publish_chunks();
-    },
-    [this](metrics_tick) {
-      publish_metrics();
-      delayed_send(this, parts_.metrics_interval, metrics_tick::value);
-    },
-    [this](stats_tick) {
-      write_stats();
-      delayed_send(this, stats_interval, stats_tick::value);
     },
     [this](shutdown_atom) {
       // The last round goes out even when backed up: it is bounded by the sensors and stages.
@@ -55,6 +57,23 @@ caf::behavior reporter::make_behavior() {
       return true;
     },
   };
+}
+
+void reporter::tick(caf::actor_clock::time_point now) {
+  if (next_aggregates_ <= now) {
+    publish_aggregates();
+    next_aggregates_ = after(next_aggregates_, parts_.aggregate_interval, now);
+  }
+  if (next_metrics_ <= now) {
+    publish_metrics();
+    next_metrics_ = after(next_metrics_, parts_.metrics_interval, now);
+  }
+  if (next_stats_ <= now) {
+    write_stats();
+    next_stats_ = after(next_stats_, stats_interval, now);
+  }
+  const auto next = std::min({next_aggregates_, next_metrics_, next_stats_});
+  delayed_send(this, next - now, report_tick::value);
 }
 
 bool reporter::backed_up() {

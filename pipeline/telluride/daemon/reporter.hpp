@@ -3,7 +3,10 @@
 // Every aggregate_interval_ms: the aggregates of the sensors that changed. Every
 // metrics_interval_ms: one node metric per stage instance that did work, and the throughput
 // totals. Every 250 ms: the shared-memory statistics. On (shutdown_atom) it publishes one last
-// round, replies and exits (a ticking actor must be stopped explicitly).
+// round, replies and exits (a ticking actor must be stopped explicitly). The three keep one grid
+// from the start and one delayed_send at a time, for the earliest: where they fall together they
+// share a tick (4 a second instead of 6 at the defaults, each costing CAF's clock thread two
+// wake-ups and a worker one).
 //
 // A round of aggregates goes out a chunk at a time (aggregate_chunk messages), at most
 // chunks_in_flight of them unconfirmed: at 10,000 sensors the daemon no longer holds every
@@ -72,8 +75,15 @@ private:
   void publish_chunks();
   void publish_metrics(bool force = false);
   void write_stats();
+  /// Does what is due at `now` and asks for the next tick, when the earliest of the rest is.
+  void tick(caf::actor_clock::time_point now);
 
   reporter_parts parts_;
+  // When each is due next, on one grid from the start: the ones that fall together (every
+  // fourth stats tick, at the default intervals) share a tick, one wake-up of CAF's clock.
+  caf::actor_clock::time_point next_aggregates_;
+  caf::actor_clock::time_point next_metrics_;
+  caf::actor_clock::time_point next_stats_;
   double last_rate_ = 0;
   bool holding_ = false;  // the last tick found the publisher backed up
   sensor_tracker::aggregate_round round_;
