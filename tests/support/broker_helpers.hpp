@@ -27,7 +27,7 @@ namespace amqp_test {
 inline std::string env_or_fail(const char* name) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0')
-    FAIL("environment variable " << name << " is not set: run the test through ctest (fixture \"broker\")");
+    FAIL("environment variable " << std::string{name} << " is not set: run the test through ctest (fixture \"broker\")");
   return value;
 }
 
