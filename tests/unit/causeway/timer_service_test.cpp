@@ -139,4 +139,51 @@ TEST_CASE("destroying the service drops its pending timers, even from inside a t
   CHECK(f.seen().empty());
 }
 
+
+TEST_CASE("a host keeps the time: it fires what is due when it looks, and is woken only for a timer due before it means to wake") {
+  fired f;
+  timer_service timers;
+  std::atomic<int> host_woken{0};
+  REQUIRE(timers.host([&] { ++host_woken; }));
+  CHECK_FALSE(timers.host([] {}));  // one host at a time
+  const auto now = timer_service::clock::now();
+  // Awake, the host looks before it sleeps: no wake-up, and nothing fires by itself.
+  timers.schedule(now - 1s, f.note(1));
+  std::this_thread::sleep_for(30ms);
+  CHECK(f.seen().empty());
+  CHECK(host_woken == 0);
+  auto next = timers.run_due();
+  CHECK(f.seen() == std::vector<int>{1});
+  CHECK_FALSE(next);
+  // Asleep until now + 1 s: a timer due after that costs nothing, one due before wakes it, once
+  // until it sleeps again; an even earlier one wakes it again.
+  timers.host_sleeps(now + 1s);
+  timers.schedule(now + 2s, f.note(4));
+  CHECK(host_woken == 0);
+  const auto second = timers.schedule(now + 500ms, f.note(3));
+  CHECK(host_woken == 1);
+  timers.schedule(now + 600ms, f.note(9));
+  CHECK(host_woken == 1);
+  timers.schedule(now + 10ms, f.note(2));
+  CHECK(host_woken == 2);
+  timers.host_woke();
+  timers.schedule(now + 5ms, f.note(0));  // awake: it looks before it sleeps
+  CHECK(host_woken == 2);
+  CHECK(timers.host_wakeups() == 2);
+  std::this_thread::sleep_for(20ms);
+  next = timers.run_due();
+  CHECK(f.seen() == std::vector<int>{1, 0, 2});
+  REQUIRE(next);
+  CHECK(*next == now + 500ms);
+  timers.cancel(second);
+  CHECK(timers.run_due() == now + 600ms);
+  // Let go, the service's own thread keeps the time again: what is pending fires by itself.
+  timers.unhost();
+  CHECK(timers.schedule(timer_service::clock::now() + 5ms, f.note(5)) != 0);
+  REQUIRE(f.wait_for(4));
+  CHECK(f.seen() == std::vector<int>{1, 0, 2, 5});
+  CHECK(host_woken == 2);
+  CHECK(timers.pending() == 2);
+}
+
 } // namespace timer_service_test
