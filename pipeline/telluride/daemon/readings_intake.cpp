@@ -151,10 +151,6 @@ causeway::pipeline_spec readings_pipeline_spec(const config& cfg, readings_intak
   spec.handler = std::move(handler);
   spec.make_producer = intake.factory();
   spec.telemetry = std::move(telemetry);
-  // The batch timeouts run on the consumer's loop, which wakes for every read anyway: one that
-  // is cancelled (its batch left by size) costs no wake-up of a timer thread.
-  spec.timers = std::make_shared<causeway::detail::timer_service>();
-  intake.current()->connection()->host_timers(spec.timers);
   return spec;
 }
 
