@@ -6,7 +6,6 @@
 // are not actors; actors talk to `supervisor()` with the atoms in causeway/atoms.hpp.
 #pragma once
 
-#include "causeway/detail/timer_service.hpp"
 #include "causeway/expected.hpp"
 #include "causeway/handler.hpp"
 #include "causeway/options.hpp"
@@ -45,10 +44,6 @@ struct pipeline_spec {
   producer_factory make_producer;
   std::shared_ptr<telemetry_sink> telemetry;        ///< optional
   std::function<void(const pipeline_event&)> on_event;  ///< optional; any thread
-  /// Optional: where the batchers' timeouts are kept. By default the supervisor makes one with
-  /// a thread of its own; a loop that wakes anyway can keep it instead (timer_service::host, such
-  /// as amqp::connection::host_timers on the consumer's connection).
-  std::shared_ptr<detail::timer_service> timers;
 };
 
 class pipeline {

@@ -2,7 +2,6 @@
 
 #include "causeway/amqp/bytes.hpp"
 #include "causeway/amqp/transport.hpp"
-#include "causeway/detail/timer_service.hpp"
 #include "causeway/thread_name.hpp"
 
 #include <amqp_framing.h>
@@ -101,16 +100,11 @@ void connection::impl::run(std::promise<failure> first) {
   uv_timer_init(&loop, &read_timer);
   uv_timer_init(&loop, &reconnect_timer);
   uv_timer_init(&loop, &alarm_timer);
-  uv_prepare_init(&loop, &timers_prepare);
-  uv_check_init(&loop, &timers_check);
-  uv_timer_init(&loop, &timers_timer);
-  uv_async_init(&loop, &timers_wake, [](uv_async_t*) {});  // the turn it causes runs the prepare
   uv_idle_init(&loop, &idle);
   uv_idle_init(&loop, &soon);
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
                          handle(&read_timer), handle(&reconnect_timer), handle(&alarm_timer), handle(&idle),
-                         handle(&soon), handle(&timers_prepare), handle(&timers_check), handle(&timers_timer),
-                         handle(&timers_wake)})
+                         handle(&soon)})
     h->data = this;
   {
     std::lock_guard lock(box->mutex_);
@@ -142,16 +136,13 @@ void connection::impl::close_handles() {
     dropped.swap(box->queue_);
   }
   dropped.clear();  // outside the lock: closures may hold promises
-  if (auto timers = std::exchange(hosted_timers, nullptr))
-    timers->unhost();  // no more uv_async_send to timers_wake once this returns
   alarms.clear();
   alarm_due.clear();
   channels.clear();
   poll.reset();
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),
                          handle(&read_timer), handle(&reconnect_timer), handle(&alarm_timer), handle(&idle),
-                         handle(&soon), handle(&timers_prepare), handle(&timers_check), handle(&timers_timer),
-                         handle(&timers_wake)})
+                         handle(&soon)})
     if (!uv_is_closing(h))
       uv_close(h, nullptr);
 }
@@ -441,9 +432,6 @@ std::uint64_t connection::set_alarm(std::chrono::steady_clock::time_point due, s
   return impl_->set_alarm(due, std::move(work));
 }
 void connection::cancel_alarm(std::uint64_t alarm) { impl_->cancel_alarm(alarm); }
-void connection::host_timers(std::shared_ptr<causeway::detail::timer_service> timers) {
-  impl_->box->post([i = impl_.get(), timers = std::move(timers)]() mutable { i->host_timers(std::move(timers)); });
-}
 failure connection::with_temporary_channel(const std::function<failure(channel&)>& work) {
   return impl_->with_temporary_channel(work);
 }

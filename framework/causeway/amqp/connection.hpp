@@ -32,10 +32,6 @@
 #include <string_view>
 #include <vector>
 
-namespace causeway::detail {
-class timer_service;
-}
-
 namespace causeway::amqp {
 
 struct connection_options {
@@ -110,12 +106,6 @@ public:
   /// Connection threads (of any connection, ever) whose libuv loop still had live handles
   /// when it ended: always 0 unless there is a handle leak. Tests check it.
   static std::uint64_t unclean_loop_closes() noexcept;
-  /// Keeps `timers`' time on this connection's loop (timer_service::host) until the connection
-  /// shuts down, or another service comes; then the service's own thread keeps it again. Any
-  /// thread; a service another loop keeps is left to it. Meant for a loop
-  /// that wakes anyway, such as a consumer's: a batch timeout cancelled before it is due then
-  /// costs no wake-up. While the thread runs a blocking RPC (a channel opening), timers wait.
-  void host_timers(std::shared_ptr<causeway::detail::timer_service> timers);
   const connection_options& options() const noexcept;
   const amqp::url& address() const noexcept;
   bool in_connection_thread() const noexcept;

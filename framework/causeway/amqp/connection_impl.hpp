@@ -82,13 +82,6 @@ public:
   uv_timer_t read_timer{};
   uv_timer_t reconnect_timer{};
   uv_timer_t alarm_timer{};  // for the earliest of `alarms`
-  // host_timers: the service, run before each sleep (prepare) and told of each waking (check);
-  // its own timer for the earliest, and the wake-up `schedule` sends for an earlier one.
-  std::shared_ptr<causeway::detail::timer_service> hosted_timers;
-  uv_prepare_t timers_prepare{};
-  uv_check_t timers_check{};
-  uv_timer_t timers_timer{};
-  uv_async_t timers_wake{};
   uv_idle_t idle{};
   uv_idle_t soon{};  // runs the mailbox in the next turn after a post from this thread
   detail::uv_handle_ptr<uv_poll_t> poll;
@@ -237,9 +230,6 @@ public:
   /// Rings the alarms that are due, then waits for the earliest of the rest.
   void on_alarm();
   void arm_alarm_timer();
-  void host_timers(std::shared_ptr<causeway::detail::timer_service> timers);
-  void on_timers_prepare();
-  void on_timers_check();
   void on_wake();
   /// Runs what the mailbox holds (on_wake, and the paced read for what was posted unhurried).
   void run_mailbox();

@@ -1,7 +1,6 @@
 #include "causeway/amqp/connection_impl.hpp"
 
 #include "causeway/amqp/transport.hpp"
-#include "causeway/detail/timer_service.hpp"
 
 #include <amqp_framing.h>
 #include <spdlog/spdlog.h>
@@ -386,40 +385,6 @@ void connection::impl::on_alarm() {
     work();  // may set or cancel alarms
   arm_alarm_timer();
 }
-
-void connection::impl::host_timers(std::shared_ptr<causeway::detail::timer_service> timers) {
-  if (!timers || timers == hosted_timers)
-    return;
-  if (hosted_timers)
-    hosted_timers->unhost();  // the latest asked for: the one before keeps its own time again
-  hosted_timers = nullptr;
-  if (!timers->host([wake = &timers_wake] { uv_async_send(wake); })) {
-    uv_prepare_stop(&timers_prepare);
-    uv_check_stop(&timers_check);
-    uv_timer_stop(&timers_timer);
-    return;  // another loop keeps it
-  }
-  hosted_timers = std::move(timers);
-  uv_prepare_start(&timers_prepare, [](uv_prepare_t* h) { self(h)->on_timers_prepare(); });
-  uv_check_start(&timers_check, [](uv_check_t* h) { self(h)->on_timers_check(); });
-}
-
-void connection::impl::on_timers_prepare() {
-  // Before the loop sleeps: what is due fires, the loop's timer is set for the earliest of the
-  // rest, and the service learns until when the loop sleeps at the latest (the poll's timeout,
-  // its own timer included), so that only a timer due sooner wakes it.
-  if (auto next = hosted_timers->run_due()) {
-    uv_update_time(&loop);
-    const auto in = std::chrono::ceil<milliseconds>(std::max(*next - clock_type::now(), clock_type::duration::zero()));
-    uv_timer_start(&timers_timer, [](uv_timer_t*) {}, static_cast<std::uint64_t>(in.count()), 0);
-  } else {
-    uv_timer_stop(&timers_timer);
-  }
-  const int timeout = uv_backend_timeout(&loop);
-  hosted_timers->host_sleeps(timeout < 0 ? clock_type::time_point::max() : clock_type::now() + milliseconds(timeout));
-}
-
-void connection::impl::on_timers_check() { hosted_timers->host_woke(); }
 
 void connection::impl::on_soon() {
   uv_idle_stop(&soon);

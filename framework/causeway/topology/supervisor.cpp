@@ -36,9 +36,7 @@ supervisor::supervisor(caf::actor_config& cfg, pipeline_spec spec)
   : caf::event_based_actor(cfg),
     spec_(std::move(spec)),
     limiter_(std::make_shared<detail::shared_rate_limiter>(spec_.options.producer.rate_limit)) {
-  if (spec_.timers)
-    timers_ = spec_.timers;
-  else if (caf::get_or(system().config(), "scheduler.policy", caf::atom("stealing")) != caf::atom("testing"))
+  if (caf::get_or(system().config(), "scheduler.policy", caf::atom("stealing")) != caf::atom("testing"))
     timers_ = std::make_shared<detail::timer_service>();
 }
 

@@ -2,14 +2,12 @@
 
 #include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/topology_declaration.hpp"
-#include "causeway/detail/timer_service.hpp"
 
 #include <doctest/doctest.h>
 
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -128,45 +126,6 @@ TEST_CASE("alarms ring on the connection thread in the order they are due and ne
   }
   CHECK(pending_token.expired());
   CHECK(connection::unclean_loop_closes() == 0);
-}
-
-TEST_CASE("a connection keeps a timer service's time on its loop, woken only for a timer due before it wakes anyway, until it shuts down") {
-  auto conn = connection::open(options_for(amqp_test::broker_url()));
-  REQUIRE_MESSAGE(conn, (conn ? "" : conn.err().message));
-  connection& c = **conn;
-  auto timers = std::make_shared<causeway::detail::timer_service>();
-  c.host_timers(timers);
-  REQUIRE(c.run_sync([] {}));  // hosted by now
-  using steady = std::chrono::steady_clock;
-  std::mutex mutex;
-  std::vector<std::pair<int, bool>> fired;  // which, and whether on the connection thread
-  auto note = [&](int which) {
-    return [&, which] {
-      std::lock_guard lock(mutex);
-      fired.emplace_back(which, c.in_connection_thread());
-    };
-  };
-  auto seen = [&] {
-    std::lock_guard lock(mutex);
-    return fired;
-  };
-  // The loop sleeps until its heartbeat (unless it is still in the turn of run_sync): the first
-  // timer wakes it, the later ones and a cancelled one cost nothing more.
-  const auto now = steady::now();
-  timers->schedule(now + std::chrono::milliseconds(40), note(1));
-  const auto cancelled = timers->schedule(now + std::chrono::milliseconds(50), note(9));
-  timers->schedule(now + std::chrono::milliseconds(80), note(2));
-  timers->cancel(cancelled);
-  CHECK(amqp_test::wait_until([&] { return seen().size() == 2; }, std::chrono::seconds(5)));
-  CHECK(seen() == std::vector<std::pair<int, bool>>{{1, true}, {2, true}});
-  CHECK(timers->host_wakeups() <= 1);
-  CHECK(timers->wakeups() == 0);  // the service's own thread slept throughout
-  // Shut down, the connection lets go: the service's own thread fires what comes next.
-  conn->reset();
-  CHECK(connection::unclean_loop_closes() == 0);
-  timers->schedule(steady::now() + std::chrono::milliseconds(10), note(3));
-  CHECK(amqp_test::wait_until([&] { return seen().size() == 3; }, std::chrono::seconds(5)));
-  CHECK(seen().back() == std::pair<int, bool>{3, false});
 }
 
 TEST_CASE("a bad URL is a one-line error") {
