@@ -24,34 +24,20 @@ struct timer_service::state {
   bool is_sleeping = false;
   bool is_stopping = false;
   std::uint64_t wakeups = 0;
-  // While a host keeps the time: how to wake it, and whether and until when it sleeps.
-  std::function<void()> host_wake;
-  bool is_host_sleeping = false;
-  clock::time_point host_sleeping_until = clock::time_point::max();
-  std::uint64_t host_wakeups = 0;
   std::thread thread;
-
-  /// Moves the timers due at `now` out (fired by the caller, without the lock).
-  std::vector<std::function<void()>> take_due(clock::time_point now) {
-    std::vector<std::function<void()>> due;
-    while (!timers.empty() && timers.begin()->first.first <= now) {
-      auto first = timers.begin();
-      due_of.erase(first->first.second);
-      due.push_back(std::move(first->second));
-      timers.erase(first);
-    }
-    return due;
-  }
 
   void run() {
     name_this_thread("causeway-timers");
     std::unique_lock lock(mutex);
     while (!is_stopping) {
-      if (host_wake) {
-        wake.wait(lock);  // until the host lets go
-        continue;
+      const auto now = clock::now();
+      std::vector<std::function<void()>> due;
+      while (!timers.empty() && timers.begin()->first.first <= now) {
+        auto first = timers.begin();
+        due_of.erase(first->first.second);
+        due.push_back(std::move(first->second));
+        timers.erase(first);
       }
-      auto due = take_due(clock::now());
       if (!due.empty()) {
         lock.unlock();
         for (auto& fire : due)
@@ -99,14 +85,6 @@ timer_service::ticket timer_service::schedule(clock::time_point due, std::functi
     t = ++state_->last_ticket;
     state_->timers.emplace(std::make_pair(due, t), std::move(fire));
     state_->due_of.emplace(t, due);
-    if (state_->host_wake) {
-      if (state_->is_host_sleeping && due < state_->host_sleeping_until) {
-        state_->host_sleeping_until = due;  // one wake-up is enough until it sleeps again
-        ++state_->host_wakeups;
-        state_->host_wake();  // short (uv_async_send): under the lock, so the host cannot let go meanwhile
-      }
-      return t;
-    }
     is_earliest = state_->is_sleeping && due < state_->sleeping_until;
     if (is_earliest)
       state_->sleeping_until = due;  // one notify is enough until it wakes
@@ -114,53 +92,6 @@ timer_service::ticket timer_service::schedule(clock::time_point due, std::functi
   if (is_earliest)
     state_->wake.notify_one();
   return t;
-}
-
-bool timer_service::host(std::function<void()> wake) {
-  std::lock_guard lock(state_->mutex);
-  if (state_->host_wake || !wake)
-    return false;
-  state_->host_wake = std::move(wake);
-  state_->is_host_sleeping = false;
-  state_->host_sleeping_until = clock::time_point::max();
-  return true;
-}
-
-std::optional<timer_service::clock::time_point> timer_service::run_due() {
-  std::vector<std::function<void()>> due;
-  {
-    std::lock_guard lock(state_->mutex);
-    due = state_->take_due(clock::now());
-  }
-  for (auto& fire : due)
-    fire();
-  due.clear();  // what a fire captured goes here, still without the lock
-  std::lock_guard lock(state_->mutex);
-  if (state_->timers.empty())
-    return std::nullopt;
-  return state_->timers.begin()->first.first;
-}
-
-void timer_service::host_sleeps(clock::time_point until) {
-  std::lock_guard lock(state_->mutex);
-  state_->is_host_sleeping = true;
-  state_->host_sleeping_until = until;
-}
-
-void timer_service::host_woke() {
-  std::lock_guard lock(state_->mutex);
-  state_->is_host_sleeping = false;
-}
-
-void timer_service::unhost() {
-  std::function<void()> dropped;  // destroyed after the lock is released
-  {
-    std::lock_guard lock(state_->mutex);
-    dropped = std::move(state_->host_wake);
-    state_->host_wake = nullptr;
-    state_->is_host_sleeping = false;
-  }
-  state_->wake.notify_one();  // the thread keeps the time again
 }
 
 void timer_service::cancel(ticket t) {
@@ -178,11 +109,6 @@ void timer_service::cancel(ticket t) {
 std::uint64_t timer_service::wakeups() const {
   std::lock_guard lock(state_->mutex);
   return state_->wakeups;
-}
-
-std::uint64_t timer_service::host_wakeups() const {
-  std::lock_guard lock(state_->mutex);
-  return state_->host_wakeups;
 }
 
 std::size_t timer_service::pending() const {

@@ -11,14 +11,7 @@
 // earlier one anyway), and a cancelled timer never runs. A thread that wakes for a timer that
 // was cancelled meanwhile finds nothing due and sleeps until the next.
 //
-// A host, a thread that runs a loop and wakes anyway (an AMQP connection's: amqp::connection::
-// host_timers), may keep the time instead: while it does, the service's thread sleeps, and the
-// host fires what is due at each turn of its loop and wakes for the earliest timer only when
-// nothing else wakes it first. A batch timeout that is cancelled before it is due then costs no
-// wake-up at all, where the service's thread would wake for it to find nothing. When the host
-// lets go (its loop ends), the service's thread keeps the time again.
-//
-// `fire` runs on the service's (or the host's) thread, without its lock: it should only send a message (e.g.
+// `fire` runs on the service's thread, without its lock: it should only send a message (e.g.
 // `caf::anon_send` through a weak handle). The service may be destroyed by the last owner
 // anywhere, even inside a `fire` (an actor whose last reference a fire drops): pending timers
 // are dropped, and the thread is joined, or let go when that is the thread itself. Thread-safe.
@@ -28,7 +21,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 
 namespace causeway::detail {
 
@@ -48,25 +40,8 @@ public:
   /// The timer does not run, unless it is running already. Unknown tickets are ignored.
   void cancel(ticket t);
 
-  // --- a host (see above); these on the host's thread ---
-
-  /// The host keeps the time from now on (the service's thread sleeps). `wake` (any thread,
-  /// short, no lock of the caller's) wakes the host: called when a timer is scheduled before the
-  /// host means to wake. False, changing nothing, when another host has it.
-  bool host(std::function<void()> wake);
-  /// Fires what is due; the time the earliest pending timer is due, if any.
-  std::optional<clock::time_point> run_due();
-  /// The host sleeps until `until` at the latest: a timer due sooner wakes it.
-  void host_sleeps(clock::time_point until);
-  /// The host woke (a timer scheduled now needs no wake-up: it looks before it sleeps again).
-  void host_woke();
-  /// The host stops keeping the time; the service's thread keeps it again.
-  void unhost();
-
-  /// Times the service's own thread woke (for tests: a timer due after the earliest costs none).
+  /// Times the thread woke (for tests: a timer due after the earliest costs none).
   std::uint64_t wakeups() const;
-  /// Times `schedule` woke the host.
-  std::uint64_t host_wakeups() const;
   /// Timers waiting.
   std::size_t pending() const;
 
