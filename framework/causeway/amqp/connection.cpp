@@ -136,8 +136,7 @@ void connection::impl::close_handles() {
     dropped.swap(box->queue_);
   }
   dropped.clear();  // outside the lock: closures may hold promises
-  alarms.clear();
-  alarm_due.clear();
+  alarms.take_all();
   channels.clear();
   poll.reset();
   for (uv_handle_t* h : {handle(&wake), handle(&heartbeat_timer), handle(&flush_timer),

@@ -12,6 +12,7 @@
 #include "causeway/amqp/health_streak.hpp"
 #include "causeway/amqp/read_pacer.hpp"
 #include "causeway/amqp/uv_handle.hpp"
+#include "causeway/detail/due_queue.hpp"
 
 #include <amqp.h>
 #include <uv.h>
@@ -98,10 +99,7 @@ public:
   detail::clock_type::time_point last_pass;
   std::chrono::seconds heartbeat{0};
   std::string last_logged;
-  // set_alarm's work, by due time and then number (the order they were set in).
-  std::map<std::pair<detail::clock_type::time_point, std::uint64_t>, std::function<void()>> alarms;
-  std::map<std::uint64_t, detail::clock_type::time_point> alarm_due;
-  std::uint64_t last_alarm = 0;
+  causeway::detail::due_queue alarms;  // set_alarm's work
 
   std::atomic<std::uint64_t> connects{0};
   std::atomic<std::uint64_t> losses{0};

@@ -340,48 +340,35 @@ void connection::impl::on_flush() {
 }
 
 std::uint64_t connection::impl::set_alarm(detail::clock_type::time_point due, std::function<void()> work) {
-  const std::uint64_t alarm = ++last_alarm;
-  const bool is_earliest = alarms.empty() || due < alarms.begin()->first.first;
-  alarms.emplace(std::make_pair(due, alarm), std::move(work));
-  alarm_due.emplace(alarm, due);
+  const bool is_earliest = alarms.empty() || due < *alarms.earliest();
+  const auto alarm = alarms.add(due, std::move(work));
   if (is_earliest)
     arm_alarm_timer();
   return alarm;
 }
 
 void connection::impl::cancel_alarm(std::uint64_t alarm) {
-  auto it = alarm_due.find(alarm);
-  if (it == alarm_due.end())
-    return;
   // The timer stays armed for a cancelled earliest alarm: re-arming it here would cost as much
   // as the turn it may cost (often none: the loop wakes for reads before it is due).
-  alarms.erase(std::make_pair(it->second, alarm));
-  alarm_due.erase(it);
+  alarms.remove(alarm);
 }
 
 void connection::impl::arm_alarm_timer() {
-  if (alarms.empty()) {
+  const auto earliest = alarms.earliest();
+  if (!earliest) {
     uv_timer_stop(&alarm_timer);
     return;
   }
   // libuv's timers count whole milliseconds of loop time, which the loop updates once a turn:
   // brought up to date and rounded up, so that it never rings early.
   uv_update_time(&loop);
-  const auto in = alarms.begin()->first.first - clock_type::now();
+  const auto in = *earliest - clock_type::now();
   const auto ms = std::chrono::ceil<milliseconds>(std::max(in, clock_type::duration::zero())).count();
   uv_timer_start(&alarm_timer, callback<&impl::on_alarm, work::sends>, static_cast<std::uint64_t>(ms), 0);
 }
 
 void connection::impl::on_alarm() {
-  const auto now = clock_type::now();
-  std::vector<std::function<void()>> due;
-  while (!alarms.empty() && alarms.begin()->first.first <= now) {
-    auto first = alarms.begin();
-    alarm_due.erase(first->first.second);
-    due.push_back(std::move(first->second));
-    alarms.erase(first);
-  }
-  for (auto& work : due)
+  for (auto& work : alarms.take_due(clock_type::now()))
     work();  // may set or cancel alarms
   arm_alarm_timer();
 }

@@ -1,9 +1,9 @@
 #include "causeway/detail/timer_service.hpp"
 
+#include "causeway/detail/due_queue.hpp"
 #include "causeway/thread_name.hpp"
 
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -15,10 +15,7 @@ namespace causeway::detail {
 struct timer_service::state {
   mutable std::mutex mutex;
   std::condition_variable wake;
-  // By due time, then by ticket (scheduling order): the earliest first.
-  std::map<std::pair<clock::time_point, ticket>, std::function<void()>> timers;
-  std::map<ticket, clock::time_point> due_of;
-  ticket last_ticket = 0;
+  due_queue timers;
   // When the thread sleeps: until when (max: no timer). A timer due before that wakes it.
   clock::time_point sleeping_until = clock::time_point::max();
   bool is_sleeping = false;
@@ -30,14 +27,7 @@ struct timer_service::state {
     name_this_thread("causeway-timers");
     std::unique_lock lock(mutex);
     while (!is_stopping) {
-      const auto now = clock::now();
-      std::vector<std::function<void()>> due;
-      while (!timers.empty() && timers.begin()->first.first <= now) {
-        auto first = timers.begin();
-        due_of.erase(first->first.second);
-        due.push_back(std::move(first->second));
-        timers.erase(first);
-      }
+      auto due = timers.take_due(clock::now());
       if (!due.empty()) {
         lock.unlock();
         for (auto& fire : due)
@@ -46,7 +36,7 @@ struct timer_service::state {
         lock.lock();
         continue;
       }
-      sleeping_until = timers.empty() ? clock::time_point::max() : timers.begin()->first.first;
+      sleeping_until = timers.earliest().value_or(clock::time_point::max());
       is_sleeping = true;
       if (timers.empty())
         wake.wait(lock);
@@ -63,12 +53,11 @@ timer_service::timer_service() : state_(std::make_shared<state>()) {
 }
 
 timer_service::~timer_service() {
-  decltype(state::timers) dropped;  // destroyed after the lock is released
+  std::vector<std::function<void()>> dropped;  // destroyed after the lock is released
   {
     std::lock_guard lock(state_->mutex);
     state_->is_stopping = true;
-    dropped.swap(state_->timers);
-    state_->due_of.clear();
+    dropped = state_->timers.take_all();
   }
   state_->wake.notify_one();
   if (state_->thread.get_id() == std::this_thread::get_id())
@@ -82,9 +71,7 @@ timer_service::ticket timer_service::schedule(clock::time_point due, std::functi
   ticket t = 0;
   {
     std::lock_guard lock(state_->mutex);
-    t = ++state_->last_ticket;
-    state_->timers.emplace(std::make_pair(due, t), std::move(fire));
-    state_->due_of.emplace(t, due);
+    t = state_->timers.add(due, std::move(fire));
     is_earliest = state_->is_sleeping && due < state_->sleeping_until;
     if (is_earliest)
       state_->sleeping_until = due;  // one notify is enough until it wakes
@@ -97,13 +84,7 @@ timer_service::ticket timer_service::schedule(clock::time_point due, std::functi
 void timer_service::cancel(ticket t) {
   std::function<void()> dropped;  // destroyed after the lock is released
   std::lock_guard lock(state_->mutex);
-  auto it = state_->due_of.find(t);
-  if (it == state_->due_of.end())
-    return;
-  auto timer = state_->timers.find(std::make_pair(it->second, t));
-  dropped = std::move(timer->second);
-  state_->timers.erase(timer);
-  state_->due_of.erase(it);
+  dropped = state_->timers.remove(t);
 }
 
 std::uint64_t timer_service::wakeups() const {
