@@ -36,7 +36,10 @@ public:
 
   /// Asks the sink's thread to start a round if one is due; false once that thread stopped.
   bool nudge() {
-    return later([](rounds& self) { self.step(); });
+    return later([](rounds& self) {
+      self.step();
+      self.rearm();
+    });
   }
 
   bool start() {
@@ -145,7 +148,6 @@ public:
       flight_started_ = clock_type::now();
       flight_ticket_ = flushes_wanted_;  // every flush asked for so far is covered by this round
     }
-    rearm();  // the alarm fails the round if the sink does not answer in time
     std::vector<outgoing_record> records;
     bool is_published = false;
     {
@@ -211,8 +213,8 @@ public:
       last_ok_ = outcome.ok;
       done_.notify_all();  // no system call while nobody waits
     }
-    rearm();
     step();  // the next round may be due already (the gate's mark was passed meanwhile)
+    rearm();
   }
 
   /// The sink's alarm: a round in flight timed out, or the interval is over.
@@ -237,7 +239,8 @@ public:
   }
 
   /// Sets the sink's alarm for what comes next: the confirm timeout of the round in flight,
-  /// or the end of the interval; none once the writer stopped.
+  /// or the end of the interval; none once the writer stopped. Each piece of work on the sink's
+  /// thread that may start or end a round (a nudge, the alarm, an answer) ends with it.
   void rearm() {
     std::optional<clock_type::time_point> due;
     {
