@@ -140,10 +140,10 @@ struct queue_source_options {
   static connection_options default_connection() {
     connection_options o;
     o.name = "causeway-consumer";
-    // Few wake-ups at a low, steady rate (read_pacer.hpp); at most 24 ms more latency, a
-    // quarter of the default batch timeout. As long as handoff_interval: a read and a
-    // hand-off share one wake-up.
-    o.longest_read_interval = std::chrono::milliseconds{24};
+    // Few wake-ups at a low, steady rate (read_pacer.hpp); at most 48 ms more latency, half
+    // the default batch timeout. No shorter than handoff_interval: a read hands on what it
+    // brought in the same wake-up (channel::next_read_in).
+    o.longest_read_interval = std::chrono::milliseconds{48};
     return o;
   }
 };

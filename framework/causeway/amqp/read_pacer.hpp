@@ -23,12 +23,14 @@ class read_pacer {
 public:
   using duration = std::chrono::milliseconds;
 
-  /// Frames a read should bring: ~192 small deliveries (method, header and body frame each).
-  /// Every wake-up of the consumer and of the stages a hand-off crosses costs tens of
-  /// microseconds on a shared VM, whatever it carries: paced at 5,000 deliveries/s, reading
-  /// ~40 per wake-up (192 frames wanted, 8 ms at most) cost 12.5-13.6 CPU-s per million
-  /// deliveries, ~120 (this, 24 ms at most) 10.8-11.1 (docs/architecture.md, Read pacing).
-  static constexpr std::size_t default_wanted_frames = 576;
+  /// Frames a read should bring: ~384 small deliveries (method, header and body frame each),
+  /// so a steady rate settles where a read brings 192-384. Every wake-up of the consumer and
+  /// of the stages a hand-off crosses costs tens of microseconds on a shared VM, whatever it
+  /// carries: paced at 5,000 deliveries/s, reading ~40 per wake-up (192 frames wanted, 8 ms at
+  /// most) cost 12.5-13.6 CPU-s per million deliveries, ~120 (576 wanted, 24 ms at most)
+  /// 10.8-11.1, and on a later VM ~120 cost 4.6-5.2 against 4.0-4.2 for ~240 (this, 48 ms at
+  /// most) (docs/architecture.md, Read pacing).
+  static constexpr std::size_t default_wanted_frames = 1152;
 
   /// `longest` below `shortest` counts as `shortest` (a fixed interval).
   read_pacer(duration shortest, duration longest, std::size_t wanted_frames = default_wanted_frames) noexcept

@@ -1,3 +1,4 @@
+#include "causeway/amqp/queue_source.hpp"
 #include "causeway/amqp/read_pacer.hpp"
 
 #include <doctest/doctest.h>
@@ -140,18 +141,22 @@ TEST_CASE("the frames wanted per read set where the interval settles") {
   CHECK(narrow.interval() == milliseconds{4});
 }
 
-TEST_CASE("by default a paced 5,000 deliveries/s is read every 24 ms and 20,000/s every 8 ms") {
-  // 15 and 60 frames per millisecond, under the consumer's longest interval of 24 ms
-  // (queue_source_options::default_connection): ~120 and ~160 deliveries per wake-up.
+TEST_CASE("by default a paced 5,000 deliveries/s is read every 48 ms and 20,000/s every 16 ms") {
+  // 15 and 60 frames per millisecond, under the consumer's longest interval of 48 ms
+  // (queue_source_options::default_connection): ~240 and ~320 deliveries per wake-up.
   auto settle = [](std::size_t frames_per_ms) {
-    read_pacer pacer{milliseconds{1}, milliseconds{24}};
+    read_pacer pacer{milliseconds{1}, milliseconds{48}};
     for (int i = 0; i < 10; ++i)
       pacer.after_read(frames_per_ms * static_cast<std::size_t>(pacer.interval().count()));
     return pacer.interval();
   };
-  CHECK(settle(15) == milliseconds{24});
-  CHECK(settle(60) == milliseconds{8});
-  CHECK(settle(400) == milliseconds{1});  // a drain: every millisecond
+  CHECK(settle(15) == milliseconds{48});
+  CHECK(settle(60) == milliseconds{16});
+  CHECK(causeway::amqp::queue_source_options::default_connection().longest_read_interval ==
+        milliseconds{48});
+  // 133,000 deliveries/s: every 2 ms. A drain reads full buffers and leaves much in the socket
+  // (`behind`): every millisecond, as the test above on a read that left much shows.
+  CHECK(settle(400) == milliseconds{2});
 }
 
 } // namespace read_pacer_test
