@@ -61,6 +61,7 @@ void connection::impl::pace_reads(std::size_t frames_read, bool behind) {
     return;
   const auto next = pacer.after_read(frames_read, behind);
   if (!next) {
+    uv_timer_stop(&read_timer);  // armed when an early read (on_wake, on_heartbeat) found nothing
     box->expect_paced_read(false);
     start_polling();
     return;
@@ -286,7 +287,7 @@ void connection::impl::on_heartbeat() {
                         std::to_string(ms_count(silent) / 1000) + " s"}, false);
     return;
   }
-  read_pass();  // also sends our heartbeat when due
+  read_pass(true);  // also sends our heartbeat when due; paced: see on_wake
 }
 
 void connection::impl::request_flush(channel& ch, std::chrono::milliseconds within) {
@@ -379,10 +380,13 @@ void connection::impl::on_soon() {
 }
 
 void connection::impl::on_wake() {
-  // rabbitmq-c 0.11 can hang in a send once the heartbeat deadline passed: read first.
+  // rabbitmq-c 0.11 can hang in a send once the heartbeat deadline passed: read first. That
+  // read paces the reads after it like any other: unpaced, deliveries it brought while the
+  // socket was polled would wait for their hand-off's flush (channel::next_read_in knew of no
+  // read to come), and while a paced read was due the timer would keep its old time.
   if (life.has_socket() && clock_type::now() - last_pass > std::chrono::seconds{1}) {
     note_pending_input();
-    read_pass();
+    read_pass(true);
     apply_pending();  // before the commands, which may use what failed
   }
   run_mailbox();
