@@ -194,6 +194,46 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
   check_handed_on(**source, *handler, total, 2);
 }
 
+TEST_CASE("the catch-up read of a late wake-up paces the reads after it, and hands on what it brought at once") {
+  // Reads paced at 2 s, a 1 s handoff_interval. A wake-up of the connection more than a
+  // second after its last read reads first (connection_io.cpp, on_wake). That read brings the
+  // message that waited in the socket for the paced read; it restarts the read timer like any
+  // read, so the next read comes 2 s later, after the message is due, and the message is handed
+  // on in the same turn. Before, the read was unpaced: the old timer, due in under a second,
+  // came before the message was, so the hand-off waited for its flush (a deferred hand-off).
+  scoped_queue queue("causeway-handoff-catch-up");
+  auto options = gathering_options(queue.name);
+  options.connection.read_interval = 2000ms;
+  auto source = amqp::queue_source::open(options);
+  REQUIRE_MESSAGE(source, (source ? "" : source.err().message));
+  constexpr std::size_t total = 2;
+  auto handler = std::make_shared<counting_handler>(total);
+  {
+    pipeline_env env;
+    auto p = start_pipeline(env.system, **source, handler);
+    auto pub = open_test_publisher("causeway-catch-up-publisher");
+    // Read as it arrives (the socket is polled); the next read is paced 2 s later.
+    pub->publish("", queue.name, "0", amqp::message_properties{});
+    REQUIRE(pub->wait_confirmed(30s));
+    REQUIRE(wait_until([&] { return handler->handled >= 1; }, 30s));
+    const auto read_first = std::chrono::steady_clock::now();
+    // As the first test above allows: on a loaded host a pass that does not pace may read it.
+    const std::uint64_t first_deferred = (*source)->stats().deferred_handoffs;
+    CHECK(first_deferred <= 1);
+    // Waits in the socket for the paced read...
+    pub->publish("", queue.name, "1", amqp::message_properties{});
+    REQUIRE(pub->wait_confirmed(30s));
+    // ...until a wake-up more than a second after the last read reads it first.
+    std::this_thread::sleep_until(read_first + 1200ms);
+    REQUIRE((*source)->connection()->post([] {}));
+    REQUIRE(wait_until([&] { return handler->handled >= total; }, 30s));
+    CHECK((*source)->stats().deferred_handoffs == first_deferred);
+    p.drain();
+    p.stop();
+  }
+  check_handed_on(**source, *handler, total, 2);
+}
+
 TEST_CASE("a drain hands on what the consumer was still gathering, as one counted hand-off") {
   // A 1 s handoff_interval (its longest) and a hand-off size of 250: three messages wait in
   // the consumer, the drain that starts at once hands them on, they are handled and
