@@ -13,11 +13,12 @@ namespace causeway::amqp::detail {
 
 namespace {
 
-// How long the lowest unsettled tag may block settled ones before they are acked singly: while
-// they fill half the prefetch window, and while the window is full (the broker sends nothing
-// until a slot frees, so every millisecond waited is a millisecond of no deliveries).
+// How long the lowest unsettled tag may block settled ones, once they fill half the prefetch
+// window or all of it, before they are acked singly. Each single ack is a frame the broker
+// handles on its own, and batch partitions on a busy host routinely finish 10-20 ms out of
+// order: waiting for the lowest tag then costs less than hundreds of frames. A message that is
+// really slow frees the window after this long (docs/architecture.md, Read pacing, step 5).
 constexpr std::chrono::milliseconds scatter_after{50};
-constexpr std::chrono::milliseconds scatter_when_full{10};
 
 } // namespace
 
@@ -319,16 +320,15 @@ void queue_channel::flush(bool everything) {
   // broker keeps delivering.
   const bool is_full = is_window_full() && gen_.window.settled() > 0;
   const bool stuck = is_full || gen_.window.settled() * 2 >= options_.prefetch_count;
-  const auto patience = is_full ? scatter_when_full : scatter_after;
   bool freed = !runs.empty();
-  if (everything || (stuck && now - gen_.last_progress >= patience)) {
+  if (everything || (stuck && now - gen_.last_progress >= scatter_after)) {
     auto scattered = gen_.window.take_scattered();
     freed = freed || !scattered.empty();
     for (const auto& [tag, kind] : scattered)
       if (!send_run(ch, tag, tag, kind))
         return;
   } else if (stuck) {
-    ch.request_flush(std::chrono::ceil<std::chrono::milliseconds>(patience - (now - gen_.last_progress)));
+    ch.request_flush(std::chrono::ceil<std::chrono::milliseconds>(scatter_after - (now - gen_.last_progress)));
   }
   if (freed)
     note_window();
