@@ -11,12 +11,12 @@ using namespace amqp_test;
 
 namespace {
 
-constexpr std::size_t total = 30000;
+constexpr std::size_t reconnect_total = 30000;
 
 // Pauses the processors a fifth of the way through, with a full prefetch window in flight.
 std::shared_ptr<counting_handler> pausing_handler() {
-  auto handler = std::make_shared<counting_handler>(total);
-  handler->pause_at = total / 5;
+  auto handler = std::make_shared<counting_handler>(reconnect_total);
+  handler->pause_at = reconnect_total / 5;
   return handler;
 }
 
@@ -43,7 +43,7 @@ std::shared_ptr<amqp::queue_source> drain_through_fault(
   auto p = start_pipeline(env.system, **source, handler);
   REQUIRE(wait_until([&] { return handler->paused.load(); }, 60s));
   fault(*(*source)->connection());
-  REQUIRE(wait_until([&] { return handler->distinct() == total; }, 120s));
+  REQUIRE(wait_until([&] { return handler->distinct() == reconnect_total; }, 120s));
   p.drain();
   return *source;
 }
@@ -52,7 +52,7 @@ std::shared_ptr<amqp::queue_source> drain_through_fault(
 
 TEST_CASE("a connection closed by the broker mid-stream is resumed and every message is handled") {
   scoped_queue queue("causeway-close-conn");
-  preload(queue.name, total);
+  preload(queue.name, reconnect_total);
   auto name = unique_name("causeway-consumer");
   auto handler = pausing_handler();
   auto source = drain_through_fault(consume(queue.name, name), handler, [&](amqp::connection& conn) {
@@ -81,7 +81,7 @@ TEST_CASE("a connection closed by the broker mid-stream is resumed and every mes
 TEST_CASE("stopping and starting the broker mid-stream is survived and every message is handled") {
   private_broker broker(0);
   scoped_queue queue("causeway-restart", {}, broker.url());
-  preload(queue.name, total, 0, broker.url());
+  preload(queue.name, reconnect_total, 0, broker.url());
   auto handler = pausing_handler();
   auto options = consume(queue.name, unique_name("causeway-consumer"), broker.url());
   auto source = drain_through_fault(options, handler, [&](amqp::connection& conn) {
@@ -116,7 +116,7 @@ TEST_CASE("stopping and starting the broker mid-stream is survived and every mes
 TEST_CASE("a broker that stops answering is noticed by missed heartbeats, and every message is handled after it wakes") {
   private_broker broker(2);
   scoped_queue queue("causeway-frozen", {}, broker.url());
-  preload(queue.name, total, 0, broker.url());
+  preload(queue.name, reconnect_total, 0, broker.url());
   auto options = consume(queue.name, unique_name("causeway-consumer"), broker.url());
   options.connection.heartbeat = 1s;
   auto handler = pausing_handler();
