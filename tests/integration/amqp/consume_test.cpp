@@ -27,6 +27,20 @@ amqp::queue_source_options gathering_options(const std::string& queue) {
   return options;
 }
 
+/// Publishes "0" to `queue` while its consumer polls (nothing read yet, so it is read as it
+/// arrives) and waits until it is handled. Returns the hand-offs deferred by then: none, or on a
+/// loaded host one, when it came while the consumer was still starting and a pass that does not
+/// pace read it.
+std::uint64_t hand_on_first(amqp::publisher& pub, const std::string& queue, const counting_handler& handler,
+                            const amqp::queue_source& source) {
+  pub.publish("", queue, "0", amqp::message_properties{});
+  REQUIRE(pub.wait_confirmed(30s));
+  REQUIRE(wait_until([&] { return handler.handled >= 1; }, 30s));
+  const std::uint64_t deferred = source.stats().deferred_handoffs;
+  CHECK(deferred <= 1);
+  return deferred;
+}
+
 } // namespace
 
 TEST_CASE("draining 100,000 messages handles each exactly once and leaves the queue empty") {
@@ -174,14 +188,7 @@ TEST_CASE("a paced read hands its deliveries on at once when its next read comes
     pipeline_env env;
     auto p = start_pipeline(env.system, **source, handler);
     auto pub = open_test_publisher("causeway-handoff-publisher");
-    // The consumer polls (nothing read yet): the first message is read as it arrives.
-    pub->publish("", queue.name, "0", amqp::message_properties{});
-    REQUIRE(pub->wait_confirmed(30s));
-    REQUIRE(wait_until([&] { return handler->handled >= 1; }, 30s));
-    // Handed on by the read that brought it, or (on a loaded host, when it came while the
-    // consumer was still starting and a pass that does not pace read it) after waiting.
-    const std::uint64_t first_deferred = (*source)->stats().deferred_handoffs;
-    CHECK(first_deferred <= 1);
+    const std::uint64_t first_deferred = hand_on_first(*pub, queue.name, *handler, **source);
     // Two more while reads are paced: the next paced read brings both, and hands them on.
     pub->publish("", queue.name, "1", amqp::message_properties{});
     pub->publish("", queue.name, "2", amqp::message_properties{});
@@ -212,14 +219,9 @@ TEST_CASE("the catch-up read of a late wake-up paces the reads after it, and han
     pipeline_env env;
     auto p = start_pipeline(env.system, **source, handler);
     auto pub = open_test_publisher("causeway-catch-up-publisher");
-    // Read as it arrives (the socket is polled); the next read is paced 2 s later.
-    pub->publish("", queue.name, "0", amqp::message_properties{});
-    REQUIRE(pub->wait_confirmed(30s));
-    REQUIRE(wait_until([&] { return handler->handled >= 1; }, 30s));
+    // Read as it arrives; the next read is paced 2 s later.
+    const std::uint64_t first_deferred = hand_on_first(*pub, queue.name, *handler, **source);
     const auto read_first = std::chrono::steady_clock::now();
-    // As the first test above allows: on a loaded host a pass that does not pace may read it.
-    const std::uint64_t first_deferred = (*source)->stats().deferred_handoffs;
-    CHECK(first_deferred <= 1);
     // Waits in the socket for the paced read...
     pub->publish("", queue.name, "1", amqp::message_properties{});
     REQUIRE(pub->wait_confirmed(30s));
