@@ -13,7 +13,8 @@
 # Before each drain, the broker garbage-collects the process of the queue just preloaded, so that
 # every drain starts from the same broker state (--no-queue-gc: it does not; drains then run fast
 # or at about half speed at random, docs/architecture.md, "Why two drains of one build differ").
-# Prints the daemon's rate, the ratio, its CPU seconds per million readings, peak RSS,
+# Prints the daemon's rate, the ratio, its CPU seconds per million readings, peak RSS, the
+# broker's CPU per reading and the part of it its dirty CPU schedulers (garbage collection) took,
 # per-thread CPU and the idle reconfiguration time, durable against memory mode (rate, CPU per
 # reading, checkpoint bytes per second, restore time), quiet against noisy, paced against the
 # drain (with each thread's CPU per reading, as for the drains), the idle daemon's CPU and the

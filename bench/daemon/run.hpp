@@ -77,6 +77,7 @@ struct daemon_result {
   double startup_cpu_s = 0;    // its main thread's share: start-up, then it waits for a signal
   double peak_rss_mib = 0;     // VmHWM at that moment
   double broker_cpu_s = 0;     // spawn → done
+  double broker_gc_cpu_s = 0;  // of it, the broker's dirty CPU schedulers (its large heaps' collections)
   double reconfigure_ms = 0;   // POST /api/config round trip, idle
   double drain_ms = 0;         // the reply's drain_ms
   double shutdown_ms = 0;      // SIGTERM → exit

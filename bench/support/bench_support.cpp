@@ -138,6 +138,16 @@ context_switches process_context_switches(long pid) {
   return out;
 }
 
+double threads_cpu_seconds(long pid, std::string_view part) {
+  double out = 0;
+  if (pid <= 0)
+    return out;
+  for (const auto& t : process_threads(pid))
+    if (t.name.find(part) != std::string::npos)
+      out += t.cpu_s;
+  return out;
+}
+
 double median(std::vector<double> values) {
   if (values.empty())
     return 0;
@@ -251,6 +261,7 @@ causeway::expected<drain_result> run_baseline(const baseline_options& options, c
   const std::size_t ack_every = std::max<std::size_t>(1, options.ack_every);
 
   double broker_before = process_cpu_seconds(options.broker_pid);
+  double broker_gc_before = threads_cpu_seconds(options.broker_pid, broker_gc_threads);
   double client_before = own_cpu_seconds();
   auto started = clock_type::now();
   amqp_basic_consume(conn, 1, q, amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
@@ -284,6 +295,7 @@ causeway::expected<drain_result> run_baseline(const baseline_options& options, c
   drain_result out;
   out.msgs_per_s = static_cast<double>(options.messages) / seconds;
   out.broker_cpu_s = process_cpu_seconds(options.broker_pid) - broker_before;
+  out.broker_gc_cpu_s = threads_cpu_seconds(options.broker_pid, broker_gc_threads) - broker_gc_before;
   out.client_cpu_s = own_cpu_seconds() - client_before;
   out.ack_frames = acks;
   amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bench {
@@ -65,6 +66,14 @@ struct context_switches {
   std::uint64_t involuntary = 0;  ///< preemptions: another thread took the core
 };
 context_switches process_context_switches(long pid);
+
+/// The thread names (a part of them) of the Erlang VM's dirty CPU schedulers.
+inline constexpr std::string_view broker_gc_threads = "dirty_cpu";
+
+/// CPU seconds so far of the threads of a process whose name contains `part`, e.g. the Erlang
+/// VM's dirty CPU schedulers ("dirty_cpu"), which run the garbage collections of large heaps:
+/// how much of the broker's CPU a drain spent collecting its queue's heap. 0 for pid 0.
+double threads_cpu_seconds(long pid, std::string_view part);
 
 /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
 double median(std::vector<double> values);
@@ -119,6 +128,7 @@ struct baseline_options {
 struct drain_result {
   double msgs_per_s = 0;
   double broker_cpu_s = 0;  ///< for the whole drain
+  double broker_gc_cpu_s = 0;  ///< of it, the broker's dirty CPU schedulers (threads_cpu_seconds)
   double client_cpu_s = 0;
   std::uint64_t ack_frames = 0;
 };
