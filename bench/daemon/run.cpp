@@ -133,10 +133,11 @@ bench::drain_result drain_baseline(const settings& s, amqp::connection& admin, c
   double segments_per_1000 = static_cast<double>(bench::tcp_out_segments() - segments_before) * 1000.0 /
                                static_cast<double>(s.messages);
   std::fprintf(stderr,
-               "  rabbitmq-c consumer: %.0f msgs/s, client %.2f CPU-s/M, broker %.2f CPU-s/100k (%.2f collecting), %.0f TCP segments "
-               "per 1000, broker waits %.0f and preemptions %.1f per 1000\n",
+               "  rabbitmq-c consumer: %.0f msgs/s, client %.2f CPU-s/M, broker %.2f CPU-s/100k (%.2f collecting), "
+               "%.0f TCP segments per 1000, broker waits %.0f and preemptions %.1f per 1000\n",
                drained->msgs_per_s, drained->client_cpu_s * 1e6 / static_cast<double>(s.messages),
-               per_100k(drained->broker_cpu_s, s.messages), per_100k(drained->broker_gc_cpu_s, s.messages), segments_per_1000,
+               per_100k(drained->broker_cpu_s, s.messages), per_100k(drained->broker_gc_cpu_s, s.messages),
+               segments_per_1000,
                per_1000(broker_switches.voluntary - broker_switches_before.voluntary, s.messages),
                per_1000(broker_switches.involuntary - broker_switches_before.involuntary, s.messages));
   return *drained;
@@ -331,14 +332,14 @@ daemon_result run_daemon(const settings& s, amqp::connection& admin, std::size_t
                  out.restore_ms, out.restart_ready_ms);
   std::fprintf(stderr,
                "  daemon (%s), %zu sensors: %.0f msgs/s (%.0f by wall time, %.2f s), %.2f CPU-s/M (start-up %.3f s), "
-               "peak RSS %.1f MiB, broker %.2f CPU-s/100k (%.2f collecting), %.0f TCP segments per 1000, broker waits %.0f and "
-               "preemptions %.1f "
-               "per 1000, window full %.0f times for %.0f ms (%.0f %% of the drain), reconfigure %.1f ms (drain %.0f ms), "
-               "shutdown %.0f ms\n",
+               "peak RSS %.1f MiB, broker %.2f CPU-s/100k (%.2f collecting), %.0f TCP segments per 1000, "
+               "broker waits %.0f and preemptions %.1f per 1000, window full %.0f times for %.0f ms (%.0f %% of the "
+               "drain), reconfigure %.1f ms (drain %.0f ms), shutdown %.0f ms\n",
                mode == telluride::state_mode::durable ? "durable" : "memory", sensors, out.msgs_per_s,
                static_cast<double>(s.messages) / out.wall_s, out.wall_s,
                cpu_per_million(out.cpu_s, s.messages), out.startup_cpu_s, out.peak_rss_mib,
-               per_100k(out.broker_cpu_s, s.messages), per_100k(out.broker_gc_cpu_s, s.messages), out.tcp_segments_per_1000,
+               per_100k(out.broker_cpu_s, s.messages), per_100k(out.broker_gc_cpu_s, s.messages),
+               out.tcp_segments_per_1000,
                out.broker_waits_per_1000, out.broker_preemptions_per_1000, out.window_full, out.window_full_s * 1e3,
                100 * window_full_share(out, s.messages), out.reconfigure_ms, out.drain_ms, out.shutdown_ms);
   return out;

@@ -70,9 +70,8 @@ context_switches process_context_switches(long pid);
 /// The thread names (a part of them) of the Erlang VM's dirty CPU schedulers.
 inline constexpr std::string_view broker_gc_threads = "dirty_cpu";
 
-/// CPU seconds so far of the threads of a process whose name contains `part`, e.g. the Erlang
-/// VM's dirty CPU schedulers ("dirty_cpu"), which run the garbage collections of large heaps:
-/// how much of the broker's CPU a drain spent collecting its queue's heap. 0 for pid 0.
+/// CPU seconds so far of the threads of a process whose name contains `part` (with
+/// broker_gc_threads: how much of the broker's CPU went to collecting large heaps). 0 for pid 0.
 double threads_cpu_seconds(long pid, std::string_view part);
 
 /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
