@@ -91,7 +91,8 @@ public:
   void cancel_flush();
   /// The broker is about to send more (e.g. acknowledgements just freed its prefetch window):
   /// read as soon as data arrives, pacing reads from the shortest interval again, instead of
-  /// waiting out an interval that grew while little came (read_pacer.hpp).
+  /// waiting out an interval that grew while little came, and for a while aim reads at a
+  /// third of the frames (read_pacer.hpp, `hurried`).
   void read_promptly();
   /// When the connection reads its socket next, as seen from inside on_burst_end: in 0 ms when
   /// a pass goes on in the loop's next turn, after the pacer's interval when reads are paced

@@ -97,6 +97,7 @@ public:
   std::mt19937_64 rng{std::random_device{}()};
   detail::clock_type::time_point last_read;
   detail::clock_type::time_point last_pass;
+  detail::clock_type::time_point hurried_until;  // reads aim short until then (read_promptly)
   std::chrono::seconds heartbeat{0};
   std::string last_logged;
   causeway::detail::due_queue alarms;  // set_alarm's work
@@ -190,7 +191,8 @@ public:
   std::size_t socket_backlog() const noexcept;
   void on_read_timer();
   /// Drops a pending paced read for polling (data is read as it arrives), and the pacer's
-  /// interval back to its shortest.
+  /// interval back to its shortest; for `hurry_span` from now its reads aim short
+  /// (read_pacer::after_read, `hurried`).
   void read_promptly();
   std::optional<std::chrono::milliseconds> next_read_in() noexcept;
   void start_polling();

@@ -28,6 +28,14 @@ constexpr std::size_t frames_per_pass = 4096;
 // ~50 small deliveries: more than arrives while a pass reads one buffer.
 constexpr std::size_t late_backlog_bytes = 16 * 1024;
 
+// After a channel's prefetch window was full (read_promptly), reads aim at a third of the
+// frames they aim at otherwise, for this long: the window, not the sender, sets the rate then,
+// and deliveries the broker sent but no read took yet hold slots the broker waits for. At
+// ~40,000 deliveries/s a window fills every 20-40 ms, so this spans the whole of a drain; paced
+// at 5,000/s the window seldom fills, and reads keep their long interval
+// (docs/architecture.md, Read pacing, step 5).
+constexpr std::chrono::milliseconds hurry_span{250};
+
 std::int64_t ms_count(clock_type::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
@@ -59,7 +67,7 @@ void connection::impl::on_readable(int status) {
 void connection::impl::pace_reads(std::size_t frames_read, bool behind) {
   if (!life.has_socket() || !poll)
     return;
-  const auto next = pacer.after_read(frames_read, behind);
+  const auto next = pacer.after_read(frames_read, behind, last_pass < hurried_until);
   if (!next) {
     uv_timer_stop(&read_timer);  // armed when an early read (on_wake, on_heartbeat) found nothing
     box->expect_paced_read(false);
@@ -84,6 +92,7 @@ void connection::impl::on_read_timer() {
 
 void connection::impl::read_promptly() {
   pacer.restart();
+  hurried_until = clock_type::now() + hurry_span;
   if (!life.has_socket() || !poll)
     return;
   // Whether a paced read is due or a rest is about to be read (read_pacer::carry, whose

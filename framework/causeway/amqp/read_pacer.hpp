@@ -44,14 +44,18 @@ public:
   /// `behind`: the read left much unread in the socket (one read takes at most the reader's
   /// buffer), so the reads are too far apart for the rate, however many frames this one
   /// brought: the interval halves.
+  /// `hurried`: a prefetch window was full a moment ago (the rate is what the window lets
+  /// through, not what the sender makes): a read aims at a third of `wanted_frames`, so the
+  /// deliveries waiting in the socket hold less of the window.
   /// Frames of a read that `carry` held count too: that read and this one are one.
-  std::optional<duration> after_read(std::size_t frames, bool behind = false) noexcept {
+  std::optional<duration> after_read(std::size_t frames, bool behind = false, bool hurried = false) noexcept {
     frames += std::exchange(carried_, 0);
     if (frames == 0 || shortest_.count() == 0)
       return std::nullopt;
-    if (behind || frames > wanted_ * 2)
+    const std::size_t wanted = hurried ? std::max<std::size_t>(wanted_ / 3, 1) : wanted_;
+    if (behind || frames > wanted * 2)
       interval_ = std::max(interval_ / 2, shortest_);
-    else if (frames * 2 < wanted_)
+    else if (frames * 2 < wanted)
       interval_ = std::min(interval_ * 2, longest_);
     return interval_;
   }

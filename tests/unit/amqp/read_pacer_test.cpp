@@ -159,4 +159,38 @@ TEST_CASE("by default a paced 5,000 deliveries/s is read every 48 ms and 20,000/
   CHECK(settle(400) == milliseconds{2});
 }
 
+TEST_CASE("a hurried read aims at a third of the frames wanted") {
+  // wanted 192, hurried 64: fewer than 32 frames double the interval, more than 128 halve it.
+  read_pacer pacer{milliseconds{1}, milliseconds{8}, 192};
+  for (std::size_t frames : {10, 10, 10})
+    pacer.after_read(frames);
+  CHECK(pacer.after_read(150) == std::optional{milliseconds{8}});
+  CHECK(pacer.after_read(150, false, true) == std::optional{milliseconds{4}});
+  CHECK(pacer.after_read(129, false, true) == std::optional{milliseconds{2}});
+  CHECK(pacer.after_read(128, false, true) == std::optional{milliseconds{2}});
+  CHECK(pacer.after_read(32, false, true) == std::optional{milliseconds{2}});
+  CHECK(pacer.after_read(31, false, true) == std::optional{milliseconds{4}});
+  // Not hurried: 150 frames keep the interval, 95 double it.
+  CHECK(pacer.after_read(150) == std::optional{milliseconds{4}});
+  CHECK(pacer.after_read(95) == std::optional{milliseconds{8}});
+  // Wanted 1 or 2: a hurried read still wants one frame.
+  read_pacer one{milliseconds{1}, milliseconds{8}, 2};
+  CHECK(one.after_read(3, false, true) == std::optional{milliseconds{1}});
+  CHECK(one.after_read(2, false, true) == std::optional{milliseconds{1}});
+  CHECK(one.after_read(0, false, true) == std::nullopt);
+}
+
+TEST_CASE("hurried, 20,000 deliveries/s are read every 4 ms instead of every 16") {
+  // 60 frames per millisecond under the consumer's defaults: ~80 deliveries per read while a
+  // window was full a moment ago (connection_io.cpp, hurry_span), ~320 otherwise.
+  auto settle = [](bool hurried) {
+    read_pacer pacer{milliseconds{1}, milliseconds{48}};
+    for (int i = 0; i < 10; ++i)
+      pacer.after_read(60 * static_cast<std::size_t>(pacer.interval().count()), false, hurried);
+    return pacer.interval();
+  };
+  CHECK(settle(false) == milliseconds{16});
+  CHECK(settle(true) == milliseconds{4});
+}
+
 } // namespace read_pacer_test
