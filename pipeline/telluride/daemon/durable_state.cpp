@@ -39,13 +39,23 @@ std::uint64_t count_reapplied_once(throughput& totals, std::uint64_t reads_at_lo
   return again;
 }
 
+std::size_t early_round_mark(std::size_t window, std::chrono::steady_clock::duration last_full,
+                             std::chrono::steady_clock::duration now) noexcept {
+  const bool is_backlogged = last_full.count() != 0 && now - last_full < backlog_span;
+  return window / (is_backlogged ? 6 : 3);
+}
+
 void durable_state::hook(amqp::queue_source_options& options) {
   options.acknowledge_through = [gate = gate_](std::shared_ptr<causeway::acknowledger> inner) {
     return gate->wrap(std::move(inner));
   };
   // The broker sends nothing more until something is acknowledged: a round now, not at the
-  // third-of-the-window mark or the interval (docs/checkpoints.md, Sizing).
-  options.on_window_full = [gate = gate_] { gate->hurry(); };
+  // third-of-the-window mark or the interval, and the next ones at a sixth for a while
+  // (docs/checkpoints.md, Sizing).
+  options.on_window_full = [gate = gate_, last_full = last_full_] {
+    last_full->store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    gate->hurry();
+  };
   options.release_held = [self = weak_from_this()] {
     if (auto durable = self.lock())
       durable->release_held();
@@ -219,9 +229,11 @@ expected<void> durable_state::release_shard(std::uint32_t shard) {
 void durable_state::start_writing(std::shared_ptr<sensor_tracker> tracker, std::shared_ptr<const config_store> config) {
   checkpoint_writer_options options;
   options.interval = cfg_.checkpoint_interval;
-  options.early_at = [config] {
-    // A third of the window (docs/checkpoints.md, Sizing).
-    return config->read([](const telluride::config& cfg) { return cfg.producer_concurrency * cfg.prefetch_count / 3; });
+  options.early_at = [config, last_full = last_full_] {
+    const std::size_t window =
+      config->read([](const telluride::config& cfg) { return std::size_t{cfg.producer_concurrency} * cfg.prefetch_count; });
+    return early_round_mark(window, std::chrono::steady_clock::duration{last_full->load(std::memory_order_relaxed)},
+                            std::chrono::steady_clock::now().time_since_epoch());
   };
   auto writer = std::make_shared<checkpoint_writer>(std::move(options), gate_, std::move(tracker), std::move(chains_),
                                                     sink_, health_);

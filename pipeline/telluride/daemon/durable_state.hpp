@@ -79,6 +79,17 @@ struct durable_figures {
 std::uint64_t count_reapplied_once(throughput& totals, std::uint64_t reads_at_loss, std::uint64_t restored_reads,
                                    std::uint64_t failed_held, std::string_view what);
 
+/// How long after the readings' prefetch window was last full the rounds count as behind a
+/// backlog (early_round_mark).
+inline constexpr std::chrono::milliseconds backlog_span{250};
+
+/// The unsealed acknowledgements at which the gate starts a round before the interval
+/// (docs/checkpoints.md, Sizing): a third of `window` (producers × prefetch_count), a sixth
+/// while the window was full within `backlog_span` before `now`. `last_full` is the time
+/// since the clock's epoch of the last fill, 0 for none.
+std::size_t early_round_mark(std::size_t window, std::chrono::steady_clock::duration last_full,
+                             std::chrono::steady_clock::duration now) noexcept;
+
 class durable_state : public std::enable_shared_from_this<durable_state> {
 public:
   durable_state(const config& cfg, std::shared_ptr<part_health> health);
@@ -146,6 +157,9 @@ private:
   config cfg_;
   std::shared_ptr<part_health> health_;
   std::shared_ptr<causeway::ack_gate> gate_ = std::make_shared<causeway::ack_gate>();
+  /// When the readings' window was last full, since the steady clock's epoch (early_round_mark).
+  std::shared_ptr<std::atomic<std::chrono::steady_clock::rep>> last_full_ =
+    std::make_shared<std::atomic<std::chrono::steady_clock::rep>>(0);
   std::shared_ptr<stream_record_sink> sink_;
   std::vector<shard_chain> chains_;  // from restore to start_writing
   std::shared_ptr<snapshot_index_store> index_;

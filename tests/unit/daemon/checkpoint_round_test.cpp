@@ -6,6 +6,7 @@
 #include "memory_stream.hpp"
 
 #include "telluride/daemon/checkpoint_writer.hpp"
+#include "telluride/daemon/durable_state.hpp"
 #include "telluride/daemon/state_restore.hpp"
 #include "telluride/state/checkpoint_fold.hpp"
 
@@ -385,6 +386,23 @@ TEST_CASE("a restore stops with one line when the claim is not confirmed, or the
   auto broken = restore_from_stream(garbled, garbled, second, restore_settings{});
   REQUIRE_FALSE(broken.has_value());
   CHECK(broken.err().message.starts_with("shard 0: the record after the start does not decode: checkpoint record: "));
+}
+
+TEST_CASE("rounds start at a third of the window, at a sixth for 250 ms after the window was full") {
+  using std::chrono::steady_clock;
+  const steady_clock::duration now = 3600s;
+  // Never full: a third, also in the first 250 ms of the clock.
+  CHECK(early_round_mark(1000, steady_clock::duration{0}, now) == 333);
+  CHECK(early_round_mark(1000, steady_clock::duration{0}, 100ms) == 333);
+  // Full a moment ago: a sixth, until 250 ms have passed.
+  CHECK(early_round_mark(1000, now, now) == 166);
+  CHECK(early_round_mark(1000, now - 249ms, now) == 166);
+  CHECK(early_round_mark(1000, now - 250ms, now) == 333);
+  CHECK(early_round_mark(1000, now - 10s, now) == 333);
+  // The window of every producer channel.
+  CHECK(early_round_mark(3 * 1000, now - 1ms, now) == 500);
+  CHECK(early_round_mark(3 * 1000, now - 1s, now) == 1000);
+  CHECK(backlog_span == 250ms);
 }
 
 } // namespace checkpoint_round_test
