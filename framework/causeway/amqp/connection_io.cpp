@@ -30,10 +30,11 @@ constexpr std::size_t late_backlog_bytes = 16 * 1024;
 
 // After a channel's prefetch window was full (read_promptly), reads aim at a third of the
 // frames they aim at otherwise, for this long: the window, not the sender, sets the rate then,
-// and deliveries the broker sent but no read took yet hold slots the broker waits for. At
-// ~40,000 deliveries/s a window fills every 20-40 ms, so this spans the whole of a drain; paced
-// at 5,000/s the window seldom fills, and reads keep their long interval
-// (docs/architecture.md, Read pacing, step 5).
+// and deliveries the broker sent but no read took yet hold slots the broker waits for. A
+// drain at ~40,000 deliveries/s fills the window every 30-100 ms, so this spans the whole of
+// it; paced at 5,000/s the window seldom fills, and reads keep their long interval
+// (docs/architecture.md, Read pacing, step 5). The daemon's checkpoint rounds use the same
+// span (telluride::backlog_span).
 constexpr std::chrono::milliseconds hurry_span{250};
 
 std::int64_t ms_count(clock_type::duration d) {
