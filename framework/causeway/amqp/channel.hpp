@@ -22,6 +22,14 @@
 
 namespace causeway::amqp {
 
+/// How long after a channel's prefetch window was full its consumer counts as behind a
+/// backlog: the window, not the sender, sets the rate then. The connection's reads aim short
+/// for this long (channel::read_promptly); a pipeline's own rules may follow the same sign
+/// (Telluride's checkpoint rounds, telluride::early_round_mark). A drain at ~40,000
+/// deliveries/s fills the window every 30-100 ms, so this spans the whole of it; paced at
+/// 5,000/s the window seldom fills (docs/architecture.md, Read pacing, step 5).
+inline constexpr std::chrono::milliseconds backlog_span{250};
+
 /// The connection's command queue. It outlives the connection: posting after the connection
 /// shut down drops the command. Acknowledgers hold it, and they may outlive everything else.
 class mailbox {
@@ -91,8 +99,8 @@ public:
   void cancel_flush();
   /// The broker is about to send more (e.g. acknowledgements just freed its prefetch window):
   /// read as soon as data arrives, pacing reads from the shortest interval again, instead of
-  /// waiting out an interval that grew while little came, and for a while aim reads at a
-  /// third of the frames (read_pacer.hpp, `hurried`).
+  /// waiting out an interval that grew while little came, and for `backlog_span` aim reads at
+  /// a third of the frames (read_pacer.hpp, `hurried`).
   void read_promptly();
   /// When the connection reads its socket next, as seen from inside on_burst_end: in 0 ms when
   /// a pass goes on in the loop's next turn, after the pacer's interval when reads are paced

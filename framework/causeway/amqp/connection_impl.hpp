@@ -191,7 +191,7 @@ public:
   std::size_t socket_backlog() const noexcept;
   void on_read_timer();
   /// Drops a pending paced read for polling (data is read as it arrives), and the pacer's
-  /// interval back to its shortest; for `hurry_span` from now its reads aim short
+  /// interval back to its shortest; for `backlog_span` from now its reads aim short
   /// (read_pacer::after_read, `hurried`).
   void read_promptly();
   std::optional<std::chrono::milliseconds> next_read_in() noexcept;

@@ -28,15 +28,6 @@ constexpr std::size_t frames_per_pass = 4096;
 // ~50 small deliveries: more than arrives while a pass reads one buffer.
 constexpr std::size_t late_backlog_bytes = 16 * 1024;
 
-// After a channel's prefetch window was full (read_promptly), reads aim at a third of the
-// frames they aim at otherwise, for this long: the window, not the sender, sets the rate then,
-// and deliveries the broker sent but no read took yet hold slots the broker waits for. A
-// drain at ~40,000 deliveries/s fills the window every 30-100 ms, so this spans the whole of
-// it; paced at 5,000/s the window seldom fills, and reads keep their long interval
-// (docs/architecture.md, Read pacing, step 5). The daemon's checkpoint rounds use the same
-// span (telluride::backlog_span).
-constexpr std::chrono::milliseconds hurry_span{250};
-
 std::int64_t ms_count(clock_type::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
@@ -93,7 +84,9 @@ void connection::impl::on_read_timer() {
 
 void connection::impl::read_promptly() {
   pacer.restart();
-  hurried_until = clock_type::now() + hurry_span;
+  // Deliveries the broker sent but no read took yet hold slots it waits for: for a while,
+  // reads aim at a third of the frames they aim at otherwise.
+  hurried_until = clock_type::now() + backlog_span;
   if (!life.has_socket() || !poll)
     return;
   // Whether a paced read is due or a rest is about to be read (read_pacer::carry, whose

@@ -35,6 +35,7 @@
 #include "telluride/domain/expected.hpp"
 
 #include <causeway/ack_gate.hpp>
+#include <causeway/amqp/channel.hpp>
 #include <causeway/amqp/connection.hpp>
 #include <causeway/amqp/queue_source.hpp>
 
@@ -80,8 +81,8 @@ std::uint64_t count_reapplied_once(throughput& totals, std::uint64_t reads_at_lo
                                    std::uint64_t failed_held, std::string_view what);
 
 /// How long after the readings' prefetch window was last full the rounds count as behind a
-/// backlog (early_round_mark).
-inline constexpr std::chrono::milliseconds backlog_span{250};
+/// backlog (early_round_mark): the span for which the consuming connection reads short too.
+inline constexpr std::chrono::milliseconds backlog_span = causeway::amqp::backlog_span;
 
 /// The unsealed acknowledgements at which the gate starts a round before the interval
 /// (docs/checkpoints.md, Sizing): a third of `window` (producers × prefetch_count), a sixth

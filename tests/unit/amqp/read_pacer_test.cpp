@@ -182,7 +182,7 @@ TEST_CASE("a hurried read aims at a third of the frames wanted") {
 
 TEST_CASE("hurried, 20,000 deliveries/s are read every 4 ms instead of every 16") {
   // 60 frames per millisecond under the consumer's defaults: ~80 deliveries per read while a
-  // window was full a moment ago (connection_io.cpp, hurry_span), ~320 otherwise.
+  // window was full a moment ago (causeway::amqp::backlog_span), ~320 otherwise.
   auto settle = [](bool hurried) {
     read_pacer pacer{milliseconds{1}, milliseconds{48}};
     for (int i = 0; i < 10; ++i)
