@@ -33,6 +33,13 @@ settlement failure_outcome(failure_policy policy, bool redelivered) noexcept {
   return settlement::requeue;
 }
 
+bool is_window_tight(std::size_t held, std::size_t prefetch_count,
+                     std::optional<std::chrono::steady_clock::duration> since_full) noexcept {
+  if (held * 4 > prefetch_count * 3)
+    return true;
+  return held * 4 > prefetch_count && since_full && *since_full < backlog_span;
+}
+
 // --- acker ---
 
 queue_channel_acker::queue_channel_acker(std::weak_ptr<queue_channel> target, std::shared_ptr<amqp::mailbox> box,
@@ -217,6 +224,7 @@ void queue_channel::accept(assembled_delivery& d) {
   // Once, as the window fills (a channel's qos is never below its prefetch_count).
   if (window_held() == options_.prefetch_count) {
     gen_.full_since = std::chrono::steady_clock::now();
+    gen_.was_full = true;
     ++counters_->window_full;
     if (options_.on_window_full)
       options_.on_window_full();
@@ -341,7 +349,10 @@ void queue_channel::flush(bool everything) {
 }
 
 void queue_channel::note_window() noexcept {
-  is_window_tight_.store(window_held() * 4 > static_cast<std::size_t>(options_.prefetch_count) * 3,
+  std::optional<std::chrono::steady_clock::duration> since_full;
+  if (gen_.was_full)
+    since_full = std::chrono::steady_clock::now() - gen_.full_since;
+  is_window_tight_.store(amqp::detail::is_window_tight(window_held(), options_.prefetch_count, since_full),
                          std::memory_order_relaxed);
 }
 
