@@ -224,7 +224,6 @@ void queue_channel::accept(assembled_delivery& d) {
   // Once, as the window fills (a channel's qos is never below its prefetch_count).
   if (window_held() == options_.prefetch_count) {
     gen_.full_since = std::chrono::steady_clock::now();
-    gen_.was_full = true;
     ++counters_->window_full;
     if (options_.on_window_full)
       options_.on_window_full();
@@ -350,7 +349,7 @@ void queue_channel::flush(bool everything) {
 
 void queue_channel::note_window() noexcept {
   std::optional<std::chrono::steady_clock::duration> since_full;
-  if (gen_.was_full)
+  if (gen_.full_since != std::chrono::steady_clock::time_point{})
     since_full = std::chrono::steady_clock::now() - gen_.full_since;
   is_window_tight_.store(amqp::detail::is_window_tight(window_held(), options_.prefetch_count, since_full),
                          std::memory_order_relaxed);

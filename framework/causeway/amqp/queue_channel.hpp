@@ -177,8 +177,7 @@ private:
     causeway::detail::ack_window window;
     std::chrono::steady_clock::time_point last_progress;  // the lowest unsettled tag last moved
     std::uint64_t last_tag = 0;                           // of the last basic.deliver
-    std::chrono::steady_clock::time_point full_since;     // the window last filled
-    bool was_full = false;                                // full_since is set
+    std::chrono::steady_clock::time_point full_since;     // the window last filled (epoch: never)
     std::unordered_set<std::uint64_t> oversized;          // pending tags of oversized deliveries
     bool logged_malformed = false;
     delivery_assembler assembler;
