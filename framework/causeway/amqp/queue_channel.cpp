@@ -33,7 +33,7 @@ settlement failure_outcome(failure_policy policy, bool redelivered) noexcept {
   return settlement::requeue;
 }
 
-bool is_window_tight(std::size_t held, std::size_t prefetch_count,
+bool window_is_tight(std::size_t held, std::size_t prefetch_count,
                      std::optional<std::chrono::steady_clock::duration> since_full) noexcept {
   if (held * 4 > prefetch_count * 3)
     return true;
@@ -351,7 +351,7 @@ void queue_channel::note_window() noexcept {
   std::optional<std::chrono::steady_clock::duration> since_full;
   if (gen_.full_since != std::chrono::steady_clock::time_point{})
     since_full = std::chrono::steady_clock::now() - gen_.full_since;
-  is_window_tight_.store(amqp::detail::is_window_tight(window_held(), options_.prefetch_count, since_full),
+  is_window_tight_.store(window_is_tight(window_held(), options_.prefetch_count, since_full),
                          std::memory_order_relaxed);
 }
 

@@ -69,7 +69,7 @@ settlement failure_outcome(failure_policy policy, bool redelivered) noexcept;
 /// three quarters held is tight; so is more than a quarter within `backlog_span` of a full
 /// window, when the broker sends as fast as slots free and each acknowledgement that waits holds
 /// slots it waits for. A steady rate seldom fills the window and keeps the three quarters.
-bool is_window_tight(std::size_t held, std::size_t prefetch_count,
+bool window_is_tight(std::size_t held, std::size_t prefetch_count,
                      std::optional<std::chrono::steady_clock::duration> since_full) noexcept;
 
 class queue_channel;
@@ -126,7 +126,7 @@ public:
   void on_lost(const failure& why) override;
   void on_closing(channel& ch) override;
 
-  /// Any thread: the prefetch window is tight (`detail::is_window_tight`) as of the channel's
+  /// Any thread: the prefetch window is tight (`detail::window_is_tight`) as of the channel's
   /// last burst or flush. Acknowledgements then go at once; with more room they may wait for
   /// the connection's next paced read (queue_channel_acker).
   bool is_window_tight() const noexcept { return is_window_tight_.load(std::memory_order_relaxed); }
