@@ -24,12 +24,10 @@ namespace causeway::amqp {
 
 /// How long after a channel's prefetch window was full its consumer counts as behind a
 /// backlog: the window, not the sender, sets the rate then. The connection's reads aim short
-/// for this long (channel::read_promptly), and acknowledgements go at once with more than a
-/// quarter of the window held instead of three quarters (detail::window_is_tight); a
-/// pipeline's own rules may follow the same sign (Telluride's checkpoint rounds,
-/// telluride::early_round_mark). A drain at ~40,000 deliveries/s fills the window every
-/// 30-100 ms, so this spans the whole of it; paced at 5,000/s the window seldom fills
-/// (docs/architecture.md, Read pacing, step 5).
+/// for this long (channel::read_promptly); a pipeline's own rules may follow the same sign
+/// (Telluride's checkpoint rounds, telluride::early_round_mark). A drain at ~40,000
+/// deliveries/s fills the window every 30-100 ms, so this spans the whole of it; paced at
+/// 5,000/s the window seldom fills (docs/architecture.md, Read pacing, step 5).
 inline constexpr std::chrono::milliseconds backlog_span{250};
 
 /// The connection's command queue. It outlives the connection: posting after the connection

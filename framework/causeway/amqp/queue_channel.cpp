@@ -33,13 +33,6 @@ settlement failure_outcome(failure_policy policy, bool redelivered) noexcept {
   return settlement::requeue;
 }
 
-bool window_is_tight(std::size_t held, std::size_t prefetch_count,
-                     std::optional<std::chrono::steady_clock::duration> since_full) noexcept {
-  if (held * 4 > prefetch_count * 3)
-    return true;
-  return held * 4 > prefetch_count && since_full && *since_full < backlog_span;
-}
-
 // --- acker ---
 
 queue_channel_acker::queue_channel_acker(std::weak_ptr<queue_channel> target, std::shared_ptr<amqp::mailbox> box,
@@ -348,10 +341,7 @@ void queue_channel::flush(bool everything) {
 }
 
 void queue_channel::note_window() noexcept {
-  std::optional<std::chrono::steady_clock::duration> since_full;
-  if (gen_.full_since != std::chrono::steady_clock::time_point{})
-    since_full = std::chrono::steady_clock::now() - gen_.full_since;
-  is_window_tight_.store(window_is_tight(window_held(), options_.prefetch_count, since_full),
+  is_window_tight_.store(window_held() * 4 > static_cast<std::size_t>(options_.prefetch_count) * 3,
                          std::memory_order_relaxed);
 }
 

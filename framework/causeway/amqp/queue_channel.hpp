@@ -28,7 +28,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -62,15 +61,6 @@ struct settle_item {
 
 /// The outcome of a failed message under `policy` (requeue_once looks at its redelivered flag).
 settlement failure_outcome(failure_policy policy, bool redelivered) noexcept;
-
-/// Whether acknowledgements should go at once rather than wait for the connection's next paced
-/// read: `held` of a `prefetch_count` window are unsettled or settled and unsent, and the
-/// window was last full `since_full` ago (nullopt: never in this channel generation). More than
-/// three quarters held is tight; so is more than a quarter within `backlog_span` of a full
-/// window, when the broker sends as fast as slots free and each acknowledgement that waits holds
-/// slots it waits for. A steady rate seldom fills the window and keeps the three quarters.
-bool window_is_tight(std::size_t held, std::size_t prefetch_count,
-                     std::optional<std::chrono::steady_clock::duration> since_full) noexcept;
 
 class queue_channel;
 
@@ -126,9 +116,9 @@ public:
   void on_lost(const failure& why) override;
   void on_closing(channel& ch) override;
 
-  /// Any thread: the prefetch window is tight (`detail::window_is_tight`) as of the channel's
-  /// last burst or flush. Acknowledgements then go at once; with more room they may wait for
-  /// the connection's next paced read (queue_channel_acker).
+  /// Any thread: more than three quarters of the prefetch window are unsettled or settled and
+  /// unsent, as of the channel's last delivery or flush. Acknowledgements then go at once; with
+  /// more room they may wait for the connection's next paced read (queue_channel_acker).
   bool is_window_tight() const noexcept { return is_window_tight_.load(std::memory_order_relaxed); }
 
 private:
@@ -177,7 +167,7 @@ private:
     causeway::detail::ack_window window;
     std::chrono::steady_clock::time_point last_progress;  // the lowest unsettled tag last moved
     std::uint64_t last_tag = 0;                           // of the last basic.deliver
-    std::chrono::steady_clock::time_point full_since;     // the window last filled (epoch: never)
+    std::chrono::steady_clock::time_point full_since;     // the window last filled (while full)
     std::unordered_set<std::uint64_t> oversized;          // pending tags of oversized deliveries
     bool logged_malformed = false;
     delivery_assembler assembler;
