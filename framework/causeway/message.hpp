@@ -7,6 +7,7 @@
 
 #include <any>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,29 +28,42 @@ struct ack_ref {
 };
 
 /// Free-form key/value pairs a producer attaches (for AMQP: routing_key, message_id, ...).
-/// Kept in one buffer, so a message's metadata costs one allocation however many keys it has.
+/// Kept in one buffer, so a message's metadata costs one allocation however many keys it has,
+/// and none while it is empty.
 class metadata {
 public:
+  metadata() = default;
+  metadata(const metadata& other);
+  metadata& operator=(const metadata& other);
+  metadata(metadata&& other) noexcept
+    : bytes_(std::move(other.bytes_)), size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+  metadata& operator=(metadata&& other) noexcept {
+    bytes_ = std::move(other.bytes_);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    return *this;
+  }
+  ~metadata() = default;
+
   /// Sets `key`, replacing the value of an existing key in place (its position is kept).
   void set(std::string_view key, std::string_view value);
   /// Appends without looking for `key`: for producers that add each key once.
   void add(std::string_view key, std::string_view value);
   /// Room for keys and values of `bytes` in total, in `entries` entries.
-  void reserve(std::size_t bytes, std::size_t entries = 0) {
-    buffer_.reserve(bytes + entries * entry_header);
-  }
+  void reserve(std::size_t bytes, std::size_t entries = 0) { grow_to(bytes + entries * entry_header, false); }
   /// The value of `key`, or an empty view when it is absent. Valid until the metadata changes.
   std::string_view get(std::string_view key) const noexcept;
   bool contains(std::string_view key) const noexcept;
-  bool empty() const noexcept { return buffer_.empty(); }
+  bool empty() const noexcept { return size_ == 0; }
   /// Removes every entry and keeps the allocation, for metadata that is filled again.
-  void clear() noexcept { buffer_.clear(); }
+  void clear() noexcept { size_ = 0; }
   /// Bytes the entries can take without allocating (their headers included).
-  std::size_t capacity() const noexcept { return buffer_.capacity(); }
+  std::size_t capacity() const noexcept { return capacity_; }
   /// Calls `visit(key, value)` for every entry, in the order they were added.
   template <class Visit>
   void for_each(Visit&& visit) const {
-    for (std::size_t at = 0; at < buffer_.size();) {
+    for (std::size_t at = 0; at < size_;) {
       auto e = entry_at(at);
       visit(e.key, e.value);
       at = e.next;
@@ -64,12 +78,20 @@ private:
   struct entry {
     std::string_view key;
     std::string_view value;
-    std::size_t value_at;  // offset of the value in buffer_
+    std::size_t value_at;  // offset of the value in bytes_
     std::size_t next;      // offset of the next entry
   };
   entry entry_at(std::size_t at) const noexcept;
+  /// Capacity for `bytes` in all (at most 4 GiB); `ahead`: with room to grow into.
+  void grow_to(std::size_t bytes, bool ahead);
+  /// `text` points into this metadata's buffer.
+  bool holds(std::string_view text) const noexcept;
 
-  std::string buffer_;
+  // 16 bytes where a std::string takes 32: a message is moved from stage to stage several
+  // times on its way, and its metadata is seldom short enough for a string's inline buffer.
+  std::unique_ptr<char[]> bytes_;
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = 0;
 };
 
 enum class message_status : std::uint8_t { ok, failed };
@@ -91,7 +113,10 @@ public:
   message(const message& other)
     : data(other.data), metadata(other.metadata), ack(other.ack), decoded(other.decoded),
       rare_(other.rare_ ? std::make_unique<rare_fields>(*other.rare_) : nullptr),
-      batcher_(other.batcher_), position_(other.position_), status_(other.status_), ack_now_(other.ack_now_) {}
+      batcher_size_(other.batcher_size_), position_(other.position_), status_(other.status_),
+      ack_now_(other.ack_now_) {
+    std::memcpy(batcher_name_, other.batcher_name_, sizeof batcher_name_);
+  }
   message& operator=(const message& other) {
     if (this != &other)
       *this = message{other};
@@ -121,7 +146,11 @@ public:
   /// The batcher's name as given to put_batcher, default_batcher when none was given, or empty
   /// when the message was routed by position (see batcher_position).
   std::string_view batcher() const noexcept {
-    return position_ != by_name ? std::string_view{} : batcher_.empty() ? default_batcher : std::string_view{batcher_};
+    if (position_ != by_name)
+      return {};
+    if (batcher_size_ == long_name)
+      return rare_->batcher;
+    return batcher_size_ == 0 ? default_batcher : std::string_view{batcher_name_, batcher_size_};
   }
   /// The position given to put_batcher, if the message was routed by position.
   std::optional<batcher_at> batcher_position() const noexcept {
@@ -129,12 +158,18 @@ public:
   }
   /// Routes the message to the batcher of that name.
   void put_batcher(std::string_view name) {
-    batcher_.assign(name);
+    if (name.size() <= sizeof batcher_name_) {
+      std::memcpy(batcher_name_, name.data(), name.size());
+      batcher_size_ = static_cast<std::uint8_t>(name.size());
+    } else {
+      rare().batcher.assign(name);
+      batcher_size_ = long_name;
+    }
     position_ = by_name;
   }
   /// Routes the message to the batcher at that position in pipeline_options::batchers.
   void put_batcher(batcher_at position) noexcept {
-    batcher_.clear();
+    batcher_size_ = 0;
     position_ = static_cast<std::uint32_t>(position);
   }
 
@@ -153,11 +188,13 @@ public:
 
 private:
   // What most messages never set, kept apart so that a message stays small: it is moved from
-  // stage to stage several times on its way (160 bytes instead of 224). A batcher's name
-  // stays inline: routing by name is common, and a short name needs no allocation there.
+  // stage to stage several times on its way (128 bytes, two cache lines). A batcher's name of
+  // up to 15 bytes stays inline: routing by name is common, and a short name needs no
+  // allocation there; a longer one lives here.
   struct rare_fields {
     std::string reason;
     std::string batch_key;
+    std::string batcher;
   };
   rare_fields& rare() {
     if (rare_ == nullptr)
@@ -170,8 +207,10 @@ private:
   }
 
   static constexpr std::uint32_t by_name = ~std::uint32_t{0};
+  static constexpr std::uint8_t long_name = 0xff;  // batcher_size_: the name is rare_->batcher
   std::unique_ptr<rare_fields> rare_;
-  std::string batcher_;  // empty: default_batcher (when routed by name)
+  char batcher_name_[15]{};
+  std::uint8_t batcher_size_ = 0;  // 0: default_batcher (when routed by name)
   std::uint32_t position_ = by_name;
   message_status status_ = message_status::ok;
   bool ack_now_ = false;

@@ -172,3 +172,56 @@ TEST_CASE("a message goes to the default batcher, or to one chosen by name or by
   copied.put_batcher("");
   CHECK(copied.batcher() == "default");
 }
+
+TEST_CASE("metadata copies, moves and grows without losing an entry") {
+  causeway::metadata md;
+  for (int i = 0; i < 40; ++i)
+    md.add("key" + std::to_string(i), std::string(static_cast<std::size_t>(i), 'v'));
+  CHECK(md.get("key39") == std::string(39, 'v'));
+  causeway::metadata copied = md;
+  CHECK(copied.entries() == md.entries());
+  causeway::metadata moved = std::move(md);
+  CHECK(moved.entries() == copied.entries());
+  CHECK(md.empty());  // NOLINT(bugprone-use-after-move): a moved-from metadata is empty
+  CHECK(md.capacity() == 0);
+  md.add("again", "1");
+  CHECK(md.get("again") == "1");
+  copied = moved;
+  CHECK(copied.entries().size() == 40);
+  const std::size_t capacity = copied.capacity();
+  copied.clear();
+  CHECK(copied.empty());
+  CHECK(copied.capacity() == capacity);
+}
+
+TEST_CASE("metadata takes values that are views of its own entries") {
+  causeway::metadata md;
+  md.add("a", "first value");
+  md.add("b", "2");
+  md.set("b", md.get("a"));  // grows the entry after the one it reads
+  CHECK(md.get("b") == "first value");
+  md.set("a", md.get("b").substr(0, 5));
+  CHECK(md.get("a") == "first");
+  for (int i = 0; i < 8; ++i)
+    md.add(md.get("a"), md.get("b"));  // each add may move the buffer
+  CHECK(md.entries().size() == 10);
+  CHECK(md.entries().back() == std::pair<std::string, std::string>{"first", "first value"});
+}
+
+TEST_CASE("a batcher's name of up to 15 bytes and a longer one read back the same, copied or moved") {
+  causeway::message m;
+  m.put_batcher("exactly_15_byte");
+  CHECK(m.batcher() == "exactly_15_byte");
+  m.put_batcher("sixteen_bytes_xx");
+  CHECK(m.batcher() == "sixteen_bytes_xx");
+  causeway::message copied = m;
+  m.put_batcher("short");
+  CHECK(m.batcher() == "short");
+  CHECK(copied.batcher() == "sixteen_bytes_xx");
+  causeway::message moved = std::move(copied);
+  CHECK(moved.batcher() == "sixteen_bytes_xx");
+  moved.put_batcher(causeway::batcher_at{0});
+  CHECK(moved.batcher().empty());
+  moved.put_batcher("one");
+  CHECK(moved.batcher() == "one");
+}
