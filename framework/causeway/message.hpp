@@ -159,7 +159,8 @@ public:
   /// Routes the message to the batcher of that name.
   void put_batcher(std::string_view name) {
     if (name.size() <= sizeof batcher_name_) {
-      std::memcpy(batcher_name_, name.data(), name.size());
+      if (!name.empty())  // an empty view's data() may be null, which memcpy must not get
+        std::memcpy(batcher_name_, name.data(), name.size());
       batcher_size_ = static_cast<std::uint8_t>(name.size());
     } else {
       rare().batcher.assign(name);
