@@ -79,12 +79,13 @@ bool metadata::holds(std::string_view text) const noexcept {
 void metadata::add(std::string_view key, std::string_view value) {
   if (key.size() > UINT32_MAX || value.size() > UINT32_MAX)
     throw std::length_error("causeway::metadata: key or value longer than 4 GiB");
-  if (holds(key) || holds(value)) {  // a view of an entry: growing would move it
+  const std::size_t at = size_;
+  const std::size_t end = at + entry_header + key.size() + value.size();
+  if (end > capacity_ && (holds(key) || holds(value))) {  // a view of an entry: growing moves it
     add(std::string{key}, std::string{value});
     return;
   }
-  const std::size_t at = size_;
-  grow_to(at + entry_header + key.size() + value.size(), true);
+  grow_to(end, true);
   char* p = bytes_.get() + at;
   put_size(p, key.size());
   put_size(p + 4, value.size());
@@ -92,7 +93,7 @@ void metadata::add(std::string_view key, std::string_view value) {
     std::memcpy(p + entry_header, key.data(), key.size());
   if (!value.empty())
     std::memcpy(p + entry_header + key.size(), value.data(), value.size());
-  size_ = static_cast<std::uint32_t>(at + entry_header + key.size() + value.size());
+  size_ = static_cast<std::uint32_t>(end);
 }
 
 void metadata::set(std::string_view key, std::string_view value) {
