@@ -46,7 +46,7 @@ struct causeway_result {
 };
 
 /// What `side()` returns, computed in a child process. Both sides once ran in this process one
-/// after the other, and the second inherited the first one's heap: the reference ran 10-20 %
+/// after the other, and the second inherited the first one's heap: the reference ran 10-15 %
 /// slower after Causeway's vectors of 128 KB, which glibc keeps in the heap, than after
 /// vectors of 160 KB, which it maps and unmaps (2026-12-07). Exits on a child that fails.
 template <class Side>
