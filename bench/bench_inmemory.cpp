@@ -7,7 +7,12 @@
 // line: Causeway's figures, the reference's (bare_caf_*), and ratio = Causeway's rate / the
 // reference's.
 //
-//   bench_inmemory [--messages N] [--window W] [--workers T]
+// Then both sides again beside the noisy neighbour (bench/noisy_neighbour.cpp, --noise F of
+// every millisecond streaming through 4 x the last-level cache; 0 leaves it out), as
+// bench_daemon's noisy side: ratio_noisy and the other *_noisy figures.
+//
+//   bench_inmemory [--messages N] [--window W] [--workers T] [--noise 0.3] [--passes N]
+//                  [--noisy-neighbour PATH]
 #include "causeway/in_memory_producer.hpp"
 #include "causeway/pipeline.hpp"
 #include "causeway/runtime.hpp"
@@ -15,18 +20,22 @@
 #include "inmemory/bare_caf.hpp"
 #include "support/bench_support.hpp"
 #include "support/command_line.hpp"
+#include "support/neighbour_process.hpp"
 
 #include <caf/actor_system.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 namespace {
 
@@ -140,35 +149,122 @@ causeway_result run_causeway(std::uint64_t total, std::uint64_t window, std::uin
   return out;
 }
 
+/// One pass of both sides, each in a process of its own.
+struct pass {
+  causeway_result causeway;
+  inmemory_bench::bare_result bare;
+  double rate = 0;
+  double bare_rate = 0;
+  double cpu_us = 0;
+  double bare_cpu_us = 0;
+};
+
+pass run_pass(std::uint64_t total, std::uint64_t window, std::uint64_t workers, std::size_t chunk) {
+  pass p;
+  p.causeway = in_child("Causeway", [&] { return run_causeway(total, window, workers, chunk); });
+  p.bare = in_child("bare CAF", [&] { return inmemory_bench::run_bare_caf(total, window, workers, chunk); });
+  p.rate = static_cast<double>(total) / p.causeway.seconds;
+  p.bare_rate = static_cast<double>(p.bare.counted) / p.bare.seconds;
+  p.cpu_us = p.causeway.cpu_s * 1e6 / static_cast<double>(total);
+  p.bare_cpu_us = p.bare.cpu_s * 1e6 / static_cast<double>(total);
+  return p;
+}
+
+/// The pass of median ratio (Causeway's rate / the reference's); `passes` is not empty.
+pass median_pass(std::vector<pass> passes) {
+  std::sort(passes.begin(), passes.end(),
+            [](const pass& a, const pass& b) { return a.rate / a.bare_rate < b.rate / b.bare_rate; });
+  return passes[passes.size() / 2];
+}
+
+[[noreturn]] void fail(const std::string& why) {
+  std::fprintf(stderr, "bench_inmemory: %s\n", why.c_str());
+  std::printf("{\"name\": \"inmemory\", \"error\": \"%s\"}\n", why.c_str());
+  std::exit(1);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   std::uint64_t total = 10'000'000;
   std::uint64_t window = 20'000;
   std::uint64_t workers = 2;
+  double noise = 0.3;
+  std::uint64_t passes = 1;
+  std::string neighbour;
   CLI::App app{"Causeway's own overhead: messages through an in-memory pipeline with no-op handlers.",
                "bench_inmemory"};
   bench::last_one_wins(app);
   app.add_option("--messages", total, "messages to run through")->check(CLI::Range(1ull, 1'000'000'000ull));
   app.add_option("--window", window, "messages outstanding at most")->check(CLI::Range(1ull, 100'000'000ull));
   app.add_option("--workers", workers, "actor system worker threads")->check(CLI::Range(1ull, 256ull));
+  app.add_option("--noise", noise, "busy share of each millisecond of the noisy neighbour (0: quiet only)")
+    ->check(CLI::Range(0.0, 0.95));
+  app.add_option("--passes", passes, "quiet and noisy passes, alternated; the median of each is reported")
+    ->check(CLI::Range(1ull, 99ull));
+  app.add_option("--noisy-neighbour", neighbour, "the noisy_neighbour program (default: beside bench_inmemory)");
   bench::parse_command_line(app, argc, argv, "inmemory");
+  if (neighbour.empty())
+    neighbour = (std::filesystem::path{argv[0]}.parent_path() / "noisy_neighbour").string();
+  if (noise > 0 && ::access(neighbour.c_str(), X_OK) != 0)
+    fail("no noisy_neighbour program at " + neighbour + " (--noisy-neighbour PATH, or --noise 0)");
   constexpr std::size_t chunk = 1000;
 
-  const auto causeway = in_child("Causeway", [&] { return run_causeway(total, window, workers, chunk); });
-  const auto bare = in_child("bare CAF", [&] { return inmemory_bench::run_bare_caf(total, window, workers, chunk); });
-  const double rate = static_cast<double>(total) / causeway.seconds;
-  const double bare_rate = static_cast<double>(bare.counted) / bare.seconds;
-  const double cpu_us = causeway.cpu_s * 1e6 / static_cast<double>(total);
-  const double bare_cpu_us = bare.cpu_s * 1e6 / static_cast<double>(total);
-  std::fprintf(stderr, "inmemory: Causeway %.0f msgs/s, %.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
-               rate, cpu_us, bare_rate, bare_cpu_us, rate / bare_rate);
+  // Quiet and noisy passes alternate. Of each kind the pass of median ratio is reported, as a
+  // pair: its two sides shared that pass's noise, and the median by one side's rate could pick
+  // a pass whose reference was an outlier.
+  std::vector<pass> quiet_passes;
+  std::vector<pass> noisy_passes;
+  double neighbour_cpu = 0;
+  for (std::uint64_t i = 0; i < passes; ++i) {
+    quiet_passes.push_back(run_pass(total, window, workers, chunk));
+    const pass& q = quiet_passes.back();
+    std::fprintf(stderr, "inmemory: Causeway %.0f msgs/s, %.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
+                 q.rate, q.cpu_us, q.bare_rate, q.bare_cpu_us, q.rate / q.bare_rate);
+    if (noise <= 0)
+      continue;
+    // Both sides beside the same neighbour, as bench/run.sh daemon's noisy side.
+    const auto log = std::filesystem::temp_directory_path() / ("bench_inmemory-neighbour-" + std::to_string(::getpid()) + ".log");
+    auto started = bench::neighbour_process::start(neighbour, noise, log.string());
+    if (!started)
+      fail(started.err().message);
+    noisy_passes.push_back(run_pass(total, window, workers, chunk));
+    auto summary = started->stop();
+    std::error_code ignored;
+    std::filesystem::remove(log, ignored);
+    if (!summary)
+      fail(summary.err().message);
+    neighbour_cpu += summary->cpu_fraction / static_cast<double>(passes);
+    const pass& n = noisy_passes.back();
+    std::fprintf(stderr,
+                 "inmemory beside the noisy neighbour (--noise %.2f, on a core %.3f of the time): Causeway %.0f msgs/s, "
+                 "%.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
+                 noise, summary->cpu_fraction, n.rate, n.cpu_us, n.bare_rate, n.bare_cpu_us, n.rate / n.bare_rate);
+  }
+  bool complete = true;
+  for (const auto* all : {&quiet_passes, &noisy_passes})
+    for (const pass& p : *all)
+      complete = complete && p.causeway.successful == total && p.bare.counted == total;
+  const pass quiet = median_pass(quiet_passes);
+  std::string noisy_json;
+  if (!noisy_passes.empty()) {
+    const pass noisy = median_pass(noisy_passes);
+    char buffer[512];
+    std::snprintf(buffer, sizeof buffer,
+                  ", \"noise\": %.2f, \"neighbour_cpu_fraction\": %.3f, \"msgs_per_s_noisy\": %.0f, "
+                  "\"cpu_us_per_msg_noisy\": %.3f, \"bare_caf_msgs_per_s_noisy\": %.0f, "
+                  "\"bare_caf_cpu_us_per_msg_noisy\": %.3f, \"ratio_noisy\": %.3f, \"cpu_ratio_noisy\": %.3f",
+                  noise, neighbour_cpu, noisy.rate, noisy.cpu_us, noisy.bare_rate, noisy.bare_cpu_us,
+                  noisy.rate / noisy.bare_rate, noisy.cpu_us / noisy.bare_cpu_us);
+    noisy_json = buffer;
+  }
   std::printf("{\"name\": \"inmemory\", \"messages\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.0f, "
               "\"cpu_us_per_msg\": %.3f, \"peak_rss_mib\": %.1f, \"failed\": %llu, \"workers\": %llu, "
               "\"bare_caf_seconds\": %.3f, \"bare_caf_msgs_per_s\": %.0f, \"bare_caf_cpu_us_per_msg\": %.3f, "
-              "\"ratio\": %.3f, \"cpu_ratio\": %.3f}\n",
-              static_cast<unsigned long long>(total), causeway.seconds, rate, cpu_us, causeway.peak_rss_mib,
-              static_cast<unsigned long long>(causeway.failed), static_cast<unsigned long long>(workers), bare.seconds, bare_rate,
-              bare_cpu_us, rate / bare_rate, cpu_us / bare_cpu_us);
-  return causeway.successful == total && bare.counted == total ? 0 : 1;
+              "\"ratio\": %.3f, \"cpu_ratio\": %.3f%s}\n",
+              static_cast<unsigned long long>(total), quiet.causeway.seconds, quiet.rate, quiet.cpu_us,
+              quiet.causeway.peak_rss_mib, static_cast<unsigned long long>(quiet.causeway.failed),
+              static_cast<unsigned long long>(workers), quiet.bare.seconds, quiet.bare_rate, quiet.bare_cpu_us,
+              quiet.rate / quiet.bare_rate, quiet.cpu_us / quiet.bare_cpu_us, noisy_json.c_str());
+  return complete ? 0 : 1;
 }

@@ -5,8 +5,11 @@
 # reports; it never fails on a slow machine.
 #   bench/run.sh fuzz [SECONDS]   every fuzz target for SECONDS each (default 60), through
 #                                 scripts/fuzz.sh; exits 1 after its JSON line if one crashed
-#   bench/run.sh inmemory         Causeway's in-memory pipeline and, in the same run, the same
-#                                 shape from bare CAF actors; ratio = Causeway / bare CAF
+#   bench/run.sh inmemory [--noise F]   Causeway's in-memory pipeline and, in the same run, the
+#                                 same shape from bare CAF actors; ratio = Causeway / bare CAF;
+#                                 then both beside the noisy neighbour (as daemon's --noise,
+#                                 default 0.3; 0: quiet only): ratio_noisy; three passes of
+#                                 each, alternated, the median pass of each reported
 #   bench/run.sh daemon [--noise F] [--profile] [bench_daemon flags...]   (bench/daemon.sh)
 #       --noise F        the noisy side runs beside bench/noisy_neighbour, which streams through
 #                        4 x the last-level cache for F of every millisecond (default 0.3;
@@ -35,30 +38,10 @@ configure() {
   cmake --build "$build" --target "$@" >/dev/null
 }
 
-# Runs a benchmark that prints one JSON line $1 times and prints the run with the median
-# msgs_per_s last.
-# median_of KEY RUNS COMMAND...: runs COMMAND RUNS times and prints the last line of the run
-# whose numeric field KEY is the median. With a same-run reference, KEY is the ratio: each run's
-# two sides share that run's noise, and the median pair is reported as a pair (the median by one
-# side's rate could pick a run whose reference was an outlier).
-median_of() {
-  local key=$1 runs=$2
-  shift 2
-  local results=()
-  for ((i = 0; i < runs; i++)); do
-    results+=("$("$@" | tail -n 1)")
-    echo "run $((i + 1)): ${results[-1]}" >&2
-  done
-  printf '%s\n' "${results[@]}" |
-    awk -v key="\"$key\": " '{ at = index($0, key); rest = substr($0, at + length(key)); match(rest, /^[0-9.]+/);
-                                 print substr(rest, 1, RLENGTH) "\t" $0 }' |
-    sort -g | awk -v m=$(((runs + 1) / 2)) 'NR == m { sub(/^[^\t]*\t/, ""); print }'
-}
-
 case $name in
   inmemory)
-    configure bench_inmemory
-    median_of ratio 3 "$build/bin/bench_inmemory" --messages 10000000
+    configure bench_inmemory noisy_neighbour
+    "$build/bin/bench_inmemory" --messages 10000000 --passes 3 "${@:2}"
     ;;
   rabbitmq)
     [[ -x $root/bench/rabbitmq.sh ]] || { echo "bench/rabbitmq.sh is missing" >&2; exit 1; }
