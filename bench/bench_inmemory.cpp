@@ -24,13 +24,17 @@
 
 #include <caf/actor_system.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -54,6 +58,13 @@ struct causeway_result {
   double peak_rss_mib = 0;
 };
 
+/// One line on stderr, then the JSON error line (bench/run.sh contract), and exit 1.
+[[noreturn]] void die(const std::string& why) {
+  std::fprintf(stderr, "bench_inmemory: %s\n", why.c_str());
+  std::printf("%s\n", nlohmann::json{{"name", "inmemory"}, {"error", why}}.dump().c_str());
+  std::exit(1);
+}
+
 /// What `side()` returns, computed in a child process. Both sides once ran in this process one
 /// after the other, and the second inherited the first one's heap: the reference ran 10-15 %
 /// slower after Causeway's vectors of 128 KB, which glibc keeps in the heap, than after
@@ -63,16 +74,12 @@ auto in_child(const char* what, Side side) {
   using result = decltype(side());
   static_assert(std::is_trivially_copyable_v<result>);
   int fds[2];
-  if (::pipe(fds) != 0) {
-    std::perror("bench_inmemory: pipe");
-    std::exit(1);
-  }
+  if (::pipe(fds) != 0)
+    die(std::string{"pipe: "} + std::strerror(errno));
   std::fflush(nullptr);
   const pid_t child = ::fork();
-  if (child < 0) {
-    std::perror("bench_inmemory: fork");
-    std::exit(1);
-  }
+  if (child < 0)
+    die(std::string{"fork: "} + std::strerror(errno));
   if (child == 0) {
     ::close(fds[0]);
     const result r = side();
@@ -86,11 +93,8 @@ auto in_child(const char* what, Side side) {
   ::close(fds[0]);
   int status = 0;
   ::waitpid(child, &status, 0);
-  if (!read_all || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "bench_inmemory: the %s side did not finish\n", what);
-    std::printf("{\"name\": \"inmemory\", \"error\": \"the %s side did not finish\"}\n", what);
-    std::exit(1);
-  }
+  if (!read_all || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    die(std::string{"the "} + what + " side did not finish");
   return r;
 }
 
@@ -157,6 +161,7 @@ struct pass {
   double bare_rate = 0;
   double cpu_us = 0;
   double bare_cpu_us = 0;
+  double ratio() const { return rate / bare_rate; }
 };
 
 pass run_pass(std::uint64_t total, std::uint64_t window, std::uint64_t workers, std::size_t chunk) {
@@ -173,14 +178,8 @@ pass run_pass(std::uint64_t total, std::uint64_t window, std::uint64_t workers, 
 /// The pass of median ratio (Causeway's rate / the reference's); `passes` is not empty.
 pass median_pass(std::vector<pass> passes) {
   std::sort(passes.begin(), passes.end(),
-            [](const pass& a, const pass& b) { return a.rate / a.bare_rate < b.rate / b.bare_rate; });
+            [](const pass& a, const pass& b) { return a.ratio() < b.ratio(); });
   return passes[passes.size() / 2];
-}
-
-[[noreturn]] void fail(const std::string& why) {
-  std::fprintf(stderr, "bench_inmemory: %s\n", why.c_str());
-  std::printf("{\"name\": \"inmemory\", \"error\": \"%s\"}\n", why.c_str());
-  std::exit(1);
 }
 
 } // namespace
@@ -207,7 +206,7 @@ int main(int argc, char** argv) {
   if (neighbour.empty())
     neighbour = (std::filesystem::path{argv[0]}.parent_path() / "noisy_neighbour").string();
   if (noise > 0 && ::access(neighbour.c_str(), X_OK) != 0)
-    fail("no noisy_neighbour program at " + neighbour + " (--noisy-neighbour PATH, or --noise 0)");
+    die("no noisy_neighbour program at " + neighbour + " (--noisy-neighbour PATH, or --noise 0)");
   constexpr std::size_t chunk = 1000;
 
   // Quiet and noisy passes alternate. Of each kind the pass of median ratio is reported, as a
@@ -220,26 +219,26 @@ int main(int argc, char** argv) {
     quiet_passes.push_back(run_pass(total, window, workers, chunk));
     const pass& q = quiet_passes.back();
     std::fprintf(stderr, "inmemory: Causeway %.0f msgs/s, %.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
-                 q.rate, q.cpu_us, q.bare_rate, q.bare_cpu_us, q.rate / q.bare_rate);
+                 q.rate, q.cpu_us, q.bare_rate, q.bare_cpu_us, q.ratio());
     if (noise <= 0)
       continue;
     // Both sides beside the same neighbour, as bench/run.sh daemon's noisy side.
     const auto log = std::filesystem::temp_directory_path() / ("bench_inmemory-neighbour-" + std::to_string(::getpid()) + ".log");
     auto started = bench::neighbour_process::start(neighbour, noise, log.string());
     if (!started)
-      fail(started.err().message);
+      die(started.err().message);
     noisy_passes.push_back(run_pass(total, window, workers, chunk));
     auto summary = started->stop();
     std::error_code ignored;
     std::filesystem::remove(log, ignored);
     if (!summary)
-      fail(summary.err().message);
+      die(summary.err().message);
     neighbour_cpu += summary->cpu_fraction / static_cast<double>(passes);
     const pass& n = noisy_passes.back();
     std::fprintf(stderr,
                  "inmemory beside the noisy neighbour (--noise %.2f, on a core %.3f of the time): Causeway %.0f msgs/s, "
                  "%.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
-                 noise, summary->cpu_fraction, n.rate, n.cpu_us, n.bare_rate, n.bare_cpu_us, n.rate / n.bare_rate);
+                 noise, summary->cpu_fraction, n.rate, n.cpu_us, n.bare_rate, n.bare_cpu_us, n.ratio());
   }
   bool complete = true;
   for (const auto* all : {&quiet_passes, &noisy_passes})
@@ -255,7 +254,7 @@ int main(int argc, char** argv) {
                   "\"cpu_us_per_msg_noisy\": %.3f, \"bare_caf_msgs_per_s_noisy\": %.0f, "
                   "\"bare_caf_cpu_us_per_msg_noisy\": %.3f, \"ratio_noisy\": %.3f, \"cpu_ratio_noisy\": %.3f",
                   noise, neighbour_cpu, noisy.rate, noisy.cpu_us, noisy.bare_rate, noisy.bare_cpu_us,
-                  noisy.rate / noisy.bare_rate, noisy.cpu_us / noisy.bare_cpu_us);
+                  noisy.ratio(), noisy.cpu_us / noisy.bare_cpu_us);
     noisy_json = buffer;
   }
   std::printf("{\"name\": \"inmemory\", \"messages\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.0f, "
@@ -265,6 +264,6 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(total), quiet.causeway.seconds, quiet.rate, quiet.cpu_us,
               quiet.causeway.peak_rss_mib, static_cast<unsigned long long>(quiet.causeway.failed),
               static_cast<unsigned long long>(workers), quiet.bare.seconds, quiet.bare_rate, quiet.bare_cpu_us,
-              quiet.rate / quiet.bare_rate, quiet.cpu_us / quiet.bare_cpu_us, noisy_json.c_str());
+              quiet.ratio(), quiet.cpu_us / quiet.bare_cpu_us, noisy_json.c_str());
   return complete ? 0 : 1;
 }
