@@ -26,14 +26,6 @@ std::uint32_t size_at(const char* in) noexcept {
 // A message is at most two cache lines: it is moved whole at every hand-off between stages.
 static_assert(sizeof(message) <= 128);
 
-metadata::metadata(const metadata& other) {
-  if (other.size_ == 0)
-    return;
-  grow_to(other.size_, false);
-  std::memcpy(bytes_.get(), other.bytes_.get(), other.size_);
-  size_ = other.size_;
-}
-
 metadata& metadata::operator=(const metadata& other) {
   if (this != &other) {
     size_ = 0;

@@ -33,7 +33,7 @@ struct ack_ref {
 class metadata {
 public:
   metadata() = default;
-  metadata(const metadata& other);
+  metadata(const metadata& other) { *this = other; }
   metadata& operator=(const metadata& other);
   metadata(metadata&& other) noexcept
     : bytes_(std::move(other.bytes_)), size_(std::exchange(other.size_, 0)),
@@ -113,10 +113,8 @@ public:
   message(const message& other)
     : data(other.data), metadata(other.metadata), ack(other.ack), decoded(other.decoded),
       rare_(other.rare_ ? std::make_unique<rare_fields>(*other.rare_) : nullptr),
-      batcher_size_(other.batcher_size_), position_(other.position_), status_(other.status_),
-      ack_now_(other.ack_now_) {
-    std::memcpy(batcher_name_, other.batcher_name_, sizeof batcher_name_);
-  }
+      short_batcher_(other.short_batcher_), position_(other.position_), status_(other.status_),
+      ack_now_(other.ack_now_) {}
   message& operator=(const message& other) {
     if (this != &other)
       *this = message{other};
@@ -148,9 +146,9 @@ public:
   std::string_view batcher() const noexcept {
     if (position_ != by_name)
       return {};
-    if (batcher_size_ == long_name)
+    if (short_batcher_.size == long_name)
       return rare_->batcher;
-    return batcher_size_ == 0 ? default_batcher : std::string_view{batcher_name_, batcher_size_};
+    return short_batcher_.size == 0 ? default_batcher : std::string_view{short_batcher_.bytes, short_batcher_.size};
   }
   /// The position given to put_batcher, if the message was routed by position.
   std::optional<batcher_at> batcher_position() const noexcept {
@@ -158,19 +156,19 @@ public:
   }
   /// Routes the message to the batcher of that name.
   void put_batcher(std::string_view name) {
-    if (name.size() <= sizeof batcher_name_) {
+    if (name.size() <= sizeof short_batcher_.bytes) {
       if (!name.empty())  // an empty view's data() may be null, which memcpy must not get
-        std::memcpy(batcher_name_, name.data(), name.size());
-      batcher_size_ = static_cast<std::uint8_t>(name.size());
+        std::memcpy(short_batcher_.bytes, name.data(), name.size());
+      short_batcher_.size = static_cast<std::uint8_t>(name.size());
     } else {
       rare().batcher.assign(name);
-      batcher_size_ = long_name;
+      short_batcher_.size = long_name;
     }
     position_ = by_name;
   }
   /// Routes the message to the batcher at that position in pipeline_options::batchers.
   void put_batcher(batcher_at position) noexcept {
-    batcher_size_ = 0;
+    short_batcher_.size = 0;
     position_ = static_cast<std::uint32_t>(position);
   }
 
@@ -208,10 +206,13 @@ private:
   }
 
   static constexpr std::uint32_t by_name = ~std::uint32_t{0};
-  static constexpr std::uint8_t long_name = 0xff;  // batcher_size_: the name is rare_->batcher
+  static constexpr std::uint8_t long_name = 0xff;  // short_name::size: the name is rare_->batcher
+  struct short_name {
+    char bytes[15]{};
+    std::uint8_t size = 0;  // 0: default_batcher (when routed by name)
+  };
   std::unique_ptr<rare_fields> rare_;
-  char batcher_name_[15]{};
-  std::uint8_t batcher_size_ = 0;  // 0: default_batcher (when routed by name)
+  short_name short_batcher_;
   std::uint32_t position_ = by_name;
   message_status status_ = message_status::ok;
   bool ack_now_ = false;
