@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 namespace causeway::detail {
 
@@ -30,6 +31,17 @@ std::vector<message> chunk_queue::take(std::size_t n) {
   if (head_ == 0 && front.size() == n) {
     out = std::move(front);
     chunks_.pop_front();
+    size_ -= n;
+    return out;
+  }
+  if (head_ == 0 && n < front.size() && front.size() - n <= n) {
+    // The head of an untouched chunk, and no more behind it than is taken: the chunk goes on
+    // with the head and its tail stays as a chunk of its own, so the fewer messages move (and
+    // taking the tail next hands it on whole).
+    std::vector<message> tail(std::make_move_iterator(front.begin() + static_cast<std::ptrdiff_t>(n)),
+                              std::make_move_iterator(front.end()));
+    front.erase(front.begin() + static_cast<std::ptrdiff_t>(n), front.end());
+    out = std::exchange(front, std::move(tail));
     size_ -= n;
     return out;
   }

@@ -1,7 +1,9 @@
 // chunk_queue.hpp — a FIFO of messages kept in the vectors they arrived in.
 //
 // Producers deliver vectors; consumers ask for counts. Taking exactly a whole front vector
-// hands it on without touching its messages; only a partial take moves messages one by one.
+// hands it on without touching its messages; a partial take moves messages one by one: the
+// ones taken, or, when at most as many stay behind in an untouched vector, those (the vector
+// goes on with the ones taken, and the rest stays queued as a vector that can go whole).
 #pragma once
 
 #include "causeway/message.hpp"

@@ -54,6 +54,50 @@ TEST_CASE("taking a whole front chunk hands on the same vector") {
   CHECK(q.empty());
 }
 
+TEST_CASE("taking most of an untouched chunk hands on the same vector and keeps the rest queued") {
+  chunk_queue q;
+  auto first = chunk({"a", "b", "c", "d", "e"});
+  const auto* storage = first.data();
+  q.push(std::move(first));
+  q.push(chunk({"f"}));
+
+  SUBCASE("the rest is taken next") {
+    auto head = q.take(3);
+    CHECK(head.data() == storage);  // the messages left behind moved, not the ones taken
+    CHECK(data_of(head) == strings{"a", "b", "c"});
+    CHECK(q.size() == 3);
+    CHECK(data_of(q.take(2)) == strings{"d", "e"});
+    CHECK(data_of(q.take(5)) == strings{"f"});
+  }
+  SUBCASE("single messages pushed after it come after the rest") {
+    CHECK(data_of(q.take(3)) == strings{"a", "b", "c"});
+    q.push(message{"g"});
+    CHECK(q.size() == 4);
+    CHECK(data_of(q.take(10)) == strings{"d", "e", "f", "g"});
+  }
+  SUBCASE("the rest a message at a time") {
+    auto head = q.take(3);
+    CHECK(head.data() == storage);
+    CHECK(data_of(q.take(1)) == strings{"d"});
+    CHECK(data_of(q.take(1)) == strings{"e"});
+    CHECK(data_of(q.take(1)) == strings{"f"});
+  }
+  CHECK(q.empty());
+}
+
+TEST_CASE("taking less than half of a chunk moves the messages taken") {
+  chunk_queue q;
+  auto first = chunk({"a", "b", "c", "d", "e"});
+  const auto* storage = first.data();
+  q.push(std::move(first));
+  auto head = q.take(2);
+  CHECK(head.data() != storage);
+  CHECK(data_of(head) == strings{"a", "b"});
+  CHECK(q.size() == 3);
+  CHECK(data_of(q.take(3)) == strings{"c", "d", "e"});
+  CHECK(q.empty());
+}
+
 TEST_CASE("partial takes keep FIFO order across chunk boundaries") {
   chunk_queue q;
   q.push(chunk({"a", "b", "c"}));
