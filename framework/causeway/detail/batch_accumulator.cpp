@@ -8,19 +8,34 @@ batch_accumulator::batch_accumulator(std::string batcher, std::size_t batch_size
                                      std::chrono::milliseconds batch_timeout)
   : batcher_(std::move(batcher)), batch_size_(batch_size), batch_timeout_(batch_timeout) {}
 
-std::optional<batch> batch_accumulator::add(message msg, std::size_t partition,
+std::optional<batch> batch_accumulator::add(message&& msg, std::size_t partition,
                                             clock::time_point now) {
-  auto [it, opened] = open_.try_emplace(key{msg.batch_key(), partition});
-  if (opened) {
-    it->second.deadline = now + batch_timeout_;
-    it->second.order = next_order_++;
-    it->second.messages.reserve(std::min<std::size_t>(batch_size_, 1024));
-  }
+  auto it = open_batch_for(msg.batch_key(), partition, now);
   it->second.messages.push_back(std::move(msg));
   ++size_;
   if (it->second.messages.size() >= batch_size_)
     return close(it, batch_trigger::size);
   return std::nullopt;
+}
+
+batch_accumulator::open_iterator batch_accumulator::open_batch_for(const std::string& batch_key,
+                                                                   std::size_t partition, clock::time_point now) {
+  const bool remembered = partition < recent_partitions;
+  if (remembered) {
+    if (partition >= recent_.size())
+      recent_.resize(partition + 1);
+    if (const auto& recent = recent_[partition]; recent && (*recent)->first.first == batch_key)
+      return *recent;
+  }
+  auto [it, opened] = open_.try_emplace(key{batch_key, partition});
+  if (opened) {
+    it->second.deadline = now + batch_timeout_;
+    it->second.order = next_order_++;
+    it->second.messages.reserve(std::min<std::size_t>(batch_size_, 1024));
+  }
+  if (remembered)
+    recent_[partition] = it;
+  return it;
 }
 
 template <class Predicate>
@@ -54,7 +69,9 @@ std::optional<clock::time_point> batch_accumulator::next_deadline() const {
   return earliest;
 }
 
-batch batch_accumulator::close(std::map<key, open_batch>::iterator it, batch_trigger trigger) {
+batch batch_accumulator::close(open_iterator it, batch_trigger trigger) {
+  if (const auto partition = it->first.second; partition < recent_.size() && recent_[partition] == it)
+    recent_[partition].reset();
   batch out;
   out.messages = std::move(it->second.messages);
   out.info = batch_info{batcher_, it->first.first, it->first.second, out.messages.size(), trigger};

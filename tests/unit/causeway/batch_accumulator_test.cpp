@@ -99,6 +99,52 @@ TEST_CASE("messages for different partitions go to different batches") {
   CHECK(acc.size() == 1);
 }
 
+TEST_CASE("keys and partitions interleaved, batches closed every way, keep every message in its own batch") {
+  // The accumulator remembers the batch each partition added to last; none of these may land
+  // a message in a batch already emitted, or in another key's or partition's.
+  batch_accumulator acc{"b", 2, 100ms};
+  std::vector<batch> out;
+  auto add = [&](std::string data, std::string key, std::size_t partition, time_point now) {
+    if (auto full = acc.add(keyed(std::move(data), std::move(key)), partition, now))
+      out.push_back(std::move(*full));
+  };
+  add("k0-a", "k", 0, t0);
+  add("k1-a", "k", 1, t0);
+  add("j0-a", "j", 0, t0);
+  add("k0-b", "k", 0, t0);  // closes (k, 0) by size
+  add("k0-c", "k", 0, t0);  // opens (k, 0) afresh
+  add("big-a", "k", 1000, t0);  // a partition beyond what is remembered
+  add("big-b", "k", 1000, t0);
+  REQUIRE(out.size() == 2);
+  CHECK(data_of(out[0]) == strings{"k0-a", "k0-b"});
+  CHECK(out[0].info.partition == 0);
+  CHECK(data_of(out[1]) == strings{"big-a", "big-b"});
+  CHECK(out[1].info.partition == 1000);
+
+  auto expired = acc.expire(t0 + 100ms);  // (k, 1), (j, 0), (k, 0) again
+  REQUIRE(expired.size() == 3);
+  CHECK(data_of(expired[0]) == strings{"k1-a"});
+  CHECK(data_of(expired[1]) == strings{"j0-a"});
+  CHECK(data_of(expired[2]) == strings{"k0-c"});
+  CHECK(acc.size() == 0);
+
+  add("k1-b", "k", 1, t0 + 150ms);  // the batch it added to last is gone: a new one
+  CHECK(acc.next_deadline() == t0 + 250ms);
+  batch_accumulator moved{std::move(acc)};
+  REQUIRE(moved.size() == 1);
+  auto full = moved.add(keyed("k1-c", "k"), 1, t0 + 160ms);  // the same batch, after the move
+  REQUIRE(full.has_value());
+  CHECK(data_of(*full) == strings{"k1-b", "k1-c"});
+
+  CHECK_FALSE(moved.add(keyed("k1-d", "k"), 1, t0 + 170ms).has_value());
+  auto flushed = moved.flush();
+  REQUIRE(flushed.size() == 1);
+  CHECK(data_of(flushed[0]) == strings{"k1-d"});
+  CHECK_FALSE(moved.add(keyed("k1-e", "k"), 1, t0 + 180ms).has_value());  // not into the flushed batch
+  CHECK(moved.size() == 1);
+  CHECK(moved.next_deadline() == t0 + 280ms);
+}
+
 TEST_CASE("a partial batch is emitted when its timeout expires") {
   batch_accumulator acc{"slow", 10, 100ms};
   CHECK_FALSE(acc.add(keyed("a", "k"), 3, t0).has_value());
