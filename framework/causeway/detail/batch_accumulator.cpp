@@ -40,7 +40,7 @@ batch_accumulator::open_iterator batch_accumulator::open_batch_for(const std::st
 
 template <class Predicate>
 std::vector<batch> batch_accumulator::close_where(Predicate&& is_due, batch_trigger trigger) {
-  std::vector<std::map<key, open_batch>::iterator> due;
+  std::vector<open_iterator> due;
   for (auto it = open_.begin(); it != open_.end(); ++it)
     if (is_due(it->second))
       due.push_back(it);

@@ -31,8 +31,10 @@ public:
                     std::chrono::milliseconds batch_timeout);
   batch_accumulator(const batch_accumulator&) = delete;  // would remember the other's batches
   batch_accumulator& operator=(const batch_accumulator&) = delete;
+  // A moved map keeps its elements where iterators to them stay valid; for a move assignment
+  // the standard does not say so, and nothing needs one.
   batch_accumulator(batch_accumulator&&) noexcept = default;
-  batch_accumulator& operator=(batch_accumulator&&) noexcept = default;
+  batch_accumulator& operator=(batch_accumulator&&) = delete;
   ~batch_accumulator() = default;
 
   /// Adds a message to the batch of (its batch key, `partition`); returns that batch when it
