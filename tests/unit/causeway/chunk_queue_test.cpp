@@ -22,6 +22,14 @@ std::vector<message> chunk(const strings& data) {
   return out;
 }
 
+/// Pushes a chunk of `data` and returns where its messages are stored.
+const message* push_chunk(chunk_queue& q, const strings& data) {
+  auto pushed = chunk(data);
+  const auto* storage = pushed.data();
+  q.push(std::move(pushed));
+  return storage;
+}
+
 strings data_of(const std::vector<message>& msgs) {
   strings out;
   for (const auto& m : msgs)
@@ -40,9 +48,7 @@ TEST_CASE("a new queue is empty") {
 
 TEST_CASE("taking a whole front chunk hands on the same vector") {
   chunk_queue q;
-  auto first = chunk({"a", "b", "c"});
-  const auto* storage = first.data();
-  q.push(std::move(first));
+  const auto* storage = push_chunk(q, {"a", "b", "c"});
   q.push(chunk({"d"}));
   CHECK(q.size() == 4);
 
@@ -56,9 +62,7 @@ TEST_CASE("taking a whole front chunk hands on the same vector") {
 
 TEST_CASE("taking most of an untouched chunk hands on the same vector and keeps the rest queued") {
   chunk_queue q;
-  auto first = chunk({"a", "b", "c", "d", "e"});
-  const auto* storage = first.data();
-  q.push(std::move(first));
+  const auto* storage = push_chunk(q, {"a", "b", "c", "d", "e"});
   q.push(chunk({"f"}));
 
   SUBCASE("the rest is taken next") {
@@ -87,9 +91,7 @@ TEST_CASE("taking most of an untouched chunk hands on the same vector and keeps 
 
 TEST_CASE("taking less than half of a chunk moves the messages taken") {
   chunk_queue q;
-  auto first = chunk({"a", "b", "c", "d", "e"});
-  const auto* storage = first.data();
-  q.push(std::move(first));
+  const auto* storage = push_chunk(q, {"a", "b", "c", "d", "e"});
   auto head = q.take(2);
   CHECK(head.data() != storage);
   CHECK(data_of(head) == strings{"a", "b"});
