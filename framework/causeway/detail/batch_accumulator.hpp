@@ -66,8 +66,8 @@ private:
   template <class Predicate>
   std::vector<batch> close_where(Predicate&& is_due, batch_trigger trigger);
   batch close(open_iterator it, batch_trigger trigger);
-  /// The open batch of (key, partition), opened if there is none.
-  open_iterator open_batch_for(const std::string& key, std::size_t partition, clock::time_point now);
+  /// The open batch of (batch_key, partition), opened if there is none.
+  open_iterator open_batch_for(const std::string& batch_key, std::size_t partition, clock::time_point now);
 
   std::string batcher_;
   std::size_t batch_size_;
