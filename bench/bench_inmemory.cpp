@@ -153,25 +153,25 @@ causeway_result run_causeway(std::uint64_t total, std::uint64_t window, std::uin
   return out;
 }
 
-/// One pass of both sides, each in a process of its own.
+/// One pass of both sides, each in a process of its own, of `total` messages.
 struct pass {
+  std::uint64_t total = 0;
   causeway_result causeway;
   inmemory_bench::bare_result bare;
-  double rate = 0;
-  double bare_rate = 0;
-  double cpu_us = 0;
-  double bare_cpu_us = 0;
-  double ratio() const { return rate / bare_rate; }
+
+  double rate() const { return static_cast<double>(total) / causeway.seconds; }
+  double bare_rate() const { return static_cast<double>(bare.counted) / bare.seconds; }
+  double cpu_us() const { return causeway.cpu_s * 1e6 / static_cast<double>(total); }
+  double bare_cpu_us() const { return bare.cpu_s * 1e6 / static_cast<double>(total); }
+  double ratio() const { return rate() / bare_rate(); }
+  double cpu_ratio() const { return cpu_us() / bare_cpu_us(); }
 };
 
 pass run_pass(std::uint64_t total, std::uint64_t window, std::uint64_t workers, std::size_t chunk) {
   pass p;
+  p.total = total;
   p.causeway = in_child("Causeway", [&] { return run_causeway(total, window, workers, chunk); });
   p.bare = in_child("bare CAF", [&] { return inmemory_bench::run_bare_caf(total, window, workers, chunk); });
-  p.rate = static_cast<double>(total) / p.causeway.seconds;
-  p.bare_rate = static_cast<double>(p.bare.counted) / p.bare.seconds;
-  p.cpu_us = p.causeway.cpu_s * 1e6 / static_cast<double>(total);
-  p.bare_cpu_us = p.bare.cpu_s * 1e6 / static_cast<double>(total);
   return p;
 }
 
@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
     quiet_passes.push_back(run_pass(total, window, workers, chunk));
     const pass& q = quiet_passes.back();
     std::fprintf(stderr, "inmemory: Causeway %.0f msgs/s, %.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
-                 q.rate, q.cpu_us, q.bare_rate, q.bare_cpu_us, q.ratio());
+                 q.rate(), q.cpu_us(), q.bare_rate(), q.bare_cpu_us(), q.ratio());
     if (noise <= 0)
       continue;
     // Both sides beside the same neighbour, as bench/run.sh daemon's noisy side.
@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "inmemory beside the noisy neighbour (--noise %.2f, on a core %.3f of the time): Causeway %.0f msgs/s, "
                  "%.3f us CPU per message; bare CAF %.0f msgs/s, %.3f us; ratio %.3f\n",
-                 noise, summary->cpu_fraction, n.rate, n.cpu_us, n.bare_rate, n.bare_cpu_us, n.ratio());
+                 noise, summary->cpu_fraction, n.rate(), n.cpu_us(), n.bare_rate(), n.bare_cpu_us(), n.ratio());
   }
   bool complete = true;
   for (const auto* all : {&quiet_passes, &noisy_passes})
@@ -253,17 +253,17 @@ int main(int argc, char** argv) {
                   ", \"noise\": %.2f, \"neighbour_cpu_fraction\": %.3f, \"msgs_per_s_noisy\": %.0f, "
                   "\"cpu_us_per_msg_noisy\": %.3f, \"bare_caf_msgs_per_s_noisy\": %.0f, "
                   "\"bare_caf_cpu_us_per_msg_noisy\": %.3f, \"ratio_noisy\": %.3f, \"cpu_ratio_noisy\": %.3f",
-                  noise, neighbour_cpu, noisy.rate, noisy.cpu_us, noisy.bare_rate, noisy.bare_cpu_us,
-                  noisy.ratio(), noisy.cpu_us / noisy.bare_cpu_us);
+                  noise, neighbour_cpu, noisy.rate(), noisy.cpu_us(), noisy.bare_rate(), noisy.bare_cpu_us(),
+                  noisy.ratio(), noisy.cpu_ratio());
     noisy_json = buffer;
   }
   std::printf("{\"name\": \"inmemory\", \"messages\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.0f, "
               "\"cpu_us_per_msg\": %.3f, \"peak_rss_mib\": %.1f, \"failed\": %llu, \"workers\": %llu, "
               "\"bare_caf_seconds\": %.3f, \"bare_caf_msgs_per_s\": %.0f, \"bare_caf_cpu_us_per_msg\": %.3f, "
               "\"ratio\": %.3f, \"cpu_ratio\": %.3f%s}\n",
-              static_cast<unsigned long long>(total), quiet.causeway.seconds, quiet.rate, quiet.cpu_us,
+              static_cast<unsigned long long>(total), quiet.causeway.seconds, quiet.rate(), quiet.cpu_us(),
               quiet.causeway.peak_rss_mib, static_cast<unsigned long long>(quiet.causeway.failed),
-              static_cast<unsigned long long>(workers), quiet.bare.seconds, quiet.bare_rate, quiet.bare_cpu_us,
-              quiet.ratio(), quiet.cpu_us / quiet.bare_cpu_us, noisy_json.c_str());
+              static_cast<unsigned long long>(workers), quiet.bare.seconds, quiet.bare_rate(), quiet.bare_cpu_us(),
+              quiet.ratio(), quiet.cpu_ratio(), noisy_json.c_str());
   return complete ? 0 : 1;
 }
