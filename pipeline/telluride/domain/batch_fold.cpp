@@ -19,7 +19,9 @@ std::span<const sensor_partial> batch_folder::fold(std::span<const reading* cons
     const reading* r = batch[i];
     const std::uint64_t hash = hashes.empty() ? hash_value(r->key) : hashes[i];
     std::size_t slot = static_cast<std::size_t>(hash) & mask;
-    while (slots_[slot] != 0 && *partials_[slots_[slot] - 1].key != r->key)
+    // The hash first: another sensor's partial is passed without reading its key.
+    auto is_other = [&](const sensor_partial& p) { return p.hash != hash || *p.key != r->key; };
+    while (slots_[slot] != 0 && is_other(partials_[slots_[slot] - 1]))
       slot = (slot + 1) & mask;
     if (slots_[slot] == 0) {
       partials_.push_back(sensor_partial{&r->key, hash, {}, r});

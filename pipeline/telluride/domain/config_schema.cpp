@@ -144,7 +144,7 @@ constexpr option_spec options_table[] = {
    "in % RH", false,
    store_thresholds, load_thresholds},
   {"max_sensors", option_kind::integer, 0, 1000000000, "0",
-   "sensors tracked at most (each holds ~180 bytes for good); readings of new sensors beyond "
+   "sensors tracked at most (each holds ~200 bytes for good); readings of new sensors beyond "
    "it are dead-lettered; 0 = sized from memory: a quarter of physical memory at 256 bytes per "
    "sensor, logged at start-up; --max-sensors overrides it", false,
    store_count<&config::max_sensors>, load_count<&config::max_sensors>},

@@ -7,7 +7,7 @@
 // touched only when a table meets a sensor it does not know. Thread-safe.
 //
 // Without a configured bound (max_sensors 0) it is sized from memory: a quarter of physical
-// memory at `budget_bytes_per_sensor` each. A tracked sensor measures ~180 bytes in the sensor
+// memory at `budget_bytes_per_sensor` each. A tracked sensor measures ~200 bytes in the sensor
 // table (bench/run.sh sensors) and ~75 more while it holds an alert counter; the budget
 // rounds that up, leaving room for string ids and the allocator's slack.
 #pragma once

@@ -15,8 +15,8 @@ void sensor_table::apply(const sensor_partial& partial) {
 
 std::optional<std::uint32_t> sensor_table::admit(const sensor_key& key, std::uint64_t hash, sensor_quota* quota) {
   std::size_t slot = slots_.empty() ? 0 : probe(key, hash);
-  if (!slots_.empty() && slots_[slot] != empty_slot)
-    return slots_[slot] - 1;
+  if (!slots_.empty() && slots_[slot].position != empty_slot)
+    return slots_[slot].position - 1;
   if (quota != nullptr && !quota->try_take())
     return std::nullopt;
   // At most half full: short probe sequences.
@@ -26,7 +26,7 @@ std::optional<std::uint32_t> sensor_table::admit(const sensor_key& key, std::uin
   }
   aggregates_.emplace_back().key = key;
   is_changed_.push_back(false);
-  slots_[slot] = static_cast<std::uint32_t>(aggregates_.size());
+  slots_[slot] = {static_cast<std::uint32_t>(aggregates_.size()), tag_of(hash)};
   return static_cast<std::uint32_t>(aggregates_.size() - 1);
 }
 
@@ -73,7 +73,7 @@ std::size_t sensor_table::take_changed(const std::function<void(const sensor_agg
 const sensor_aggregate* sensor_table::find(const sensor_key& key) const {
   if (slots_.empty())
     return nullptr;
-  const std::uint32_t found = slots_[probe(key, hash_value(key))];
+  const std::uint32_t found = slots_[probe(key, hash_value(key))].position;
   return found == empty_slot ? nullptr : &aggregates_[found - 1];
 }
 
@@ -84,20 +84,33 @@ void sensor_table::for_each(const std::function<void(const sensor_aggregate&)>& 
 
 std::size_t sensor_table::probe(const sensor_key& key, std::uint64_t hash) const noexcept {
   const std::size_t mask = slots_.size() - 1;
-  std::size_t slot = static_cast<std::size_t>(hash) & mask;
-  while (slots_[slot] != empty_slot && !(aggregates_[slots_[slot] - 1].key == key))
-    slot = (slot + 1) & mask;
-  return slot;
+  const std::uint32_t tag = tag_of(hash);
+  std::size_t at = static_cast<std::size_t>(hash) & mask;
+  for (;; at = (at + 1) & mask) {
+    const slot& s = slots_[at];
+    if (s.position == empty_slot || (s.tag == tag && aggregates_[s.position - 1].key == key))
+      return at;
+  }
+}
+
+std::size_t sensor_table::probe_tag(std::uint64_t hash) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  const std::uint32_t tag = tag_of(hash);
+  std::size_t at = static_cast<std::size_t>(hash) & mask;
+  while (slots_[at].position != empty_slot && slots_[at].tag != tag)
+    at = (at + 1) & mask;
+  return at;
 }
 
 void sensor_table::grow() {
-  slots_.assign(std::max<std::size_t>(16, slots_.size() * 2), empty_slot);
+  slots_.assign(std::max<std::size_t>(16, slots_.size() * 2), slot{});
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t position = 0; position < aggregates_.size(); ++position) {
-    std::size_t slot = static_cast<std::size_t>(aggregates_[position].key.hash()) & mask;
-    while (slots_[slot] != empty_slot)
-      slot = (slot + 1) & mask;
-    slots_[slot] = static_cast<std::uint32_t>(position + 1);
+    const std::uint64_t hash = aggregates_[position].key.hash();
+    std::size_t at = static_cast<std::size_t>(hash) & mask;
+    while (slots_[at].position != empty_slot)
+      at = (at + 1) & mask;
+    slots_[at] = {static_cast<std::uint32_t>(position + 1), tag_of(hash)};
   }
 }
 

@@ -5,10 +5,16 @@
 // sensor_quota, when given, bounds how many sensors the tables create.
 //
 // Memory, per sensor: its aggregate (152 bytes, in blocks of three: ~155 with the allocator's
-// overhead), a 4-byte slot of the open-addressing index (kept between a quarter and half full:
-// 8-16 bytes), a 4-byte entry in the changed list and a changed bit: ~175-180 bytes in all
+// overhead), an 8-byte slot of the open-addressing index (kept between a quarter and half full:
+// 16-32 bytes), a 4-byte entry in the changed list and a changed bit: ~185-195 bytes in all
 // (`bench/run.sh sensors` measures it), and no allocation per sensor unless an id is a
 // string. Aggregates never move once created.
+//
+// A slot holds its aggregate's position and the upper half of its key's hash, so a lookup
+// passes the slots of other sensors without reading their aggregates: the only aggregate it
+// reads is the one it looks for (one cache miss, which prefetch_aggregate can start early),
+// where comparing keys would read one more, on another line, for most lookups of a table
+// that is nearly half full.
 //
 // Not thread-safe: one owner (an actor, or a shard under its lock) calls everything.
 #pragma once
@@ -56,8 +62,8 @@ public:
   void prefetch_aggregate(std::uint64_t hash) const noexcept {
     if (slots_.empty())
       return;
-    if (const std::uint32_t found = slots_[static_cast<std::size_t>(hash) & (slots_.size() - 1)]; found != empty_slot)
-      prefetch_line(&aggregates_[found - 1]);
+    if (const slot& found = slots_[probe_tag(hash)]; found.position != empty_slot)
+      prefetch_line(&aggregates_[found.position - 1]);
   }
 
   /// Hint (prefetch.hpp): every line of the aggregate at `position`, which admit or assign
@@ -103,13 +109,22 @@ public:
 private:
   static constexpr std::uint32_t empty_slot = 0;
 
-  /// The index slot holding `key`'s position + 1, or the empty slot that ends its probe.
+  struct slot {
+    std::uint32_t position = empty_slot;  ///< the aggregate's position + 1; empty_slot: none
+    std::uint32_t tag = 0;                ///< tag_of the key's hash
+  };
+  static std::uint32_t tag_of(std::uint64_t hash) noexcept { return static_cast<std::uint32_t>(hash >> 32); }
+
+  /// The index slot holding `key`'s position, or the empty slot that ends its probe.
   std::size_t probe(const sensor_key& key, std::uint64_t hash) const noexcept;
+  /// The first slot of `hash`'s probe whose tag matches, or the empty slot that ends it: almost
+  /// always `probe`'s answer, found without reading any aggregate.
+  std::size_t probe_tag(std::uint64_t hash) const noexcept;
   void grow();
   void mark_changed(std::uint32_t position);
 
   std::deque<sensor_aggregate> aggregates_;  // in order of first sight; never moved
-  std::vector<std::uint32_t> slots_;         // linear probing: position + 1, 0 = empty
+  std::vector<slot> slots_;                  // linear probing
   std::vector<std::uint32_t> changed_;       // positions, in the order they first changed
   std::vector<bool> is_changed_;             // by position
 };

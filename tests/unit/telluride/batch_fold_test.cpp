@@ -84,6 +84,28 @@ TEST_CASE("a fold given the keys' hashes groups as one that works them out, and 
   CHECK(table.size() == 37);
 }
 
+TEST_CASE("readings of different sensors given the same hash still fold apart: the keys decide") {
+  const std::vector<reading> batch = {reading_of(1, 1.0), reading_of(2, 2.0), reading_of(1, 3.0), reading_of(3, 4.0),
+                                      reading_of(2, 5.0)};
+  std::vector<const reading*> pointers;
+  for (const reading& r : batch)
+    pointers.push_back(&r);
+  const std::vector<std::uint64_t> same(batch.size(), 0x1234'5678'9abc'def0ULL);
+  batch_folder folder;
+  const auto partials = folder.fold(pointers, same);
+  REQUIRE(partials.size() == 3);
+  CHECK(*partials[0].key == key_of(1));
+  CHECK(partials[0].stats.count() == 2);
+  CHECK(partials[0].last == &batch[2]);
+  CHECK(*partials[1].key == key_of(2));
+  CHECK(partials[1].stats.count() == 2);
+  CHECK(*partials[2].key == key_of(3));
+  CHECK(partials[2].stats.count() == 1);
+  const std::vector<std::size_t> expected = {0, 1, 0, 2, 1};
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    CHECK(folder.partial_of(i) == expected[i]);
+}
+
 TEST_CASE("an empty batch folds into nothing") {
   batch_folder folder;
   CHECK(fold(folder, std::vector<reading>{}).empty());

@@ -267,6 +267,28 @@ TEST_CASE("with a quota the table creates only the sensors it grants, and keeps 
   CHECK(quota.taken() == 2);
 }
 
+TEST_CASE("sensors whose hashes collide, whole or in the slot only, each keep their own aggregate") {
+  // admit takes the caller's hash: these stand for keys that collide. The index starts with 16
+  // slots, so four sensors fit without growing (growing works the real hashes out again).
+  constexpr std::uint64_t h = 0x0123'4567'0000'0005ULL;
+  constexpr std::uint64_t same_slot_other_tag = h + (std::uint64_t{1} << 32);
+  sensor_table table;
+  CHECK(table.admit(key_of(1), h) == 0u);
+  CHECK(table.admit(key_of(2), h) == 1u);                    // the same hash: the keys decide
+  CHECK(table.admit(key_of(3), same_slot_other_tag) == 2u);  // the same slot, another tag
+  CHECK(table.admit(key_of(4), h + 1) == 3u);                // the next slot, taken by now
+  for (int round = 0; round < 2; ++round) {
+    table.prefetch_aggregate(h);
+    CHECK(table.admit(key_of(1), h) == 0u);
+    CHECK(table.admit(key_of(2), h) == 1u);
+    CHECK(table.admit(key_of(3), same_slot_other_tag) == 2u);
+    CHECK(table.admit(key_of(4), h + 1) == 3u);
+  }
+  CHECK(table.size() == 4);
+  for (std::uint32_t position = 0; position < 4; ++position)
+    CHECK(table.at(position).key == key_of(position + 1));
+}
+
 TEST_CASE("100,000 sensors, some with string ids, are all found again with their counts") {
   sensor_table table;
   batch_folder folder;
