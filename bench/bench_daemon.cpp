@@ -12,9 +12,10 @@
 // Quiet and noisy (issue P2.4): each round also drains the baseline and the durable daemon
 // while the noisy neighbour (bench/noisy_neighbour.cpp, --noise F of every millisecond spent
 // streaming through 4 x the last-level cache) runs beside them; --noise 0 leaves it out.
-// Paced: after the drains one durable daemon idles for --idle-seconds (its CPU, in % of a
-// core), then `telluride sensors` feeds it at each --paced-rates rate for --paced-seconds;
-// its CPU per reading at each rate is held against the drain's (--paced-seconds 0: none).
+// Paced: in each round, after its quiet drains, one durable daemon idles for --idle-seconds
+// (its CPU, in % of a core), then `telluride sensors` feeds it at each --paced-rates rate for
+// --paced-seconds; the least CPU per reading of each rate over the rounds is held against the
+// best drain's, as the best round of each drain counts (--paced-seconds 0: none).
 // --profile FILE: only one durable drain at --sensors, recorded by `perf record -g` into
 // FILE; prints the top symbols and the shares of the groups of the issue (perf_profile.hpp).
 //
@@ -221,6 +222,13 @@ int main(int argc, char** argv) {
                  s.sensors_large);
     daemon(round % 2 == 0 ? state_mode::memory : state_mode::durable, s.sensors_large);
     daemon(round % 2 == 0 ? state_mode::durable : state_mode::memory, s.sensors_large);
+    // Paced in every round, as the drains are: the least CPU per reading of each rate counts,
+    // held against the best drain's, so that a busy spell of the host does not decide either.
+    if (s.paced_seconds > 0 && !s.paced_rates.empty()) {
+      std::fprintf(stderr, "round %d of %d: one durable daemon with %zu sensors: idle for %.0f s, then paced\n",
+                   round + 1, s.rounds, s.sensors, s.idle_seconds);
+      r.paced.push_back(run_paced(s, **admin, round + 1));
+    }
     if (s.noise <= 0)
       continue;
     std::fprintf(stderr, "round %d of %d, noisy: the neighbour streams %.0f %% of each millisecond\n", round + 1,
@@ -239,10 +247,6 @@ int main(int argc, char** argv) {
         noisy_daemon();
       }
     }));
-  }
-  if (s.paced_seconds > 0 && !s.paced_rates.empty()) {
-    std::fprintf(stderr, "one durable daemon with %zu sensors: idle for %.0f s, then paced\n", s.sensors, s.idle_seconds);
-    r.paced = run_paced(s, **admin);
   }
   r.pressure_after = bench::cpu_pressure_some_avg10();
 

@@ -9,7 +9,9 @@
 # millisecond streaming through 4 x the last-level cache; --noise 0 leaves it out); then
 # 200,000 readings of 10,000 sensors through the daemon in each mode; then one durable daemon
 # idle for 5 s and fed by `telluride sensors` at a paced 5,000 and 20,000 readings/s
-# (--paced-rates, --paced-seconds, --idle-seconds; --paced-seconds 0 leaves them out).
+# (--paced-rates, --paced-seconds, --idle-seconds; --paced-seconds 0 leaves them out). Each of
+# the --rounds does all of that; the best round of each drain, and the least CPU per reading
+# of each paced rate, count.
 # Before each drain, the broker garbage-collects the process of the queue just preloaded, so that
 # every drain starts from the same broker state (--no-queue-gc: it does not; drains then run fast
 # or at about half speed at random, docs/architecture.md, "Why two drains of one build differ").

@@ -18,8 +18,8 @@
 #                        shares by group (Telluride, libc malloc/free, kernel, CAF, rabbitmq-c,
 #                        libuv...) and by thread; says so when perf is missing or not allowed
 #       --messages N --rounds N --sensors N --sensors-large N   fewer readings, more rounds
-#       --paced-rates 5000,20000 --paced-seconds 8 --idle-seconds 5   the paced and idle runs
-#                        (--paced-seconds 0: none)
+#       --paced-rates 5000,20000 --paced-seconds 8 --idle-seconds 5   the paced and idle runs,
+#                        one of each per round, the least CPU counting (--paced-seconds 0: none)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,6 +1,7 @@
 // The figures of issue P2.4 (fast on a busy host too): see report.hpp.
 #include "daemon/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -127,20 +128,55 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
               s.sensors_large, cpu_10k_vs_1k, s.sensors, busy_target::cpu_10k_vs_1k,
               verdict(cpu_10k_vs_1k <= busy_target::cpu_10k_vs_1k));
 
-  if (r.paced) {
+  if (!r.paced.empty()) {
     const double drain_cpu_m = cpu_per_million(daemon.cpu_s, s.messages);
-    std::printf("                    idle daemon: %.2f %% of a core over %.1f s (target < %.0f %% %s)\n",
-                r.paced->idle_core_percent, r.paced->idle_seconds, busy_target::idle_core_percent,
-                verdict(r.paced->idle_core_percent < busy_target::idle_core_percent));
+    // Each round measured the idle daemon and each rate once; noise on a shared machine only
+    // adds CPU, so the least of the rounds counts, as the best round of a drain does. Every
+    // round's figure is printed and kept in the JSON beside it.
+    auto listed = [](const std::vector<double>& values, const char* format) {
+      std::string text;
+      for (double v : values) {
+        char figure[32];
+        std::snprintf(figure, sizeof figure, format, v);
+        text += (text.empty() ? "" : ", ") + std::string(figure);
+      }
+      return text;
+    };
+    const paced_runs* idlest = &r.paced.front();
+    std::vector<double> idle_rounds;
+    double peak_rss_mib = 0;
+    for (const auto& round : r.paced) {
+      idle_rounds.push_back(round.idle_core_percent);
+      peak_rss_mib = std::max(peak_rss_mib, round.peak_rss_mib);
+      if (round.idle_core_percent < idlest->idle_core_percent)
+        idlest = &round;
+    }
+    std::printf("                    idle daemon: %.2f %% of a core over %.1f s (target < %.0f %% %s; rounds: %s)\n",
+                idlest->idle_core_percent, idlest->idle_seconds, busy_target::idle_core_percent,
+                verdict(idlest->idle_core_percent < busy_target::idle_core_percent),
+                listed(idle_rounds, "%.2f").c_str());
     auto paced = nlohmann::json::array();
-    for (const auto& p : r.paced->runs) {
+    for (std::size_t rate = 0; rate < r.paced.front().runs.size(); ++rate) {
+      const paced_result* best = nullptr;
+      std::vector<double> cpu_rounds;
+      for (const auto& round : r.paced) {
+        if (rate >= round.runs.size())
+          continue;
+        const paced_result& p = round.runs[rate];
+        cpu_rounds.push_back(p.cpu_s_per_million());
+        if (best == nullptr || p.cpu_s_per_million() < best->cpu_s_per_million())
+          best = &p;
+      }
+      const paced_result& p = *best;
       const double vs_drain = p.cpu_s_per_million() / drain_cpu_m;
       const std::string label = rate_label(p.target_rate);
       const bool has_target = p.target_rate == 5000;
-      std::printf("                    paced %s readings/s: %zu readings at %.0f/s, %.2f CPU-s/M = %.3f x the drain's%s\n",
+      std::printf("                    paced %s readings/s: %zu readings at %.0f/s, %.2f CPU-s/M = %.3f x the drain's%s; "
+                  "rounds: %s CPU-s/M\n",
                   label.c_str(), p.readings, p.achieved_rate, p.cpu_s_per_million(), vs_drain,
                   has_target ? (vs_drain <= busy_target::paced_5k_vs_drain ? " (target <= 1.5 met)" : " (target <= 1.5 MISSED)")
-                             : "");
+                             : "",
+                  listed(cpu_rounds, "%.2f").c_str());
       // Where it goes: the threads that took at least 0.1 CPU-s per million readings, and those
       // woken (blocked and woken again) at least once per 1,000 readings. Paced, a wake-up costs
       // tens of microseconds on a shared VM, whatever it carries.
@@ -149,10 +185,14 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
       std::printf("                      per thread, CPU-s/M: %s\n", cpu.shown.c_str());
       std::printf("                      wake-ups per 1,000 readings: %.1f (%s)\n", woken.total, woken.shown.c_str());
       out["paced_" + label + "_cpu_vs_drain"] = round_to(vs_drain, 3);
+      auto rounds_json = nlohmann::json::array();
+      for (double v : cpu_rounds)
+        rounds_json.push_back(round_to(v, 3));
       paced.push_back({{"target_rate", p.target_rate},
                        {"readings", p.readings},
                        {"achieved_rate", round_to(p.achieved_rate, 0)},
                        {"cpu_s_per_million", round_to(p.cpu_s_per_million(), 3)},
+                       {"cpu_s_per_million_rounds", std::move(rounds_json)},
                        {"cpu_vs_drain", round_to(vs_drain, 3)},
                        {"threads_cpu_s_per_million", std::move(cpu.json)},
                        {"wakeups_per_thousand", round_to(woken.total, 2)},
@@ -161,9 +201,13 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
         targets["paced_5k_cpu_vs_drain"] = vs_drain <= busy_target::paced_5k_vs_drain;
     }
     out["paced"] = std::move(paced);
-    out["idle_core_percent"] = round_to(r.paced->idle_core_percent, 3);
-    out["paced_peak_rss_mib"] = round_to(r.paced->peak_rss_mib, 1);
-    targets["idle_core_percent"] = r.paced->idle_core_percent < busy_target::idle_core_percent;
+    out["idle_core_percent"] = round_to(idlest->idle_core_percent, 3);
+    auto idle_json = nlohmann::json::array();
+    for (double v : idle_rounds)
+      idle_json.push_back(round_to(v, 3));
+    out["idle_core_percent_rounds"] = std::move(idle_json);
+    out["paced_peak_rss_mib"] = round_to(peak_rss_mib, 1);
+    targets["idle_core_percent"] = idlest->idle_core_percent < busy_target::idle_core_percent;
   }
   std::printf("host CPU pressure   some avg10 %.2f %% at the start, %.2f %% at the end (/proc/pressure/cpu)\n",
               r.pressure_before, r.pressure_after);

@@ -51,9 +51,9 @@ std::vector<bench::thread_cpu> cpu_since(const std::vector<bench::thread_cpu>& b
 
 } // namespace
 
-paced_runs run_paced(const settings& s, causeway::amqp::connection& admin) {
+paced_runs run_paced(const settings& s, causeway::amqp::connection& admin, int round) {
   paced_runs out;
-  const std::string tag = "paced_s" + std::to_string(s.sensors);
+  const std::string tag = "paced_r" + std::to_string(round) + "_s" + std::to_string(s.sensors);
   scoped_topology topology{admin, "bench_daemon_" + std::to_string(::getpid()) + "_" + tag + "_",
                            telluride::state_mode::durable};
   auto port = bench::free_local_port();

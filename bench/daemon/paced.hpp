@@ -39,7 +39,8 @@ struct paced_runs {
 };
 
 /// One durable daemon at `s.sensors` sensors: idle for `s.idle_seconds`, then each of
-/// `s.paced_rates` for `s.paced_seconds`; see bench_daemon.cpp.
-paced_runs run_paced(const settings& s, causeway::amqp::connection& admin);
+/// `s.paced_rates` for `s.paced_seconds`; see bench_daemon.cpp. `round` (1, 2, ...) names its
+/// queues and files apart from other rounds'.
+paced_runs run_paced(const settings& s, causeway::amqp::connection& admin, int round);
 
 } // namespace daemon_bench

@@ -34,7 +34,9 @@ struct results {
   runs durable;
   runs memory;
   noisy_runs noisy;                 ///< empty with --noise 0
-  std::optional<paced_runs> paced;  ///< none without --paced-rates
+  /// One per round, each at the end of its quiet drains; none without --paced-rates. The least
+  /// CPU per reading of each rate counts, as the best round of a drain does.
+  std::vector<paced_runs> paced;
   double pressure_before = -1;      ///< /proc/pressure/cpu some avg10 at the start, and at the end
   double pressure_after = -1;
 };
