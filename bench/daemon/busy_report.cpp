@@ -59,6 +59,24 @@ std::string rate_label(double rate) {
   return text;
 }
 
+/// Each round's figure, for the text ("5.17, 4.63") and for the JSON.
+std::string listed(const std::vector<double>& rounds) {
+  std::string text;
+  for (double v : rounds) {
+    char figure[32];
+    std::snprintf(figure, sizeof figure, "%.2f", v);
+    text += (text.empty() ? "" : ", ") + std::string(figure);
+  }
+  return text;
+}
+
+nlohmann::json rounded(const std::vector<double>& rounds) {
+  auto out = nlohmann::json::array();
+  for (double v : rounds)
+    out.push_back(round_to(v, 3));
+  return out;
+}
+
 } // namespace
 
 void report_busy_host(const settings& s, const results& r, nlohmann::json& out) {
@@ -133,15 +151,6 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
     // Each round measured the idle daemon and each rate once; noise on a shared machine only
     // adds CPU, so the least of the rounds counts, as the best round of a drain does. Every
     // round's figure is printed and kept in the JSON beside it.
-    auto listed = [](const std::vector<double>& values, const char* format) {
-      std::string text;
-      for (double v : values) {
-        char figure[32];
-        std::snprintf(figure, sizeof figure, format, v);
-        text += (text.empty() ? "" : ", ") + std::string(figure);
-      }
-      return text;
-    };
     const paced_runs* idlest = &r.paced.front();
     std::vector<double> idle_rounds;
     double peak_rss_mib = 0;
@@ -154,7 +163,7 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
     std::printf("                    idle daemon: %.2f %% of a core over %.1f s (target < %.0f %% %s; rounds: %s)\n",
                 idlest->idle_core_percent, idlest->idle_seconds, busy_target::idle_core_percent,
                 verdict(idlest->idle_core_percent < busy_target::idle_core_percent),
-                listed(idle_rounds, "%.2f").c_str());
+                listed(idle_rounds).c_str());
     auto paced = nlohmann::json::array();
     for (std::size_t rate = 0; rate < r.paced.front().runs.size(); ++rate) {
       const paced_result* best = nullptr;
@@ -176,7 +185,7 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
                   label.c_str(), p.readings, p.achieved_rate, p.cpu_s_per_million(), vs_drain,
                   has_target ? (vs_drain <= busy_target::paced_5k_vs_drain ? " (target <= 1.5 met)" : " (target <= 1.5 MISSED)")
                              : "",
-                  listed(cpu_rounds, "%.2f").c_str());
+                  listed(cpu_rounds).c_str());
       // Where it goes: the threads that took at least 0.1 CPU-s per million readings, and those
       // woken (blocked and woken again) at least once per 1,000 readings. Paced, a wake-up costs
       // tens of microseconds on a shared VM, whatever it carries.
@@ -185,14 +194,11 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
       std::printf("                      per thread, CPU-s/M: %s\n", cpu.shown.c_str());
       std::printf("                      wake-ups per 1,000 readings: %.1f (%s)\n", woken.total, woken.shown.c_str());
       out["paced_" + label + "_cpu_vs_drain"] = round_to(vs_drain, 3);
-      auto rounds_json = nlohmann::json::array();
-      for (double v : cpu_rounds)
-        rounds_json.push_back(round_to(v, 3));
       paced.push_back({{"target_rate", p.target_rate},
                        {"readings", p.readings},
                        {"achieved_rate", round_to(p.achieved_rate, 0)},
                        {"cpu_s_per_million", round_to(p.cpu_s_per_million(), 3)},
-                       {"cpu_s_per_million_rounds", std::move(rounds_json)},
+                       {"cpu_s_per_million_rounds", rounded(cpu_rounds)},
                        {"cpu_vs_drain", round_to(vs_drain, 3)},
                        {"threads_cpu_s_per_million", std::move(cpu.json)},
                        {"wakeups_per_thousand", round_to(woken.total, 2)},
@@ -202,10 +208,7 @@ void report_busy_host(const settings& s, const results& r, nlohmann::json& out) 
     }
     out["paced"] = std::move(paced);
     out["idle_core_percent"] = round_to(idlest->idle_core_percent, 3);
-    auto idle_json = nlohmann::json::array();
-    for (double v : idle_rounds)
-      idle_json.push_back(round_to(v, 3));
-    out["idle_core_percent_rounds"] = std::move(idle_json);
+    out["idle_core_percent_rounds"] = rounded(idle_rounds);
     out["paced_peak_rss_mib"] = round_to(peak_rss_mib, 1);
     targets["idle_core_percent"] = idlest->idle_core_percent < busy_target::idle_core_percent;
   }
