@@ -83,33 +83,27 @@ void sensor_table::for_each(const std::function<void(const sensor_aggregate&)>& 
 }
 
 std::size_t sensor_table::probe(const sensor_key& key, std::uint64_t hash) const noexcept {
-  const std::size_t mask = slots_.size() - 1;
-  const std::uint32_t tag = tag_of(hash);
-  std::size_t at = static_cast<std::size_t>(hash) & mask;
-  for (;; at = (at + 1) & mask) {
-    const slot& s = slots_[at];
-    if (s.position == empty_slot || (s.tag == tag && aggregates_[s.position - 1].key == key))
-      return at;
-  }
+  std::size_t at = probe_tag(hash, home(hash));
+  // A tag that matches for another key (two hashes alike in their upper half): read on.
+  while (slots_[at].position != empty_slot && !(aggregates_[slots_[at].position - 1].key == key))
+    at = probe_tag(hash, next(at));
+  return at;
 }
 
-std::size_t sensor_table::probe_tag(std::uint64_t hash) const noexcept {
-  const std::size_t mask = slots_.size() - 1;
+std::size_t sensor_table::probe_tag(std::uint64_t hash, std::size_t at) const noexcept {
   const std::uint32_t tag = tag_of(hash);
-  std::size_t at = static_cast<std::size_t>(hash) & mask;
   while (slots_[at].position != empty_slot && slots_[at].tag != tag)
-    at = (at + 1) & mask;
+    at = next(at);
   return at;
 }
 
 void sensor_table::grow() {
   slots_.assign(std::max<std::size_t>(16, slots_.size() * 2), slot{});
-  const std::size_t mask = slots_.size() - 1;
   for (std::size_t position = 0; position < aggregates_.size(); ++position) {
     const std::uint64_t hash = aggregates_[position].key.hash();
-    std::size_t at = static_cast<std::size_t>(hash) & mask;
+    std::size_t at = home(hash);
     while (slots_[at].position != empty_slot)
-      at = (at + 1) & mask;
+      at = next(at);
     slots_[at] = {static_cast<std::uint32_t>(position + 1), tag_of(hash)};
   }
 }

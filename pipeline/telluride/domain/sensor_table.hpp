@@ -7,14 +7,14 @@
 // Memory, per sensor: its aggregate (152 bytes, in blocks of three: ~155 with the allocator's
 // overhead), an 8-byte slot of the open-addressing index (kept between a quarter and half full:
 // 16-32 bytes), a 4-byte entry in the changed list and a changed bit: ~190-205 bytes in all
-// (`bench/run.sh sensors` measures it: 201 at 10,000 sensors), and no allocation per sensor unless an id is a
-// string. Aggregates never move once created.
+// (`bench/run.sh sensors` measures it: 201 at 10,000 sensors), and no allocation per sensor
+// unless an id is a string. Aggregates never move once created.
 //
 // A slot holds its aggregate's position and the upper half of its key's hash, so a lookup
 // passes the slots of other sensors without reading their aggregates: the only aggregate it
 // reads is the one it looks for (one cache miss, which prefetch_aggregate can start early),
-// where comparing keys would read one more, on another line, for most lookups of a table
-// that is nearly half full.
+// where comparing keys would read one more, on another line, for about half the lookups of a
+// table that is nearly half full.
 //
 // Not thread-safe: one owner (an actor, or a shard under its lock) calls everything.
 #pragma once
@@ -57,12 +57,12 @@ public:
   /// aggregate it names.
   void prefetch_slot(std::uint64_t hash) const noexcept {
     if (!slots_.empty())
-      prefetch_line(&slots_[static_cast<std::size_t>(hash) & (slots_.size() - 1)]);
+      prefetch_line(&slots_[home(hash)]);
   }
   void prefetch_aggregate(std::uint64_t hash) const noexcept {
     if (slots_.empty())
       return;
-    if (const slot& found = slots_[probe_tag(hash)]; found.position != empty_slot)
+    if (const slot& found = slots_[probe_tag(hash, home(hash))]; found.position != empty_slot)
       prefetch_line(&aggregates_[found.position - 1]);
   }
 
@@ -115,11 +115,14 @@ private:
   };
   static std::uint32_t tag_of(std::uint64_t hash) noexcept { return static_cast<std::uint32_t>(hash >> 32); }
 
+  /// Where `hash`'s probe starts, and the slot after `at`.
+  std::size_t home(std::uint64_t hash) const noexcept { return static_cast<std::size_t>(hash) & (slots_.size() - 1); }
+  std::size_t next(std::size_t at) const noexcept { return (at + 1) & (slots_.size() - 1); }
   /// The index slot holding `key`'s position, or the empty slot that ends its probe.
   std::size_t probe(const sensor_key& key, std::uint64_t hash) const noexcept;
-  /// The first slot of `hash`'s probe whose tag matches, or the empty slot that ends it: almost
-  /// always `probe`'s answer, found without reading any aggregate.
-  std::size_t probe_tag(std::uint64_t hash) const noexcept;
+  /// From `at` on, the first slot of `hash`'s probe whose tag matches, or the empty slot that
+  /// ends it: from home(hash), almost always `probe`'s answer, found reading no aggregate.
+  std::size_t probe_tag(std::uint64_t hash, std::size_t at) const noexcept;
   void grow();
   void mark_changed(std::uint32_t position);
 
