@@ -194,7 +194,13 @@ failure connection::impl::connect_now() {
   is_connected = true;
   is_blocked = false;
   ++connects;
-  last_read = last_pass = clock_type::now();
+  last_read = last_pass = heartbeat_sent = library_refreshed = clock_type::now();
+  if (address.tls)
+    reader.reset();
+  else if (reader)
+    reader->clear();
+  else
+    reader = std::make_unique<detail::frame_reader>();
   heartbeat = std::chrono::seconds{amqp_get_heartbeat(state.get())};
   if (heartbeat.count() > 0) {
     auto interval = std::max<std::int64_t>(250, heartbeat.count() * 1000 / 4);

@@ -9,6 +9,7 @@
 
 #include "causeway/amqp/channel.hpp"
 #include "causeway/amqp/connection_phase.hpp"
+#include "causeway/amqp/frame_reader.hpp"
 #include "causeway/amqp/health_streak.hpp"
 #include "causeway/amqp/read_pacer.hpp"
 #include "causeway/amqp/uv_handle.hpp"
@@ -88,6 +89,9 @@ public:
   detail::uv_handle_ptr<uv_poll_t> poll;
 
   detail::state_ptr state;
+  /// Plain TCP: frames read and decoded in place (frame_reader.hpp); null with TLS, whose
+  /// records only rabbitmq-c's socket reads.
+  std::unique_ptr<detail::frame_reader> reader;
   detail::connection_lifecycle life;  // connection_phase.hpp: what may be done now
   std::vector<pending_channel_failure> channel_failures;
   std::map<amqp_channel_t, std::unique_ptr<registration>> channels;
@@ -98,6 +102,8 @@ public:
   detail::clock_type::time_point last_read;
   detail::clock_type::time_point last_pass;
   detail::clock_type::time_point hurried_until;  // reads aim short until then (read_promptly)
+  detail::clock_type::time_point heartbeat_sent;       // by on_heartbeat, while `reader` reads
+  detail::clock_type::time_point library_refreshed;    // refresh_library_heartbeat
   std::chrono::seconds heartbeat{0};
   std::string last_logged;
   causeway::detail::due_queue alarms;  // set_alarm's work
@@ -208,6 +214,19 @@ public:
   /// Frames read. `pace`: a read of the socket (readable event or read timer), which then
   /// decides when the next one comes (pace_reads) before the channels hear that the burst ended.
   std::size_t read_pass(bool pace = false);
+  /// With `reader`: the next frame of a pass, in the order the broker sent them. AMQP_STATUS_OK
+  /// and `frame` (`from_library`: decoded by rabbitmq-c, in its channel pool); AMQP_STATUS_TIMEOUT
+  /// once what the pass's one read (`received`) brought is used up; or an error.
+  int next_frame(amqp_frame_t& frame, bool& received, bool& from_library);
+  /// Reads the socket once into `reader`: > 0 bytes, 0 none, or an error (read_failure).
+  int receive();
+  failure read_failure(int status) const;
+  /// What a pass's read ended with, the start of a frame, goes to rabbitmq-c, which finishes
+  /// it with the bytes that follow: the next pass feeds them to it, or an RPC reads them.
+  void hand_over_unread();
+  /// rabbitmq-c counts the broker silent from its own reads, which `reader` leaves it few of:
+  /// tells it of ours, lest an RPC or a send give up on a broker that talks.
+  void refresh_library_heartbeat();
   void dispatch(const amqp_frame_t& frame);
   /// The broker closed channel `id`: answered with close-ok once, only while it is open here.
   void on_channel_close(amqp_channel_t id, const amqp_method_t& method, bool is_open);

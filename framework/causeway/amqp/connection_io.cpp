@@ -151,34 +151,51 @@ std::size_t connection::impl::read_pass(bool pace) {
   const bool reads_rest = pacer.carries();
   pace = pace || reads_rest;
   bool more = true;
+  bool received = false;
   std::size_t n = 0;
-  for (; n < frames_per_pass; ++n) {
+  // With `reader`, a pass reads the socket once and decodes all it brought (at most one
+  // buffer, so no cap); frames_per_pass caps rabbitmq-c's reads, which take one frame a call.
+  for (; reader || n < frames_per_pass; ++n) {
     // Once what one recv brought is used up, stop: asking again would cost a recv that finds
     // nothing and a poll(0) inside rabbitmq-c. Whatever arrived since wakes the poll handle
     // or waits for the read timer. With TLS, one recv into OpenSSL holds many records while
     // rabbitmq-c takes one at a time: those never wake the poll handle, so read them now.
-    if (n > 0 && !has_unread_input()) {
+    if (!reader && n > 0 && !has_unread_input()) {
       more = false;
       break;
     }
     amqp_frame_t frame;
-    timeval zero{0, 0};
-    int rc = amqp_simple_wait_frame_noblock(state.get(), &frame, &zero);
+    bool from_library = true;
+    int rc = AMQP_STATUS_OK;
+    if (reader) {
+      rc = next_frame(frame, received, from_library);
+    } else {
+      timeval zero{0, 0};
+      rc = amqp_simple_wait_frame_noblock(state.get(), &frame, &zero);
+    }
     if (rc == AMQP_STATUS_TIMEOUT) {
       more = false;
       break;
     }
     if (rc != AMQP_STATUS_OK) {
-      report(0, describe_status(rc, "read from " + address.endpoint()), false);
+      report(0, read_failure(rc), false);
       more = false;
       break;
     }
     dispatch(frame);
-    if (!channel_failures.empty() || life.pending_failure())
+    // Closing a failed channel is an RPC, which reads the socket: not while `reader` holds
+    // what an earlier read brought (after the pass, when `enter` applies what is pending).
+    if (life.pending_failure() || (!channel_failures.empty() && (!reader || reader->empty())))
       apply_pending();
     if (!life.has_socket())
       return n + 1;
-    amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
+    if (from_library)
+      amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
+  }
+  if (reader && life.has_socket() && !life.pending_failure()) {
+    hand_over_unread();
+    if (received)
+      refresh_library_heartbeat();
   }
   // A paced read that found more waiting than one recv takes reads the rest on the loop's
   // next turn, and the pacer hears of the two as one read: much of what was left often arrived
@@ -210,6 +227,93 @@ std::size_t connection::impl::read_pass(bool pace) {
     }
   }
   return n;
+}
+
+int connection::impl::next_frame(amqp_frame_t& frame, bool& received, bool& from_library) {
+  amqp_connection_state_t st = state.get();
+  for (;;) {
+    // rabbitmq-c holds the start of a frame (the end of an earlier read, handed over): the
+    // bytes that follow finish it, before anything read here is decoded.
+    if (!amqp_release_buffers_ok(st)) {
+      if (reader->empty()) {
+        if (received)
+          return AMQP_STATUS_TIMEOUT;
+        if (int rc = receive(); rc <= 0)
+          return rc == 0 ? AMQP_STATUS_TIMEOUT : rc;
+        received = true;
+      }
+      frame.frame_type = 0;
+      const int used = amqp_handle_input(st, reader->unread(), &frame);
+      if (used < 0)
+        return used;
+      reader->consume(static_cast<std::size_t>(used));
+      if (frame.frame_type != 0) {
+        from_library = true;
+        refresh_library_heartbeat();
+        return AMQP_STATUS_OK;
+      }
+      continue;
+    }
+    if (int rc = reader->next(frame, static_cast<std::size_t>(amqp_get_frame_max(st))); rc != 0) {
+      from_library = false;
+      return rc > 0 ? AMQP_STATUS_OK : rc;
+    }
+    // Frames rabbitmq-c read itself: an RPC's leftovers (queued, or in its buffer). They came
+    // after everything read here, which is used up by now unless an RPC ran inside a
+    // dispatch; nothing does, and if something did, the order is lost: start over.
+    if (amqp_frames_enqueued(st) || amqp_data_in_buffer(st)) {
+      if (!reader->empty()) {
+        spdlog::error("amqp connection '{}': rabbitmq-c read the socket while a read was being decoded", options.name);
+        return AMQP_STATUS_BAD_AMQP_DATA;
+      }
+      from_library = true;
+      timeval zero{0, 0};
+      return amqp_simple_wait_frame_noblock(st, &frame, &zero);
+    }
+    if (received)
+      return AMQP_STATUS_TIMEOUT;
+    if (int rc = receive(); rc <= 0)
+      return rc == 0 ? AMQP_STATUS_TIMEOUT : rc;
+    received = true;
+  }
+}
+
+int connection::impl::receive() { return reader->receive(amqp_get_sockfd(state.get())); }
+
+failure connection::impl::read_failure(int status) const {
+  const std::string step = "read from " + address.endpoint();
+  if (status == AMQP_STATUS_SOCKET_ERROR && reader && reader->error_number() != 0)
+    return failure{failure_scope::connection, 0, step + ": socket error: " + std::strerror(reader->error_number())};
+  return describe_status(status, step);
+}
+
+void connection::impl::hand_over_unread() {
+  while (!reader->empty() && life.has_socket()) {
+    amqp_frame_t frame;
+    frame.frame_type = 0;
+    const int used = amqp_handle_input(state.get(), reader->unread(), &frame);
+    if (used < 0) {
+      reader->clear();
+      report(0, read_failure(used), false);
+      return;
+    }
+    reader->consume(static_cast<std::size_t>(used));
+    if (frame.frame_type != 0) {
+      // Not expected (a pass decodes every complete frame), and harmless: in order still.
+      dispatch(frame);
+      amqp_maybe_release_buffers_on_channel(state.get(), frame.channel);
+    }
+  }
+}
+
+void connection::impl::refresh_library_heartbeat() {
+  // At most once a second, and only between frames: amqp_tune_connection aborts otherwise.
+  amqp_connection_state_t st = state.get();
+  if (heartbeat.count() == 0 || last_pass - library_refreshed < std::chrono::seconds{1} ||
+      !amqp_release_buffers_ok(st))
+    return;
+  library_refreshed = last_pass;
+  amqp_tune_connection(st, amqp_get_channel_max(st), amqp_get_frame_max(st), static_cast<int>(heartbeat.count()));
 }
 
 void connection::impl::dispatch(const amqp_frame_t& frame) {
@@ -290,7 +394,17 @@ void connection::impl::on_heartbeat() {
                         std::to_string(ms_count(silent) / 1000) + " s"}, false);
     return;
   }
-  read_pass(true);  // also sends our heartbeat when due; paced: see on_wake
+  // rabbitmq-c sends our heartbeat from its reads when due; `reader` reads without it.
+  if (reader && clock_type::now() - heartbeat_sent >= heartbeat / 2) {
+    amqp_frame_t beat{};
+    beat.frame_type = AMQP_FRAME_HEARTBEAT;
+    if (int rc = amqp_send_frame(state.get(), &beat); rc != AMQP_STATUS_OK) {
+      report(0, describe_status(rc, "send a heartbeat to " + address.endpoint()), false);
+      return;
+    }
+    heartbeat_sent = clock_type::now();
+  }
+  read_pass(true);  // paced: see on_wake
 }
 
 void connection::impl::request_flush(channel& ch, std::chrono::milliseconds within) {

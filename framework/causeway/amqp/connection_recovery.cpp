@@ -111,6 +111,8 @@ void connection::impl::lose_connection(const failure& why) {
   uv_idle_stop(&idle);
   pacer.restart();  // a new connection's reads start from the shortest interval, carrying nothing
   state.reset();
+  if (reader)
+    reader->clear();  // the rest of the lost connection's read
   bool reconnect = life.on_lost();
   is_connected = false;
   is_blocked = false;

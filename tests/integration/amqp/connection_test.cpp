@@ -5,10 +5,12 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace causeway::amqp;
@@ -188,4 +190,32 @@ TEST_CASE("re-declaring a queue with other arguments names the queue and the arg
   auto gone = inspect_queue(**conn, queue);
   REQUIRE_FALSE(gone);
   CHECK(gone.err().message.find("NOT_FOUND") != std::string::npos);
+}
+
+// Over plain TCP the connection reads frames itself (frame_reader.hpp), not through
+// rabbitmq-c's reads, which send its heartbeats and count the broker's: it sends its own, and
+// tells rabbitmq-c of what it read, or an RPC after a quiet spell would give up on the broker.
+TEST_CASE("1 s heartbeats keep a quiet plain connection open, and RPCs after quiet spells answer") {
+  auto options = options_for(amqp_test::broker_url(), amqp_test::unique_name("causeway-quiet"));
+  options.heartbeat = std::chrono::seconds(1);
+  auto conn = connection::open(options);
+  REQUIRE_MESSAGE(conn, (conn ? "" : conn.err().message));
+  auto queue = amqp_test::unique_name("causeway-quiet");
+  topology_spec spec;
+  spec.queues.push_back({queue, false, false, true, {}});
+  REQUIRE(declare(**conn, spec));
+  for (int spell = 0; spell < 2; ++spell) {
+    CAPTURE(spell);
+    std::this_thread::sleep_for(std::chrono::seconds(4));  // the broker gives up after 2 s
+    auto state = inspect_queue(**conn, queue);
+    REQUIRE_MESSAGE(state, (state ? "" : state.err().message));
+    CHECK(state->messages_ready == 0);
+    const auto stats = (*conn)->stats();
+    CHECK(stats.is_connected);
+    CHECK(stats.connects == 1);
+    CHECK(stats.losses == 0);
+  }
+  CHECK(delete_queue(**conn, queue));
+  conn->reset();
+  CHECK(connection::unclean_loop_closes() == 0);
 }
