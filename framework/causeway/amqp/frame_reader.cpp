@@ -89,6 +89,15 @@ int frame_reader::next(amqp_frame_t& frame, std::size_t frame_max) {
     recycle_amqp_pool(&pool_);
     pool_used_ = false;
   }
+  // Frames skipped before an error are given back with it: an error consumes nothing.
+  const std::size_t start = begin_;
+  const int rc = decode(frame, frame_max);
+  if (rc < 0)
+    begin_ = start;
+  return rc;
+}
+
+int frame_reader::decode(amqp_frame_t& frame, std::size_t frame_max) {
   for (;;) {
     const std::size_t available = end_ - begin_;
     if (available < frame_header_size)

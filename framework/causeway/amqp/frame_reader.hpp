@@ -58,6 +58,7 @@ public:
 
 private:
   void make_room(std::size_t wanted);
+  int decode(amqp_frame_t& frame, std::size_t frame_max);
 
   std::vector<std::uint8_t> buffer_;
   std::size_t capacity_;

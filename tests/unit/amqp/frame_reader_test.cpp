@@ -329,3 +329,15 @@ TEST_CASE("the frame reader reads a socket once, without waiting") {
   CHECK(reader.receive(fds[0]) == AMQP_STATUS_SOCKET_ERROR);
   CHECK(reader.error_number() == EBADF);
 }
+
+TEST_CASE("a malformed frame after skipped ones gives those back too: an error consumes nothing") {
+  // Found by the fuzz target: a frame of an unknown type, skipped, then one without its end.
+  std::string bad = frame_bytes(AMQP_FRAME_BODY, 1, "abc");
+  bad.back() = 0;
+  const std::string bytes = frame_bytes(42, 0, "ignored") + bad;
+  frame_reader reader;
+  reader.append(bytes.data(), bytes.size());
+  amqp_frame_t f;
+  CHECK(reader.next(f, frame_max) == AMQP_STATUS_BAD_AMQP_DATA);
+  CHECK(reader.unread().len == bytes.size());
+}
