@@ -2,8 +2,9 @@
 //
 // Internal to the AMQP module. Everything here runs on the connection thread except the
 // atomics (read by stats()) and the mailbox (posted to by any thread). connection.cpp holds
-// the life cycle (thread, connect, attach/detach, shutdown); connection_io.cpp the work of a
-// running connection (reading and routing frames, timers, commands); connection_recovery.cpp
+// the life cycle (thread, connect, attach/detach, shutdown); connection_reads.cpp reading
+// frames (polling, paced passes, frame_reader); connection_io.cpp the rest of a running
+// connection's work (routing frames, heartbeats, timers, commands); connection_recovery.cpp
 // failures and recovery. Where the connection is in its life: connection_phase.hpp.
 #pragma once
 

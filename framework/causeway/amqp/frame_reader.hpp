@@ -12,7 +12,7 @@
 //
 // A frame cut off by the end of a read is not kept here: the connection hands those bytes to
 // rabbitmq-c (amqp_handle_input), so that an RPC in between reads on from the socket exactly
-// where the frame goes on (connection_io.cpp, read_pass).
+// where the frame goes on (connection_reads.cpp, read_pass).
 #pragma once
 
 #include <amqp.h>
