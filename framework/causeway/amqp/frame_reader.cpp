@@ -36,6 +36,92 @@ std::uint64_t load64(const std::uint8_t* p) noexcept {
   return (std::uint64_t{load32(p)} << 32) | load32(p + 4);
 }
 
+// A method's arguments or a content header's properties, read front to back; every read checks
+// its bounds as rabbitmq-c's decoders do (amqp_decode_8/16/64, amqp_decode_bytes).
+class field_cursor {
+public:
+  explicit field_cursor(amqp_bytes_t encoded) noexcept
+    : at_(static_cast<const std::uint8_t*>(encoded.bytes)), left_(encoded.len) {}
+
+  bool u8(std::uint8_t& out) noexcept {
+    if (left_ < 1)
+      return false;
+    out = *at_;
+    skip(1);
+    return true;
+  }
+  bool u16(std::uint16_t& out) noexcept {
+    if (left_ < 2)
+      return false;
+    out = load16(at_);
+    skip(2);
+    return true;
+  }
+  bool u64(std::uint64_t& out) noexcept {
+    if (left_ < 8)
+      return false;
+    out = load64(at_);
+    skip(8);
+    return true;
+  }
+  /// A short string (one length octet): a view of the bytes.
+  bool shortstr(amqp_bytes_t& out) noexcept {
+    std::uint8_t len = 0;
+    if (!u8(len) || left_ < len)
+      return false;
+    out = amqp_bytes_t{len, const_cast<std::uint8_t*>(at_)};
+    skip(len);
+    return true;
+  }
+
+private:
+  void skip(std::size_t n) noexcept {
+    at_ += n;
+    left_ -= n;
+  }
+
+  const std::uint8_t* at_;
+  std::size_t left_;
+};
+
+// basic.deliver: consumer-tag, delivery-tag, redelivered (bit 0 of an octet), exchange,
+// routing-key. Bytes after them are ignored, as rabbitmq-c ignores them.
+bool decode_deliver(amqp_bytes_t encoded, amqp_basic_deliver_t& out) noexcept {
+  field_cursor in{encoded};
+  std::uint8_t bits = 0;
+  if (!in.shortstr(out.consumer_tag) || !in.u64(out.delivery_tag) || !in.u8(bits))
+    return false;
+  out.redelivered = (bits & 1) != 0;
+  return in.shortstr(out.exchange) && in.shortstr(out.routing_key);
+}
+
+/// Basic properties this reader decodes itself: one flag word (bit 0, "more flags", clear)
+/// without the headers table.
+bool is_plain_basic_header(std::uint16_t class_id, amqp_bytes_t encoded) noexcept {
+  if (class_id != AMQP_BASIC_CLASS || encoded.len < 2)
+    return false;
+  const std::uint16_t flags = load16(static_cast<const std::uint8_t*>(encoded.bytes));
+  return (flags & 1) == 0 && (flags & AMQP_BASIC_HEADERS_FLAG) == 0;
+}
+
+// The properties in the order of their flags, from the highest bit down (AMQP 0-9-1, 4.2.6.1).
+bool decode_plain_properties(amqp_bytes_t encoded, amqp_basic_properties_t& p) noexcept {
+  field_cursor in{encoded};
+  std::uint16_t flags = 0;
+  in.u16(flags);  // is_plain_basic_header saw it
+  p._flags = flags;
+  auto str = [&](amqp_flags_t flag, amqp_bytes_t& out) { return (flags & flag) == 0 || in.shortstr(out); };
+  auto octet = [&](amqp_flags_t flag, std::uint8_t& out) { return (flags & flag) == 0 || in.u8(out); };
+  return str(AMQP_BASIC_CONTENT_TYPE_FLAG, p.content_type) &&
+         str(AMQP_BASIC_CONTENT_ENCODING_FLAG, p.content_encoding) &&
+         octet(AMQP_BASIC_DELIVERY_MODE_FLAG, p.delivery_mode) && octet(AMQP_BASIC_PRIORITY_FLAG, p.priority) &&
+         str(AMQP_BASIC_CORRELATION_ID_FLAG, p.correlation_id) && str(AMQP_BASIC_REPLY_TO_FLAG, p.reply_to) &&
+         str(AMQP_BASIC_EXPIRATION_FLAG, p.expiration) && str(AMQP_BASIC_MESSAGE_ID_FLAG, p.message_id) &&
+         ((flags & AMQP_BASIC_TIMESTAMP_FLAG) == 0 || in.u64(p.timestamp)) &&
+         str(AMQP_BASIC_TYPE_FLAG, p.type) && str(AMQP_BASIC_USER_ID_FLAG, p.user_id) &&
+         str(AMQP_BASIC_APP_ID_FLAG, p.app_id) && str(AMQP_BASIC_CLUSTER_ID_FLAG, p.cluster_id);
+}
+
 } // namespace
 
 frame_reader::frame_reader(std::size_t capacity) : buffer_(capacity), capacity_(capacity) {
@@ -121,6 +207,12 @@ int frame_reader::decode(amqp_frame_t& frame, std::size_t frame_max) {
           return AMQP_STATUS_BAD_AMQP_DATA;
         frame.payload.method.id = load32(payload);
         amqp_bytes_t encoded{size - method_ids_size, payload + method_ids_size};
+        if (frame.payload.method.id == AMQP_BASIC_DELIVER_METHOD) {
+          if (!decode_deliver(encoded, deliver_))
+            return AMQP_STATUS_BAD_AMQP_DATA;
+          frame.payload.method.decoded = &deliver_;
+          break;
+        }
         pool_used_ = true;
         if (int rc = amqp_decode_method(frame.payload.method.id, &pool_, encoded, &frame.payload.method.decoded);
             rc < 0)
@@ -134,6 +226,12 @@ int frame_reader::decode(amqp_frame_t& frame, std::size_t frame_max) {
         frame.payload.properties.body_size = load64(payload + 4);
         amqp_bytes_t encoded{size - content_header_prefix, payload + content_header_prefix};
         frame.payload.properties.raw = encoded;
+        if (is_plain_basic_header(frame.payload.properties.class_id, encoded)) {
+          if (!decode_plain_properties(encoded, properties_))
+            return AMQP_STATUS_BAD_AMQP_DATA;
+          frame.payload.properties.decoded = &properties_;
+          break;
+        }
         pool_used_ = true;
         if (int rc = amqp_decode_properties(frame.payload.properties.class_id, &pool_, encoded,
                                             &frame.payload.properties.decoded);

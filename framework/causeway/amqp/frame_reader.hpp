@@ -10,6 +10,11 @@
 // as a view of the buffer. The counterpart of frame_writer.hpp, and like it pure apart from
 // the one recv: tests compare it with rabbitmq-c's own decoding.
 //
+// The two frames every delivery starts with are decoded here without rabbitmq-c: a
+// basic.deliver, and the properties of a content header when they have one flag word and no
+// headers table (a table needs rabbitmq-c's allocating decoder). Their strings are views of
+// the buffer, their fields checked exactly as rabbitmq-c checks them.
+//
 // A frame cut off by the end of a read is not kept here: the connection hands those bytes to
 // rabbitmq-c (amqp_handle_input), so that an RPC in between reads on from the socket exactly
 // where the frame goes on (connection_reads.cpp, read_pass).
@@ -64,7 +69,9 @@ private:
   std::size_t capacity_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
-  amqp_pool_t pool_{};  // decoded methods and properties of the last frame
+  amqp_pool_t pool_{};  // decoded methods and properties of the last frame, but for
+  amqp_basic_deliver_t deliver_{};        // a basic.deliver's,
+  amqp_basic_properties_t properties_{};  // and basic properties without headers
   bool pool_used_ = false;
   int errno_ = 0;
 };

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace causeway::amqp::detail;
@@ -91,6 +93,9 @@ struct seen {
   std::string consumer_tag, exchange, routing_key;
   std::uint64_t body_size = 0;
   amqp_flags_t flags = 0;
+  std::vector<std::string> strings;  // the short-string properties its flags announce, in order
+  int delivery_mode = -1, priority = -1;
+  std::uint64_t timestamp = 0;
   std::string content_type, message_id, header_key;
   std::int64_t header_value = 0;
   std::string body;
@@ -116,6 +121,21 @@ seen copy(const amqp_frame_t& f) {
     const auto* p = static_cast<const amqp_basic_properties_t*>(f.payload.properties.decoded);
     s.body_size = f.payload.properties.body_size;
     s.flags = p->_flags;
+    const std::pair<amqp_flags_t, const amqp_bytes_t*> strings[] = {
+      {AMQP_BASIC_CONTENT_TYPE_FLAG, &p->content_type},   {AMQP_BASIC_CONTENT_ENCODING_FLAG, &p->content_encoding},
+      {AMQP_BASIC_CORRELATION_ID_FLAG, &p->correlation_id}, {AMQP_BASIC_REPLY_TO_FLAG, &p->reply_to},
+      {AMQP_BASIC_EXPIRATION_FLAG, &p->expiration},       {AMQP_BASIC_MESSAGE_ID_FLAG, &p->message_id},
+      {AMQP_BASIC_TYPE_FLAG, &p->type},                   {AMQP_BASIC_USER_ID_FLAG, &p->user_id},
+      {AMQP_BASIC_APP_ID_FLAG, &p->app_id},               {AMQP_BASIC_CLUSTER_ID_FLAG, &p->cluster_id}};
+    for (const auto& [flag, value] : strings)
+      if (p->_flags & flag)
+        s.strings.emplace_back(text(*value));
+    if (p->_flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+      s.delivery_mode = p->delivery_mode;
+    if (p->_flags & AMQP_BASIC_PRIORITY_FLAG)
+      s.priority = p->priority;
+    if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG)
+      s.timestamp = p->timestamp;
     if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
       s.content_type = text(p->content_type);
     if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
@@ -177,15 +197,49 @@ struct message_properties {
   }
 };
 
-// Deliveries on two channels, one body in three frames, a heartbeat and a frame of an unknown
-// type between them, and a channel.close.
+// Every basic property but the headers table: the properties the reader decodes itself.
+struct plain_properties {
+  amqp_basic_properties_t props{};
+  plain_properties() {
+    props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+                   AMQP_BASIC_PRIORITY_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG | AMQP_BASIC_REPLY_TO_FLAG |
+                   AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+                   AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_USER_ID_FLAG | AMQP_BASIC_APP_ID_FLAG |
+                   AMQP_BASIC_CLUSTER_ID_FLAG;
+    props.content_type = view("application/json");
+    props.content_encoding = view("identity");
+    props.delivery_mode = 2;
+    props.priority = 7;
+    props.correlation_id = view("corr-9");
+    props.reply_to = view("amq.rabbitmq.reply-to");
+    props.expiration = view("60000");
+    props.message_id = view("msg-43");
+    props.timestamp = 1800000000;
+    props.type = view("reading");
+    props.user_id = view("guest");
+    props.app_id = view("sensors");
+    props.cluster_id = view("");
+  }
+};
+
+// Deliveries on two channels (properties with headers, every other property, none, only a
+// message id), one body in three frames, a heartbeat and a frame of an unknown type between
+// them, and a channel.close.
 std::string a_stream() {
   static message_properties full;
+  static plain_properties plain;
   static amqp_basic_properties_t bare{};
+  static amqp_basic_properties_t id_only = [] {
+    amqp_basic_properties_t p{};
+    p._flags = AMQP_BASIC_MESSAGE_ID_FLAG;
+    p.message_id = view("msg-5");
+    return p;
+  }();
+  amqp_basic_properties_t* props[] = {&full.props, &plain.props, &bare, &id_only, &full.props};
   std::string out;
   for (std::uint64_t tag = 1; tag <= 5; ++tag)
     out += deliver_frames(tag % 2 ? 1 : 2, tag, R"({"sensor":"s-)" + std::to_string(tag) + R"(","value":21.5})",
-                          tag == 3 ? &bare : &full.props);
+                          props[tag - 1]);
   out += frame_bytes(AMQP_FRAME_HEARTBEAT, 0, "");
   out += frame_bytes(42, 0, "ignored");
   out += deliver_frames(1, 7, std::string(300, 'x') + "end", &full.props, 128);
@@ -223,7 +277,13 @@ TEST_CASE("the frame reader decodes what rabbitmq-c decodes, frame for frame") {
   CHECK(expected[1].message_id == "msg-42");
   CHECK(expected[1].header_key == "x-count");
   CHECK(expected[1].header_value == 3);
+  CHECK(expected[4].strings.size() == 10);  // delivery 2: every property but the headers
+  CHECK(expected[4].strings.back().empty());
+  CHECK(expected[4].delivery_mode == 2);
+  CHECK(expected[4].priority == 7);
+  CHECK(expected[4].timestamp == 1800000000);
   CHECK(expected[7].flags == 0);  // delivery 3 has no properties
+  CHECK(expected[10].message_id == "msg-5");
 
   frame_reader reader;
   reader.append(stream.data(), stream.size());
@@ -304,6 +364,69 @@ TEST_CASE("a malformed frame is refused and nothing of it consumed") {
     }
     REQUIRE(reader.next(f, frame_max) == 1);
     CHECK(text(f.payload.body_fragment) == "abc");
+  }
+}
+
+namespace {
+
+// What rabbitmq-c's own decoders make of a payload: their status and the frame as `copy` sees it.
+std::pair<int, seen> library_decoding(std::uint8_t type, const std::string& payload) {
+  amqp_pool_t pool;
+  init_amqp_pool(&pool, 4096);
+  amqp_frame_t f{};
+  f.frame_type = type;
+  int rc;
+  if (type == AMQP_FRAME_METHOD) {
+    f.payload.method.id = AMQP_BASIC_DELIVER_METHOD;
+    rc = amqp_decode_method(f.payload.method.id, &pool, view(payload), &f.payload.method.decoded);
+  } else {
+    f.payload.properties.class_id = AMQP_BASIC_CLASS;
+    rc = amqp_decode_properties(AMQP_BASIC_CLASS, &pool, view(payload), &f.payload.properties.decoded);
+  }
+  seen s = rc == 0 ? copy(f) : seen{};
+  empty_amqp_pool(&pool);
+  return {rc, s};
+}
+
+} // namespace
+
+TEST_CASE("a basic.deliver and header-less properties cut short anywhere are refused as rabbitmq-c refuses them") {
+  static plain_properties plain;
+  amqp_basic_deliver_t deliver{};
+  deliver.consumer_tag = view("ctag-1");
+  deliver.delivery_tag = 0x0102030405060708;
+  deliver.redelivered = 1;
+  deliver.exchange = view("readings");
+  deliver.routing_key = view("sensor-3");
+  const std::string method = method_frame(1, AMQP_BASIC_DELIVER_METHOD, &deliver);
+  const std::string header = header_frame(1, 17, &plain.props);
+  // The arguments after the method ids; the properties after class, weight and body size.
+  const std::tuple<std::uint8_t, std::string, std::string> frames[] = {
+    {AMQP_FRAME_METHOD, method.substr(11, method.size() - 12), method.substr(7, 4)},
+    {AMQP_FRAME_HEADER, header.substr(19, header.size() - 20), header.substr(7, 12)}};
+  for (const auto& [type, args, prefix] : frames) {
+    for (std::size_t keep = 0; keep <= args.size() + 1; ++keep) {
+      CAPTURE(int{type});
+      CAPTURE(keep);
+      // One byte more than the arguments: a trailing byte, ignored by both.
+      const std::string cut = keep <= args.size() ? args.substr(0, keep) : args + "x";
+      const auto [library_rc, library_seen] = library_decoding(type, cut);
+      frame_reader reader;
+      const std::string bytes = frame_bytes(type, 1, prefix + cut);
+      reader.append(bytes.data(), bytes.size());
+      amqp_frame_t f;
+      const int rc = reader.next(f, frame_max);
+      if (library_rc < 0) {
+        CHECK(rc == library_rc);
+        CHECK(reader.unread().len == bytes.size());
+      } else {
+        REQUIRE(rc == 1);
+        seen ours = copy(f);
+        ours.channel = 0;
+        ours.body_size = 0;
+        CHECK(ours == library_seen);
+      }
+    }
   }
 }
 
