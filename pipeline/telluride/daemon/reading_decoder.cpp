@@ -18,6 +18,8 @@ namespace {
 // often on the other core). A block is freed once no message holds any of its readings and
 // no thread makes readings in it any more.
 constexpr std::uint32_t readings_per_block = 256;
+// x86-64's cache line (std::hardware_destructive_interference_size draws a warning in GCC 12).
+constexpr std::size_t cache_line = 64;
 
 struct decoded_block;
 
@@ -28,11 +30,15 @@ struct decoded_slot {
 
 struct decoded_block {
   /// The messages holding its readings, and one more while a thread makes readings in it.
-  std::atomic<std::uint32_t> refs{1};
-  /// Readings made (by the thread that makes them; read by whoever frees the block, after the
-  /// last reference is let go).
+  /// Charged up front for every reading the block can hold (block_maker): making a reading
+  /// writes no counter that the threads letting readings go write too, and the maker gives
+  /// back the charge of the readings it did not make when it moves on.
+  std::atomic<std::uint32_t> refs{readings_per_block + 1};
+  /// Readings made: written by the maker as it moves on, before it lets go of its reference
+  /// (read by whoever frees the block, after the last reference is let go).
   std::uint32_t made = 0;
-  alignas(decoded_slot) std::byte storage[readings_per_block * sizeof(decoded_slot)];
+  /// On cache lines of their own: the maker writes readings while others let go of theirs.
+  alignas(cache_line) std::byte storage[readings_per_block * sizeof(decoded_slot)];
 
   decoded_slot* slot(std::uint32_t i) noexcept {
     return std::launder(reinterpret_cast<decoded_slot*>(storage + i * sizeof(decoded_slot)));
@@ -46,8 +52,8 @@ struct decoded_block {
   }
 };
 
-void let_go(decoded_block* block) noexcept {
-  if (block->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+void let_go(decoded_block* block, std::uint32_t refs = 1) noexcept {
+  if (block->refs.fetch_sub(refs, std::memory_order_acq_rel) == refs)
     delete block;
 }
 
@@ -84,26 +90,31 @@ public:
   block_maker() = default;
   block_maker(const block_maker&) = delete;
   block_maker& operator=(const block_maker&) = delete;
-  ~block_maker() {
-    if (current_ != nullptr)
-      let_go(current_);
-  }
+  ~block_maker() { move_on(); }
 
   decoded_ref make(decoded_reading&& reading) {
-    if (current_ == nullptr || current_->made == readings_per_block) {
+    if (current_ == nullptr || made_ == readings_per_block) {
       auto* fresh = new decoded_block;
-      if (current_ != nullptr)
-        let_go(current_);
+      move_on();
       current_ = fresh;
     }
-    auto* slot = new (current_->slot(current_->made)) decoded_slot{std::move(reading), current_};
-    ++current_->made;
-    current_->refs.fetch_add(1, std::memory_order_relaxed);
-    return decoded_ref{slot};
+    auto* slot = new (current_->slot(made_)) decoded_slot{std::move(reading), current_};
+    ++made_;
+    return decoded_ref{slot};  // its reference was charged with the block
   }
 
 private:
+  /// Done with the current block: the charge of the readings not made in it, and the maker's
+  /// own reference, go back.
+  void move_on() noexcept {
+    if (current_ == nullptr)
+      return;
+    current_->made = made_;
+    let_go(std::exchange(current_, nullptr), readings_per_block - std::exchange(made_, 0) + 1);
+  }
+
   decoded_block* current_ = nullptr;
+  std::uint32_t made_ = 0;
 };
 
 } // namespace
