@@ -7,7 +7,7 @@
 // with a type AMQP knows and a body within frame_max; an error consumes nothing and ends the
 // input (as it ends the connection); every frame equals the one rabbitmq-c decodes from the
 // same bytes (amqp_handle_input, fed as the connection feeds it a frame it began), field for
-// field where the reader decodes it itself (basic.deliver, properties without headers); and a
+// field where the reader decodes it itself (basic.deliver, basic properties); and a
 // method or content header the reader refuses, rabbitmq-c's decoders refuse too.
 #include "causeway/amqp/frame_reader.hpp"
 
@@ -36,6 +36,43 @@ void require(bool ok, const char* what) {
 
 bool same_bytes(amqp_bytes_t a, amqp_bytes_t b) {
   return a.len == b.len && (a.len == 0 || std::memcmp(a.bytes, b.bytes, a.len) == 0);
+}
+
+bool same_value(const amqp_field_value_t& a, const amqp_field_value_t& b);
+
+bool same_table(const amqp_table_t& a, const amqp_table_t& b) {
+  if (a.num_entries != b.num_entries)
+    return false;
+  for (int i = 0; i < a.num_entries; ++i)
+    if (!same_bytes(a.entries[i].key, b.entries[i].key) || !same_value(a.entries[i].value, b.entries[i].value))
+      return false;
+  return true;
+}
+
+// The union member rabbitmq-c's amqp_decode_field_value sets for the kind.
+bool same_value(const amqp_field_value_t& a, const amqp_field_value_t& b) {
+  if (a.kind != b.kind)
+    return false;
+  switch (a.kind) {
+    case AMQP_FIELD_KIND_BOOLEAN: return a.value.boolean == b.value.boolean;
+    case AMQP_FIELD_KIND_I8: case AMQP_FIELD_KIND_U8: return a.value.u8 == b.value.u8;
+    case AMQP_FIELD_KIND_I16: case AMQP_FIELD_KIND_U16: return a.value.u16 == b.value.u16;
+    case AMQP_FIELD_KIND_I32: case AMQP_FIELD_KIND_U32: case AMQP_FIELD_KIND_F32: return a.value.u32 == b.value.u32;
+    case AMQP_FIELD_KIND_I64: case AMQP_FIELD_KIND_U64: case AMQP_FIELD_KIND_F64: case AMQP_FIELD_KIND_TIMESTAMP:
+      return a.value.u64 == b.value.u64;
+    case AMQP_FIELD_KIND_DECIMAL:
+      return a.value.decimal.decimals == b.value.decimal.decimals && a.value.decimal.value == b.value.decimal.value;
+    case AMQP_FIELD_KIND_UTF8: case AMQP_FIELD_KIND_BYTES: return same_bytes(a.value.bytes, b.value.bytes);
+    case AMQP_FIELD_KIND_TABLE: return same_table(a.value.table, b.value.table);
+    case AMQP_FIELD_KIND_ARRAY:
+      if (a.value.array.num_entries != b.value.array.num_entries)
+        return false;
+      for (int i = 0; i < a.value.array.num_entries; ++i)
+        if (!same_value(a.value.array.entries[i], b.value.array.entries[i]))
+          return false;
+      return true;
+    default: return true;  // void
+  }
 }
 
 void require_same_deliver(const amqp_basic_deliver_t& ours, const amqp_basic_deliver_t& theirs) {
@@ -70,7 +107,7 @@ void require_same_properties(const amqp_basic_properties_t& ours, const amqp_bas
   if (flags & AMQP_BASIC_TIMESTAMP_FLAG)
     require(ours.timestamp == theirs.timestamp, "timestamp differs from rabbitmq-c's");
   if (flags & AMQP_BASIC_HEADERS_FLAG)
-    require(ours.headers.num_entries == theirs.headers.num_entries, "headers differ from rabbitmq-c's");
+    require(same_table(ours.headers, theirs.headers), "headers differ from rabbitmq-c's");
 }
 
 // What the two decoders must agree on.

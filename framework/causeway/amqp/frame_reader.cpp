@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace causeway::amqp::detail {
 
@@ -57,6 +58,13 @@ public:
     skip(2);
     return true;
   }
+  bool u32(std::uint32_t& out) noexcept {
+    if (left_ < 4)
+      return false;
+    out = load32(at_);
+    skip(4);
+    return true;
+  }
   bool u64(std::uint64_t& out) noexcept {
     if (left_ < 8)
       return false;
@@ -64,15 +72,20 @@ public:
     skip(8);
     return true;
   }
-  /// A short string (one length octet): a view of the bytes.
-  bool shortstr(amqp_bytes_t& out) noexcept {
-    std::uint8_t len = 0;
-    if (!u8(len) || left_ < len)
+  /// `len` bytes: a view of them.
+  bool bytes(std::size_t len, amqp_bytes_t& out) noexcept {
+    if (left_ < len)
       return false;
     out = amqp_bytes_t{len, const_cast<std::uint8_t*>(at_)};
     skip(len);
     return true;
   }
+  /// A short string (one length octet).
+  bool shortstr(amqp_bytes_t& out) noexcept {
+    std::uint8_t len = 0;
+    return u8(len) && bytes(len, out);
+  }
+  std::size_t left() const noexcept { return left_; }
 
 private:
   void skip(std::size_t n) noexcept {
@@ -95,31 +108,110 @@ bool decode_deliver(amqp_bytes_t encoded, amqp_basic_deliver_t& out) noexcept {
   return in.shortstr(out.exchange) && in.shortstr(out.routing_key);
 }
 
-/// Basic properties this reader decodes itself: one flag word (bit 0, "more flags", clear)
-/// without the headers table.
-bool is_plain_basic_header(std::uint16_t class_id, amqp_bytes_t encoded) noexcept {
-  if (class_id != AMQP_BASIC_CLASS || encoded.len < 2)
-    return false;
-  const std::uint16_t flags = load16(static_cast<const std::uint8_t*>(encoded.bytes));
-  return (flags & 1) == 0 && (flags & AMQP_BASIC_HEADERS_FLAG) == 0;
+enum class decoded { ok, malformed, nested };
+
+// One value of a field table, as rabbitmq-c's amqp_decode_field_value decodes it (the same
+// union member for each kind), but a nested table or array, which rabbitmq-c decodes.
+decoded decode_flat_value(field_cursor& in, amqp_field_value_t& v) noexcept {
+  if (!in.u8(v.kind))
+    return decoded::malformed;
+  bool ok = true;
+  switch (v.kind) {
+    case AMQP_FIELD_KIND_BOOLEAN: {
+      std::uint8_t b = 0;
+      ok = in.u8(b);
+      v.value.boolean = b != 0;
+      break;
+    }
+    case AMQP_FIELD_KIND_I8:
+    case AMQP_FIELD_KIND_U8:
+      ok = in.u8(v.value.u8);  // i8 shares its byte
+      break;
+    case AMQP_FIELD_KIND_I16:
+    case AMQP_FIELD_KIND_U16:
+      ok = in.u16(v.value.u16);
+      break;
+    case AMQP_FIELD_KIND_I32:
+    case AMQP_FIELD_KIND_U32:
+    case AMQP_FIELD_KIND_F32:  // the float's bits, as rabbitmq-c puns them
+      ok = in.u32(v.value.u32);
+      break;
+    case AMQP_FIELD_KIND_I64:
+    case AMQP_FIELD_KIND_U64:
+    case AMQP_FIELD_KIND_F64:
+    case AMQP_FIELD_KIND_TIMESTAMP:
+      ok = in.u64(v.value.u64);
+      break;
+    case AMQP_FIELD_KIND_DECIMAL:
+      ok = in.u8(v.value.decimal.decimals) && in.u32(v.value.decimal.value);
+      break;
+    case AMQP_FIELD_KIND_UTF8:
+    case AMQP_FIELD_KIND_BYTES: {
+      std::uint32_t len = 0;
+      ok = in.u32(len) && in.bytes(len, v.value.bytes);
+      break;
+    }
+    case AMQP_FIELD_KIND_VOID:
+      break;
+    case AMQP_FIELD_KIND_ARRAY:
+    case AMQP_FIELD_KIND_TABLE:
+      return decoded::nested;
+    default:
+      return decoded::malformed;
+  }
+  return ok ? decoded::ok : decoded::malformed;
+}
+
+// A field table of flat values into `entries`, as rabbitmq-c's amqp_decode_table reads it:
+// entries while the table's size lasts, each read within the whole payload (a value may run
+// past the table's end; rabbitmq-c then reads on from there).
+decoded decode_flat_table(field_cursor& in, std::vector<amqp_table_entry_t>& entries) {
+  entries.clear();
+  std::uint32_t size = 0;
+  if (!in.u32(size) || size > in.left())
+    return decoded::malformed;
+  const std::size_t end_left = in.left() - size;  // what is left once the table is read
+  while (in.left() > end_left) {
+    amqp_table_entry_t& e = entries.emplace_back();
+    if (!in.shortstr(e.key))
+      return decoded::malformed;
+    if (const auto d = decode_flat_value(in, e.value); d != decoded::ok)
+      return d;
+  }
+  return decoded::ok;
+}
+
+/// Basic properties with one flag word (bit 0, "more flags", clear): the ones this reader
+/// decodes itself, but for a headers table with a nested table or array.
+bool has_one_flag_word(std::uint16_t class_id, amqp_bytes_t encoded) noexcept {
+  return class_id == AMQP_BASIC_CLASS && encoded.len >= 2 &&
+         (load16(static_cast<const std::uint8_t*>(encoded.bytes)) & 1) == 0;
 }
 
 // The properties in the order of their flags, from the highest bit down (AMQP 0-9-1, 4.2.6.1).
-bool decode_plain_properties(amqp_bytes_t encoded, amqp_basic_properties_t& p) noexcept {
+decoded decode_basic_properties(amqp_bytes_t encoded, amqp_basic_properties_t& p,
+                                std::vector<amqp_table_entry_t>& headers) {
   field_cursor in{encoded};
   std::uint16_t flags = 0;
-  in.u16(flags);  // is_plain_basic_header saw it
+  in.u16(flags);  // has_one_flag_word saw it
   p._flags = flags;
   auto str = [&](amqp_flags_t flag, amqp_bytes_t& out) { return (flags & flag) == 0 || in.shortstr(out); };
   auto octet = [&](amqp_flags_t flag, std::uint8_t& out) { return (flags & flag) == 0 || in.u8(out); };
-  return str(AMQP_BASIC_CONTENT_TYPE_FLAG, p.content_type) &&
-         str(AMQP_BASIC_CONTENT_ENCODING_FLAG, p.content_encoding) &&
-         octet(AMQP_BASIC_DELIVERY_MODE_FLAG, p.delivery_mode) && octet(AMQP_BASIC_PRIORITY_FLAG, p.priority) &&
-         str(AMQP_BASIC_CORRELATION_ID_FLAG, p.correlation_id) && str(AMQP_BASIC_REPLY_TO_FLAG, p.reply_to) &&
-         str(AMQP_BASIC_EXPIRATION_FLAG, p.expiration) && str(AMQP_BASIC_MESSAGE_ID_FLAG, p.message_id) &&
-         ((flags & AMQP_BASIC_TIMESTAMP_FLAG) == 0 || in.u64(p.timestamp)) &&
-         str(AMQP_BASIC_TYPE_FLAG, p.type) && str(AMQP_BASIC_USER_ID_FLAG, p.user_id) &&
-         str(AMQP_BASIC_APP_ID_FLAG, p.app_id) && str(AMQP_BASIC_CLUSTER_ID_FLAG, p.cluster_id);
+  if (!str(AMQP_BASIC_CONTENT_TYPE_FLAG, p.content_type) || !str(AMQP_BASIC_CONTENT_ENCODING_FLAG, p.content_encoding))
+    return decoded::malformed;
+  if (flags & AMQP_BASIC_HEADERS_FLAG) {
+    if (const auto d = decode_flat_table(in, headers); d != decoded::ok)
+      return d;
+    p.headers = amqp_table_t{static_cast<int>(headers.size()), headers.data()};
+  }
+  const bool ok =
+    octet(AMQP_BASIC_DELIVERY_MODE_FLAG, p.delivery_mode) && octet(AMQP_BASIC_PRIORITY_FLAG, p.priority) &&
+    str(AMQP_BASIC_CORRELATION_ID_FLAG, p.correlation_id) && str(AMQP_BASIC_REPLY_TO_FLAG, p.reply_to) &&
+    str(AMQP_BASIC_EXPIRATION_FLAG, p.expiration) && str(AMQP_BASIC_MESSAGE_ID_FLAG, p.message_id) &&
+    ((flags & AMQP_BASIC_TIMESTAMP_FLAG) == 0 || in.u64(p.timestamp)) && str(AMQP_BASIC_TYPE_FLAG, p.type) &&
+    str(AMQP_BASIC_USER_ID_FLAG, p.user_id) && str(AMQP_BASIC_APP_ID_FLAG, p.app_id) &&
+    str(AMQP_BASIC_CLUSTER_ID_FLAG, p.cluster_id);
+  return ok ? decoded::ok : decoded::malformed;
 }
 
 } // namespace
@@ -226,11 +318,14 @@ int frame_reader::decode(amqp_frame_t& frame, std::size_t frame_max) {
         frame.payload.properties.body_size = load64(payload + 4);
         amqp_bytes_t encoded{size - content_header_prefix, payload + content_header_prefix};
         frame.payload.properties.raw = encoded;
-        if (is_plain_basic_header(frame.payload.properties.class_id, encoded)) {
-          if (!decode_plain_properties(encoded, properties_))
+        if (has_one_flag_word(frame.payload.properties.class_id, encoded)) {
+          const auto d = decode_basic_properties(encoded, properties_, headers_);
+          if (d == decoded::malformed)
             return AMQP_STATUS_BAD_AMQP_DATA;
-          frame.payload.properties.decoded = &properties_;
-          break;
+          if (d == decoded::ok) {
+            frame.payload.properties.decoded = &properties_;
+            break;
+          }
         }
         pool_used_ = true;
         if (int rc = amqp_decode_properties(frame.payload.properties.class_id, &pool_, encoded,

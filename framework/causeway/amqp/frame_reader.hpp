@@ -11,9 +11,10 @@
 // the one recv: tests compare it with rabbitmq-c's own decoding.
 //
 // The two frames every delivery starts with are decoded here without rabbitmq-c: a
-// basic.deliver, and the properties of a content header when they have one flag word and no
-// headers table (a table needs rabbitmq-c's allocating decoder). Their strings are views of
-// the buffer, their fields checked exactly as rabbitmq-c checks them.
+// basic.deliver, and the properties of a content header when they have one flag word, their
+// headers table included unless it nests a table or an array (rabbitmq-c decodes those, with
+// an allocation per table). Their strings are views of the buffer, their fields checked
+// exactly as rabbitmq-c checks them.
 //
 // A frame cut off by the end of a read is not kept here: the connection hands those bytes to
 // rabbitmq-c (amqp_handle_input), so that an RPC in between reads on from the socket exactly
@@ -71,7 +72,8 @@ private:
   std::size_t end_ = 0;
   amqp_pool_t pool_{};  // decoded methods and properties of the last frame, but for
   amqp_basic_deliver_t deliver_{};        // a basic.deliver's,
-  amqp_basic_properties_t properties_{};  // and basic properties without headers
+  amqp_basic_properties_t properties_{};  // and basic properties,
+  std::vector<amqp_table_entry_t> headers_;  // their flat headers table
   bool pool_used_ = false;
   int errno_ = 0;
 };
