@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace causeway::amqp::detail {
@@ -44,32 +45,17 @@ public:
   explicit field_cursor(amqp_bytes_t encoded) noexcept
     : at_(static_cast<const std::uint8_t*>(encoded.bytes)), left_(encoded.len) {}
 
-  bool u8(std::uint8_t& out) noexcept {
-    if (left_ < 1)
+  /// An unsigned integer of sizeof(T) octets, most significant first.
+  template <class T>
+  bool number(T& out) noexcept {
+    static_assert(std::is_unsigned_v<T>);
+    if (left_ < sizeof(T))
       return false;
-    out = *at_;
-    skip(1);
-    return true;
-  }
-  bool u16(std::uint16_t& out) noexcept {
-    if (left_ < 2)
-      return false;
-    out = load16(at_);
-    skip(2);
-    return true;
-  }
-  bool u32(std::uint32_t& out) noexcept {
-    if (left_ < 4)
-      return false;
-    out = load32(at_);
-    skip(4);
-    return true;
-  }
-  bool u64(std::uint64_t& out) noexcept {
-    if (left_ < 8)
-      return false;
-    out = load64(at_);
-    skip(8);
+    T value = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      value = static_cast<T>((std::uint64_t{value} << 8) | at_[i]);
+    out = value;
+    skip(sizeof(T));
     return true;
   }
   /// `len` bytes: a view of them.
@@ -83,7 +69,7 @@ public:
   /// A short string (one length octet).
   bool shortstr(amqp_bytes_t& out) noexcept {
     std::uint8_t len = 0;
-    return u8(len) && bytes(len, out);
+    return number(len) && bytes(len, out);
   }
   std::size_t left() const noexcept { return left_; }
 
@@ -102,7 +88,7 @@ private:
 bool decode_deliver(amqp_bytes_t encoded, amqp_basic_deliver_t& out) noexcept {
   field_cursor in{encoded};
   std::uint8_t bits = 0;
-  if (!in.shortstr(out.consumer_tag) || !in.u64(out.delivery_tag) || !in.u8(bits))
+  if (!in.shortstr(out.consumer_tag) || !in.number(out.delivery_tag) || !in.number(bits))
     return false;
   out.redelivered = (bits & 1) != 0;
   return in.shortstr(out.exchange) && in.shortstr(out.routing_key);
@@ -113,42 +99,42 @@ enum class decoded { ok, malformed, nested };
 // One value of a field table, as rabbitmq-c's amqp_decode_field_value decodes it (the same
 // union member for each kind), but a nested table or array, which rabbitmq-c decodes.
 decoded decode_flat_value(field_cursor& in, amqp_field_value_t& v) noexcept {
-  if (!in.u8(v.kind))
+  if (!in.number(v.kind))
     return decoded::malformed;
   bool ok = true;
   switch (v.kind) {
     case AMQP_FIELD_KIND_BOOLEAN: {
       std::uint8_t b = 0;
-      ok = in.u8(b);
+      ok = in.number(b);
       v.value.boolean = b != 0;
       break;
     }
     case AMQP_FIELD_KIND_I8:
     case AMQP_FIELD_KIND_U8:
-      ok = in.u8(v.value.u8);  // i8 shares its byte
+      ok = in.number(v.value.u8);  // i8 shares its byte
       break;
     case AMQP_FIELD_KIND_I16:
     case AMQP_FIELD_KIND_U16:
-      ok = in.u16(v.value.u16);
+      ok = in.number(v.value.u16);
       break;
     case AMQP_FIELD_KIND_I32:
     case AMQP_FIELD_KIND_U32:
     case AMQP_FIELD_KIND_F32:  // the float's bits, as rabbitmq-c puns them
-      ok = in.u32(v.value.u32);
+      ok = in.number(v.value.u32);
       break;
     case AMQP_FIELD_KIND_I64:
     case AMQP_FIELD_KIND_U64:
     case AMQP_FIELD_KIND_F64:
     case AMQP_FIELD_KIND_TIMESTAMP:
-      ok = in.u64(v.value.u64);
+      ok = in.number(v.value.u64);
       break;
     case AMQP_FIELD_KIND_DECIMAL:
-      ok = in.u8(v.value.decimal.decimals) && in.u32(v.value.decimal.value);
+      ok = in.number(v.value.decimal.decimals) && in.number(v.value.decimal.value);
       break;
     case AMQP_FIELD_KIND_UTF8:
     case AMQP_FIELD_KIND_BYTES: {
       std::uint32_t len = 0;
-      ok = in.u32(len) && in.bytes(len, v.value.bytes);
+      ok = in.number(len) && in.bytes(len, v.value.bytes);
       break;
     }
     case AMQP_FIELD_KIND_VOID:
@@ -168,7 +154,7 @@ decoded decode_flat_value(field_cursor& in, amqp_field_value_t& v) noexcept {
 decoded decode_flat_table(field_cursor& in, std::vector<amqp_table_entry_t>& entries) {
   entries.clear();
   std::uint32_t size = 0;
-  if (!in.u32(size) || size > in.left())
+  if (!in.number(size) || size > in.left())
     return decoded::malformed;
   const std::size_t end_left = in.left() - size;  // what is left once the table is read
   while (in.left() > end_left) {
@@ -193,10 +179,10 @@ decoded decode_basic_properties(amqp_bytes_t encoded, amqp_basic_properties_t& p
                                 std::vector<amqp_table_entry_t>& headers) {
   field_cursor in{encoded};
   std::uint16_t flags = 0;
-  in.u16(flags);  // has_one_flag_word saw it
+  in.number(flags);  // has_one_flag_word saw it
   p._flags = flags;
   auto str = [&](amqp_flags_t flag, amqp_bytes_t& out) { return (flags & flag) == 0 || in.shortstr(out); };
-  auto octet = [&](amqp_flags_t flag, std::uint8_t& out) { return (flags & flag) == 0 || in.u8(out); };
+  auto octet = [&](amqp_flags_t flag, std::uint8_t& out) { return (flags & flag) == 0 || in.number(out); };
   if (!str(AMQP_BASIC_CONTENT_TYPE_FLAG, p.content_type) || !str(AMQP_BASIC_CONTENT_ENCODING_FLAG, p.content_encoding))
     return decoded::malformed;
   if (flags & AMQP_BASIC_HEADERS_FLAG) {
@@ -208,7 +194,7 @@ decoded decode_basic_properties(amqp_bytes_t encoded, amqp_basic_properties_t& p
     octet(AMQP_BASIC_DELIVERY_MODE_FLAG, p.delivery_mode) && octet(AMQP_BASIC_PRIORITY_FLAG, p.priority) &&
     str(AMQP_BASIC_CORRELATION_ID_FLAG, p.correlation_id) && str(AMQP_BASIC_REPLY_TO_FLAG, p.reply_to) &&
     str(AMQP_BASIC_EXPIRATION_FLAG, p.expiration) && str(AMQP_BASIC_MESSAGE_ID_FLAG, p.message_id) &&
-    ((flags & AMQP_BASIC_TIMESTAMP_FLAG) == 0 || in.u64(p.timestamp)) && str(AMQP_BASIC_TYPE_FLAG, p.type) &&
+    ((flags & AMQP_BASIC_TIMESTAMP_FLAG) == 0 || in.number(p.timestamp)) && str(AMQP_BASIC_TYPE_FLAG, p.type) &&
     str(AMQP_BASIC_USER_ID_FLAG, p.user_id) && str(AMQP_BASIC_APP_ID_FLAG, p.app_id) &&
     str(AMQP_BASIC_CLUSTER_ID_FLAG, p.cluster_id);
   return ok ? decoded::ok : decoded::malformed;
