@@ -25,6 +25,9 @@ constexpr std::size_t content_header_prefix = 12;
 constexpr std::size_t least_receive_room = 4096;
 // The pool's page: a basic.deliver, its properties and a small headers table fit in one.
 constexpr std::size_t decode_pool_page = 16 * 1024;
+// Header entries whose room is kept from one frame to the next; a larger table (a frame of
+// 128 KiB can hold 65,536 empty entries, 2.6 MB of them) gives its room back.
+constexpr std::size_t kept_header_entries = 64;
 
 std::uint16_t load16(const std::uint8_t* p) noexcept {
   return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
@@ -39,7 +42,7 @@ std::uint64_t load64(const std::uint8_t* p) noexcept {
 }
 
 // A method's arguments or a content header's properties, read front to back; every read checks
-// its bounds as rabbitmq-c's decoders do (amqp_decode_8/16/64, amqp_decode_bytes).
+// its bounds as rabbitmq-c's decoders do (amqp_decode_8/16/32/64, amqp_decode_bytes).
 class field_cursor {
 public:
   explicit field_cursor(amqp_bytes_t encoded) noexcept
@@ -253,6 +256,8 @@ int frame_reader::next(amqp_frame_t& frame, std::size_t frame_max) {
     recycle_amqp_pool(&pool_);
     pool_used_ = false;
   }
+  if (headers_.capacity() > kept_header_entries)
+    std::vector<amqp_table_entry_t>{}.swap(headers_);
   // Frames skipped before an error are given back with it: an error consumes nothing.
   const std::size_t start = begin_;
   const int rc = decode(frame, frame_max);

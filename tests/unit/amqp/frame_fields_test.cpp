@@ -3,8 +3,10 @@
 // decoders make them, or are refused as those refuse them.
 #include "wire_frames.hpp"
 
+#include <cstdint>
 #include <string>
 #include <tuple>
+#include <vector>
 
 using namespace wire_test;
 
@@ -52,4 +54,35 @@ TEST_CASE("a basic.deliver and basic properties cut short anywhere are refused a
       }
     }
   }
+}
+
+TEST_CASE("a headers table of a thousand entries, then a small one: both as rabbitmq-c decodes them") {
+  std::vector<std::string> keys;
+  std::vector<amqp_table_entry_t> entries(1000);
+  keys.reserve(entries.size());  // the entries hold views of them
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    keys.push_back("k" + std::to_string(i));
+    entries[i].key = view(keys.back());
+    entries[i].value.kind = AMQP_FIELD_KIND_I32;
+    entries[i].value.value.i32 = static_cast<std::int32_t>(i) - 500;
+  }
+  amqp_basic_properties_t big{};
+  big._flags = AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+  big.headers = amqp_table_t{static_cast<int>(entries.size()), entries.data()};
+  big.message_id = view("big");
+  static every_kind_headers small(false);
+  const std::string stream = header_frame(1, 5, &big) + header_frame(1, 5, &small.props);
+  library lib;
+  amqp_bytes_t rest = view(stream);
+  std::vector<seen> expected;
+  while (rest.len > 0)
+    for (auto& s : lib.feed(rest))
+      expected.push_back(s);
+  REQUIRE(expected.size() == 2);
+  CHECK(expected[0].headers.size() == 1000);
+  CHECK(expected[0].headers[999] == "k999=I:499");
+  CHECK(expected[1].headers.size() == 16);
+  frame_reader reader;
+  reader.append(stream.data(), stream.size());
+  CHECK(decode_all(reader) == expected);
 }

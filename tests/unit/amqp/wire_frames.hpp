@@ -57,7 +57,7 @@ inline std::string method_frame(std::uint16_t channel, amqp_method_number_t id, 
 }
 
 inline std::string header_frame(std::uint16_t channel, std::uint64_t body_size, amqp_basic_properties_t* props) {
-  std::string encoded(4096, '\0');
+  std::string encoded(65536, '\0');
   int n = amqp_encode_properties(AMQP_BASIC_CLASS, props, amqp_bytes_t{encoded.size(), encoded.data()});
   REQUIRE(n >= 0);
   encoded.resize(static_cast<std::size_t>(n));
@@ -175,7 +175,8 @@ inline seen copy(const amqp_frame_t& f) {
       s.message_id = text(p->message_id);
     if ((p->_flags & AMQP_BASIC_HEADERS_FLAG) && p->headers.num_entries > 0) {
       s.header_key = text(p->headers.entries[0].key);
-      s.header_value = p->headers.entries[0].value.value.i64;
+      if (p->headers.entries[0].value.kind == AMQP_FIELD_KIND_I64)  // other kinds leave bytes unset
+        s.header_value = p->headers.entries[0].value.value.i64;
     }
     if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
       for (int i = 0; i < p->headers.num_entries; ++i)
