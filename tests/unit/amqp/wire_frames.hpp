@@ -342,6 +342,17 @@ inline std::string a_stream() {
   return out;
 }
 
+// Every frame rabbitmq-c decodes from `stream`, fed to it as the connection feeds it.
+inline std::vector<seen> library_frames(const std::string& stream) {
+  library lib;
+  amqp_bytes_t rest = view(stream);
+  std::vector<seen> out;
+  while (rest.len > 0)
+    for (auto& s : lib.feed(rest))
+      out.push_back(s);
+  return out;
+}
+
 inline std::vector<seen> decode_all(frame_reader& reader) {
   std::vector<seen> out;
   amqp_frame_t f;
