@@ -1,5 +1,6 @@
 #include "telluride/telemetry/host_cpu.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <fstream>
@@ -10,6 +11,7 @@ namespace {
 
 // /proc/stat is a few KiB even with hundreds of cores; anything larger is not it.
 constexpr std::size_t max_stat_bytes = 1 << 20;
+constexpr std::size_t stat_chunk_bytes = 16 * 1024;
 
 bool is_core_line(std::string_view line) {
   return line.size() > 3 && line.starts_with("cpu") && line[3] >= '0' && line[3] <= '9';
@@ -74,12 +76,19 @@ std::vector<double> core_busy_percent(const std::vector<core_ticks>& before, con
 host_cpu_meter::host_cpu_meter(std::string path) : path_(std::move(path)) {}
 
 std::vector<double> host_cpu_meter::sample() {
+  // Read in chunks into a kept buffer: the file is a few KiB, and a buffer of the largest size
+  // allowed, made and zeroed per sample, cost more than everything else the live feed does.
   std::ifstream file{path_, std::ios::binary};
-  std::string text;
+  std::string& text = text_;
+  text.clear();
   if (file) {
-    text.resize(max_stat_bytes);
-    file.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(file.gcount()));
+    std::array<char, stat_chunk_bytes> chunk;
+    while (text.size() < max_stat_bytes) {
+      file.read(chunk.data(), static_cast<std::streamsize>(std::min(chunk.size(), max_stat_bytes - text.size())));
+      text.append(chunk.data(), static_cast<std::size_t>(file.gcount()));
+      if (!file)
+        break;
+    }
   }
   auto now = file.bad() || text.empty() ? std::nullopt : parse_proc_stat(text);
   std::vector<double> percent;

@@ -41,6 +41,7 @@ public:
 
 private:
   std::string path_;
+  std::string text_;  // the file's bytes, kept between samples
   std::optional<std::vector<core_ticks>> previous_;
 };
 

@@ -86,6 +86,31 @@ TEST_CASE("host_cpu_meter answers nothing at first, then each core's share since
   CHECK(meter.sample().empty());  // the file is gone: no CPU shown
 }
 
+TEST_CASE("host_cpu_meter reads a file of many chunks whole: 2,000 cores, each one's share") {
+  // ~60 KiB of text, read 16 KiB at a time into the buffer the meter keeps between samples.
+  auto path = std::filesystem::temp_directory_path() / ("host_cpu_test_big_" + std::to_string(::getpid()) + ".stat");
+  constexpr int cores = 2000;
+  // Core i: `busy` ticks user, the rest of `total` idle.
+  auto stat = [&](auto busy, int total) {
+    std::string text = "cpu  0 0 0 0 0 0 0 0 0 0\n";
+    for (int i = 0; i < cores; ++i)
+      text += "cpu" + std::to_string(i) + " " + std::to_string(busy(i)) + " 0 0 " + std::to_string(total - busy(i)) +
+              " 0 0 0 0 0 0\n";
+    return text + "intr 1 0 0 0\n";
+  };
+  const std::string before = stat([](int) { return 0; }, 1000);
+  REQUIRE(before.size() > 3 * 16 * 1024);
+  write_file(path, before);
+  host_cpu_meter meter{path.string()};
+  CHECK(meter.sample().empty());
+  write_file(path, stat([](int i) { return 25 * (i % 5); }, 1100));  // 100 more ticks, 25 * (i % 5) busy
+  auto percent = meter.sample();
+  std::filesystem::remove(path);
+  REQUIRE(percent.size() == static_cast<std::size_t>(cores));
+  for (int i = 0; i < cores; ++i)
+    CHECK(percent[i] == doctest::Approx(25.0 * (i % 5)));
+}
+
 TEST_CASE("host_cpu_meter reads this host's /proc/stat: one share per core, each in 0..100") {
   host_cpu_meter meter;
   meter.sample();
