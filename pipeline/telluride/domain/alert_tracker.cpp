@@ -25,17 +25,18 @@ std::string to_json_text(const alert& raised) {
   return out;
 }
 
-alert_tracker::alert_tracker(alert_rules rules) : rules_(std::move(rules)) {}
+alert_tracker::alert_tracker(alert_rules rules)
+  : rules_(std::move(rules)), by_type_(rules_.thresholds.begin(), rules_.thresholds.end()) {
+  if (const auto found = rules_.thresholds.find(std::string_view{"default"}); found != rules_.thresholds.end())
+    default_threshold_ = found->second;
+}
 
 std::optional<double> alert_tracker::threshold_for(const std::optional<std::string>& type) const {
   if (type) {
-    if (const auto found = rules_.thresholds.find(*type); found != rules_.thresholds.end())
+    if (const auto found = by_type_.find(std::string_view{*type}); found != by_type_.end())
       return found->second;
   }
-  if (const auto found = rules_.thresholds.find(std::string_view{"default"});
-      found != rules_.thresholds.end())
-    return found->second;
-  return std::nullopt;
+  return default_threshold_;
 }
 
 std::optional<alert> alert_tracker::observe(const reading& r) {

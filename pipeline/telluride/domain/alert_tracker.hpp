@@ -88,7 +88,17 @@ public:
   const alert_rules& rules() const noexcept { return rules_; }
 
 private:
+  /// Hashes std::string and std::string_view alike, so that a type is found without a copy.
+  struct type_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  };
+
   alert_rules rules_;
+  // rules_.thresholds, for the lookup every reading makes: one hash and one comparison instead
+  // of a walk down the map's tree that compares the type at each level.
+  std::unordered_map<std::string, double, type_hash, std::equal_to<>> by_type_;
+  std::optional<double> default_threshold_;
   using counts = std::unordered_map<compact_sensor_key, std::uint64_t, compact_sensor_key_hash, compact_sensor_key_equal>;
   counts counters_;  // consecutive warnings, of the sensors above their threshold
   counts raised_;    // alerts raised, of the sensors that alerted (rare: touched once per alert)

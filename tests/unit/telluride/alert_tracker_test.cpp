@@ -84,6 +84,25 @@ TEST_CASE("the threshold follows the reading's type, else default") {
   CHECK(tracker.threshold_for(std::nullopt) == 100.0);
 }
 
+TEST_CASE("each of 200 listed types has its own threshold; an unlisted type, or none, has the default") {
+  alert_rules rules;
+  rules.thresholds = {{"default", 7.5}};
+  for (int i = 0; i < 200; ++i)
+    rules.thresholds.emplace("type-" + std::to_string(i), 1000.0 + i);
+  alert_tracker tracker(rules);
+  for (int i = 0; i < 200; ++i)
+    CHECK(tracker.threshold_for("type-" + std::to_string(i)) == 1000.0 + i);
+  CHECK(tracker.threshold_for(std::string("type-200")) == 7.5);
+  CHECK(tracker.threshold_for(std::string("type-1 ")) == 7.5);
+  CHECK(tracker.threshold_for(std::string("")) == 7.5);
+  CHECK(tracker.threshold_for(std::nullopt) == 7.5);
+  CHECK(tracker.threshold_for(std::string("default")) == 7.5);
+  // The copy answers the same.
+  const alert_tracker copy = tracker;
+  CHECK(copy.threshold_for(std::string("type-199")) == 1199.0);
+  CHECK(copy.threshold_for(std::string("other")) == 7.5);
+}
+
 TEST_CASE("without a default, readings without a listed type never warn") {
   alert_rules rules;
   rules.thresholds = {{"temperature", 80.0}};
