@@ -80,6 +80,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::check(std::isfinite(r.value), "a parsed reading is finite", [&] { return canonical_body(r); });
   fuzz::check(telluride::is_iso8601_date_time(r.timestamp.view()),
               "a parsed timestamp is ISO 8601", r.timestamp.view());
+  fuzz::check(r.timestamp.utc() == telluride::parse_utc_timestamp(r.timestamp.view()),
+              "a parsed timestamp keeps the numbers of its text (none unless of the compact UTC form)",
+              r.timestamp.view());
 
   const std::string again = canonical_body(r);
   const auto reparsed = copying_parser.parse(again);

@@ -135,10 +135,10 @@ bool parse_decimal(std::string_view text, double& out) noexcept {
 }
 
 problem store_epoch_ms(std::int64_t ms, timestamp_text& out) {
-  auto text = iso8601_from_epoch_ms(ms);
+  auto text = timestamp_from_epoch_ms(ms);
   if (!text)
     return error{"\"timestamp\" is out of range (years 0000..9999): " + std::to_string(ms)};
-  out.assign(*text);
+  out = *text;
   return std::nullopt;
 }
 
@@ -148,9 +148,11 @@ problem store_epoch_ms(std::int64_t ms, timestamp_text& out) {
     std::string_view text;
     if (auto code = value.get_string().get(text))
       return invalid_json(code);
-    if (!is_iso8601_date_time(text))
+    // The form checkpoints keep as numbers is ISO 8601 too: read as numbers once, here.
+    const auto utc = parse_utc_timestamp(text);
+    if (!utc && !is_iso8601_date_time(text))
       return error{"\"timestamp\" is not an ISO 8601 date-time: " + quote(text)};
-    out.assign(text);
+    out.assign(text, utc);
     return std::nullopt;
   }
   if (type == ondemand::json_type::number) {

@@ -136,20 +136,46 @@ bool is_iso8601_date_time(std::string_view text) noexcept {
 }
 
 void timestamp_text::assign(std::string_view text) {
+  assign(text, text.size() <= capacity ? parse_utc_timestamp(text) : std::nullopt);
+}
+
+void timestamp_text::assign(std::string_view text, const std::optional<utc_timestamp>& utc) {
   if (text.size() > capacity)
     throw std::length_error("timestamp longer than " + std::to_string(capacity) + " characters");
   std::memcpy(chars_, text.data(), text.size());
   size_ = static_cast<std::uint8_t>(text.size());
+  if (utc) {
+    std::memcpy(chars_ + seconds_at, &utc->seconds, sizeof utc->seconds);
+    size_ |= has_utc_flag;
+  }
 }
 
-std::optional<std::string> iso8601_from_epoch_ms(std::int64_t ms) {
+std::optional<utc_timestamp> timestamp_text::utc() const noexcept {
+  if ((size_ & has_utc_flag) == 0)
+    return std::nullopt;
+  // The fraction's digits lie between `YYYY-MM-DDThh:mm:ss.` and `Z`, checked when set.
+  constexpr std::size_t fraction_at = 20;
+  utc_timestamp t;
+  std::memcpy(&t.seconds, chars_ + seconds_at, sizeof t.seconds);
+  const std::size_t end = size() - 1;
+  for (std::size_t i = fraction_at; i < end; ++i)
+    t.fraction = t.fraction * 10 + static_cast<std::uint32_t>(chars_[i] - '0');
+  t.digits = static_cast<std::uint8_t>(end > fraction_at ? end - fraction_at : 0);
+  return t;
+}
+
+std::optional<timestamp_text> timestamp_from_epoch_ms(std::int64_t ms) noexcept {
   std::int64_t seconds = ms / 1000;
   std::int64_t milliseconds = ms % 1000;
   if (milliseconds < 0) {
     milliseconds += 1000;
     --seconds;
   }
-  const auto text = utc_timestamp_text(utc_timestamp{seconds, static_cast<std::uint32_t>(milliseconds), 3});
+  return utc_timestamp_text(utc_timestamp{seconds, static_cast<std::uint32_t>(milliseconds), 3});
+}
+
+std::optional<std::string> iso8601_from_epoch_ms(std::int64_t ms) {
+  const auto text = timestamp_from_epoch_ms(ms);
   if (!text)
     return std::nullopt;
   return text->str();
@@ -212,7 +238,9 @@ std::optional<timestamp_text> utc_timestamp_text(const utc_timestamp& t) noexcep
     size += t.digits;
   }
   out[size++] = 'Z';
-  return timestamp_text{std::string_view{out, size}};
+  timestamp_text text;
+  text.assign(std::string_view{out, size}, t);
+  return text;
 }
 
 } // namespace telluride

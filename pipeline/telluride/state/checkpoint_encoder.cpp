@@ -85,7 +85,7 @@ std::optional<std::string> write_sensor(byte_writer& record, const sensor_aggreg
   }
   write_stats(out, a.stats, kept);
   out.f64(a.last_reading);
-  if (auto utc = parse_utc_timestamp(a.last_timestamp.view())) {
+  if (const auto utc = a.last_timestamp.utc()) {
     out.u8(utc_timestamp_form);
     out.zigzag(detail::relative_seconds(utc->seconds, written_at_s));
     out.u8(utc->digits);

@@ -147,9 +147,10 @@ expected<timestamp_text> read_timestamp(byte_reader& in, const sensor_context& c
                  std::to_string(timestamp_text::capacity) + ")"};
   if (!causeway::is_valid_utf8(text))
     return error{"last_timestamp is not UTF-8"};
-  if (is_compact && parse_utc_timestamp(text))
+  timestamp_text kept{text};
+  if (is_compact && kept.utc())
     return error{"last_timestamp is text of the form kept as numbers (not canonical)"};
-  return timestamp_text{text};
+  return kept;
 }
 
 /// The stats of the sensor whose fields a delta keeps: the state it builds on, `base`, holds it.

@@ -62,6 +62,24 @@ TEST_CASE("the contract's example reading is parsed field by field") {
   CHECK_FALSE(r.type.has_value());
 }
 
+TEST_CASE("a timestamp of the compact UTC form arrives with its numbers; epoch ms too; any other has none") {
+  const auto utc = parse_ok(with_field("timestamp", "\"2021-02-12T01:18:51.838675Z\"")).timestamp;
+  CHECK(utc == "2021-02-12T01:18:51.838675Z");
+  CHECK(utc.utc() == telluride::utc_timestamp{1613092731, 838675, 6});
+  const auto from_ms = parse_ok(with_field("timestamp", "1613092731838")).timestamp;
+  CHECK(from_ms == "2021-02-12T01:18:51.838Z");
+  CHECK(from_ms.utc() == telluride::utc_timestamp{1613092731, 838, 3});
+  for (std::string_view other : {"\"2021-02-12T01:18:51.838675+01:00\"", "\"2021-02-12 01:18:51Z\"",
+                                 "\"2021-02-12T01:18Z\"", "\"2016-12-31T23:59:60Z\""}) {
+    CAPTURE(other);
+    const auto kept = parse_ok(with_field("timestamp", other)).timestamp;
+    CHECK(kept.view() == other.substr(1, other.size() - 2));
+    CHECK_FALSE(kept.utc().has_value());
+  }
+  CHECK(problem_of(with_field("timestamp", "\"2021-02-30T01:18:51Z\"")) ==
+        "\"timestamp\" is not an ISO 8601 date-time: \"2021-02-30T01:18:51Z\"");
+}
+
 TEST_CASE("string ids keep their JSON type and text") {
   const reading r = parse_ok(
       R"({"line_id":"line-a","device_id":"10","sensor_id":"q\"\u00e9","reading":1,"timestamp":"2021-02-12T01:18:51Z"})");

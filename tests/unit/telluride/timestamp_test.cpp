@@ -151,3 +151,66 @@ TEST_CASE("any other timestamp text has no compact form, and numbers out of rang
   CHECK_FALSE(utc_timestamp_text(utc_timestamp{253402300800, 0, 0}).has_value());
   CHECK(utc_timestamp_text(utc_timestamp{0, 0, 3})->view() == "1970-01-01T00:00:00.000Z");
 }
+
+TEST_CASE("a timestamp_text of the compact form keeps its numbers; any other text has none") {
+  using telluride::parse_utc_timestamp;
+  using telluride::timestamp_text;
+  for (std::string text : {"2026-12-03T17:20:16.123456Z", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.5Z",
+                           "2021-02-12T01:18:51.0500Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+                           "0000-01-01T00:00:00.000000001Z", "2026-12-03t17:20:16Z", "2026-12-03T17:20:16+00:00",
+                           "2026-12-03T17:20:60Z", "2021-02-12T01:18:51.123456789+05:30", "", "not a time"}) {
+    CAPTURE(text);
+    const timestamp_text kept{text};
+    CHECK(kept.view() == text);
+    CHECK(kept.size() == text.size());
+    CHECK(kept.utc() == parse_utc_timestamp(text));
+    const timestamp_text copy = kept;
+    CHECK(copy.utc() == parse_utc_timestamp(text));
+  }
+  // Text of another form set over one of the compact form has no numbers, and back.
+  timestamp_text t{"2026-12-03T17:20:16.5Z"};
+  REQUIRE(t.utc());
+  t.assign("2026-12-03T17:20:16+01:00");
+  CHECK_FALSE(t.utc());
+  CHECK(t == "2026-12-03T17:20:16+01:00");
+  t.assign("1969-12-31T23:59:59.000Z");
+  CHECK(t.utc() == telluride::utc_timestamp{-1, 0, 3});
+  CHECK(sizeof(timestamp_text) == 40);
+}
+
+TEST_CASE("timestamp_text's numbers equal parse_utc_timestamp's for 200,000 texts near the compact form") {
+  // Texts of the compact form, each changed at up to three places (a character set, added,
+  // removed; the size cut): every kind of near miss, and many texts that still parse.
+  using telluride::parse_utc_timestamp;
+  const std::vector<std::string> seeds = {"2021-02-12T01:18:51.838675Z", "2021-02-12T01:18:51Z", "1969-12-31T23:59:59.5Z",
+                                          "0000-01-01T00:00:00.000000001Z", "9999-12-31T23:59:59.999999999Z",
+                                          "2024-02-29T00:00:00Z", "2021-02-12T01:18:51+05:30"};
+  const std::string alphabet = "0123456789-:T tZz+.,";
+  std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  std::size_t compact = 0;
+  for (int n = 0; n < 200000; ++n) {
+    std::string text = seeds[next() % seeds.size()];
+    for (int edits = static_cast<int>(next() % 4); edits > 0; --edits) {
+      const std::size_t at = text.empty() ? 0 : next() % text.size();
+      const char c = alphabet[next() % alphabet.size()];
+      switch (next() % 4) {
+        case 0: if (!text.empty()) text[at] = c; break;
+        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        case 2: if (!text.empty()) text.erase(at, 1); break;
+        default: text.resize(next() % (text.size() + 1)); break;
+      }
+    }
+    const auto expected = parse_utc_timestamp(text);
+    compact += expected.has_value();
+    const telluride::timestamp_text kept{text};
+    if (kept.utc() != expected)
+      FAIL_CHECK("differs for " << text);
+  }
+  CHECK(compact > 20000);  // the comparison covered many texts with numbers, not only refusals
+}
