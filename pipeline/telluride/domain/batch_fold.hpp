@@ -26,7 +26,7 @@ struct sensor_partial {
   const reading* last = nullptr;  ///< the sensor's last reading in batch order
 
   double last_reading() const noexcept { return last->value; }
-  std::string_view last_timestamp() const noexcept { return last->timestamp.view(); }
+  const timestamp_text& last_timestamp() const noexcept { return last->timestamp; }
 };
 
 /// Folds batches, reusing its buffers. Not thread-safe: one per thread (or per owner).

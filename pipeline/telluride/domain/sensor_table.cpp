@@ -34,7 +34,7 @@ void sensor_table::merge(std::uint32_t position, const sensor_partial& partial) 
   sensor_aggregate& aggregate = aggregates_[position];
   aggregate.stats.merge(partial.stats);
   aggregate.last_reading = partial.last_reading();
-  aggregate.last_timestamp.assign(partial.last_timestamp());
+  aggregate.last_timestamp = partial.last_timestamp();  // its numbers too: read when the reading came
   mark_changed(position);
 }
 

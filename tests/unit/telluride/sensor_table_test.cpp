@@ -42,6 +42,18 @@ void fold_into(sensor_table& table, const std::vector<reading>& batch) {
 
 } // namespace
 
+TEST_CASE("a sensor's last timestamp keeps the numbers its reading came with, and loses them with text of another form") {
+  sensor_table table;
+  fold_into(table, std::vector{reading_of(1, 1.0, "2021-02-12T01:18:51.5Z"), reading_of(1, 2.0, "2021-02-12T01:18:52.25Z")});
+  const sensor_aggregate* aggregate = table.find(key_of(1));
+  REQUIRE(aggregate != nullptr);
+  CHECK(aggregate->last_timestamp == "2021-02-12T01:18:52.25Z");
+  CHECK(aggregate->last_timestamp.utc() == telluride::utc_timestamp{1613092732, 25, 2});
+  fold_into(table, std::vector{reading_of(1, 3.0, "2021-02-12T01:18:53+01:00")});
+  CHECK(aggregate->last_timestamp == "2021-02-12T01:18:53+01:00");
+  CHECK_FALSE(aggregate->last_timestamp.utc().has_value());
+}
+
 TEST_CASE("take_changed returns the sensors changed since the last call, once") {
   sensor_table table;
   fold_into(table, std::vector{reading_of(1, 1.0), reading_of(2, 2.0)});
