@@ -42,6 +42,7 @@ public:
     std::deque<caf::resumable*> queue;
     std::mutex lock;
     std::condition_variable cv;
+    std::size_t waiting = 0;  // workers asleep in dequeue, for idle_workers
   };
 
   struct worker_data {
@@ -74,7 +75,11 @@ public:
   caf::resumable* dequeue(Worker* self) {
     auto& data = d(self->parent());
     std::unique_lock guard(data.lock);
-    data.cv.wait(guard, [&] { return !data.queue.empty(); });
+    if (data.queue.empty()) {
+      ++data.waiting;
+      data.cv.wait(guard, [&] { return !data.queue.empty(); });
+      --data.waiting;
+    }
     auto* job = data.queue.front();
     data.queue.pop_front();
     return job;
@@ -92,6 +97,13 @@ public:
       data.queue.pop_front();
       f(job);
     }
+  }
+
+  /// Workers asleep with no job waiting (0 while one waits): how a test knows that no worker is
+  /// awake to take a job nobody woke it for.
+  static std::size_t idle_workers(coordinator_data& data) {
+    std::lock_guard guard(data.lock);
+    return data.queue.empty() ? data.waiting : 0;
   }
 
 private:
