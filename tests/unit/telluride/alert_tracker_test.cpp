@@ -84,7 +84,7 @@ TEST_CASE("the threshold follows the reading's type, else default") {
   CHECK(tracker.threshold_for(std::nullopt) == 100.0);
 }
 
-TEST_CASE("each of 200 listed types has its own threshold; an unlisted type, or none, has the default") {
+TEST_CASE("each of 200 listed types has its own threshold, and an unlisted type, or none, has the default") {
   alert_rules rules;
   rules.thresholds = {{"default", 7.5}};
   for (int i = 0; i < 200; ++i)

@@ -62,7 +62,7 @@ TEST_CASE("the contract's example reading is parsed field by field") {
   CHECK_FALSE(r.type.has_value());
 }
 
-TEST_CASE("a timestamp of the compact UTC form arrives with its numbers; epoch ms too; any other has none") {
+TEST_CASE("a timestamp of the compact UTC form arrives with its numbers, epoch ms too, and any other with none") {
   const auto utc = parse_ok(with_field("timestamp", "\"2021-02-12T01:18:51.838675Z\"")).timestamp;
   CHECK(utc == "2021-02-12T01:18:51.838675Z");
   CHECK(utc.utc() == telluride::utc_timestamp{1613092731, 838675, 6});

@@ -152,7 +152,7 @@ TEST_CASE("any other timestamp text has no compact form, and numbers out of rang
   CHECK(utc_timestamp_text(utc_timestamp{0, 0, 3})->view() == "1970-01-01T00:00:00.000Z");
 }
 
-TEST_CASE("a timestamp_text of the compact form keeps its numbers; any other text has none") {
+TEST_CASE("a timestamp_text of the compact form keeps its numbers, and any other text has none") {
   using telluride::parse_utc_timestamp;
   using telluride::timestamp_text;
   for (std::string text : {"2026-12-03T17:20:16.123456Z", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.5Z",
