@@ -126,14 +126,12 @@ std::uint64_t decode_reading(causeway::message& msg) {
     if (const auto* done = decoded(msg))
       return done->hash;
   thread_local reading_parser parser;
-  auto parsed = parser.parse(msg.data);
-  if (!parsed) {
+  decoded_reading out;
+  if (auto parsed = parser.parse_into(msg.data, out.reading); !parsed) {
     msg.fail("invalid reading: " + parsed.err().message);
     return 0;
   }
-  decoded_reading out;
-  out.hash = hash_value(parsed->key);
-  out.reading = std::move(*parsed);
+  out.hash = hash_value(out.reading.key);
   if (const auto id = msg.metadata.get("message_id"); !id.empty())
     out.message_id = message_id_fingerprint(id);
   const auto hash = out.hash;

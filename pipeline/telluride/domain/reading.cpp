@@ -229,17 +229,16 @@ struct reading_parser::state {
   std::unique_ptr<char[]> scratch;
   std::size_t scratch_capacity = 0;
 
-  expected<reading> parse(simdjson::padded_string_view json);
+  expected<void> parse(simdjson::padded_string_view json, reading& out);
 };
 
-expected<reading> reading_parser::state::parse(simdjson::padded_string_view json) {
+expected<void> reading_parser::state::parse(simdjson::padded_string_view json, reading& out) {
   ondemand::document document;
   if (auto code = parser.iterate(json).get(document))
     return invalid_json(code);
   ondemand::object object;
   if (auto code = document.get_object().get(object))
     return code == simdjson::INCORRECT_TYPE ? not_an_object(document) : invalid_json(code);
-  reading out;
   unsigned seen = 0;
   for (auto element : object) {
     ondemand::raw_json_string key;
@@ -251,27 +250,31 @@ expected<reading> reading_parser::state::parse(simdjson::padded_string_view json
       return invalid_json(code);
     if (auto code = value.type().get(type))
       return invalid_json(code);
-    problem failure;
+    // Each reader's problem returned as it comes: an optional<error> assigned per field cost a
+    // move of an empty one for every field of every reading.
     if (key == "reading") {
       seen |= reading_bit;
-      failure = read_value(value, type, out.value);
+      if (auto failure = read_value(value, type, out.value))
+        return std::move(*failure);
     } else if (key == "sensor_id") {
       seen |= sensor_id_bit;
-      failure = read_id(value, type, "sensor_id", out.key.sensor_id);
+      if (auto failure = read_id(value, type, "sensor_id", out.key.sensor_id))
+        return std::move(*failure);
     } else if (key == "device_id") {
       seen |= device_id_bit;
-      failure = read_id(value, type, "device_id", out.key.device_id);
+      if (auto failure = read_id(value, type, "device_id", out.key.device_id))
+        return std::move(*failure);
     } else if (key == "line_id") {
       seen |= line_id_bit;
-      failure = read_id(value, type, "line_id", out.key.line_id);
+      if (auto failure = read_id(value, type, "line_id", out.key.line_id))
+        return std::move(*failure);
     } else if (key == "timestamp") {
       seen |= timestamp_bit;
-      failure = read_timestamp(value, type, out.timestamp);
+      if (auto failure = read_timestamp(value, type, out.timestamp))
+        return std::move(*failure);
     } else if (key == "type") {
       read_type(value, type, out.type);
     }
-    if (failure)
-      return std::move(*failure);
   }
   if (document.current_location().error() != simdjson::OUT_OF_BOUNDS)
     return error{"not valid JSON: content after the object"};
@@ -280,7 +283,7 @@ expected<reading> reading_parser::state::parse(simdjson::padded_string_view json
       if ((seen & bit) == 0)
         return error{std::string("missing field \"") + field_name(bit) + "\""};
   }
-  return out;
+  return {};
 }
 
 reading_parser::reading_parser() : state_(std::make_unique<state>()) {}
@@ -289,14 +292,28 @@ reading_parser::reading_parser(reading_parser&&) noexcept = default;
 reading_parser& reading_parser::operator=(reading_parser&&) noexcept = default;
 
 expected<reading> reading_parser::parse(const std::string& body) {
-  if (body.size() > max_body_size)
-    return too_large(body.size());
-  if (body.capacity() - body.size() >= reading_padding)
-    return state_->parse(simdjson::padded_string_view(body.data(), body.size(), body.capacity()));
-  return parse(std::string_view{body});
+  reading out;
+  if (auto parsed = parse_into(body, out); !parsed)
+    return parsed.err();
+  return out;
 }
 
 expected<reading> reading_parser::parse(std::string_view body) {
+  reading out;
+  if (auto parsed = parse_into(body, out); !parsed)
+    return parsed.err();
+  return out;
+}
+
+expected<void> reading_parser::parse_into(const std::string& body, reading& out) {
+  if (body.size() > max_body_size)
+    return too_large(body.size());
+  if (body.capacity() - body.size() >= reading_padding)
+    return state_->parse(simdjson::padded_string_view(body.data(), body.size(), body.capacity()), out);
+  return parse_into(std::string_view{body}, out);
+}
+
+expected<void> reading_parser::parse_into(std::string_view body, reading& out) {
   if (body.size() > max_body_size)
     return too_large(body.size());
   const std::size_t needed = body.size() + reading_padding;
@@ -313,7 +330,7 @@ expected<reading> reading_parser::parse(std::string_view body) {
   // the in-place parse does, whatever was parsed before.
   state_->scratch[body.size()] = '\0';
   return state_->parse(
-      simdjson::padded_string_view(state_->scratch.get(), body.size(), state_->scratch_capacity));
+      simdjson::padded_string_view(state_->scratch.get(), body.size(), state_->scratch_capacity), out);
 }
 
 } // namespace telluride

@@ -80,6 +80,28 @@ TEST_CASE("a timestamp of the compact UTC form arrives with its numbers, epoch m
         "\"timestamp\" is not an ISO 8601 date-time: \"2021-02-30T01:18:51Z\"");
 }
 
+TEST_CASE("parse_into fills a given reading as parse returns it, and fails with the same message") {
+  reading_parser parser;
+  for (std::string body : {std::string(R"({"line_id":"l","device_id":2,"sensor_id":3,"reading":"4.5","timestamp":1613092731838,"type":"t"})"),
+                           with_field("timestamp", "\"2021-02-12T01:18:51+01:00\""), with_field("reading", "\"x\""),
+                           std::string("{}"), std::string("not json")}) {
+    CAPTURE(body);
+    const auto whole = parser.parse(body);
+    reading into;
+    const auto filled = parser.parse_into(body, into);
+    REQUIRE(filled.has_value() == whole.has_value());
+    if (whole)
+      CHECK(into == *whole);
+    else
+      CHECK(filled.err().message == whole.err().message);
+    reading from_view;
+    const auto viewed = parser.parse_into(std::string_view{body}, from_view);
+    REQUIRE(viewed.has_value() == whole.has_value());
+    if (whole)
+      CHECK(from_view == *whole);
+  }
+}
+
 TEST_CASE("string ids keep their JSON type and text") {
   const reading r = parse_ok(
       R"({"line_id":"line-a","device_id":"10","sensor_id":"q\"\u00e9","reading":1,"timestamp":"2021-02-12T01:18:51Z"})");
