@@ -66,9 +66,9 @@ public:
   expected<reading> parse(std::string_view body);
   expected<reading> parse(const char* body) { return parse(std::string_view{body}); }
 
-  /// The same, into `out`, a default-constructed reading: nothing is moved afterwards (the
-  /// daemon parses every reading straight into the block that keeps it). After an error, `out`
-  /// holds some of the body's fields: discard it.
+  /// The same, into `out`, a default-constructed reading, which the caller keeps: the daemon
+  /// parses each reading into its decoded_reading, moved once into the block that keeps it.
+  /// After an error, `out` holds some of the body's fields: discard it.
   expected<void> parse_into(const std::string& body, reading& out);
   expected<void> parse_into(std::string_view body, reading& out);
 
