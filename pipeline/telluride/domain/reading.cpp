@@ -291,18 +291,25 @@ reading_parser::~reading_parser() = default;
 reading_parser::reading_parser(reading_parser&&) noexcept = default;
 reading_parser& reading_parser::operator=(reading_parser&&) noexcept = default;
 
-expected<reading> reading_parser::parse(const std::string& body) {
+namespace {
+
+/// parse, from parse_into: one way to fill a reading for both kinds of body.
+template <class Body>
+expected<reading> parse_whole(reading_parser& parser, const Body& body) {
   reading out;
-  if (auto parsed = parse_into(body, out); !parsed)
+  if (auto parsed = parser.parse_into(body, out); !parsed)
     return parsed.err();
   return out;
 }
 
+} // namespace
+
+expected<reading> reading_parser::parse(const std::string& body) {
+  return parse_whole(*this, body);
+}
+
 expected<reading> reading_parser::parse(std::string_view body) {
-  reading out;
-  if (auto parsed = parse_into(body, out); !parsed)
-    return parsed.err();
-  return out;
+  return parse_whole(*this, body);
 }
 
 expected<void> reading_parser::parse_into(const std::string& body, reading& out) {
