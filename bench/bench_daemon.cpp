@@ -139,18 +139,16 @@ int profile_one_drain(const settings& s, causeway::amqp::connection& admin) {
   auto summary = profile(s.perf, s.profile, std::filesystem::path{s.telluride}.filename().string());
   if (!summary)
     die(summary.err().message);
-  // perf shows a thread as "TID:comm" (or ":TID" when it attached before the thread was
-  // named): the benchmark's labels tell the two CAF workers and the AMQP threads apart.
+  // The profile names a thread as perf does ("TID:comm", or ":TID" when perf attached before
+  // the thread was named): the benchmark's labels tell the two CAF workers and the AMQP
+  // threads apart.
   const auto labels = labelled_threads(d);
-  for (auto& [name, percent] : summary->threads) {
-    const auto colon = name.find(':');
-    const std::string tid = colon == 0 ? name.substr(1) : name.substr(0, colon);
+  for (auto& t : summary->threads)
     for (std::size_t i = 0; i < d.threads.size(); ++i)
-      if (tid == std::to_string(d.threads[i].tid)) {
-        name = labels[i].first;
+      if (t.tid == std::to_string(d.threads[i].tid)) {
+        t.name = labels[i].first;
         break;
       }
-  }
   std::printf("daemon (durable), %zu sensors, under perf: %.0f msgs/s, %.2f CPU-s per million readings\n", s.sensors,
               d.msgs_per_s, cpu_per_million(d.cpu_s, s.messages));
   auto profile_json = print_profile(*summary);
@@ -163,6 +161,8 @@ int profile_one_drain(const settings& s, causeway::amqp::connection& admin) {
                      {"perf_data", s.profile},
                      {"groups", profile_json["groups"]},
                      {"threads", profile_json["threads"]},
+                     {"threads_kernel_percent", profile_json["threads_kernel_percent"]},
+                     {"kernel_entries", profile_json["kernel_entries"]},
                      {"samples", profile_json["samples"]},
                      {"top", profile_json["top"]}};
   std::printf("%s\n", out.dump().c_str());

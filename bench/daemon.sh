@@ -24,7 +24,8 @@
 #
 # --profile: instead, one durable drain recorded by `perf record -g` (BUILD_DIR/bench-daemon/
 # daemon.perf.data); prints the top symbols and the shares of Telluride's own code, libc's
-# malloc/free, the kernel, CAF, rabbitmq-c, libuv... and of the threads.
+# malloc/free, the kernel, CAF, rabbitmq-c, libuv... and of the threads, and the kernel's share
+# by how it was entered (which system calls, page faults, interrupts), in all and per thread.
 #
 # Everything else (build, broker start/stop, progress, the daemons' logs) goes to stderr or
 # to BUILD_DIR/bench-daemon/.

@@ -16,7 +16,8 @@
 #                        0: quiet only); quiet and noisy are reported side by side
 #       --profile        instead, one durable drain under `perf record -g`: top symbols and
 #                        shares by group (Telluride, libc malloc/free, kernel, CAF, rabbitmq-c,
-#                        libuv...) and by thread; says so when perf is missing or not allowed
+#                        libuv...) and by thread, the kernel's by how it was entered (system
+#                        call, page fault, interrupt); says so when perf is missing or not allowed
 #       --messages N --rounds N --sensors N --sensors-large N   fewer readings, more rounds
 #       --paced-rates 5000,20000 --paced-seconds 8 --idle-seconds 5   the paced and idle runs,
 #                        one of each per round, the least CPU counting (--paced-seconds 0: none)

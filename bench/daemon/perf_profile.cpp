@@ -1,7 +1,8 @@
 #include "daemon/perf_profile.hpp"
 
-#include "daemon/run.hpp"
+#include "support/rounding.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,8 @@
 #include <sstream>
 
 namespace daemon_bench {
+
+using bench::round_to;
 
 namespace {
 
@@ -93,6 +96,60 @@ std::vector<profile_line> parse_symbol_report(std::string_view text) {
   return out;
 }
 
+std::string kernel_entry_of(const std::vector<stack_frame>& frames) {
+  if (frames.empty() || !frames.front().kernel)
+    return {};
+  for (const auto& frame : frames) {
+    if (!frame.kernel)
+      break;  // the user-space frames below the kernel's
+    const std::string_view sym = frame.symbol;
+    if (sym == "asm_exc_page_fault" || sym == "exc_page_fault")
+      return "page fault";
+    if (sym.starts_with("asm_sysvec_") || sym.starts_with("sysvec_") || sym == "asm_common_interrupt" ||
+        sym == "common_interrupt")
+      return "interrupt";
+    for (std::string_view prefix : {"__x64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_"})
+      if (sym.starts_with(prefix) && sym.size() > prefix.size())
+        return std::string{sym.substr(prefix.size())};
+  }
+  return "other";
+}
+
+std::map<std::string, thread_kernel> parse_script_samples(std::string_view text) {
+  std::map<std::string, thread_kernel> out;
+  std::string tid;
+  std::vector<stack_frame> frames;  // views into `text`
+  auto finish = [&] {
+    if (!tid.empty()) {
+      thread_kernel& t = out[tid];
+      ++t.samples;
+      if (auto entry = kernel_entry_of(frames); !entry.empty()) {
+        ++t.kernel;
+        ++t.entries[entry];
+      }
+    }
+    tid.clear();
+    frames.clear();
+  };
+  for_each_line(text, [&](std::string_view line) {
+    const bool is_frame = !line.empty() && line.front() == '\t';
+    line = trim(line);
+    if (line.empty() || !is_frame) {
+      finish();
+      if (!line.empty())
+        tid = std::string{line.substr(0, line.find_first_of(" \t"))};
+      return;
+    }
+    // "ffffffff8133c639 pvm_write_msr" or "1cc345 causeway::...": kernel addresses are the top half.
+    const auto space = line.find_first_of(" \t");
+    const std::string_view address = line.substr(0, space);
+    frames.push_back({address.size() == 16 && address.front() >= '8',
+                      space == std::string_view::npos ? std::string_view{} : trim(line.substr(space))});
+  });
+  finish();
+  return out;
+}
+
 std::vector<std::pair<std::string, double>> parse_thread_report(std::string_view text) {
   std::vector<std::pair<std::string, double>> out;
   for_each_line(text, [&](std::string_view line) {
@@ -164,6 +221,9 @@ causeway::expected<profile_summary> profile(const std::string& perf, const std::
   auto threads = run_report(common + "--sort pid 2>/dev/null");
   if (!threads)
     return threads.err();
+  auto chains = run_report(perf + " script -i '" + perf_data + "' -F tid,ip,sym 2>/dev/null");
+  if (!chains)
+    return chains.err();
   profile_summary out;
   out.samples = sample_count(*symbols);
   auto lines = parse_symbol_report(*symbols);
@@ -172,9 +232,46 @@ causeway::expected<profile_summary> profile(const std::string& perf, const std::
   out.groups = group_shares(lines, program);
   lines.resize(std::min(lines.size(), top));
   out.top = std::move(lines);
-  out.threads = parse_thread_report(*threads);
+  auto by_tid = parse_script_samples(*chains);
+  std::size_t all = 0;
+  std::map<std::string, std::size_t> entries;
+  for (const auto& [tid, t] : by_tid) {
+    all += t.samples;
+    for (const auto& [entry, n] : t.entries)
+      entries[entry] += n;
+  }
+  for (auto& [name, percent] : parse_thread_report(*threads)) {
+    // "TID:comm", or ":TID" when perf missed the name
+    const auto colon = name.find(':');
+    std::string tid = colon == 0 ? name.substr(1) : name.substr(0, colon);
+    thread_kernel kernel = by_tid.contains(tid) ? by_tid.at(tid) : thread_kernel{};
+    out.threads.push_back({std::move(tid), std::move(name), percent, std::move(kernel)});
+  }
+  for (const auto& [entry, n] : entries)
+    out.kernel_entries.emplace_back(entry, all > 0 ? 100.0 * static_cast<double>(n) / static_cast<double>(all) : 0.0);
+  std::stable_sort(out.kernel_entries.begin(), out.kernel_entries.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   return out;
 }
+
+namespace {
+
+/// "recvfrom 15, epoll_wait 12, page fault 3": a thread's largest kernel entries, in percent of
+/// its samples, at most `most` of them.
+std::string largest_entries(const thread_kernel& t, std::size_t most) {
+  std::vector<std::pair<std::string, std::size_t>> entries(t.entries.begin(), t.entries.end());
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (std::size_t i = 0; i < entries.size() && i < most; ++i) {
+    char part[96];
+    std::snprintf(part, sizeof part, "%s%s %.0f", out.empty() ? "" : ", ", entries[i].first.c_str(),
+                  100.0 * static_cast<double>(entries[i].second) / static_cast<double>(t.samples));
+    out += part;
+  }
+  return out;
+}
+
+} // namespace
 
 nlohmann::json print_profile(const profile_summary& summary) {
   std::printf("perf: %s samples of the daemon while it drained; self time by group:\n", summary.samples.c_str());
@@ -183,11 +280,22 @@ nlohmann::json print_profile(const profile_summary& summary) {
     std::printf("  %-18s %5.1f %%\n", name.c_str(), percent);
     groups[name] = round_to(percent, 2);
   }
-  std::printf("by thread:\n");
+  std::printf("the kernel's share by how it was entered (system call, page fault, interrupt):\n");
+  auto entries = nlohmann::json::object();
+  for (const auto& [entry, percent] : summary.kernel_entries) {
+    if (percent >= 0.1)
+      std::printf("  %-18s %5.1f %%\n", entry.c_str(), percent);
+    entries[entry] = round_to(percent, 2);
+  }
+  std::printf("by thread, and the kernel's part of each (in %% of the thread's samples, its largest entries):\n");
   auto threads = nlohmann::json::object();
-  for (const auto& [name, percent] : summary.threads) {
-    std::printf("  %-18s %5.1f %%\n", name.c_str(), percent);
-    threads[name] = round_to(percent, 2);
+  auto threads_kernel = nlohmann::json::object();
+  for (const auto& t : summary.threads) {
+    const double kernel = t.kernel.samples > 0 ? 100.0 * static_cast<double>(t.kernel.kernel) / static_cast<double>(t.kernel.samples) : 0.0;
+    std::printf("  %-18s %5.1f %%   kernel %3.0f %%  %s\n", t.name.c_str(), t.percent, kernel,
+                largest_entries(t.kernel, 4).c_str());
+    threads[t.name] = round_to(t.percent, 2);
+    threads_kernel[t.name] = round_to(kernel, 1);
   }
   std::printf("top symbols (self time):\n");
   auto top = nlohmann::json::array();
@@ -195,7 +303,12 @@ nlohmann::json print_profile(const profile_summary& summary) {
     std::printf("  %5.2f %%  %-22s %s\n", line.percent, line.dso.c_str(), line.symbol.substr(0, 140).c_str());
     top.push_back(nlohmann::json{{"percent", round_to(line.percent, 2)}, {"dso", line.dso}, {"symbol", line.symbol.substr(0, 200)}});
   }
-  return {{"samples", summary.samples}, {"groups", groups}, {"threads", threads}, {"top", top}};
+  return {{"samples", summary.samples},
+          {"groups", groups},
+          {"threads", threads},
+          {"threads_kernel_percent", threads_kernel},
+          {"kernel_entries", entries},
+          {"top", top}};
 }
 
 } // namespace daemon_bench

@@ -5,6 +5,7 @@
 #include "support/bench_support.hpp"
 #include "support/child_process.hpp"
 #include "support/reading_fleet.hpp"
+#include "support/rounding.hpp"
 
 #include "telluride/domain/config.hpp"
 
@@ -12,7 +13,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -122,11 +122,7 @@ inline double window_full_share(const daemon_result& r, std::size_t messages) {
   return r.msgs_per_s > 0 ? r.window_full_s * r.msgs_per_s / static_cast<double>(messages) : 0.0;
 }
 
-/// Rounded to `decimals` places, so that the JSON shows 1.15 rather than 1.1500000000000001.
-inline double round_to(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
+using bench::round_to;
 
 inline double cpu_per_million(double cpu_s, std::size_t messages) {
   return cpu_s * 1e6 / static_cast<double>(messages);
