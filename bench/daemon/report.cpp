@@ -198,9 +198,11 @@ nlohmann::json report(const settings& s, const results& r) {
               best_baseline.client_cpu_s * 1e6 / static_cast<double>(s.messages), baseline_us,
               best_daemon.broker_cpu_s * 1e6 / static_cast<double>(s.messages), cpu_m, daemon_us, cpu_bound_ratio);
   std::printf("ratio               %.3f (target >= %.2f)\n", ratio, target_ratio);
-  // The CPU target is for the default run (1,000 sensors); the 10,000-sensor run is
-  // held to the same figure for information only (it publishes ten times the aggregates).
-  std::printf("targets             ratio %s, CPU-s/M %s (<= %.1f; at %zu sensors %s), RSS at %zu sensors %s "
+  // P1's CPU target is for the default run (1,000 sensors); the 10,000-sensor run is held to
+  // the same figure for information only (it publishes ten times the aggregates). It is an
+  // absolute figure, set on a VM whose bare consumer took ~2.4 CPU-s/M: on a VM whose system
+  // calls cost more it says less than the ratios (the busy-host lines below, P2.4).
+  std::printf("P1 targets          ratio %s, CPU-s/M %s (<= %.1f, absolute; at %zu sensors %s), RSS at %zu sensors %s "
               "(<= %.0f MiB), reconfigure %s (<= %.0f ms)\n",
               ratio >= target_ratio ? "met" : "MISSED",
               cpu_m <= target_cpu_s_per_million ? "met" : "MISSED", target_cpu_s_per_million, s.sensors_large,
