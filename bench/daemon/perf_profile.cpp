@@ -244,8 +244,9 @@ causeway::expected<profile_summary> profile(const std::string& perf, const std::
     // "TID:comm", or ":TID" when perf missed the name
     const auto colon = name.find(':');
     std::string tid = colon == 0 ? name.substr(1) : name.substr(0, colon);
-    thread_kernel kernel = by_tid.contains(tid) ? by_tid.at(tid) : thread_kernel{};
-    out.threads.push_back({std::move(tid), std::move(name), percent, std::move(kernel)});
+    const auto found = by_tid.find(tid);
+    out.threads.push_back({std::move(tid), std::move(name), percent,
+                           found != by_tid.end() ? found->second : thread_kernel{}});
   }
   for (const auto& [entry, n] : entries)
     out.kernel_entries.emplace_back(entry, all > 0 ? 100.0 * static_cast<double>(n) / static_cast<double>(all) : 0.0);
